@@ -1,0 +1,156 @@
+//! Protocol 4+ framing, both ways.
+//!
+//! * Reading: [`FrameTracker`] checks that instructions stay inside the
+//!   frame announced by `FRAME`, as `pickle.py`'s `_Unframer` does.
+//! * Writing: [`Framer`] places frames exactly where CPython's `_pickle.c`
+//!   does: a frame is opened by the first write after the previous one was
+//!   committed, committed once it holds at least 64 KiB at an object boundary,
+//!   dropped (header removed) when it holds fewer than 4 bytes, and payloads of
+//!   64 KiB or more bypass framing altogether.
+
+use crate::error::{Error, Result};
+use crate::opcodes::Opcode;
+
+/// `_pickle.c`'s `FRAME_SIZE_TARGET`.
+pub const FRAME_SIZE_TARGET: usize = 64 * 1024;
+/// `_pickle.c`'s `FRAME_SIZE_MIN`: smaller frames are not written.
+pub const FRAME_SIZE_MIN: usize = 4;
+/// `FRAME` opcode plus its eight-byte length.
+pub const FRAME_HEADER_SIZE: usize = 9;
+
+/// Reader-side frame bookkeeping.
+#[derive(Clone, Debug, Default)]
+pub struct FrameTracker {
+    /// End offset of the current frame, if one is open.
+    end: Option<u64>,
+}
+
+impl FrameTracker {
+    /// Check the instruction `op` that spans `start..end`.
+    pub fn check(&mut self, op: Opcode, start: u64, end: u64, frame_len: u64) -> Result<()> {
+        if let Some(frame_end) = self.end {
+            if start >= frame_end {
+                self.end = None;
+            } else if end > frame_end {
+                return Err(Error::syntax("pickle exhausted before end of frame"));
+            }
+        }
+        match op {
+            Opcode::Frame => {
+                if self.end.is_some() {
+                    return Err(Error::syntax(
+                        "beginning of a new frame before end of current frame",
+                    ));
+                }
+                self.end = Some(end.saturating_add(frame_len));
+            }
+            Opcode::Stop => {
+                if let Some(frame_end) = self.end {
+                    if frame_end > end {
+                        return Err(Error::syntax("STOP before the end of the current frame"));
+                    }
+                }
+                self.end = None;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Writer-side framing over an output buffer.
+#[derive(Debug, Default)]
+pub struct Framer {
+    /// Whether framing is on (protocol 4+, between PROTO and STOP).
+    pub enabled: bool,
+    /// Offset in the buffer of the open frame's header placeholder.
+    frame_start: Option<usize>,
+}
+
+impl Framer {
+    /// Called before writing `len` bytes to `buf`: opens a frame if needed.
+    #[inline]
+    pub fn before_write(&mut self, buf: &mut Vec<u8>) {
+        if self.enabled && self.frame_start.is_none() {
+            self.frame_start = Some(buf.len());
+            buf.extend_from_slice(&[0xfe; FRAME_HEADER_SIZE]);
+        }
+    }
+
+    /// Close the open frame: fill in its header, or drop a header whose frame
+    /// is under [`FRAME_SIZE_MIN`] bytes.
+    pub fn commit(&mut self, buf: &mut Vec<u8>) {
+        let Some(start) = self.frame_start.take() else {
+            return;
+        };
+        let len = buf.len() - start - FRAME_HEADER_SIZE;
+        if len >= FRAME_SIZE_MIN {
+            buf[start] = Opcode::Frame.byte();
+            buf[start + 1..start + FRAME_HEADER_SIZE].copy_from_slice(&(len as u64).to_le_bytes());
+        } else {
+            buf.drain(start..start + FRAME_HEADER_SIZE);
+        }
+    }
+
+    /// At an object boundary: commit the frame once it reached the target size.
+    /// Returns true if a frame was committed (the caller may flush).
+    #[inline]
+    pub fn boundary(&mut self, buf: &mut Vec<u8>) -> bool {
+        if let Some(start) = self.frame_start {
+            if buf.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
+                self.commit(buf);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// True if a frame is open (bytes after it must stay in memory).
+    pub fn is_open(&self) -> bool {
+        self.frame_start.is_some()
+    }
+
+    /// Write a header and a payload; payloads of [`FRAME_SIZE_TARGET`] bytes
+    /// or more are written outside any frame, as `_pickle.c` does.
+    pub fn write_with_payload(&mut self, buf: &mut Vec<u8>, header: &[u8], payload: &[u8]) {
+        if payload.len() >= FRAME_SIZE_TARGET && self.enabled {
+            self.commit(buf);
+            buf.extend_from_slice(header);
+            buf.extend_from_slice(payload);
+        } else {
+            self.before_write(buf);
+            buf.extend_from_slice(header);
+            buf.extend_from_slice(payload);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_frames_are_dropped() {
+        let mut f = Framer {
+            enabled: true,
+            ..Framer::default()
+        };
+        let mut buf = vec![0x80, 4];
+        f.before_write(&mut buf);
+        buf.push(b'N');
+        f.commit(&mut buf);
+        assert_eq!(buf, b"\x80\x04N");
+        f.before_write(&mut buf);
+        buf.extend_from_slice(b"abcd");
+        f.commit(&mut buf);
+        assert_eq!(&buf[3..], b"\x95\x04\x00\x00\x00\x00\x00\x00\x00abcd");
+    }
+
+    #[test]
+    fn tracker_rejects_overrun() {
+        let mut t = FrameTracker::default();
+        t.check(Opcode::Frame, 2, 11, 2).unwrap();
+        t.check(Opcode::None, 11, 12, 0).unwrap();
+        assert!(t.check(Opcode::ShortBinUnicode, 12, 15, 0).is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! # pickle-codec
+//!
+//! A pure-Rust codec for Python's pickle format, protocols 0 to 5: read what
+//! `pickle.dump` wrote, write what `pickle.load` reads, and never import or
+//! call anything.
+//!
+//! The crate has three layers, each in modules named for it:
+//!
+//! 1. **Opcodes** ([`opcodes`], [`read`], [`write`], [`framing`], [`text`]):
+//!    one table of the 68 opcodes, an instruction reader over slices and
+//!    `io::Read`, and an instruction writer that picks the shortest encoding.
+//!    No values, no serde.
+//! 2. **Unpickler** ([`unpickler`], with the memo in [`unpickler::memo`]):
+//!    a stack machine that turns instructions into an inert [`Document`]
+//!    (see [`value`] for the model: an arena with real sharing and cycles).
+//! 3. **Pickler** ([`pickler`]): any [`Document`] back to bytes at any
+//!    protocol, matching CPython 3.11's output byte for byte.
+//!
+//! Python's `repr` of values lives in [`repr`]; `Display` on [`ValueRef`] uses it.
+//!
+//! ```
+//! use pickle_codec::{loads, dumps};
+//!
+//! // pickle.dumps({"a": [1, 2.5, None]}, protocol=2)
+//! let data = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00Nes.";
+//! let doc = loads(data).unwrap();
+//! assert_eq!(doc.root().get("a").unwrap().index(1).unwrap().as_f64(), Some(2.5));
+//! assert_eq!(doc.root().to_string(), "{'a': [1, 2.5, None]}");
+//! assert_eq!(dumps(&doc, 2).unwrap(), data);
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod compat;
+pub mod error;
+pub mod framing;
+pub mod opcodes;
+pub mod pickler;
+pub mod read;
+pub mod repr;
+pub mod text;
+pub mod unpickler;
+pub mod value;
+pub mod write;
+
+pub use error::{Category, Error, Result};
+pub use opcodes::{ArgKind, Opcode, HIGHEST_PROTOCOL};
+pub use pickler::{dump, dumps, DumpOptions, Pickler};
+pub use read::{Arg, Instruction, Instructions};
+pub use unpickler::{load, loads, loads_all, Encoding, LoadOptions, Unpickler};
+pub use value::{
+    Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
+    ValueRef,
+};
+
+/// The protocol `pickle.dumps` uses by default in CPython 3.8 to 3.13.
+pub const DEFAULT_PROTOCOL: u8 = 4;

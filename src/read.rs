@@ -1,0 +1,676 @@
+//! The instruction reader: bytes in, [`Instruction`]s (opcode, argument, offset) out.
+//!
+//! Two sources implement the sealed [`Read`] trait: [`SliceRead`] borrows from
+//! a byte slice, [`IoRead`] buffers an [`std::io::Read`] without ever
+//! allocating more than the bytes that actually arrived. Frames (protocol 4's
+//! `FRAME` opcode) are tracked by [`crate::framing::FrameTracker`]; this module
+//! knows nothing about values.
+
+use std::borrow::Cow;
+
+use num_bigint::BigInt;
+
+use crate::error::{Error, Result};
+use crate::framing::FrameTracker;
+use crate::opcodes::{ArgKind, Opcode};
+use crate::text;
+
+/// The longest text line (a protocol-0 argument) accepted by default.
+pub const DEFAULT_MAX_LINE: usize = 64 << 20;
+
+/// An opcode's decoded inline argument.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg<'a> {
+    /// No argument.
+    None,
+    /// `INT 00` / `INT 01`: the protocol-0 spelling of False and True.
+    Bool(bool),
+    /// An integer argument that fits in i64 (all fixed-width ints, memo
+    /// indices, and decimal or LONG1/LONG4 values that fit).
+    Int(i64),
+    /// An unsigned 64-bit argument (`FRAME`'s length).
+    U64(u64),
+    /// An integer that does not fit in i64.
+    BigInt(BigInt),
+    /// A float (`FLOAT`, `BINFLOAT`).
+    Float(f64),
+    /// Raw bytes: `bytes`, `bytearray` and Python 2 `str` payloads, and
+    /// `STRING`'s unescaped literal.
+    Bytes(Cow<'a, [u8]>),
+    /// Text in Python's UTF-8 with lone surrogates allowed (`surrogatepass`),
+    /// not yet validated: `*UNICODE*` payloads.
+    Unicode(Cow<'a, [u8]>),
+    /// A newline-ended text argument without its newline (`PERSID`).
+    Text(&'a [u8]),
+    /// Module and name of `GLOBAL` and `INST`.
+    Pair(&'a [u8], &'a [u8]),
+}
+
+/// One decoded instruction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instruction<'a> {
+    /// Byte offset of the opcode from the start of the input.
+    pub offset: u64,
+    /// The opcode.
+    pub op: Opcode,
+    /// Its argument.
+    pub arg: Arg<'a>,
+}
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// A span of bytes inside a [`Read`] source's buffer, valid until the next read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// A source of pickle bytes. Sealed: use [`SliceRead`] or [`IoRead`].
+pub trait Read: private::Sealed {
+    /// Offset of the next byte from the start of the input.
+    fn offset(&self) -> u64;
+    /// The next byte, or `None` at the end of the input.
+    fn next_byte(&mut self) -> Result<Option<u8>>;
+    /// Consume exactly `n` bytes, or fail with an EOF error. Never allocates
+    /// `n` bytes before they have arrived.
+    fn take(&mut self, n: u64) -> Result<Span>;
+    /// Consume the bytes up to and including the `count`-th newline.
+    fn take_lines(&mut self, count: usize, max: usize) -> Result<Span>;
+    /// The bytes of a span returned by the last `take`/`take_lines`.
+    fn slice(&self, span: Span) -> &[u8];
+    /// True when no byte is left.
+    fn at_end(&mut self) -> Result<bool>;
+}
+
+/// Reads from a byte slice, borrowing arguments from it.
+#[derive(Clone, Debug)]
+pub struct SliceRead<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> SliceRead<'a> {
+    /// A reader over `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        SliceRead { data, pos: 0 }
+    }
+
+    /// The input not consumed yet.
+    pub fn remaining(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+
+    /// The slice being read.
+    pub fn input(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// A span's bytes, for the input's whole lifetime.
+    pub fn slice_long(&self, span: Span) -> &'a [u8] {
+        &self.data[span.start..span.end]
+    }
+}
+
+impl private::Sealed for SliceRead<'_> {}
+
+impl Read for SliceRead<'_> {
+    #[inline]
+    fn offset(&self) -> u64 {
+        self.pos as u64
+    }
+
+    #[inline]
+    fn next_byte(&mut self) -> Result<Option<u8>> {
+        let b = self.data.get(self.pos).copied();
+        if b.is_some() {
+            self.pos += 1;
+        }
+        Ok(b)
+    }
+
+    #[inline]
+    fn take(&mut self, n: u64) -> Result<Span> {
+        let left = (self.data.len() - self.pos) as u64;
+        if n > left {
+            self.pos = self.data.len();
+            return Err(Error::eof());
+        }
+        let start = self.pos;
+        self.pos += n as usize;
+        Ok(Span {
+            start,
+            end: self.pos,
+        })
+    }
+
+    fn take_lines(&mut self, count: usize, max: usize) -> Result<Span> {
+        let start = self.pos;
+        let mut at = start;
+        for _ in 0..count {
+            match self.data[at..].iter().position(|&b| b == b'\n') {
+                Some(i) => at += i + 1,
+                None => {
+                    if self.data.len() - start > max {
+                        return Err(Error::limit("text line longer than the limit"));
+                    }
+                    self.pos = self.data.len();
+                    return Err(Error::eof());
+                }
+            }
+            if at - start > max {
+                return Err(Error::limit("text line longer than the limit"));
+            }
+        }
+        self.pos = at;
+        Ok(Span { start, end: at })
+    }
+
+    #[inline]
+    fn slice(&self, span: Span) -> &[u8] {
+        &self.data[span.start..span.end]
+    }
+
+    fn at_end(&mut self) -> Result<bool> {
+        Ok(self.pos >= self.data.len())
+    }
+}
+
+/// Reads from an [`std::io::Read`] through an internal buffer.
+///
+/// It reads in chunks, so a pickle that claims a 2^62-byte string fails with
+/// an EOF error after the real bytes run out, without allocating for the claim.
+/// It may read past the end of one pickle; keep one `IoRead` (or one
+/// [`crate::Unpickler`]) for a whole stream of pickles.
+pub struct IoRead<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    consumed: u64,
+    eof: bool,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl<R: std::io::Read> IoRead<R> {
+    /// A reader over `inner`.
+    pub fn new(inner: R) -> Self {
+        IoRead {
+            inner,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            consumed: 0,
+            eof: false,
+        }
+    }
+
+    /// Gives back the inner reader. Bytes buffered but not consumed are lost.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// Read more so that at least `want` bytes are buffered; false at EOF.
+    /// The buffer grows by at most the bytes that actually arrive (plus one chunk).
+    fn fill(&mut self, want: usize) -> Result<bool> {
+        while self.end - self.start < want {
+            if self.eof {
+                return Ok(false);
+            }
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            let missing = want - self.end;
+            let grow = missing.clamp(CHUNK, CHUNK.max(self.end));
+            if self.buf.len() < self.end + grow {
+                self.buf.resize(self.end + grow, 0);
+            }
+            let n = loop {
+                match self.inner.read(&mut self.buf[self.end..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::io(e)),
+                }
+            };
+            if n == 0 {
+                self.eof = true;
+            }
+            self.end += n;
+        }
+        Ok(true)
+    }
+
+    fn advance(&mut self, n: usize) -> Span {
+        let s = self.start;
+        self.start += n;
+        self.consumed += n as u64;
+        Span {
+            start: s,
+            end: s + n,
+        }
+    }
+
+    fn consume_rest(&mut self) {
+        let have = self.end - self.start;
+        self.advance(have);
+    }
+}
+
+impl<R> private::Sealed for IoRead<R> {}
+
+impl<R: std::io::Read> Read for IoRead<R> {
+    #[inline]
+    fn offset(&self) -> u64 {
+        self.consumed
+    }
+
+    #[inline]
+    fn next_byte(&mut self) -> Result<Option<u8>> {
+        if self.start == self.end && !self.fill(1)? {
+            return Ok(None);
+        }
+        let b = self.buf[self.start];
+        self.start += 1;
+        self.consumed += 1;
+        Ok(Some(b))
+    }
+
+    fn take(&mut self, n: u64) -> Result<Span> {
+        let Ok(n) = usize::try_from(n) else {
+            return Err(Error::eof());
+        };
+        if !self.fill(n)? {
+            self.consume_rest();
+            return Err(Error::eof());
+        }
+        Ok(self.advance(n))
+    }
+
+    fn take_lines(&mut self, count: usize, max: usize) -> Result<Span> {
+        let mut scanned = 0;
+        let mut found = 0;
+        loop {
+            while let Some(i) = self.buf[self.start + scanned..self.end]
+                .iter()
+                .position(|&b| b == b'\n')
+            {
+                scanned += i + 1;
+                found += 1;
+                if found == count {
+                    return Ok(self.advance(scanned));
+                }
+            }
+            scanned = self.end - self.start;
+            if scanned > max {
+                return Err(Error::limit("text line longer than the limit"));
+            }
+            if !self.fill(scanned + 1)? {
+                self.consume_rest();
+                return Err(Error::eof());
+            }
+        }
+    }
+
+    #[inline]
+    fn slice(&self, span: Span) -> &[u8] {
+        &self.buf[span.start..span.end]
+    }
+
+    fn at_end(&mut self) -> Result<bool> {
+        Ok(self.start == self.end && !self.fill(1)?)
+    }
+}
+
+/// An argument after its bytes were consumed, before they are borrowed.
+enum RawArg {
+    Ready(Arg<'static>),
+    Long(Span),
+    Bytes(Span),
+    Unicode(Span),
+    Lines(ArgKind, Span),
+}
+
+fn le_u64(b: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    x[..b.len()].copy_from_slice(b);
+    u64::from_le_bytes(x)
+}
+
+fn take_len<R: Read>(src: &mut R, width: u64) -> Result<u64> {
+    let s = src.take(width)?;
+    Ok(le_u64(src.slice(s)))
+}
+
+/// Consume an opcode's argument bytes.
+fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawArg> {
+    use RawArg::*;
+    Ok(match op.arg() {
+        ArgKind::None => Ready(Arg::None),
+        ArgKind::U1 => Ready(Arg::Int(take_len(src, 1)? as i64)),
+        ArgKind::U2 => Ready(Arg::Int(take_len(src, 2)? as i64)),
+        ArgKind::I4 => Ready(Arg::Int(take_len(src, 4)? as u32 as i32 as i64)),
+        ArgKind::U4 => Ready(Arg::Int(take_len(src, 4)? as i64)),
+        ArgKind::U8 => Ready(Arg::U64(take_len(src, 8)?)),
+        ArgKind::Float8 => {
+            let s = src.take(8)?;
+            let mut b = [0u8; 8];
+            b.copy_from_slice(src.slice(s));
+            Ready(Arg::Float(f64::from_be_bytes(b)))
+        }
+        ArgKind::Long1 => {
+            let n = take_len(src, 1)?;
+            Long(src.take(n)?)
+        }
+        ArgKind::Long4 => {
+            let n = take_len(src, 4)? as u32 as i32;
+            if n < 0 {
+                return Err(Error::syntax("LONG pickle has negative byte count"));
+            }
+            Long(src.take(n as u64)?)
+        }
+        ArgKind::String1 | ArgKind::Bytes1 => {
+            let n = take_len(src, 1)?;
+            Bytes(src.take(n)?)
+        }
+        ArgKind::String4 => {
+            let n = take_len(src, 4)? as u32 as i32;
+            if n < 0 {
+                return Err(Error::syntax("BINSTRING pickle has negative byte count"));
+            }
+            Bytes(src.take(n as u64)?)
+        }
+        ArgKind::Bytes4 => {
+            let n = take_len(src, 4)?;
+            Bytes(src.take(n)?)
+        }
+        ArgKind::Bytes8 | ArgKind::ByteArray8 => {
+            let n = take_len(src, 8)?;
+            Bytes(src.take(n)?)
+        }
+        ArgKind::UnicodeString1 => {
+            let n = take_len(src, 1)?;
+            Unicode(src.take(n)?)
+        }
+        ArgKind::UnicodeString4 => {
+            let n = take_len(src, 4)?;
+            Unicode(src.take(n)?)
+        }
+        ArgKind::UnicodeString8 => {
+            let n = take_len(src, 8)?;
+            Unicode(src.take(n)?)
+        }
+        kind => {
+            let lines = if kind == ArgKind::StringNlNoEscapePair {
+                2
+            } else {
+                1
+            };
+            Lines(kind, src.take_lines(lines, max_line)?)
+        }
+    })
+}
+
+/// Turn consumed argument bytes into an [`Arg`] borrowing `bytes`.
+fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
+    Ok(match raw {
+        RawArg::Ready(a) => a,
+        RawArg::Long(_) => text::long_from_le(bytes),
+        RawArg::Bytes(_) => Arg::Bytes(Cow::Borrowed(bytes)),
+        RawArg::Unicode(_) => Arg::Unicode(Cow::Borrowed(bytes)),
+        RawArg::Lines(kind, _) => decode_line_arg(kind, bytes)?,
+    })
+}
+
+fn span_of(raw: &RawArg) -> Option<Span> {
+    match raw {
+        RawArg::Ready(_) => None,
+        RawArg::Long(s) | RawArg::Bytes(s) | RawArg::Unicode(s) | RawArg::Lines(_, s) => Some(*s),
+    }
+}
+
+/// Decodes instructions from a [`Read`] source, enforcing frames.
+pub struct InstructionReader<R> {
+    src: R,
+    frames: FrameTracker,
+    max_line: usize,
+}
+
+impl<R: Read> InstructionReader<R> {
+    /// A reader of instructions from `src`.
+    pub fn new(src: R) -> Self {
+        InstructionReader {
+            src,
+            frames: FrameTracker::default(),
+            max_line: DEFAULT_MAX_LINE,
+        }
+    }
+
+    /// Set the longest protocol-0 text line accepted.
+    pub fn set_max_line(&mut self, max: usize) {
+        self.max_line = max;
+    }
+
+    /// The source.
+    pub fn get_ref(&self) -> &R {
+        &self.src
+    }
+
+    /// The source back.
+    pub fn into_inner(self) -> R {
+        self.src
+    }
+
+    /// Offset of the next byte.
+    pub fn offset(&self) -> u64 {
+        self.src.offset()
+    }
+
+    /// True when the input is exhausted.
+    pub fn at_end(&mut self) -> Result<bool> {
+        self.src.at_end()
+    }
+
+    /// Forget frame state (between two pickles of one stream).
+    pub fn reset_frames(&mut self) {
+        self.frames = FrameTracker::default();
+    }
+
+    fn consume(&mut self) -> Result<Option<(u64, Opcode, RawArg)>> {
+        let offset = self.src.offset();
+        let Some(byte) = self.src.next_byte()? else {
+            return Ok(None);
+        };
+        let Some(op) = Opcode::from_byte(byte) else {
+            return Err(Error::syntax(format!("invalid opcode byte 0x{byte:02x}")).at(offset));
+        };
+        let raw = consume_arg(&mut self.src, op, self.max_line)
+            .map_err(|e| e.in_opcode(op).at(offset))?;
+        let frame_len = match &raw {
+            RawArg::Ready(Arg::U64(n)) => *n,
+            _ => 0,
+        };
+        self.frames
+            .check(op, offset, self.src.offset(), frame_len)
+            .map_err(|e| e.in_opcode(op).at(offset))?;
+        Ok(Some((offset, op, raw)))
+    }
+
+    /// The next instruction, or `None` at the end of the input.
+    pub fn next_instruction(&mut self) -> Result<Option<Instruction<'_>>> {
+        let Some((offset, op, raw)) = self.consume()? else {
+            return Ok(None);
+        };
+        let bytes = span_of(&raw).map_or(&[][..], |s| self.src.slice(s));
+        let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+        Ok(Some(Instruction { offset, op, arg }))
+    }
+}
+
+impl<'a> InstructionReader<SliceRead<'a>> {
+    /// The next instruction, with arguments borrowed from the input slice.
+    pub fn next_borrowed(&mut self) -> Result<Option<Instruction<'a>>> {
+        let Some((offset, op, raw)) = self.consume()? else {
+            return Ok(None);
+        };
+        let bytes = span_of(&raw).map_or(&[][..], |s| self.src.slice_long(s));
+        let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+        Ok(Some(Instruction { offset, op, arg }))
+    }
+}
+
+/// Iterates over the instructions of a byte slice (all pickles in it).
+pub struct Instructions<'a> {
+    reader: InstructionReader<SliceRead<'a>>,
+    done: bool,
+}
+
+impl<'a> Instructions<'a> {
+    /// Instructions of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Instructions {
+            reader: InstructionReader::new(SliceRead::new(data)),
+            done: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Instructions<'a> {
+    type Item = Result<Instruction<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.reader.next_borrowed() {
+            Ok(Some(i)) => {
+                if i.op == Opcode::Stop {
+                    self.reader.reset_frames();
+                }
+                Some(Ok(i))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Decode a newline-terminated argument. `lines` includes the final newline(s).
+fn decode_line_arg(kind: ArgKind, lines: &[u8]) -> Result<Arg<'_>> {
+    let line = &lines[..lines.len() - 1];
+    Ok(match kind {
+        ArgKind::StringNlNoEscape => Arg::Text(line),
+        ArgKind::StringNlNoEscapePair => match line.iter().position(|&b| b == b'\n') {
+            Some(nl) => Arg::Pair(&line[..nl], &line[nl + 1..]),
+            None => return Err(Error::syntax("expected two lines")),
+        },
+        ArgKind::StringNl => Arg::Bytes(Cow::Owned(text::unquote_string(line)?)),
+        ArgKind::UnicodeStringNl => Arg::Unicode(Cow::Owned(text::raw_unicode_escape(line)?)),
+        ArgKind::DecimalNlShort => match line {
+            b"00" => Arg::Bool(false),
+            b"01" => Arg::Bool(true),
+            _ => text::parse_int(line)?,
+        },
+        ArgKind::DecimalNlLong => {
+            let digits = line.strip_suffix(b"L").unwrap_or(line);
+            text::parse_int(digits)?
+        }
+        ArgKind::FloatNl => Arg::Float(text::parse_float(line)?),
+        other => {
+            return Err(Error::syntax(format!(
+                "{} is not a line argument",
+                other.name()
+            )))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(data: &[u8]) -> Vec<Instruction<'_>> {
+        Instructions::new(data).collect::<Result<Vec<_>>>().unwrap()
+    }
+
+    #[test]
+    fn reads_protocol_2_list() {
+        let ins = all(b"\x80\x02]q\x00(K\x01K\x02e.");
+        let ops: Vec<_> = ins.iter().map(|i| i.op).collect();
+        assert_eq!(
+            ops,
+            [
+                Opcode::Proto,
+                Opcode::EmptyList,
+                Opcode::BinPut,
+                Opcode::Mark,
+                Opcode::BinInt1,
+                Opcode::BinInt1,
+                Opcode::Appends,
+                Opcode::Stop
+            ]
+        );
+        assert_eq!(ins[4].arg, Arg::Int(1));
+        assert_eq!(ins[4].offset, 6);
+    }
+
+    #[test]
+    fn text_arguments() {
+        let ins = all(b"I01\nI-12\nL123L\nF1.5\nS'a\\n'\ncos\nsystem\nVa\\u20ac\n.");
+        assert_eq!(ins[0].arg, Arg::Bool(true));
+        assert_eq!(ins[1].arg, Arg::Int(-12));
+        assert_eq!(ins[2].arg, Arg::Int(123));
+        assert_eq!(ins[3].arg, Arg::Float(1.5));
+        assert_eq!(ins[4].arg, Arg::Bytes(Cow::Borrowed(b"a\n")));
+        assert_eq!(ins[5].arg, Arg::Pair(b"os", b"system"));
+        assert_eq!(ins[6].arg, Arg::Unicode(Cow::Borrowed("a€".as_bytes())));
+    }
+
+    #[test]
+    fn huge_claims_fail_without_allocating() {
+        let data = b"\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\xffabc.";
+        let err = Instructions::new(data).find_map(|r| r.err()).unwrap();
+        assert!(err.is_eof());
+        assert_eq!(err.offset(), Some(2));
+        assert_eq!(err.opcode(), Some(Opcode::BinBytes8));
+        let mut r = InstructionReader::new(IoRead::new(&data[..]));
+        r.next_instruction().unwrap();
+        let err = r.next_instruction().unwrap_err();
+        assert!(err.is_eof());
+    }
+
+    #[test]
+    fn io_and_slice_agree() {
+        let data = b"\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00\x8c\x03abc\x94K\x05\x86.";
+        let a = all(data);
+        let mut r = InstructionReader::new(IoRead::new(&data[..]));
+        let mut b = Vec::new();
+        while let Some(i) = r.next_instruction().unwrap() {
+            b.push((i.offset, i.op, format!("{:?}", i.arg)));
+        }
+        let a: Vec<_> = a
+            .iter()
+            .map(|i| (i.offset, i.op, format!("{:?}", i.arg)))
+            .collect();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn invalid_opcode_has_offset() {
+        let err = Instructions::new(b"\x80\x02\xff.")
+            .find_map(|r| r.err())
+            .unwrap();
+        assert_eq!(err.offset(), Some(2));
+        assert!(err.to_string().contains("0xff"));
+    }
+}

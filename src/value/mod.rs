@@ -1,0 +1,486 @@
+//! The inert value model: a [`Document`] is an arena of [`Node`]s, and a
+//! [`Value`] is either an immediate (None, bool, small int, float) or a handle
+//! to a node.
+//!
+//! # Why an arena
+//!
+//! A pickle describes a *graph*, not a tree: a memo `GET` refers to an object
+//! already built (sharing), and a list may contain itself (cycles). Storing
+//! every heap object of one pickle in one `Vec<Node>` gives:
+//!
+//! * **Real sharing**: a memo `GET` copies a 16-byte [`Value`] handle, never the
+//!   object. A 1 KB pickle describing 2^250 leaves loads in microseconds.
+//! * **Cycles without leaks**: handles are indices, so a self-containing list
+//!   is an ordinary value, and dropping a document frees everything at once.
+//! * **No recursion**: dropping, comparing, printing and writing walk the
+//!   graph with explicit stacks, so a 1,000,000-deep nested list is fine.
+//!
+//! Identity follows Python's: two handles to the same node are the same
+//! object (`is`), and the pickler writes a shared node once and refers to it
+//! with the memo afterwards, so sharing and cycles survive a round trip.
+//!
+//! # What a node keeps
+//!
+//! Every distinction a pickle makes: `bytes` vs `bytearray`, `tuple` vs
+//! `list`, `set` vs `frozenset`, dict insertion order (as a `Vec` of pairs in
+//! wire order, any key type). Globals, `REDUCE`/`NEWOBJ`/`NEWOBJ_EX`/`INST`/
+//! `OBJ` constructions, `BUILD` state and items appended to objects are kept
+//! as inert data ([`Global`], [`Object`]): nothing is imported or called.
+//!
+//! Strings are kept in Python's own UTF-8 with lone surrogates allowed (what
+//! CPython writes with `surrogatepass`), so a `str` holding `"\ud800"`
+//! survives a round trip; [`PyStr::as_str`] returns `None` for such a string.
+//!
+//! # Equality
+//!
+//! `PartialEq` on [`Document`] and [`ValueRef`] is structural equality of
+//! content: same Python types, same values, and floats equal when their bits
+//! are equal or both are NaN (so `0.0 != -0.0` here, unlike Python, and a
+//! round trip of NaN compares equal). Sharing is not compared: a DAG equals
+//! its tree expansion, and cycles compare equal when they unfold alike. The
+//! comparison remembers node pairs it has seen, so it is linear in the size of
+//! the graphs, not of their expansion. `Value`'s own `PartialEq` compares
+//! handles (identity), not content.
+
+mod build;
+mod eq;
+mod view;
+
+use num_bigint::BigInt;
+
+pub use view::{Kind, ValueRef};
+
+/// Index of a node in a [`Document`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The node's index in [`Document::nodes`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A Python value: an immediate or a handle to a node of a [`Document`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// `None`.
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// An `int` that fits in i64 (larger ones are [`Node::BigInt`]).
+    Int(i64),
+    /// A `float`.
+    Float(f64),
+    /// Any other object, stored in the document.
+    Ref(NodeId),
+}
+
+impl Default for Value {
+    fn default() -> Self {
+        Value::None
+    }
+}
+
+/// A Python `str`, in Python's UTF-8 (surrogates allowed).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PyStr {
+    /// Valid UTF-8: every ordinary string.
+    Utf8(Box<str>),
+    /// Holds lone surrogates, encoded as `surrogatepass` does (3 bytes each).
+    Surrogates(Box<[u8]>),
+}
+
+impl PyStr {
+    /// The text, unless it holds lone surrogates.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            PyStr::Utf8(s) => Some(s),
+            PyStr::Surrogates(_) => None,
+        }
+    }
+
+    /// The bytes as CPython encodes them (`utf-8`, `surrogatepass`).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            PyStr::Utf8(s) => s.as_bytes(),
+            PyStr::Surrogates(b) => b,
+        }
+    }
+
+    /// The text with lone surrogates replaced by U+FFFD.
+    pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            PyStr::Utf8(s) => std::borrow::Cow::Borrowed(s),
+            PyStr::Surrogates(b) => {
+                let mut out = String::new();
+                for cp in crate::text::code_points(b) {
+                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                }
+                std::borrow::Cow::Owned(out)
+            }
+        }
+    }
+
+    /// Build from Python UTF-8 bytes; `None` if they are not valid even with surrogates.
+    pub fn from_python_utf8(bytes: &[u8]) -> Option<PyStr> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Some(PyStr::Utf8(s.into())),
+            Err(_) => {
+                crate::text::check_surrogatepass(bytes).ok()?;
+                Some(PyStr::Surrogates(bytes.into()))
+            }
+        }
+    }
+}
+
+impl From<&str> for PyStr {
+    fn from(s: &str) -> Self {
+        PyStr::Utf8(s.into())
+    }
+}
+
+impl From<String> for PyStr {
+    fn from(s: String) -> Self {
+        PyStr::Utf8(s.into_boxed_str())
+    }
+}
+
+/// A reference to a module-level object (`module.qualname`), kept inert.
+///
+/// `module` and `name` are str nodes, so that a protocol-4 pickle that shares
+/// the module name between two `STACK_GLOBAL`s re-encodes identically.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Global {
+    /// The module, a str node.
+    pub module: Value,
+    /// The qualified name, a str node (dotted for nested classes).
+    pub name: Value,
+}
+
+/// How an [`Object`] was constructed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    /// `REDUCE`: `callable(*args)`.
+    Reduce,
+    /// `NEWOBJ`: `cls.__new__(cls, *args)`.
+    NewObj,
+    /// `NEWOBJ_EX`: `cls.__new__(cls, *args, **kwargs)`.
+    NewObjEx,
+    /// `INST module name`: `cls(*args)` (protocol 0).
+    Inst,
+    /// `OBJ`: `cls(*args)` with the class on the stack (protocol 1).
+    Obj,
+}
+
+/// Something done to an object after it was constructed, in stream order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ObjectOp {
+    /// `APPEND`/`APPENDS`: `obj.append(item)` / `obj.extend(items)`.
+    Append(Value),
+    /// `SETITEM`/`SETITEMS`: `obj[key] = value`.
+    SetItem(Value, Value),
+    /// `ADDITEMS`: `obj.add(item)`.
+    Add(Value),
+    /// `BUILD`: `obj.__setstate__(state)` or a `__dict__` update.
+    Build(Value),
+}
+
+/// An object built by calling something, kept as the recipe, never executed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Object {
+    /// How it is constructed.
+    pub kind: ObjectKind,
+    /// The callable (REDUCE) or the class (NEWOBJ, NEWOBJ_EX, INST, OBJ); usually a global.
+    pub callable: Value,
+    /// The positional arguments: a tuple for every kind except a hand-made REDUCE.
+    pub args: Value,
+    /// The keyword arguments (a dict), for `NEWOBJ_EX` only.
+    pub kwargs: Option<Value>,
+    /// Items and state given after construction, in stream order.
+    pub ops: Vec<ObjectOp>,
+}
+
+/// A protocol-5 out-of-band buffer, as `pickle.PickleBuffer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Buffer {
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// Whether `READONLY_BUFFER` was applied (or the buffer is read-only).
+    pub readonly: bool,
+}
+
+/// A heap object of a [`Document`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    /// An `int` beyond i64.
+    BigInt(BigInt),
+    /// A `str`.
+    Str(PyStr),
+    /// `bytes`.
+    Bytes(Vec<u8>),
+    /// `bytearray`.
+    ByteArray(Vec<u8>),
+    /// `list`.
+    List(Vec<Value>),
+    /// `tuple`.
+    Tuple(Vec<Value>),
+    /// `dict`: pairs in insertion (wire) order.
+    Dict(Vec<(Value, Value)>),
+    /// `set`: items in wire order.
+    Set(Vec<Value>),
+    /// `frozenset`: items in wire order.
+    FrozenSet(Vec<Value>),
+    /// A global (class or function), not imported.
+    Global(Global),
+    /// An object built by REDUCE/NEWOBJ/..., not executed.
+    Object(Box<Object>),
+    /// A persistent id (`PERSID`/`BINPERSID`) left unresolved: the pid.
+    PersistentId(Value),
+    /// An extension code (`EXT1`/`EXT2`/`EXT4`) left unresolved.
+    Extension(i32),
+    /// An out-of-band buffer (`NEXT_BUFFER`).
+    Buffer(Buffer),
+}
+
+impl Node {
+    /// The Python type name of the node, e.g. `"list"`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Node::BigInt(_) => "int",
+            Node::Str(_) => "str",
+            Node::Bytes(_) => "bytes",
+            Node::ByteArray(_) => "bytearray",
+            Node::List(_) => "list",
+            Node::Tuple(_) => "tuple",
+            Node::Dict(_) => "dict",
+            Node::Set(_) => "set",
+            Node::FrozenSet(_) => "frozenset",
+            Node::Global(_) => "global",
+            Node::Object(_) => "object",
+            Node::PersistentId(_) => "persistent_id",
+            Node::Extension(_) => "extension",
+            Node::Buffer(_) => "PickleBuffer",
+        }
+    }
+
+    /// Call `f` on every value the node refers to, in order.
+    pub fn for_each_child(&self, mut f: impl FnMut(Value)) {
+        match self {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                v.iter().copied().for_each(f)
+            }
+            Node::Dict(pairs) => {
+                for &(k, v) in pairs {
+                    f(k);
+                    f(v);
+                }
+            }
+            Node::Global(g) => {
+                f(g.module);
+                f(g.name);
+            }
+            Node::Object(o) => {
+                f(o.callable);
+                f(o.args);
+                if let Some(k) = o.kwargs {
+                    f(k);
+                }
+                for op in &o.ops {
+                    match *op {
+                        ObjectOp::Append(v) | ObjectOp::Add(v) | ObjectOp::Build(v) => f(v),
+                        ObjectOp::SetItem(k, v) => {
+                            f(k);
+                            f(v);
+                        }
+                    }
+                }
+            }
+            Node::PersistentId(v) => f(*v),
+            Node::BigInt(_)
+            | Node::Str(_)
+            | Node::Bytes(_)
+            | Node::ByteArray(_)
+            | Node::Extension(_)
+            | Node::Buffer(_) => {}
+        }
+    }
+}
+
+/// One unpickled object graph: its nodes and its root value.
+#[derive(Clone, Debug, Default)]
+pub struct Document {
+    nodes: Vec<Node>,
+    root: Value,
+    /// Interned str nodes for global names (module and qualname), so that
+    /// globals built in Rust share them as CPython's classes share `__module__`.
+    names: std::collections::HashMap<Box<str>, Value>,
+}
+
+impl Document {
+    /// An empty document whose root is `None`.
+    pub fn new() -> Document {
+        Document::default()
+    }
+
+    /// A document with room for `n` nodes.
+    pub fn with_capacity(n: usize) -> Document {
+        Document {
+            nodes: Vec::with_capacity(n),
+            ..Document::default()
+        }
+    }
+
+    /// The root value.
+    pub fn root_value(&self) -> Value {
+        self.root
+    }
+
+    /// A view of the root value.
+    pub fn root(&self) -> ValueRef<'_> {
+        ValueRef::new(self, self.root)
+    }
+
+    /// Set the root value.
+    pub fn set_root(&mut self, v: Value) {
+        self.root = v;
+    }
+
+    /// A view of any value of this document.
+    pub fn get(&self, v: Value) -> ValueRef<'_> {
+        ValueRef::new(self, v)
+    }
+
+    /// All nodes, indexed by [`NodeId::index`].
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True if there is no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node a handle refers to.
+    ///
+    /// # Panics
+    /// If the id belongs to another document and is out of range.
+    #[inline]
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// The node a handle refers to, mutably.
+    #[inline]
+    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id.0 as usize]
+    }
+
+    /// The node behind a value, if it is a handle into this document.
+    #[inline]
+    pub fn node_of(&self, v: Value) -> Option<&Node> {
+        match v {
+            Value::Ref(id) => self.nodes.get(id.0 as usize),
+            _ => None,
+        }
+    }
+
+    /// Store a node and return its handle.
+    ///
+    /// # Panics
+    /// After 2^32 - 1 nodes.
+    #[inline]
+    pub fn alloc(&mut self, node: Node) -> Value {
+        let id = u32::try_from(self.nodes.len()).expect("more than 2^32 nodes in one document");
+        self.nodes.push(node);
+        Value::Ref(NodeId(id))
+    }
+
+    /// Give back every node not reachable from the root, renumbering handles.
+    /// Returns how many nodes were removed.
+    pub fn compact(&mut self) -> usize {
+        let n = self.nodes.len();
+        let mut map: Vec<u32> = vec![u32::MAX; n];
+        let mut order = Vec::new();
+        let mut stack = vec![self.root];
+        while let Some(v) = stack.pop() {
+            if let Value::Ref(id) = v {
+                let i = id.0 as usize;
+                if i < n && map[i] == u32::MAX {
+                    map[i] = 0;
+                    order.push(i);
+                    self.nodes[i].for_each_child(|c| stack.push(c));
+                }
+            }
+        }
+        order.sort_unstable();
+        for (new, &old) in order.iter().enumerate() {
+            map[old] = new as u32;
+        }
+        let remap = |v: &mut Value| {
+            if let Value::Ref(id) = v {
+                *id = NodeId(map[id.0 as usize]);
+            }
+        };
+        let mut old_nodes = std::mem::take(&mut self.nodes);
+        let mut kept = Vec::with_capacity(order.len());
+        for &i in &order {
+            let mut node = std::mem::replace(&mut old_nodes[i], Node::Extension(0));
+            node.for_each_child_mut(remap);
+            kept.push(node);
+        }
+        self.nodes = kept;
+        remap(&mut self.root);
+        self.names.clear();
+        n - self.nodes.len()
+    }
+}
+
+impl Node {
+    /// Call `f` on every value the node refers to, mutably.
+    pub fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut Value)) {
+        match self {
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                v.iter_mut().for_each(f)
+            }
+            Node::Dict(pairs) => {
+                for (k, v) in pairs {
+                    f(k);
+                    f(v);
+                }
+            }
+            Node::Global(g) => {
+                f(&mut g.module);
+                f(&mut g.name);
+            }
+            Node::Object(o) => {
+                f(&mut o.callable);
+                f(&mut o.args);
+                if let Some(k) = &mut o.kwargs {
+                    f(k);
+                }
+                for op in &mut o.ops {
+                    match op {
+                        ObjectOp::Append(v) | ObjectOp::Add(v) | ObjectOp::Build(v) => f(v),
+                        ObjectOp::SetItem(k, v) => {
+                            f(k);
+                            f(v);
+                        }
+                    }
+                }
+            }
+            Node::PersistentId(v) => f(v),
+            Node::BigInt(_)
+            | Node::Str(_)
+            | Node::Bytes(_)
+            | Node::ByteArray(_)
+            | Node::Extension(_)
+            | Node::Buffer(_) => {}
+        }
+    }
+}

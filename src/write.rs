@@ -1,0 +1,1 @@
+//! The instruction writer (opcode layer). STUB: being written.
