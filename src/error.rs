@@ -26,6 +26,8 @@ struct ErrorImpl {
     message: String,
     offset: Option<u64>,
     opcode: Option<Opcode>,
+    /// Where in the value tree (serde layer): `records[3].score`.
+    path: String,
     source: Option<std::io::Error>,
 }
 
@@ -45,6 +47,7 @@ impl Error {
             message: message.into(),
             offset: None,
             opcode: None,
+            path: String::new(),
             source: None,
         }))
     }
@@ -95,6 +98,17 @@ impl Error {
         self
     }
 
+    /// Prepend a path segment (`[3]`, `.score`, `['key']`) to the error's path.
+    pub(crate) fn in_path(mut self, segment: &str) -> Error {
+        self.0.path.insert_str(0, segment);
+        self
+    }
+
+    /// Where in the value the error happened, like `records[3].score` (serde layer).
+    pub fn path(&self) -> &str {
+        self.0.path.trim_start_matches('.')
+    }
+
     /// The kind of failure.
     pub fn category(&self) -> Category {
         self.0.category
@@ -123,6 +137,9 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.0.path.is_empty() {
+            write!(f, "{}: ", self.path())?;
+        }
         f.write_str(&self.0.message)?;
         if let Some(op) = self.0.opcode {
             write!(f, " in {}", op.name())?;
@@ -146,6 +163,29 @@ impl std::error::Error for Error {
             .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl serde::de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Error {
+        Error::new(Category::Data, msg.to_string())
+    }
+
+    fn invalid_type(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Error {
+        Error::new(Category::Data, format!("expected {exp}, got {unexp}"))
+    }
+
+    fn invalid_value(unexp: serde::de::Unexpected<'_>, exp: &dyn serde::de::Expected) -> Error {
+        Error::new(
+            Category::Data,
+            format!("invalid value {unexp}, expected {exp}"),
+        )
+    }
+}
+
+impl serde::ser::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Error {
+        Error::new(Category::Data, msg.to_string())
     }
 }
 

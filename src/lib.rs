@@ -32,21 +32,27 @@
 #![warn(missing_docs)]
 
 pub mod compat;
+pub mod de;
 pub mod error;
 pub mod framing;
 pub mod opcodes;
 pub mod pickler;
+pub mod py;
 pub mod read;
 pub mod repr;
+pub mod ser;
 pub mod text;
 pub mod unpickler;
 pub mod value;
 pub mod write;
 
+pub use de::{from_reader, from_slice, from_slice_with, from_value, from_value_ref};
 pub use error::{Category, Error, Result};
 pub use opcodes::{ArgKind, Opcode, HIGHEST_PROTOCOL};
 pub use pickler::{dump, dumps, DumpOptions, Pickler};
+pub use py::{PyByteArray, PyFrozenSet, PyObject, PySet};
 pub use read::{Arg, Instruction, Instructions};
+pub use ser::{to_value, to_vec, to_vec_with, to_writer, to_writer_with};
 pub use unpickler::{
     load, loads, loads_all, loads_all_with, loads_with, Encoding, Errors, LoadOptions, Unpickler,
 };

@@ -69,6 +69,9 @@ pub struct LoadOptions {
     pub max_input: u64,
     /// Longest protocol-0 text line (default 64 MiB).
     pub max_line: usize,
+    /// Deepest nesting the serde layer walks into (default 128), since
+    /// `Deserialize` implementations recurse.
+    pub recursion_limit: usize,
 }
 
 impl Default for LoadOptions {
@@ -84,6 +87,7 @@ impl Default for LoadOptions {
             max_depth: 1 << 20,
             max_input: u64::MAX,
             max_line: crate::read::DEFAULT_MAX_LINE,
+            recursion_limit: 128,
         }
     }
 }
@@ -98,6 +102,17 @@ impl<'a> Unpickler<SliceRead<'a>> {
     /// An unpickler over a byte slice.
     pub fn from_slice(data: &'a [u8], options: LoadOptions) -> Self {
         Unpickler::new(SliceRead::new(data), options)
+    }
+
+    /// Load the next pickle, recording where each node came from in the
+    /// input (for zero-copy deserialization and error offsets).
+    pub(crate) fn load_tracked(&mut self) -> Result<Document> {
+        self.reader.reset_frames();
+        if self.reader.at_end()? {
+            return Err(Error::eof().at(self.reader.offset()));
+        }
+        let input = self.reader.get_ref().input();
+        vm::run(&mut self.reader, &mut self.options, Some(input))
     }
 }
 
@@ -132,7 +147,7 @@ impl<R: Read> Unpickler<R> {
         if self.reader.at_end()? {
             return Err(Error::eof().at(self.reader.offset()));
         }
-        vm::run(&mut self.reader, &mut self.options)
+        vm::run(&mut self.reader, &mut self.options, None)
     }
 
     /// True when the stream holds no more bytes.

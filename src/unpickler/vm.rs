@@ -21,12 +21,22 @@ struct Machine<'o> {
     /// Items and bytes copied by reconstructions (`set(list)`, `bytearray(b)`):
     /// bounded so a few bytes of input cannot copy a huge list many times.
     copied: u64,
+    /// Set when loading for the serde layer: node origins are recorded.
+    track: Option<Tracking>,
 }
 
-/// Run one pickle to its STOP.
+/// Origin tracking while loading from a slice.
+struct Tracking {
+    base: usize,
+    len: usize,
+}
+
+/// Run one pickle to its STOP. With `track` (the input slice), every node
+/// records its origin.
 pub(super) fn run<R: Read>(
     reader: &mut InstructionReader<R>,
     opts: &mut LoadOptions,
+    track: Option<&[u8]>,
 ) -> Result<Document> {
     let max_memo = opts.max_memo;
     let mut m = Machine {
@@ -38,6 +48,10 @@ pub(super) fn run<R: Read>(
         opts,
         ext_cache: HashMap::new(),
         copied: 0,
+        track: track.map(|input| Tracking {
+            base: input.as_ptr() as usize,
+            len: input.len(),
+        }),
     };
     loop {
         let max_input = m.opts.max_input;
@@ -54,8 +68,20 @@ pub(super) fn run<R: Read>(
             None => return Err(Error::eof().at(here)),
         };
         let (op, offset) = (ins.op, ins.offset);
+        if let Some(t) = &m.track {
+            let payload = match &ins.arg {
+                Arg::Unicode(Cow::Borrowed(b)) | Arg::Bytes(Cow::Borrowed(b)) => {
+                    let at = (b.as_ptr() as usize).wrapping_sub(t.base);
+                    (at <= t.len && b.len() <= t.len - at).then_some((at, b.len()))
+                }
+                _ => None,
+            };
+            m.doc
+                .set_origin(crate::value::NodeOrigin { offset, payload });
+        }
         if op == Opcode::Stop {
             let root = m.pop().map_err(|e| e.in_opcode(op).at(offset))?;
+            m.doc.stop_tracking();
             m.doc.set_root(root);
             return Ok(m.doc);
         }

@@ -44,10 +44,12 @@
 
 mod build;
 mod eq;
+mod serde;
 mod view;
 
 use num_bigint::BigInt;
 
+pub use self::serde::ValueSeed;
 pub use view::{Kind, ValueRef};
 
 /// Index of a node in a [`Document`].
@@ -310,6 +312,19 @@ pub struct Document {
     /// Interned str nodes for global names (module and qualname), so that
     /// globals built in Rust share them as CPython's classes share `__module__`.
     names: std::collections::HashMap<Box<str>, Value>,
+    /// Where each node came from, when the loader was asked to track it
+    /// (the serde layer uses it for zero-copy strings and error offsets).
+    origins: Vec<NodeOrigin>,
+    /// The origin given to nodes allocated now, when tracking.
+    tracking: Option<NodeOrigin>,
+}
+
+/// Where a node was made in the input: the opcode's offset, and for str and
+/// bytes payloads read from a slice, the payload's position in that slice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct NodeOrigin {
+    pub offset: u64,
+    pub payload: Option<(usize, usize)>,
 }
 
 impl Document {
@@ -392,8 +407,28 @@ impl Document {
     #[inline]
     pub fn alloc(&mut self, node: Node) -> Value {
         let id = u32::try_from(self.nodes.len()).expect("more than 2^32 nodes in one document");
+        if let Some(origin) = self.tracking.as_mut() {
+            self.origins.push(*origin);
+            origin.payload = None;
+        }
         self.nodes.push(node);
         Value::Ref(NodeId(id))
+    }
+
+    /// Turn origin tracking on (the loader does this for the serde layer) and
+    /// set the origin of the nodes allocated from now on.
+    pub(crate) fn set_origin(&mut self, origin: NodeOrigin) {
+        self.tracking = Some(origin);
+    }
+
+    /// Stop tracking origins.
+    pub(crate) fn stop_tracking(&mut self) {
+        self.tracking = None;
+    }
+
+    /// Where a node came from, if the document was loaded with tracking.
+    pub(crate) fn origin(&self, id: NodeId) -> Option<NodeOrigin> {
+        self.origins.get(id.0 as usize).copied()
     }
 
     /// Give back every node not reachable from the root, renumbering handles.
@@ -432,6 +467,7 @@ impl Document {
         self.nodes = kept;
         remap(&mut self.root);
         self.names.clear();
+        self.origins.clear();
         n - self.nodes.len()
     }
 }

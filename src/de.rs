@@ -1,0 +1,690 @@
+//! serde deserialization: a pickle (or a [`Document`]) into any `T: Deserialize`.
+//!
+//! The pickle is loaded by the unpickler into a document first (a pickle is a
+//! stack program: a list is filled after it is made, so a value cannot be
+//! streamed to a visitor as it is read), then walked. From [`from_slice`],
+//! `str` and `bytes` payloads that lie in the input are lent to the visitor
+//! (`&'de str`, `&'de [u8]`, `Cow::Borrowed`); from [`from_value`] they are
+//! lent from the document. See the crate docs for the type mapping.
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
+};
+
+use crate::error::{Error, Result};
+use crate::py::{PYOBJECT_FIELDS, PYOBJECT_TOKEN};
+use crate::unpickler::{LoadOptions, Unpickler};
+use crate::value::{Document, Node, Object, ObjectKind, ObjectOp, PyStr, Value, ValueRef};
+
+/// Deserialize a `T` from a pickle in a byte slice, borrowing strs and bytes from it.
+/// Bytes after the pickle's STOP are an error.
+pub fn from_slice<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
+    from_slice_with(data, LoadOptions::default())
+}
+
+/// [`from_slice`] with load options (encoding, limits, buffers, hooks).
+pub fn from_slice_with<'de, T: de::Deserialize<'de>>(
+    data: &'de [u8],
+    options: LoadOptions,
+) -> Result<T> {
+    let limit = options.recursion_limit;
+    let mut u = Unpickler::from_slice(data, options);
+    let doc = u.load_tracked()?;
+    if !u.at_end()? {
+        return Err(Error::syntax("trailing data after STOP").at(u.offset()));
+    }
+    T::deserialize(Deserializer::new(
+        &doc,
+        doc.root_value(),
+        SliceBorrow { input: data },
+        limit,
+    ))
+}
+
+/// Deserialize a `T` from the next pickle of a reader.
+///
+/// The reader is buffered internally, so bytes after the pickle may be
+/// consumed; to read several pickles from one stream keep one
+/// [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
+pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
+    Unpickler::from_reader(reader, LoadOptions::default()).deserialize()
+}
+
+/// Deserialize a `T` from a document, borrowing strs and bytes from it.
+pub fn from_value<'a, T: de::Deserialize<'a>>(doc: &'a Document) -> Result<T> {
+    from_value_ref(doc.root())
+}
+
+/// Deserialize a `T` from any value of a document.
+pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> {
+    T::deserialize(Deserializer::new(
+        v.document(),
+        v.value(),
+        DocBorrow,
+        LoadOptions::default().recursion_limit,
+    ))
+}
+
+impl<R: crate::read::Read> Unpickler<R> {
+    /// Load the next pickle of the stream and deserialize it into a `T`.
+    pub fn deserialize<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let limit = self.options_mut().recursion_limit;
+        let doc = self.load()?;
+        T::deserialize(Deserializer::new(&doc, doc.root_value(), DocBorrow, limit))
+    }
+}
+
+/// Where a str comes from: lent for `'de`, or copied from a shorter-lived place.
+enum Ref<'de, 'd, T: ?Sized> {
+    Borrowed(&'de T),
+    Copied(&'d T),
+}
+
+/// How strs and bytes are lent to visitors.
+trait Lend<'de, 'd>: Copy {
+    fn str(self, s: &'d str, payload: Option<(usize, usize)>) -> Ref<'de, 'd, str>;
+    fn bytes(self, b: &'d [u8], payload: Option<(usize, usize)>) -> Ref<'de, 'd, [u8]>;
+}
+
+/// Lends from the input slice, where a node's payload lies in it.
+#[derive(Clone, Copy)]
+struct SliceBorrow<'de> {
+    input: &'de [u8],
+}
+
+impl<'de, 'd> Lend<'de, 'd> for SliceBorrow<'de> {
+    fn str(self, s: &'d str, payload: Option<(usize, usize)>) -> Ref<'de, 'd, str> {
+        if let Some((at, len)) = payload {
+            if let Some(Ok(t)) = self.input.get(at..at + len).map(std::str::from_utf8) {
+                if t == s {
+                    return Ref::Borrowed(t);
+                }
+            }
+        }
+        Ref::Copied(s)
+    }
+
+    fn bytes(self, b: &'d [u8], payload: Option<(usize, usize)>) -> Ref<'de, 'd, [u8]> {
+        match payload.and_then(|(at, len)| self.input.get(at..at + len)) {
+            Some(t) if t == b => Ref::Borrowed(t),
+            _ => Ref::Copied(b),
+        }
+    }
+}
+
+/// Lends from the document itself.
+#[derive(Clone, Copy)]
+struct DocBorrow;
+
+impl<'de> Lend<'de, 'de> for DocBorrow {
+    fn str(self, s: &'de str, _: Option<(usize, usize)>) -> Ref<'de, 'de, str> {
+        Ref::Borrowed(s)
+    }
+
+    fn bytes(self, b: &'de [u8], _: Option<(usize, usize)>) -> Ref<'de, 'de, [u8]> {
+        Ref::Borrowed(b)
+    }
+}
+
+/// A serde deserializer over one value of a document.
+struct Deserializer<'d, B> {
+    doc: &'d Document,
+    value: Value,
+    lend: B,
+    /// Byte offset of the nearest node with a known origin (for errors).
+    offset: Option<u64>,
+    depth_left: usize,
+}
+
+/// What an object looks like to a Rust type.
+enum View {
+    Map(Vec<(Value, Value)>),
+    Seq(Vec<Value>),
+    Value(Value),
+    Text(String),
+}
+
+impl<'d, B> Deserializer<'d, B> {
+    fn new(doc: &'d Document, value: Value, lend: B, depth: usize) -> Self {
+        let mut d = Deserializer {
+            doc,
+            value,
+            lend,
+            offset: None,
+            depth_left: depth,
+        };
+        d.offset = d.own_offset();
+        d
+    }
+
+    fn own_offset(&self) -> Option<u64> {
+        match self.value {
+            Value::Ref(id) => self.doc.origin(id).map(|o| o.offset),
+            _ => None,
+        }
+    }
+
+    fn child(&self, value: Value) -> Result<Deserializer<'d, B>>
+    where
+        B: Copy,
+    {
+        if self.depth_left == 0 {
+            return Err(self.err(Error::limit(
+                "nesting deeper than the recursion limit (LoadOptions::recursion_limit)",
+            )));
+        }
+        let mut d = Deserializer {
+            doc: self.doc,
+            value,
+            lend: self.lend,
+            offset: self.offset,
+            depth_left: self.depth_left - 1,
+        };
+        if let Some(o) = d.own_offset() {
+            d.offset = Some(o);
+        }
+        Ok(d)
+    }
+
+    fn err(&self, e: Error) -> Error {
+        match self.offset {
+            Some(o) => e.at(o),
+            None => e,
+        }
+    }
+
+    fn node(&self) -> Option<&'d Node> {
+        self.doc.node_of(self.value)
+    }
+
+    fn global_name(&self, v: Value) -> Option<(&'d str, &'d str)> {
+        ValueRef::new(self.doc, v).as_global()
+    }
+
+    /// How an object presents itself: map (instance state, mapping items),
+    /// sequence (list items, namedtuple args), a value, or text.
+    fn object_view(&self, o: &'d Object) -> View {
+        let vr = ValueRef::new(self.doc, self.value);
+        if let Some(text) = crate::py::known_scalar_text(vr) {
+            return View::Text(text);
+        }
+        let callable = self.global_name(o.callable);
+        let args: &[Value] = match self.doc.node_of(o.args) {
+            Some(Node::Tuple(a)) => a,
+            _ => &[],
+        };
+        let set_items: Vec<(Value, Value)> = o
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                ObjectOp::SetItem(k, v) => Some((*k, *v)),
+                _ => None,
+            })
+            .collect();
+        if !set_items.is_empty() {
+            return View::Map(set_items);
+        }
+        let appended: Vec<Value> = o
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                ObjectOp::Append(v) | ObjectOp::Add(v) => Some(*v),
+                _ => None,
+            })
+            .collect();
+        if !appended.is_empty() {
+            return View::Seq(appended);
+        }
+        if let Some(state) = vr.state() {
+            return match state.node() {
+                Some(Node::Dict(p)) => View::Map(p.clone()),
+                Some(Node::Tuple(t)) if t.len() == 2 => {
+                    let mut pairs = Vec::new();
+                    for &half in t.iter() {
+                        if let Some(Node::Dict(p)) = self.doc.node_of(half) {
+                            pairs.extend_from_slice(p);
+                        }
+                    }
+                    View::Map(pairs)
+                }
+                _ => View::Value(state.value()),
+            };
+        }
+        match (o.kind, callable) {
+            (_, Some(("collections", "deque"))) if !args.is_empty() => View::Value(args[0]),
+            (ObjectKind::Reduce, Some(("builtins", "complex"))) => View::Seq(args.to_vec()),
+            (ObjectKind::Reduce, _) if args.len() == 1 => View::Value(args[0]),
+            (ObjectKind::NewObj | ObjectKind::NewObjEx, _) if !args.is_empty() => {
+                View::Seq(args.to_vec())
+            }
+            _ => View::Map(Vec::new()),
+        }
+    }
+}
+
+fn type_desc(doc: &Document, v: Value) -> &'static str {
+    ValueRef::new(doc, v).type_name()
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> Deserializer<'d, B> {
+    fn visit_view<V: Visitor<'de>>(self, view: View, visitor: V) -> Result<V::Value> {
+        match view {
+            View::Map(pairs) => visitor.visit_map(PairAccess::new(&self, pairs)),
+            View::Seq(items) => visitor.visit_seq(ItemAccess::new(&self, items)),
+            View::Value(v) => {
+                let child = self.child(v)?;
+                de::Deserializer::deserialize_any(child, visitor)
+            }
+            View::Text(s) => visitor.visit_string(s),
+        }
+    }
+}
+
+macro_rules! forward_to_any {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            self.deserialize_any(visitor)
+        }
+    )*};
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let offset = self.offset;
+        let at = |e: Error| match offset {
+            Some(o) => e.at(o),
+            None => e,
+        };
+        let r = match self.value {
+            Value::None => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(b),
+            Value::Int(i) => visitor.visit_i64(i),
+            Value::Float(f) => visitor.visit_f64(f),
+            Value::Ref(id) => {
+                let Some(node) = self.node() else {
+                    return Err(at(Error::data("dangling value handle")));
+                };
+                let payload = self.doc.origin(id).and_then(|o| o.payload);
+                match node {
+                    Node::BigInt(b) => {
+                        if let Ok(u) = u64::try_from(b) {
+                            visitor.visit_u64(u)
+                        } else if let Ok(i) = i128::try_from(b) {
+                            visitor.visit_i128(i)
+                        } else if let Ok(u) = u128::try_from(b) {
+                            visitor.visit_u128(u)
+                        } else {
+                            Err(Error::data(format!(
+                                "int of {} bits does not fit in 128 bits",
+                                b.bits()
+                            )))
+                        }
+                    }
+                    Node::Str(PyStr::Utf8(s)) => match self.lend.str(s, payload) {
+                        Ref::Borrowed(s) => visitor.visit_borrowed_str(s),
+                        Ref::Copied(s) => visitor.visit_str(s),
+                    },
+                    Node::Str(s) => visitor.visit_string(s.to_string_lossy().into_owned()),
+                    Node::Bytes(b) => match self.lend.bytes(b, payload) {
+                        Ref::Borrowed(b) => visitor.visit_borrowed_bytes(b),
+                        Ref::Copied(b) => visitor.visit_bytes(b),
+                    },
+                    Node::ByteArray(b) => visitor.visit_bytes(b),
+                    Node::Buffer(b) => visitor.visit_bytes(&b.data),
+                    Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                        visitor.visit_seq(ItemAccess::new(&self, v.clone()))
+                    }
+                    Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, p.clone())),
+                    Node::Object(o) => {
+                        let view = self.object_view(o);
+                        self.visit_view(view, visitor)
+                    }
+                    Node::Global(_) => {
+                        let (m, n) = self.global_name(self.value).unwrap_or(("", ""));
+                        visitor.visit_string(format!("{m}.{n}"))
+                    }
+                    Node::PersistentId(pid) => {
+                        let child = self.child(*pid)?;
+                        de::Deserializer::deserialize_any(child, visitor)
+                    }
+                    Node::Extension(code) => Err(Error::data(format!(
+                        "unresolved extension code {code} (LoadOptions::extensions)"
+                    ))),
+                }
+            }
+        };
+        r.map_err(at)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.value {
+            Value::None => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.value {
+            Value::None => visitor.visit_unit(),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let _ = name;
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == PYOBJECT_TOKEN && fields == PYOBJECT_FIELDS {
+            let vr = ValueRef::new(self.doc, self.value);
+            if vr.as_object().is_none() {
+                return Err(self.err(Error::data(format!(
+                    "expected an object, got {}",
+                    type_desc(self.doc, self.value)
+                ))));
+            }
+            let (module, qualname) = vr.class().unwrap_or(("", ""));
+            let state = vr.state().map_or(Value::None, |s| s.value());
+            return visitor.visit_map(PyObjectAccess {
+                de: &self,
+                module,
+                name: qualname,
+                state,
+                step: 0,
+            });
+        }
+        self.deserialize_any(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self.node() {
+            Some(Node::Str(_)) => visitor.visit_enum(UnitVariant { de: self }),
+            Some(Node::Dict(p)) if p.len() == 1 => {
+                let (k, v) = p[0];
+                let key = self.child(k)?;
+                let value = self.child(v)?;
+                visitor.visit_enum(TaggedVariant { key, value })
+            }
+            _ => Err(self.err(Error::data(format!(
+                "expected an enum (a str or a one-key dict), got {}",
+                type_desc(self.doc, self.value)
+            )))),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_unit()
+    }
+
+    forward_to_any! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
+        deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map deserialize_identifier
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        self.deserialize_any(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_any(visitor)
+    }
+}
+
+/// Items of a sequence.
+struct ItemAccess<'d, B> {
+    parent: Deserializer<'d, B>,
+    items: std::vec::IntoIter<Value>,
+    index: usize,
+}
+
+impl<'d, B: Copy> ItemAccess<'d, B> {
+    fn new(parent: &Deserializer<'d, B>, items: Vec<Value>) -> Self {
+        ItemAccess {
+            parent: *parent,
+            items: items.into_iter(),
+            index: 0,
+        }
+    }
+}
+
+impl<B: Copy> Clone for Deserializer<'_, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B: Copy> Copy for Deserializer<'_, B> {}
+
+impl<'de, 'd, B: Lend<'de, 'd>> SeqAccess<'de> for ItemAccess<'d, B> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        let Some(v) = self.items.next() else {
+            return Ok(None);
+        };
+        let i = self.index;
+        self.index += 1;
+        let child = self.parent.child(v)?;
+        seed.deserialize(child)
+            .map(Some)
+            .map_err(|e| e.in_path(&format!("[{i}]")))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+/// Pairs of a mapping.
+struct PairAccess<'d, B> {
+    parent: Deserializer<'d, B>,
+    pairs: std::vec::IntoIter<(Value, Value)>,
+    value: Option<Value>,
+    key_text: String,
+}
+
+impl<'d, B: Copy> PairAccess<'d, B> {
+    fn new(parent: &Deserializer<'d, B>, pairs: Vec<(Value, Value)>) -> Self {
+        PairAccess {
+            parent: *parent,
+            pairs: pairs.into_iter(),
+            value: None,
+            key_text: String::new(),
+        }
+    }
+}
+
+fn path_segment(doc: &Document, key: Value) -> String {
+    let k = ValueRef::new(doc, key);
+    match k.as_str() {
+        Some(s) if !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+            format!(".{s}")
+        }
+        Some(s) => format!("[{s:?}]"),
+        None => match key {
+            Value::Int(i) => format!("[{i}]"),
+            _ => format!("[<{}>]", k.type_name()),
+        },
+    }
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PairAccess<'d, B> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        let Some((k, v)) = self.pairs.next() else {
+            return Ok(None);
+        };
+        self.value = Some(v);
+        self.key_text = path_segment(self.parent.doc, k);
+        let child = self.parent.child(k)?;
+        seed.deserialize(child)
+            .map(Some)
+            .map_err(|e| e.in_path(&self.key_text))
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| Error::data("value requested before key"))?;
+        let child = self.parent.child(v)?;
+        seed.deserialize(child)
+            .map_err(|e| e.in_path(&self.key_text))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.pairs.len())
+    }
+}
+
+/// The fields of [`crate::py::PyObject`]: module, name, state.
+struct PyObjectAccess<'a, 'd, B> {
+    de: &'a Deserializer<'d, B>,
+    module: &'d str,
+    name: &'d str,
+    state: Value,
+    step: usize,
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PyObjectAccess<'_, 'd, B> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        match PYOBJECT_FIELDS.get(self.step) {
+            Some(f) => seed.deserialize((*f).into_deserializer()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        let step = self.step;
+        self.step += 1;
+        match step {
+            0 => seed.deserialize(self.module.to_string().into_deserializer()),
+            1 => seed.deserialize(self.name.to_string().into_deserializer()),
+            _ => seed
+                .deserialize(self.de.child(self.state)?)
+                .map_err(|e| e.in_path(".state")),
+        }
+    }
+}
+
+struct UnitVariant<'d, B> {
+    de: Deserializer<'d, B>,
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> EnumAccess<'de> for UnitVariant<'d, B> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
+        let v = seed.deserialize(self.de)?;
+        Ok((v, self))
+    }
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> VariantAccess<'de> for UnitVariant<'d, B> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value> {
+        Err(self.de.err(Error::data(
+            "expected a newtype variant ({name: value}), got a str",
+        )))
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value> {
+        Err(self.de.err(Error::data(
+            "expected a tuple variant ({name: [...]}), got a str",
+        )))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value> {
+        Err(self.de.err(Error::data(
+            "expected a struct variant ({name: {...}}), got a str",
+        )))
+    }
+}
+
+struct TaggedVariant<'d, B> {
+    key: Deserializer<'d, B>,
+    value: Deserializer<'d, B>,
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> EnumAccess<'de> for TaggedVariant<'d, B> {
+    type Error = Error;
+    type Variant = Deserializer<'d, B>;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant)> {
+        let v = seed.deserialize(self.key)?;
+        Ok((v, self.value))
+    }
+}
+
+impl<'de, 'd, B: Lend<'de, 'd>> VariantAccess<'de> for Deserializer<'d, B> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        match self.value {
+            Value::None => Ok(()),
+            _ => Err(self.err(Error::data("expected None for a unit variant"))),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+}
