@@ -35,6 +35,7 @@ pub mod compat;
 pub mod de;
 pub mod error;
 pub mod framing;
+pub mod json;
 pub mod opcodes;
 pub mod pickler;
 pub mod py;

@@ -4,3 +4,7 @@ impl std::fmt::Display for crate::ValueRef<'_> {
         write!(f, "<{}>", self.type_name())
     }
 }
+/// Python float repr (stub).
+pub fn repr_float(f: f64) -> String {
+    format!("{f:?}")
+}
