@@ -15,11 +15,7 @@ fn lookup<'a, K: Ord + ?Sized, V: Copy>(t: &'a [(&'a K, V)], key: &K) -> Option<
         .map(|i| t[i].1)
 }
 
-fn lookup_pair<'a>(
-    t: &'a [((&'a str, &'a str), (&'a str, &'a str))],
-    m: &str,
-    n: &str,
-) -> Option<(&'a str, &'a str)> {
+fn lookup_pair(t: &[(table::Name, table::Name)], m: &str, n: &str) -> Option<table::Name> {
     t.binary_search_by(|((km, kn), _)| (*km, *kn).cmp(&(m, n)))
         .ok()
         .map(|i| t[i].1)

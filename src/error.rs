@@ -65,6 +65,7 @@ impl Error {
         Error::new(Category::Unsupported, message)
     }
 
+    #[allow(dead_code)] // used by the pickler
     pub(crate) fn data(message: impl Into<String>) -> Error {
         Error::new(Category::Data, message)
     }

@@ -47,7 +47,9 @@ pub use error::{Category, Error, Result};
 pub use opcodes::{ArgKind, Opcode, HIGHEST_PROTOCOL};
 pub use pickler::{dump, dumps, DumpOptions, Pickler};
 pub use read::{Arg, Instruction, Instructions};
-pub use unpickler::{load, loads, loads_all, Encoding, Errors, LoadOptions, Unpickler};
+pub use unpickler::{
+    load, loads, loads_all, loads_all_with, loads_with, Encoding, Errors, LoadOptions, Unpickler,
+};
 pub use value::{
     Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
     ValueRef,

@@ -1,9 +1,17 @@
 //! The unpickler: a stack machine that turns instructions into a [`Document`].
-//! STUB: the VM is being written; the API below is final.
+//!
+//! It follows CPython's `_pickle.c` semantics (marks as a separate stack whose
+//! top is a fence for pops, `POP` of a mark, `MEMOIZE` indexing by entry
+//! count) but never imports or calls anything: globals, calls and states
+//! become inert nodes (see [`crate::value`]). The loop is iterative, so input
+//! depth costs heap, never native stack. The memo is in [`memo`].
+
+pub mod memo;
+mod vm;
 
 use std::collections::HashMap;
 
-use crate::read::{IoRead, Read, SliceRead};
+use crate::read::{InstructionReader, IoRead, Read, SliceRead};
 use crate::{Document, Error, Result, Value};
 
 /// How Python 2 strings (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) decode,
@@ -82,50 +90,96 @@ impl Default for LoadOptions {
 
 /// Loads pickles one after another from a source.
 pub struct Unpickler<R> {
-    src: R,
+    reader: InstructionReader<R>,
     options: LoadOptions,
 }
 
 impl<'a> Unpickler<SliceRead<'a>> {
     /// An unpickler over a byte slice.
     pub fn from_slice(data: &'a [u8], options: LoadOptions) -> Self {
-        Unpickler { src: SliceRead::new(data), options }
+        Unpickler::new(SliceRead::new(data), options)
     }
 }
 
 impl<R: std::io::Read> Unpickler<IoRead<R>> {
     /// An unpickler over a reader (buffered internally: keep it for the whole stream).
     pub fn from_reader(reader: R, options: LoadOptions) -> Self {
-        Unpickler { src: IoRead::new(reader), options }
+        Unpickler::new(IoRead::new(reader), options)
     }
 }
 
 impl<R: Read> Unpickler<R> {
+    /// An unpickler over any [`Read`] source.
+    pub fn new(src: R, options: LoadOptions) -> Self {
+        let mut reader = InstructionReader::new(src);
+        reader.set_max_line(options.max_line);
+        Unpickler { reader, options }
+    }
+
+    /// The options (e.g. to hand more buffers between loads).
+    pub fn options_mut(&mut self) -> &mut LoadOptions {
+        &mut self.options
+    }
+
+    /// Byte offset of the next pickle in the stream.
+    pub fn offset(&self) -> u64 {
+        self.reader.offset()
+    }
+
     /// Load the next pickle of the stream.
     pub fn load(&mut self) -> Result<Document> {
-        let _ = (&mut self.src, &mut self.options);
-        Err(Error::unsupported("stub"))
+        self.reader.reset_frames();
+        if self.reader.at_end()? {
+            return Err(Error::eof().at(self.reader.offset()));
+        }
+        vm::run(&mut self.reader, &mut self.options)
     }
 
     /// True when the stream holds no more bytes.
     pub fn at_end(&mut self) -> Result<bool> {
-        self.src.at_end()
+        self.reader.at_end()
+    }
+
+    /// The source back.
+    pub fn into_inner(self) -> R {
+        self.reader.into_inner()
     }
 }
 
-/// Load one pickle from a byte slice; bytes after its STOP are an error.
+/// Load one pickle from a byte slice; bytes after its STOP are an error
+/// (`pickle.loads` ignores them; [`Unpickler`] reads streams).
 pub fn loads(data: &[u8]) -> Result<Document> {
-    let mut u = Unpickler::from_slice(data, LoadOptions::default());
-    u.load()
+    loads_with(data, LoadOptions::default())
+}
+
+/// [`loads`] with options.
+pub fn loads_with(data: &[u8], options: LoadOptions) -> Result<Document> {
+    let mut u = Unpickler::from_slice(data, options);
+    let doc = u.load()?;
+    if !u.at_end()? {
+        return Err(Error::syntax("trailing data after STOP").at(u.offset()));
+    }
+    Ok(doc)
 }
 
 /// Load every pickle of a byte slice, one after another.
 pub fn loads_all(data: &[u8]) -> Result<Vec<Document>> {
-    let _ = data;
-    Err(Error::unsupported("stub"))
+    loads_all_with(data, LoadOptions::default())
 }
 
-/// Load one pickle from a reader.
+/// [`loads_all`] with options.
+pub fn loads_all_with(data: &[u8], options: LoadOptions) -> Result<Vec<Document>> {
+    let mut u = Unpickler::from_slice(data, options);
+    let mut out = Vec::new();
+    loop {
+        out.push(u.load()?);
+        if u.at_end()? {
+            return Ok(out);
+        }
+    }
+}
+
+/// Load one pickle from a reader (reading may go past its STOP).
 pub fn load<R: std::io::Read>(reader: R) -> Result<Document> {
     Unpickler::from_reader(reader, LoadOptions::default()).load()
 }

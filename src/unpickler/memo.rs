@@ -1,0 +1,124 @@
+//! The unpickler's memo: index → value.
+//!
+//! CPython writes memo indices 0, 1, 2, ... in order, so the memo is a dense
+//! vector; an index far beyond the number of entries (a hostile `LONG_BINPUT
+//! 2147483647`) goes to a sparse map instead, so one PUT costs one entry and
+//! never an array of 2^31 slots. `GET` returns the stored handle: sharing,
+//! never a copy.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// How far past the dense part an index may land and still extend it.
+const DENSE_SLACK: u64 = 1024;
+
+/// The memo of one load.
+#[derive(Debug, Default)]
+pub struct Memo {
+    dense: Vec<Option<Value>>,
+    sparse: HashMap<u64, Value>,
+    len: usize,
+    max: usize,
+}
+
+impl Memo {
+    /// An empty memo holding at most `max` entries.
+    pub fn new(max: usize) -> Memo {
+        Memo {
+            max,
+            ..Memo::default()
+        }
+    }
+
+    /// Number of entries (what `MEMOIZE` uses as its index, like CPython).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if no entry was stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Store `v` at `idx`.
+    pub fn put(&mut self, idx: u64, v: Value) -> Result<()> {
+        let dense_len = self.dense.len() as u64;
+        if idx < dense_len {
+            if self.dense[idx as usize].is_none() && self.sparse.remove(&idx).is_none() {
+                self.grow_count()?;
+            }
+            self.dense[idx as usize] = Some(v);
+            return Ok(());
+        }
+        if idx <= dense_len + DENSE_SLACK && idx <= 2 * (self.len as u64) + DENSE_SLACK {
+            if let Some(slot) = self.sparse.get_mut(&idx) {
+                *slot = v;
+                return Ok(());
+            }
+            self.grow_count()?;
+            self.dense.resize(idx as usize, None);
+            self.dense.push(Some(v));
+            return Ok(());
+        }
+        if self.sparse.insert(idx, v).is_none() {
+            self.grow_count()?;
+        }
+        Ok(())
+    }
+
+    fn grow_count(&mut self) -> Result<()> {
+        if self.len >= self.max {
+            return Err(Error::limit(format!(
+                "memo holds more than {} entries (LoadOptions::max_memo)",
+                self.max
+            )));
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    /// The value at `idx`.
+    #[inline]
+    pub fn get(&self, idx: u64) -> Result<Value> {
+        if let Some(Some(v)) = self.dense.get(idx as usize) {
+            return Ok(*v);
+        }
+        match self.sparse.get(&idx) {
+            Some(v) => Ok(*v),
+            None => Err(Error::syntax(format!(
+                "memo value not found at index {idx}"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dense_and_sparse() {
+        let mut m = Memo::new(10);
+        m.put(0, Value::Int(0)).unwrap();
+        m.put(1, Value::Int(1)).unwrap();
+        m.put(2_147_483_647, Value::Int(2)).unwrap();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get(2_147_483_647).unwrap(), Value::Int(2));
+        assert!(m.dense.len() < 10);
+        assert!(m.get(5).is_err());
+        m.put(1, Value::Int(7)).unwrap();
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get(1).unwrap(), Value::Int(7));
+    }
+
+    #[test]
+    fn limit() {
+        let mut m = Memo::new(2);
+        m.put(0, Value::None).unwrap();
+        m.put(1, Value::None).unwrap();
+        let e = m.put(2, Value::None).unwrap_err();
+        assert_eq!(e.category(), crate::Category::Limit);
+    }
+}
