@@ -29,7 +29,8 @@
 //!   A cycle that CPython could only recurse on forever (a tuple containing
 //!   itself without a list or dict in between) is an error.
 //! * **Framing** (protocol 4+): a frame may be committed after every
-//!   complete object (`_Pickler_OpcodeBoundary` at the end of `save`), and
+//!   `save()` call, before its first byte, as `pickle.py`'s `commit_frame`
+//!   (checked against `_pickle.c`'s output on large pickles), and
 //!   payloads of 64 KiB or more are written outside frames.
 //!
 //! The walk uses an explicit stack: depth costs heap, not call stack.
@@ -206,7 +207,7 @@ enum Task {
     MemoTemp,
     /// Memoize a pickler-made singleton.
     MemoKonst(&'static str),
-    /// End of a `save()`: a frame may be committed.
+    /// Start of a `save()` written inline as opcodes: a frame may be committed.
     Boundary,
     /// After a tuple's items: `TUPLEn`/`TUPLE`, or the recursive-tuple dance.
     TupleEnd { id: NodeId, mark: bool },
@@ -292,7 +293,8 @@ impl<'d, 'o> Engine<'d, 'o> {
         Ok(())
     }
 
-    fn end_save(&mut self) -> Result<()> {
+    /// The start of a `save()`: `_pickle.c` may commit a frame here.
+    fn begin_save(&mut self) -> Result<()> {
         self.w.boundary();
         if let Some(sink) = self.sink.as_mut() {
             if !self.w.frame_open() && self.w.buffer().len() >= FRAME_SIZE_TARGET {
@@ -357,6 +359,18 @@ impl<'d, 'o> Engine<'d, 'o> {
     }
 
     fn exec(&mut self, t: Task) -> Result<()> {
+        if matches!(
+            t,
+            Task::Save(_)
+                | Task::SynthGlobal(_)
+                | Task::ConstStr(_)
+                | Task::TempStr(_)
+                | Task::Latin1Str(_)
+                | Task::BytesData { .. }
+                | Task::ObjectNew
+        ) {
+            self.begin_save()?;
+        }
         match t {
             Task::Save(v) => self.save(v),
             Task::SynthGlobal(g) => self.save_synth_global(g),
@@ -368,12 +382,12 @@ impl<'d, 'o> Engine<'d, 'o> {
                     let i = self.memo.add_konst(s)?;
                     self.w.put(i)?;
                 }
-                self.end_save()
+                Ok(())
             }
             Task::TempStr(s) => {
                 self.w.str(s.as_bytes())?;
                 self.memoize_temp()?;
-                self.end_save()
+                Ok(())
             }
             Task::Latin1Str(id) => {
                 let data = self.bytes_data(id)?;
@@ -383,26 +397,25 @@ impl<'d, 'o> Engine<'d, 'o> {
                 }
                 self.w.str(&s)?;
                 self.memoize_temp()?;
-                self.end_save()
+                Ok(())
             }
             Task::BytesData { id, temp } => self.save_bytes(id, temp),
             Task::ObjectNew => {
                 if let Some(i) = self.memo.konst("object.__new__") {
                     self.w.get(i)?;
-                    return self.end_save();
+                    return Ok(());
                 }
                 let tuple_marked = self.tuple_marked(2);
                 self.seq([
                     Task::SynthGlobal(synth("builtins", "getattr")),
+                    Task::Boundary,
                     Task::Op(Opcode::Mark),
                     Task::SynthGlobal(synth("builtins", "object")),
                     Task::ConstStr("__new__"),
                     Task::Op(self.tuple_op(2)),
                     Task::MemoTemp,
-                    Task::Boundary,
                     Task::Op(Opcode::Reduce),
                     Task::MemoKonst("object.__new__"),
-                    Task::Boundary,
                 ]);
                 if !tuple_marked {
                     self.drop_pending_mark(1);
@@ -428,7 +441,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 let i = self.memo.add_konst(k)?;
                 self.w.put(i)
             }
-            Task::Boundary => self.end_save(),
+            Task::Boundary => self.begin_save(),
             Task::TupleEnd { id, mark } => {
                 let n = match self.node(id)? {
                     Node::Tuple(v) => v.len(),
@@ -507,36 +520,36 @@ impl<'d, 'o> Engine<'d, 'o> {
         let id = match v {
             Value::None => {
                 self.w.none();
-                return self.end_save();
+                return Ok(());
             }
             Value::Bool(b) => {
                 self.w.bool(b);
-                return self.end_save();
+                return Ok(());
             }
             Value::Int(i) => {
                 self.w.int(i);
-                return self.end_save();
+                return Ok(());
             }
             Value::Float(f) => {
                 self.w.float(f);
-                return self.end_save();
+                return Ok(());
             }
             Value::Ref(id) => id,
         };
         let node = self.node(id)?;
         if let Some(i) = self.memo.node(id) {
             self.w.get(i)?;
-            return self.end_save();
+            return Ok(());
         }
         match node {
             Node::BigInt(b) => {
                 self.w.bigint(b);
-                self.end_save()
+                Ok(())
             }
             Node::Str(s) => {
                 self.w.str(s.as_bytes())?;
                 self.memoize_node(id)?;
-                self.end_save()
+                Ok(())
             }
             Node::Bytes(_) => self.save_bytes(id, false),
             Node::ByteArray(_) => self.save_bytearray(id),
@@ -548,7 +561,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                             if b.readonly {
                                 self.w.op(Opcode::ReadonlyBuffer);
                             }
-                            return self.end_save();
+                            return Ok(());
                         }
                     }
                 }
@@ -566,7 +579,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                     self.w.op(Opcode::List);
                 }
                 self.memoize_node(id)?;
-                self.stack.push(Task::Boundary);
                 if !items.is_empty() {
                     self.stack.push(Task::ListItems { id, start: 0 });
                 }
@@ -580,7 +592,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                     self.w.op(Opcode::Dict);
                 }
                 self.memoize_node(id)?;
-                self.stack.push(Task::Boundary);
                 if !pairs.is_empty() {
                     self.stack.push(Task::DictItems { id, start: 0 });
                 }
@@ -589,9 +600,8 @@ impl<'d, 'o> Engine<'d, 'o> {
             Node::Tuple(items) => {
                 if items.is_empty() {
                     self.empty_tuple();
-                    return self.end_save();
+                    return Ok(());
                 }
-                self.stack.push(Task::Boundary);
                 self.enter(id)?;
                 let mark = self.tuple_marked(items.len());
                 if mark {
@@ -607,7 +617,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                     return self.save_set_reduce(id, frozen);
                 }
                 if frozen {
-                    self.stack.push(Task::Boundary);
                     self.enter(id)?;
                     self.w.op(Opcode::Mark);
                     self.stack.push(Task::FrozenSetEnd(id));
@@ -615,7 +624,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                 } else {
                     self.w.op(Opcode::EmptySet);
                     self.memoize_node(id)?;
-                    self.stack.push(Task::Boundary);
                     if !items.is_empty() {
                         self.stack.push(Task::SetItems { id, start: 0 });
                     }
@@ -627,19 +635,18 @@ impl<'d, 'o> Engine<'d, 'o> {
             Node::PersistentId(pid) => {
                 let pid = *pid;
                 if self.w.bin() {
-                    self.stack.push(Task::Boundary);
                     self.enter(id)?;
                     self.seq([Task::Save(pid), Task::Op(Opcode::BinPersId)]);
                     Ok(())
                 } else {
                     let text = self.pid_text(pid)?;
                     self.w.persid_text(&text)?;
-                    self.end_save()
+                    Ok(())
                 }
             }
             Node::Extension(code) => {
                 self.w.ext(*code)?;
-                self.end_save()
+                Ok(())
             }
         }
     }
@@ -663,18 +670,16 @@ impl<'d, 'o> Engine<'d, 'o> {
         };
         if self.proto() >= 3 {
             self.w.bytes(data)?;
-            self.stack.push(Task::Boundary);
             self.stack.push(memo);
             return Ok(());
         }
         if data.is_empty() {
             self.seq([
                 Task::SynthGlobal(synth("builtins", "bytes")),
-                Task::Op(Opcode::EmptyTuple),
                 Task::Boundary,
+                Task::Op(Opcode::EmptyTuple),
                 Task::Op(Opcode::Reduce),
                 memo,
-                Task::Boundary,
             ]);
             if !self.w.bin() {
                 self.fix_empty_tuple_p0();
@@ -684,15 +689,14 @@ impl<'d, 'o> Engine<'d, 'o> {
         let bin2 = self.proto() >= 2;
         self.seq([
             Task::SynthGlobal(synth("_codecs", "encode")),
+            Task::Boundary,
             Task::Op(Opcode::Mark),
             Task::Latin1Str(id),
             Task::ConstStr("latin1"),
             Task::Op(self.tuple_op(2)),
             Task::MemoTemp,
-            Task::Boundary,
             Task::Op(Opcode::Reduce),
             memo,
-            Task::Boundary,
         ]);
         if bin2 {
             self.drop_pending_mark(1);
@@ -718,16 +722,15 @@ impl<'d, 'o> Engine<'d, 'o> {
         if self.proto() >= 5 {
             self.w.bytearray8(data)?;
             self.memoize_node(id)?;
-            return self.end_save();
+            return Ok(());
         }
         if data.is_empty() {
             self.seq([
                 Task::SynthGlobal(synth("builtins", "bytearray")),
-                Task::Op(Opcode::EmptyTuple),
                 Task::Boundary,
+                Task::Op(Opcode::EmptyTuple),
                 Task::Op(Opcode::Reduce),
                 Task::ReduceEnd(id),
-                Task::Boundary,
             ]);
             if !self.w.bin() {
                 self.fix_empty_tuple_p0();
@@ -736,14 +739,13 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
         self.seq([
             Task::SynthGlobal(synth("builtins", "bytearray")),
+            Task::Boundary,
             Task::Op(Opcode::Mark),
             Task::BytesData { id, temp: true },
             Task::Op(self.tuple_op(1)),
             Task::MemoTemp,
-            Task::Boundary,
             Task::Op(Opcode::Reduce),
             Task::ReduceEnd(id),
-            Task::Boundary,
         ]);
         if !self.tuple_marked(1) {
             self.drop_pending_mark(1);
@@ -753,14 +755,14 @@ impl<'d, 'o> Engine<'d, 'o> {
 
     /// `set`/`frozenset` below protocol 4: `builtins.set([items])`.
     fn save_set_reduce(&mut self, id: NodeId, frozen: bool) -> Result<()> {
-        self.stack.push(Task::Boundary);
         self.enter(id)?;
         let name = if frozen { "frozenset" } else { "set" };
         let marked = self.tuple_marked(1);
-        let mut tasks = vec![Task::SynthGlobal(synth("builtins", name))];
+        let mut tasks = vec![Task::SynthGlobal(synth("builtins", name)), Task::Boundary];
         if marked {
             tasks.push(Task::Op(Opcode::Mark));
         }
+        tasks.push(Task::Boundary);
         if self.w.bin() {
             tasks.push(Task::Op(Opcode::EmptyList));
         } else {
@@ -769,10 +771,8 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
         tasks.push(Task::MemoTemp);
         tasks.push(Task::ListItems { id, start: 0 });
-        tasks.push(Task::Boundary);
         tasks.push(Task::Op(self.tuple_op(1)));
         tasks.push(Task::MemoTemp);
-        tasks.push(Task::Boundary);
         tasks.push(Task::Op(Opcode::Reduce));
         tasks.push(Task::ReduceEnd(id));
         self.stack.extend(tasks.into_iter().rev());
@@ -885,7 +885,7 @@ impl<'d, 'o> Engine<'d, 'o> {
         if let Some(i) = self.memo.global(m, n) {
             self.memo.alias_node(id, i);
             self.w.get(i)?;
-            return self.end_save();
+            return Ok(());
         }
         if self.proto() >= 4 {
             let (module, name) = match self.node(id)? {
@@ -901,7 +901,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Task::Save(name),
                 Task::Op(Opcode::StackGlobal),
                 Task::MemoGlobal(Some(id), key),
-                Task::Boundary,
             ]);
             return Ok(());
         }
@@ -920,15 +919,14 @@ impl<'d, 'o> Engine<'d, 'o> {
         if let Some((parent, last)) = n.rsplit_once('.') {
             self.seq([
                 Task::SynthGlobal(synth("builtins", "getattr")),
+                Task::Boundary,
                 Task::Op(Opcode::Mark),
                 Task::SynthGlobal(synth(m.to_owned(), parent.to_owned())),
                 Task::TempStr(Cow::Owned(last.to_owned())),
                 Task::Op(self.tuple_op(2)),
                 Task::MemoTemp,
-                Task::Boundary,
                 Task::Op(Opcode::Reduce),
                 Task::MemoGlobal(id, key),
-                Task::Boundary,
             ]);
             if !self.tuple_marked(2) {
                 self.drop_pending_mark(1);
@@ -942,13 +940,13 @@ impl<'d, 'o> Engine<'d, 'o> {
         };
         self.w.global_text(Opcode::Global, wm, wn)?;
         self.exec(Task::MemoGlobal(id, key))?;
-        self.end_save()
+        Ok(())
     }
 
     fn save_synth_global(&mut self, g: SynthName) -> Result<()> {
         if let Some(i) = self.memo.global(g.0.as_bytes(), g.1.as_bytes()) {
             self.w.get(i)?;
-            return self.end_save();
+            return Ok(());
         }
         if self.proto() >= 4 {
             let module = match &g.0 {
@@ -961,7 +959,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                 name,
                 Task::Op(Opcode::StackGlobal),
                 Task::MemoGlobal(None, g),
-                Task::Boundary,
             ]);
             return Ok(());
         }
@@ -1003,7 +1000,6 @@ impl<'d, 'o> Engine<'d, 'o> {
             Node::Object(o) => o,
             _ => return Err(dangling()),
         };
-        self.stack.push(Task::Boundary);
         self.enter(id)?;
         let p = self.proto();
         match o.kind {
@@ -1023,10 +1019,11 @@ impl<'d, 'o> Engine<'d, 'o> {
                 // copyreg.__newobj__(cls, *args)
                 let args = self.tuple_items(o.args, "NEWOBJ arguments")?;
                 self.seq([Task::Op(Opcode::Reduce), Task::ReduceEnd(id)]);
-                self.seq([Task::Op(Opcode::Tuple), Task::MemoTemp, Task::Boundary]);
+                self.seq([Task::Op(Opcode::Tuple), Task::MemoTemp]);
                 self.stack.extend(args.iter().rev().map(|&v| Task::Save(v)));
                 self.seq([
                     Task::SynthGlobal(synth("copyreg", "__newobj__")),
+                    Task::Boundary,
                     Task::Op(Opcode::Mark),
                     Task::Save(o.callable),
                 ]);
@@ -1050,7 +1047,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                     self.seq([
                         Task::Op(Opcode::Tuple),
                         Task::MemoTemp,
-                        Task::Boundary,
                         Task::Op(Opcode::Reduce),
                         Task::ReduceEnd(id),
                     ]);
@@ -1063,6 +1059,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 if p < 2 {
                     self.seq([
                         Task::SynthGlobal(synth("copyreg", "__newobj_ex__")),
+                        Task::Boundary,
                         Task::Op(Opcode::Mark),
                     ]);
                 }
@@ -1087,13 +1084,13 @@ impl<'d, 'o> Engine<'d, 'o> {
     /// Push the tasks writing a fresh `{}`.
     fn push_empty_dict_temp(&mut self) {
         if self.w.bin() {
-            self.seq([Task::Op(Opcode::EmptyDict), Task::MemoTemp, Task::Boundary]);
+            self.seq([Task::Boundary, Task::Op(Opcode::EmptyDict), Task::MemoTemp]);
         } else {
             self.seq([
+                Task::Boundary,
                 Task::Op(Opcode::Mark),
                 Task::Op(Opcode::Dict),
                 Task::MemoTemp,
-                Task::Boundary,
             ]);
         }
     }
@@ -1110,56 +1107,57 @@ impl<'d, 'o> Engine<'d, 'o> {
         kwargs_empty: bool,
     ) -> Result<()> {
         let items = self.tuple_items(args, "NEWOBJ_EX arguments")?;
-        // Pushed in reverse: last step first.
+        // Groups are pushed last first; each `Boundary` starts a save().
         self.seq([
-            Task::Op(Opcode::EmptyTuple),
             Task::Boundary,
+            Task::Op(Opcode::EmptyTuple),
             Task::Op(Opcode::Reduce),
             Task::ReduceEnd(id),
         ]);
         // The partial's state: (func, (cls, *args), kwargs or None, None), BUILD.
         self.seq([
-            Task::Op(Opcode::None),
             Task::Boundary,
+            Task::Op(Opcode::None),
             Task::Op(Opcode::Tuple),
             Task::MemoTemp,
-            Task::Boundary,
             Task::Op(Opcode::Build),
-            Task::Boundary,
         ]);
         match kwargs {
             Some(k) if !kwargs_empty => {
-                // A copy of the dict: a fresh dict with the same pairs.
+                // The partial holds a copy of the dict: a fresh dict, same pairs.
                 self.seq([
+                    Task::Boundary,
                     Task::Op(Opcode::EmptyDict),
                     Task::MemoTemp,
                     Task::DictItems {
                         id: k.node_id().ok_or_else(dangling)?,
                         start: 0,
                     },
-                    Task::Boundary,
                 ]);
             }
-            _ => self.seq([Task::Op(Opcode::None), Task::Boundary]),
+            _ => self.seq([Task::Boundary, Task::Op(Opcode::None)]),
         }
         let n = items.len() + 1;
         let marked = self.tuple_marked(n);
-        self.seq([Task::Op(self.tuple_op(n)), Task::MemoTemp, Task::Boundary]);
+        self.seq([Task::Op(self.tuple_op(n)), Task::MemoTemp]);
         self.stack.extend(items.iter().rev().map(|&v| Task::Save(v)));
         self.stack.push(Task::Save(cls));
         if marked {
             self.stack.push(Task::Op(Opcode::Mark));
         }
         self.seq([
+            Task::Boundary,
             Task::SynthGlobal(synth("functools", "partial")),
+            Task::Boundary,
             Task::ObjectNew,
             Task::Op(Opcode::Tuple1),
             Task::MemoTemp,
-            Task::Boundary,
             Task::Op(Opcode::Reduce),
             Task::MemoTemp,
+            Task::Boundary,
             Task::Op(Opcode::Mark),
             Task::ObjectNew,
+            Task::Boundary,
         ]);
         Ok(())
     }
