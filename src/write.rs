@@ -251,8 +251,7 @@ impl InstrWriter {
     }
 
     fn payload(&mut self, header: &[u8], data: &[u8]) {
-        self.framer
-            .write_with_payload(&mut self.buf, header, data);
+        self.framer.write_with_payload(&mut self.buf, header, data);
     }
 
     /// Store the top of the stack in the memo at `idx` (`MEMOIZE` at
@@ -340,10 +339,14 @@ impl InstrWriter {
     /// `EXT1`/`EXT2`/`EXT4` (protocol 2+).
     pub fn ext(&mut self, code: i32) -> Result<()> {
         if self.protocol < 2 {
-            return Err(Error::unsupported("extension codes need protocol 2 or higher"));
+            return Err(Error::unsupported(
+                "extension codes need protocol 2 or higher",
+            ));
         }
         if code <= 0 {
-            return Err(Error::data(format!("extension code {code} is out of range")));
+            return Err(Error::data(format!(
+                "extension code {code} is out of range"
+            )));
         }
         if code <= 0xff {
             self.raw(&[Opcode::Ext1.byte(), code as u8]);
@@ -399,7 +402,11 @@ pub fn float_repr(v: f64) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if v.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` prints the shortest round-trip digits: "-1.2345e-7".
     let sci = format!("{v:e}");
@@ -464,8 +471,14 @@ mod tests {
         assert_eq!(w(1, |w| w.int(65536)), b"J\x00\x00\x01\x00");
         assert_eq!(w(1, |w| w.int(-1)), b"J\xff\xff\xff\xff");
         assert_eq!(w(1, |w| w.int(1 << 40)), b"L1099511627776L\n");
-        assert_eq!(w(2, |w| w.int(1 << 40)), b"\x8a\x06\x00\x00\x00\x00\x00\x01");
-        assert_eq!(w(2, |w| w.int(i64::MIN)), b"\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80");
+        assert_eq!(
+            w(2, |w| w.int(1 << 40)),
+            b"\x8a\x06\x00\x00\x00\x00\x00\x01"
+        );
+        assert_eq!(
+            w(2, |w| w.int(i64::MIN)),
+            b"\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80"
+        );
         let big: BigInt = BigInt::from(1) << 2100;
         let out = w(2, |w| w.bigint(&big));
         assert_eq!(&out[..5], b"\x8b\x07\x01\x00\x00");
@@ -478,7 +491,9 @@ mod tests {
     #[test]
     fn strs_and_memo() {
         assert_eq!(
-            w(0, |w| w.str("a\\\0\n\r\x1a\u{80}\u{ff}\u{100}\u{1f642} z".as_bytes()).unwrap()),
+            w(0, |w| w
+                .str("a\\\0\n\r\x1a\u{80}\u{ff}\u{100}\u{1f642} z".as_bytes())
+                .unwrap()),
             b"Va\\u005c\\u0000\\u000a\\u000d\\u001a\x80\xff\\u0100\\U0001f642 z\n"
         );
         assert_eq!(w(0, |w| w.str(b"\xed\xa0\x80").unwrap()), b"V\\ud800\n");

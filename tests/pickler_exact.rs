@@ -38,7 +38,19 @@ fn build(name: &str, p: u8) -> Document {
         "ints" => {
             let mut v = ints(
                 &mut d,
-                [0, 1, 255, 256, 65535, 65536, -1, -128, (1 << 31) - 1, -(1 << 31), 1 << 31],
+                [
+                    0,
+                    1,
+                    255,
+                    256,
+                    65535,
+                    65536,
+                    -1,
+                    -128,
+                    (1 << 31) - 1,
+                    -(1 << 31),
+                    1 << 31,
+                ],
             );
             v.push(Value::Int(-(1 << 31) - 1));
             v.push(Value::Int(i64::MAX));
@@ -88,7 +100,11 @@ fn build(name: &str, p: u8) -> Document {
             d.list(v)
         }
         "bytearrays" => {
-            let v = [d.bytearray(b""), d.bytearray(b"ab"), d.bytearray(&[b'x'; 300])];
+            let v = [
+                d.bytearray(b""),
+                d.bytearray(b"ab"),
+                d.bytearray(&[b'x'; 300]),
+            ];
             d.list(v)
         }
         "tuples" => {
@@ -121,7 +137,11 @@ fn build(name: &str, p: u8) -> Document {
         "set1" => d.set([Value::Int(7)]),
         "set1000" => d.set((0..1000).map(Value::Int)),
         "sets" => {
-            let v = [d.set([]), d.frozenset([]), d.frozenset([Value::Int(1), Value::Int(2)])];
+            let v = [
+                d.set([]),
+                d.frozenset([]),
+                d.frozenset([Value::Int(1), Value::Int(2)]),
+            ];
             d.list(v)
         }
         "fs2000" => d.frozenset((0..2000).map(Value::Int)),
@@ -201,7 +221,9 @@ fn build(name: &str, p: u8) -> Document {
             d.list(v)
         }
         "bigstrs" => {
-            let v: Vec<Value> = (0..20000).map(|i| d.str(&format!("xxxxxxxxxx{i}"))).collect();
+            let v: Vec<Value> = (0..20000)
+                .map(|i| d.str(&format!("xxxxxxxxxx{i}")))
+                .collect();
             d.list(v)
         }
         "bigints" => d.list((0..100000).map(Value::Int)),
@@ -237,7 +259,9 @@ fn rust_documents_pickle_like_cpython() {
                 Expected::Hash(n, h) => got.len() == *n && fnv(&got) == *h,
             };
             if !ok {
-                let shown = String::from_utf8_lossy(&got[..got.len().min(300)]).escape_debug().to_string();
+                let shown = String::from_utf8_lossy(&got[..got.len().min(300)])
+                    .escape_debug()
+                    .to_string();
                 bad.push(format!("{name} p{p}: got {shown}"));
             }
             // Writing to an io::Write gives the same bytes.

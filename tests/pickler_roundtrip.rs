@@ -38,5 +38,11 @@ fn cpython_pickles_reencode_identically() {
             Err(e) => bad.push(format!("{name}: {e}")),
         }
     }
-    assert!(bad.is_empty(), "{} of {}:\n{}", bad.len(), all.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {}:\n{}",
+        bad.len(),
+        all.len(),
+        bad.join("\n")
+    );
 }

@@ -16,8 +16,15 @@ fn reencode_dir() {
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(stem) = name.strip_suffix(".pkl") else { continue };
-        let Some(p) = stem.rsplit_once(".p").and_then(|(_, p)| p.parse::<u8>().ok()) else { continue };
+        let Some(stem) = name.strip_suffix(".pkl") else {
+            continue;
+        };
+        let Some(p) = stem
+            .rsplit_once(".p")
+            .and_then(|(_, p)| p.parse::<u8>().ok())
+        else {
+            continue;
+        };
         let data = std::fs::read(e.path()).unwrap();
         let doc = match loads(&data) {
             Ok(d) => d,
@@ -30,12 +37,20 @@ fn reencode_dir() {
         match dumps(&doc, p) {
             Ok(out) if out == data => {}
             Ok(out) => {
-                let at = out.iter().zip(&data).position(|(a, b)| a != b).unwrap_or(out.len().min(data.len()));
+                let at = out
+                    .iter()
+                    .zip(&data)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(out.len().min(data.len()));
                 let lo = at.saturating_sub(20);
                 bad.push(format!(
                     "{name}: differs at {at}\n  want {:?}\n  got  {:?}",
-                    String::from_utf8_lossy(&data[lo..data.len().min(at + 30)]).escape_debug().to_string(),
-                    String::from_utf8_lossy(&out[lo..out.len().min(at + 30)]).escape_debug().to_string()
+                    String::from_utf8_lossy(&data[lo..data.len().min(at + 30)])
+                        .escape_debug()
+                        .to_string(),
+                    String::from_utf8_lossy(&out[lo..out.len().min(at + 30)])
+                        .escape_debug()
+                        .to_string()
                 ));
             }
             Err(err) => bad.push(format!("{name}: dump: {err}")),

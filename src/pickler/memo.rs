@@ -14,11 +14,14 @@ use crate::value::NodeId;
 
 const NONE: u32 = u32::MAX;
 
+/// A global's (module, qualname), as bytes.
+type GlobalKey = (Box<[u8]>, Box<[u8]>);
+
 /// Memo of one dump.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     nodes: Vec<u32>,
-    globals: HashMap<(Box<[u8]>, Box<[u8]>), u32>,
+    globals: HashMap<GlobalKey, u32>,
     consts: HashMap<&'static str, u32>,
     len: u64,
 }

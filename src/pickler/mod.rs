@@ -57,6 +57,9 @@ use crate::write::{float_repr, InstrWriter};
 
 use memo::Memo;
 
+/// A `buffer_callback`: returns false to write the buffer out of band.
+pub type BufferCallback = Box<dyn FnMut(&Buffer) -> bool>;
+
 /// Items per `APPENDS`/`SETITEMS`/`ADDITEMS`, as CPython's `BATCHSIZE`.
 const BATCH: usize = 1000;
 
@@ -69,7 +72,7 @@ pub struct DumpOptions {
     /// Called with each [`Buffer`] at protocol 5: returning false writes it
     /// out of band (`NEXT_BUFFER`, plus `READONLY_BUFFER` if read-only), as
     /// `pickle`'s `buffer_callback`. Without a callback buffers are in band.
-    pub buffer_callback: Option<Box<dyn FnMut(&Buffer) -> bool>>,
+    pub buffer_callback: Option<BufferCallback>,
 }
 
 impl DumpOptions {
@@ -239,7 +242,7 @@ struct Engine<'d, 'o> {
     active: Vec<u64>,
     stack: Vec<Task>,
     fix_imports: bool,
-    buffer_callback: Option<&'o mut Box<dyn FnMut(&Buffer) -> bool>>,
+    buffer_callback: Option<&'o mut BufferCallback>,
     sink: Option<&'o mut dyn Write>,
 }
 
@@ -432,8 +435,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                     Some(id) => self.memo.add_node(id)?,
                     None => self.memo.add_temp()?,
                 };
-                self.memo
-                    .alias_global(g.0.as_bytes(), g.1.as_bytes(), i);
+                self.memo.alias_global(g.0.as_bytes(), g.1.as_bytes(), i);
                 self.w.put(i)
             }
             Task::MemoTemp => self.memoize_temp(),
@@ -461,7 +463,11 @@ impl<'d, 'o> Engine<'d, 'o> {
                     }
                     self.w.get(i)
                 } else {
-                    self.w.op(if mark { Opcode::Tuple } else { self.tuple_op(n) });
+                    self.w.op(if mark {
+                        Opcode::Tuple
+                    } else {
+                        self.tuple_op(n)
+                    });
                     self.memoize_node(id)
                 }
             }
@@ -608,7 +614,8 @@ impl<'d, 'o> Engine<'d, 'o> {
                     self.w.op(Opcode::Mark);
                 }
                 self.stack.push(Task::TupleEnd { id, mark });
-                self.stack.extend(items.iter().rev().map(|&v| Task::Save(v)));
+                self.stack
+                    .extend(items.iter().rev().map(|&v| Task::Save(v)));
                 Ok(())
             }
             Node::Set(items) | Node::FrozenSet(items) => {
@@ -620,7 +627,8 @@ impl<'d, 'o> Engine<'d, 'o> {
                     self.enter(id)?;
                     self.w.op(Opcode::Mark);
                     self.stack.push(Task::FrozenSetEnd(id));
-                    self.stack.extend(items.iter().rev().map(|&v| Task::Save(v)));
+                    self.stack
+                        .extend(items.iter().rev().map(|&v| Task::Save(v)));
                 } else {
                     self.w.op(Opcode::EmptySet);
                     self.memoize_node(id)?;
@@ -905,8 +913,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             return Ok(());
         }
         let to_str = |b: &'d [u8]| {
-            std::str::from_utf8(b)
-                .map_err(|_| Error::data("a global's name holds lone surrogates"))
+            std::str::from_utf8(b).map_err(|_| Error::data("a global's name holds lone surrogates"))
         };
         let (m, n) = (to_str(m)?, to_str(n)?);
         self.global_below_4(Some(id), m, n)
@@ -976,8 +983,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             .ok_or_else(|| Error::data("INST needs a global as its class"))?;
         let (m, n) = self.global_names(cid)?;
         let to_str = |b: &'d [u8]| {
-            std::str::from_utf8(b)
-                .map_err(|_| Error::data("a global's name holds lone surrogates"))
+            std::str::from_utf8(b).map_err(|_| Error::data("a global's name holds lone surrogates"))
         };
         let (m, n) = (to_str(m)?, to_str(n)?);
         let (wm, wn) = if self.proto() < 3 && self.fix_imports {
@@ -1140,7 +1146,8 @@ impl<'d, 'o> Engine<'d, 'o> {
         let n = items.len() + 1;
         let marked = self.tuple_marked(n);
         self.seq([Task::Op(self.tuple_op(n)), Task::MemoTemp]);
-        self.stack.extend(items.iter().rev().map(|&v| Task::Save(v)));
+        self.stack
+            .extend(items.iter().rev().map(|&v| Task::Save(v)));
         self.stack.push(Task::Save(cls));
         if marked {
             self.stack.push(Task::Op(Opcode::Mark));
