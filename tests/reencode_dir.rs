@@ -1,9 +1,12 @@
 //! Re-encode every CPython pickle of a folder (`PICKLE_REENCODE_DIR`, files
 //! named `<case>.p<N>.pkl`) at its own protocol and compare bytes.
+//! `optimized*` files (pickletools.optimize output) are skipped and
+//! `no_fix_imports*` are written with `fix_imports` off.
 //! Skipped when the variable is unset: the embedded corpus test is
 //! `tests/pickler_roundtrip.rs`.
 
-use pickle_codec::{dumps, loads};
+use pickle_codec::pickler::dumps_with;
+use pickle_codec::{loads, DumpOptions};
 
 #[test]
 fn reencode_dir() {
@@ -25,6 +28,11 @@ fn reencode_dir() {
         else {
             continue;
         };
+        if name.starts_with("optimized") {
+            continue;
+        }
+        let mut opts = DumpOptions::new(p);
+        opts.fix_imports = !name.starts_with("no_fix_imports");
         let data = std::fs::read(e.path()).unwrap();
         let doc = match loads(&data) {
             Ok(d) => d,
@@ -34,7 +42,7 @@ fn reencode_dir() {
             }
         };
         n += 1;
-        match dumps(&doc, p) {
+        match dumps_with(&doc, &mut opts) {
             Ok(out) if out == data => {}
             Ok(out) => {
                 let at = out
