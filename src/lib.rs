@@ -50,7 +50,7 @@ pub mod write;
 pub use de::{from_reader, from_slice, from_slice_with, from_value, from_value_ref};
 pub use error::{Category, Error, Result};
 pub use opcodes::{ArgKind, Opcode, HIGHEST_PROTOCOL};
-pub use pickler::{dump, dumps, DumpOptions, Pickler};
+pub use pickler::{dump, dump_with, dumps, dumps_with, DumpOptions, Pickler};
 pub use py::{PyByteArray, PyFrozenSet, PyObject, PySet};
 pub use read::{Arg, Instruction, Instructions};
 pub use ser::{to_value, to_vec, to_vec_with, to_writer, to_writer_with};
