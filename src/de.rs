@@ -253,6 +253,17 @@ impl<'d, B> Deserializer<'d, B> {
         }
         match (o.kind, callable) {
             (_, Some(("collections", "deque"))) if !args.is_empty() => View::Value(args[0]),
+            // copyreg._reconstructor(cls, base, state): the base type's data
+            (ObjectKind::Reduce, Some(("copyreg", "_reconstructor"))) if args.len() == 3 => {
+                match self.global_name(args[1]) {
+                    Some(("builtins", "object")) => View::Map(Vec::new()),
+                    _ => View::Value(args[2]),
+                }
+            }
+            // copyreg.__newobj__(cls, *args): protocol 0-1 spelling of NEWOBJ
+            (ObjectKind::Reduce, Some(("copyreg", "__newobj__"))) if !args.is_empty() => {
+                View::Seq(args[1..].to_vec())
+            }
             (ObjectKind::Reduce, Some(("builtins", "complex"))) => View::Seq(args.to_vec()),
             (ObjectKind::Reduce, _) if args.len() == 1 => View::Value(args[0]),
             (ObjectKind::NewObj | ObjectKind::NewObjEx, _) if !args.is_empty() => {
