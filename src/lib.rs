@@ -6,7 +6,7 @@
 //!
 //! The crate has three layers, each in modules named for it:
 //!
-//! 1. **Opcodes** ([`opcodes`], [`read`], [`write`], [`framing`], [`text`]):
+//! 1. **Opcodes** ([`opcodes`], [`read`], [`write`](mod@write), [`framing`], [`text`]):
 //!    one table of the 68 opcodes, an instruction reader over slices and
 //!    `io::Read`, and an instruction writer that picks the shortest encoding.
 //!    No values, no serde.
@@ -16,7 +16,46 @@
 //! 3. **Pickler** ([`pickler`]): any [`Document`] back to bytes at any
 //!    protocol, matching CPython 3.11's output byte for byte.
 //!
-//! Python's `repr` of values lives in [`repr`]; `Display` on [`ValueRef`] uses it.
+//! On top: the **serde layer** ([`de`], [`ser`], helpers in [`py`]):
+//! [`from_slice`], [`from_reader`], [`to_vec`], [`to_writer`] and
+//! [`to_value`]/[`from_value`], so Rust types dump and load like
+//! `pickle.dump`/`pickle.load`. Python's `repr` of values lives in [`repr`];
+//! `Display` on [`ValueRef`] uses it. [`json`] maps documents to JSON and back.
+//!
+//! # Safety
+//!
+//! Loading never imports or calls anything: a `GLOBAL` is a name, a `REDUCE`
+//! is a recipe ([`Object`]). No input makes the crate panic, recurse in
+//! proportion to its depth, or allocate for a length it does not hold; every
+//! limit ([`LoadOptions`]: memo entries, MARK depth, input bytes, line length,
+//! serde recursion) has a default and an error naming the opcode and offset.
+//! `#![forbid(unsafe_code)]`.
+//!
+//! # The serde mapping
+//!
+//! | Rust (serde data model) | Python, written | Python, read |
+//! |---|---|---|
+//! | `bool` | `bool` | `bool` |
+//! | `i8`..`i64`, `u8`..`u32` | `int` | `int` |
+//! | `u64` above 2^63, `i128`, `u128` | `int` (`LONG1` at protocol 2+) | `int` up to 128 bits |
+//! | `f32`, `f64` | `float` (NaN, ±inf, -0.0 kept) | `float`, and `int` |
+//! | `char`, `String`, `&str` | `str` | `str` (`&'de str`/`Cow` borrow from [`from_slice`] input) |
+//! | bytes (`serde_bytes`) | `bytes` ([`PyByteArray`]: `bytearray`) | `bytes`, `bytearray` (`&'de [u8]` borrows) |
+//! | `Option<T>` | `None` or the value | `None` or the value |
+//! | `()`, unit struct | `None` | `None` |
+//! | newtype struct | the inner value | the inner value |
+//! | `Vec`, slices, any seq | `list` ([`PySet`]: `set`, [`PyFrozenSet`]: `frozenset`) | `list`, `tuple`, `set`, `frozenset`, `deque` |
+//! | tuple, tuple struct | `tuple` | `tuple`, `list` |
+//! | maps (any key type, order kept) | `dict` | `dict`, `OrderedDict`, `defaultdict`, `Counter`, dict subclasses |
+//! | struct | `dict` of field names (names interned, as Python's attribute names) | `dict`, or any class instance: its `__dict__`/slots state, dataclasses, namedtuples (by position) |
+//! | enum, unit variant | `'Variant'` | `'Variant'` |
+//! | enum, other variants | `{'Variant': value}` (externally tagged; `#[serde(tag/content/untagged)]` work as in serde) | the same |
+//! | [`PyObject<S>`] | an instance of `module.name` (`NEWOBJ` + `BUILD(state)`), so Python gets its own class | any instance: class, and state as `S` |
+//! | `String` | – | `datetime`/`date`/`time` as ISO 8601, `Decimal`, `Fraction`, `UUID` (hyphenated), `pathlib` paths |
+//! | `(f64, f64)` | – | `complex` |
+//!
+//! `#[serde(flatten)]`, `#[serde(default)]` and the skip attributes work.
+//! Errors say where: `records[3].score: expected f64, got string "x" at byte 1234`.
 //!
 //! ```
 //! use pickle_codec::{loads, dumps};

@@ -8,7 +8,7 @@
 //!   (lists, dicts and sets before their items, as CPython does), and a node
 //!   met again is a memo `GET`. The memo is keyed by [`NodeId`] (CPython's
 //!   `id()`); globals are also keyed by `(module, qualname)`, because a class
-//!   is one object however many nodes name it. See [`memo`].
+//!   is one object however many nodes name it. See the `memo` submodule.
 //! * **Python-only forms**: what CPython writes through `__reduce__` at low
 //!   protocols is synthesized: `bytes` below 3 as
 //!   `_codecs.encode('<latin-1 text>', 'latin1')`, `bytearray` below 5 as
