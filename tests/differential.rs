@@ -56,10 +56,8 @@ impl ScratchDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "pickle-codec-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("pickle-codec-{tag}-{}-{nanos}", std::process::id()));
         fs::create_dir_all(&path).expect("create scratch dir");
         ScratchDir { path, keep: false }
     }
@@ -106,8 +104,15 @@ struct Fixture {
 
 impl Fixture {
     fn from_json(v: &Json) -> Fixture {
-        let s = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("manifest: {k} in {v}")).to_string();
-        let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("manifest: {k} in {v}"));
+        let s = |k: &str| {
+            v[k].as_str()
+                .unwrap_or_else(|| panic!("manifest: {k} in {v}"))
+                .to_string()
+        };
+        let n = |k: &str| {
+            v[k].as_u64()
+                .unwrap_or_else(|| panic!("manifest: {k} in {v}"))
+        };
         let encoding = match v["encoding"].as_str() {
             Some("ASCII") => Encoding::Ascii,
             Some("latin1") => Encoding::Latin1,
@@ -124,7 +129,11 @@ impl Fixture {
             encoding,
             buffers: v["buffers"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|b| b.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|b| b.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default(),
             min_reencode: v["min_reencode_protocol"].as_u64().unwrap_or(0) as u8,
             raw: v.clone(),
@@ -163,7 +172,10 @@ fn native_protocol(data: &[u8]) -> u8 {
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()))
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
 }
 
 #[derive(Default)]
@@ -211,9 +223,18 @@ fn differential_against_cpython() {
             let buffers = if fx.buffers.is_empty() {
                 None
             } else {
-                Some(fx.buffers.iter().map(|b| fs::read(dir.join(b)).expect("read buffer")).collect())
+                Some(
+                    fx.buffers
+                        .iter()
+                        .map(|b| fs::read(dir.join(b)).expect("read buffer"))
+                        .collect(),
+                )
             };
-            LoadOptions { encoding: fx.encoding, buffers, ..LoadOptions::default() }
+            LoadOptions {
+                encoding: fx.encoding,
+                buffers,
+                ..LoadOptions::default()
+            }
         };
         let docs = match load_stream(&data, options()) {
             Ok(d) => d,
@@ -223,7 +244,12 @@ fn differential_against_cpython() {
             }
         };
         if docs.len() != fx.count {
-            failures.push(format!("{}: loaded {} pickles, expected {}", fx.name, docs.len(), fx.count));
+            failures.push(format!(
+                "{}: loaded {} pickles, expected {}",
+                fx.name,
+                docs.len(),
+                fx.count
+            ));
             continue;
         }
         stats.loaded += 1;

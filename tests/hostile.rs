@@ -4,7 +4,9 @@
 //! input merely claims. Whatever survives must dump again, at 1,000,000 levels
 //! of nesting too.
 
-use pickle_codec::{dumps, loads, loads_all, Category, Document, LoadOptions, Node, Opcode, Unpickler, Value};
+use pickle_codec::{
+    dumps, loads, loads_all, Category, Document, LoadOptions, Node, Opcode, Unpickler, Value,
+};
 
 // ---------------------------------------------------------------- helpers
 
@@ -16,8 +18,15 @@ fn reject(name: &str, data: &[u8]) -> pickle_codec::Error {
             let off = e
                 .offset()
                 .unwrap_or_else(|| panic!("{name}: error without a byte offset: {e}"));
-            assert!(off <= data.len() as u64, "{name}: offset {off} beyond the input ({}): {e}", data.len());
-            assert!(e.to_string().contains(&format!("at byte {off}")), "{name}: Display lacks the offset: {e}");
+            assert!(
+                off <= data.len() as u64,
+                "{name}: offset {off} beyond the input ({}): {e}",
+                data.len()
+            );
+            assert!(
+                e.to_string().contains(&format!("at byte {off}")),
+                "{name}: Display lacks the offset: {e}"
+            );
             e
         }
     }
@@ -50,10 +59,18 @@ fn redump_all(name: &str, doc: &Document, min_protocol: u8, max_len: Option<usiz
             Err(e) => panic!("{name}: dump at protocol {p} failed: {e}"),
         };
         if let Some(max) = max_len {
-            assert!(bytes.len() <= max, "{name}: protocol {p}: {} bytes, sharing lost?", bytes.len());
+            assert!(
+                bytes.len() <= max,
+                "{name}: protocol {p}: {} bytes, sharing lost?",
+                bytes.len()
+            );
         }
-        let again = loads(&bytes).unwrap_or_else(|e| panic!("{name}: protocol {p}: our output does not load: {e}"));
-        assert!(again == *doc, "{name}: protocol {p}: reloaded document differs");
+        let again = loads(&bytes)
+            .unwrap_or_else(|e| panic!("{name}: protocol {p}: our output does not load: {e}"));
+        assert!(
+            again == *doc,
+            "{name}: protocol {p}: reloaded document differs"
+        );
     }
 }
 
@@ -106,7 +123,10 @@ fn dup_bomb_52_bytes_and_64_levels() {
         let items = list_items(&doc, root);
         assert_eq!(items.len(), n + 1);
         assert_eq!(items[0], Value::Int(1));
-        assert!(items[1..].iter().all(|&v| v == root), "{name}: the appended items are the list itself");
+        assert!(
+            items[1..].iter().all(|&v| v == root),
+            "{name}: the appended items are the list itself"
+        );
         redump_all(&name, &doc, 0, Some(4096));
     }
 }
@@ -145,7 +165,11 @@ fn memo_dag_bomb_250_levels() {
         v = items[0];
     }
     assert_eq!(v, Value::None);
-    assert!(doc.len() <= 251, "{} nodes for 251 distinct objects", doc.len());
+    assert!(
+        doc.len() <= 251,
+        "{} nodes for 251 distinct objects",
+        doc.len()
+    );
     redump_all("memo DAG bomb", &doc, 0, Some(64 * 1024));
 }
 
@@ -206,7 +230,10 @@ fn nested_marks_within_and_beyond_the_depth_limit() {
     let doc = survive("10k nested MARK tuples", &data);
     redump_all("10k nested MARK tuples", &doc, 0, None);
 
-    let options = LoadOptions { max_depth: 100, ..LoadOptions::default() };
+    let options = LoadOptions {
+        max_depth: 100,
+        ..LoadOptions::default()
+    };
     let e = Unpickler::from_slice(&data, options)
         .load()
         .expect_err("depth limit 100 must reject 10,000 nested MARKs");
@@ -223,8 +250,13 @@ fn memo_limit_is_enforced_with_an_offset() {
     }
     data.extend_from_slice(b"l.");
     assert!(loads(&data).is_ok());
-    let options = LoadOptions { max_memo: 5, ..LoadOptions::default() };
-    let e = Unpickler::from_slice(&data, options).load().expect_err("memo limit");
+    let options = LoadOptions {
+        max_memo: 5,
+        ..LoadOptions::default()
+    };
+    let e = Unpickler::from_slice(&data, options)
+        .load()
+        .expect_err("memo limit");
     assert_eq!(e.category(), Category::Limit, "{e}");
     assert!(e.offset().is_some(), "{e}");
 }
@@ -236,7 +268,11 @@ fn sparse_memo_index_does_not_allocate() {
     // limit, but never allocate or abort.
     for (name, data, shared) in [
         ("sparse PUT", &b"\x80\x02]r\xff\xff\xff\x7f0N."[..], false),
-        ("sparse PUT+GET", &b"\x80\x02]r\xff\xff\xff\x7fj\xff\xff\xff\x7f\x86."[..], true),
+        (
+            "sparse PUT+GET",
+            &b"\x80\x02]r\xff\xff\xff\x7fj\xff\xff\xff\x7f\x86."[..],
+            true,
+        ),
     ] {
         match loads(data) {
             Ok(doc) => {
@@ -291,7 +327,10 @@ fn trailing_garbage_is_rejected() {
         bad.extend_from_slice(b"\x00garbage");
         let e = reject(&format!("valid #{i} + garbage"), &bad);
         assert!(e.offset().unwrap() >= data.len() as u64, "valid #{i}: {e}");
-        assert!(loads_all(&bad).is_err(), "valid #{i}: loads_all accepted garbage");
+        assert!(
+            loads_all(&bad).is_err(),
+            "valid #{i}: loads_all accepted garbage"
+        );
     }
 }
 
@@ -308,7 +347,12 @@ fn huge_length_claims_fail_without_allocating() {
             let mut body = vec![op];
             body.extend_from_slice(&len.to_le_bytes());
             body.extend_from_slice(b"abc.");
-            reject_at(&format!("{name} claiming {len} bytes"), &proto(p, &body), 2, None);
+            reject_at(
+                &format!("{name} claiming {len} bytes"),
+                &proto(p, &body),
+                2,
+                None,
+            );
         }
     }
     for (name, body) in [
@@ -328,22 +372,52 @@ fn huge_length_claims_fail_without_allocating() {
 fn unknown_opcodes_are_rejected_at_their_offset() {
     reject_at("0xff", b"\x80\x02\xff.", 2, None);
     reject_at("NUL after NONE", b"\x80\x02N\x00.", 3, None);
-    reject_at("0xb0", b"\x80\x05\x95\x02\x00\x00\x00\x00\x00\x00\x00\xb0.", 11, None);
+    reject_at(
+        "0xb0",
+        b"\x80\x05\x95\x02\x00\x00\x00\x00\x00\x00\x00\xb0.",
+        11,
+        None,
+    );
     reject("protocol 6", b"\x80\x06N.");
 }
 
 #[test]
 fn stack_global_needs_two_strs() {
-    reject_at("ints", b"\x80\x04K\x01K\x02\x93.", 6, Some(Opcode::StackGlobal));
-    reject_at("str, int", b"\x80\x04\x8c\x01aK\x01\x93.", 7, Some(Opcode::StackGlobal));
-    reject_at("bytes, str", b"\x80\x04C\x01a\x8c\x01b\x93.", 8, Some(Opcode::StackGlobal));
-    reject_at("one item", b"\x80\x04\x8c\x01a\x93.", 5, Some(Opcode::StackGlobal));
+    reject_at(
+        "ints",
+        b"\x80\x04K\x01K\x02\x93.",
+        6,
+        Some(Opcode::StackGlobal),
+    );
+    reject_at(
+        "str, int",
+        b"\x80\x04\x8c\x01aK\x01\x93.",
+        7,
+        Some(Opcode::StackGlobal),
+    );
+    reject_at(
+        "bytes, str",
+        b"\x80\x04C\x01a\x8c\x01b\x93.",
+        8,
+        Some(Opcode::StackGlobal),
+    );
+    reject_at(
+        "one item",
+        b"\x80\x04\x8c\x01a\x93.",
+        5,
+        Some(Opcode::StackGlobal),
+    );
 }
 
 #[test]
 fn missing_memo_entries_are_rejected() {
     reject_at("BINGET", b"\x80\x02h\x05.", 2, Some(Opcode::BinGet));
-    reject_at("LONG_BINGET", b"\x80\x02j\x00\x00\x00\x01.", 2, Some(Opcode::LongBinGet));
+    reject_at(
+        "LONG_BINGET",
+        b"\x80\x02j\x00\x00\x00\x01.",
+        2,
+        Some(Opcode::LongBinGet),
+    );
     reject_at("GET", b"g5\n.", 0, Some(Opcode::Get));
     reject_at("GET after PUT 0", b"Np0\ng1\n.", 4, Some(Opcode::Get));
 }
@@ -351,22 +425,57 @@ fn missing_memo_entries_are_rejected() {
 #[test]
 fn stack_underflow_is_rejected() {
     reject_at("APPEND on empty", b"\x80\x02a.", 2, Some(Opcode::Append));
-    reject_at("APPEND one item", b"\x80\x02K\x01a.", 4, Some(Opcode::Append));
+    reject_at(
+        "APPEND one item",
+        b"\x80\x02K\x01a.",
+        4,
+        Some(Opcode::Append),
+    );
     reject_at("POP on empty", b"\x80\x020.", 2, Some(Opcode::Pop));
     reject_at("DUP on empty", b"\x80\x022.", 2, Some(Opcode::Dup));
     reject_at("REDUCE one item", b"\x80\x02)R.", 3, Some(Opcode::Reduce));
-    reject_at("TUPLE2 one item", b"\x80\x02N\x86.", 3, Some(Opcode::Tuple2));
-    reject_at("SETITEM two items", b"\x80\x02K\x01K\x02s.", 6, Some(Opcode::SetItem));
+    reject_at(
+        "TUPLE2 one item",
+        b"\x80\x02N\x86.",
+        3,
+        Some(Opcode::Tuple2),
+    );
+    reject_at(
+        "SETITEM two items",
+        b"\x80\x02K\x01K\x02s.",
+        6,
+        Some(Opcode::SetItem),
+    );
     reject_at("BUILD on empty", b"\x80\x02b.", 2, Some(Opcode::Build));
     reject_at("STOP on empty", b"\x80\x02.", 2, Some(Opcode::Stop));
-    reject_at("MEMOIZE on empty", b"\x80\x04\x94.", 2, Some(Opcode::Memoize));
+    reject_at(
+        "MEMOIZE on empty",
+        b"\x80\x04\x94.",
+        2,
+        Some(Opcode::Memoize),
+    );
 }
 
 #[test]
 fn mark_misuse_is_rejected() {
-    reject_at("APPENDS without MARK", b"\x80\x02]K\x01e.", 5, Some(Opcode::Appends));
-    reject_at("POP_MARK without MARK", b"\x80\x021.", 2, Some(Opcode::PopMark));
-    reject_at("TUPLE without MARK", b"\x80\x02K\x01t.", 4, Some(Opcode::Tuple));
+    reject_at(
+        "APPENDS without MARK",
+        b"\x80\x02]K\x01e.",
+        5,
+        Some(Opcode::Appends),
+    );
+    reject_at(
+        "POP_MARK without MARK",
+        b"\x80\x021.",
+        2,
+        Some(Opcode::PopMark),
+    );
+    reject_at(
+        "TUPLE without MARK",
+        b"\x80\x02K\x01t.",
+        4,
+        Some(Opcode::Tuple),
+    );
     reject_at("LIST without MARK", b"\x80\x02l.", 2, Some(Opcode::List));
     reject("STOP right after MARK", b"\x80\x02(.");
     reject("TUPLE1 reaching below MARK", b"\x80\x02K\x01(\x85.");
@@ -377,10 +486,25 @@ fn mark_misuse_is_rejected() {
 
 #[test]
 fn other_malformed_inputs_are_rejected() {
-    reject_at("APPEND to an int", b"\x80\x02K\x01K\x02a.", 6, Some(Opcode::Append));
+    reject_at(
+        "APPEND to an int",
+        b"\x80\x02K\x01K\x02a.",
+        6,
+        Some(Opcode::Append),
+    );
     reject_at("EXT code 0", b"\x80\x02\x82\x00.", 2, Some(Opcode::Ext1));
-    reject_at("bad UTF-8 in BINUNICODE", b"\x80\x02X\x01\x00\x00\x00\xff.", 2, Some(Opcode::BinUnicode));
-    reject_at("NEXT_BUFFER without buffers", b"\x80\x05\x97.", 2, Some(Opcode::NextBuffer));
+    reject_at(
+        "bad UTF-8 in BINUNICODE",
+        b"\x80\x02X\x01\x00\x00\x00\xff.",
+        2,
+        Some(Opcode::BinUnicode),
+    );
+    reject_at(
+        "NEXT_BUFFER without buffers",
+        b"\x80\x05\x97.",
+        2,
+        Some(Opcode::NextBuffer),
+    );
     reject_at("bad FLOAT", b"Fabc\n.", 0, Some(Opcode::Float));
     reject_at("bad INT", b"I12x\n.", 0, Some(Opcode::Int));
     reject("ADDITEMS to a list", b"\x80\x04](K\x01\x90.");
@@ -405,7 +529,10 @@ impl Rng {
 #[test]
 fn mutated_pickles_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let opcodes: Vec<u8> = pickle_codec::opcodes::ALL.iter().map(|o| o.byte()).collect();
+    let opcodes: Vec<u8> = pickle_codec::opcodes::ALL
+        .iter()
+        .map(|o| o.byte())
+        .collect();
     let mut seeds: Vec<Vec<u8>> = VALID.iter().map(|d| d.to_vec()).collect();
     seeds.push(dup_bomb(4));
     seeds.push(memo_dag_bomb(6));

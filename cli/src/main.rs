@@ -111,7 +111,10 @@ fn main() -> ExitCode {
     // The library promises errors, never panics; should one slip through,
     // still keep stderr to one `error:` line (the exit status stays 101).
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("error: internal error (please report this bug): {}", one_line(&info.to_string()));
+        eprintln!(
+            "error: internal error (please report this bug): {}",
+            one_line(&info.to_string())
+        );
     }));
 
     let cli = Cli::parse();
@@ -131,7 +134,10 @@ fn main() -> ExitCode {
 
 /// Keep an error message to a single line.
 fn one_line(msg: &str) -> String {
-    msg.split(['\n', '\r']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+    msg.split(['\n', '\r'])
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How an input is named in messages.
@@ -202,7 +208,9 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         count += 1;
     }
     if count == 0 {
-        return Err(format!("{name}: no pickle in the input (it is empty) at byte 0"));
+        return Err(format!(
+            "{name}: no pickle in the input (it is empty) at byte 0"
+        ));
     }
     write_output(&args.output, &out)
 }
@@ -223,9 +231,8 @@ fn write_output(out: &str, data: &[u8]) -> Result<(), Failure> {
         .and_then(|()| file.sync_all())
         .map_err(|e| format!("cannot write {out}: {e}"));
     drop(file);
-    let result = written.and_then(|()| {
-        fs::rename(&tmp_path, path).map_err(|e| format!("cannot write {out}: {e}"))
-    });
+    let result = written
+        .and_then(|()| fs::rename(&tmp_path, path).map_err(|e| format!("cannot write {out}: {e}")));
     if result.is_err() {
         let _ = fs::remove_file(&tmp_path);
     }
@@ -247,7 +254,11 @@ fn create_temp_beside(path: &Path) -> Result<(PathBuf, fs::File), Failure> {
     let mut last_err = None;
     for attempt in 0..100u32 {
         let tmp = dir.join(format!(".{base}.{pid}.{attempt}.tmp"));
-        match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
             Ok(f) => return Ok((tmp, f)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
             Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
