@@ -16,15 +16,23 @@ fuzz_target!(|data: &[u8]| {
         .max()
         .unwrap_or(0);
     for protocol in 0..=5u8 {
-        let Ok(bytes) = dumps(&doc, protocol) else { continue };
-        let again = loads(&bytes).unwrap_or_else(|e| {
-            panic!("protocol {protocol}: our own output does not load: {e}")
-        });
+        let Ok(bytes) = dumps(&doc, protocol) else {
+            continue;
+        };
+        let again = loads(&bytes)
+            .unwrap_or_else(|e| panic!("protocol {protocol}: our own output does not load: {e}"));
         if protocol >= native {
-            assert!(again == doc, "protocol {protocol}: round trip changed the document");
+            assert!(
+                again == doc,
+                "protocol {protocol}: round trip changed the document"
+            );
         }
-        let bytes2 = dumps(&again, protocol)
-            .unwrap_or_else(|e| panic!("protocol {protocol}: reloaded document does not dump: {e}"));
-        assert_eq!(bytes, bytes2, "protocol {protocol}: dump is not a fixed point");
+        let bytes2 = dumps(&again, protocol).unwrap_or_else(|e| {
+            panic!("protocol {protocol}: reloaded document does not dump: {e}")
+        });
+        assert_eq!(
+            bytes, bytes2,
+            "protocol {protocol}: dump is not a fixed point"
+        );
     }
 });

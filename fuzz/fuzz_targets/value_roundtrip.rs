@@ -10,16 +10,24 @@ use pickle_codec::{dumps, loads, Document, Node, ObjectKind};
 fuzz_target!(|doc: Document| {
     let native = native_protocol(&doc);
     for protocol in 0..=5u8 {
-        let Ok(bytes) = dumps(&doc, protocol) else { continue };
-        let again = loads(&bytes).unwrap_or_else(|e| {
-            panic!("protocol {protocol}: our own output does not load: {e}")
-        });
+        let Ok(bytes) = dumps(&doc, protocol) else {
+            continue;
+        };
+        let again = loads(&bytes)
+            .unwrap_or_else(|e| panic!("protocol {protocol}: our own output does not load: {e}"));
         if native.is_some_and(|n| protocol >= n) {
-            assert!(again == doc, "protocol {protocol}: round trip changed the document");
+            assert!(
+                again == doc,
+                "protocol {protocol}: round trip changed the document"
+            );
         }
-        let bytes2 = dumps(&again, protocol)
-            .unwrap_or_else(|e| panic!("protocol {protocol}: reloaded document does not dump: {e}"));
-        assert_eq!(bytes, bytes2, "protocol {protocol}: dump is not a fixed point");
+        let bytes2 = dumps(&again, protocol).unwrap_or_else(|e| {
+            panic!("protocol {protocol}: reloaded document does not dump: {e}")
+        });
+        assert_eq!(
+            bytes, bytes2,
+            "protocol {protocol}: dump is not a fixed point"
+        );
     }
 });
 
@@ -37,7 +45,11 @@ fn native_protocol(doc: &Document) -> Option<u8> {
             Node::Set(_) | Node::FrozenSet(_) => 4,
             Node::Global(g) => {
                 let dotted = doc.get(g.name).as_str().is_some_and(|n| n.contains('.'));
-                if dotted { 4 } else { 0 }
+                if dotted {
+                    4
+                } else {
+                    0
+                }
             }
             Node::Bytes(_) => 3,
             Node::Object(o) => match o.kind {
