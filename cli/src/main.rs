@@ -1,1 +1,288 @@
-fn main() {}
+//! `pickle`: convert and inspect Python pickles (protocols 0 to 5) without Python.
+//!
+//! Exit codes: 0 success; 1 bad data or I/O failure, with exactly one line on
+//! stderr that starts with `error:`; 2 usage errors (clap's).
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pickle_codec::{dumps, Encoding, LoadOptions, Unpickler};
+
+#[cfg(feature = "dis")]
+mod dis_cmd;
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  pickle convert model.pkl --protocol 2 -o model.p2.pkl
+  cat data.pkl | pickle convert - --protocol 5 -o - > data.p5.pkl
+  pickle convert py2.pkl --protocol 4 --encoding latin1 -o py3.pkl";
+
+const CONVERT_EXAMPLES: &str = "\
+Examples:
+  # Re-encode every pickle of a stream at protocol 2 (readable by Python 2.7):
+  pickle convert model.pkl --protocol 2 -o model.p2.pkl
+  # Protocol-5 pickle with two out-of-band buffers: bring them in band:
+  pickle convert arrays.pkl --buffer arrays.buf0 --buffer arrays.buf1 --protocol 5 -o arrays.inband.pkl
+  # Python 2 pickle holding binary str data (numpy, datetime): decode as latin1:
+  pickle convert py2.pkl --encoding latin1 --protocol 4 -o py3.pkl
+  # Filter stdin to stdout:
+  cat data.pkl | pickle convert - -p 0 -o -";
+
+/// Convert and inspect Python pickles (protocols 0-5) without Python.
+///
+/// Nothing in a pickle is ever imported or called: classes, functions and
+/// REDUCE calls are kept as inert data and written back as they were.
+#[derive(Parser)]
+#[command(name = "pickle", version, after_help = MAIN_EXAMPLES, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load every pickle of FILE and write each again at another protocol.
+    #[command(after_help = CONVERT_EXAMPLES)]
+    Convert(ConvertArgs),
+    /// Disassemble a pickle, like `python -m pickletools`.
+    #[cfg(feature = "dis")]
+    #[command(after_help = dis_cmd::EXAMPLES)]
+    Dis(dis_cmd::DisArgs),
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The pickle file (one pickle or several concatenated); `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    file: String,
+
+    /// The protocol to write, 0 to 5.
+    #[arg(short, long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=5))]
+    protocol: u8,
+
+    /// Where to write; `-` writes stdout. A file is replaced only on success.
+    #[arg(short, long = "output", value_name = "OUT")]
+    output: String,
+
+    /// A protocol-5 out-of-band buffer file, in the order the pickle uses them
+    /// (repeat the option). Buffers are written in band.
+    #[arg(long = "buffer", value_name = "BUF")]
+    buffers: Vec<PathBuf>,
+
+    /// How Python 2 `str` data decodes, as `pickle.load(encoding=...)`.
+    #[arg(long, value_enum, default_value = "ASCII")]
+    encoding: EncodingArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    /// Python's default: fail on non-ASCII bytes.
+    #[value(name = "ASCII", alias = "ascii")]
+    Ascii,
+    /// Every byte is a code point (numpy arrays, datetimes from Python 2).
+    #[value(name = "latin1", alias = "latin-1")]
+    Latin1,
+    /// Decode as UTF-8.
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Keep Python 2 strings as `bytes`.
+    #[value(name = "bytes")]
+    Bytes,
+}
+
+impl From<EncodingArg> for Encoding {
+    fn from(e: EncodingArg) -> Encoding {
+        match e {
+            EncodingArg::Ascii => Encoding::Ascii,
+            EncodingArg::Latin1 => Encoding::Latin1,
+            EncodingArg::Utf8 => Encoding::Utf8,
+            EncodingArg::Bytes => Encoding::Bytes,
+        }
+    }
+}
+
+/// A failure to report: one line, without the `error: ` prefix.
+type Failure = String;
+
+fn main() -> ExitCode {
+    // The library promises errors, never panics; should one slip through,
+    // still keep stderr to one `error:` line (the exit status stays 101).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "error: internal error (please report this bug): {}",
+            one_line(&info.to_string())
+        );
+    }));
+
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Convert(args) => convert(args),
+        #[cfg(feature = "dis")]
+        Command::Dis(args) => dis_cmd::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {}", one_line(&msg));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Keep an error message to a single line.
+fn one_line(msg: &str) -> String {
+    msg.split(['\n', '\r'])
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How an input is named in messages.
+fn display_name(file: &str) -> &str {
+    if file == "-" {
+        "<stdin>"
+    } else {
+        file
+    }
+}
+
+/// Read all of FILE, or stdin for `-`.
+pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
+    if file == "-" {
+        let mut data = Vec::new();
+        io::stdin()
+            .lock()
+            .read_to_end(&mut data)
+            .map_err(|e| format!("cannot read <stdin>: {e}"))?;
+        Ok(data)
+    } else {
+        fs::read(file).map_err(|e| format!("cannot read {file}: {e}"))
+    }
+}
+
+fn convert(args: &ConvertArgs) -> Result<(), Failure> {
+    let name = display_name(&args.file);
+    let data = read_input(&args.file)?;
+
+    let buffers = if args.buffers.is_empty() {
+        None
+    } else {
+        let mut bufs = Vec::with_capacity(args.buffers.len());
+        for path in &args.buffers {
+            let buf = fs::read(path)
+                .map_err(|e| format!("cannot read buffer {}: {e}", path.display()))?;
+            bufs.push(buf);
+        }
+        Some(bufs)
+    };
+    let options = LoadOptions {
+        encoding: args.encoding.into(),
+        buffers,
+        ..LoadOptions::default()
+    };
+
+    // Everything is encoded in memory first, so a failure leaves no output.
+    let mut out = Vec::new();
+    let mut unpickler = Unpickler::from_slice(&data, options);
+    let mut count = 0usize;
+    loop {
+        match unpickler.at_end() {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(e) => return Err(format!("{name}: {e}")),
+        }
+        let doc = unpickler
+            .load()
+            .map_err(|e| format!("{name}: pickle #{}: {e}", count + 1))?;
+        let bytes = dumps(&doc, args.protocol).map_err(|e| {
+            format!(
+                "{name}: pickle #{} cannot be written at protocol {}: {e}",
+                count + 1,
+                args.protocol
+            )
+        })?;
+        out.extend_from_slice(&bytes);
+        count += 1;
+    }
+    if count == 0 {
+        return Err(format!(
+            "{name}: no pickle in the input (it is empty) at byte 0"
+        ));
+    }
+    write_output(&args.output, &out)
+}
+
+/// Write `data` to stdout (`-`) or atomically replace the file `out`.
+fn write_output(out: &str, data: &[u8]) -> Result<(), Failure> {
+    if out == "-" {
+        let mut stdout = io::stdout().lock();
+        return stdout
+            .write_all(data)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| format!("cannot write <stdout>: {e}"));
+    }
+    let path = Path::new(out);
+    let (tmp_path, mut file) = create_temp_beside(path)?;
+    let written = file
+        .write_all(data)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {out}: {e}"));
+    drop(file);
+    let result = written
+        .and_then(|()| fs::rename(&tmp_path, path).map_err(|e| format!("cannot write {out}: {e}")));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+/// Create a new, unique temporary file in the directory of `path`, so that
+/// the final rename stays on one file system.
+fn create_temp_beside(path: &Path) -> Result<(PathBuf, fs::File), Failure> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("cannot write {}: not a file name", path.display()))?;
+    let pid = std::process::id();
+    let mut last_err = None;
+    for attempt in 0..100u32 {
+        let tmp = dir.join(format!(".{base}.{pid}.{attempt}.tmp"));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "cannot write {}: no free temporary name ({})",
+        path.display(),
+        last_err.map_or_else(String::new, |e| e.to_string())
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn errors_stay_on_one_line() {
+        assert_eq!(one_line("a\nb\r\nc"), "a b c");
+    }
+}

@@ -42,6 +42,8 @@
 //! the graphs, not of their expansion. `Value`'s own `PartialEq` compares
 //! handles (identity), not content.
 
+#[cfg(feature = "arbitrary")]
+mod arbitrary;
 mod build;
 mod eq;
 mod serde;

@@ -1,0 +1,53 @@
+//! `pickle dis`: the CLI side of `pickle_codec::dis::disassemble`.
+//!
+//! Compiled only with the `dis` feature of this crate, which stays off until
+//! the library's `dis` module is merged (then make the feature default).
+
+use std::io::{self, BufWriter, Write};
+
+use clap::Args;
+use pickle_codec::dis::{disassemble, DisOptions};
+
+use crate::{display_name, read_input, Failure};
+
+pub(crate) const EXAMPLES: &str = "\
+Examples:
+  pickle dis model.pkl
+  pickle dis model.pkl --annotate --memo
+  python3 -c 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps([1,2]))' | pickle dis -";
+
+#[derive(Args)]
+pub(crate) struct DisArgs {
+    /// The pickle file; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    file: String,
+
+    /// Add a short description of each opcode.
+    #[arg(long)]
+    annotate: bool,
+
+    /// Spaces of indentation per open MARK.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    indent: usize,
+
+    /// Show the memo: what each PUT stores and each GET fetches.
+    #[arg(long)]
+    memo: bool,
+}
+
+pub(crate) fn run(args: &DisArgs) -> Result<(), Failure> {
+    let name = display_name(&args.file);
+    let data = read_input(&args.file)?;
+    let options = DisOptions {
+        annotate: args.annotate,
+        indent: args.indent,
+        memo: args.memo,
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = disassemble(&data, &mut out, &options);
+    // Flush what was disassembled before the error line, as pickletools does.
+    let flushed = out.flush();
+    result.map_err(|e| format!("{name}: {e}"))?;
+    flushed.map_err(|e| format!("cannot write <stdout>: {e}"))
+}

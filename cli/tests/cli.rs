@@ -1,0 +1,292 @@
+//! The `pickle` binary end to end: help, exit codes, one-line errors, atomic
+//! output, stdin/stdout, streams and out-of-band buffers.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use pickle_codec::{loads, loads_all, Node};
+
+const PICKLE: &str = env!("CARGO_BIN_EXE_pickle");
+
+/// pickle.dumps({"a": [1, 2.5, None]}, protocol=2)
+const P2: &[u8] =
+    b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00Nes.";
+/// An unknown opcode at byte 2.
+const BAD: &[u8] = b"\x80\x02\xff.";
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("pickle-cli-{tag}-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn file(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.0.join(name);
+        fs::write(&p, data).unwrap();
+        p
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+    fn entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(PICKLE)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pickle");
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(data) = stdin {
+            input.write_all(data).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Exit code 1 and exactly one stderr line, starting with `error:`.
+fn assert_one_line_error(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(out));
+    let err = stderr(out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got {err:?}");
+    assert!(lines[0].starts_with("error:"), "{err:?}");
+    lines[0].to_string()
+}
+
+#[test]
+fn help_shows_examples() {
+    for args in [
+        &["--help"][..],
+        &["convert", "--help"],
+        &["help", "convert"],
+    ] {
+        let out = pickle(args, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Examples:"), "{args:?}: {text}");
+        assert!(text.contains("pickle convert"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["convert"],
+        &["convert", "x.pkl", "-o", "y.pkl"],
+        &["convert", "x.pkl", "--protocol", "6", "-o", "y.pkl"],
+        &["convert", "x.pkl", "--protocol", "2"],
+        &[
+            "convert",
+            "x.pkl",
+            "-p",
+            "2",
+            "-o",
+            "y",
+            "--encoding",
+            "koi8",
+        ],
+        &["frobnicate"],
+    ] {
+        let out = pickle(args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn bad_data_is_one_error_line_with_the_offset_and_leaves_no_output() {
+    let s = Scratch::new("bad");
+    let input = s.file("bad.pkl", BAD);
+    let out_path = s.file("out.pkl", b"previous content");
+    let out = pickle(
+        &[
+            "convert",
+            input.to_str().unwrap(),
+            "-p",
+            "2",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    let line = assert_one_line_error(&out);
+    assert!(line.contains("at byte 2"), "{line}");
+    // The old file is untouched and no temporary file is left behind.
+    assert_eq!(fs::read(&out_path).unwrap(), b"previous content");
+    assert_eq!(s.entries(), vec!["bad.pkl", "out.pkl"]);
+
+    // A truncated pickle, from stdin.
+    let out = pickle(
+        &["convert", "-", "-p", "2", "-o", "-"],
+        Some(&P2[..P2.len() - 3]),
+    );
+    let line = assert_one_line_error(&out);
+    assert!(line.contains("at byte"), "{line}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn io_errors_are_one_line() {
+    let s = Scratch::new("io");
+    let out = pickle(
+        &[
+            "convert",
+            s.path("missing.pkl").to_str().unwrap(),
+            "-p",
+            "2",
+            "-o",
+            "-",
+        ],
+        None,
+    );
+    assert_one_line_error(&out);
+    let input = s.file("in.pkl", P2);
+    let out = pickle(
+        &[
+            "convert",
+            input.to_str().unwrap(),
+            "-p",
+            "2",
+            "-o",
+            s.path("no/such/dir/out.pkl").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_one_line_error(&out);
+    let out = pickle(&["convert", "-", "-p", "2", "-o", "-"], Some(b""));
+    assert_one_line_error(&out);
+}
+
+#[test]
+fn converts_a_file_at_every_protocol() {
+    let s = Scratch::new("convert");
+    let input = s.file("in.pkl", P2);
+    let original = loads(P2).expect("library loads the sample");
+    for p in 0..=5 {
+        let out_path = s.path(&format!("out{p}.pkl"));
+        let out = pickle(
+            &[
+                "convert",
+                input.to_str().unwrap(),
+                "--protocol",
+                &p.to_string(),
+                "-o",
+                out_path.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "protocol {p}: {}", stderr(&out));
+        assert!(out.stderr.is_empty());
+        let converted = loads(&fs::read(&out_path).unwrap()).expect("output loads");
+        assert!(converted == original, "protocol {p}: content changed");
+    }
+    // Same protocol: CPython's bytes exactly.
+    assert_eq!(fs::read(s.path("out2.pkl")).unwrap(), P2);
+}
+
+#[test]
+fn converts_streams_from_stdin_to_stdout() {
+    let mut stream = P2.to_vec();
+    stream.extend_from_slice(b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00\x8c\x02hi\x94.");
+    let out = pickle(&["convert", "-", "-p", "4", "-o", "-"], Some(&stream));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let docs = loads_all(&out.stdout).expect("output loads");
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1].root().as_str(), Some("hi"));
+}
+
+#[test]
+fn out_of_band_buffers_are_brought_in_band() {
+    let s = Scratch::new("buffers");
+    // [NEXT_BUFFER, NEXT_BUFFER READONLY_BUFFER]
+    let input = s.file("oob.pkl", b"\x80\x05](\x97\x97\x98e.");
+    let b0 = s.file("oob.buf0", b"writable");
+    let b1 = s.file("oob.buf1", b"read-only");
+    let out_path = s.path("inband.pkl");
+    let out = pickle(
+        &[
+            "convert",
+            input.to_str().unwrap(),
+            "--buffer",
+            b0.to_str().unwrap(),
+            "--buffer",
+            b1.to_str().unwrap(),
+            "-p",
+            "5",
+            "-o",
+            out_path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = loads(&fs::read(&out_path).unwrap()).expect("in-band output loads without buffers");
+    let items: Vec<_> = doc.root().iter().collect();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_bytes(), Some(&b"writable"[..]));
+    assert_eq!(items[1].as_bytes(), Some(&b"read-only"[..]));
+    assert!(
+        matches!(items[0].node(), Some(Node::ByteArray(_))),
+        "a writable buffer becomes a bytearray"
+    );
+
+    // Without the buffer files it is bad data.
+    let out = pickle(
+        &["convert", input.to_str().unwrap(), "-p", "5", "-o", "-"],
+        None,
+    );
+    assert_one_line_error(&out);
+}
+
+#[test]
+fn python2_strings_decode_with_the_chosen_encoding() {
+    // Python 2: pickle.dumps('caf\xe9', 2) -> SHORT_BINSTRING
+    let data = b"\x80\x02U\x04caf\xe9q\x00.";
+    let out = pickle(&["convert", "-", "-p", "3", "-o", "-"], Some(data));
+    assert_one_line_error(&out); // ASCII cannot decode 0xe9
+    let out = pickle(
+        &["convert", "-", "-p", "3", "-o", "-", "--encoding", "latin1"],
+        Some(data),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(loads(&out.stdout).unwrap().root().as_str(), Some("café"));
+    let out = pickle(
+        &["convert", "-", "-p", "3", "-o", "-", "--encoding", "bytes"],
+        Some(data),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        loads(&out.stdout).unwrap().root().as_bytes(),
+        Some(&b"caf\xe9"[..])
+    );
+}
