@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod compat;
+pub mod dis;
 pub mod error;
 pub mod framing;
 pub mod opcodes;
