@@ -144,13 +144,19 @@ pub fn repr_bytes(b: &[u8]) -> String {
 pub fn repr_bytearray(b: &[u8]) -> String {
     let mut out = String::with_capacity(b.len() + 14);
     out.push_str("bytearray(");
-    write_repr_bytes(&mut out, b);
+    write_repr_bytes_as(&mut out, b, true);
     out.push(')');
     out
 }
 
 /// Append Python's `repr` of `bytes` to `out`.
 pub fn write_repr_bytes(out: &mut String, b: &[u8]) {
+    write_repr_bytes_as(out, b, false)
+}
+
+/// `bytes` repr, or with `bytearray` set the `b'...'` part of a bytearray's
+/// repr, which escapes `'` even inside double quotes (`bytearray(b"\'")`).
+pub(crate) fn write_repr_bytes_as(out: &mut String, b: &[u8], bytearray: bool) {
     let squote = b.contains(&b'\'');
     let dquote = b.contains(&b'"');
     let quote = if squote && !dquote { b'"' } else { b'\'' };
@@ -162,7 +168,7 @@ pub fn write_repr_bytes(out: &mut String, b: &[u8]) {
             b'\t' => out.push_str("\\t"),
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
-            _ if c == quote => {
+            _ if c == quote || (bytearray && c == b'\'') => {
                 out.push('\\');
                 out.push(c as char);
             }
@@ -452,7 +458,7 @@ fn write_value<W: Write>(root: ValueRef<'_>, w: &mut W) -> fmt::Result {
                     Kind::ByteArray(b) => {
                         text.clear();
                         text.push_str("bytearray(");
-                        write_repr_bytes(&mut text, b);
+                        write_repr_bytes_as(&mut text, b, true);
                         text.push(')');
                         w.write_str(&text)?;
                     }
@@ -462,7 +468,7 @@ fn write_value<W: Write>(root: ValueRef<'_>, w: &mut W) -> fmt::Result {
                         if !b.readonly {
                             text.push_str("bytearray(");
                         }
-                        write_repr_bytes(&mut text, &b.data);
+                        write_repr_bytes_as(&mut text, &b.data, !b.readonly);
                         if !b.readonly {
                             text.push(')');
                         }
@@ -640,6 +646,8 @@ mod tests {
             "b'\\x00\\t\\n\\r\\\\\\x7f\\x80\\xff~ '"
         );
         assert_eq!(repr_bytearray(b"x"), "bytearray(b'x')");
+        assert_eq!(repr_bytearray(b"'"), "bytearray(b\"\\'\")");
+        assert_eq!(repr_bytearray(b"'\""), "bytearray(b'\\'\"')");
         assert_eq!(repr_bytearray(b""), "bytearray(b'')");
     }
 
