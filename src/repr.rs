@@ -221,16 +221,43 @@ pub(crate) fn float_repr_into(f: f64, out: &mut [u8; 32]) -> usize {
     };
     let epos = s.iter().position(|&c| c == b'e').unwrap_or(s.len());
     let mantissa = &s[..epos];
-    let exp: i32 = std::str::from_utf8(&s[(epos + 1).min(s.len())..])
-        .ok()
-        .and_then(|e| e.parse().ok())
-        .unwrap_or(0);
+    let mut exp: i32 = 0;
+    let mut exp_neg = false;
+    for &c in &s[(epos + 1).min(s.len())..] {
+        match c {
+            b'-' => exp_neg = true,
+            b'0'..=b'9' => exp = exp * 10 + (c - b'0') as i32,
+            _ => {}
+        }
+    }
+    if exp_neg {
+        exp = -exp;
+    }
     let mut digits = [0u8; 20];
     let mut nd = 0;
     for &c in mantissa {
         if c.is_ascii_digit() && nd < digits.len() {
             digits[nd] = c;
             nd += 1;
+        }
+    }
+    if nd > 0 && digits[nd - 1] % 2 == 1 && is_upper_tie(f, &digits[..nd], exp) {
+        // Rust breaks an exact tie between two shortest candidates upward;
+        // Python's dtoa takes the even one. Use it when it round-trips.
+        let mut alt = digits;
+        alt[nd - 1] -= 1;
+        let mut sb = StackBuf {
+            buf: [0; 40],
+            len: 0,
+        };
+        let txt = std::str::from_utf8(&alt[..nd]).unwrap_or("0");
+        if write!(sb, "{txt}e{}", exp - (nd as i32 - 1)).is_ok()
+            && std::str::from_utf8(&sb.buf[..sb.len])
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+                == Some(f.abs())
+        {
+            digits = alt;
         }
     }
     let digits = &digits[..nd];
@@ -281,6 +308,42 @@ pub(crate) fn float_repr_into(f: f64, out: &mut [u8; 32]) -> usize {
         put(b'0' + (e % 10) as u8);
     }
     n
+}
+
+/// True when `|f|` lies exactly halfway between the decimal `digits` x 10^k
+/// (the last digit's place, `k = exp - (len - 1)`) and the candidate one unit
+/// below it in the last digit.
+fn is_upper_tie(f: f64, digits: &[u8], exp: i32) -> bool {
+    let bits = f.to_bits();
+    let frac = bits & ((1u64 << 52) - 1);
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let (mut m, mut e) = if biased == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), biased - 1075)
+    };
+    if m == 0 {
+        return false;
+    }
+    let tz = m.trailing_zeros();
+    m >>= tz;
+    e += tz as i32;
+    let k = exp - (digits.len() as i32 - 1);
+    // The tie value (2D - 1) * 5^k * 2^(k-1), with 2D - 1 odd, equals the
+    // odd m times 2^e only if e == k - 1 and the odd parts agree.
+    if e != k - 1 || !(-27..=27).contains(&k) {
+        return false;
+    }
+    let d: u128 = digits
+        .iter()
+        .fold(0u128, |acc, &c| acc * 10 + (c - b'0') as u128);
+    let odd = 2 * d - 1;
+    let p5 = 5u128.pow(k.unsigned_abs());
+    if k >= 0 {
+        odd.checked_mul(p5) == Some(m as u128)
+    } else {
+        (m as u128) * p5 == odd
+    }
 }
 
 /// Python's `repr` of a `float`: shortest round-trip digits, `1e+16`,
@@ -675,6 +738,11 @@ mod tests {
             (1e100, "1e+100"),
             (0.1 + 0.2, "0.30000000000000004"),
             (1.2345678901234567e-300, "1.2345678901234568e-300"),
+            (f64::from_bits(0x4313d27da8ac08c1), "1394865425023536.2"),
+            (f64::from_bits(0xc2e30d42752c9404), "-167581363823776.12"),
+            (0.5, "0.5"),
+            (2.5, "2.5"),
+            (1e23, "1e+23"),
         ];
         for &(f, want) in cases {
             assert_eq!(repr_float(f), want, "{f:?}");
