@@ -194,9 +194,7 @@ impl<'a> Cursor<'a> {
                 self.pos += i + 1;
                 Ok(&rest[..i])
             }
-            None => Err(err(format!(
-                "no newline found when trying to read {what}"
-            ))),
+            None => Err(err(format!("no newline found when trying to read {what}"))),
         }
     }
 
@@ -370,7 +368,10 @@ fn is_py_space(c: u8) -> bool {
 
 fn py_strip(s: &[u8]) -> &[u8] {
     let start = s.iter().position(|&c| !is_py_space(c)).unwrap_or(s.len());
-    let end = s.iter().rposition(|&c| !is_py_space(c)).map_or(start, |e| e + 1);
+    let end = s
+        .iter()
+        .rposition(|&c| !is_py_space(c))
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }
 
@@ -621,11 +622,39 @@ fn heads() -> Vec<Option<Head>> {
 
 const FLUSH_AT: usize = 1 << 16;
 
+/// The least output [`disassemble`] allows before it gives up: 256 MiB.
+pub const MIN_OUTPUT_LIMIT: u64 = 256 << 20;
+
+/// The output limit [`disassemble`] uses for `input_len` bytes of input:
+/// `max(256 MiB, 256 * input_len)`.
+///
+/// pickletools indents each line by the number of open marks, so its
+/// listing grows with the square of the nesting: 400 KB of nested `MARK`s
+/// would print 160 GB. Real pickles stay far below this limit.
+pub fn default_output_limit(input_len: usize) -> u64 {
+    MIN_OUTPUT_LIMIT.max(256u64.saturating_mul(input_len as u64))
+}
+
 /// Disassemble every pickle of `data` into `out`, as `python3 -m pickletools`
 /// does (see the [module docs](self)). Output is buffered internally; `out`
 /// gets large writes. On a broken pickle, the lines before the fault are
 /// written and the error is returned.
+///
+/// The listing stops with an error (category [`crate::Category::Limit`])
+/// once it exceeds [`default_output_limit`]; see [`disassemble_with_limit`].
 pub fn disassemble<W: Write>(data: &[u8], out: &mut W, opts: &DisOptions) -> Result<()> {
+    disassemble_with_limit(data, out, opts, default_output_limit(data.len()))
+}
+
+/// [`disassemble`] with an explicit limit on the bytes written: once the
+/// listing passes `max_output` bytes (the line being printed is finished
+/// first), it stops with a [`crate::Category::Limit`] error.
+pub fn disassemble_with_limit<W: Write>(
+    data: &[u8],
+    out: &mut W,
+    opts: &DisOptions,
+    max_output: u64,
+) -> Result<()> {
     let mut d = Dis {
         heads: heads(),
         buf: Vec::with_capacity(FLUSH_AT + 4096),
@@ -633,6 +662,8 @@ pub fn disassemble<W: Write>(data: &[u8], out: &mut W, opts: &DisOptions) -> Res
         memo: Memo::default(),
         indent: vec![b' '; opts.indent],
         annotate: if opts.annotate { 30 } else { 0 },
+        flushed: 0,
+        max_output,
     };
     let mut cur = Cursor { data, pos: 0 };
     let result = loop {
@@ -656,6 +687,9 @@ struct Dis {
     memo: Memo,
     indent: Vec<u8>,
     annotate: usize,
+    /// Bytes already written to `out`.
+    flushed: u64,
+    max_output: u64,
 }
 
 impl Dis {
@@ -669,7 +703,15 @@ impl Dis {
         loop {
             if self.buf.len() >= FLUSH_AT {
                 out.write_all(&self.buf).map_err(Error::io)?;
+                self.flushed += self.buf.len() as u64;
                 self.buf.clear();
+            }
+            if self.flushed + self.buf.len() as u64 > self.max_output {
+                return Err(Error::limit(format!(
+                    "listing longer than {} bytes (deeply nested marks?); stopped",
+                    self.max_output
+                ))
+                .at(cur.pos as u64));
             }
             let pos = cur.pos as u64;
             let Some(&byte) = cur.data.get(cur.pos) else {
@@ -677,16 +719,14 @@ impl Dis {
             };
             let Some(head) = &self.heads[byte as usize] else {
                 return Err(err(format!(
-                    "at position {pos}, opcode {} unknown",
+                    "opcode {} unknown",
                     crate::repr::repr_bytes(&[byte])
                 ))
                 .at(pos));
             };
             let (op, inf) = (head.op, head.info);
             cur.pos += 1;
-            let arg = cur
-                .read(op.arg())
-                .map_err(|e| e.in_opcode(op).at(pos))?;
+            let arg = cur.read(op.arg()).map_err(|e| e.in_opcode(op).at(pos))?;
             let has_arg = op.arg() != ArgKind::None;
 
             // pickletools prints the offset before it checks anything.
@@ -706,9 +746,7 @@ impl Dis {
                         match stack.pop() {
                             Some(true) => break,
                             Some(false) => {}
-                            None => {
-                                return Err(err("pop from empty list").in_opcode(op).at(pos))
-                            }
+                            None => return Err(err("pop from empty list").in_opcode(op).at(pos)),
                         }
                     }
                     numtopop = inf.mark_at.max(0) as usize;
@@ -727,8 +765,10 @@ impl Dis {
                         memo_key(&arg)
                     };
                     if self.memo.contains(&key) {
-                        errormsg =
-                            Some(format!("memo key {} already defined", arg_repr_for_msg(&arg)));
+                        errormsg = Some(format!(
+                            "memo key {} already defined",
+                            arg_repr_for_msg(&arg)
+                        ));
                     } else if stack.is_empty() {
                         errormsg = Some("stack is empty -- can't store into memo".into());
                     } else if stack.last() == Some(&true) {
@@ -737,13 +777,13 @@ impl Dis {
                         self.memo.insert(key);
                     }
                 }
-                Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
-                    if !self.memo.contains(&memo_key(&arg)) {
-                        errormsg = Some(format!(
-                            "memo key {} has never been stored into",
-                            arg_repr_for_msg(&arg)
-                        ));
-                    }
+                Opcode::Get | Opcode::BinGet | Opcode::LongBinGet
+                    if !self.memo.contains(&memo_key(&arg)) =>
+                {
+                    errormsg = Some(format!(
+                        "memo key {} has never been stored into",
+                        arg_repr_for_msg(&arg)
+                    ));
                 }
                 _ => {}
             }

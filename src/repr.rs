@@ -677,11 +677,23 @@ mod tests {
         assert_eq!(repr_str(b"it's"), "\"it's\"");
         assert_eq!(repr_str(b"it's \"q\""), "'it\\'s \"q\"'");
         assert_eq!(repr_str(b"say \"hi\""), "'say \"hi\"'");
-        assert_eq!(repr_str(b"a\\b\n\r\t\x00\x1f\x7f"), "'a\\\\b\\n\\r\\t\\x00\\x1f\\x7f'");
+        assert_eq!(
+            repr_str(b"a\\b\n\r\t\x00\x1f\x7f"),
+            "'a\\\\b\\n\\r\\t\\x00\\x1f\\x7f'"
+        );
         assert_eq!(repr_str("é€🙂".as_bytes()), "'é€🙂'");
-        assert_eq!(repr_str("\u{a0}\u{ad}\u{85}".as_bytes()), "'\\xa0\\xad\\x85'");
-        assert_eq!(repr_str("\u{2028}\u{200b}\u{e000}".as_bytes()), "'\\u2028\\u200b\\ue000'");
-        assert_eq!(repr_str("\u{10ffff}\u{e0001}".as_bytes()), "'\\U0010ffff\\U000e0001'");
+        assert_eq!(
+            repr_str("\u{a0}\u{ad}\u{85}".as_bytes()),
+            "'\\xa0\\xad\\x85'"
+        );
+        assert_eq!(
+            repr_str("\u{2028}\u{200b}\u{e000}".as_bytes()),
+            "'\\u2028\\u200b\\ue000'"
+        );
+        assert_eq!(
+            repr_str("\u{10ffff}\u{e0001}".as_bytes()),
+            "'\\U0010ffff\\U000e0001'"
+        );
         assert_eq!(repr_str(b"\xed\xa0\x80x\xed\xbf\xbf"), "'\\ud800x\\udfff'");
         assert_eq!(repr_str("\u{3000} ".as_bytes()), "'\\u3000 '");
         assert_eq!(repr_latin1(b"\xe9\xa0\x80'"), "\"é\\xa0\\x80'\"");

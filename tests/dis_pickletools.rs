@@ -99,7 +99,9 @@ fn matches_pickletools_on_generated_and_corpus_pickles() {
     let dir = scratch("dis");
     let cases = dir.join("cases");
     let mut args: Vec<&std::ffi::OsStr> = vec![
-        root.join("tests/scripts/gen_dis_cases.py").into_os_string().leak(),
+        root.join("tests/scripts/gen_dis_cases.py")
+            .into_os_string()
+            .leak(),
         cases.as_os_str(),
     ];
     let gen_corpus = root.join("../shared/conformance/gen_corpus.py");
@@ -108,7 +110,10 @@ fn matches_pickletools_on_generated_and_corpus_pickles() {
         run_python(&[gen_corpus.as_os_str(), corpus.as_os_str()]);
         args.push(corpus.as_os_str());
     } else {
-        eprintln!("note: {} not found; generated cases only", gen_corpus.display());
+        eprintln!(
+            "note: {} not found; generated cases only",
+            gen_corpus.display()
+        );
     }
     run_python(&args);
 
@@ -132,8 +137,22 @@ fn matches_pickletools_on_generated_and_corpus_pickles() {
             annotate: true,
             ..DisOptions::default()
         };
-        check(&name, &data, &read("pkl.dis"), want_ok, &plain, &mut failures);
-        check(&name, &data, &read("pkl.disa"), want_ok, &anno, &mut failures);
+        check(
+            &name,
+            &data,
+            &read("pkl.dis"),
+            want_ok,
+            &plain,
+            &mut failures,
+        );
+        check(
+            &name,
+            &data,
+            &read("pkl.disa"),
+            want_ok,
+            &anno,
+            &mut failures,
+        );
         checked += 1;
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -160,7 +179,8 @@ fn indent_level_and_cli_match_pickletools() {
     }
     let dir = scratch("dis-l");
     let file = dir.join("nested.pkl");
-    let mk = "import pickle,sys; open(sys.argv[1],'wb').write(pickle.dumps([[1,(2,)],{'a':[3]}], 1))";
+    let mk =
+        "import pickle,sys; open(sys.argv[1],'wb').write(pickle.dumps([[1,(2,)],{'a':[3]}], 1))";
     run_python(&["-c".as_ref(), mk.as_ref(), file.as_os_str()]);
     let data = std::fs::read(&file).unwrap();
     for (flags, opts) in [
@@ -190,7 +210,11 @@ fn indent_level_and_cli_match_pickletools() {
         assert!(out.status.success());
         let (ours, ok) = dis(&data, &opts);
         assert!(ok);
-        assert_eq!(ours, String::from_utf8(out.stdout).unwrap(), "flags {flags:?}");
+        assert_eq!(
+            ours,
+            String::from_utf8(out.stdout).unwrap(),
+            "flags {flags:?}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -224,4 +248,24 @@ fn memo_option_carries_the_memo_across_a_stream() {
          \x20  16: .    STOP\n\
          highest protocol among opcodes = 2\n"
     );
+}
+
+#[test]
+fn quadratic_listings_stop_at_the_output_limit() {
+    // 200,000 nested marks: pickletools would print about 160 GB of indentation.
+    let depth = 200_000;
+    let mut data = b"\x80\x02".to_vec();
+    data.extend(std::iter::repeat(b'(').take(depth));
+    data.extend(std::iter::repeat(b')').take(1));
+    data.extend(std::iter::repeat(b't').take(depth));
+    data.push(b'.');
+    let mut out = Vec::new();
+    let t = std::time::Instant::now();
+    let err =
+        pickle_codec::dis::disassemble_with_limit(&data, &mut out, &DisOptions::default(), 1 << 20)
+            .unwrap_err();
+    assert_eq!(err.category(), pickle_codec::Category::Limit);
+    assert!(out.len() > 1 << 20 && out.len() < 2 << 20, "{}", out.len());
+    assert!(t.elapsed().as_secs() < 10);
+    assert!(out.starts_with(b"    0: \\x80 PROTO      2\n    2: (    MARK\n    3: (        MARK\n"));
 }

@@ -66,8 +66,23 @@ fn floats_match_python() {
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut vals: Vec<f64> = vec![
-        0.0, -0.0, 1e16, 1e15, 9999999999999998.0, 1e-4, 1e-5, 0.00011, 5e-324, f64::MAX,
-        f64::MIN_POSITIVE, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 0.1, 0.5, 123456789.0,
+        0.0,
+        -0.0,
+        1e16,
+        1e15,
+        9999999999999998.0,
+        1e-4,
+        1e-5,
+        0.00011,
+        5e-324,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        0.1,
+        0.5,
+        123456789.0,
     ];
     for _ in 0..20000 {
         vals.push(f64::from_bits(rng.next()));
@@ -97,7 +112,12 @@ fn floats_match_python() {
             bad.push(format!("{:016x}: ours {ours}, python {w}", v.to_bits()));
         }
     }
-    assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad[..bad.len().min(20)].join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} differ:\n{}",
+        bad.len(),
+        bad[..bad.len().min(20)].join("\n")
+    );
 }
 
 fn random_text(rng: &mut Rng) -> Vec<u8> {
@@ -159,7 +179,12 @@ fn strings_and_bytes_match_python() {
             }
         }
     }
-    assert!(bad.is_empty(), "{} differ:\n{}", bad.len(), bad[..bad.len().min(20)].join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} differ:\n{}",
+        bad.len(),
+        bad[..bad.len().min(20)].join("\n")
+    );
 }
 
 #[test]
@@ -180,5 +205,9 @@ fn printable_table_is_current() {
         eprintln!("skipping: python3 is not CPython 3.11 (Unicode 14.0); the table follows 3.11");
         return;
     }
-    assert_eq!(body(&fresh), body(&committed), "regenerate src/repr_printable_table.rs");
+    assert_eq!(
+        body(&fresh),
+        body(&committed),
+        "regenerate src/repr_printable_table.rs"
+    );
 }
