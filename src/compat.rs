@@ -6,6 +6,7 @@
 //! reproduced exactly. The tables are generated from CPython
 //! (`tests/scripts/gen_compat_table.py`).
 
+#[allow(clippy::type_complexity)]
 #[path = "compat_table.rs"]
 mod table;
 
@@ -15,6 +16,7 @@ fn lookup<'a, K: Ord + ?Sized, V: Copy>(t: &'a [(&'a K, V)], key: &K) -> Option<
         .map(|i| t[i].1)
 }
 
+#[allow(clippy::type_complexity)]
 fn lookup_pair<'a>(
     t: &'a [((&'a str, &'a str), (&'a str, &'a str))],
     m: &str,

@@ -65,6 +65,7 @@ impl Error {
         Error::new(Category::Unsupported, message)
     }
 
+    #[allow(dead_code)] // for the pickler (being written)
     pub(crate) fn data(message: impl Into<String>) -> Error {
         Error::new(Category::Data, message)
     }

@@ -62,9 +62,10 @@ impl NodeId {
 }
 
 /// A Python value: an immediate or a handle to a node of a [`Document`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Value {
     /// `None`.
+    #[default]
     None,
     /// `True` / `False`.
     Bool(bool),
@@ -74,12 +75,6 @@ pub enum Value {
     Float(f64),
     /// Any other object, stored in the document.
     Ref(NodeId),
-}
-
-impl Default for Value {
-    fn default() -> Self {
-        Value::None
-    }
 }
 
 /// A Python `str`, in Python's UTF-8 (surrogates allowed).
