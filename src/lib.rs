@@ -72,6 +72,7 @@
 
 pub mod compat;
 pub mod de;
+pub mod dis;
 pub mod error;
 pub mod framing;
 pub mod json;

@@ -21,6 +21,7 @@ use num_bigint::BigInt;
 use crate::error::{Error, Result};
 use crate::framing::Framer;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::repr::repr_float;
 use crate::text;
 
 /// Writes pickle instructions into an in-memory buffer.
@@ -186,7 +187,7 @@ impl InstrWriter {
             b[1..].copy_from_slice(&v.to_be_bytes());
             self.raw(&b);
         } else {
-            self.raw(format!("F{}\n", float_repr(v)).as_bytes());
+            self.raw(format!("F{}\n", repr_float(v)).as_bytes());
         }
     }
 
@@ -390,69 +391,6 @@ pub fn raw_unicode_escape_into(out: &mut Vec<u8>, utf8: &[u8]) {
     }
 }
 
-/// Python's `repr(float)`: the shortest digits that round-trip, in fixed
-/// notation when the decimal exponent is in `-4..16`, else scientific with
-/// a signed, at least two-digit exponent (`1e+16`, `1.5e-05`); `inf`,
-/// `-inf`, `nan`, and a `.0` for integral values (`-0.0`, `123456789.0`).
-pub fn float_repr(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    // Rust's `{:e}` prints the shortest round-trip digits: "-1.2345e-7".
-    let sci = format!("{v:e}");
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (neg, mant) = match mant.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mant),
-    };
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let mut out = String::with_capacity(digits.len() + 8);
-    if neg {
-        out.push('-');
-    }
-    if !(-4..16).contains(&exp) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        out.push('e');
-        out.push(if exp < 0 { '-' } else { '+' });
-        out.push_str(&format!("{:02}", exp.unsigned_abs()));
-    } else if exp < 0 {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(&digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(&digits);
-            for _ in digits.len()..int_len {
-                out.push('0');
-            }
-            out.push_str(".0");
-        } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,7 +464,7 @@ mod tests {
             (f64::MAX, "1.7976931348623157e+308"),
             (-2.5, "-2.5"),
         ] {
-            assert_eq!(float_repr(v), s);
+            assert_eq!(repr_float(v), s);
         }
     }
 
@@ -538,7 +476,7 @@ mod tests {
         for line in table.lines() {
             let (bits, want) = line.split_once(' ').unwrap();
             let v = f64::from_bits(u64::from_str_radix(bits, 16).unwrap());
-            assert_eq!(float_repr(v), want, "bits {bits}");
+            assert_eq!(repr_float(v), want, "bits {bits}");
             n += 1;
         }
         assert!(n > 1000);

@@ -52,8 +52,9 @@ use std::io::Write;
 use crate::error::{Error, Result};
 use crate::framing::FRAME_SIZE_TARGET;
 use crate::opcodes::Opcode;
+use crate::repr::repr_float;
 use crate::value::{Buffer, Document, Node, NodeId, ObjectKind, ObjectOp, Value};
-use crate::write::{float_repr, InstrWriter};
+use crate::write::InstrWriter;
 
 use memo::Memo;
 
@@ -1248,7 +1249,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             Value::None => "None".into(),
             Value::Bool(b) => if b { "True" } else { "False" }.into(),
             Value::Int(i) => i.to_string(),
-            Value::Float(f) => float_repr(f),
+            Value::Float(f) => repr_float(f),
             Value::Ref(id) => match self.node(id)? {
                 Node::Str(s) => s.to_string_lossy().into_owned(),
                 Node::BigInt(b) => b.to_string(),
