@@ -1,7 +1,4 @@
 //! `pickle dis`: the CLI side of `pickle_codec::dis::disassemble`.
-//!
-//! Compiled only with the `dis` feature of this crate, which stays off until
-//! the library's `dis` module is merged (then make the feature default).
 
 use std::io::{self, BufWriter, Write};
 

@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pickle_codec::{dumps, Encoding, LoadOptions, Unpickler};
 
-#[cfg(feature = "dis")]
 mod dis_cmd;
 
 const MAIN_EXAMPLES: &str = "\
@@ -48,8 +47,7 @@ enum Command {
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
     /// Disassemble a pickle, like `python -m pickletools`.
-    #[cfg(feature = "dis")]
-    #[command(after_help = dis_cmd::EXAMPLES)]
+        #[command(after_help = dis_cmd::EXAMPLES)]
     Dis(dis_cmd::DisArgs),
 }
 
@@ -120,8 +118,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Convert(args) => convert(args),
-        #[cfg(feature = "dis")]
-        Command::Dis(args) => dis_cmd::run(args),
+                Command::Dis(args) => dis_cmd::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,9 +14,10 @@
 //!   `_codecs.encode('<latin-1 text>', 'latin1')`, `bytearray` below 5 as
 //!   `builtins.bytearray(bytes)`, `set`/`frozenset` below 4 as
 //!   `builtins.set([items])`, `NEWOBJ` below 2 as `copyreg.__newobj__`,
-//!   `NEWOBJ_EX` as `functools.partial(object.__new__, cls, *args,
-//!   **kwargs)()` at 2–3 (assuming the class does not override `__new__`,
-//!   which a document cannot tell) and `copyreg.__newobj_ex__` below 2, and a
+//!   `NEWOBJ_EX` as `functools.partial(getattr(cls, '__new__'), cls, *args,
+//!   **kwargs)()` at 2–3 (`getattr` finds the class's own `__new__` or the
+//!   inherited one; CPython names `object.__new__` itself when the class has
+//!   none, which a document cannot tell) and `copyreg.__newobj_ex__` below 2, and a
 //!   dotted global below 4 as `getattr(parent, 'last')`. Names go through
 //!   [`crate::compat::to_python2`] below protocol 3 when `fix_imports` is on.
 //! * **Batching**: list and dict items in batches of 1000 exactly as
@@ -199,8 +200,8 @@ enum Task {
     /// `save()` of a node's bytes data: as the node itself, or as a fresh
     /// `bytes` (the argument of a synthesized `bytearray(...)`).
     BytesData { id: NodeId, temp: bool },
-    /// `save()` of `object.__new__` (for the `functools.partial` form).
-    ObjectNew,
+    /// `save()` of `getattr(cls, '__new__')` (for the `functools.partial` form).
+    ClsNew(Value),
     /// A bare opcode.
     Op(Opcode),
     /// `INST module\nname\n` for an object.
@@ -209,8 +210,6 @@ enum Task {
     MemoGlobal(Option<NodeId>, SynthName),
     /// Memoize a temporary.
     MemoTemp,
-    /// Memoize a pickler-made singleton.
-    MemoKonst(&'static str),
     /// Start of a `save()` written inline as opcodes: a frame may be committed.
     Boundary,
     /// After a tuple's items: `TUPLEn`/`TUPLE`, or the recursive-tuple dance.
@@ -371,7 +370,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 | Task::TempStr(_)
                 | Task::Latin1Str(_)
                 | Task::BytesData { .. }
-                | Task::ObjectNew
+                | Task::ClsNew(_)
         ) {
             self.begin_save()?;
         }
@@ -404,22 +403,18 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Ok(())
             }
             Task::BytesData { id, temp } => self.save_bytes(id, temp),
-            Task::ObjectNew => {
-                if let Some(i) = self.memo.konst("object.__new__") {
-                    self.w.get(i)?;
-                    return Ok(());
-                }
+            Task::ClsNew(cls) => {
                 let tuple_marked = self.tuple_marked(2);
                 self.seq([
                     Task::SynthGlobal(synth("builtins", "getattr")),
                     Task::Boundary,
                     Task::Op(Opcode::Mark),
-                    Task::SynthGlobal(synth("builtins", "object")),
+                    Task::Save(cls),
                     Task::ConstStr("__new__"),
                     Task::Op(self.tuple_op(2)),
                     Task::MemoTemp,
                     Task::Op(Opcode::Reduce),
-                    Task::MemoKonst("object.__new__"),
+                    Task::MemoTemp,
                 ]);
                 if !tuple_marked {
                     self.drop_pending_mark(1);
@@ -440,10 +435,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                 self.w.put(i)
             }
             Task::MemoTemp => self.memoize_temp(),
-            Task::MemoKonst(k) => {
-                let i = self.memo.add_konst(k)?;
-                self.w.put(i)
-            }
             Task::Boundary => self.begin_save(),
             Task::TupleEnd { id, mark } => {
                 let n = match self.node(id)? {
@@ -1104,7 +1095,8 @@ impl<'d, 'o> Engine<'d, 'o> {
 
     /// `NEWOBJ_EX` at protocol 2–3, as `_pickle.c`'s `save_reduce`:
     /// `functools.partial(cls.__new__, cls, *args, **kwargs)()`, with
-    /// `cls.__new__` taken to be `object.__new__`.
+    /// `cls.__new__` written as `getattr(cls, '__new__')`, which finds the
+    /// class's own `__new__` or the inherited one alike.
     fn newobj_ex_partial(
         &mut self,
         id: NodeId,
@@ -1157,14 +1149,14 @@ impl<'d, 'o> Engine<'d, 'o> {
             Task::Boundary,
             Task::SynthGlobal(synth("functools", "partial")),
             Task::Boundary,
-            Task::ObjectNew,
+            Task::ClsNew(cls),
             Task::Op(Opcode::Tuple1),
             Task::MemoTemp,
             Task::Op(Opcode::Reduce),
             Task::MemoTemp,
             Task::Boundary,
             Task::Op(Opcode::Mark),
-            Task::ObjectNew,
+            Task::ClsNew(cls),
             Task::Boundary,
         ]);
         Ok(())
