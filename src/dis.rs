@@ -871,3 +871,103 @@ impl Dis {
 fn chars(b: &[u8]) -> usize {
     b.iter().filter(|&&c| (c & 0xc0) != 0x80).count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(data: &[u8], opts: &DisOptions) -> (String, Result<()>) {
+        let mut out = Vec::new();
+        let r = disassemble(data, &mut out, opts);
+        (String::from_utf8(out).unwrap(), r)
+    }
+
+    #[test]
+    fn table_matches_opcodes() {
+        assert_eq!(docs::OPINFO.len(), crate::opcodes::ALL.len());
+        for inf in &docs::OPINFO {
+            let op = Opcode::from_byte(inf.byte).expect("known byte");
+            assert_eq!(op.name(), inf.name);
+            assert!(std::ptr::eq(info(op), inf));
+        }
+        assert_eq!(opcode_doc(Opcode::Int), "Push an integer or bool.");
+    }
+
+    #[test]
+    fn protocol_2_list() {
+        let (out, r) = listing(b"\x80\x02]q\x00(K\x01K\x02e.", &DisOptions::default());
+        r.unwrap();
+        assert_eq!(
+            out,
+            "    0: \\x80 PROTO      2\n\
+             \x20   2: ]    EMPTY_LIST\n\
+             \x20   3: q    BINPUT     0\n\
+             \x20   5: (    MARK\n\
+             \x20   6: K        BININT1    1\n\
+             \x20   8: K        BININT1    2\n\
+             \x20  10: e        APPENDS    (MARK at 5)\n\
+             \x20  11: .    STOP\n\
+             highest protocol among opcodes = 2\n"
+        );
+    }
+
+    #[test]
+    fn annotations_and_protocol_0_args() {
+        let opts = DisOptions {
+            annotate: true,
+            ..DisOptions::default()
+        };
+        let (out, r) = listing(b"(I01\ncos\nsystem\nS'a'\ntp0\n.", &opts);
+        r.unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "    0: (    MARK                      Push markobject onto the stack."
+        );
+        assert_eq!(
+            lines[1],
+            "    1: I        INT        True       Push an integer or bool."
+        );
+        assert_eq!(
+            lines[2],
+            "    5: c        GLOBAL     'os system' Push a global object (module.attr) on the stack."
+        );
+        assert!(lines[4].starts_with("   21: t        TUPLE      (MARK at 0) Build a tuple"));
+        assert!(lines[5].starts_with("   22: p    PUT        0               Store"));
+    }
+
+    #[test]
+    fn errors_after_printing_the_faulty_line() {
+        let (out, r) = listing(b"\x80\x02h\x03.", &DisOptions::default());
+        assert_eq!(out, "    0: \\x80 PROTO      2\n    2: h    BINGET     3\n");
+        let e = r.unwrap_err();
+        assert_eq!(e.message(), "memo key 3 has never been stored into");
+        assert_eq!(e.offset(), Some(2));
+        let (out, r) = listing(b"", &DisOptions::default());
+        assert_eq!(out, "");
+        assert!(r.is_err());
+        let (out, r) = listing(b"K\x01K\x02.", &DisOptions::default());
+        assert!(out.ends_with("highest protocol among opcodes = 1\n"));
+        assert!(r
+            .unwrap_err()
+            .message()
+            .starts_with("stack not empty after STOP"));
+    }
+
+    #[test]
+    fn python_int_and_float_parsing() {
+        assert!(matches!(py_int(b" +1_000 ").unwrap(), DArg::Int(1000)));
+        assert!(py_int(b"0x10").is_err());
+        assert!(py_int(b"1__0").is_err());
+        assert!(py_int(b"_1").is_err());
+        assert!(matches!(
+            py_int(b"-99999999999999999999").unwrap(),
+            DArg::Big(_)
+        ));
+        assert_eq!(py_float(b" 1_0.5 ").unwrap(), 10.5);
+        assert!(py_float(b"1e999").unwrap().is_infinite());
+        assert!(py_float(b"-Infinity").unwrap().is_infinite());
+        assert!(py_float(b"1_").is_err());
+        assert!(py_float(b"").is_err());
+    }
+}

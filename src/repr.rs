@@ -621,6 +621,10 @@ fn open_container<'a, W: Write>(
             stack.push(Step::Ops(&o.ops, 0));
             stack.push(Step::Lit(")"));
             let new = matches!(o.kind, ObjectKind::NewObj | ObjectKind::NewObjEx);
+            let positional = match doc.node_of(o.args) {
+                Some(Node::Tuple(items)) => !items.is_empty(),
+                _ => true,
+            };
             if let Some(kw) = o.kwargs {
                 if doc.node_of(kw).and_then(|n| match n {
                     Node::Dict(p) => Some(p.is_empty()),
@@ -628,7 +632,7 @@ fn open_container<'a, W: Write>(
                 }) != Some(true)
                 {
                     stack.push(Step::Val(kw));
-                    stack.push(Step::Lit(", **"));
+                    stack.push(Step::Lit(if new || positional { ", **" } else { "**" }));
                 }
             }
             match doc.node_of(o.args) {
