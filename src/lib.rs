@@ -38,6 +38,7 @@ pub mod opcodes;
 pub mod pickler;
 pub mod read;
 pub mod repr;
+pub mod scan;
 pub mod text;
 pub mod unpickler;
 pub mod value;
