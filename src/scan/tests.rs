@@ -1,5 +1,5 @@
 use super::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn scan(data: &[u8]) -> Report {
     scan_bytes(data, &Policy::default())
@@ -90,4 +90,129 @@ fn every_malicious_fixture_is_dangerous() {
     }
     assert!(n >= 100, "only {n} malicious fixtures");
     assert!(missed.is_empty(), "{} missed:\n{}", missed.len(), missed.join("\n"));
+}
+
+/// What a benign file should get: user classes (pcorpus), persistent ids and
+/// extension codes are unknown; stdlib, numpy, pandas, sklearn and torch data safe.
+fn expected_benign(name: &str, data: &[u8]) -> Verdict {
+    let user = data.windows(7).any(|w| w == b"pcorpus");
+    if user || name.contains("persistent_id") || name.contains("extension_codes") {
+        Verdict::Unknown
+    } else {
+        Verdict::Safe
+    }
+}
+
+/// Scan every pickle-ish file of `dir`; return the files that did not get
+/// what [`expected_benign`] says (or anything dangerous, or an error).
+fn check_benign_dir(dir: &Path) -> (usize, Vec<String>) {
+    let mut n = 0;
+    let mut wrong = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "pkl" || e == "pt" || e == "joblib")
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.contains(".oob.") {
+            continue; // needs its out-of-band buffers: loads only with them
+        }
+        n += 1;
+        let data = std::fs::read(&path).unwrap();
+        let r = scan_path(&path, &Policy::default());
+        let want = expected_benign(&name, &data);
+        if r.error.is_some() || r.verdict() != want {
+            wrong.push(format!("{name}: want {want}, {}", describe(&r)));
+        }
+    }
+    (n, wrong)
+}
+
+#[test]
+fn benign_fixtures_are_not_dangerous() {
+    let (n, wrong) = check_benign_dir(&fixtures("benign"));
+    assert!(n >= 300, "only {n} benign fixtures");
+    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// `python3`, or `None` (and a printed reason) when it is absent. Under
+/// `CI=true` a missing python3 is a failure, not a skip.
+fn python3() -> Option<&'static str> {
+    let ok = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("python3");
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("python3 is required when CI=true");
+    }
+    eprintln!("skipped: python3 not found");
+    None
+}
+
+fn conformance_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    if dir.join("gen_corpus.py").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: {} not found", dir.display());
+        None
+    }
+}
+
+fn generate(py: &str, script: &Path, out: &Path, extra: &[&str]) {
+    let _ = std::fs::remove_dir_all(out);
+    let status = std::process::Command::new(py)
+        .arg(script)
+        .arg(out)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{} failed", script.display());
+}
+
+#[test]
+fn generated_corpora_are_not_dangerous() {
+    let (Some(py), Some(conf)) = (python3(), conformance_dir()) else {
+        return;
+    };
+    let base = std::env::temp_dir().join(format!("pickle-scan-test-{}", std::process::id()));
+    let mut runs: Vec<(&str, Vec<&str>)> = vec![
+        ("gen_corpus.py", vec![]),
+        ("gen_corpus.py", vec!["--set", "variant", "--seed", "4711"]),
+        ("gen_corpus.py", vec!["--set", "variant", "--seed", "99"]),
+    ];
+    let has_ml = std::process::Command::new(py)
+        .args(["-c", "import numpy, pandas, sklearn, joblib"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_ml {
+        runs.push(("gen_ml.py", vec![]));
+        runs.push(("gen_ml.py", vec!["--set", "variant", "--seed", "4711"]));
+    } else {
+        eprintln!("skipped gen_ml.py: numpy/pandas/scikit-learn/joblib not installed");
+    }
+    let mut failures = Vec::new();
+    for (i, (script, extra)) in runs.iter().enumerate() {
+        let out = base.join(format!("run{i}"));
+        generate(py, &conf.join(script), &out, extra);
+        let (n, wrong) = check_benign_dir(&out);
+        assert!(n > 0, "{script} wrote nothing");
+        failures.extend(wrong.into_iter().map(|w| format!("{script} {extra:?}: {w}")));
+    }
+    let _ = std::fs::remove_dir_all(&base);
+    assert!(
+        failures.is_empty(),
+        "{} wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
