@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 mod scan_cmd;
 
 #[derive(Parser)]
-#[command(name = "pickle", version, about = "Inspect Python pickles without Python")]
+#[command(
+    name = "pickle",
+    version,
+    about = "Inspect Python pickles without Python"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

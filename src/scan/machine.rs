@@ -222,6 +222,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         Outcome { magic, str_list }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn emit(
         &mut self,
         offset: u64,
@@ -232,7 +233,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         verdict: Verdict,
         reason: String,
     ) -> usize {
-        self.ctx.emit(offset, op, kind, module, name, verdict, reason)
+        self.ctx
+            .emit(offset, op, kind, module, name, verdict, reason)
     }
 
     /// A value is used as data (stored in a container, passed as an argument,
@@ -248,8 +250,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         if let Some(i) = g.finding {
             let f = &mut self.ctx.findings[i];
             f.verdict = Verdict::Dangerous;
-            f.reason = "getattr used as a value: what it will be called with cannot be resolved"
-                .into();
+            f.reason =
+                "getattr used as a value: what it will be called with cannot be resolved".into();
         }
     }
 
@@ -734,6 +736,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Callee::Global(m, n, _, Special::Getattr) => {
                 let (verdict, reason, result) = self.resolve_getattr(&args);
+                if verdict == Verdict::Dangerous {
+                    // The import's verdict follows its worst use.
+                    self.escape(callee);
+                }
                 (m, n, verdict, reason, result)
             }
             Callee::Global(m, n, v, Special::Partial) => {
@@ -769,7 +775,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                     state: None,
                     partial: None,
                 })));
-                (m, n, verdict, format!("creates an instance of {class}"), obj)
+                (
+                    m,
+                    n,
+                    verdict,
+                    format!("creates an instance of {class}"),
+                    obj,
+                )
             }
             Callee::Global(m, n, v, special) => {
                 let class: Rc<str> = Rc::from(format!("{m}.{n}"));
@@ -838,7 +850,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                 V::Other,
             ),
         };
-        self.emit(offset, op, FindingKind::Call, &module, &name, verdict, reason);
+        self.emit(
+            offset,
+            op,
+            FindingKind::Call,
+            &module,
+            &name,
+            verdict,
+            reason,
+        );
         result
     }
 
@@ -890,11 +910,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             finding: None,
             escaped: false,
         })));
-        (
-            verdict,
-            format!("getattr resolves to {m}.{qual}: {why}"),
-            v,
-        )
+        (verdict, format!("getattr resolves to {m}.{qual}: {why}"), v)
     }
 
     fn build(&mut self, offset: u64, op: Opcode) -> Result<Option<JoblibArray>> {
@@ -952,7 +968,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
             }
         }
-        self.emit(offset, op, FindingKind::Build, &module, &name, verdict, reason);
+        self.emit(
+            offset,
+            op,
+            FindingKind::Build,
+            &module,
+            &name,
+            verdict,
+            reason,
+        );
         if joblib {
             return self.joblib_array(state).map(Some);
         }
@@ -973,7 +997,9 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// How many bytes of array data follow a `NumpyArrayWrapper` with this state.
     fn joblib_array(&self, state: V) -> Result<JoblibArray> {
         let bad = |what: &str| Error::syntax(format!("joblib NumpyArrayWrapper: {what}"));
-        let shape = self.dict_get(state, "shape").ok_or_else(|| bad("no shape"))?;
+        let shape = self
+            .dict_get(state, "shape")
+            .ok_or_else(|| bad("no shape"))?;
         let mut count: u64 = 1;
         match self.node(shape) {
             Some(Node::Tuple(dims)) => {
@@ -987,7 +1013,9 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             _ => return Err(bad("shape is not a tuple of ints")),
         }
-        let dtype = self.dict_get(state, "dtype").ok_or_else(|| bad("no dtype"))?;
+        let dtype = self
+            .dict_get(state, "dtype")
+            .ok_or_else(|| bad("no dtype"))?;
         let Some(Node::Object(d)) = self.node(dtype) else {
             return Err(bad("dtype is not a numpy.dtype"));
         };

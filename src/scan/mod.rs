@@ -317,7 +317,9 @@ fn check_legacy_tail(
             .checked_mul(size)
             .and_then(|b| b.checked_add(pos + 8))
             .filter(|&e| e <= len)
-            .ok_or_else(|| Error::syntax(format!("legacy torch storage {key:?} runs past the end")).at(pos))?;
+            .ok_or_else(|| {
+                Error::syntax(format!("legacy torch storage {key:?} runs past the end")).at(pos)
+            })?;
         pos = next;
     }
     if pos != len {
@@ -342,7 +344,9 @@ fn scan_slice_into(data: &[u8], ctx: &mut Ctx<'_>) -> (Format, Option<Error>) {
         Ok(Some(tail)) => {
             let mut read_u64 = |pos: u64| -> Result<u64> {
                 let p = pos as usize;
-                Ok(u64::from_le_bytes(data[p..p + 8].try_into().expect("8 bytes")))
+                Ok(u64::from_le_bytes(
+                    data[p..p + 8].try_into().expect("8 bytes"),
+                ))
             };
             let err = check_legacy_tail(&tail, ctx, data.len() as u64, &mut read_u64).err();
             (Format::LegacyTorch, err)
@@ -381,7 +385,9 @@ fn scan_zip_into<F: std::io::Read + Seek>(f: &mut F, len: u64, ctx: &mut Ctx<'_>
     }
     let skipped = members.len() - scanned;
     if skipped > 0 {
-        ctx.notes.push(format!("zip: {scanned} pickle members scanned, {skipped} other members not read"));
+        ctx.notes.push(format!(
+            "zip: {scanned} pickle members scanned, {skipped} other members not read"
+        ));
     }
     None
 }

@@ -280,7 +280,10 @@ const DENY_NAMES: &[(&str, &str)] = &[
     ("torch.serialization", "_load"),
     ("torch.storage", "_load_from_bytes"),
     ("torch", "_load_from_bytes"),
-    ("torch.fx.experimental.symbolic_shapes", "ShapeEnv.evaluate_guards_expression"),
+    (
+        "torch.fx.experimental.symbolic_shapes",
+        "ShapeEnv.evaluate_guards_expression",
+    ),
     ("torch.jit.unsupported_tensor_ops", "execWrapper"),
 ];
 

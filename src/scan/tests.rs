@@ -65,7 +65,8 @@ fn nested_class_via_getattr_is_unknown_not_dangerous() {
 
 #[test]
 fn getattr_of_collections_is_resolved() {
-    let data = b"\x80\x02c__builtin__\ngetattr\ncollections\nOrderedDict\nX\x08\x00\x00\x00fromkeys\x86R.";
+    let data =
+        b"\x80\x02c__builtin__\ngetattr\ncollections\nOrderedDict\nX\x08\x00\x00\x00fromkeys\x86R.";
     let r = scan(data);
     assert_eq!(r.verdict(), Verdict::Unknown, "{}", describe(&r));
 }
@@ -89,7 +90,12 @@ fn every_malicious_fixture_is_dangerous() {
         }
     }
     assert!(n >= 100, "only {n} malicious fixtures");
-    assert!(missed.is_empty(), "{} missed:\n{}", missed.len(), missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "{} missed:\n{}",
+        missed.len(),
+        missed.join("\n")
+    );
 }
 
 /// What a benign file should get: user classes (pcorpus), persistent ids and
@@ -137,7 +143,12 @@ fn check_benign_dir(dir: &Path) -> (usize, Vec<String>) {
 fn benign_fixtures_are_not_dangerous() {
     let (n, wrong) = check_benign_dir(&fixtures("benign"));
     assert!(n >= 300, "only {n} benign fixtures");
-    assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 /// `python3`, or `None` (and a printed reason) when it is absent. Under
@@ -206,7 +217,11 @@ fn generated_corpora_are_not_dangerous() {
         generate(py, &conf.join(script), &out, extra);
         let (n, wrong) = check_benign_dir(&out);
         assert!(n > 0, "{script} wrote nothing");
-        failures.extend(wrong.into_iter().map(|w| format!("{script} {extra:?}: {w}")));
+        failures.extend(
+            wrong
+                .into_iter()
+                .map(|w| format!("{script} {extra:?}: {w}")),
+        );
     }
     let _ = std::fs::remove_dir_all(&base);
     assert!(
@@ -215,4 +230,68 @@ fn generated_corpora_are_not_dangerous() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn payload_after_benign_pickle_with_broken_tail_keeps_both() {
+    let mut data = b"\x80\x02}q\x00.".to_vec();
+    data.extend_from_slice(b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.");
+    data.extend_from_slice(b"\x80\x02(");
+    let r = scan(&data);
+    assert_eq!(r.verdict(), Verdict::Dangerous);
+    assert!(r.error.is_some());
+    assert_eq!(r.pickles, 2);
+}
+
+#[test]
+fn memoized_stack_global_names_resolve() {
+    // 'os' and 'system' memoized, popped, fetched back for STACK_GLOBAL.
+    let data = b"\x80\x04\x8c\x02os\x940\x8c\x06system\x940h\x00h\x01\x93)R.";
+    let r = scan(data);
+    assert_eq!(r.verdict(), Verdict::Dangerous, "{}", describe(&r));
+    assert!(r.findings.iter().any(|f| f.module == "os" && f.name == "system"));
+    // A name that is not a constant str.
+    let data = b"\x80\x04\x8c\x02os\x94\x8c\x08builtins\x8c\x03str\x93\x8c\x06system\x85R\x93.";
+    assert_eq!(scan(data).verdict(), Verdict::Dangerous);
+}
+
+#[test]
+fn legacy_torch_tail_must_match_storages() {
+    let good = std::fs::read(fixtures("benign").join("torch_legacy_state_dict.pt")).unwrap();
+    let r = scan(&good);
+    assert_eq!(r.format, Format::LegacyTorch);
+    assert!(r.is_clean(), "{}", describe(&r));
+    let mut extra = good.clone();
+    extra.extend_from_slice(b"\x80\x02cos\nsystem\n.");
+    assert!(scan(&extra).error.is_some());
+    let short = &good[..good.len() - 3];
+    assert!(scan(short).error.is_some());
+}
+
+#[test]
+fn zip_members_are_scanned_and_compressed_ones_refused() {
+    let good = std::fs::read(fixtures("benign").join("torch_state_dict.pt")).unwrap();
+    let r = scan(&good);
+    assert_eq!(r.format, Format::Zip);
+    assert!(r.is_clean(), "{}", describe(&r));
+    assert!(r
+        .findings
+        .iter()
+        .all(|f| f.member.as_deref() == Some("archive/data.pkl")));
+    // Flip the central directory's method of data.pkl to deflate (8).
+    let cd = good.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    let mut bad = good.clone();
+    bad[cd + 10] = 8;
+    let r = scan(&bad);
+    assert!(r.error.is_some());
+    assert!(!r.is_clean());
+}
+
+#[test]
+fn allow_list_from_user() {
+    let data = b"\x80\x02cpcorpus\nPoint\n)\x81.";
+    assert_eq!(scan(data).verdict(), Verdict::Unknown);
+    let mut p = Policy::default();
+    p.allow("pcorpus.Point");
+    assert_eq!(scan_bytes(data, &p).verdict(), Verdict::Safe);
 }

@@ -143,9 +143,11 @@ pub fn read_member<F: Read + Seek>(f: &mut F, len: u64, m: &Member) -> Result<Ve
     if header[..4] != *b"PK\x03\x04" {
         return Err(bad("bad local file header"));
     }
-    let start =
-        m.header_offset + 30 + u16_at(&header, 26) as u64 + u16_at(&header, 28) as u64;
-    if start.checked_add(m.compressed_size).map_or(true, |e| e > len) {
+    let start = m.header_offset + 30 + u16_at(&header, 26) as u64 + u16_at(&header, 28) as u64;
+    if start
+        .checked_add(m.compressed_size)
+        .map_or(true, |e| e > len)
+    {
         return Err(bad("member data outside the file"));
     }
     if m.compressed_size > 1 << 32 {
