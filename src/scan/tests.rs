@@ -249,7 +249,10 @@ fn memoized_stack_global_names_resolve() {
     let data = b"\x80\x04\x8c\x02os\x940\x8c\x06system\x940h\x00h\x01\x93)R.";
     let r = scan(data);
     assert_eq!(r.verdict(), Verdict::Dangerous, "{}", describe(&r));
-    assert!(r.findings.iter().any(|f| f.module == "os" && f.name == "system"));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.module == "os" && f.name == "system"));
     // A name that is not a constant str.
     let data = b"\x80\x04\x8c\x02os\x94\x8c\x08builtins\x8c\x03str\x93\x8c\x06system\x85R\x93.";
     assert_eq!(scan(data).verdict(), Verdict::Dangerous);
