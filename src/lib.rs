@@ -81,6 +81,7 @@ pub mod pickler;
 pub mod py;
 pub mod read;
 pub mod repr;
+pub mod scan;
 pub mod ser;
 pub mod text;
 pub mod unpickler;

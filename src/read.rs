@@ -465,6 +465,12 @@ impl<R: Read> InstructionReader<R> {
         self.src
     }
 
+    /// The source, to consume raw bytes that sit between opcodes (joblib's
+    /// array data after a `NumpyArrayWrapper`).
+    pub(crate) fn source_mut(&mut self) -> &mut R {
+        &mut self.src
+    }
+
     /// Offset of the next byte.
     pub fn offset(&self) -> u64 {
         self.src.offset()

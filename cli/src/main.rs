@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use pickle_codec::{dumps, Encoding, LoadOptions, Unpickler};
 
 mod dis_cmd;
+mod scan_cmd;
 
 const MAIN_EXAMPLES: &str = "\
 Examples:
@@ -47,8 +48,10 @@ enum Command {
     #[command(after_help = CONVERT_EXAMPLES)]
     Convert(ConvertArgs),
     /// Disassemble a pickle, like `python -m pickletools`.
-        #[command(after_help = dis_cmd::EXAMPLES)]
+    #[command(after_help = dis_cmd::EXAMPLES)]
     Dis(dis_cmd::DisArgs),
+    /// Tell whether loading pickles would run code, without loading them.
+    Scan(scan_cmd::ScanArgs),
 }
 
 #[derive(Args)]
@@ -116,9 +119,10 @@ fn main() -> ExitCode {
     }));
 
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Convert(args) => convert(args),
-                Command::Dis(args) => dis_cmd::run(args),
+    let result = match cli.command {
+        Command::Convert(args) => convert(&args),
+        Command::Dis(args) => dis_cmd::run(&args),
+        Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
