@@ -186,6 +186,7 @@ struct Stats {
     reencoded: usize,
     not_expressible: usize,
     rust_equal_checked: usize,
+    json_checked: usize,
 }
 
 #[test]
@@ -324,6 +325,37 @@ fn differential_against_cpython() {
             fs::write(&path, &bytes).expect("write re-encoded");
             stats.reencoded += 1;
             reencoded.push(json!({"protocol": p, "path": path.to_string_lossy()}));
+        }
+        // pickle -> JSON -> pickle at the file's own protocol (at least the
+        // protocol its content needs), compared by CPython like the rest.
+        let json_protocol = fx.protocol.max(native).max(fx.min_reencode);
+        let mut text = Vec::new();
+        for doc in &docs {
+            pickle_codec::json::to_json(doc, &mut text, &Default::default()).expect("to_json");
+        }
+        match pickle_codec::json::from_json_stream(&text) {
+            Ok(back) => {
+                stats.json_checked += 1;
+                if back != docs {
+                    failures.push(format!(
+                        "{}: JSON round trip changed the documents",
+                        fx.name
+                    ));
+                }
+                match dump_stream(&back, json_protocol) {
+                    Ok(bytes) => {
+                        let path = out_dir.join(format!("{}.json{json_protocol}.pkl", fx.name));
+                        fs::write(&path, &bytes).expect("write JSON round trip");
+                        reencoded.push(
+                            json!({"protocol": json_protocol, "path": path.to_string_lossy()}),
+                        );
+                    }
+                    Err(e) => {
+                        failures.push(format!("{}: JSON round trip does not dump: {e}", fx.name))
+                    }
+                }
+            }
+            Err(e) => failures.push(format!("{}: JSON does not read back: {e}", fx.name)),
         }
         let mut job = fx.raw.clone();
         job["reencoded"] = Json::Array(reencoded);

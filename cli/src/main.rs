@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use pickle_codec::{dumps, Encoding, LoadOptions, Unpickler};
 
 mod dis_cmd;
+mod json_cmd;
 mod scan_cmd;
 
 const MAIN_EXAMPLES: &str = "\
@@ -52,6 +53,12 @@ enum Command {
     Dis(dis_cmd::DisArgs),
     /// Tell whether loading pickles would run code, without loading them.
     Scan(scan_cmd::ScanArgs),
+    /// Print pickles as JSON (lossless: `from-json` turns it back).
+    #[command(after_help = json_cmd::JSON_EXAMPLES)]
+    Json(json_cmd::JsonArgs),
+    /// Write pickles from the JSON that `pickle json` prints.
+    #[command(after_help = json_cmd::FROM_JSON_EXAMPLES)]
+    FromJson(json_cmd::FromJsonArgs),
 }
 
 #[derive(Args)]
@@ -106,7 +113,7 @@ impl From<EncodingArg> for Encoding {
 }
 
 /// A failure to report: one line, without the `error: ` prefix.
-type Failure = String;
+pub(crate) type Failure = String;
 
 fn main() -> ExitCode {
     // The library promises errors, never panics; should one slip through,
@@ -122,6 +129,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => convert(&args),
         Command::Dis(args) => dis_cmd::run(&args),
+        Command::Json(args) => json_cmd::json(&args),
+        Command::FromJson(args) => json_cmd::from_json(&args),
         Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {
@@ -142,7 +151,7 @@ fn one_line(msg: &str) -> String {
 }
 
 /// How an input is named in messages.
-fn display_name(file: &str) -> &str {
+pub(crate) fn display_name(file: &str) -> &str {
     if file == "-" {
         "<stdin>"
     } else {
@@ -217,7 +226,7 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
 }
 
 /// Write `data` to stdout (`-`) or atomically replace the file `out`.
-fn write_output(out: &str, data: &[u8]) -> Result<(), Failure> {
+pub(crate) fn write_output(out: &str, data: &[u8]) -> Result<(), Failure> {
     if out == "-" {
         let mut stdout = io::stdout().lock();
         return stdout

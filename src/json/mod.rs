@@ -279,14 +279,15 @@ impl<'a, W: Write> JsonWriter<'a, W> {
             Value::None => return Ok(self.w.write_all(b"null")?),
             Value::Bool(b) => return Ok(self.w.write_all(if b { b"true" } else { b"false" })?),
             Value::Int(i) => {
-                return Ok(if i.unsigned_abs() <= 1 << 53 {
+                if i.unsigned_abs() <= 1 << 53 {
                     write!(self.w, "{i}")?
                 } else {
                     write!(self.w, "{{\"$int\":\"{i}\"}}")?
-                })
+                }
+                return Ok(());
             }
             Value::Float(f) => {
-                return Ok(if f.is_finite() {
+                if f.is_finite() {
                     self.w.write_all(crate::repr::repr_float(f).as_bytes())?
                 } else {
                     let t = if f.is_nan() {
@@ -297,7 +298,8 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                         "-inf"
                     };
                     write!(self.w, "{{\"$float\":\"{t}\"}}")?
-                })
+                }
+                return Ok(());
             }
             Value::Ref(id) => id,
         };
@@ -313,17 +315,21 @@ impl<'a, W: Write> JsonWriter<'a, W> {
             return Ok(());
         }
         // `{"$id": n, ` prefix for anchored nodes
-        let open_obj = |this: &mut Self| -> std::io::Result<()> {
+        // `{` and, for a shared node, `"$id": n` and a separator when more follows
+        let open_obj_with = |this: &mut Self, more: bool| -> std::io::Result<()> {
             this.w.write_all(b"{")?;
             if shared {
                 this.ids[i] = this.next_id;
                 this.next_id += 1;
                 this.key("$id")?;
                 write!(this.w, "{}", this.ids[i])?;
-                this.w.write_all(if this.compact { b"," } else { b", " })?;
+                if more {
+                    this.w.write_all(if this.compact { b"," } else { b", " })?;
+                }
             }
             Ok(())
         };
+        let open_obj = |this: &mut Self| open_obj_with(this, true);
         let seq = |this: &mut Self,
                    stack: &mut Vec<Task<'a>>,
                    items: &'a [Value]|
@@ -394,10 +400,9 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                     .iter()
                     .all(|&(k, _)| doc.get(k).as_str().is_some_and(|s| !s.starts_with('$')));
                 if plain {
-                    if shared {
-                        open_obj(self)?;
-                    } else {
-                        self.w.write_all(b"{")?;
+                    open_obj_with(self, false)?;
+                    if shared && !pairs.is_empty() {
+                        self.w.write_all(b",")?;
                     }
                     stack.push(Task::Lit("}"));
                     if !pairs.is_empty() {
@@ -489,7 +494,7 @@ pub fn to_json<W: Write>(doc: &Document, writer: W, options: &JsonOptions) -> Re
 #[cfg(feature = "json")]
 mod parse;
 #[cfg(feature = "json")]
-pub use parse::from_json;
+pub use parse::{from_json, from_json_stream};
 
 #[cfg(test)]
 mod tests {

@@ -8,15 +8,91 @@ use super::base64_decode;
 use crate::error::{Error, Result};
 use crate::value::{Buffer, Document, Node, Object, ObjectKind, ObjectOp, PyStr, Value};
 
+/// Deepest JSON nesting [`from_json`] reads.
+pub const MAX_JSON_DEPTH: usize = 10_000;
+
 /// Read a document from its JSON mapping (see [`crate::json`]).
 pub fn from_json(text: &[u8]) -> Result<Document> {
-    let j: J =
-        serde_json::from_slice(text).map_err(|e| Error::syntax(format!("invalid JSON: {e}")))?;
+    let mut docs = from_json_stream(text)?;
+    match docs.len() {
+        1 => Ok(docs.pop().expect("one")),
+        n => Err(Error::syntax(format!("expected one JSON value, found {n}"))),
+    }
+}
+
+/// Read every JSON value of a text (values one after another, as
+/// `pickle json` writes a stream of pickles) as documents.
+///
+/// Nesting deeper than [`MAX_JSON_DEPTH`] is refused before parsing; the
+/// parse itself runs on a thread with a stack sized for that depth, since
+/// serde_json parses recursively.
+pub fn from_json_stream(text: &[u8]) -> Result<Vec<Document>> {
+    let depth = max_depth(text);
+    if depth > MAX_JSON_DEPTH {
+        return Err(Error::limit(format!(
+            "JSON nested {depth} levels deep, more than {MAX_JSON_DEPTH}"
+        )));
+    }
+    if depth <= 64 {
+        return parse_stream(text);
+    }
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(scope, || parse_stream(text))
+            .map_err(Error::io)?
+            .join()
+            .unwrap_or_else(|_| Err(Error::data("JSON reader thread failed")))
+    })
+}
+
+fn parse_stream(text: &[u8]) -> Result<Vec<Document>> {
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(text);
+    de.disable_recursion_limit();
+    for j in de.into_iter::<J>() {
+        out.push(build(&j.map_err(json_error)?)?);
+    }
+    Ok(out)
+}
+
+/// Deepest bracket nesting of JSON text, outside strings.
+fn max_depth(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+fn json_error(e: serde_json::Error) -> Error {
+    Error::syntax(format!("invalid JSON: {e}"))
+}
+
+fn build(j: &J) -> Result<Document> {
     let mut b = Builder {
         doc: Document::new(),
         anchors: HashMap::new(),
     };
-    let root = b.value(&j)?;
+    let root = b.value(j)?;
     b.doc.set_root(root);
     Ok(b.doc)
 }
