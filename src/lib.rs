@@ -31,11 +31,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arrays;
 pub mod compat;
 pub mod de;
 pub mod error;
 pub mod framing;
+pub mod joblib;
 pub mod json;
+pub mod numpy;
 pub mod opcodes;
 pub mod pickler;
 pub mod py;
@@ -55,7 +58,8 @@ pub use py::{PyByteArray, PyFrozenSet, PyObject, PySet};
 pub use read::{Arg, Instruction, Instructions};
 pub use ser::{to_value, to_vec, to_vec_with, to_writer, to_writer_with};
 pub use unpickler::{
-    load, loads, loads_all, loads_all_with, loads_with, Encoding, Errors, LoadOptions, Unpickler,
+    load, loads, loads_all, loads_all_with, loads_with, AfterBuild, Encoding, Errors, LoadOptions,
+    RawInput, Unpickler,
 };
 pub use value::{
     Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
