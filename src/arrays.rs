@@ -14,9 +14,59 @@ use crate::numpy::NdArray;
 use crate::value::{Node, ObjectOp, Value, ValueRef};
 use crate::Result;
 
-/// `[repr(key)]`, e.g. `['fc.weight']`.
+/// `[repr(key)]`, e.g. `['fc.weight']`, `[3]`.
 fn key_segment(k: ValueRef<'_>) -> String {
-    format!("[{k}]")
+    format!("[{}]", short_repr(k))
+}
+
+/// Python's repr of a dict key: str, int, float, bool, None, bytes; `<type>` otherwise.
+pub fn short_repr(k: ValueRef<'_>) -> String {
+    match k.kind() {
+        crate::Kind::Str(s) => {
+            let s = s.to_string_lossy();
+            let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+            let mut out = String::from(q);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if c == q => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                        out.push_str(&format!("\\x{:02x}", c as u32))
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push(q);
+            out
+        }
+        crate::Kind::Int(i) => i.to_string(),
+        crate::Kind::BigInt(b) => b.to_string(),
+        crate::Kind::Float(f) => crate::repr::repr_float(f),
+        crate::Kind::Bool(b) => if b { "True" } else { "False" }.into(),
+        crate::Kind::None => "None".into(),
+        crate::Kind::Bytes(b) => {
+            let mut out = String::from("b'");
+            for &c in b {
+                match c {
+                    b'\\' | b'\'' => {
+                        out.push('\\');
+                        out.push(c as char)
+                    }
+                    0x20..=0x7e => out.push(c as char),
+                    _ => out.push_str(&format!("\\x{c:02x}")),
+                }
+            }
+            out.push('\'');
+            out
+        }
+        _ => format!("<{}>", k.type_name()),
+    }
 }
 
 /// Walk the graph from `root` depth first; `visit(path, value)` returns

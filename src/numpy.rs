@@ -688,7 +688,21 @@ impl<'a> NdArray<'a> {
     /// [`crate::DumpOptions::buffer_callback`] may send out of band; in band it
     /// is a `bytearray`, as numpy writes it). Object arrays always use
     /// `_reconstruct` with a list of the items (grafted into `doc`).
+    ///
+    /// The `numpy.core` names load in numpy 1.x and 2.x; numpy 2 emits a
+    /// `DeprecationWarning` for `numpy.core.numeric` (protocol 5 only). Use
+    /// [`NdArray::to_value_numpy2`] to write the `numpy._core` names numpy 2
+    /// writes (numpy 1.x before 1.26 cannot load those).
     pub fn to_value(&self, doc: &mut Document, protocol: u8) -> Value {
+        self.write(doc, protocol, "numpy.core")
+    }
+
+    /// [`NdArray::to_value`] with numpy 2's `numpy._core` module names.
+    pub fn to_value_numpy2(&self, doc: &mut Document, protocol: u8) -> Value {
+        self.write(doc, protocol, "numpy._core")
+    }
+
+    fn write(&self, doc: &mut Document, protocol: u8, core: &str) -> Value {
         let fortran = self.order == Order::F
             && self.len() > 0
             && self.shape.iter().filter(|&&d| d > 1).count() > 1;
@@ -699,7 +713,7 @@ impl<'a> NdArray<'a> {
                 let dt = self.dtype.to_value(doc);
                 let shape = doc.tuple(dims);
                 let order = doc.str(if fortran { "F" } else { "C" });
-                doc.reduce("numpy.core.numeric", "_frombuffer", [buf, dt, shape, order])
+                doc.reduce(&format!("{core}.numeric"), "_frombuffer", [buf, dt, shape, order])
             }
             data => {
                 let cls = match &self.class {
@@ -708,7 +722,7 @@ impl<'a> NdArray<'a> {
                 };
                 let zero = doc.tuple([Value::Int(0)]);
                 let b = doc.bytes(b"b");
-                let obj = doc.reduce("numpy.core.multiarray", "_reconstruct", [cls, zero, b]);
+                let obj = doc.reduce(&format!("{core}.multiarray"), "_reconstruct", [cls, zero, b]);
                 let shape = doc.tuple(dims);
                 let dt = self.dtype.to_value(doc);
                 let payload = match data {
