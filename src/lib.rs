@@ -46,6 +46,8 @@ pub mod read;
 pub mod repr;
 pub mod ser;
 pub mod text;
+#[cfg(feature = "torch")]
+pub mod torch;
 pub mod unpickler;
 pub mod value;
 pub mod write;
