@@ -311,3 +311,59 @@ fn sklearn_pipeline_through_serde() {
         assert!((p - want).abs() < 1e-12, "{p} vs {want}");
     }
 }
+
+/// The shared conformance kit's gen_ml.py output through the same listing
+/// logic as `pickle arrays` (find_ndarrays + C-order little-endian sha256).
+#[test]
+fn conformance_kit_gen_ml() {
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/gen_ml.py");
+    if !kit.exists() {
+        println!("skipped: {} not found", kit.display());
+        return;
+    }
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import numpy, pandas, sklearn, joblib"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        println!("skipped: python3 with numpy, pandas, scikit-learn and joblib not found");
+        return;
+    }
+    let mut checked = 0;
+    for (set, seed) in [("public", "0"), ("variant", "4711")] {
+        let out = std::env::temp_dir().join(format!("pickle-codec-genml-{set}-{}", std::process::id()));
+        let st = std::process::Command::new("python3")
+            .arg(&kit)
+            .arg(&out)
+            .args(["--set", set, "--seed", seed])
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let m: Json = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        for e in m["files"].as_array().unwrap() {
+            let file = e["file"].as_str().unwrap();
+            let data = std::fs::read(out.join(file)).unwrap();
+            let mut opts = LoadOptions::default();
+            if let Some(b) = e["buffers"].as_array() {
+                opts.buffers = Some(b.iter().map(|n| std::fs::read(out.join(n.as_str().unwrap())).unwrap()).collect());
+            }
+            let doc = pickle_codec::joblib::load_with(&data, opts).unwrap_or_else(|err| panic!("{file}: {err}"));
+            let arrays = pickle_codec::arrays::find_ndarrays(doc.root());
+            for (p, a) in &arrays {
+                if let Err(err) = a {
+                    panic!("{file} {p}: {err}");
+                }
+            }
+            let Some(x) = e.get("expect") else { continue };
+            let (_, a) = arrays.iter().find(|(p, _)| p.is_empty()).unwrap_or_else(|| panic!("{file}: no root array"));
+            let a = a.as_ref().unwrap();
+            assert_eq!(a.dtype.str(), x["dtype"].as_str().unwrap(), "{file}");
+            assert_eq!(a.shape, x["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect::<Vec<_>>(), "{file}");
+            assert_eq!(hex(&a.to_le_bytes().unwrap()), x["values_sha256"].as_str().unwrap(), "{file}");
+            checked += 1;
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    println!("conformance kit: {checked} arrays checked");
+    assert!(checked > 0);
+}
