@@ -48,9 +48,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Python reads the same stream with repeated pickle.load.
     let script = "import pickle,sys\nf=open(sys.argv[1],'rb')\nn=0\nwhile True:\n    try: r=pickle.load(f)\n    except EOFError: break\n    n+=1\nprint('python3 read', n, 'records; last:', r)";
-    match std::process::Command::new("python3").arg("-c").arg(script).arg(&path).output() {
+    match std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .output()
+    {
         Ok(o) if o.status.success() => print!("{}", String::from_utf8_lossy(&o.stdout)),
-        Ok(o) => return Err(format!("python3 failed: {}", String::from_utf8_lossy(&o.stderr)).into()),
+        Ok(o) => {
+            return Err(format!("python3 failed: {}", String::from_utf8_lossy(&o.stderr)).into())
+        }
         Err(_) => println!("python3 not found: skipped reading the file from Python"),
     }
     std::fs::remove_file(&path)?;

@@ -65,20 +65,26 @@ struct Expected {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("sklearn-predict-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let out = match std::process::Command::new("python3").arg("-c").arg(TRAIN).arg(&dir).output() {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => {
-            println!(
+    let out =
+        match std::process::Command::new("python3")
+            .arg("-c")
+            .arg(TRAIN)
+            .arg(&dir)
+            .output()
+        {
+            Ok(o) if o.status.success() => o,
+            Ok(o) => {
+                println!(
                 "skipped: python3 could not train the models (pip install numpy scikit-learn):\n{}",
                 String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
             );
-            return Ok(());
-        }
-        Err(e) => {
-            println!("skipped: python3 not found ({e})");
-            return Ok(());
-        }
-    };
+                return Ok(());
+            }
+            Err(e) => {
+                println!("skipped: python3 not found ({e})");
+                return Ok(());
+            }
+        };
     let want: Expected = serde_json::from_slice(&out.stdout)?;
 
     // LinearRegression: y = X @ coef_ + intercept_.
@@ -88,7 +94,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (row, py) in want.x.iter().zip(&want.linreg) {
         let rust: f64 = row.iter().zip(&coef).map(|(a, b)| a * b).sum::<f64>() + lr.intercept_;
         println!("linreg   python {py:.17} rust {rust:.17}");
-        assert!((rust - py).abs() <= 1e-12, "LinearRegression differs: {rust} vs {py}");
+        assert!(
+            (rust - py).abs() <= 1e-12,
+            "LinearRegression differs: {rust} vs {py}"
+        );
     }
 
     // Pipeline(StandardScaler, LogisticRegression): P(y=1) = sigmoid(((X - mean) / scale) @ coef + b).
@@ -96,16 +105,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let doc = pickle_codec::loads(&data)?;
     let steps: Vec<_> = doc.root().get("steps").ok_or("no steps")?.iter().collect();
     let scaler: StandardScaler = pickle_codec::from_value_ref(steps[0].index(1).ok_or("step 0")?)?;
-    let logit: LogisticRegression = pickle_codec::from_value_ref(steps[1].index(1).ok_or("step 1")?)?;
+    let logit: LogisticRegression =
+        pickle_codec::from_value_ref(steps[1].index(1).ok_or("step 1")?)?;
     let mean = scaler.mean_.ok_or("no mean_")?.to_vec::<f64>()?;
     let scale = scaler.scale_.ok_or("no scale_")?.to_vec::<f64>()?;
     let w = logit.coef_.to_vec::<f64>()?;
     let b = logit.intercept_.to_vec::<f64>()?[0];
     for (row, py) in want.x.iter().zip(&want.pipeline) {
-        let z: f64 = row.iter().enumerate().map(|(i, v)| (v - mean[i]) / scale[i] * w[i]).sum::<f64>() + b;
+        let z: f64 = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v - mean[i]) / scale[i] * w[i])
+            .sum::<f64>()
+            + b;
         let rust = 1.0 / (1.0 + (-z).exp());
         println!("pipeline python {py:.17} rust {rust:.17}");
-        assert!((rust - py).abs() <= 1e-12, "Pipeline differs: {rust} vs {py}");
+        assert!(
+            (rust - py).abs() <= 1e-12,
+            "Pipeline differs: {rust} vs {py}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!("all predictions equal Python's to 1e-12");

@@ -24,7 +24,11 @@ pub fn short_repr(k: ValueRef<'_>) -> String {
     match k.kind() {
         crate::Kind::Str(s) => {
             let s = s.to_string_lossy();
-            let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+            let q = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
             let mut out = String::from(q);
             for c in s.chars() {
                 match c {

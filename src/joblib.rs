@@ -151,7 +151,9 @@ pub fn hook() -> AfterBuild {
             Some("F") => Order::F,
             _ => Order::C,
         };
-        let alignment = state.get("numpy_array_alignment_bytes").and_then(|a| a.as_i64());
+        let alignment = state
+            .get("numpy_array_alignment_bytes")
+            .and_then(|a| a.as_i64());
         let class = match state.get("subclass").and_then(|c| c.as_global()) {
             Some(("numpy", "ndarray" | "memmap")) | None => None,
             Some((m, n)) => Some((m.to_string(), n.to_string())),

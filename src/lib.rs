@@ -18,6 +18,18 @@
 //!
 //! Python's `repr` of values lives in [`repr`]; `Display` on [`ValueRef`] uses it.
 //!
+//! Machine-learning files, read without Python and without executing anything:
+//!
+//! * [`numpy`]: `numpy.ndarray` and numpy scalars in every pickled form
+//!   (protocols 0–5, in-band and out-of-band buffers), written back as numpy
+//!   writes them; `NdArray` implements `Deserialize`, so scikit-learn
+//!   estimators read into `#[derive(Deserialize)]` structs
+//!   (`struct LinearRegression { coef_: NdArray<'static>, intercept_: f64 }`).
+//! * [`joblib`]: `joblib.dump` files (zlib/gzip with `joblib-compress`).
+//! * `torch` (feature `torch`): `torch.save` checkpoints, zip and legacy,
+//!   with storages read lazily.
+//! * [`arrays`]: every array in a document with its path in the object tree.
+//!
 //! ```
 //! use pickle_codec::{loads, dumps};
 //!

@@ -112,7 +112,9 @@ impl DType {
         let kind = chars.next().ok_or_else(bad)?;
         let rest: String = chars.collect();
         let (num, unit) = match rest.find('[') {
-            Some(i) if rest.ends_with(']') => (&rest[..i], Some(rest[i + 1..rest.len() - 1].to_string())),
+            Some(i) if rest.ends_with(']') => {
+                (&rest[..i], Some(rest[i + 1..rest.len() - 1].to_string()))
+            }
             Some(_) => return Err(bad()),
             None => (&rest[..], None),
         };
@@ -138,7 +140,11 @@ impl DType {
             kind,
             itemsize,
             byteorder: bo.unwrap_or('<'),
-            unit: if matches!(kind, 'M' | 'm') { unit } else { None },
+            unit: if matches!(kind, 'M' | 'm') {
+                unit
+            } else {
+                None
+            },
             fields: Vec::new(),
             subarray: None,
         })
@@ -209,7 +215,8 @@ impl DType {
         }
         if let (Some(names), true) = (s[3].as_slice(), s[4].as_pairs().is_some()) {
             for &n in names {
-                let name = py_text(v.at(n)).ok_or_else(|| Error::data("dtype field name is not a str"))?;
+                let name =
+                    py_text(v.at(n)).ok_or_else(|| Error::data("dtype field name is not a str"))?;
                 let spec = s[4]
                     .get(&name)
                     .ok_or_else(|| Error::data(format!("dtype field {name:?} not in fields")))?;
@@ -370,7 +377,9 @@ pub struct NdArray<'a> {
 
 fn shape_of(v: ValueRef<'_>) -> Result<Vec<usize>> {
     if let Some(i) = v.as_i64() {
-        return usize::try_from(i).map(|d| vec![d]).map_err(|_| Error::data("negative dimension"));
+        return usize::try_from(i)
+            .map(|d| vec![d])
+            .map_err(|_| Error::data("negative dimension"));
     }
     let items = v
         .as_slice()
@@ -641,7 +650,11 @@ impl<'a> NdArray<'a> {
     /// Any bool, int, uint or float array (float16 included) as f64 in C order.
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
         let b = self.to_c_bytes()?;
-        let (k, n, big) = (self.dtype.kind, self.dtype.itemsize, self.dtype.is_big_endian());
+        let (k, n, big) = (
+            self.dtype.kind,
+            self.dtype.itemsize,
+            self.dtype.is_big_endian(),
+        );
         let conv: fn(&[u8], bool) -> f64 = match (k, n) {
             ('b', 1) => |c, _| (c[0] != 0) as u8 as f64,
             ('i', 1) => |c, b| i8::read(c, b) as f64,
@@ -704,7 +717,7 @@ impl<'a> NdArray<'a> {
 
     fn write(&self, doc: &mut Document, protocol: u8, core: &str) -> Value {
         let fortran = self.order == Order::F
-            && self.len() > 0
+            && !self.is_empty()
             && self.shape.iter().filter(|&&d| d > 1).count() > 1;
         let dims: Vec<Value> = self.shape.iter().map(|&d| Value::Int(d as i64)).collect();
         match &self.data {
@@ -713,7 +726,11 @@ impl<'a> NdArray<'a> {
                 let dt = self.dtype.to_value(doc);
                 let shape = doc.tuple(dims);
                 let order = doc.str(if fortran { "F" } else { "C" });
-                doc.reduce(&format!("{core}.numeric"), "_frombuffer", [buf, dt, shape, order])
+                doc.reduce(
+                    &format!("{core}.numeric"),
+                    "_frombuffer",
+                    [buf, dt, shape, order],
+                )
             }
             data => {
                 let cls = match &self.class {
@@ -722,7 +739,11 @@ impl<'a> NdArray<'a> {
                 };
                 let zero = doc.tuple([Value::Int(0)]);
                 let b = doc.bytes(b"b");
-                let obj = doc.reduce(&format!("{core}.multiarray"), "_reconstruct", [cls, zero, b]);
+                let obj = doc.reduce(
+                    &format!("{core}.multiarray"),
+                    "_reconstruct",
+                    [cls, zero, b],
+                );
                 let shape = doc.tuple(dims);
                 let dt = self.dtype.to_value(doc);
                 let payload = match data {
@@ -1013,7 +1034,6 @@ impl Scalar {
     }
 }
 
-
 /// Reads an array inside any `#[derive(Deserialize)]` struct loaded by this
 /// crate ([`crate::from_slice`], [`crate::from_value`], ...): the field's
 /// value must be a pickled numpy array (`coef_: NdArray<'static>`).
@@ -1030,7 +1050,10 @@ impl<'de> serde::Deserialize<'de> for NdArray<'static> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a pickled numpy array")
             }
-            fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> std::result::Result<Self::Value, E> {
+            fn visit_bytes<E: serde::de::Error>(
+                self,
+                b: &[u8],
+            ) -> std::result::Result<Self::Value, E> {
                 let doc = crate::loads(b).map_err(E::custom)?;
                 let arr = NdArray::from_value(doc.root()).map_err(E::custom)?;
                 // Object arrays keep their items' document: move it in.

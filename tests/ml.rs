@@ -16,12 +16,16 @@ fn dir() -> PathBuf {
 }
 
 fn manifest() -> Vec<Json> {
-    let m: Json = serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
+    let m: Json =
+        serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
     m["files"].as_array().unwrap().clone()
 }
 
 fn hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// Load a fixture as its manifest entry says; None when it needs a feature that is off.
@@ -50,14 +54,27 @@ fn load(entry: &Json) -> Option<Document> {
 fn check_array(file: &str, a: &NdArray<'_>, want: &Json) {
     let ctx = format!("{file} {}", want["path"]);
     assert_eq!(a.dtype.str(), want["dtype"].as_str().unwrap(), "{ctx}");
-    let shape: Vec<usize> = want["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+    let shape: Vec<usize> = want["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
     assert_eq!(a.shape, shape, "{ctx}");
     match want["sha256"].as_str() {
         Some(h) => assert_eq!(hex(&a.to_le_bytes().unwrap()), h, "{ctx}"),
         None => {
             let (doc, items) = a.objects().expect("object array");
-            let got: Vec<String> = items.iter().map(|&v| pickle_codec::arrays::short_repr(doc.get(v))).collect();
-            let want: Vec<String> = want["objects"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
+            let got: Vec<String> = items
+                .iter()
+                .map(|&v| pickle_codec::arrays::short_repr(doc.get(v)))
+                .collect();
+            let want: Vec<String> = want["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
             assert_eq!(got, want, "{ctx}");
         }
     }
@@ -72,14 +89,23 @@ fn every_fixture_array_matches_the_manifest() {
             println!("skip {file}: needs the joblib-compress feature");
             continue;
         };
-        let Some(want) = entry["arrays"].as_array() else { continue };
+        let Some(want) = entry["arrays"].as_array() else {
+            continue;
+        };
         let found: HashMap<String, NdArray<'_>> = pickle_codec::arrays::find_ndarrays(doc.root())
             .into_iter()
             .map(|(p, a)| (p, a.unwrap_or_else(|e| panic!("{file}: {e}"))))
             .collect();
-        assert_eq!(found.len(), want.len(), "{file}: {:?}", found.keys().collect::<Vec<_>>());
+        assert_eq!(
+            found.len(),
+            want.len(),
+            "{file}: {:?}",
+            found.keys().collect::<Vec<_>>()
+        );
         for w in want {
-            let a = found.get(w["path"].as_str().unwrap()).unwrap_or_else(|| panic!("{file}: no array at {}", w["path"]));
+            let a = found
+                .get(w["path"].as_str().unwrap())
+                .unwrap_or_else(|| panic!("{file}: no array at {}", w["path"]));
             check_array(file, a, w);
             checked += 1;
         }
@@ -93,13 +119,27 @@ fn typed_element_access() {
     let a = NdArray::from_value(doc.root()).unwrap();
     assert_eq!(a.to_vec::<f64>().unwrap(), vec![-1.0, -0.5, 0.0, 0.5, 1.0]);
     assert!(a.to_vec::<f32>().is_err());
-    let doc = pickle_codec::loads(&std::fs::read(dir().join("fortran_f8.p4.pkl")).unwrap()).unwrap();
+    let doc =
+        pickle_codec::loads(&std::fs::read(dir().join("fortran_f8.p4.pkl")).unwrap()).unwrap();
     let a = NdArray::from_value(doc.root()).unwrap();
     assert_eq!(a.order, Order::F);
-    assert_eq!(a.to_vec::<f64>().unwrap(), (0..12).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(
+        a.to_vec::<f64>().unwrap(),
+        (0..12).map(f64::from).collect::<Vec<_>>()
+    );
     let doc = pickle_codec::loads(&std::fs::read(dir().join("f2.p5.pkl")).unwrap()).unwrap();
     let a = NdArray::from_value(doc.root()).unwrap();
-    assert_eq!(a.to_f64_vec().unwrap(), vec![0.0, 0.333251953125, 0.66650390625, 1.0, 1.3330078125, 1.6669921875]);
+    assert_eq!(
+        a.to_f64_vec().unwrap(),
+        vec![
+            0.0,
+            0.333251953125,
+            0.66650390625,
+            1.0,
+            1.3330078125,
+            1.6669921875
+        ]
+    );
     let doc = pickle_codec::loads(&std::fs::read(dir().join("c16.p4.pkl")).unwrap()).unwrap();
     let a = NdArray::from_value(doc.root()).unwrap();
     assert_eq!(a.to_vec::<[f64; 2]>().unwrap()[0], [1.0, 2.0]);
@@ -108,16 +148,34 @@ fn typed_element_access() {
     assert_eq!(a.to_vec::<i64>().unwrap(), vec![19723, 20269, i64::MIN]);
     let doc = pickle_codec::loads(&std::fs::read(dir().join("struct.p4.pkl")).unwrap()).unwrap();
     let a = NdArray::from_value(doc.root()).unwrap();
-    let names: Vec<_> = a.dtype.fields.iter().map(|f| (f.name.as_str(), f.dtype.str(), f.offset)).collect();
-    assert_eq!(names, vec![("i", "<i8".into(), 0), ("f", ">f4".into(), 8), ("s", "|S2".into(), 12)]);
+    let names: Vec<_> = a
+        .dtype
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.dtype.str(), f.offset))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("i", "<i8".into(), 0),
+            ("f", ">f4".into(), 8),
+            ("s", "|S2".into(), 12)
+        ]
+    );
     // Borrowed: the data lies in the document.
-    assert!(matches!(a.data, pickle_codec::numpy::ArrayData::Bytes(std::borrow::Cow::Borrowed(_))));
+    assert!(matches!(
+        a.data,
+        pickle_codec::numpy::ArrayData::Bytes(std::borrow::Cow::Borrowed(_))
+    ));
 }
 
 #[test]
 fn numpy_scalars() {
     for p in [2, 4] {
-        let entry = manifest().into_iter().find(|e| e["file"] == format!("scalars.p{p}.pkl")).unwrap();
+        let entry = manifest()
+            .into_iter()
+            .find(|e| e["file"] == format!("scalars.p{p}.pkl"))
+            .unwrap();
         let doc = load(&entry).unwrap();
         let want = entry["scalars"].as_array().unwrap();
         let items: Vec<_> = doc.root().iter().collect();
@@ -178,7 +236,10 @@ fn python_loads_what_we_write() {
     let mut listing = Vec::new();
     for entry in manifest() {
         let Some(doc) = load(&entry) else { continue };
-        for (i, (_, a)) in pickle_codec::arrays::find_ndarrays(doc.root()).into_iter().enumerate() {
+        for (i, (_, a)) in pickle_codec::arrays::find_ndarrays(doc.root())
+            .into_iter()
+            .enumerate()
+        {
             let a = a.unwrap();
             if a.raw().is_none() {
                 continue;
@@ -244,8 +305,16 @@ for e in json.load(open(os.path.join(d, "list.json"))):
 print("checked", len(json.load(open(os.path.join(d, "list.json")))), "bad", bad)
 sys.exit(1 if bad else 0)
 "#;
-    let out = std::process::Command::new("python3").args(["-c", script]).arg(&tmp).output().unwrap();
-    println!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&tmp)
+        .output()
+        .unwrap();
+    println!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(out.status.success());
 }
@@ -274,10 +343,24 @@ struct LogisticRegression {
 
 fn predict_case(file: &str) -> (Vec<u8>, Vec<Vec<f64>>, Vec<f64>) {
     let entry = manifest().into_iter().find(|e| e["file"] == file).unwrap();
-    let x = entry["predict"]["X"].as_array().unwrap().iter()
-        .map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+    let x = entry["predict"]["X"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect()
+        })
         .collect();
-    let y = entry["predict"]["y"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let y = entry["predict"]["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     (std::fs::read(dir().join(file)).unwrap(), x, y)
 }
 
@@ -300,13 +383,21 @@ fn sklearn_pipeline_through_serde() {
     let steps: Vec<_> = doc.root().get("steps").unwrap().iter().collect();
     let scaler: StandardScaler = pickle_codec::from_value_ref(steps[0].index(1).unwrap()).unwrap();
     let lr: LogisticRegression = pickle_codec::from_value_ref(steps[1].index(1).unwrap()).unwrap();
-    let (mean, scale) = (scaler.mean_.unwrap().to_vec::<f64>().unwrap(), scaler.scale_.unwrap().to_vec::<f64>().unwrap());
+    let (mean, scale) = (
+        scaler.mean_.unwrap().to_vec::<f64>().unwrap(),
+        scaler.scale_.unwrap().to_vec::<f64>().unwrap(),
+    );
     assert_eq!(lr.coef_.shape, vec![1, 3]);
     assert_eq!(lr.classes_.to_vec::<i64>().unwrap(), vec![0, 1]);
     let coef = lr.coef_.to_vec::<f64>().unwrap();
     let b = lr.intercept_.to_vec::<f64>().unwrap()[0];
     for (row, want) in x.iter().zip(&y) {
-        let z: f64 = row.iter().enumerate().map(|(i, v)| (v - mean[i]) / scale[i] * coef[i]).sum::<f64>() + b;
+        let z: f64 = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v - mean[i]) / scale[i] * coef[i])
+            .sum::<f64>()
+            + b;
         let p = 1.0 / (1.0 + (-z).exp());
         assert!((p - want).abs() < 1e-12, "{p} vs {want}");
     }
@@ -331,23 +422,34 @@ fn conformance_kit_gen_ml() {
     }
     let mut checked = 0;
     for (set, seed) in [("public", "0"), ("variant", "4711")] {
-        let out = std::env::temp_dir().join(format!("pickle-codec-genml-{set}-{}", std::process::id()));
+        let out =
+            std::env::temp_dir().join(format!("pickle-codec-genml-{set}-{}", std::process::id()));
         let st = std::process::Command::new("python3")
             .arg(&kit)
             .arg(&out)
             .args(["--set", set, "--seed", seed])
             .output()
             .unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-        let m: Json = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let m: Json =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         for e in m["files"].as_array().unwrap() {
             let file = e["file"].as_str().unwrap();
             let data = std::fs::read(out.join(file)).unwrap();
             let mut opts = LoadOptions::default();
             if let Some(b) = e["buffers"].as_array() {
-                opts.buffers = Some(b.iter().map(|n| std::fs::read(out.join(n.as_str().unwrap())).unwrap()).collect());
+                opts.buffers = Some(
+                    b.iter()
+                        .map(|n| std::fs::read(out.join(n.as_str().unwrap())).unwrap())
+                        .collect(),
+                );
             }
-            let doc = pickle_codec::joblib::load_with(&data, opts).unwrap_or_else(|err| panic!("{file}: {err}"));
+            let doc = pickle_codec::joblib::load_with(&data, opts)
+                .unwrap_or_else(|err| panic!("{file}: {err}"));
             let arrays = pickle_codec::arrays::find_ndarrays(doc.root());
             for (p, a) in &arrays {
                 if let Err(err) = a {
@@ -355,15 +457,44 @@ fn conformance_kit_gen_ml() {
                 }
             }
             let Some(x) = e.get("expect") else { continue };
-            let (_, a) = arrays.iter().find(|(p, _)| p.is_empty()).unwrap_or_else(|| panic!("{file}: no root array"));
+            let (_, a) = arrays
+                .iter()
+                .find(|(p, _)| p.is_empty())
+                .unwrap_or_else(|| panic!("{file}: no root array"));
             let a = a.as_ref().unwrap();
             assert_eq!(a.dtype.str(), x["dtype"].as_str().unwrap(), "{file}");
-            assert_eq!(a.shape, x["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect::<Vec<_>>(), "{file}");
-            assert_eq!(hex(&a.to_le_bytes().unwrap()), x["values_sha256"].as_str().unwrap(), "{file}");
+            assert_eq!(
+                a.shape,
+                x["shape"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_u64().unwrap() as usize)
+                    .collect::<Vec<_>>(),
+                "{file}"
+            );
+            assert_eq!(
+                hex(&a.to_le_bytes().unwrap()),
+                x["values_sha256"].as_str().unwrap(),
+                "{file}"
+            );
             checked += 1;
         }
         let _ = std::fs::remove_dir_all(&out);
     }
     println!("conformance kit: {checked} arrays checked");
     assert!(checked > 0);
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_conversion() {
+    let doc =
+        pickle_codec::loads(&std::fs::read(dir().join("fortran_f8.p4.pkl")).unwrap()).unwrap();
+    let a = NdArray::from_value(doc.root()).unwrap();
+    let nd = a.to_ndarray::<f64>().unwrap();
+    assert_eq!(nd.shape(), &[3, 4]);
+    assert_eq!(nd[[1, 2]], 6.0);
+    let back = NdArray::from_ndarray(&nd);
+    assert_eq!(back.to_le_bytes().unwrap(), a.to_le_bytes().unwrap());
 }

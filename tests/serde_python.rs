@@ -8,7 +8,9 @@ use std::fmt::Debug;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use pickle_codec::{from_slice, to_vec_with, DumpOptions, PyByteArray, PyFrozenSet, PyObject, PySet};
+use pickle_codec::{
+    from_slice, to_vec_with, DumpOptions, PyByteArray, PyFrozenSet, PyObject, PySet,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
@@ -37,7 +39,8 @@ where
         name,
         expr,
         dump: Box::new(move |p| {
-            to_vec_with(&v1, DumpOptions::new(p)).unwrap_or_else(|e| panic!("{name}: dump p{p}: {e}"))
+            to_vec_with(&v1, DumpOptions::new(p))
+                .unwrap_or_else(|e| panic!("{name}: dump p{p}: {e}"))
         }),
         check: Box::new(move |bytes| {
             let got: T = from_slice(bytes).map_err(|e| e.to_string())?;
@@ -127,18 +130,34 @@ fn cases() -> Vec<Case> {
         case("f64_nan", f64::NAN, "float('nan')"),
         case("f64_inf", f64::INFINITY, "float('inf')"),
         case("char", 'é', "'é'"),
-        case("string", String::from("héllo\n'\"\\ 🙂"), r#"'héllo\n\'"\\ 🙂'"#),
+        case(
+            "string",
+            String::from("héllo\n'\"\\ 🙂"),
+            r#"'héllo\n\'"\\ 🙂'"#,
+        ),
         case("string_empty", String::new(), "''"),
         case("string_long", "x".repeat(70_000), "'x' * 70000"),
-        case("bytes", ByteBuf::from(vec![0u8, 1, 255]), "b'\\x00\\x01\\xff'"),
-        case("bytearray", PyByteArray(ByteBuf::from(vec![1u8, 2])), "bytearray(b'\\x01\\x02')"),
+        case(
+            "bytes",
+            ByteBuf::from(vec![0u8, 1, 255]),
+            "b'\\x00\\x01\\xff'",
+        ),
+        case(
+            "bytearray",
+            PyByteArray(ByteBuf::from(vec![1u8, 2])),
+            "bytearray(b'\\x01\\x02')",
+        ),
         case("option_none", None::<i32>, "None"),
         case("option_some", Some(3i32), "3"),
         case("unit", (), "None"),
         case("unit_struct", Unit, "None"),
         case("newtype_struct", Meters(1.5), "1.5"),
         case("vec", vec![1i32, 2, 3], "[1, 2, 3]"),
-        case("vec_long", (0..2500).collect::<Vec<i64>>(), "list(range(2500))"),
+        case(
+            "vec_long",
+            (0..2500).collect::<Vec<i64>>(),
+            "list(range(2500))",
+        ),
         case("tuple", (1i32, String::from("a")), "(1, 'a')"),
         case("tuple_struct", Pair(1, "a".into()), "(1, 'a')"),
         case(
@@ -146,8 +165,16 @@ fn cases() -> Vec<Case> {
             BTreeMap::from([("a".to_string(), 1i32), ("b".to_string(), 2)]),
             "{'a': 1, 'b': 2}",
         ),
-        case("map_int_keys", BTreeMap::from([(1i64, "a".to_string())]), "{1: 'a'}"),
-        case("map_tuple_keys", BTreeMap::from([((1i32, 2i32), 3i32)]), "{(1, 2): 3}"),
+        case(
+            "map_int_keys",
+            BTreeMap::from([(1i64, "a".to_string())]),
+            "{1: 'a'}",
+        ),
+        case(
+            "map_tuple_keys",
+            BTreeMap::from([((1i32, 2i32), 3i32)]),
+            "{(1, 2): 3}",
+        ),
         case(
             "struct",
             Record {
@@ -161,8 +188,16 @@ fn cases() -> Vec<Case> {
         case("enum_unit", Shape::Empty, "'Empty'"),
         case("enum_newtype", Shape::Circle(1.5), "{'Circle': 1.5}"),
         case("enum_tuple", Shape::Pair(1, 2), "{'Pair': (1, 2)}"),
-        case("enum_struct", Shape::Rect { w: 1, h: 2 }, "{'Rect': {'w': 1, 'h': 2}}"),
-        case("untagged", vec![Loose::Num(1), Loose::Text("t".into())], "[1, 't']"),
+        case(
+            "enum_struct",
+            Shape::Rect { w: 1, h: 2 },
+            "{'Rect': {'w': 1, 'h': 2}}",
+        ),
+        case(
+            "untagged",
+            vec![Loose::Num(1), Loose::Text("t".into())],
+            "[1, 't']",
+        ),
         case(
             "flatten",
             Flat {
@@ -173,11 +208,20 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "default_skip",
-            Defaults { a: 1, b: 2, c: 0, d: None },
+            Defaults {
+                a: 1,
+                b: 2,
+                c: 0,
+                d: None,
+            },
             "{'a': 1, 'b': 2}",
         ),
         case("set", PySet(BTreeSet::from([1i32, 2, 3])), "{1, 2, 3}"),
-        case("frozenset", PyFrozenSet(BTreeSet::from([1i32])), "frozenset({1})"),
+        case(
+            "frozenset",
+            PyFrozenSet(BTreeSet::from([1i32])),
+            "frozenset({1})",
+        ),
         case(
             "pyobject",
             PyObject {
@@ -188,7 +232,11 @@ fn cases() -> Vec<Case> {
             "serdecls.Point(1, 2.5)",
         ),
         // Python-only shapes read into Rust types
-        write_only(case("hashmap", HashMap::from([("a".to_string(), 1i32)]), "{'a': 1}")),
+        write_only(case(
+            "hashmap",
+            HashMap::from([("a".to_string(), 1i32)]),
+            "{'a': 1}",
+        )),
     ]
 }
 
@@ -311,7 +359,12 @@ print(json.dumps(out))
 "#;
 
 fn python() -> Option<&'static str> {
-    let ok = Command::new("python3").arg("-c").arg("pass").status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg("pass")
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if ok {
         return Some("python3");
     }
@@ -327,7 +380,10 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 #[test]
@@ -349,7 +405,9 @@ fn mapping_table_against_cpython() {
     }
     for (name, expr, _) in &reads {
         for p in 0..=5u8 {
-            jobs.push(format!(r#"{{"name":"{name}","expr":{expr:?},"proto":{p},"hex":null}}"#));
+            jobs.push(format!(
+                r#"{{"name":"{name}","expr":{expr:?},"proto":{p},"hex":null}}"#
+            ));
         }
     }
     let input = format!("[{}]", jobs.join(","));
@@ -360,7 +418,12 @@ fn mapping_table_against_cpython() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "python failed");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -378,7 +441,12 @@ fn mapping_table_against_cpython() {
             .iter()
             .find(|c| c.name == r.name && c.read_back)
             .map(|c| &c.check)
-            .or_else(|| reads.iter().find(|(n, _, _)| *n == r.name).map(|(_, _, c)| c));
+            .or_else(|| {
+                reads
+                    .iter()
+                    .find(|(n, _, _)| *n == r.name)
+                    .map(|(_, _, c)| c)
+            });
         if let Some(check) = check {
             checked += 1;
             if let Err(e) = check(&back) {
@@ -388,7 +456,12 @@ fn mapping_table_against_cpython() {
     }
     assert_eq!(results.len(), (cases.len() + reads.len()) * 6);
     println!("{} results, {} read back in Rust", results.len(), checked);
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 struct PyResult {
@@ -406,7 +479,11 @@ fn parse_results(text: &str) -> Vec<PyResult> {
             name: r["name"].as_str().unwrap().to_string(),
             proto: r["proto"].as_u64().unwrap() as u8,
             ok: r.get("ok").and_then(|v| v.as_bool()),
-            detail: r.get("detail").and_then(|v| v.as_str()).unwrap_or("").to_string(),
+            detail: r
+                .get("detail")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string(),
             back: r["back"].as_str().map(str::to_string),
         })
         .collect()

@@ -42,21 +42,46 @@ fn kind() -> impl Strategy<Value = Kind> {
         Just(Kind::Unit),
         any::<i64>().prop_map(Kind::New),
         (any::<u8>(), ".{0,20}").prop_map(|(a, b)| Kind::Tup(a, b)),
-        (any::<Option<i32>>(), prop::collection::vec(any::<u16>(), 0..5)).prop_map(|(a, b)| Kind::Named { a, b }),
+        (
+            any::<Option<i32>>(),
+            prop::collection::vec(any::<u16>(), 0..5)
+        )
+            .prop_map(|(a, b)| Kind::Named { a, b }),
     ]
 }
 
 fn float() -> impl Strategy<Value = f64> {
-    prop_oneof![any::<f64>(), Just(f64::NAN), Just(-0.0), Just(f64::INFINITY), Just(f64::MIN_POSITIVE)]
+    prop_oneof![
+        any::<f64>(),
+        Just(f64::NAN),
+        Just(-0.0),
+        Just(f64::INFINITY),
+        Just(f64::MIN_POSITIVE)
+    ]
 }
 
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![Just(String::new()), ".{0,40}", Just("é".repeat(300)), Just("x".repeat(70_000))]
+    prop_oneof![
+        Just(String::new()),
+        ".{0,40}",
+        Just("é".repeat(300)),
+        Just("x".repeat(70_000))
+    ]
 }
 
 fn inner() -> impl Strategy<Value = Inner> {
-    (text(), prop::collection::vec(any::<u8>(), 0..300), float(), kind())
-        .prop_map(|(name, blob, weight, kind)| Inner { name, blob, weight, kind })
+    (
+        text(),
+        prop::collection::vec(any::<u8>(), 0..300),
+        float(),
+        kind(),
+    )
+        .prop_map(|(name, blob, weight, kind)| Inner {
+            name,
+            blob,
+            weight,
+            kind,
+        })
 }
 
 fn outer() -> impl Strategy<Value = Outer> {
@@ -68,22 +93,28 @@ fn outer() -> impl Strategy<Value = Outer> {
         any::<char>(),
         prop::collection::vec(inner(), 0..3),
         prop::collection::btree_map(any::<i64>(), ".{0,5}", 0..5),
-        prop::collection::btree_map((any::<u8>(), any::<bool>()), any::<f32>().prop_filter("no NaN keys needed", |f| !f.is_nan()), 0..4),
+        prop::collection::btree_map(
+            (any::<u8>(), any::<bool>()),
+            any::<f32>().prop_filter("no NaN keys needed", |f| !f.is_nan()),
+            0..4,
+        ),
         prop::collection::btree_map(".{0,8}", prop::option::of(inner()), 0..3),
         (any::<u64>(), any::<i16>()),
     )
-        .prop_map(|(id, big, small, flag, ch, inner, by_int, by_tuple, by_str, pair)| Outer {
-            id,
-            big,
-            small,
-            flag,
-            ch,
-            inner,
-            by_int,
-            by_tuple,
-            by_str,
-            pair,
-        })
+        .prop_map(
+            |(id, big, small, flag, ch, inner, by_int, by_tuple, by_str, pair)| Outer {
+                id,
+                big,
+                small,
+                flag,
+                ch,
+                inner,
+                by_int,
+                by_tuple,
+                by_str,
+                pair,
+            },
+        )
 }
 
 /// Equality that treats NaN as equal to NaN (through the Debug form).

@@ -15,16 +15,24 @@ fn dir() -> PathBuf {
 }
 
 fn manifest() -> Vec<Json> {
-    let m: Json = serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
+    let m: Json =
+        serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
     m["files"].as_array().unwrap().clone()
 }
 
 fn hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 fn usizes(v: &Json) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
 }
 
 #[test]
@@ -43,9 +51,17 @@ fn every_tensor_matches_the_manifest() {
             assert_eq!(t.dtype().name(), w["dtype"].as_str().unwrap(), "{ctx}");
             assert_eq!(t.shape, usizes(&w["shape"]), "{ctx}");
             assert_eq!(t.stride, usizes(&w["stride"]), "{ctx}");
-            assert_eq!(t.storage_offset as u64, w["storage_offset"].as_u64().unwrap(), "{ctx}");
+            assert_eq!(
+                t.storage_offset as u64,
+                w["storage_offset"].as_u64().unwrap(),
+                "{ctx}"
+            );
             assert_eq!(t.nbytes() as u64, w["nbytes"].as_u64().unwrap(), "{ctx}");
-            assert_eq!(hex(&ck.tensor_bytes(&t).unwrap()), w["sha256"].as_str().unwrap(), "{ctx}");
+            assert_eq!(
+                hex(&ck.tensor_bytes(&t).unwrap()),
+                w["sha256"].as_str().unwrap(),
+                "{ctx}"
+            );
             n += 1;
         }
     }
@@ -57,10 +73,27 @@ fn typed_reads_and_structure() {
     let mut ck = Checkpoint::open(dir().join("checkpoint_zip.pt")).unwrap();
     let root = ck.document().root();
     assert_eq!(root.get("epoch").unwrap().as_i64(), Some(3));
-    let lr = root.get("optimizer").unwrap().get("param_groups").unwrap().index(0).unwrap().get("lr").unwrap();
+    let lr = root
+        .get("optimizer")
+        .unwrap()
+        .get("param_groups")
+        .unwrap()
+        .index(0)
+        .unwrap()
+        .get("lr")
+        .unwrap();
     assert_eq!(lr.as_f64(), Some(0.001));
     let tensors = ck.tensors();
-    let find = |p: &str| tensors.iter().find(|(q, _)| q == p).unwrap().1.as_ref().unwrap().clone();
+    let find = |p: &str| {
+        tensors
+            .iter()
+            .find(|(q, _)| q == p)
+            .unwrap()
+            .1
+            .as_ref()
+            .unwrap()
+            .clone()
+    };
     let w = find("['model']['fc.weight']");
     assert!(w.parameter && w.requires_grad);
     assert_eq!(ck.read::<f32>(&w).unwrap().len(), 12);
@@ -72,7 +105,10 @@ fn typed_reads_and_structure() {
     assert_eq!(base, (0..24).map(f64::from).collect::<Vec<_>>());
     let t = ck.read::<f64>(&find("['views'][2]")).unwrap();
     assert_eq!(&t[..4], &[0.0, 6.0, 12.0, 18.0]);
-    assert_eq!(ck.read::<f64>(&find("['views'][3]")).unwrap()[..3], [1.0, 3.0, 5.0]);
+    assert_eq!(
+        ck.read::<f64>(&find("['views'][3]")).unwrap()[..3],
+        [1.0, 3.0, 5.0]
+    );
     assert_eq!(ck.read::<f64>(&find("['views'][4]")).unwrap(), vec![23.0]);
     assert!(ck.read::<f64>(&find("['views'][5]")).unwrap().is_empty());
     assert!(ck.read::<f64>(&w).is_err());
@@ -82,7 +118,14 @@ fn typed_reads_and_structure() {
     let mut be = Checkpoint::open(dir().join("checkpoint_big_endian.pt")).unwrap();
     assert!(be.is_big_endian());
     let tb = be.tensors();
-    let v = tb.iter().find(|(p, _)| p == "['views'][0]").unwrap().1.as_ref().unwrap().clone();
+    let v = tb
+        .iter()
+        .find(|(p, _)| p == "['views'][0]")
+        .unwrap()
+        .1
+        .as_ref()
+        .unwrap()
+        .clone();
     assert_eq!(be.read::<f64>(&v).unwrap()[5], 5.0);
 }
 
@@ -108,17 +151,28 @@ impl<R: Seek> Seek for Counting<R> {
 
 #[test]
 fn listing_does_not_read_storages() {
-    for entry in manifest().into_iter().filter(|e| e["file"].as_str().unwrap().starts_with("lazy")) {
+    for entry in manifest()
+        .into_iter()
+        .filter(|e| e["file"].as_str().unwrap().starts_with("lazy"))
+    {
         let path = dir().join(entry["file"].as_str().unwrap());
         let size = std::fs::metadata(&path).unwrap().len();
         let read = std::rc::Rc::new(std::cell::Cell::new(0));
-        let r = Counting { inner: std::fs::File::open(&path).unwrap(), read: read.clone() };
+        let r = Counting {
+            inner: std::fs::File::open(&path).unwrap(),
+            read: read.clone(),
+        };
         let ck = Checkpoint::from_reader(r).unwrap();
         let n = ck.tensors().len();
         assert_eq!(n, entry["tensors"].as_array().unwrap().len());
         let storages = entry["storage_bytes"].as_u64().unwrap();
         assert!(storages > 60_000);
-        assert!(read.get() < size - storages + 8192, "{}: read {} of {size}", entry["file"], read.get());
+        assert!(
+            read.get() < size - storages + 8192,
+            "{}: read {} of {size}",
+            entry["file"],
+            read.get()
+        );
     }
 }
 

@@ -49,7 +49,10 @@ pub struct Entry {
 }
 
 fn sha256(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// The entry of a numpy array.
@@ -170,10 +173,16 @@ mod tests {
     fn lists_joblib_numpy_and_torch() {
         let e = list_file(&fixtures().join("ml/joblib_gzip.joblib"), Vec::new()).unwrap();
         let w = e.iter().find(|e| e.path == "['weights']").unwrap();
-        assert_eq!((w.dtype.as_str(), w.shape.clone(), w.stride.clone()), ("<f4", vec![3, 4], vec![4, 1]));
+        assert_eq!(
+            (w.dtype.as_str(), w.shape.clone(), w.stride.clone()),
+            ("<f4", vec![3, 4], vec![4, 1])
+        );
         let f = e.iter().find(|e| e.path == "['fortran']").unwrap();
         assert_eq!((f.dtype.as_str(), f.stride.clone()), (">i8", vec![1, 2]));
-        assert_eq!(e.iter().find(|e| e.path == "['objs']").unwrap().sha256, None);
+        assert_eq!(
+            e.iter().find(|e| e.path == "['objs']").unwrap().sha256,
+            None
+        );
 
         let e = list_file(&fixtures().join("ml/sklearn_linreg.p4.pkl"), Vec::new()).unwrap();
         assert!(e.iter().any(|e| e.path == ".coef_"));
@@ -184,10 +193,21 @@ mod tests {
 
         let e = list_file(&fixtures().join("torch/checkpoint_legacy.pt"), Vec::new()).unwrap();
         let t = e.iter().find(|e| e.path == "['views'][2]").unwrap();
-        assert_eq!((t.dtype.as_str(), t.shape.clone(), t.stride.clone()), ("float64", vec![6, 4], vec![1, 6]));
+        assert_eq!(
+            (t.dtype.as_str(), t.shape.clone(), t.stride.clone()),
+            ("float64", vec![6, 4], vec![1, 6])
+        );
         let j = serde_json::to_value(t).unwrap();
         let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut want = vec!["path", "dtype", "shape", "stride", "storage_offset", "nbytes", "sha256"];
+        let mut want = vec![
+            "path",
+            "dtype",
+            "shape",
+            "stride",
+            "storage_offset",
+            "nbytes",
+            "sha256",
+        ];
         want.sort();
         let mut keys = keys;
         keys.sort();

@@ -279,14 +279,15 @@ impl<'a, W: Write> JsonWriter<'a, W> {
             Value::None => return Ok(self.w.write_all(b"null")?),
             Value::Bool(b) => return Ok(self.w.write_all(if b { b"true" } else { b"false" })?),
             Value::Int(i) => {
-                return Ok(if i.unsigned_abs() <= 1 << 53 {
+                if i.unsigned_abs() <= 1 << 53 {
                     write!(self.w, "{i}")?
                 } else {
                     write!(self.w, "{{\"$int\":\"{i}\"}}")?
-                })
+                }
+                return Ok(());
             }
             Value::Float(f) => {
-                return Ok(if f.is_finite() {
+                if f.is_finite() {
                     self.w.write_all(crate::repr::repr_float(f).as_bytes())?
                 } else {
                     let t = if f.is_nan() {
@@ -297,7 +298,8 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                         "-inf"
                     };
                     write!(self.w, "{{\"$float\":\"{t}\"}}")?
-                })
+                }
+                return Ok(());
             }
             Value::Ref(id) => id,
         };

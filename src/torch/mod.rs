@@ -409,19 +409,20 @@ impl<R: Read + Seek> Checkpoint<R> {
             .map(str::to_string)
             .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
         let prefix = pkl[..pkl.len() - "data.pkl".len()].to_string();
-        let read_entry = |archive: &mut zip::ZipArchive<R>, name: &str| -> Result<Option<Vec<u8>>> {
-            let mut f = match archive.by_name(name) {
-                Ok(f) => f,
-                Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-                Err(e) => return Err(zip_err(e)),
+        let read_entry =
+            |archive: &mut zip::ZipArchive<R>, name: &str| -> Result<Option<Vec<u8>>> {
+                let mut f = match archive.by_name(name) {
+                    Ok(f) => f,
+                    Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+                    Err(e) => return Err(zip_err(e)),
+                };
+                let mut buf = Vec::new();
+                f.read_to_end(&mut buf).map_err(Error::io)?;
+                Ok(Some(buf))
             };
-            let mut buf = Vec::new();
-            f.read_to_end(&mut buf).map_err(Error::io)?;
-            Ok(Some(buf))
-        };
         let data = read_entry(&mut archive, &pkl)?.unwrap_or_default();
         let big_endian = read_entry(&mut archive, &format!("{prefix}byteorder"))?
-            .is_some_and(|b| b.trim_ascii() == b"big");
+            .is_some_and(|b| b.starts_with(b"big"));
         let doc = crate::loads_with(&data, LoadOptions::default())?;
         Ok(Checkpoint {
             doc,
@@ -437,12 +438,8 @@ impl<R: Read + Seek> Checkpoint<R> {
         // The pickles are read through one unpickler; its offset then tells
         // where the raw storages start. Small reads keep it from buffering
         // (reading) far into the storages.
-        let mut u = crate::Unpickler::from_reader(
-            Trickle {
-                inner: &mut reader,
-            },
-            LoadOptions::default(),
-        );
+        let mut u =
+            crate::Unpickler::from_reader(Trickle { inner: &mut reader }, LoadOptions::default());
         let magic = u.load()?;
         let want = num_bigint::BigInt::parse_bytes(b"1950a86a20f9469cfc6c", 16);
         if magic.root().as_bigint().map(|b| b.into_owned()) != want {
@@ -452,13 +449,17 @@ impl<R: Read + Seek> Checkpoint<R> {
         if proto.root().as_i64() != Some(1001) {
             return Err(Error::unsupported(format!(
                 "legacy torch protocol {} (1001 is supported)",
-                proto.root()
+                proto
+                    .root()
                     .as_i64()
                     .map_or_else(|| "?".into(), |p| p.to_string())
             )));
         }
         let sys_info = u.load()?;
-        let little = sys_info.root().get("little_endian").and_then(|b| b.as_bool());
+        let little = sys_info
+            .root()
+            .get("little_endian")
+            .and_then(|b| b.as_bool());
         let doc = u.load()?;
         let keys_doc = u.load()?;
         let keys: Vec<String> = keys_doc
@@ -530,7 +531,10 @@ impl<R: Read + Seek> Checkpoint<R> {
                 let name = format!("{prefix}data/{}", storage.key);
                 let mut f = archive.by_name(&name).map_err(zip_err)?;
                 let mut buf = Vec::new();
-                (&mut f).take(want).read_to_end(&mut buf).map_err(Error::io)?;
+                (&mut f)
+                    .take(want)
+                    .read_to_end(&mut buf)
+                    .map_err(Error::io)?;
                 buf
             }
             Source::Legacy { reader, storages } => {
@@ -539,7 +543,10 @@ impl<R: Read + Seek> Checkpoint<R> {
                     .ok_or_else(|| Error::data(format!("no storage {}", storage.key)))?;
                 reader.seek(SeekFrom::Start(at)).map_err(Error::io)?;
                 let mut buf = Vec::new();
-                (&mut *reader).take(n.min(want)).read_to_end(&mut buf).map_err(Error::io)?;
+                (&mut *reader)
+                    .take(n.min(want))
+                    .read_to_end(&mut buf)
+                    .map_err(Error::io)?;
                 buf
             }
         };
@@ -605,13 +612,8 @@ impl<R: Read + Seek> Checkpoint<R> {
             .numpy()
             .ok_or_else(|| Error::data("no numpy layout"))?;
         let data = self.tensor_bytes(t)?;
-        let arr = crate::numpy::NdArray::from_bytes(
-            np,
-            t.shape.clone(),
-            crate::numpy::Order::C,
-            data,
-        )?;
+        let arr =
+            crate::numpy::NdArray::from_bytes(np, t.shape.clone(), crate::numpy::Order::C, data)?;
         arr.to_f64_vec()
     }
 }
-

@@ -67,7 +67,8 @@ pub trait RawInput {
 /// stack, and the raw input): may read raw bytes, add nodes, and return a
 /// value that replaces the object on the stack (as joblib's `load_build` does).
 /// Returning `None` leaves the stack alone.
-pub type AfterBuild = Box<dyn FnMut(&mut Document, Value, &mut dyn RawInput) -> Result<Option<Value>>>;
+pub type AfterBuild =
+    Box<dyn FnMut(&mut Document, Value, &mut dyn RawInput) -> Result<Option<Value>>>;
 
 /// Options of the unpickler. Every limit has a default and an error naming
 /// the opcode and byte offset where it was hit.
