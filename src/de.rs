@@ -143,7 +143,17 @@ enum View {
     Seq(Vec<Value>),
     Value(Value),
     Text(String),
+    /// A numpy scalar (`np.float64(1.5)`): presented as the plain number it holds.
+    Scalar(crate::numpy::Scalar),
 }
+
+/// The newtype-struct name that asks this deserializer for a value as a
+/// standalone pickle: `deserialize_newtype_struct(SUBVALUE_TOKEN, v)` calls
+/// `v.visit_byte_buf` with the protocol-5 pickle of the graph reachable from
+/// the current value (out-of-band buffers written in band). Types that need
+/// the document itself, not the serde data model, use it: [`crate::numpy::NdArray`]'s
+/// `Deserialize` loads the bytes and reads the array from them.
+pub(crate) const SUBVALUE_TOKEN: &str = "$pickle_codec::subvalue";
 
 impl<'d, B> Deserializer<'d, B> {
     fn new(doc: &'d Document, value: Value, lend: B, depth: usize) -> Self {
@@ -208,6 +218,9 @@ impl<'d, B> Deserializer<'d, B> {
         let vr = ValueRef::new(self.doc, self.value);
         if let Some(text) = crate::py::known_scalar_text(vr) {
             return View::Text(text);
+        }
+        if let Some((_, s)) = crate::numpy::Scalar::from_value(vr) {
+            return View::Scalar(s);
         }
         let callable = self.global_name(o.callable);
         let args: &[Value] = match self.doc.node_of(o.args) {
@@ -288,6 +301,20 @@ impl<'de, 'd, B: Lend<'de, 'd>> Deserializer<'d, B> {
                 de::Deserializer::deserialize_any(child, visitor)
             }
             View::Text(s) => visitor.visit_string(s),
+            View::Scalar(s) => {
+                use crate::numpy::Scalar;
+                match s {
+                    Scalar::Bool(b) => visitor.visit_bool(b),
+                    Scalar::Int(i) => visitor.visit_i64(i),
+                    Scalar::UInt(u) => visitor.visit_u64(u),
+                    Scalar::Float(f) => visitor.visit_f64(f),
+                    Scalar::Complex(re, im) => {
+                        visitor.visit_seq(de::value::SeqDeserializer::new([re, im].into_iter()))
+                    }
+                    Scalar::Bytes(b) | Scalar::Raw(b) => visitor.visit_byte_buf(b),
+                    Scalar::Str(t) => visitor.visit_string(t),
+                }
+            }
         }
     }
 }
@@ -397,7 +424,11 @@ impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        let _ = name;
+        if name == SUBVALUE_TOKEN {
+            let sub = self.doc.extract(self.value);
+            let bytes = crate::pickler::dumps(&sub, 5).map_err(|e| self.err(e))?;
+            return visitor.visit_byte_buf(bytes);
+        }
         visitor.visit_newtype_struct(self)
     }
 

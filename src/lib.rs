@@ -57,6 +57,18 @@
 //! `#[serde(flatten)]`, `#[serde(default)]` and the skip attributes work.
 //! Errors say where: `records[3].score: expected f64, got string "x" at byte 1234`.
 //!
+//! Machine-learning files, read without Python and without executing anything:
+//!
+//! * [`numpy`]: `numpy.ndarray` and numpy scalars in every pickled form
+//!   (protocols 0–5, in-band and out-of-band buffers), written back as numpy
+//!   writes them; `NdArray` implements `Deserialize`, so scikit-learn
+//!   estimators read into `#[derive(Deserialize)]` structs
+//!   (`struct LinearRegression { coef_: NdArray<'static>, intercept_: f64 }`).
+//! * [`joblib`]: `joblib.dump` files (zlib/gzip with `joblib-compress`).
+//! * `torch` (feature `torch`): `torch.save` checkpoints, zip and legacy,
+//!   with storages read lazily.
+//! * [`arrays`]: every array in a document with its path in the object tree.
+//!
 //! ```
 //! use pickle_codec::{loads, dumps};
 //!
@@ -70,12 +82,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arrays;
 pub mod compat;
 pub mod de;
 pub mod dis;
 pub mod error;
 pub mod framing;
+pub mod joblib;
 pub mod json;
+pub mod numpy;
 pub mod opcodes;
 pub mod pickler;
 pub mod py;
@@ -84,6 +99,8 @@ pub mod repr;
 pub mod scan;
 pub mod ser;
 pub mod text;
+#[cfg(feature = "torch")]
+pub mod torch;
 pub mod unpickler;
 pub mod value;
 pub mod write;
@@ -96,7 +113,8 @@ pub use py::{PyByteArray, PyFrozenSet, PyObject, PySet};
 pub use read::{Arg, Instruction, Instructions};
 pub use ser::{to_value, to_vec, to_vec_with, to_writer, to_writer_with};
 pub use unpickler::{
-    load, loads, loads_all, loads_all_with, loads_with, Encoding, Errors, LoadOptions, Unpickler,
+    load, loads, loads_all, loads_all_with, loads_with, AfterBuild, Encoding, Errors, LoadOptions,
+    RawInput, Unpickler,
 };
 pub use value::{
     Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,

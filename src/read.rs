@@ -486,6 +486,19 @@ impl<R: Read> InstructionReader<R> {
         self.frames = FrameTracker::default();
     }
 
+    /// Swap the frame state (a nested pickle read in the middle of another
+    /// has frames of its own; see [`crate::unpickler::RawInput`]).
+    pub(crate) fn swap_frames(&mut self, frames: FrameTracker) -> FrameTracker {
+        std::mem::replace(&mut self.frames, frames)
+    }
+
+    /// Consume `n` bytes that are not instructions (data some writers, like
+    /// joblib, put between the opcodes of a stream).
+    pub fn read_raw(&mut self, n: u64) -> Result<Vec<u8>> {
+        let span = self.src.take(n)?;
+        Ok(self.src.slice(span).to_vec())
+    }
+
     fn consume(&mut self) -> Result<Option<(u64, Opcode, RawArg)>> {
         let offset = self.src.offset();
         let Some(byte) = self.src.next_byte()? else {

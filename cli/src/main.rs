@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pickle_codec::{dumps, Encoding, LoadOptions, Unpickler};
 
+mod arrays_cmd;
 mod dis_cmd;
 mod json_cmd;
 mod scan_cmd;
@@ -59,6 +60,8 @@ enum Command {
     /// Write pickles from the JSON that `pickle json` prints.
     #[command(after_help = json_cmd::FROM_JSON_EXAMPLES)]
     FromJson(json_cmd::FromJsonArgs),
+    /// List every numpy array and torch tensor in a pickle, joblib file or checkpoint.
+    Arrays(arrays_cmd::ArraysArgs),
 }
 
 #[derive(Args)]
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
         Command::Dis(args) => dis_cmd::run(&args),
         Command::Json(args) => json_cmd::json(&args),
         Command::FromJson(args) => json_cmd::from_json(&args),
+        Command::Arrays(args) => return ExitCode::from(arrays_cmd::run(args).clamp(0, 255) as u8),
         Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {

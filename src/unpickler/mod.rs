@@ -45,6 +45,31 @@ pub enum Errors {
 /// Resolves a persistent id: gets the document and the pid, returns the object.
 pub type PersistentLoad = Box<dyn FnMut(&mut Document, Value) -> Result<Value>>;
 
+/// Raw access to the input, lent to an [`AfterBuild`] hook.
+///
+/// Some writers put data that is not pickle opcodes in the middle of a
+/// stream: joblib writes each numpy array's bytes right after the `BUILD` of
+/// its `NumpyArrayWrapper` (and a whole nested pickle for object arrays), and
+/// its unpickler reads them from the file there. This is the reading half of
+/// that, without forking the VM.
+pub trait RawInput {
+    /// Offset of the next byte of the input.
+    fn offset(&self) -> u64;
+    /// Consume exactly `n` bytes (an EOF error if they are not there; never
+    /// allocates for bytes that have not arrived).
+    fn read_raw(&mut self, n: u64) -> Result<Vec<u8>>;
+    /// Load a complete pickle that starts here, with its own stack, memo and
+    /// frames, and the same encoding and limits (no hooks, no buffers).
+    fn load_nested(&mut self) -> Result<Document>;
+}
+
+/// Called after every `BUILD` (with the built object, which is on top of the
+/// stack, and the raw input): may read raw bytes, add nodes, and return a
+/// value that replaces the object on the stack (as joblib's `load_build` does).
+/// Returning `None` leaves the stack alone.
+pub type AfterBuild =
+    Box<dyn FnMut(&mut Document, Value, &mut dyn RawInput) -> Result<Option<Value>>>;
+
 /// Options of the unpickler. Every limit has a default and an error naming
 /// the opcode and byte offset where it was hit.
 pub struct LoadOptions {
@@ -58,6 +83,8 @@ pub struct LoadOptions {
     pub buffers: Option<Vec<Vec<u8>>>,
     /// Resolves persistent ids; without it they stay inert [`crate::Node::PersistentId`] nodes.
     pub persistent_load: Option<PersistentLoad>,
+    /// Hook run after each `BUILD` (see [`AfterBuild`]; [`crate::joblib`] uses it).
+    pub after_build: Option<AfterBuild>,
     /// Extension registry (`copyreg.add_extension`): code → (module, name).
     /// Codes not found stay inert [`crate::Node::Extension`] nodes.
     pub extensions: HashMap<i32, (String, String)>,
@@ -82,12 +109,31 @@ impl Default for LoadOptions {
             fix_imports: true,
             buffers: None,
             persistent_load: None,
+            after_build: None,
             extensions: HashMap::new(),
             max_memo: 1 << 26,
             max_depth: 1 << 20,
             max_input: u64::MAX,
             max_line: crate::read::DEFAULT_MAX_LINE,
             recursion_limit: 128,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// The same decoding and limits, without hooks or buffers (for nested pickles).
+    pub(crate) fn nested(&self) -> LoadOptions {
+        LoadOptions {
+            encoding: self.encoding,
+            errors: self.errors,
+            fix_imports: self.fix_imports,
+            extensions: self.extensions.clone(),
+            max_memo: self.max_memo,
+            max_depth: self.max_depth,
+            max_input: self.max_input,
+            max_line: self.max_line,
+            recursion_limit: self.recursion_limit,
+            ..LoadOptions::default()
         }
     }
 }

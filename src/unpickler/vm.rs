@@ -87,6 +87,33 @@ pub(super) fn run<R: Read>(
         }
         m.step(op, ins.arg, budget)
             .map_err(|e| e.in_opcode(op).at(offset))?;
+        if op == Opcode::Build && m.opts.after_build.is_some() {
+            m.after_build(reader)
+                .map_err(|e| e.in_opcode(op).at(offset))?;
+        }
+    }
+}
+
+/// The input as lent to an [`super::AfterBuild`] hook.
+struct Raw<'r, R> {
+    reader: &'r mut InstructionReader<R>,
+    opts: LoadOptions,
+}
+
+impl<R: Read> super::RawInput for Raw<'_, R> {
+    fn offset(&self) -> u64 {
+        self.reader.offset()
+    }
+
+    fn read_raw(&mut self, n: u64) -> Result<Vec<u8>> {
+        self.reader.read_raw(n)
+    }
+
+    fn load_nested(&mut self) -> Result<Document> {
+        let outer = self.reader.swap_frames(Default::default());
+        let r = run(self.reader, &mut self.opts, None);
+        self.reader.swap_frames(outer);
+        r
     }
 }
 
@@ -602,6 +629,26 @@ impl Machine<'_> {
                 self.push(v);
             }
             Opcode::Stop => return Err(bad_arg()),
+        }
+        Ok(())
+    }
+
+    /// Run the `after_build` hook on the object just built.
+    fn after_build<R: Read>(&mut self, reader: &mut InstructionReader<R>) -> Result<()> {
+        let target = self.top()?;
+        let Some(mut hook) = self.opts.after_build.take() else {
+            return Ok(());
+        };
+        let mut raw = Raw {
+            reader,
+            opts: self.opts.nested(),
+        };
+        let r = hook(&mut self.doc, target, &mut raw);
+        self.opts.after_build = Some(hook);
+        if let Some(v) = r? {
+            if let Some(top) = self.stack.last_mut() {
+                *top = v;
+            }
         }
         Ok(())
     }

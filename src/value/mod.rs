@@ -517,3 +517,59 @@ impl Node {
         }
     }
 }
+
+impl Document {
+    /// Copy the graph reachable from `v` in `other` into this document and
+    /// return the copy's handle. Sharing and cycles inside the copied graph
+    /// are kept. Iterative, linear in the size
+    /// of the copied graph (not of `other`).
+    ///
+    /// Used to lift a sub-value out of a document (e.g. one numpy array of a
+    /// large model for the serde layer) and to splice a nested pickle into an
+    /// outer one (joblib object arrays).
+    pub fn graft(&mut self, other: &Document, v: Value) -> Value {
+        use std::collections::HashMap;
+        let mut map: HashMap<u32, Value> = HashMap::new();
+        // First pass: allocate a placeholder for every reachable node.
+        let mut order = Vec::new();
+        let mut stack = vec![v];
+        while let Some(x) = stack.pop() {
+            if let Value::Ref(id) = x {
+                if map.contains_key(&id.0) || other.nodes.get(id.index()).is_none() {
+                    continue;
+                }
+                let new = self.alloc(Node::Extension(0));
+                map.insert(id.0, new);
+                order.push(id);
+                other.node(id).for_each_child(|c| stack.push(c));
+            }
+        }
+        let remap = |x: &mut Value| {
+            if let Value::Ref(id) = x {
+                if let Some(&n) = map.get(&id.0) {
+                    *x = n;
+                } else {
+                    *x = Value::None;
+                }
+            }
+        };
+        for id in order {
+            let mut node = other.node(id).clone();
+            node.for_each_child_mut(remap);
+            if let Some(Value::Ref(new)) = map.get(&id.0) {
+                *self.node_mut(*new) = node;
+            }
+        }
+        let mut root = v;
+        remap(&mut root);
+        root
+    }
+
+    /// A new document holding the graph reachable from `v` (its root).
+    pub fn extract(&self, v: Value) -> Document {
+        let mut d = Document::new();
+        let root = d.graft(self, v);
+        d.set_root(root);
+        d
+    }
+}

@@ -1,0 +1,191 @@
+//! PyTorch checkpoints (tests/fixtures/torch, written without torch by
+//! tests/scripts/gen_torch_fixtures.py): zip and legacy formats, every dtype,
+//! views sharing a storage, lazy storage reads.
+#![cfg(feature = "torch")]
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use pickle_codec::torch::{Checkpoint, DType};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch")
+}
+
+fn manifest() -> Vec<Json> {
+    let m: Json =
+        serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
+    m["files"].as_array().unwrap().clone()
+}
+
+fn hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+fn usizes(v: &Json) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
+}
+
+#[test]
+fn every_tensor_matches_the_manifest() {
+    let mut n = 0;
+    for entry in manifest() {
+        let file = entry["file"].as_str().unwrap();
+        let mut ck = Checkpoint::open(dir().join(file)).unwrap();
+        let tensors = ck.tensors();
+        let want = entry["tensors"].as_array().unwrap();
+        assert_eq!(tensors.len(), want.len(), "{file}");
+        for ((path, t), w) in tensors.into_iter().zip(want) {
+            let t = t.unwrap();
+            let ctx = format!("{file} {path}");
+            assert_eq!(path, w["path"].as_str().unwrap(), "{ctx}");
+            assert_eq!(t.dtype().name(), w["dtype"].as_str().unwrap(), "{ctx}");
+            assert_eq!(t.shape, usizes(&w["shape"]), "{ctx}");
+            assert_eq!(t.stride, usizes(&w["stride"]), "{ctx}");
+            assert_eq!(
+                t.storage_offset as u64,
+                w["storage_offset"].as_u64().unwrap(),
+                "{ctx}"
+            );
+            assert_eq!(t.nbytes() as u64, w["nbytes"].as_u64().unwrap(), "{ctx}");
+            assert_eq!(
+                hex(&ck.tensor_bytes(&t).unwrap()),
+                w["sha256"].as_str().unwrap(),
+                "{ctx}"
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 100);
+}
+
+#[test]
+fn typed_reads_and_structure() {
+    let mut ck = Checkpoint::open(dir().join("checkpoint_zip.pt")).unwrap();
+    let root = ck.document().root();
+    assert_eq!(root.get("epoch").unwrap().as_i64(), Some(3));
+    let lr = root
+        .get("optimizer")
+        .unwrap()
+        .get("param_groups")
+        .unwrap()
+        .index(0)
+        .unwrap()
+        .get("lr")
+        .unwrap();
+    assert_eq!(lr.as_f64(), Some(0.001));
+    let tensors = ck.tensors();
+    let find = |p: &str| {
+        tensors
+            .iter()
+            .find(|(q, _)| q == p)
+            .unwrap()
+            .1
+            .as_ref()
+            .unwrap()
+            .clone()
+    };
+    let w = find("['model']['fc.weight']");
+    assert!(w.parameter && w.requires_grad);
+    assert_eq!(ck.read::<f32>(&w).unwrap().len(), 12);
+    let nbt = find("['model']['bn.num_batches_tracked']");
+    assert_eq!((nbt.dtype(), nbt.shape.clone()), (DType::Int64, vec![]));
+    assert_eq!(ck.read::<i64>(&nbt).unwrap(), vec![7]);
+    // Views share one storage: the transpose reads the base's values transposed.
+    let base = ck.read::<f64>(&find("['views'][0]")).unwrap();
+    assert_eq!(base, (0..24).map(f64::from).collect::<Vec<_>>());
+    let t = ck.read::<f64>(&find("['views'][2]")).unwrap();
+    assert_eq!(&t[..4], &[0.0, 6.0, 12.0, 18.0]);
+    assert_eq!(
+        ck.read::<f64>(&find("['views'][3]")).unwrap()[..3],
+        [1.0, 3.0, 5.0]
+    );
+    assert_eq!(ck.read::<f64>(&find("['views'][4]")).unwrap(), vec![23.0]);
+    assert!(ck.read::<f64>(&find("['views'][5]")).unwrap().is_empty());
+    assert!(ck.read::<f64>(&w).is_err());
+    let bf = find("['dtypes']['bfloat16']");
+    assert_eq!(ck.read_f64(&bf).unwrap().len(), 6);
+    // Big-endian archives come out little-endian.
+    let mut be = Checkpoint::open(dir().join("checkpoint_big_endian.pt")).unwrap();
+    assert!(be.is_big_endian());
+    let tb = be.tensors();
+    let v = tb
+        .iter()
+        .find(|(p, _)| p == "['views'][0]")
+        .unwrap()
+        .1
+        .as_ref()
+        .unwrap()
+        .clone();
+    assert_eq!(be.read::<f64>(&v).unwrap()[5], 5.0);
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for Counting<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+#[test]
+fn listing_does_not_read_storages() {
+    for entry in manifest()
+        .into_iter()
+        .filter(|e| e["file"].as_str().unwrap().starts_with("lazy"))
+    {
+        let path = dir().join(entry["file"].as_str().unwrap());
+        let size = std::fs::metadata(&path).unwrap().len();
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let r = Counting {
+            inner: std::fs::File::open(&path).unwrap(),
+            read: read.clone(),
+        };
+        let ck = Checkpoint::from_reader(r).unwrap();
+        let n = ck.tensors().len();
+        assert_eq!(n, entry["tensors"].as_array().unwrap().len());
+        let storages = entry["storage_bytes"].as_u64().unwrap();
+        assert!(storages > 60_000);
+        assert!(
+            read.get() < size - storages + 8192,
+            "{}: read {} of {size}",
+            entry["file"],
+            read.get()
+        );
+    }
+}
+
+#[test]
+fn garbage_is_an_error_not_a_panic() {
+    let data = std::fs::read(dir().join("checkpoint_legacy.pt")).unwrap();
+    for cut in [0, 10, 40, 200, data.len() - 10] {
+        let _ = Checkpoint::from_reader(std::io::Cursor::new(&data[..cut])).map(|mut c| {
+            for (_, t) in c.tensors() {
+                if let Ok(t) = t {
+                    let _ = c.tensor_bytes(&t);
+                }
+            }
+        });
+    }
+}
