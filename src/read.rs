@@ -83,6 +83,9 @@ pub trait Read: private::Sealed {
     fn slice(&self, span: Span) -> &[u8];
     /// True when no byte is left.
     fn at_end(&mut self) -> Result<bool>;
+    /// True if at least `n` more bytes are available (reading them into the
+    /// buffer if needed, never more than actually arrive).
+    fn available(&mut self, n: u64) -> Result<bool>;
 }
 
 /// Reads from a byte slice, borrowing arguments from it.
@@ -175,6 +178,10 @@ impl Read for SliceRead<'_> {
 
     fn at_end(&mut self) -> Result<bool> {
         Ok(self.pos >= self.data.len())
+    }
+
+    fn available(&mut self, n: u64) -> Result<bool> {
+        Ok(n <= (self.data.len() - self.pos) as u64)
     }
 }
 
@@ -323,6 +330,13 @@ impl<R: std::io::Read> Read for IoRead<R> {
 
     fn at_end(&mut self) -> Result<bool> {
         Ok(self.start == self.end && !self.fill(1)?)
+    }
+
+    fn available(&mut self, n: u64) -> Result<bool> {
+        match usize::try_from(n) {
+            Ok(n) => self.fill(n),
+            Err(_) => Ok(false),
+        }
     }
 }
 
@@ -513,6 +527,10 @@ impl<R: Read> InstructionReader<R> {
             RawArg::Ready(Arg::U64(n)) => *n,
             _ => 0,
         };
+        // Like _pickle.c, a frame must be there in full before it is used.
+        if op == Opcode::Frame && !self.src.available(frame_len)? {
+            return Err(Error::eof().in_opcode(op).at(offset));
+        }
         self.frames
             .check(op, offset, self.src.offset(), frame_len)
             .map_err(|e| e.in_opcode(op).at(offset))?;

@@ -202,6 +202,8 @@ enum Task {
     BytesData { id: NodeId, temp: bool },
     /// `save()` of `getattr(cls, '__new__')` (for the `functools.partial` form).
     ClsNew(Value),
+    /// Memoize the `getattr(cls, '__new__')` just written for this class.
+    MemoClsNew(Option<NodeId>),
     /// A bare opcode.
     Op(Opcode),
     /// `INST module\nname\n` for an object.
@@ -244,6 +246,9 @@ struct Engine<'d, 'o> {
     fix_imports: bool,
     buffer_callback: Option<&'o mut BufferCallback>,
     sink: Option<&'o mut dyn Write>,
+    /// Memo index of `getattr(cls, '__new__')` by class node, so a class's
+    /// `__new__` is written once, as CPython memoizes the function object.
+    cls_new: std::collections::HashMap<NodeId, u64>,
 }
 
 fn dangling() -> Error {
@@ -269,6 +274,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             fix_imports: options.fix_imports,
             buffer_callback: options.buffer_callback.as_mut(),
             sink,
+            cls_new: std::collections::HashMap::new(),
         })
     }
 
@@ -404,6 +410,10 @@ impl<'d, 'o> Engine<'d, 'o> {
             }
             Task::BytesData { id, temp } => self.save_bytes(id, temp),
             Task::ClsNew(cls) => {
+                if let Some(&i) = cls.node_id().and_then(|id| self.cls_new.get(&id)) {
+                    self.w.get(i)?;
+                    return Ok(());
+                }
                 let tuple_marked = self.tuple_marked(2);
                 self.seq([
                     Task::SynthGlobal(synth("builtins", "getattr")),
@@ -414,7 +424,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                     Task::Op(self.tuple_op(2)),
                     Task::MemoTemp,
                     Task::Op(Opcode::Reduce),
-                    Task::MemoTemp,
+                    Task::MemoClsNew(cls.node_id()),
                 ]);
                 if !tuple_marked {
                     self.drop_pending_mark(1);
@@ -435,6 +445,13 @@ impl<'d, 'o> Engine<'d, 'o> {
                 self.w.put(i)
             }
             Task::MemoTemp => self.memoize_temp(),
+            Task::MemoClsNew(cls) => {
+                let i = self.memo.add_temp()?;
+                if let Some(cls) = cls {
+                    self.cls_new.insert(cls, i);
+                }
+                self.w.put(i)
+            }
             Task::Boundary => self.begin_save(),
             Task::TupleEnd { id, mark } => {
                 let n = match self.node(id)? {
