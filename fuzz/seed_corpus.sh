@@ -10,7 +10,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 python3 "$root/tests/gen_fixtures.py" "$tmp" >/dev/null
-for target in load roundtrip value_roundtrip; do
+for target in load roundtrip value_roundtrip serde_typed; do
   mkdir -p "$here/corpus/$target"
 done
 n=0
@@ -22,6 +22,7 @@ for f in "$tmp"/*.pkl; do
   cp "$f" "$here/corpus/load/$name"
   cp "$f" "$here/corpus/roundtrip/$name"
   cp "$f" "$here/corpus/value_roundtrip/$name"
+  cp "$f" "$here/corpus/serde_typed/$name"
   n=$((n + 1))
 done
-echo "seeded $n files into $here/corpus/{load,roundtrip,value_roundtrip}"
+echo "seeded $n files into $here/corpus/{load,roundtrip,value_roundtrip,serde_typed}"
