@@ -51,7 +51,9 @@ pub(crate) struct FromJsonArgs {
 pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = read_input(&args.file)?;
-    let mut unpickler = Unpickler::from_slice(&data, LoadOptions::default());
+    let mut options = LoadOptions::default();
+    let data = crate::joblib_aware(&data, &mut options).map_err(|e| format!("{name}: {e}"))?;
+    let mut unpickler = Unpickler::from_slice(&data, options);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let options = JsonOptions {

@@ -192,11 +192,12 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         }
         Some(bufs)
     };
-    let options = LoadOptions {
+    let mut options = LoadOptions {
         encoding: args.encoding.into(),
         buffers,
         ..LoadOptions::default()
     };
+    let data = joblib_aware(&data, &mut options).map_err(|e| format!("{name}: {e}"))?;
 
     // Everything is encoded in memory first, so a failure leaves no output.
     let mut out = Vec::new();
@@ -227,6 +228,25 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         ));
     }
     write_output(&args.output, &out)
+}
+
+/// `joblib.dump` files: decompress zlib/gzip ones, and when the stream holds
+/// joblib's array wrappers, read the raw array data that follows each one
+/// (the loaded document then holds ordinary numpy arrays).
+pub(crate) fn joblib_aware<'a>(
+    data: &'a [u8],
+    options: &mut LoadOptions,
+) -> pickle_codec::Result<std::borrow::Cow<'a, [u8]>> {
+    use pickle_codec::joblib;
+    let plain = match joblib::compression(data) {
+        joblib::Compression::None => std::borrow::Cow::Borrowed(data),
+        _ => joblib::decompress(data, options.max_input)?,
+    };
+    let wrapper = b"NumpyArrayWrapper";
+    if plain.windows(wrapper.len()).any(|w| w == wrapper) {
+        options.after_build = Some(joblib::hook());
+    }
+    Ok(plain)
 }
 
 /// Write `data` to stdout (`-`) or atomically replace the file `out`.
