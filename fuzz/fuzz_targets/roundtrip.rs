@@ -3,7 +3,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pickle_codec::{dumps, loads, Instructions};
+use pickle_codec::{dumps, loads, Document, Instructions, Node};
+
+fn has_dotted_global(doc: &Document) -> bool {
+    doc.nodes().iter().any(|n| match n {
+        Node::Global(g) => doc.get(g.name).as_str().is_some_and(|s| s.contains('.')),
+        _ => false,
+    })
+}
 
 fuzz_target!(|data: &[u8]| {
     let Ok(doc) = loads(data) else { return };
@@ -21,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
         };
         let again = loads(&bytes)
             .unwrap_or_else(|e| panic!("protocol {protocol}: our own output does not load: {e}"));
-        if protocol >= native {
+        // Below protocol 4 a dotted global name (a nested class) is written
+        // as `getattr(parent, 'last')`, which loads as a REDUCE: what CPython
+        // writes for a nested class, and the only loadable spelling.
+        if protocol >= native && (protocol >= 4 || !has_dotted_global(&doc)) {
             assert!(
                 again == doc,
                 "protocol {protocol}: round trip changed the document"

@@ -1,0 +1,43 @@
+//! Inputs found by fuzzing, kept as regression tests.
+
+use pickle_codec::{dumps, loads, Kind, Node};
+
+/// `roundtrip`: a protocol-0 GLOBAL whose name has a dot (`aa.B`). Below
+/// protocol 4 the pickler writes a dotted name as `getattr(parent, 'B')`
+/// (CPython's spelling of a nested class, and the only one CPython can
+/// load), so the reloaded document holds a REDUCE there; every dump must
+/// still load and be a fixed point.
+#[test]
+fn dotted_global_below_protocol_4() {
+    let data: &[u8] = b"(lp0\ncfixture_classes\nExtA\np1\nacfixture_clasp15\naa.B\np0\naccopy_reg\n_reconstructor\np3\n(cfixture_classes\nExtC\np4\nc__builtin__\nobject\np5\nNtp6\nRp7\nag3\n(cfixture_classes\nExtD\np8\ng5\nNtp9\nRp10\na(lp11\ncfixture_classes\nExtE\np12\nag3\n(cfixture_classes\nExtF\np13\ng5\nNtp14\nRp15\naa.";
+    let doc = loads(data).unwrap();
+    for p in 0..=5u8 {
+        let bytes = dumps(&doc, p).unwrap();
+        let again = loads(&bytes).unwrap();
+        assert_eq!(
+            dumps(&again, p).unwrap(),
+            bytes,
+            "protocol {p}: not a fixed point"
+        );
+        let dotted = again
+            .nodes()
+            .iter()
+            .any(|n| matches!(n, Node::Global(g) if again.get(g.name).as_str() == Some("aa.B")));
+        if p >= 4 {
+            assert!(again == doc, "protocol {p}: document changed");
+            assert!(dotted);
+        } else {
+            assert!(!dotted, "protocol {p}: dotted name written verbatim");
+            let root = again.root();
+            let item = root.index(1).unwrap();
+            assert!(
+                matches!(item.kind(), Kind::Object(_)),
+                "protocol {p}: {item}"
+            );
+            assert_eq!(
+                item.to_string(),
+                "builtins.getattr(fixture_clasp15.aa, 'B')"
+            );
+        }
+    }
+}
