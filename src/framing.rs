@@ -27,7 +27,15 @@ pub struct FrameTracker {
 
 impl FrameTracker {
     /// Check the instruction `op` that spans `start..end`.
+    #[inline]
     pub fn check(&mut self, op: Opcode, start: u64, end: u64, frame_len: u64) -> Result<()> {
+        if self.end.is_none() && op != Opcode::Frame {
+            return Ok(());
+        }
+        self.check_slow(op, start, end, frame_len)
+    }
+
+    fn check_slow(&mut self, op: Opcode, start: u64, end: u64, frame_len: u64) -> Result<()> {
         if let Some(frame_end) = self.end {
             if start >= frame_end {
                 self.end = None;

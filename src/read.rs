@@ -349,18 +349,21 @@ enum RawArg {
     Lines(ArgKind, Span),
 }
 
+#[inline(always)]
 fn le_u64(b: &[u8]) -> u64 {
     let mut x = [0u8; 8];
     x[..b.len()].copy_from_slice(b);
     u64::from_le_bytes(x)
 }
 
+#[inline(always)]
 fn take_len<R: Read>(src: &mut R, width: u64) -> Result<u64> {
     let s = src.take(width)?;
     Ok(le_u64(src.slice(s)))
 }
 
 /// Consume an opcode's argument bytes.
+#[inline(always)]
 fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawArg> {
     use RawArg::*;
     Ok(match op.arg() {
@@ -430,6 +433,7 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
 }
 
 /// Turn consumed argument bytes into an [`Arg`] borrowing `bytes`.
+#[inline(always)]
 fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
     Ok(match raw {
         RawArg::Ready(a) => a,
@@ -440,6 +444,7 @@ fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
     })
 }
 
+#[inline(always)]
 fn span_of(raw: &RawArg) -> Option<Span> {
     match raw {
         RawArg::Ready(_) => None,
@@ -513,6 +518,7 @@ impl<R: Read> InstructionReader<R> {
         Ok(self.src.slice(span).to_vec())
     }
 
+    #[inline(always)]
     fn consume(&mut self) -> Result<Option<(u64, Opcode, RawArg)>> {
         let offset = self.src.offset();
         let Some(byte) = self.src.next_byte()? else {
@@ -538,6 +544,7 @@ impl<R: Read> InstructionReader<R> {
     }
 
     /// The next instruction, or `None` at the end of the input.
+    #[inline]
     pub fn next_instruction(&mut self) -> Result<Option<Instruction<'_>>> {
         let Some((offset, op, raw)) = self.consume()? else {
             return Ok(None);

@@ -41,3 +41,15 @@ fn dotted_global_below_protocol_4() {
         }
     }
 }
+
+/// `roundtrip`: `MARK ... DICT` with a list as a key. CPython refuses it
+/// (`unhashable type: 'list'`); so must the loader, as it already did for
+/// SETITEM(S), or the pickler writes something that does not load.
+#[test]
+fn dict_opcode_refuses_unhashable_keys() {
+    let data = include_bytes!("data/fuzz/roundtrip-dict-list-key.pkl");
+    let e = loads(data).unwrap_err();
+    assert!(e.to_string().contains("unhashable type: 'list'"), "{e}");
+    assert_eq!(e.opcode(), Some(pickle_codec::Opcode::Dict));
+    assert_eq!(e.offset(), Some(165));
+}

@@ -410,6 +410,9 @@ impl Machine<'_> {
                 if items.len() % 2 != 0 {
                     return Err(Error::syntax("odd number of items for DICT"));
                 }
+                for pair in items.chunks_exact(2) {
+                    self.check_hashable(pair[0])?;
+                }
                 let pairs = items.chunks_exact(2).map(|c| (c[0], c[1])).collect();
                 let v = self.alloc(Node::Dict(pairs));
                 self.push(v);
@@ -693,16 +696,39 @@ impl Machine<'_> {
         Ok(())
     }
 
+    /// A dict key or set item must be hashable, as CPython checks when it
+    /// inserts: lists, dicts, sets and bytearrays are not, nor tuples and
+    /// frozensets holding them (walked iteratively, each node once).
     fn check_hashable(&self, key: Value) -> Result<()> {
+        let unhashable = |n: &Node| {
+            Err(Error::syntax(format!(
+                "unhashable type: '{}' used as a key",
+                n.type_name()
+            )))
+        };
         match self.node_ref(key) {
             Some(n @ (Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_))) => {
-                Err(Error::syntax(format!(
-                    "unhashable type: '{}' used as a key",
-                    n.type_name()
-                )))
+                return unhashable(n)
             }
-            _ => Ok(()),
+            Some(Node::Tuple(_) | Node::FrozenSet(_)) => {}
+            _ => return Ok(()),
         }
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = vec![key];
+        while let Some(v) = todo.pop() {
+            let Value::Ref(id) = v else { continue };
+            if !seen.insert(id) {
+                continue;
+            }
+            match self.doc.node(id) {
+                n @ (Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)) => {
+                    return unhashable(n)
+                }
+                Node::Tuple(items) | Node::FrozenSet(items) => todo.extend_from_slice(items),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn set_items(&mut self, target: Value, items: Vec<Value>) -> Result<()> {

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Compare pickle-codec with CPython's C pickle on the same bytes, in one run.
+
+    python3 benches/compare.py [--smoke] [--reps N] [--out DIR] [--svg FILE] [--markdown FILE]
+
+Builds and runs `cargo bench --bench compare`, which writes every workload's
+pickle into DIR and times the Rust side (medians); then times CPython's
+pickle.loads / pickle.dumps on the same files (medians of N), and prints one
+table of medians and ratios (CPython time / Rust time: above 1 means Rust is
+faster). --svg writes a bar chart of the ratios; --smoke uses inputs 100x
+smaller (for CI) and 3 repetitions.
+"""
+import argparse
+import json
+import os
+import pickle
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def median_ms(f, reps):
+    f()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        f()
+        ts.append((time.perf_counter() - t) * 1e3)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def fmt(x):
+    return "–" if x is None else ("%.2f" % x if x < 10 else "%.1f" % x)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def svg_chart(rows, path):
+    bars = []
+    for r in rows:
+        for key, label in (("r_load", "load"), ("r_load_typed", "typed load"), ("r_dump", "dump"), ("r_dump_typed", "typed dump")):
+            if r.get(key):
+                bars.append(("%s p%d %s" % (r["workload"], r["protocol"], label), r[key]))
+    width, bar_h, left = 760, 16, 260
+    top = max([b[1] for b in bars] + [1.0])
+    scale = (width - left - 60) / top
+    h = 40 + bar_h * len(bars)
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="11">' % (width, h)]
+    out.append('<text x="10" y="18" font-size="13">pickle-codec speed relative to CPython %s C pickle (x faster; 1 = same)</text>' % platform.python_version())
+    x1 = left + scale
+    out.append('<line x1="%.1f" y1="28" x2="%.1f" y2="%d" stroke="#c00" stroke-dasharray="3,3"/>' % (x1, x1, h - 4))
+    for i, (label, v) in enumerate(bars):
+        y = 30 + i * bar_h
+        out.append('<text x="%d" y="%d" text-anchor="end">%s</text>' % (left - 6, y + 11, label))
+        color = "#2a7" if v >= 1 else "#d84"
+        out.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y + 2, v * scale, bar_h - 4, color))
+        out.append('<text x="%.1f" y="%d">%.1fx</text>' % (left + v * scale + 4, y + 11, v))
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench-data"))
+    ap.add_argument("--svg")
+    ap.add_argument("--markdown")
+    args = ap.parse_args()
+    reps = args.reps or (3 if args.smoke else 11)
+    cmd = ["cargo", "bench", "--quiet", "--bench", "compare", "--", "--out", args.out, "--reps", str(reps)]
+    if args.smoke:
+        cmd.append("--smoke")
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    rust = json.load(open(os.path.join(args.out, "rust.json")))
+    rows = []
+    for r in rust:
+        data = open(r["file"], "rb").read()
+        obj = pickle.loads(data)
+        p = r["protocol"]
+        py_load = median_ms(lambda: pickle.loads(data), reps)
+        py_dump = median_ms(lambda: pickle.dumps(obj, p), reps)
+        del obj
+        r.update(py_load=py_load, py_dump=py_dump)
+        r["r_load"] = ratio(py_load, r["load_value"])
+        r["r_load_typed"] = ratio(py_load, r["load_typed"])
+        r["r_dump"] = ratio(py_dump, r["dump_value"])
+        r["r_dump_typed"] = ratio(py_dump, r["dump_typed"])
+        r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
+        rows.append(r)
+    lines = []
+    lines.append("Machine: %s, %d CPUs, Python %s; medians of %d runs, ms; ratio = CPython / Rust." % (
+        platform.platform(), os.cpu_count(), platform.python_version(), reps))
+    lines.append("")
+    lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        lines.append("| %s | %d | %s | %s (%s×) | %s (%s×) | %s (%d%%) | %s | %s (%s×) | %s (%s×) |" % (
+            r["workload"], r["protocol"], fmt(r["py_load"]),
+            fmt(r["load_value"]), fmt(r["r_load"]),
+            fmt(r["load_typed"]), fmt(r["r_load_typed"]),
+            fmt(r["load_reader"]), round(100 * (r["reader_vs_slice"] or 0)),
+            fmt(r["py_dump"]),
+            fmt(r["dump_value"]), fmt(r["r_dump"]),
+            fmt(r["dump_typed"]), fmt(r["r_dump_typed"])))
+    extra = [r for r in rows if r.get("borrow") is not None]
+    for r in extra:
+        lines.append("")
+        lines.append("%s p%d: from_slice::<&[u8]> borrows in %.3f ms; a fresh to_vec of the file takes %.2f ms." % (
+            r["workload"], r["protocol"], r["borrow"], r["memcpy"]))
+    text = "\n".join(lines)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    if args.svg:
+        svg_chart(rows, args.svg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+//! The benchmark workloads of issue 7, shared by the criterion benches
+//! (`benches/codec.rs`) and the CPython comparison (`benches/compare.rs`,
+//! driven by `benches/compare.py`).
+//!
+//! Each workload is built in Rust and pickled by our pickler, which writes
+//! exactly CPython's bytes, so CPython and Rust load the same files.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use pickle_codec::{Document, Value};
+use serde::{Deserialize, Serialize};
+
+/// One record of the records workload.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Record {
+    pub id: i64,
+    pub name: String,
+    pub score: f64,
+    pub tags: Vec<String>,
+}
+
+/// The typed (serde) form of a workload.
+pub enum Typed {
+    Ints(Vec<i64>),
+    Floats(Vec<f64>),
+    Records(Vec<Record>),
+    Dict(HashMap<String, i64>),
+    Strings(Vec<String>),
+    Bytes(serde_bytes::ByteBuf),
+    /// No typed form (memo-heavy sharing has no serde meaning).
+    None,
+}
+
+/// A workload: its document, typed form and the protocols it is measured at.
+pub struct Workload {
+    pub name: &'static str,
+    pub doc: Document,
+    pub typed: Typed,
+    pub protocols: &'static [u8],
+}
+
+fn non_ascii(i: usize) -> String {
+    format!("é{i}ж漢字🙂{}", i % 97)
+}
+
+/// All workloads; `scale` divides the sizes (1 for the real run, 100 for a smoke run).
+pub fn all(scale: usize) -> Vec<Workload> {
+    let n = |x: usize| (x / scale).max(1);
+    let mut out = Vec::new();
+
+    let ints: Vec<i64> = (0..n(1_000_000) as i64)
+        .map(|i| i * 7919 - 3_000_000)
+        .collect();
+    let mut doc = Document::new();
+    let v = doc.list(ints.iter().map(|&i| Value::Int(i)));
+    doc.set_root(v);
+    out.push(Workload {
+        name: "ints_1m",
+        doc,
+        typed: Typed::Ints(ints),
+        protocols: &[2, 5],
+    });
+
+    let floats: Vec<f64> = (0..n(1_000_000)).map(|i| i as f64 * 1.1 + 0.25).collect();
+    let mut doc = Document::new();
+    let v = doc.list(floats.iter().map(|&f| Value::Float(f)));
+    doc.set_root(v);
+    out.push(Workload {
+        name: "floats_1m",
+        doc,
+        typed: Typed::Floats(floats),
+        protocols: &[2, 5],
+    });
+
+    let records: Vec<Record> = (0..n(100_000) as i64)
+        .map(|i| Record {
+            id: i,
+            name: format!("user{i}"),
+            score: i as f64 * 0.5,
+            tags: vec!["a".into(), "b".into()],
+        })
+        .collect();
+    // As Python builds them: the keys and the tag strings are shared objects.
+    let doc = pickle_codec::to_value(&records).expect("records");
+    out.push(Workload {
+        name: "records_100k",
+        doc: share_records(doc),
+        typed: Typed::Records(records),
+        protocols: &[2, 5],
+    });
+
+    let dict: Vec<(String, i64)> = (0..n(200_000) as i64)
+        .map(|i| (format!("key{i}"), i))
+        .collect();
+    let mut doc = Document::new();
+    let pairs: Vec<(Value, Value)> = dict
+        .iter()
+        .map(|(k, v)| (doc.str(k), Value::Int(*v)))
+        .collect();
+    let v = doc.dict(pairs);
+    doc.set_root(v);
+    out.push(Workload {
+        name: "dict_200k",
+        doc,
+        typed: Typed::Dict(dict.into_iter().collect()),
+        protocols: &[2, 5],
+    });
+
+    let strings: Vec<String> = (0..n(100_000)).map(non_ascii).collect();
+    let mut doc = Document::new();
+    let items: Vec<Value> = strings.iter().map(|s| doc.str(s)).collect();
+    let v = doc.list(items);
+    doc.set_root(v);
+    out.push(Workload {
+        name: "strings_100k",
+        doc,
+        typed: Typed::Strings(strings),
+        protocols: &[2, 5],
+    });
+
+    let blob: Vec<u8> = (0..n(100 << 20)).map(|i| (i * 31 % 251) as u8).collect();
+    let mut doc = Document::new();
+    let v = doc.bytes(&blob);
+    doc.set_root(v);
+    out.push(Workload {
+        name: "bytes_100mb",
+        doc,
+        typed: Typed::Bytes(serde_bytes::ByteBuf::from(blob)),
+        protocols: &[4, 5],
+    });
+
+    let mut doc = Document::new();
+    let pool: Vec<Value> = (0..1000)
+        .map(|i| doc.str(&format!("shared string {i}")))
+        .collect();
+    let v = doc.list((0..n(1_000_000)).map(|i| pool[i % 1000]));
+    doc.set_root(v);
+    out.push(Workload {
+        name: "memo_heavy_1m",
+        doc,
+        typed: Typed::None,
+        protocols: &[2, 5],
+    });
+
+    out
+}
+
+/// Make the records' keys and tag strings shared nodes, as in a Python list
+/// built by a comprehension (interned literals), so the pickle holds memo
+/// references exactly as CPython's does.
+fn share_records(doc: Document) -> Document {
+    let mut out = Document::new();
+    let keys: Vec<Value> = ["id", "name", "score", "tags"]
+        .iter()
+        .map(|k| out.str(k))
+        .collect();
+    let (a, b) = (out.str("a"), out.str("b"));
+    let root = doc.root();
+    let mut recs = Vec::new();
+    for r in root.iter() {
+        let id = r.get("id").and_then(|v| v.as_i64()).unwrap_or(0);
+        let name = out.str(r.get("name").and_then(|v| v.as_str()).unwrap_or(""));
+        let score = r.get("score").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let tags = out.list([a, b]);
+        recs.push(out.dict([
+            (keys[0], Value::Int(id)),
+            (keys[1], name),
+            (keys[2], Value::Float(score)),
+            (keys[3], tags),
+        ]));
+    }
+    let v = out.list(recs);
+    out.set_root(v);
+    out
+}
+
+/// Deserialize a workload's pickle into its typed form (and drop it).
+pub fn load_typed(w: &Workload, data: &[u8]) {
+    match &w.typed {
+        Typed::Ints(_) => drop(std::hint::black_box(
+            pickle_codec::from_slice::<Vec<i64>>(data).unwrap(),
+        )),
+        Typed::Floats(_) => drop(std::hint::black_box(
+            pickle_codec::from_slice::<Vec<f64>>(data).unwrap(),
+        )),
+        Typed::Records(_) => drop(std::hint::black_box(
+            pickle_codec::from_slice::<Vec<Record>>(data).unwrap(),
+        )),
+        Typed::Dict(_) => drop(std::hint::black_box(
+            pickle_codec::from_slice::<HashMap<String, i64>>(data).unwrap(),
+        )),
+        Typed::Strings(_) => drop(std::hint::black_box(
+            pickle_codec::from_slice::<Vec<String>>(data).unwrap(),
+        )),
+        Typed::Bytes(_) => drop(std::hint::black_box(
+            pickle_codec::from_slice::<serde_bytes::ByteBuf>(data).unwrap(),
+        )),
+        Typed::None => {}
+    }
+}
+
+/// Serialize a workload's typed form at `protocol`.
+pub fn dump_typed(w: &Workload, protocol: u8) -> Option<Vec<u8>> {
+    let o = || pickle_codec::DumpOptions::new(protocol);
+    Some(
+        match &w.typed {
+            Typed::Ints(v) => pickle_codec::to_vec_with(v, o()),
+            Typed::Floats(v) => pickle_codec::to_vec_with(v, o()),
+            Typed::Records(v) => pickle_codec::to_vec_with(v, o()),
+            Typed::Dict(v) => pickle_codec::to_vec_with(v, o()),
+            Typed::Strings(v) => pickle_codec::to_vec_with(v, o()),
+            Typed::Bytes(v) => pickle_codec::to_vec_with(v, o()),
+            Typed::None => return None,
+        }
+        .unwrap(),
+    )
+}
