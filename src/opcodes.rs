@@ -110,6 +110,12 @@ macro_rules! opcodes {
             t
         };
 
+        static ARG_BY_BYTE: [ArgKind; 256] = {
+            let mut t = [ArgKind::None; 256];
+            $( t[$byte as usize] = ArgKind::$arg; )*
+            t
+        };
+
         impl Opcode {
             /// The opcode for a byte, if the byte is one.
             #[inline]
@@ -134,8 +140,9 @@ macro_rules! opcodes {
             }
 
             /// The kind of inline argument that follows the opcode byte.
+            #[inline]
             pub fn arg(self) -> ArgKind {
-                match self { $( Opcode::$variant => ArgKind::$arg, )* }
+                ARG_BY_BYTE[self as usize]
             }
         }
     };

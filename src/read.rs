@@ -86,6 +86,15 @@ pub trait Read: private::Sealed {
     /// True if at least `n` more bytes are available (reading them into the
     /// buffer if needed, never more than actually arrive).
     fn available(&mut self, n: u64) -> Result<bool>;
+    /// The next instruction's offset, opcode, argument and end offset.
+    #[doc(hidden)]
+    #[inline]
+    fn next_raw(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>>
+    where
+        Self: Sized,
+    {
+        next_raw_generic(self, max_line)
+    }
 }
 
 /// Reads from a byte slice, borrowing arguments from it.
@@ -182,6 +191,45 @@ impl Read for SliceRead<'_> {
 
     fn available(&mut self, n: u64) -> Result<bool> {
         Ok(n <= (self.data.len() - self.pos) as u64)
+    }
+
+    #[inline]
+    fn next_raw(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>> {
+        self.next_raw_long(max_line)
+    }
+}
+
+impl<'a> SliceRead<'a> {
+    /// [`Read::next_raw`] with arguments borrowed for the input's lifetime:
+    /// the fast path decodes straight from the slice; text arguments and
+    /// errors take the general path.
+    #[inline]
+    fn next_raw_long(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'a>, u64)>> {
+        let data: &'a [u8] = self.data;
+        if let Some((op, arg, len)) = decode_fast(data, self.pos) {
+            let offset = self.pos as u64;
+            self.pos += len;
+            if let Arg::U64(n) = arg {
+                // Like _pickle.c, a frame must be there in full before it is used.
+                if n > (data.len() - self.pos) as u64 {
+                    return Err(Error::eof().in_opcode(op).at(offset));
+                }
+            }
+            return Ok(Some((offset, op, arg, self.pos as u64)));
+        }
+        let offset = self.pos as u64;
+        let Some(byte) = self.next_byte()? else {
+            return Ok(None);
+        };
+        let Some(op) = Opcode::from_byte(byte) else {
+            return Err(Error::syntax(format!("invalid opcode byte 0x{byte:02x}")).at(offset));
+        };
+        let raw = consume_arg(self, op, max_line).map_err(|e| e.in_opcode(op).at(offset))?;
+        let end = self.pos as u64;
+        check_frame_available(self, op, &raw, offset)?;
+        let bytes = span_of(&raw).map_or(&[][..], |s| self.slice_long(s));
+        let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+        Ok(Some((offset, op, arg, end)))
     }
 }
 
@@ -452,6 +500,96 @@ fn span_of(raw: &RawArg) -> Option<Span> {
     }
 }
 
+/// Decode the next instruction through the [`Read`] primitives.
+#[inline(always)]
+fn next_raw_generic<R: Read>(
+    src: &mut R,
+    max_line: usize,
+) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>> {
+    let offset = src.offset();
+    let Some(byte) = src.next_byte()? else {
+        return Ok(None);
+    };
+    let Some(op) = Opcode::from_byte(byte) else {
+        return Err(Error::syntax(format!("invalid opcode byte 0x{byte:02x}")).at(offset));
+    };
+    let raw = consume_arg(src, op, max_line).map_err(|e| e.in_opcode(op).at(offset))?;
+    let end = src.offset();
+    check_frame_available(src, op, &raw, offset)?;
+    let bytes = span_of(&raw).map_or(&[][..], |s| src.slice(s));
+    let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+    Ok(Some((offset, op, arg, end)))
+}
+
+/// Like _pickle.c, a frame must be there in full before it is used.
+#[inline(always)]
+fn check_frame_available<R: Read>(
+    src: &mut R,
+    op: Opcode,
+    raw: &RawArg,
+    offset: u64,
+) -> Result<()> {
+    if let (Opcode::Frame, RawArg::Ready(Arg::U64(n))) = (op, raw) {
+        if !src.available(*n)? {
+            return Err(Error::eof().in_opcode(op).at(offset));
+        }
+    }
+    Ok(())
+}
+
+/// The fast path for in-memory input: decode the instruction at `pos`
+/// straight from the slice. Returns the opcode, its argument and the
+/// instruction's length, or `None` when the general path must decide (an
+/// invalid opcode, a text argument, a truncated or negative length).
+#[inline(always)]
+fn decode_fast(data: &[u8], pos: usize) -> Option<(Opcode, Arg<'_>, usize)> {
+    let op = Opcode::from_byte(*data.get(pos)?)?;
+    let rest = &data[pos + 1..];
+    let fixed = |n: usize| rest.get(..n);
+    let le = |n: usize| fixed(n).map(le_u64);
+    let payload = |width: usize, n: u64| -> Option<&[u8]> {
+        let n = usize::try_from(n).ok()?;
+        rest.get(width..width.checked_add(n)?)
+    };
+    let (arg, len) = match op.arg() {
+        ArgKind::None => (Arg::None, 0),
+        ArgKind::U1 => (Arg::Int(*rest.first()? as i64), 1),
+        ArgKind::U2 => (Arg::Int(le(2)? as i64), 2),
+        ArgKind::I4 => (Arg::Int(le(4)? as u32 as i32 as i64), 4),
+        ArgKind::U4 => (Arg::Int(le(4)? as i64), 4),
+        ArgKind::U8 => (Arg::U64(le(8)?), 8),
+        ArgKind::Float8 => {
+            let b: [u8; 8] = fixed(8)?.try_into().ok()?;
+            (Arg::Float(f64::from_be_bytes(b)), 8)
+        }
+        ArgKind::String1 | ArgKind::Bytes1 | ArgKind::UnicodeString1 | ArgKind::Long1 => {
+            let b = payload(1, *rest.first()? as u64)?;
+            (short_arg(op.arg(), b), 1 + b.len())
+        }
+        ArgKind::Bytes4 | ArgKind::UnicodeString4 => {
+            let b = payload(4, le(4)?)?;
+            (short_arg(op.arg(), b), 4 + b.len())
+        }
+        ArgKind::Bytes8 | ArgKind::ByteArray8 | ArgKind::UnicodeString8 => {
+            let b = payload(8, le(8)?)?;
+            (short_arg(op.arg(), b), 8 + b.len())
+        }
+        _ => return None,
+    };
+    Some((op, arg, 1 + len))
+}
+
+#[inline(always)]
+fn short_arg(kind: ArgKind, b: &[u8]) -> Arg<'_> {
+    match kind {
+        ArgKind::Long1 => text::long_from_le(b),
+        ArgKind::UnicodeString1 | ArgKind::UnicodeString4 | ArgKind::UnicodeString8 => {
+            Arg::Unicode(Cow::Borrowed(b))
+        }
+        _ => Arg::Bytes(Cow::Borrowed(b)),
+    }
+}
+
 /// Decodes instructions from a [`Read`] source, enforcing frames.
 pub struct InstructionReader<R> {
     src: R,
@@ -518,39 +656,19 @@ impl<R: Read> InstructionReader<R> {
         Ok(self.src.slice(span).to_vec())
     }
 
-    #[inline(always)]
-    fn consume(&mut self) -> Result<Option<(u64, Opcode, RawArg)>> {
-        let offset = self.src.offset();
-        let Some(byte) = self.src.next_byte()? else {
-            return Ok(None);
-        };
-        let Some(op) = Opcode::from_byte(byte) else {
-            return Err(Error::syntax(format!("invalid opcode byte 0x{byte:02x}")).at(offset));
-        };
-        let raw = consume_arg(&mut self.src, op, self.max_line)
-            .map_err(|e| e.in_opcode(op).at(offset))?;
-        let frame_len = match &raw {
-            RawArg::Ready(Arg::U64(n)) => *n,
-            _ => 0,
-        };
-        // Like _pickle.c, a frame must be there in full before it is used.
-        if op == Opcode::Frame && !self.src.available(frame_len)? {
-            return Err(Error::eof().in_opcode(op).at(offset));
-        }
-        self.frames
-            .check(op, offset, self.src.offset(), frame_len)
-            .map_err(|e| e.in_opcode(op).at(offset))?;
-        Ok(Some((offset, op, raw)))
-    }
-
     /// The next instruction, or `None` at the end of the input.
     #[inline]
     pub fn next_instruction(&mut self) -> Result<Option<Instruction<'_>>> {
-        let Some((offset, op, raw)) = self.consume()? else {
+        let Some((offset, op, arg, end)) = self.src.next_raw(self.max_line)? else {
             return Ok(None);
         };
-        let bytes = span_of(&raw).map_or(&[][..], |s| self.src.slice(s));
-        let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+        let frame_len = match arg {
+            Arg::U64(n) => n,
+            _ => 0,
+        };
+        self.frames
+            .check(op, offset, end, frame_len)
+            .map_err(|e| e.in_opcode(op).at(offset))?;
         Ok(Some(Instruction { offset, op, arg }))
     }
 }
@@ -558,11 +676,16 @@ impl<R: Read> InstructionReader<R> {
 impl<'a> InstructionReader<SliceRead<'a>> {
     /// The next instruction, with arguments borrowed from the input slice.
     pub fn next_borrowed(&mut self) -> Result<Option<Instruction<'a>>> {
-        let Some((offset, op, raw)) = self.consume()? else {
+        let Some((offset, op, arg, end)) = self.src.next_raw_long(self.max_line)? else {
             return Ok(None);
         };
-        let bytes = span_of(&raw).map_or(&[][..], |s| self.src.slice_long(s));
-        let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+        let frame_len = match arg {
+            Arg::U64(n) => n,
+            _ => 0,
+        };
+        self.frames
+            .check(op, offset, end, frame_len)
+            .map_err(|e| e.in_opcode(op).at(offset))?;
         Ok(Some(Instruction { offset, op, arg }))
     }
 }

@@ -418,36 +418,39 @@ impl Machine<'_> {
                 self.push(v);
             }
             Opcode::Append => {
-                let item = self.pop()?;
-                let target = self.top()?;
-                self.extend(target, vec![item])?;
+                if self.stack.len() < self.fence() + 2 {
+                    return Err(underflow());
+                }
+                let at = self.stack.len() - 1;
+                let target = self.stack[at - 1];
+                self.extend(target, at)?;
             }
             Opcode::Appends => {
                 let at = self.pop_mark()?;
                 if at == 0 || at <= self.fence() {
                     return Err(underflow());
                 }
-                let items = self.stack.split_off(at);
                 let target = self.stack[at - 1];
-                self.extend(target, items)?;
+                self.extend(target, at)?;
             }
             Opcode::SetItem => {
-                let value = self.pop()?;
-                let key = self.pop()?;
-                let target = self.top()?;
-                self.set_items(target, vec![key, value])?;
+                if self.stack.len() < self.fence() + 3 {
+                    return Err(underflow());
+                }
+                let at = self.stack.len() - 2;
+                let target = self.stack[at - 1];
+                self.set_items(target, at)?;
             }
             Opcode::SetItems => {
                 let at = self.pop_mark()?;
                 if at == 0 || at <= self.fence() {
                     return Err(underflow());
                 }
-                let items = self.stack.split_off(at);
-                if items.len() % 2 != 0 {
+                if (self.stack.len() - at) % 2 != 0 {
                     return Err(Error::syntax("odd number of items for SETITEMS"));
                 }
                 let target = self.stack[at - 1];
-                self.set_items(target, items)?;
+                self.set_items(target, at)?;
             }
             Opcode::AddItems => {
                 let at = self.pop_mark()?;
@@ -679,13 +682,15 @@ impl Machine<'_> {
         })))
     }
 
-    fn extend(&mut self, target: Value, items: Vec<Value>) -> Result<()> {
+    /// Move the stack items from `at` up into `target` (APPEND, APPENDS).
+    fn extend(&mut self, target: Value, at: usize) -> Result<()> {
         let Value::Ref(id) = target else {
             return Err(Error::syntax("APPEND to a value that is not a list"));
         };
-        match self.doc.node_mut(id) {
-            Node::List(v) => v.extend(items),
-            Node::Object(o) => o.ops.extend(items.into_iter().map(ObjectOp::Append)),
+        let Machine { doc, stack, .. } = self;
+        match doc.node_mut(id) {
+            Node::List(v) => v.extend(stack.drain(at..)),
+            Node::Object(o) => o.ops.extend(stack.drain(at..).map(ObjectOp::Append)),
             other => {
                 return Err(Error::syntax(format!(
                     "APPEND to a {} (only lists and objects take items)",
@@ -731,21 +736,41 @@ impl Machine<'_> {
         Ok(())
     }
 
-    fn set_items(&mut self, target: Value, items: Vec<Value>) -> Result<()> {
+    /// Move the key/value pairs on the stack from `at` up into `target`
+    /// (SETITEM, SETITEMS).
+    fn set_items(&mut self, target: Value, at: usize) -> Result<()> {
         let is_dict = matches!(self.node_ref(target), Some(Node::Dict(_)));
         if is_dict {
-            for pair in items.chunks_exact(2) {
+            for pair in self.stack[at..].chunks_exact(2) {
                 self.check_hashable(pair[0])?;
             }
         }
         let Value::Ref(id) = target else {
             return Err(Error::syntax("SETITEM on a value that is not a dict"));
         };
-        match self.doc.node_mut(id) {
-            Node::Dict(d) => d.extend(items.chunks_exact(2).map(|c| (c[0], c[1]))),
-            Node::Object(o) => o
-                .ops
-                .extend(items.chunks_exact(2).map(|c| ObjectOp::SetItem(c[0], c[1]))),
+        let Machine { doc, stack, .. } = self;
+        let pairs = |stack: &mut Vec<Value>| {
+            let items = stack.drain(at..);
+            let mut out = Vec::with_capacity(items.len() / 2);
+            let mut it = items;
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                out.push((k, v));
+            }
+            out
+        };
+        match doc.node_mut(id) {
+            Node::Dict(d) => {
+                let mut it = stack.drain(at..);
+                d.reserve(it.len() / 2);
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    d.push((k, v));
+                }
+            }
+            Node::Object(o) => o.ops.extend(
+                pairs(stack)
+                    .into_iter()
+                    .map(|(k, v)| ObjectOp::SetItem(k, v)),
+            ),
             other => {
                 return Err(Error::syntax(format!(
                     "SETITEM on a {} (only dicts and objects take items)",
