@@ -53,3 +53,37 @@ fn dict_opcode_refuses_unhashable_keys() {
     assert_eq!(e.opcode(), Some(pickle_codec::Opcode::Dict));
     assert_eq!(e.offset(), Some(165));
 }
+
+/// `value_roundtrip`: a document holding the call `builtins.set()` (no
+/// arguments). CPython never writes that spelling (it writes `set([])`), so
+/// the loader must keep it a call; turning it into a set made the re-dump
+/// differ (not a fixed point). Likewise `bytearray(b'..')` at protocol 5.
+#[test]
+fn only_cpython_spellings_become_plain_nodes() {
+    use pickle_codec::{Document, ObjectKind};
+    let mut doc = Document::new();
+    let set = doc.global("builtins", "set");
+    let no_args = doc.tuple([]);
+    let call = doc.object(ObjectKind::Reduce, set, no_args);
+    let ba = doc.global("builtins", "bytearray");
+    let b = doc.bytes(b"x");
+    let args = doc.tuple([b]);
+    let call2 = doc.object(ObjectKind::Reduce, ba, args);
+    let root = doc.list([call, call2]);
+    doc.set_root(root);
+    for p in 0..=5u8 {
+        let bytes = dumps(&doc, p).unwrap();
+        let again = loads(&bytes).unwrap();
+        assert_eq!(dumps(&again, p).unwrap(), bytes, "protocol {p}");
+        assert!(
+            matches!(again.root().index(0).unwrap().kind(), Kind::Object(_)),
+            "protocol {p}"
+        );
+    }
+    // At protocol 5, `bytearray(b'x')` stays a call too.
+    let again = loads(&dumps(&doc, 5).unwrap()).unwrap();
+    assert!(matches!(
+        again.root().index(1).unwrap().kind(),
+        Kind::Object(_)
+    ));
+}

@@ -195,6 +195,9 @@ enum Task {
     ConstStr(&'static str),
     /// `save()` of a fresh str.
     TempStr(Cow<'static, str>),
+    /// `save()` of a global's module name at protocol 4+: a str node of the
+    /// document, or a name the pickler makes up.
+    GlobalName(GlobalName),
     /// `save()` of a fresh str: a bytes node's data decoded as Latin-1.
     Latin1Str(NodeId),
     /// `save()` of a node's bytes data: as the node itself, or as a fresh
@@ -235,6 +238,12 @@ enum Task {
 
 const NOT_ACTIVE: u64 = u64::MAX;
 
+/// A module name written by `STACK_GLOBAL`.
+enum GlobalName {
+    Node(Value),
+    Text(Cow<'static, str>),
+}
+
 struct Engine<'d, 'o> {
     doc: &'d Document,
     w: InstrWriter,
@@ -249,6 +258,9 @@ struct Engine<'d, 'o> {
     /// Memo index of `getattr(cls, '__new__')` by class node, so a class's
     /// `__new__` is written once, as CPython memoizes the function object.
     cls_new: std::collections::HashMap<NodeId, u64>,
+    /// Memo index of the first module name written for a global, by text,
+    /// for the globals the pickler makes up (see `save_global_name`).
+    global_names: std::collections::HashMap<Vec<u8>, u64>,
 }
 
 fn dangling() -> Error {
@@ -275,6 +287,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             buffer_callback: options.buffer_callback.as_mut(),
             sink,
             cls_new: std::collections::HashMap::new(),
+            global_names: std::collections::HashMap::new(),
         })
     }
 
@@ -377,6 +390,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 | Task::Latin1Str(_)
                 | Task::BytesData { .. }
                 | Task::ClsNew(_)
+                | Task::GlobalName(_)
         ) {
             self.begin_save()?;
         }
@@ -398,6 +412,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 self.memoize_temp()?;
                 Ok(())
             }
+            Task::GlobalName(name) => self.save_global_name(name),
             Task::Latin1Str(id) => {
                 let data = self.bytes_data(id)?;
                 let mut s = Vec::with_capacity(data.len() * 2);
@@ -914,7 +929,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 String::from_utf8_lossy(n).into_owned(),
             );
             self.seq([
-                Task::Save(module),
+                Task::GlobalName(GlobalName::Node(module)),
                 Task::Save(name),
                 Task::Op(Opcode::StackGlobal),
                 Task::MemoGlobal(Some(id), key),
@@ -965,10 +980,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             return Ok(());
         }
         if self.proto() >= 4 {
-            let module = match &g.0 {
-                Cow::Borrowed(s) => Task::ConstStr(s),
-                Cow::Owned(s) => Task::TempStr(Cow::Owned(s.clone())),
-            };
+            let module = Task::GlobalName(GlobalName::Text(g.0.clone()));
             let name = Task::TempStr(g.1.clone());
             self.seq([
                 module,
@@ -980,6 +992,40 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
         let (m, n) = (g.0.clone(), g.1.clone());
         self.global_below_4(None, &m, &n)
+    }
+
+    /// A global's module name at protocol 4+. A str node of the document is
+    /// written like any str (by identity: CPython's module strs are not all
+    /// one object, `len.__module__` is not `int.__module__`); a name the
+    /// pickler makes up reuses the memo entry of the same text written for an
+    /// earlier global, so a re-encoded `bytearray` shares the `'builtins'` of
+    /// the global before it as CPython's did.
+    fn save_global_name(&mut self, name: GlobalName) -> Result<()> {
+        match name {
+            GlobalName::Node(v) => {
+                let id = v.node_id().ok_or_else(dangling)?;
+                if let Some(i) = self.memo.node(id) {
+                    return self.w.get(i);
+                }
+                let text = match self.node(id)? {
+                    Node::Str(s) => s.as_bytes(),
+                    _ => return Err(Error::data("a global's module and name must be str")),
+                };
+                self.w.str(text)?;
+                let i = self.memo.add_node(id)?;
+                self.global_names.entry(text.to_vec()).or_insert(i);
+                self.w.put(i)
+            }
+            GlobalName::Text(t) => {
+                if let Some(&i) = self.global_names.get(t.as_bytes()) {
+                    return self.w.get(i);
+                }
+                self.w.str(t.as_bytes())?;
+                let i = self.memo.add_temp()?;
+                self.global_names.insert(t.as_bytes().to_vec(), i);
+                self.w.put(i)
+            }
+        }
     }
 
     fn inst_text(&mut self, id: NodeId) -> Result<()> {

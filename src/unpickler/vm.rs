@@ -803,9 +803,12 @@ impl Machine<'_> {
         Ok(())
     }
 
-    /// Recognise CPython's protocol 0–3 spellings of built-in types and build
-    /// the plain node: `set([..])`, `frozenset([..])`, `bytes()`,
-    /// `_codecs.encode(s, 'latin1')`, `bytearray(b)`. Anything else stays a call.
+    /// Recognise CPython's spellings of built-in types below the protocol
+    /// that has an opcode for them, and build the plain node: `set([..])` and
+    /// `frozenset([..])` below 4, `bytes()` and `_codecs.encode(s, 'latin1')`
+    /// below 3, `bytearray()`/`bytearray(b)` below 5. Anything else (another
+    /// shape, or a protocol where CPython would not write it) stays a call, so
+    /// that re-encoding at the same protocol reproduces it.
     fn reconstruct(&mut self, callable: Value, args: Value, budget: u64) -> Result<Option<Value>> {
         let Some(Node::Global(g)) = self.node_ref(callable) else {
             return Ok(None);
@@ -821,15 +824,11 @@ impl Machine<'_> {
             return Ok(None);
         };
         let arg = |i: usize| a.get(i).and_then(|&v| self.doc.node_of(v));
+        // Only the spellings CPython writes at this protocol are recognised,
+        // so that re-encoding at the same protocol is a fixed point.
+        let proto = self.proto;
         let node = match (module, name, a.len()) {
-            ("builtins", "set" | "frozenset", 0) => {
-                if name == "set" {
-                    Node::Set(Vec::new())
-                } else {
-                    Node::FrozenSet(Vec::new())
-                }
-            }
-            ("builtins", "set" | "frozenset", 1) => match arg(0) {
+            ("builtins", "set" | "frozenset", 1) if proto < 4 => match arg(0) {
                 Some(Node::List(items)) => {
                     for &k in items {
                         self.check_hashable(k)?;
@@ -843,13 +842,13 @@ impl Machine<'_> {
                 }
                 _ => return Ok(None),
             },
-            ("builtins", "bytes", 0) => Node::Bytes(Vec::new()),
-            ("builtins", "bytearray", 0) => Node::ByteArray(Vec::new()),
-            ("builtins", "bytearray", 1) => match arg(0) {
+            ("builtins", "bytes", 0) if proto < 3 => Node::Bytes(Vec::new()),
+            ("builtins", "bytearray", 0) if proto < 5 => Node::ByteArray(Vec::new()),
+            ("builtins", "bytearray", 1) if proto < 5 => match arg(0) {
                 Some(Node::Bytes(b)) => Node::ByteArray(b.clone()),
                 _ => return Ok(None),
             },
-            ("_codecs", "encode", 2) => match (arg(0), arg(1)) {
+            ("_codecs", "encode", 2) if proto < 3 => match (arg(0), arg(1)) {
                 (Some(Node::Str(PyStr::Utf8(s))), Some(Node::Str(PyStr::Utf8(enc))))
                     if &**enc == "latin1" =>
                 {
