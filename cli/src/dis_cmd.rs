@@ -34,7 +34,7 @@ pub(crate) struct DisArgs {
 
 pub(crate) fn run(args: &DisArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
-    let data = read_input(&args.file)?;
+    let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
     let options = DisOptions {
         annotate: args.annotate,
         indent: args.indent,

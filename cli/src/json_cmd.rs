@@ -50,7 +50,7 @@ pub(crate) struct FromJsonArgs {
 
 pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
-    let data = read_input(&args.file)?;
+    let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
     let mut options = LoadOptions::default();
     let data = crate::joblib_aware(&data, &mut options).map_err(|e| format!("{name}: {e}"))?;
     let mut unpickler = Unpickler::from_slice(&data, options);

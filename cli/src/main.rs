@@ -203,15 +203,18 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
     let mut out = Vec::new();
     let mut unpickler = Unpickler::from_slice(&data, options);
     let mut count = 0usize;
+    let progress = Progress::new(data.len() as u64);
     loop {
         match unpickler.at_end() {
             Ok(true) => break,
             Ok(false) => {}
             Err(e) => return Err(format!("{name}: {e}")),
         }
+        progress.phase(unpickler.offset(), "loading");
         let doc = unpickler
             .load()
             .map_err(|e| format!("{name}: pickle #{}: {e}", count + 1))?;
+        progress.phase(unpickler.offset(), "writing");
         let bytes = dumps(&doc, args.protocol).map_err(|e| {
             format!(
                 "{name}: pickle #{} cannot be written at protocol {}: {e}",
@@ -227,7 +230,56 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
             "{name}: no pickle in the input (it is empty) at byte 0"
         ));
     }
-    write_output(&args.output, &out)
+    progress.phase(data.len() as u64, "saving");
+    let written = write_output(&args.output, &out);
+    progress.finish();
+    written
+}
+
+/// A progress bar on stderr for inputs over 64 MiB, when stderr is a terminal.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    const THRESHOLD: u64 = 64 << 20;
+
+    fn new(total: u64) -> Progress {
+        use std::io::IsTerminal;
+        if total <= Self::THRESHOLD || !io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg:8} [{bar:40}] {bytes}/{total_bytes} ({elapsed})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    fn phase(&self, position: u64, what: &'static str) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(position);
+            bar.set_message(what);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A PyTorch checkpoint (`.pt`, zip or legacy format) is shown through its
+/// pickles: the zip's `data.pkl`, or the legacy file's five leading pickles.
+/// Anything else is returned as it is.
+pub(crate) fn checkpoint_pickles(data: Vec<u8>, name: &str) -> Result<Vec<u8>, Failure> {
+    match pickle_codec::torch::pickle_part(&data) {
+        Ok(Some(pickles)) => Ok(pickles),
+        Ok(None) => Ok(data),
+        Err(e) => Err(format!("{name}: not a readable PyTorch checkpoint: {e}")),
+    }
 }
 
 /// `joblib.dump` files: decompress zlib/gzip ones, and when the stream holds

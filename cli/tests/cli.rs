@@ -290,3 +290,44 @@ fn python2_strings_decode_with_the_chosen_encoding() {
         Some(&b"caf\xe9"[..])
     );
 }
+
+fn fixture(rel: &str) -> String {
+    format!("{}/../tests/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn dis_and_json_read_torch_checkpoints_directly() {
+    for f in ["torch/checkpoint_zip.pt", "torch/checkpoint_legacy.pt"] {
+        let path = fixture(f);
+        let out = pickle(&["dis", &path], None);
+        assert!(out.status.success(), "{f}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("_rebuild_tensor_v2"),
+            "{f}: no tensor rebuild in the listing"
+        );
+        assert!(text.contains("highest protocol among opcodes"));
+        let out = pickle(&["json", "--compact", &path], None);
+        assert!(out.status.success(), "{f}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("\"$global\":\"torch._utils:_rebuild_tensor_v2\""),
+            "{f}: {text}"
+        );
+    }
+}
+
+#[test]
+fn json_round_trips_through_from_json() {
+    // t = (1, 2.5); pickle.dumps([{'a': t, 'b': t}, {1, 2}, b'x', None], 4):
+    // a shared tuple, a set, bytes.
+    let data: &[u8] = b"\x80\x04\x95-\x00\x00\x00\x00\x00\x00\x00]\x94(}\x94(\x8c\x01a\x94K\x01G@\x04\x00\x00\x00\x00\x00\x00\x86\x94\x8c\x01b\x94h\x03u\x8f\x94(K\x01K\x02\x90C\x01x\x94Ne.";
+    let json = pickle(&["json", "-"], Some(data));
+    assert!(json.status.success(), "{}", stderr(&json));
+    let back = pickle(
+        &["from-json", "-", "--protocol", "4", "-o", "-"],
+        Some(&json.stdout),
+    );
+    assert!(back.status.success(), "{}", stderr(&back));
+    assert_eq!(back.stdout, data);
+}

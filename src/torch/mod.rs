@@ -343,6 +343,36 @@ pub fn is_checkpoint(head: &[u8]) -> bool {
     head.starts_with(b"PK\x03\x04") || head.starts_with(LEGACY_MAGIC)
 }
 
+/// The pickle part of a checkpoint's bytes, for tools that show pickles
+/// (`pickle dis`, `pickle json`): a zip archive's `data.pkl`, or the five
+/// pickles at the head of a legacy file (magic number, protocol, system
+/// info, the object, the storage keys), without the raw storages after them.
+/// `None` if the bytes are not a checkpoint.
+pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
+    if data.starts_with(b"PK\x03\x04") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).map_err(zip_err)?;
+        let name = archive
+            .file_names()
+            .filter(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
+            .min_by_key(|n| n.len())
+            .map(str::to_string)
+            .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
+        let mut f = archive.by_name(&name).map_err(zip_err)?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).map_err(Error::io)?;
+        return Ok(Some(buf));
+    }
+    if data.starts_with(LEGACY_MAGIC) {
+        let mut u = crate::Unpickler::from_slice(data, LoadOptions::default());
+        for _ in 0..5 {
+            u.load()?;
+        }
+        let end = usize::try_from(u.offset()).unwrap_or(data.len());
+        return Ok(Some(data[..end].to_vec()));
+    }
+    Ok(None)
+}
+
 /// Hands out at most 4 KiB per read.
 struct Trickle<R> {
     inner: R,
