@@ -110,3 +110,36 @@ fn python2_name_mapping_is_not_one_to_one() {
     let p3 = loads(&dumps(&doc, 3).unwrap()).unwrap();
     assert!(p3 == doc);
 }
+
+/// `value_roundtrip`: an object inside its own constructor arguments
+/// (`obj = f([obj])`). Pickle cannot say that: like CPython, the pickler
+/// writes the inner construction and makes the outer one refer to it
+/// (`POP` + `GET`), so the first dump normalises the graph; dumping what
+/// loads back is then a fixed point, at every protocol.
+#[test]
+fn object_in_its_own_arguments() {
+    use pickle_codec::{Document, ObjectKind};
+    let mut doc = Document::new();
+    let f = doc.global("m", "f");
+    let list = doc.list([]);
+    let args = doc.tuple([list]);
+    let obj = doc.object(ObjectKind::Reduce, f, args);
+    doc.list_push(list, obj);
+    doc.set_root(obj);
+    for p in 0..=5u8 {
+        let b1 = dumps(&doc, p).unwrap();
+        let d2 = loads(&b1).unwrap();
+        let b2 = dumps(&d2, p).unwrap();
+        let b3 = dumps(&loads(&b2).unwrap(), p).unwrap();
+        assert_eq!(b2, b3, "protocol {p}");
+        // The loaded object holds a list that holds the object itself.
+        let root = d2.root();
+        let inner = root
+            .at(root.as_object().unwrap().args)
+            .index(0)
+            .unwrap()
+            .index(0)
+            .unwrap();
+        assert_eq!(inner.value(), root.value(), "protocol {p}: cycle lost");
+    }
+}

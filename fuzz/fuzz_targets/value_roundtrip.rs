@@ -7,8 +7,32 @@
 use libfuzzer_sys::fuzz_target;
 use pickle_codec::{dumps, loads, Document, Node, ObjectKind};
 
+/// True if some object is reachable from its own callable, arguments or
+/// keyword arguments (a cycle through a constructor).
+fn has_self_constructing_object(doc: &Document) -> bool {
+    use pickle_codec::Value;
+    doc.nodes().iter().enumerate().any(|(i, n)| {
+        let Node::Object(o) = n else { return false };
+        let mut seen = vec![false; doc.len()];
+        let mut todo = vec![o.callable, o.args];
+        todo.extend(o.kwargs);
+        while let Some(v) = todo.pop() {
+            let Value::Ref(id) = v else { continue };
+            if id.index() == i {
+                return true;
+            }
+            if std::mem::replace(&mut seen[id.index()], true) {
+                continue;
+            }
+            doc.node(id).for_each_child(|c| todo.push(c));
+        }
+        false
+    })
+}
+
 fuzz_target!(|doc: Document| {
     let native = native_protocol(&doc);
+    let self_constructing = has_self_constructing_object(&doc);
     for protocol in 0..=5u8 {
         let Ok(bytes) = dumps(&doc, protocol) else {
             continue;
@@ -24,10 +48,20 @@ fuzz_target!(|doc: Document| {
         let bytes2 = dumps(&again, protocol).unwrap_or_else(|e| {
             panic!("protocol {protocol}: reloaded document does not dump: {e}")
         });
-        assert_eq!(
-            bytes, bytes2,
-            "protocol {protocol}: dump is not a fixed point"
-        );
+        if self_constructing {
+            // An object inside its own constructor arguments cannot be
+            // written as such: like CPython, the pickler writes the inner
+            // construction and refers to it (POP + GET), so the first dump
+            // normalises the graph, and from then on dumping is a fixed point.
+            let bytes3 = dumps(&loads(&bytes2).expect("normalised output loads"), protocol)
+                .expect("normalised document dumps");
+            assert_eq!(bytes2, bytes3, "protocol {protocol}: not a fixed point after normalisation");
+        } else {
+            assert_eq!(
+                bytes, bytes2,
+                "protocol {protocol}: dump is not a fixed point"
+            );
+        }
     }
 });
 
