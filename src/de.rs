@@ -143,6 +143,8 @@ enum View {
     Seq(Vec<Value>),
     Value(Value),
     Text(String),
+    /// A `datetime.timedelta`, in seconds.
+    Float(f64),
     /// A numpy scalar (`np.float64(1.5)`): presented as the plain number it holds.
     Scalar(crate::numpy::Scalar),
 }
@@ -218,6 +220,9 @@ impl<'d, B> Deserializer<'d, B> {
         let vr = ValueRef::new(self.doc, self.value);
         if let Some(text) = crate::py::known_scalar_text(vr) {
             return View::Text(text);
+        }
+        if let Some(seconds) = crate::py::timedelta_as_seconds(vr) {
+            return View::Float(seconds);
         }
         if let Some((_, s)) = crate::numpy::Scalar::from_value(vr) {
             return View::Scalar(s);
@@ -301,6 +306,7 @@ impl<'de, 'd, B: Lend<'de, 'd>> Deserializer<'d, B> {
                 de::Deserializer::deserialize_any(child, visitor)
             }
             View::Text(s) => visitor.visit_string(s),
+            View::Float(f) => visitor.visit_f64(f),
             View::Scalar(s) => {
                 use crate::numpy::Scalar;
                 match s {

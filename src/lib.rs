@@ -53,6 +53,7 @@
 //! | [`PyObject<S>`] | an instance of `module.name` (`NEWOBJ` + `BUILD(state)`), so Python gets its own class | any instance: class, and state as `S` |
 //! | `String` | – | `datetime`/`date`/`time` as ISO 8601, `Decimal`, `Fraction`, `UUID` (hyphenated), `pathlib` paths |
 //! | `(f64, f64)` | – | `complex` |
+//! | `f64` | – | `datetime.timedelta`, in seconds |
 //!
 //! `#[serde(flatten)]`, `#[serde(default)]` and the skip attributes work.
 //! Errors say where: `records[3].score: expected f64, got string "x" at byte 1234`.

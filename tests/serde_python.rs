@@ -294,6 +294,11 @@ fn read_cases() -> Vec<(&'static str, &'static str, Check)> {
             read("12345678-90ab-cdef-1234-567890abcdef".to_string()),
         ),
         ("complex", "complex(1.5, -2.0)", read((1.5f64, -2.0f64))),
+        (
+            "timedelta",
+            "datetime.timedelta(days=-3, seconds=7, microseconds=11)",
+            read(-3.0 * 86400.0 + 7.0 + 11e-6),
+        ),
         ("tuple_to_vec", "(1, 2)", read(vec![1i64, 2])),
         ("big_u64", "2**63 + 5", read((1u64 << 63) + 5)),
     ]
