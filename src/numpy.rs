@@ -956,7 +956,7 @@ complex! { f32, 4; f64, 8; }
 pub enum Scalar {
     /// `numpy.bool_`.
     Bool(bool),
-    /// Signed ints, and datetime64/timedelta64 counts (see [`Scalar::dtype`]).
+    /// Signed ints, and datetime64/timedelta64 counts (see `Scalar::dtype`).
     Int(i64),
     /// Unsigned ints.
     UInt(u64),

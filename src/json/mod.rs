@@ -494,7 +494,7 @@ pub fn to_json<W: Write>(doc: &Document, writer: W, options: &JsonOptions) -> Re
 #[cfg(feature = "json")]
 mod parse;
 #[cfg(feature = "json")]
-pub use parse::{from_json, from_json_stream};
+pub use parse::{from_json, from_json_stream, MAX_JSON_DEPTH};
 
 #[cfg(test)]
 mod tests {

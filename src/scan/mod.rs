@@ -1,7 +1,7 @@
 //! `pickle scan`: tell whether loading a pickle would run code, without running it.
 //!
 //! The scanner walks the opcodes of every pickle in a file **symbolically**
-//! ([`machine`]): a stack, marks and memo of abstract values (constant strs,
+//! (the `machine` module): a stack, marks and memo of abstract values (constant strs,
 //! imported globals, objects made by calls, ...), so that a `STACK_GLOBAL`
 //! whose names come from the memo, a `getattr(Outer, 'Inner')` or a
 //! `functools.partial(...)` resolve to what they would name at load time.
