@@ -7,6 +7,8 @@
 //! (`&'de str`, `&'de [u8]`, `Cow::Borrowed`); from [`from_value`] they are
 //! lent from the document. See the crate docs for the type mapping.
 
+use std::borrow::Cow;
+
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
     VariantAccess, Visitor,
@@ -299,8 +301,8 @@ fn type_desc(doc: &Document, v: Value) -> &'static str {
 impl<'de, 'd, B: Lend<'de, 'd>> Deserializer<'d, B> {
     fn visit_view<V: Visitor<'de>>(self, view: View, visitor: V) -> Result<V::Value> {
         match view {
-            View::Map(pairs) => visitor.visit_map(PairAccess::new(&self, pairs)),
-            View::Seq(items) => visitor.visit_seq(ItemAccess::new(&self, items)),
+            View::Map(pairs) => visitor.visit_map(PairAccess::new(&self, Cow::Owned(pairs))),
+            View::Seq(items) => visitor.visit_seq(ItemAccess::new(&self, Cow::Owned(items))),
             View::Value(v) => {
                 let child = self.child(v)?;
                 de::Deserializer::deserialize_any(child, visitor)
@@ -379,9 +381,9 @@ impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
                     Node::ByteArray(b) => visitor.visit_bytes(b),
                     Node::Buffer(b) => visitor.visit_bytes(&b.data),
                     Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                        visitor.visit_seq(ItemAccess::new(&self, v.clone()))
+                        visitor.visit_seq(ItemAccess::new(&self, Cow::Borrowed(v)))
                     }
-                    Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, p.clone())),
+                    Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, Cow::Borrowed(p))),
                     Node::Object(o) => {
                         let view = self.object_view(o);
                         self.visit_view(view, visitor)
@@ -514,15 +516,15 @@ impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
 /// Items of a sequence.
 struct ItemAccess<'d, B> {
     parent: Deserializer<'d, B>,
-    items: std::vec::IntoIter<Value>,
+    items: Cow<'d, [Value]>,
     index: usize,
 }
 
 impl<'d, B: Copy> ItemAccess<'d, B> {
-    fn new(parent: &Deserializer<'d, B>, items: Vec<Value>) -> Self {
+    fn new(parent: &Deserializer<'d, B>, items: Cow<'d, [Value]>) -> Self {
         ItemAccess {
             parent: *parent,
-            items: items.into_iter(),
+            items,
             index: 0,
         }
     }
@@ -540,7 +542,7 @@ impl<'de, 'd, B: Lend<'de, 'd>> SeqAccess<'de> for ItemAccess<'d, B> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        let Some(v) = self.items.next() else {
+        let Some(&v) = self.items.get(self.index) else {
             return Ok(None);
         };
         let i = self.index;
@@ -552,25 +554,23 @@ impl<'de, 'd, B: Lend<'de, 'd>> SeqAccess<'de> for ItemAccess<'d, B> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
+        Some(self.items.len() - self.index)
     }
 }
 
 /// Pairs of a mapping.
 struct PairAccess<'d, B> {
     parent: Deserializer<'d, B>,
-    pairs: std::vec::IntoIter<(Value, Value)>,
-    value: Option<Value>,
-    key_text: String,
+    pairs: Cow<'d, [(Value, Value)]>,
+    index: usize,
 }
 
 impl<'d, B: Copy> PairAccess<'d, B> {
-    fn new(parent: &Deserializer<'d, B>, pairs: Vec<(Value, Value)>) -> Self {
+    fn new(parent: &Deserializer<'d, B>, pairs: Cow<'d, [(Value, Value)]>) -> Self {
         PairAccess {
             parent: *parent,
-            pairs: pairs.into_iter(),
-            value: None,
-            key_text: String::new(),
+            pairs,
+            index: 0,
         }
     }
 }
@@ -593,29 +593,29 @@ impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PairAccess<'d, B> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        let Some((k, v)) = self.pairs.next() else {
+        let Some(&(k, _)) = self.pairs.get(self.index) else {
             return Ok(None);
         };
-        self.value = Some(v);
-        self.key_text = path_segment(self.parent.doc, k);
         let child = self.parent.child(k)?;
+        let doc = self.parent.doc;
         seed.deserialize(child)
             .map(Some)
-            .map_err(|e| e.in_path(&self.key_text))
+            .map_err(|e| e.in_path(&path_segment(doc, k)))
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
-        let v = self
-            .value
-            .take()
-            .ok_or_else(|| Error::data("value requested before key"))?;
+        let Some(&(k, v)) = self.pairs.get(self.index) else {
+            return Err(Error::data("value requested before key"));
+        };
+        self.index += 1;
         let child = self.parent.child(v)?;
+        let doc = self.parent.doc;
         seed.deserialize(child)
-            .map_err(|e| e.in_path(&self.key_text))
+            .map_err(|e| e.in_path(&path_segment(doc, k)))
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.pairs.len())
+        Some(self.pairs.len() - self.index)
     }
 }
 
