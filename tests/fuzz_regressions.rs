@@ -143,3 +143,14 @@ fn object_in_its_own_arguments() {
         assert_eq!(inner.value(), root.value(), "protocol {p}: cycle lost");
     }
 }
+
+/// `roundtrip`: `MARK ... FROZENSET` holding a list. CPython refuses
+/// `frozenset([[]])` (unhashable); the loader now does too, at the FROZENSET.
+#[test]
+fn frozenset_opcode_refuses_unhashable_items() {
+    let data = include_bytes!("data/fuzz/roundtrip-frozenset-list-item.pkl");
+    let e = loads(data).unwrap_err();
+    assert!(e.to_string().contains("unhashable type: 'list'"), "{e}");
+    assert_eq!(e.opcode(), Some(pickle_codec::Opcode::FrozenSet));
+    assert_eq!(e.offset(), Some(153));
+}

@@ -382,6 +382,11 @@ impl Machine<'_> {
             }
             Opcode::List | Opcode::Tuple | Opcode::FrozenSet => {
                 let at = self.pop_mark()?;
+                if op == Opcode::FrozenSet {
+                    for &item in &self.stack[at..] {
+                        self.check_hashable(item)?;
+                    }
+                }
                 let items = self.stack.split_off(at);
                 let node = match op {
                     Opcode::List => Node::List(items),
