@@ -154,3 +154,29 @@ fn frozenset_opcode_refuses_unhashable_items() {
     assert_eq!(e.opcode(), Some(pickle_codec::Opcode::FrozenSet));
     assert_eq!(e.offset(), Some(153));
 }
+
+/// `value_roundtrip`: a document holding a set with a dict in it. A
+/// document can hold that; Python cannot load it, so the pickler refuses to
+/// write it (rather than writing a pickle that fails on load).
+#[test]
+fn pickler_refuses_unhashable_keys() {
+    use pickle_codec::{Category, Document, Value};
+    let mut doc = Document::new();
+    let d = doc.dict([]);
+    let inner = doc.list([Value::Int(1)]);
+    let t = doc.tuple([Value::Int(0), inner]);
+    let set = doc.set([d]);
+    let dict = doc.dict([(t, Value::None)]);
+    for (root, what) in [(set, "dict"), (dict, "list")] {
+        doc.set_root(root);
+        for p in 0..=5u8 {
+            let e = dumps(&doc, p).unwrap_err();
+            assert_eq!(e.category(), Category::Data);
+            assert!(
+                e.to_string()
+                    .contains(&format!("unhashable type: '{what}'")),
+                "{e}"
+            );
+        }
+    }
+}

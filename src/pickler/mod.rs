@@ -333,6 +333,19 @@ impl<'d, 'o> Engine<'d, 'o> {
         self.w.put(i)
     }
 
+    /// Dict keys and set items must be hashable, or Python could not load
+    /// what is written (a document can hold anything; a pickle cannot).
+    fn check_hashable(&self, keys: impl Iterator<Item = Value>) -> Result<()> {
+        for k in keys {
+            if let Err(t) = self.doc.check_hashable(k) {
+                return Err(Error::data(format!(
+                    "unhashable type: '{t}' as a dict key or set item cannot be pickled"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn memoize_temp(&mut self) -> Result<()> {
         let i = self.memo.add_temp()?;
         self.w.put(i)
@@ -615,6 +628,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Ok(())
             }
             Node::Dict(pairs) => {
+                self.check_hashable(pairs.iter().map(|&(k, _)| k))?;
                 if self.w.bin() {
                     self.w.op(Opcode::EmptyDict);
                 } else {
@@ -643,6 +657,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Ok(())
             }
             Node::Set(items) | Node::FrozenSet(items) => {
+                self.check_hashable(items.iter().copied())?;
                 let frozen = matches!(node, Node::FrozenSet(_));
                 if self.proto() < 4 {
                     return self.save_set_reduce(id, frozen);

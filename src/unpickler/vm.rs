@@ -707,38 +707,11 @@ impl Machine<'_> {
     }
 
     /// A dict key or set item must be hashable, as CPython checks when it
-    /// inserts: lists, dicts, sets and bytearrays are not, nor tuples and
-    /// frozensets holding them (walked iteratively, each node once).
+    /// inserts (see [`Document::check_hashable`]).
     fn check_hashable(&self, key: Value) -> Result<()> {
-        let unhashable = |n: &Node| {
-            Err(Error::syntax(format!(
-                "unhashable type: '{}' used as a key",
-                n.type_name()
-            )))
-        };
-        match self.node_ref(key) {
-            Some(n @ (Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_))) => {
-                return unhashable(n)
-            }
-            Some(Node::Tuple(_) | Node::FrozenSet(_)) => {}
-            _ => return Ok(()),
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut todo = vec![key];
-        while let Some(v) = todo.pop() {
-            let Value::Ref(id) = v else { continue };
-            if !seen.insert(id) {
-                continue;
-            }
-            match self.doc.node(id) {
-                n @ (Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)) => {
-                    return unhashable(n)
-                }
-                Node::Tuple(items) | Node::FrozenSet(items) => todo.extend_from_slice(items),
-                _ => {}
-            }
-        }
-        Ok(())
+        self.doc
+            .check_hashable(key)
+            .map_err(|t| Error::syntax(format!("unhashable type: '{t}' used as a key")))
     }
 
     /// Move the key/value pairs on the stack from `at` up into `target`

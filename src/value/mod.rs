@@ -433,6 +433,38 @@ impl Document {
         self.origins.get(id.0 as usize).copied()
     }
 
+    /// Whether Python could use `v` as a dict key or set item: lists, dicts,
+    /// sets and bytearrays cannot, nor tuples and frozensets holding them
+    /// (walked iteratively, each node once). Objects are taken to be
+    /// hashable. On failure, the Python type name of the culprit.
+    pub fn check_hashable(&self, v: Value) -> std::result::Result<(), &'static str> {
+        let unhashable = |n: &Node| {
+            matches!(
+                n,
+                Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)
+            )
+        };
+        match self.node_of(v) {
+            Some(n) if unhashable(n) => return Err(n.type_name()),
+            Some(Node::Tuple(_) | Node::FrozenSet(_)) => {}
+            _ => return Ok(()),
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = vec![v];
+        while let Some(v) = todo.pop() {
+            let Value::Ref(id) = v else { continue };
+            if !seen.insert(id) {
+                continue;
+            }
+            match self.nodes.get(id.0 as usize) {
+                Some(n) if unhashable(n) => return Err(n.type_name()),
+                Some(Node::Tuple(items) | Node::FrozenSet(items)) => todo.extend_from_slice(items),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Give back every node not reachable from the root, renumbering handles.
     /// Returns how many nodes were removed.
     pub fn compact(&mut self) -> usize {
