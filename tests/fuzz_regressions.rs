@@ -180,3 +180,24 @@ fn pickler_refuses_unhashable_keys() {
         }
     }
 }
+
+/// `value_roundtrip`: the call `builtins.set([{}])` (a dict item). It is no
+/// set Python could build, so the loader keeps it as the inert call it is,
+/// and the round trip is a fixed point.
+#[test]
+fn set_call_with_unhashable_items_stays_a_call() {
+    use pickle_codec::{Document, ObjectKind};
+    let mut doc = Document::new();
+    let set = doc.global("builtins", "set");
+    let d = doc.dict([]);
+    let items = doc.list([d]);
+    let args = doc.tuple([items]);
+    let call = doc.object(ObjectKind::Reduce, set, args);
+    doc.set_root(call);
+    for p in 0..=5u8 {
+        let bytes = dumps(&doc, p).unwrap();
+        let again = loads(&bytes).unwrap();
+        assert!(again == doc, "protocol {p}");
+        assert_eq!(dumps(&again, p).unwrap(), bytes, "protocol {p}");
+    }
+}

@@ -808,8 +808,10 @@ impl Machine<'_> {
         let node = match (module, name, a.len()) {
             ("builtins", "set" | "frozenset", 1) if proto < 4 => match arg(0) {
                 Some(Node::List(items)) => {
-                    for &k in items {
-                        self.check_hashable(k)?;
+                    // With an unhashable item it is no set: keep the call as
+                    // it is (inert; CPython would fail when calling it).
+                    if items.iter().any(|&k| self.doc.check_hashable(k).is_err()) {
+                        return Ok(None);
                     }
                     let items = items.clone();
                     if name == "set" {
