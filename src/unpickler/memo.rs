@@ -46,16 +46,20 @@ impl Memo {
     pub fn put(&mut self, idx: u64, v: Value) -> Result<()> {
         let dense_len = self.dense.len() as u64;
         if idx < dense_len {
-            if self.dense[idx as usize].is_none() && self.sparse.remove(&idx).is_none() {
+            if self.dense[idx as usize].is_none()
+                && (self.sparse.is_empty() || self.sparse.remove(&idx).is_none())
+            {
                 self.grow_count()?;
             }
             self.dense[idx as usize] = Some(v);
             return Ok(());
         }
         if idx <= dense_len + DENSE_SLACK && idx <= 2 * (self.len as u64) + DENSE_SLACK {
-            if let Some(slot) = self.sparse.get_mut(&idx) {
-                *slot = v;
-                return Ok(());
+            if !self.sparse.is_empty() {
+                if let Some(slot) = self.sparse.get_mut(&idx) {
+                    *slot = v;
+                    return Ok(());
+                }
             }
             self.grow_count()?;
             self.dense.resize(idx as usize, None);
@@ -84,6 +88,11 @@ impl Memo {
     pub fn get(&self, idx: u64) -> Result<Value> {
         if let Some(Some(v)) = self.dense.get(idx as usize) {
             return Ok(*v);
+        }
+        if self.sparse.is_empty() {
+            return Err(Error::syntax(format!(
+                "memo value not found at index {idx}"
+            )));
         }
         match self.sparse.get(&idx) {
             Some(v) => Ok(*v),
