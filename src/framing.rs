@@ -26,6 +26,12 @@ pub struct FrameTracker {
 }
 
 impl FrameTracker {
+    /// End offset of the open frame, if any.
+    #[inline]
+    pub fn open_end(&self) -> Option<u64> {
+        self.end
+    }
+
     /// Check the instruction `op` that spans `start..end`.
     #[inline]
     pub fn check(&mut self, op: Opcode, start: u64, end: u64, frame_len: u64) -> Result<()> {

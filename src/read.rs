@@ -86,6 +86,14 @@ pub trait Read: private::Sealed {
     /// True if at least `n` more bytes are available (reading them into the
     /// buffer if needed, never more than actually arrive).
     fn available(&mut self, n: u64) -> Result<bool>;
+    /// For in-memory input: the whole input and the read position, so the
+    /// unpickler can run straight over the slice.
+    #[doc(hidden)]
+    #[inline]
+    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize)> {
+        None
+    }
+
     /// The next instruction's offset, opcode, argument and end offset.
     #[doc(hidden)]
     #[inline]
@@ -196,6 +204,11 @@ impl Read for SliceRead<'_> {
     #[inline]
     fn next_raw(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>> {
         self.next_raw_long(max_line)
+    }
+
+    #[inline]
+    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize)> {
+        Some((self.data, &mut self.pos))
     }
 }
 
@@ -542,7 +555,7 @@ fn check_frame_available<R: Read>(
 /// instruction's length, or `None` when the general path must decide (an
 /// invalid opcode, a text argument, a truncated or negative length).
 #[inline(always)]
-fn decode_fast(data: &[u8], pos: usize) -> Option<(Opcode, Arg<'_>, usize)> {
+pub(crate) fn decode_fast(data: &[u8], pos: usize) -> Option<(Opcode, Arg<'_>, usize)> {
     let op = Opcode::from_byte(*data.get(pos)?)?;
     let rest = &data[pos + 1..];
     let fixed = |n: usize| rest.get(..n);
@@ -636,6 +649,20 @@ impl<R: Read> InstructionReader<R> {
     /// True when the input is exhausted.
     pub fn at_end(&mut self) -> Result<bool> {
         self.src.at_end()
+    }
+
+    /// For in-memory input: the input, the read position and the end of the
+    /// open frame (or of the input), so the unpickler can decode the next
+    /// instructions in place with [`decode_fast`]. Instructions it handles
+    /// there lie inside the open frame, so the frame state stays right.
+    #[inline]
+    pub(crate) fn fast_parts(&mut self) -> Option<(&[u8], &mut usize, usize)> {
+        let frame_end = self.frames.open_end();
+        let (data, pos) = self.src.slice_parts()?;
+        let limit = frame_end.map_or(data.len(), |e| {
+            usize::try_from(e).unwrap_or(usize::MAX).min(data.len())
+        });
+        Some((data, pos, limit))
     }
 
     /// Forget frame state (between two pickles of one stream).

@@ -84,7 +84,7 @@ impl Memo {
     }
 
     /// The value at `idx`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, idx: u64) -> Result<Value> {
         if let Some(Some(v)) = self.dense.get(idx as usize) {
             return Ok(*v);

@@ -54,6 +54,10 @@ pub(super) fn run<R: Read>(
         }),
     };
     loop {
+        if let Some((data, pos, limit)) = reader.fast_parts() {
+            let limit = limit.min(usize::try_from(m.opts.max_input).unwrap_or(usize::MAX));
+            m.run_in_place(data, pos, limit)?;
+        }
         let max_input = m.opts.max_input;
         let here = reader.offset();
         if here > max_input {
@@ -122,6 +126,127 @@ fn underflow() -> Error {
 }
 
 impl Machine<'_> {
+    /// The fast path for in-memory input: decode each instruction in place
+    /// and execute it, up to `limit` (the end of the open frame or of the
+    /// input). Returns, leaving `pos` on it, at the first instruction the
+    /// general path must see: one that does not fit before `limit`, a text
+    /// argument, FRAME, STOP, a BUILD with a hook, or malformed input (whose
+    /// error the general path then reports). Execution is `step`, the same as
+    /// on the general path.
+    fn run_in_place(&mut self, data: &[u8], pos: &mut usize, limit: usize) -> Result<()> {
+        let hook = self.opts.after_build.is_some();
+        let base = data.as_ptr() as usize;
+        while *pos < limit {
+            let start = *pos;
+            // The commonest opcodes without an argument to build: straight to
+            // the stack and memo (the same operations `step` performs).
+            let byte = |i: usize| data.get(start + i).copied().unwrap_or(0);
+            let quick = match data[start] {
+                b'K' if start + 2 <= limit => {
+                    self.stack.push(Value::Int(byte(1) as i64));
+                    Some(2)
+                }
+                b'J' if start + 5 <= limit => {
+                    let b = [byte(1), byte(2), byte(3), byte(4)];
+                    self.stack.push(Value::Int(i32::from_le_bytes(b) as i64));
+                    Some(5)
+                }
+                b'G' if start + 9 <= limit => {
+                    let mut b = [0u8; 8];
+                    b.copy_from_slice(&data[start + 1..start + 9]);
+                    self.stack.push(Value::Float(f64::from_be_bytes(b)));
+                    Some(9)
+                }
+                b'N' => {
+                    self.stack.push(Value::None);
+                    Some(1)
+                }
+                0x8a if byte(1) <= 8 && start + 2 + byte(1) as usize <= limit => {
+                    let n = byte(1) as usize;
+                    match crate::text::long_from_le(&data[start + 2..start + 2 + n]) {
+                        Arg::Int(i) => self.stack.push(Value::Int(i)),
+                        _ => return Err(bad_arg()),
+                    }
+                    Some(2 + n)
+                }
+                b'M' if start + 3 <= limit => {
+                    self.stack
+                        .push(Value::Int(u16::from_le_bytes([byte(1), byte(2)]) as i64));
+                    Some(3)
+                }
+                b'h' if start + 2 <= limit => {
+                    let v = self
+                        .memo
+                        .get(byte(1) as u64)
+                        .map_err(|e| e.in_opcode(Opcode::BinGet).at(start as u64))?;
+                    self.stack.push(v);
+                    Some(2)
+                }
+                b'j' if start + 5 <= limit => {
+                    let idx = u32::from_le_bytes([byte(1), byte(2), byte(3), byte(4)]) as u64;
+                    let v = self
+                        .memo
+                        .get(idx)
+                        .map_err(|e| e.in_opcode(Opcode::LongBinGet).at(start as u64))?;
+                    self.stack.push(v);
+                    Some(5)
+                }
+                b'q' | b'r'
+                    if start + 2 <= limit && (data[start] == b'q' || start + 5 <= limit) =>
+                {
+                    let (op, idx, len) = if data[start] == b'q' {
+                        (Opcode::BinPut, byte(1) as u64, 2)
+                    } else {
+                        let i = u32::from_le_bytes([byte(1), byte(2), byte(3), byte(4)]);
+                        (Opcode::LongBinPut, i as u64, 5)
+                    };
+                    self.top()
+                        .and_then(|v| self.memo.put(idx, v))
+                        .map_err(|e| e.in_opcode(op).at(start as u64))?;
+                    Some(len)
+                }
+                0x94 => {
+                    let v = self
+                        .top()
+                        .and_then(|v| self.memo.put(self.memo.len() as u64, v))
+                        .map_err(|e| e.in_opcode(Opcode::Memoize).at(start as u64));
+                    v?;
+                    Some(1)
+                }
+                _ => None,
+            };
+            if let Some(len) = quick {
+                *pos = start + len;
+                continue;
+            }
+            let Some((op, arg, len)) = crate::read::decode_fast(data, start) else {
+                return Ok(());
+            };
+            if start + len > limit
+                || matches!(op, Opcode::Frame | Opcode::Stop)
+                || (hook && op == Opcode::Build)
+            {
+                return Ok(());
+            }
+            *pos = start + len;
+            let offset = start as u64;
+            if self.track.is_some() {
+                let payload = match &arg {
+                    Arg::Unicode(Cow::Borrowed(b)) | Arg::Bytes(Cow::Borrowed(b)) => {
+                        Some(((b.as_ptr() as usize) - base, b.len()))
+                    }
+                    _ => None,
+                };
+                self.doc
+                    .set_origin(crate::value::NodeOrigin { offset, payload });
+            }
+            let budget = offset.saturating_mul(8).saturating_add(1 << 20);
+            self.step(op, arg, budget)
+                .map_err(|e| e.in_opcode(op).at(offset))?;
+        }
+        Ok(())
+    }
+
     #[inline]
     fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
@@ -265,6 +390,7 @@ impl Machine<'_> {
         Ok(())
     }
 
+    #[inline(always)]
     fn step(&mut self, op: Opcode, arg: Arg<'_>, budget: u64) -> Result<()> {
         match op {
             Opcode::Proto => {
