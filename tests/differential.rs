@@ -17,6 +17,8 @@
 //! Without python3 the test is skipped with a message, except when `CI=true`,
 //! where it fails.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -26,23 +28,6 @@ use pickle_codec::{dumps, Document, Encoding, Instructions, LoadOptions, Unpickl
 use serde_json::{json, Value as Json};
 
 const PYTHON: &str = "python3";
-
-/// True if python3 runs; otherwise skip (or fail in CI).
-fn python_available() -> bool {
-    let ok = Command::new(PYTHON)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if ok {
-        return true;
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("python3 is required for the differential test in CI (CI=true) but was not found");
-    }
-    eprintln!("SKIPPED differential test: python3 not found (set CI=true to make this a failure)");
-    false
-}
 
 /// A scratch directory, removed on success and kept (and named) on failure.
 struct ScratchDir {
@@ -191,7 +176,7 @@ struct Stats {
 
 #[test]
 fn differential_against_cpython() {
-    if !python_available() {
+    if !common::python_available("the differential test") {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -7,25 +7,12 @@
 //! with and without `-a` and whether it raised. Without python3 the tests are
 //! skipped, unless `CI=true`, where that is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pickle_codec::dis::{disassemble, DisOptions};
-
-fn have_python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("python3 is required to run this test when CI=true");
-        }
-        eprintln!("skipping: python3 is not available");
-    }
-    ok
-}
 
 fn scratch(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("pickle-codec-{tag}-{}", std::process::id()));
@@ -92,7 +79,7 @@ fn check(
 
 #[test]
 fn matches_pickletools_on_generated_and_corpus_pickles() {
-    if !have_python() {
+    if !common::python_available("the pickletools comparison") {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -177,7 +164,7 @@ fn matches_pickletools_on_generated_and_corpus_pickles() {
 
 #[test]
 fn indent_level_and_cli_match_pickletools() {
-    if !have_python() {
+    if !common::python_available("the pickletools comparison") {
         return;
     }
     let dir = scratch("dis-l");

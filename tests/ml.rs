@@ -2,6 +2,8 @@
 //! tests/scripts/gen_ml_fixtures.py): every array compared with the manifest,
 //! without Python. Writing is checked in Python when python3 + numpy exist.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -9,23 +11,17 @@ use pickle_codec::numpy::{NdArray, Order, Scalar};
 use pickle_codec::{Document, Encoding, LoadOptions};
 use serde::Deserialize;
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ml")
+    common::fixture_dir("ml")
 }
 
 fn manifest() -> Vec<Json> {
-    let m: Json =
-        serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
-    m["files"].as_array().unwrap().clone()
+    common::fixture_manifest("ml")
 }
 
 fn hex(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    common::sha256_hex(b)
 }
 
 /// Load a fixture as its manifest entry says; None when it needs a feature that is off.

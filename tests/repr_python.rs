@@ -2,25 +2,12 @@
 //! CPython's `repr` on thousands of random inputs. Without python3 the tests
 //! are skipped, unless `CI=true`, where that is a failure.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use pickle_codec::repr::{repr_bytearray, repr_bytes, repr_float, repr_str};
-
-fn have_python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("python3 is required to run this test when CI=true");
-        }
-        eprintln!("skipping: python3 is not available");
-    }
-    ok
-}
 
 /// Run a python script with `input` on stdin; its stdout lines.
 fn python_lines(script: &str, input: &str) -> Vec<String> {
@@ -61,7 +48,7 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn floats_match_python() {
-    if !have_python() {
+    if !common::python_available("the repr comparison") {
         return;
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -148,7 +135,7 @@ fn random_text(rng: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn strings_and_bytes_match_python() {
-    if !have_python() {
+    if !common::python_available("the repr comparison") {
         return;
     }
     let mut rng = Rng(42);
@@ -189,7 +176,7 @@ fn strings_and_bytes_match_python() {
 
 #[test]
 fn printable_table_is_current() {
-    if !have_python() {
+    if !common::python_available("the repr comparison") {
         return;
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

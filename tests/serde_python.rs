@@ -3,6 +3,8 @@
 //! expected Python object (types included); Python writes the expected object
 //! at every protocol and Rust reads it back into the typed value.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::io::Write;
@@ -363,23 +365,6 @@ for job in json.load(sys.stdin):
 print(json.dumps(out))
 "#;
 
-fn python() -> Option<&'static str> {
-    let ok = Command::new("python3")
-        .arg("-c")
-        .arg("pass")
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if ok {
-        return Some("python3");
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("python3 is required for the differential tests in CI");
-    }
-    eprintln!("skipping: python3 not found");
-    None
-}
-
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -393,7 +378,10 @@ fn unhex(s: &str) -> Vec<u8> {
 
 #[test]
 fn mapping_table_against_cpython() {
-    let Some(py) = python() else { return };
+    if !common::python_available("the serde mapping test") {
+        return;
+    }
+    let py = "python3";
     let cases = cases();
     let reads = read_cases();
     let mut jobs = Vec::new();

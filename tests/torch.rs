@@ -3,28 +3,24 @@
 //! views sharing a storage, lazy storage reads.
 #![cfg(feature = "torch")]
 
+mod common;
+
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use pickle_codec::torch::{Checkpoint, DType};
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/torch")
+    common::fixture_dir("torch")
 }
 
 fn manifest() -> Vec<Json> {
-    let m: Json =
-        serde_json::from_slice(&std::fs::read(dir().join("manifest.json")).unwrap()).unwrap();
-    m["files"].as_array().unwrap().clone()
+    common::fixture_manifest("torch")
 }
 
 fn hex(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    common::sha256_hex(b)
 }
 
 fn usizes(v: &Json) -> Vec<usize> {

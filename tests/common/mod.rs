@@ -1,0 +1,48 @@
+//! Helpers shared by the integration tests (each test file that needs them
+//! says `mod common;`).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether python3 can be run. Tests that compare with CPython call this
+/// first: without python3 they are skipped with a printed reason, except in
+/// CI (`CI=true`), where a missing python3 fails the test.
+pub fn python_available(what: &str) -> bool {
+    let ok = Command::new("python3")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("python3 is required for {what} in CI (CI=true) but was not found");
+        }
+        eprintln!("SKIPPED {what}: python3 not found (set CI=true to make this a failure)");
+    }
+    ok
+}
+
+/// A committed fixture folder under `tests/fixtures/`.
+pub fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The `files` list of a fixture folder's `manifest.json`.
+pub fn fixture_manifest(name: &str) -> Vec<serde_json::Value> {
+    let path = fixture_dir(name).join("manifest.json");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    m["files"].as_array().unwrap().clone()
+}
+
+/// Lowercase hex of the SHA-256 of `b`.
+pub fn sha256_hex(b: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
