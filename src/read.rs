@@ -86,11 +86,12 @@ pub trait Read: private::Sealed {
     /// True if at least `n` more bytes are available (reading them into the
     /// buffer if needed, never more than actually arrive).
     fn available(&mut self, n: u64) -> Result<bool>;
-    /// For in-memory input: the whole input and the read position, so the
-    /// unpickler can run straight over the slice.
+    /// The bytes at hand (the whole input of a slice, the buffer of a
+    /// reader), the read position in them, and the stream offset of their
+    /// first byte, so the unpickler can run straight over them.
     #[doc(hidden)]
     #[inline]
-    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize)> {
+    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize, u64)> {
         None
     }
 
@@ -207,8 +208,8 @@ impl Read for SliceRead<'_> {
     }
 
     #[inline]
-    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize)> {
-        Some((self.data, &mut self.pos))
+    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize, u64)> {
+        Some((self.data, &mut self.pos, 0))
     }
 }
 
@@ -257,7 +258,8 @@ pub struct IoRead<R> {
     buf: Vec<u8>,
     start: usize,
     end: usize,
-    consumed: u64,
+    /// Offset in the stream of `buf[0]`.
+    base: u64,
     eof: bool,
 }
 
@@ -271,7 +273,7 @@ impl<R: std::io::Read> IoRead<R> {
             buf: Vec::new(),
             start: 0,
             end: 0,
-            consumed: 0,
+            base: 0,
             eof: false,
         }
     }
@@ -291,6 +293,7 @@ impl<R: std::io::Read> IoRead<R> {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
+                self.base += self.start as u64;
                 self.start = 0;
             }
             let missing = want - self.end;
@@ -316,7 +319,6 @@ impl<R: std::io::Read> IoRead<R> {
     fn advance(&mut self, n: usize) -> Span {
         let s = self.start;
         self.start += n;
-        self.consumed += n as u64;
         Span {
             start: s,
             end: s + n,
@@ -334,7 +336,7 @@ impl<R> private::Sealed for IoRead<R> {}
 impl<R: std::io::Read> Read for IoRead<R> {
     #[inline]
     fn offset(&self) -> u64 {
-        self.consumed
+        self.base + self.start as u64
     }
 
     #[inline]
@@ -344,7 +346,6 @@ impl<R: std::io::Read> Read for IoRead<R> {
         }
         let b = self.buf[self.start];
         self.start += 1;
-        self.consumed += 1;
         Ok(Some(b))
     }
 
@@ -398,6 +399,11 @@ impl<R: std::io::Read> Read for IoRead<R> {
             Ok(n) => self.fill(n),
             Err(_) => Ok(false),
         }
+    }
+
+    #[inline]
+    fn slice_parts(&mut self) -> Option<(&[u8], &mut usize, u64)> {
+        Some((&self.buf[..self.end], &mut self.start, self.base))
     }
 }
 
@@ -651,18 +657,20 @@ impl<R: Read> InstructionReader<R> {
         self.src.at_end()
     }
 
-    /// For in-memory input: the input, the read position and the end of the
-    /// open frame (or of the input), so the unpickler can decode the next
-    /// instructions in place with [`decode_fast`]. Instructions it handles
-    /// there lie inside the open frame, so the frame state stays right.
+    /// The bytes at hand, the read position in them, the limit up to which
+    /// instructions may be decoded in place with [`decode_fast`] (the end of
+    /// the open frame, of the bytes at hand, or `max_input`), and the stream
+    /// offset of the bytes' start. Instructions handled there lie inside the
+    /// open frame, so the frame state stays right.
     #[inline]
-    pub(crate) fn fast_parts(&mut self) -> Option<(&[u8], &mut usize, usize)> {
+    pub(crate) fn fast_parts(&mut self, max_input: u64) -> Option<(&[u8], &mut usize, usize, u64)> {
         let frame_end = self.frames.open_end();
-        let (data, pos) = self.src.slice_parts()?;
-        let limit = frame_end.map_or(data.len(), |e| {
-            usize::try_from(e).unwrap_or(usize::MAX).min(data.len())
-        });
-        Some((data, pos, limit))
+        let (data, pos, base) = self.src.slice_parts()?;
+        let end = frame_end.map_or(max_input, |e| e.min(max_input));
+        let limit = usize::try_from(end.saturating_sub(base))
+            .unwrap_or(usize::MAX)
+            .min(data.len());
+        Some((data, pos, limit, base))
     }
 
     /// Forget frame state (between two pickles of one stream).

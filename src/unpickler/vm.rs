@@ -54,9 +54,8 @@ pub(super) fn run<R: Read>(
         }),
     };
     loop {
-        if let Some((data, pos, limit)) = reader.fast_parts() {
-            let limit = limit.min(usize::try_from(m.opts.max_input).unwrap_or(usize::MAX));
-            m.run_in_place(data, pos, limit)?;
+        if let Some((data, pos, limit, base)) = reader.fast_parts(m.opts.max_input) {
+            m.run_in_place(data, pos, limit, base)?;
         }
         let max_input = m.opts.max_input;
         let here = reader.offset();
@@ -126,16 +125,23 @@ fn underflow() -> Error {
 }
 
 impl Machine<'_> {
-    /// The fast path for in-memory input: decode each instruction in place
-    /// and execute it, up to `limit` (the end of the open frame or of the
-    /// input). Returns, leaving `pos` on it, at the first instruction the
+    /// The fast path: decode each instruction where it lies in the bytes at
+    /// hand (the input slice, or a reader's buffer whose first byte is at
+    /// stream offset `base`) and execute it, up to `limit` (the end of the
+    /// open frame, of the bytes at hand, or of `max_input`). Returns, leaving `pos` on it, at the first instruction the
     /// general path must see: one that does not fit before `limit`, a text
     /// argument, FRAME, STOP, a BUILD with a hook, or malformed input (whose
     /// error the general path then reports). Execution is `step`, the same as
     /// on the general path.
-    fn run_in_place(&mut self, data: &[u8], pos: &mut usize, limit: usize) -> Result<()> {
+    fn run_in_place(
+        &mut self,
+        data: &[u8],
+        pos: &mut usize,
+        limit: usize,
+        base: u64,
+    ) -> Result<()> {
         let hook = self.opts.after_build.is_some();
-        let base = data.as_ptr() as usize;
+        let data_ptr = data.as_ptr() as usize;
         while *pos < limit {
             let start = *pos;
             // The commonest opcodes without an argument to build: straight to
@@ -178,7 +184,7 @@ impl Machine<'_> {
                     let v = self
                         .memo
                         .get(byte(1) as u64)
-                        .map_err(|e| e.in_opcode(Opcode::BinGet).at(start as u64))?;
+                        .map_err(|e| e.in_opcode(Opcode::BinGet).at(base + start as u64))?;
                     self.stack.push(v);
                     Some(2)
                 }
@@ -187,7 +193,7 @@ impl Machine<'_> {
                     let v = self
                         .memo
                         .get(idx)
-                        .map_err(|e| e.in_opcode(Opcode::LongBinGet).at(start as u64))?;
+                        .map_err(|e| e.in_opcode(Opcode::LongBinGet).at(base + start as u64))?;
                     self.stack.push(v);
                     Some(5)
                 }
@@ -202,14 +208,14 @@ impl Machine<'_> {
                     };
                     self.top()
                         .and_then(|v| self.memo.put(idx, v))
-                        .map_err(|e| e.in_opcode(op).at(start as u64))?;
+                        .map_err(|e| e.in_opcode(op).at(base + start as u64))?;
                     Some(len)
                 }
                 0x94 => {
                     let v = self
                         .top()
                         .and_then(|v| self.memo.put(self.memo.len() as u64, v))
-                        .map_err(|e| e.in_opcode(Opcode::Memoize).at(start as u64));
+                        .map_err(|e| e.in_opcode(Opcode::Memoize).at(base + start as u64));
                     v?;
                     Some(1)
                 }
@@ -229,11 +235,11 @@ impl Machine<'_> {
                 return Ok(());
             }
             *pos = start + len;
-            let offset = start as u64;
+            let offset = base + start as u64;
             if self.track.is_some() {
                 let payload = match &arg {
                     Arg::Unicode(Cow::Borrowed(b)) | Arg::Bytes(Cow::Borrowed(b)) => {
-                        Some(((b.as_ptr() as usize) - base, b.len()))
+                        Some(((b.as_ptr() as usize) - data_ptr, b.len()))
                     }
                     _ => None,
                 };

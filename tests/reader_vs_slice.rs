@@ -1,0 +1,135 @@
+//! Loading through `io::Read` must give exactly what loading from a slice
+//! gives: the same document, or the same error at the same offset, whatever
+//! sizes the reads come in (both paths decode in place where they can).
+
+use std::io::Read;
+
+use pickle_codec::{dumps, load, loads, loads_all, Document, LoadOptions, Unpickler, Value};
+
+/// Hands out at most `step` bytes per read, varying, to split instructions
+/// across buffer refills.
+struct Dribble<'a> {
+    data: &'a [u8],
+    pos: usize,
+    step: usize,
+    n: usize,
+}
+
+impl Read for Dribble<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.n += 1;
+        let want = 1 + (self.n * 7919) % self.step;
+        let k = want.min(buf.len()).min(self.data.len() - self.pos);
+        buf[..k].copy_from_slice(&self.data[self.pos..self.pos + k]);
+        self.pos += k;
+        Ok(k)
+    }
+}
+
+fn sample_docs() -> Vec<Document> {
+    let mut out = Vec::new();
+    let mut d = Document::new();
+    let keys: Vec<Value> = ["id", "name", "score"].iter().map(|k| d.str(k)).collect();
+    let recs: Vec<Value> = (0..3000)
+        .map(|i| {
+            let name = d.str(&format!("user{i}"));
+            d.dict([
+                (keys[0], Value::Int(i * 1_000_003)),
+                (keys[1], name),
+                (keys[2], Value::Float(i as f64 / 3.0)),
+            ])
+        })
+        .collect();
+    let big = d.bytes(&vec![7u8; 70_000]);
+    let long = d.str(&"é".repeat(40_000));
+    let bigint = d.int(num_bigint::BigInt::from(3).pow(500));
+    let shared = d.list([Value::Int(1)]);
+    let root = d.list(recs.into_iter().chain([big, long, bigint, shared, shared]));
+    d.set_root(root);
+    out.push(d);
+    let mut d = Document::new();
+    let inner = d.list([]);
+    d.list_push(inner, inner);
+    let t = d.tuple([inner, Value::None, Value::Bool(true)]);
+    d.set_root(t);
+    out.push(d);
+    out
+}
+
+fn load_reader(data: &[u8], step: usize) -> pickle_codec::Result<Document> {
+    load(Dribble {
+        data,
+        pos: 0,
+        step,
+        n: 0,
+    })
+}
+
+#[test]
+fn same_documents_from_a_reader() {
+    for doc in sample_docs() {
+        for p in 0..=5u8 {
+            let data = dumps(&doc, p).unwrap();
+            let a = loads(&data).unwrap();
+            for step in [1, 3, 64, 70_000] {
+                let b = load_reader(&data, step).unwrap();
+                assert!(a == b, "protocol {p}, reads of up to {step} bytes");
+            }
+        }
+    }
+}
+
+#[test]
+fn same_errors_at_the_same_offsets() {
+    let docs = sample_docs();
+    for p in 0..=5u8 {
+        let data = dumps(&docs[1], p).unwrap();
+        let big = dumps(&docs[0], p).unwrap();
+        let cuts: Vec<(&[u8], usize)> = (0..data.len())
+            .map(|i| (&data[..], i))
+            .chain((0..big.len()).step_by(7919).map(|i| (&big[..], i)))
+            .collect();
+        for (src, cut) in cuts {
+            let mut bad = src[..cut].to_vec();
+            for corrupt in [false, true] {
+                if corrupt {
+                    if cut == 0 {
+                        continue;
+                    }
+                    bad = src.to_vec();
+                    bad[cut] ^= 0x5a;
+                }
+                let a = loads_all(&bad);
+                let mut u = Unpickler::from_reader(
+                    Dribble {
+                        data: &bad,
+                        pos: 0,
+                        step: 5,
+                        n: 0,
+                    },
+                    LoadOptions::default(),
+                );
+                let b = (|| -> pickle_codec::Result<Vec<Document>> {
+                    let mut v = Vec::new();
+                    loop {
+                        v.push(u.load()?);
+                        if u.at_end()? {
+                            return Ok(v);
+                        }
+                    }
+                })();
+                match (a, b) {
+                    (Ok(x), Ok(y)) => assert!(x == y, "protocol {p}, cut {cut}"),
+                    (Err(x), Err(y)) => {
+                        assert_eq!(
+                            (x.offset(), x.opcode(), x.category()),
+                            (y.offset(), y.opcode(), y.category()),
+                            "protocol {p}, cut {cut}, corrupt {corrupt}: {x} / {y}"
+                        );
+                    }
+                    (x, y) => panic!("protocol {p}, cut {cut}, corrupt {corrupt}: {x:?} vs {y:?}"),
+                }
+            }
+        }
+    }
+}
