@@ -71,17 +71,7 @@ pub(super) fn run<R: Read>(
             None => return Err(Error::eof().at(here)),
         };
         let (op, offset) = (ins.op, ins.offset);
-        if let Some(t) = &m.track {
-            let payload = match &ins.arg {
-                Arg::Unicode(Cow::Borrowed(b)) | Arg::Bytes(Cow::Borrowed(b)) => {
-                    let at = (b.as_ptr() as usize).wrapping_sub(t.base);
-                    (at <= t.len && b.len() <= t.len - at).then_some((at, b.len()))
-                }
-                _ => None,
-            };
-            m.doc
-                .set_origin(crate::value::NodeOrigin { offset, payload });
-        }
+        m.track_origin(offset, &ins.arg);
         if op == Opcode::Stop {
             let root = m.pop().map_err(|e| e.in_opcode(op).at(offset))?;
             m.doc.stop_tracking();
@@ -141,7 +131,6 @@ impl Machine<'_> {
         base: u64,
     ) -> Result<()> {
         let hook = self.opts.after_build.is_some();
-        let data_ptr = data.as_ptr() as usize;
         while *pos < limit {
             let start = *pos;
             // The commonest opcodes without an argument to build: straight to
@@ -236,21 +225,29 @@ impl Machine<'_> {
             }
             *pos = start + len;
             let offset = base + start as u64;
-            if self.track.is_some() {
-                let payload = match &arg {
-                    Arg::Unicode(Cow::Borrowed(b)) | Arg::Bytes(Cow::Borrowed(b)) => {
-                        Some(((b.as_ptr() as usize) - data_ptr, b.len()))
-                    }
-                    _ => None,
-                };
-                self.doc
-                    .set_origin(crate::value::NodeOrigin { offset, payload });
-            }
+            self.track_origin(offset, &arg);
             let budget = offset.saturating_mul(8).saturating_add(1 << 20);
             self.step(op, arg, budget)
                 .map_err(|e| e.in_opcode(op).at(offset))?;
         }
         Ok(())
+    }
+
+    /// When loading for the serde layer, record where the nodes the next
+    /// instruction makes come from: its offset, and where a str or bytes
+    /// payload lies in the input slice.
+    #[inline]
+    fn track_origin(&mut self, offset: u64, arg: &Arg<'_>) {
+        let Some(t) = &self.track else { return };
+        let payload = match arg {
+            Arg::Unicode(Cow::Borrowed(b)) | Arg::Bytes(Cow::Borrowed(b)) => {
+                let at = (b.as_ptr() as usize).wrapping_sub(t.base);
+                (at <= t.len && b.len() <= t.len - at).then_some((at, b.len()))
+            }
+            _ => None,
+        };
+        self.doc
+            .set_origin(crate::value::NodeOrigin { offset, payload });
     }
 
     #[inline]
@@ -859,28 +856,19 @@ impl Machine<'_> {
             return Err(Error::syntax("SETITEM on a value that is not a dict"));
         };
         let Machine { doc, stack, .. } = self;
-        let pairs = |stack: &mut Vec<Value>| {
-            let items = stack.drain(at..);
-            let mut out = Vec::with_capacity(items.len() / 2);
-            let mut it = items;
-            while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                out.push((k, v));
-            }
-            out
-        };
+        let mut items = stack.drain(at..);
         match doc.node_mut(id) {
             Node::Dict(d) => {
-                let mut it = stack.drain(at..);
-                d.reserve(it.len() / 2);
-                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                d.reserve(items.len() / 2);
+                while let (Some(k), Some(v)) = (items.next(), items.next()) {
                     d.push((k, v));
                 }
             }
-            Node::Object(o) => o.ops.extend(
-                pairs(stack)
-                    .into_iter()
-                    .map(|(k, v)| ObjectOp::SetItem(k, v)),
-            ),
+            Node::Object(o) => {
+                while let (Some(k), Some(v)) = (items.next(), items.next()) {
+                    o.ops.push(ObjectOp::SetItem(k, v));
+                }
+            }
             other => {
                 return Err(Error::syntax(format!(
                     "SETITEM on a {} (only dicts and objects take items)",
