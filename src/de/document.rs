@@ -1,98 +1,35 @@
-//! serde deserialization: a pickle (or a [`Document`]) into any `T: Deserialize`.
-//!
-//! The pickle is loaded by the unpickler into a document first (a pickle is a
-//! stack program: a list is filled after it is made, so a value cannot be
-//! streamed to a visitor as it is read), then walked. From [`from_slice`],
-//! `str` and `bytes` payloads that lie in the input are lent to the visitor
-//! (`&'de str`, `&'de [u8]`, `Cow::Borrowed`); from [`from_value`] they are
-//! lent from the document. See the crate docs for the type mapping.
+//! The serde deserializer over a loaded [`Document`]: walks one value of the
+//! document and presents it to a visitor (objects through their views). It
+//! handles every pickle the unpickler loads; [`super::stream`] is the fast
+//! path for plain data straight from the bytes.
 
 use std::borrow::Cow;
 
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
-    VariantAccess, Visitor,
+    self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess,
+    Visitor,
 };
 
 use crate::error::{Error, Result};
 use crate::py::{PYOBJECT_FIELDS, PYOBJECT_TOKEN};
-use crate::unpickler::{LoadOptions, Unpickler};
 use crate::value::{Document, Node, Object, ObjectKind, ObjectOp, PyStr, Value, ValueRef};
 
-/// Deserialize a `T` from a pickle in a byte slice, borrowing strs and bytes from it.
-/// Bytes after the pickle's STOP are an error.
-pub fn from_slice<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
-    from_slice_with(data, LoadOptions::default())
-}
-
-/// [`from_slice`] with load options (encoding, limits, buffers, hooks).
-pub fn from_slice_with<'de, T: de::Deserialize<'de>>(
-    data: &'de [u8],
-    options: LoadOptions,
-) -> Result<T> {
-    let limit = options.recursion_limit;
-    let mut u = Unpickler::from_slice(data, options);
-    let doc = u.load_tracked()?;
-    if !u.at_end()? {
-        return Err(Error::syntax("trailing data after STOP").at(u.offset()));
-    }
-    T::deserialize(Deserializer::new(
-        &doc,
-        doc.root_value(),
-        SliceBorrow { input: data },
-        limit,
-    ))
-}
-
-/// Deserialize a `T` from the next pickle of a reader.
-///
-/// The reader is buffered internally, so bytes after the pickle may be
-/// consumed; to read several pickles from one stream keep one
-/// [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
-pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
-    Unpickler::from_reader(reader, LoadOptions::default()).deserialize()
-}
-
-/// Deserialize a `T` from a document, borrowing strs and bytes from it.
-pub fn from_value<'a, T: de::Deserialize<'a>>(doc: &'a Document) -> Result<T> {
-    from_value_ref(doc.root())
-}
-
-/// Deserialize a `T` from any value of a document.
-pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> {
-    T::deserialize(Deserializer::new(
-        v.document(),
-        v.value(),
-        DocBorrow,
-        LoadOptions::default().recursion_limit,
-    ))
-}
-
-impl<R: crate::read::Read> Unpickler<R> {
-    /// Load the next pickle of the stream and deserialize it into a `T`.
-    pub fn deserialize<T: DeserializeOwned>(&mut self) -> Result<T> {
-        let limit = self.options_mut().recursion_limit;
-        let doc = self.load()?;
-        T::deserialize(Deserializer::new(&doc, doc.root_value(), DocBorrow, limit))
-    }
-}
-
 /// Where a str comes from: lent for `'de`, or copied from a shorter-lived place.
-enum Ref<'de, 'd, T: ?Sized> {
+pub(super) enum Ref<'de, 'd, T: ?Sized> {
     Borrowed(&'de T),
     Copied(&'d T),
 }
 
 /// How strs and bytes are lent to visitors.
-trait Lend<'de, 'd>: Copy {
+pub(super) trait Lend<'de, 'd>: Copy {
     fn str(self, s: &'d str, payload: Option<(usize, usize)>) -> Ref<'de, 'd, str>;
     fn bytes(self, b: &'d [u8], payload: Option<(usize, usize)>) -> Ref<'de, 'd, [u8]>;
 }
 
 /// Lends from the input slice, where a node's payload lies in it.
 #[derive(Clone, Copy)]
-struct SliceBorrow<'de> {
-    input: &'de [u8],
+pub(super) struct SliceBorrow<'de> {
+    pub(super) input: &'de [u8],
 }
 
 impl<'de, 'd> Lend<'de, 'd> for SliceBorrow<'de> {
@@ -117,7 +54,7 @@ impl<'de, 'd> Lend<'de, 'd> for SliceBorrow<'de> {
 
 /// Lends from the document itself.
 #[derive(Clone, Copy)]
-struct DocBorrow;
+pub(super) struct DocBorrow;
 
 impl<'de> Lend<'de, 'de> for DocBorrow {
     fn str(self, s: &'de str, _: Option<(usize, usize)>) -> Ref<'de, 'de, str> {
@@ -130,7 +67,7 @@ impl<'de> Lend<'de, 'de> for DocBorrow {
 }
 
 /// A serde deserializer over one value of a document.
-struct Deserializer<'d, B> {
+pub(super) struct Deserializer<'d, B> {
     doc: &'d Document,
     value: Value,
     lend: B,
@@ -160,7 +97,7 @@ enum View {
 pub(crate) const SUBVALUE_TOKEN: &str = "$pickle_codec::subvalue";
 
 impl<'d, B> Deserializer<'d, B> {
-    fn new(doc: &'d Document, value: Value, lend: B, depth: usize) -> Self {
+    pub(super) fn new(doc: &'d Document, value: Value, lend: B, depth: usize) -> Self {
         let mut d = Deserializer {
             doc,
             value,

@@ -1,0 +1,112 @@
+//! serde deserialization: a pickle (or a [`Document`]) into any `T: Deserialize`.
+//!
+//! Two paths give the same result:
+//!
+//! * [`stream`]: for plain data in the form CPython writes it (numbers, str,
+//!   bytes, lists, dicts, sets, tuples, memo references), the instructions are
+//!   walked straight from the input while the visitor builds `T`: no document
+//!   is built, and strs and bytes are lent from the input (`&'de str`,
+//!   `&'de [u8]`, `Cow::Borrowed`).
+//! * [`document`]: everything else (objects, globals, protocol 0 text, hooks,
+//!   and every error, so messages and offsets are the loader's) is loaded by
+//!   the unpickler into a document first (a pickle is a stack program: a
+//!   tuple is made after its items), then walked.
+//!
+//! The stream path gives up, without side effects, at the first thing it
+//! does not handle or any error, and the document path runs from the start.
+//! See the crate docs for the type mapping.
+
+mod document;
+mod stream;
+
+use serde::de::{self, DeserializeOwned};
+
+pub(crate) use document::SUBVALUE_TOKEN;
+use document::{Deserializer, DocBorrow, SliceBorrow};
+
+use crate::error::{Error, Result};
+use crate::unpickler::{LoadOptions, Unpickler};
+use crate::value::{Document, ValueRef};
+
+/// Deserialize a `T` from a pickle in a byte slice, borrowing strs and bytes from it.
+/// Bytes after the pickle's STOP are an error.
+pub fn from_slice<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
+    from_slice_with(data, LoadOptions::default())
+}
+
+/// [`from_slice`] with load options (encoding, limits, buffers, hooks).
+pub fn from_slice_with<'de, T: de::Deserialize<'de>>(
+    data: &'de [u8],
+    options: LoadOptions,
+) -> Result<T> {
+    if let Some(t) = stream::from_slice(data, &options) {
+        return Ok(t);
+    }
+    from_document(data, options)
+}
+
+/// The document path of [`from_slice_with`].
+fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOptions) -> Result<T> {
+    let limit = options.recursion_limit;
+    let mut u = Unpickler::from_slice(data, options);
+    let doc = u.load_tracked()?;
+    if !u.at_end()? {
+        return Err(Error::syntax("trailing data after STOP").at(u.offset()));
+    }
+    T::deserialize(Deserializer::new(
+        &doc,
+        doc.root_value(),
+        SliceBorrow { input: data },
+        limit,
+    ))
+}
+
+/// Deserialize a `T` from the next pickle of a reader.
+///
+/// The reader is buffered internally, so bytes after the pickle may be
+/// consumed; to read several pickles from one stream keep one
+/// [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
+pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
+    Unpickler::from_reader(reader, LoadOptions::default()).deserialize()
+}
+
+/// Deserialize a `T` from a document, borrowing strs and bytes from it.
+pub fn from_value<'a, T: de::Deserialize<'a>>(doc: &'a Document) -> Result<T> {
+    from_value_ref(doc.root())
+}
+
+/// Deserialize a `T` from any value of a document.
+pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> {
+    T::deserialize(Deserializer::new(
+        v.document(),
+        v.value(),
+        DocBorrow,
+        LoadOptions::default().recursion_limit,
+    ))
+}
+
+impl<R: crate::read::Read> Unpickler<R> {
+    /// Load the next pickle of the stream and deserialize it into a `T`.
+    pub fn deserialize<T: DeserializeOwned>(&mut self) -> Result<T> {
+        let limit = self.options_mut().recursion_limit;
+        let doc = self.load()?;
+        T::deserialize(Deserializer::new(&doc, doc.root_value(), DocBorrow, limit))
+    }
+}
+
+/// The two deserialization paths one at a time, for tests and fuzzing that
+/// check they agree. Not part of the stable API.
+#[doc(hidden)]
+pub mod paths {
+    use super::*;
+
+    /// The streaming path alone: `None` where it hands over to the document path.
+    pub fn stream<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Option<T> {
+        stream::from_slice(data, &LoadOptions::default())
+    }
+
+    /// The document path alone.
+    pub fn document<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
+        from_document(data, LoadOptions::default())
+    }
+}

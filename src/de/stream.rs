@@ -1,0 +1,1223 @@
+//! The fast path of serde deserialization: a visitor is driven straight from
+//! the instructions of a pickle held in a slice, without building a document.
+//!
+//! It accepts the form CPython's pickler writes plain data in:
+//!
+//! ```text
+//! pickle   = [PROTO] value STOP
+//! value    = (scalar | EMPTY_TUPLE) puts | GET
+//!          | EMPTY_LIST puts appends*           appends  = MARK value* APPENDS | value APPEND
+//!          | EMPTY_DICT puts setitems*          setitems = MARK (key value)* SETITEMS | key value SETITEM
+//!          | EMPTY_SET puts (MARK key* ADDITEMS)*
+//!          | MARK value* (TUPLE | FROZENSET) puts | MARK value* LIST puts appends*
+//!          | value{n} TUPLEn puts               (n = 1..3, where the visitor asks for an n-tuple)
+//! scalar   = NONE | NEWTRUE | NEWFALSE | BININT* | LONG1 | BINFLOAT | *BINUNICODE* | *BINBYTES* | BYTEARRAY8
+//! puts     = (MEMOIZE | BINPUT | LONG_BINPUT)*  (indices in order, as CPython writes them)
+//! ```
+//!
+//! `FRAME`s may come between instructions and are checked as the loader
+//! checks them. A `GET` reads the memoized value again from where it was
+//! written: a str or bytes is lent from the input again, a container is
+//! walked again (within a budget, so shared containers cannot multiply the
+//! work without bound).
+//!
+//! Whether a value after a finished container belongs to it (`value APPEND`,
+//! `key value SETITEM`) is decided by looking ahead over that value without
+//! visiting it (within a budget too).
+//!
+//! Anything outside this form — objects, globals, protocol 0–1 text
+//! opcodes, a `GET` of a container still being read (a cycle), memo indices
+//! out of order, limits — and every error, including the visitor's, makes
+//! [`from_slice`] return `None`: the caller then loads a document and walks
+//! it, which gives the same value, or the loader's exact error and offset.
+//! The visitor sees the same calls on both paths.
+
+use serde::de::{
+    self, DeserializeSeed, EnumAccess, IgnoredAny, MapAccess, SeqAccess, VariantAccess, Visitor,
+};
+
+use super::SUBVALUE_TOKEN;
+use crate::error::{Error, Result};
+use crate::framing::FrameTracker;
+use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::py::PYOBJECT_TOKEN;
+use crate::read::{decode_fast, Arg};
+use crate::unpickler::LoadOptions;
+
+/// Deserialize a `T` from a whole pickle (nothing may follow its STOP), or
+/// `None` if the document path must decide.
+pub(super) fn from_slice<'de, T: de::Deserialize<'de>>(
+    input: &'de [u8],
+    options: &LoadOptions,
+) -> Option<T> {
+    let hooks = options.buffers.is_some()
+        || options.persistent_load.is_some()
+        || options.after_build.is_some();
+    if hooks || (input.len() as u64) > options.max_input {
+        return None;
+    }
+    let mut s = Stream::new(input, options);
+    let t = s.pickle::<T>().ok()?;
+    (s.pos == input.len()).then_some(t)
+}
+
+/// How a memoized value is read again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// Walked from its first instruction: one scalar, a container, a MARK sequence.
+    Walk,
+    /// `n` values and `TUPLEn`.
+    Tuple(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry<'de> {
+    pos: usize,
+    shape: Shape,
+    /// The first opcode of the value (a `GET` of `NONE` is `None` to `Option`).
+    op: Opcode,
+    /// A container whose items are still being read: a `GET` of it is a cycle.
+    open: bool,
+    /// The value itself, for the scalars a `GET` most often fetches.
+    cached: Cached<'de>,
+}
+
+/// A memoized scalar, kept decoded.
+#[derive(Clone, Copy, Debug)]
+enum Cached<'de> {
+    Str(&'de str),
+    Int(i64),
+    Float(f64),
+    /// Read it again from `pos`.
+    No,
+}
+
+impl<'de> Entry<'de> {
+    fn new(pos: usize, op: Opcode, shape: Shape, open: bool) -> Self {
+        Entry {
+            pos,
+            shape,
+            op,
+            open,
+            cached: Cached::No,
+        }
+    }
+
+    fn scalar(pos: usize, op: Opcode, cached: Cached<'de>) -> Self {
+        Entry {
+            cached,
+            ..Entry::new(pos, op, Shape::Walk, false)
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Reading for the first time: memo puts are recorded, frames checked.
+    Read,
+    /// Reading a memoized value again.
+    Replay,
+    /// Skipping ahead to decide what a value belongs to; `GET`s are not resolved.
+    Lookahead,
+}
+
+/// The stream path gives up; the document path will decide.
+fn fallback() -> Error {
+    Error::data("not on the streaming path")
+}
+
+fn bail<T>() -> Result<T> {
+    Err(fallback())
+}
+
+struct Stream<'de> {
+    input: &'de [u8],
+    pos: usize,
+    frames: FrameTracker,
+    memo: Vec<Entry<'de>>,
+    max_memo: usize,
+    /// End of the open frame (`usize::MAX` when none): see [`Stream::check_frame`].
+    frame_end: usize,
+    depth_left: usize,
+    mode: Mode,
+    /// Bytes that may still be skipped by lookahead.
+    lookahead_left: usize,
+    /// Bytes of containers that may still be walked again by `GET`s.
+    replay_left: usize,
+}
+
+/// Deepest nesting read on the stream path; deeper values are handed to
+/// the document path (which allows `LoadOptions::recursion_limit`). Looking
+/// ahead nests the walk once more per level, so this keeps the native stack
+/// well within a thread's default size even in debug builds.
+const STREAM_DEPTH: usize = 48;
+
+const FRAME: u8 = Opcode::Frame as u8;
+const BININT: u8 = Opcode::BinInt as u8;
+const BININT1: u8 = Opcode::BinInt1 as u8;
+const BININT2: u8 = Opcode::BinInt2 as u8;
+const BINFLOAT: u8 = Opcode::BinFloat as u8;
+const SHORT_BINUNICODE: u8 = Opcode::ShortBinUnicode as u8;
+const BINUNICODE: u8 = Opcode::BinUnicode as u8;
+const BINGET: u8 = Opcode::BinGet as u8;
+const LONG1: u8 = Opcode::Long1 as u8;
+const APPENDS: u8 = Opcode::Appends as u8;
+
+/// `STARTS_VALUE[b]`: whether byte `b` is an opcode that can begin a value
+/// (see [`starts_value`]), for the per-item check of the hot loop.
+static STARTS_VALUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let ops = [
+        Opcode::None,
+        Opcode::NewTrue,
+        Opcode::NewFalse,
+        Opcode::BinInt,
+        Opcode::BinInt1,
+        Opcode::BinInt2,
+        Opcode::Long1,
+        Opcode::BinFloat,
+        Opcode::ShortBinUnicode,
+        Opcode::BinUnicode,
+        Opcode::BinUnicode8,
+        Opcode::ShortBinBytes,
+        Opcode::BinBytes,
+        Opcode::BinBytes8,
+        Opcode::ByteArray8,
+        Opcode::EmptyList,
+        Opcode::EmptyDict,
+        Opcode::EmptySet,
+        Opcode::EmptyTuple,
+        Opcode::Mark,
+        Opcode::BinGet,
+        Opcode::LongBinGet,
+    ];
+    let mut i = 0;
+    while i < ops.len() {
+        t[ops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+const MEMOIZE: u8 = Opcode::Memoize as u8;
+const BINPUT: u8 = Opcode::BinPut as u8;
+const LONG_BINPUT: u8 = Opcode::LongBinPut as u8;
+
+/// Can `op` begin a value?
+#[inline(always)]
+fn starts_value(op: Opcode) -> bool {
+    STARTS_VALUE[op as usize]
+}
+
+/// Is `op` a scalar that is hashable (can be a dict key or set item)?
+fn hashable_scalar(op: Opcode) -> bool {
+    use Opcode::*;
+    matches!(
+        op,
+        None | NewTrue
+            | NewFalse
+            | BinInt
+            | BinInt1
+            | BinInt2
+            | Long1
+            | BinFloat
+            | ShortBinUnicode
+            | BinUnicode
+            | BinUnicode8
+            | ShortBinBytes
+            | BinBytes
+            | BinBytes8
+            | EmptyTuple
+    )
+}
+
+fn is_str(op: Opcode) -> bool {
+    matches!(
+        op,
+        Opcode::ShortBinUnicode | Opcode::BinUnicode | Opcode::BinUnicode8
+    )
+}
+
+/// A LONG1 payload of at most 8 bytes (little-endian two's complement).
+#[inline(always)]
+fn long_le(b: &[u8]) -> i64 {
+    let fill = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    let mut le = [fill; 8];
+    le[..b.len()].copy_from_slice(b);
+    i64::from_le_bytes(le)
+}
+
+fn memo_index(arg: &Arg<'_>) -> Result<usize> {
+    match *arg {
+        Arg::Int(i) => usize::try_from(i).or_else(|_| bail()),
+        _ => bail(),
+    }
+}
+
+impl<'de> Stream<'de> {
+    fn new(input: &'de [u8], options: &LoadOptions) -> Self {
+        Stream {
+            input,
+            pos: 0,
+            frames: FrameTracker::default(),
+            memo: Vec::new(),
+            max_memo: options.max_memo,
+            frame_end: usize::MAX,
+            depth_left: options.recursion_limit.min(STREAM_DEPTH),
+            mode: Mode::Read,
+            lookahead_left: input.len() + 4096,
+            replay_left: 2 * input.len() + (1 << 20),
+        }
+    }
+
+    fn pickle<T: de::Deserialize<'de>>(&mut self) -> Result<T> {
+        if self.peek()? == Opcode::Proto {
+            match self.next()?.1 {
+                Arg::Int(p) if p <= HIGHEST_PROTOCOL as i64 => {}
+                _ => return bail(),
+            }
+        }
+        let t = T::deserialize(&mut *self)?;
+        match self.next()?.0 {
+            Opcode::Stop => Ok(t),
+            _ => bail(),
+        }
+    }
+
+    /// Consume the `FRAME`s at the current position.
+    #[inline(always)]
+    fn frames(&mut self) -> Result<()> {
+        if self.input.get(self.pos) == Some(&FRAME) {
+            self.frames_slow()?;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn frames_slow(&mut self) -> Result<()> {
+        while self.input.get(self.pos) == Some(&FRAME) {
+            let start = self.pos;
+            let Some((op, Arg::U64(len), n)) = decode_fast(self.input, start) else {
+                return bail();
+            };
+            self.check_frame_slow(op, start, start + n, len)?;
+            self.pos = start + n;
+        }
+        Ok(())
+    }
+
+    /// Check the instruction `op` at `start..end` against the open frame,
+    /// as the loader does ([`FrameTracker::check`]); `frame_end` caches the
+    /// frame's end so that an instruction well inside it costs one compare.
+    #[inline(always)]
+    fn check_frame(&mut self, op: Opcode, start: usize, end: usize) -> Result<()> {
+        if end >= self.frame_end || op == Opcode::Stop {
+            self.check_frame_slow(op, start, end, 0)?;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_frame_slow(&mut self, op: Opcode, start: usize, end: usize, len: u64) -> Result<()> {
+        if self.mode == Mode::Read {
+            self.frames
+                .check(op, start as u64, end as u64, len)
+                .map_err(|_| fallback())?;
+            self.frame_end = match self.frames.open_end() {
+                Some(e) => usize::try_from(e).unwrap_or(usize::MAX),
+                None => usize::MAX,
+            };
+        }
+        Ok(())
+    }
+
+    /// The next opcode (after any `FRAME`s), not consumed.
+    #[inline(always)]
+    fn peek(&mut self) -> Result<Opcode> {
+        self.frames()?;
+        match self.input.get(self.pos) {
+            Some(&b) => Opcode::from_byte(b).ok_or_else(fallback),
+            None => bail(),
+        }
+    }
+
+    /// Decode and consume the next instruction.
+    #[inline]
+    fn next(&mut self) -> Result<(Opcode, Arg<'de>)> {
+        self.frames()?;
+        let start = self.pos;
+        if let Some(op) = self.input.get(start).and_then(|&b| Opcode::from_byte(b)) {
+            if op.arg() == crate::opcodes::ArgKind::None {
+                self.check_frame(op, start, start + 1)?;
+                self.pos = start + 1;
+                return Ok((op, Arg::None));
+            }
+        }
+        let Some((op, arg, n)) = decode_fast(self.input, start) else {
+            return bail();
+        };
+        self.check_frame(op, start, start + n)?;
+        self.pos = start + n;
+        Ok((op, arg))
+    }
+
+    /// Consume a fixed-size instruction whose `n` argument bytes follow the
+    /// opcode at `start`; returns them.
+    #[inline(always)]
+    fn fixed<const N: usize>(&mut self, op: Opcode, start: usize) -> Result<[u8; N]> {
+        let end = start + 1 + N;
+        let Some(arg) = self.input.get(start + 1..end) else {
+            return bail();
+        };
+        let arg: [u8; N] = arg.try_into().or_else(|_| bail())?;
+        self.check_frame(op, start, end)?;
+        self.pos = end;
+        Ok(arg)
+    }
+
+    /// Consume a length-prefixed instruction (`W`-byte little-endian length);
+    /// returns its payload, lent from the input.
+    #[inline(always)]
+    fn counted<const W: usize>(&mut self, op: Opcode, start: usize) -> Result<&'de [u8]> {
+        let input = self.input;
+        let Some(len) = input.get(start + 1..start + 1 + W) else {
+            return bail();
+        };
+        let mut le = [0u8; 8];
+        le[..W].copy_from_slice(len);
+        let Ok(len) = usize::try_from(u64::from_le_bytes(le)) else {
+            return bail();
+        };
+        let from = start + 1 + W;
+        let Some(payload) = from.checked_add(len).and_then(|end| input.get(from..end)) else {
+            return bail();
+        };
+        self.check_frame(op, start, from + len)?;
+        self.pos = from + len;
+        Ok(payload)
+    }
+
+    fn expect(&mut self, want: Opcode) -> Result<()> {
+        if self.next()?.0 == want {
+            Ok(())
+        } else {
+            bail()
+        }
+    }
+
+    /// The memo puts after a value that began at `pos` with `op`. Returns
+    /// the first index recorded (to close it, for containers).
+    #[inline(always)]
+    fn puts(&mut self, e: Entry<'de>) -> Result<Option<usize>> {
+        match self.input.get(self.pos) {
+            // One MEMOIZE (protocol 4+) or BINPUT of the next index (CPython's case).
+            Some(&MEMOIZE) if self.pos + 1 < self.frame_end && self.mode == Mode::Read => {
+                self.pos += 1;
+                self.record(e).map(Some)
+            }
+            Some(&BINPUT)
+                if self.pos + 2 < self.frame_end
+                    && self.mode == Mode::Read
+                    && self.input.get(self.pos + 1).map(|&i| i as usize)
+                        == Some(self.memo.len()) =>
+            {
+                self.pos += 2;
+                self.record(e).map(Some)
+            }
+            Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) => self.puts_slow(e),
+            _ => Ok(None),
+        }
+    }
+
+    #[inline(always)]
+    fn record(&mut self, e: Entry<'de>) -> Result<usize> {
+        let idx = self.memo.len();
+        if idx >= self.max_memo {
+            return bail();
+        }
+        self.memo.push(e);
+        Ok(idx)
+    }
+
+    fn puts_slow(&mut self, e: Entry<'de>) -> Result<Option<usize>> {
+        let mut first = None;
+        loop {
+            let idx = match self.peek()? {
+                Opcode::Memoize => {
+                    self.next()?;
+                    self.memo.len()
+                }
+                Opcode::BinPut | Opcode::LongBinPut => memo_index(&self.next()?.1)?,
+                _ => return Ok(first),
+            };
+            if self.mode != Mode::Read {
+                continue;
+            }
+            if idx != self.memo.len() {
+                return bail();
+            }
+            self.record(e)?;
+            first.get_or_insert(idx);
+        }
+    }
+
+    fn close(&mut self, idx: Option<usize>) {
+        if let Some(e) = idx.and_then(|i| self.memo.get_mut(i)) {
+            e.open = false;
+        }
+    }
+
+    /// The memo entry a `GET` refers to.
+    fn entry(&self, arg: &Arg<'_>) -> Result<Entry<'de>> {
+        match self.memo.get(memo_index(arg)?) {
+            Some(e) if !e.open => Ok(*e),
+            _ => bail(),
+        }
+    }
+
+    /// The entry the `GET` at the current position refers to, if it is one.
+    fn peek_get(&mut self) -> Result<Option<Entry<'de>>> {
+        match self.peek()? {
+            Opcode::BinGet | Opcode::LongBinGet if self.mode != Mode::Lookahead => {
+                let Some((_, arg, _)) = decode_fast(self.input, self.pos) else {
+                    return bail();
+                };
+                self.entry(&arg).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Walk a memoized value again.
+    fn replay<V: Visitor<'de>>(&mut self, e: Entry<'de>, visitor: V) -> Result<V::Value> {
+        let (pos, mode) = (self.pos, self.mode);
+        self.pos = e.pos;
+        self.mode = Mode::Replay;
+        let r = match e.shape {
+            Shape::Walk => self.any(visitor),
+            Shape::Tuple(n) => self.postfix_tuple(n, visitor),
+        };
+        if e.shape != Shape::Walk || !(hashable_scalar(e.op) || e.op == Opcode::ByteArray8) {
+            // Reading a scalar again costs one instruction; anything else counts.
+            let used = self.pos - e.pos;
+            self.replay_left = self.replay_left.checked_sub(used).ok_or_else(fallback)?;
+        }
+        self.pos = pos;
+        self.mode = mode;
+        r
+    }
+
+    /// Whether the next `n` values are followed by `op` (`value APPEND`,
+    /// `key value SETITEM`), without visiting them or moving.
+    fn followed_by(&mut self, n: usize, op: Opcode) -> Result<bool> {
+        let (pos, mode) = (self.pos, self.mode);
+        self.mode = Mode::Lookahead;
+        let r = self.skip_to(n, op);
+        let used = self.pos - pos;
+        self.pos = pos;
+        self.mode = mode;
+        self.lookahead_left = self.lookahead_left.checked_sub(used).ok_or_else(fallback)?;
+        r
+    }
+
+    fn skip_to(&mut self, n: usize, want: Opcode) -> Result<bool> {
+        let mut count = 0;
+        loop {
+            let op = self.peek()?;
+            if count == n && op == want {
+                return Ok(true);
+            }
+            let k = match op {
+                Opcode::Tuple1 => 1,
+                Opcode::Tuple2 => 2,
+                Opcode::Tuple3 => 3,
+                Opcode::Memoize | Opcode::BinPut | Opcode::LongBinPut if count > 0 => {
+                    self.next()?;
+                    continue;
+                }
+                op if starts_value(op) && count < n + 2 => {
+                    self.element(std::marker::PhantomData::<IgnoredAny>)?;
+                    count += 1;
+                    continue;
+                }
+                _ => return Ok(false),
+            };
+            if count < k {
+                return Ok(false);
+            }
+            self.next()?;
+            count -= k - 1;
+        }
+    }
+
+    /// Deserialize one item of a container, one level deeper.
+    #[inline(always)]
+    fn element<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        if self.depth_left == 0 {
+            return bail();
+        }
+        self.depth_left -= 1;
+        let r = seed.deserialize(&mut *self);
+        self.depth_left += 1;
+        r
+    }
+
+    /// Any value.
+    #[inline]
+    fn any<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.frames()?;
+        let pos = self.pos;
+        // The commonest scalars first, decoded in place.
+        match self.input.get(pos) {
+            Some(&BININT1) => {
+                let [b] = self.fixed::<1>(Opcode::BinInt1, pos)?;
+                let v = b as i64;
+                self.puts(Entry::scalar(pos, Opcode::BinInt1, Cached::Int(v)))?;
+                return visitor.visit_i64(v);
+            }
+            Some(&BININT2) => {
+                let v = u16::from_le_bytes(self.fixed::<2>(Opcode::BinInt2, pos)?) as i64;
+                self.puts(Entry::scalar(pos, Opcode::BinInt2, Cached::Int(v)))?;
+                return visitor.visit_i64(v);
+            }
+            Some(&BININT) => {
+                let v = i32::from_le_bytes(self.fixed::<4>(Opcode::BinInt, pos)?) as i64;
+                self.puts(Entry::scalar(pos, Opcode::BinInt, Cached::Int(v)))?;
+                return visitor.visit_i64(v);
+            }
+            Some(&LONG1) => {
+                let b = self.counted::<1>(Opcode::Long1, pos)?;
+                if b.len() <= 8 {
+                    let v = long_le(b);
+                    self.puts(Entry::scalar(pos, Opcode::Long1, Cached::Int(v)))?;
+                    return visitor.visit_i64(v);
+                }
+                self.pos = pos;
+            }
+            Some(&BINFLOAT) => {
+                let v = f64::from_be_bytes(self.fixed::<8>(Opcode::BinFloat, pos)?);
+                self.puts(Entry::scalar(pos, Opcode::BinFloat, Cached::Float(v)))?;
+                return visitor.visit_f64(v);
+            }
+            Some(&SHORT_BINUNICODE) => {
+                let b = self.counted::<1>(Opcode::ShortBinUnicode, pos)?;
+                // Lone surrogates: the document path presents them lossily.
+                let t = std::str::from_utf8(b).or_else(|_| bail())?;
+                self.puts(Entry::scalar(pos, Opcode::ShortBinUnicode, Cached::Str(t)))?;
+                return visitor.visit_borrowed_str(t);
+            }
+            Some(&BINUNICODE) => {
+                let b = self.counted::<4>(Opcode::BinUnicode, pos)?;
+                // Lone surrogates: the document path presents them lossily.
+                let t = std::str::from_utf8(b).or_else(|_| bail())?;
+                self.puts(Entry::scalar(pos, Opcode::BinUnicode, Cached::Str(t)))?;
+                return visitor.visit_borrowed_str(t);
+            }
+            Some(&BINGET) if self.mode != Mode::Lookahead => {
+                let [i] = self.fixed::<1>(Opcode::BinGet, pos)?;
+                let e = self.entry(&Arg::Int(i as i64))?;
+                return match e.cached {
+                    Cached::Str(t) => visitor.visit_borrowed_str(t),
+                    Cached::Int(v) => visitor.visit_i64(v),
+                    Cached::Float(v) => visitor.visit_f64(v),
+                    Cached::No => self.replay(e, visitor),
+                };
+            }
+            _ => {}
+        }
+        let (op, arg) = self.next()?;
+        match op {
+            Opcode::BinGet | Opcode::LongBinGet => {
+                if self.mode == Mode::Lookahead {
+                    return visitor.visit_unit();
+                }
+                let e = self.entry(&arg)?;
+                self.replay(e, visitor)
+            }
+            Opcode::EmptyList | Opcode::EmptySet => {
+                let idx = self.puts(Entry::new(pos, op, Shape::Walk, true))?;
+                let kind = if op == Opcode::EmptyList {
+                    Items::List
+                } else {
+                    Items::Set
+                };
+                let mut items = SeqItems::new(self, kind, SeqState::Between);
+                let v = visitor.visit_seq(&mut items)?;
+                let idx2 = items.finish()?;
+                self.close(idx);
+                self.close(idx2);
+                Ok(v)
+            }
+            Opcode::Mark => {
+                let mut items = SeqItems::new(self, Items::Mark(pos), SeqState::Batch);
+                let v = visitor.visit_seq(&mut items)?;
+                let idx = items.finish()?;
+                self.close(idx);
+                Ok(v)
+            }
+            Opcode::EmptyDict => {
+                let idx = self.puts(Entry::new(pos, op, Shape::Walk, true))?;
+                let mut pairs = DictPairs::new(self);
+                let v = visitor.visit_map(&mut pairs)?;
+                pairs.finish()?;
+                self.close(idx);
+                Ok(v)
+            }
+            Opcode::EmptyTuple => {
+                self.puts(Entry::new(pos, op, Shape::Walk, false))?;
+                visitor.visit_seq(NoItems)
+            }
+            _ => {
+                self.puts(Entry::new(pos, op, Shape::Walk, false))?;
+                self.scalar(op, arg, visitor)
+            }
+        }
+    }
+
+    fn scalar<V: Visitor<'de>>(
+        &mut self,
+        op: Opcode,
+        arg: Arg<'de>,
+        visitor: V,
+    ) -> Result<V::Value> {
+        use std::borrow::Cow::Borrowed;
+        match (op, arg) {
+            (Opcode::None, _) => visitor.visit_unit(),
+            (Opcode::NewTrue, _) => visitor.visit_bool(true),
+            (Opcode::NewFalse, _) => visitor.visit_bool(false),
+            (Opcode::BinInt | Opcode::BinInt1 | Opcode::BinInt2 | Opcode::Long1, Arg::Int(i)) => {
+                visitor.visit_i64(i)
+            }
+            (Opcode::Long1, Arg::BigInt(b)) => {
+                // As the document path presents a big int: u64, else i128.
+                if let Ok(u) = u64::try_from(&b) {
+                    visitor.visit_u64(u)
+                } else if let Ok(i) = i128::try_from(&b) {
+                    visitor.visit_i128(i)
+                } else {
+                    bail()
+                }
+            }
+            (Opcode::BinFloat, Arg::Float(f)) => visitor.visit_f64(f),
+            (
+                Opcode::ShortBinUnicode | Opcode::BinUnicode | Opcode::BinUnicode8,
+                Arg::Unicode(Borrowed(b)),
+            ) => self.visit_str(b, visitor),
+            (
+                Opcode::ShortBinBytes | Opcode::BinBytes | Opcode::BinBytes8,
+                Arg::Bytes(Borrowed(b)),
+            ) => visitor.visit_borrowed_bytes(b),
+            (Opcode::ByteArray8, Arg::Bytes(Borrowed(b))) => visitor.visit_bytes(b),
+            _ => bail(),
+        }
+    }
+
+    #[inline(always)]
+    fn visit_str<V: Visitor<'de>>(&self, b: &'de [u8], visitor: V) -> Result<V::Value> {
+        match std::str::from_utf8(b) {
+            Ok(s) => visitor.visit_borrowed_str(s),
+            // Lone surrogates: the document path presents them lossily.
+            Err(_) => bail(),
+        }
+    }
+
+    /// `n` values and `TUPLEn`, where the visitor asked for an n-tuple.
+    fn postfix_tuple<V: Visitor<'de>>(&mut self, n: usize, visitor: V) -> Result<V::Value> {
+        let first = self.peek()?;
+        let pos = self.pos;
+        let mut items = TupleItems { de: self, left: n };
+        let v = visitor.visit_seq(&mut items)?;
+        while items.next_element::<IgnoredAny>()?.is_some() {}
+        let end = match n {
+            1 => Opcode::Tuple1,
+            2 => Opcode::Tuple2,
+            _ => Opcode::Tuple3,
+        };
+        self.expect(end)?;
+        self.puts(Entry::new(pos, first, Shape::Tuple(n), false))?;
+        Ok(v)
+    }
+
+    /// May the next value be a dict key or set item (hashable, as the loader checks)?
+    fn key_ahead(&mut self) -> Result<bool> {
+        match self.peek()? {
+            Opcode::BinGet | Opcode::LongBinGet => match self.peek_get()? {
+                Some(e) => Ok(e.shape == Shape::Walk && hashable_scalar(e.op)),
+                // Looking ahead: GETs are not resolved.
+                None => Ok(true),
+            },
+            op => Ok(hashable_scalar(op)),
+        }
+    }
+}
+
+/// What continues a sequence.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Items {
+    List,
+    Set,
+    /// Items after a MARK at this position: a tuple, a frozenset, or a list.
+    Mark(usize),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SeqState {
+    /// Between batches: a MARK, a `value APPEND`, or the end.
+    Between,
+    /// Inside a MARK: values until APPENDS / ADDITEMS (or, for `Items::Mark`, the closing opcode).
+    Batch,
+    Done,
+}
+
+struct SeqItems<'a, 'de> {
+    de: &'a mut Stream<'de>,
+    kind: Items,
+    state: SeqState,
+    /// For a MARK sequence: whether an item was unhashable (for FROZENSET).
+    unhashable: bool,
+    /// The memo index of a `MARK … LIST` list, open until its items are read.
+    open: Option<usize>,
+}
+
+impl<'a, 'de> SeqItems<'a, 'de> {
+    fn new(de: &'a mut Stream<'de>, kind: Items, state: SeqState) -> Self {
+        SeqItems {
+            de,
+            kind,
+            state,
+            unhashable: false,
+            open: None,
+        }
+    }
+
+    /// Skip the items the visitor did not take; returns the memo index to close.
+    fn finish(mut self) -> Result<Option<usize>> {
+        while self.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.open)
+    }
+
+    /// Move to the next item, if any.
+    fn advance(&mut self) -> Result<bool> {
+        loop {
+            match self.state {
+                SeqState::Done => return Ok(false),
+                SeqState::Batch => {
+                    let op = self.de.peek()?;
+                    match (self.kind, op) {
+                        (Items::List, Opcode::Appends) | (Items::Set, Opcode::AddItems) => {
+                            self.de.next()?;
+                            self.state = SeqState::Between;
+                        }
+                        (Items::Set, _) => {
+                            return if self.de.key_ahead()? {
+                                Ok(true)
+                            } else {
+                                bail()
+                            }
+                        }
+                        (Items::Mark(pos), Opcode::Tuple | Opcode::FrozenSet | Opcode::List) => {
+                            if op == Opcode::FrozenSet && self.unhashable {
+                                return bail();
+                            }
+                            self.de.next()?;
+                            let open = op == Opcode::List;
+                            let idx =
+                                self.de
+                                    .puts(Entry::new(pos, Opcode::Mark, Shape::Walk, open))?;
+                            if open {
+                                self.open = idx;
+                                self.kind = Items::List;
+                                self.state = SeqState::Between;
+                            } else {
+                                self.state = SeqState::Done;
+                            }
+                        }
+                        (Items::Mark(_), op) if starts_value(op) => {
+                            if !self.de.key_ahead()? {
+                                self.unhashable = true;
+                            }
+                            return Ok(true);
+                        }
+                        (Items::List, op) if starts_value(op) => return Ok(true),
+                        _ => return bail(),
+                    }
+                }
+                SeqState::Between => {
+                    let op = self.de.peek()?;
+                    if op == Opcode::Mark {
+                        self.de.next()?;
+                        self.state = SeqState::Batch;
+                        continue;
+                    }
+                    if self.kind == Items::List
+                        && starts_value(op)
+                        && self.de.followed_by(1, Opcode::Append)?
+                    {
+                        return Ok(true);
+                    }
+                    self.state = SeqState::Done;
+                }
+            }
+        }
+    }
+}
+
+impl<'de> SeqAccess<'de> for SeqItems<'_, 'de> {
+    type Error = Error;
+
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        // The hot case: the next item of a list's MARK batch.
+        if self.state == SeqState::Batch && self.kind == Items::List {
+            if let Some(&b) = self.de.input.get(self.de.pos) {
+                if b != APPENDS && STARTS_VALUE[b as usize] {
+                    return self.de.element(seed).map(Some);
+                }
+            }
+        }
+        if !self.advance()? {
+            return Ok(None);
+        }
+        let v = self.de.element(seed)?;
+        if self.state == SeqState::Between {
+            self.de.expect(Opcode::Append)?;
+        }
+        Ok(Some(v))
+    }
+}
+
+/// The items of a `TUPLE1`–`TUPLE3` tuple.
+struct TupleItems<'a, 'de> {
+    de: &'a mut Stream<'de>,
+    left: usize,
+}
+
+impl<'de> SeqAccess<'de> for TupleItems<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        self.de.element(seed).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
+    }
+}
+
+/// The items of an empty tuple.
+struct NoItems;
+
+impl<'de> SeqAccess<'de> for NoItems {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, _: T) -> Result<Option<T::Value>> {
+        Ok(None)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(0)
+    }
+}
+
+/// The pairs of a dict.
+struct DictPairs<'a, 'de> {
+    de: &'a mut Stream<'de>,
+    state: SeqState,
+}
+
+impl<'a, 'de> DictPairs<'a, 'de> {
+    fn new(de: &'a mut Stream<'de>) -> Self {
+        DictPairs {
+            de,
+            state: SeqState::Between,
+        }
+    }
+
+    /// Skip the pairs the visitor did not take.
+    fn finish(mut self) -> Result<()> {
+        while self.next_key::<IgnoredAny>()?.is_some() {
+            self.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<bool> {
+        loop {
+            match self.state {
+                SeqState::Done => return Ok(false),
+                SeqState::Batch => {
+                    if self.de.peek()? == Opcode::SetItems {
+                        self.de.next()?;
+                        self.state = SeqState::Between;
+                        continue;
+                    }
+                    return if self.de.key_ahead()? {
+                        Ok(true)
+                    } else {
+                        bail()
+                    };
+                }
+                SeqState::Between => {
+                    if self.de.peek()? == Opcode::Mark {
+                        self.de.next()?;
+                        self.state = SeqState::Batch;
+                        continue;
+                    }
+                    if self.de.key_ahead()? && self.de.followed_by(2, Opcode::SetItem)? {
+                        return Ok(true);
+                    }
+                    self.state = SeqState::Done;
+                }
+            }
+        }
+    }
+}
+
+impl<'de> MapAccess<'de> for DictPairs<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if !self.advance()? {
+            return Ok(None);
+        }
+        self.de.element(seed).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        let v = self.de.element(seed)?;
+        if self.state == SeqState::Between {
+            self.de.expect(Opcode::SetItem)?;
+        }
+        Ok(v)
+    }
+}
+
+/// A seed that deserializes with `deserialize_any`.
+struct AnySeed<V>(V);
+
+impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for AnySeed<V> {
+    type Value = V::Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<V::Value, D::Error> {
+        d.deserialize_any(self.0)
+    }
+}
+
+/// An enum written as a str: a unit variant.
+struct UnitVariant<'a, 'de> {
+    de: &'a mut Stream<'de>,
+}
+
+impl<'de> EnumAccess<'de> for UnitVariant<'_, 'de> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
+        let v = seed.deserialize(&mut *self.de)?;
+        Ok((v, self))
+    }
+}
+
+impl<'de> VariantAccess<'de> for UnitVariant<'_, 'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        Ok(())
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _: T) -> Result<T::Value> {
+        bail()
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, _: V) -> Result<V::Value> {
+        bail()
+    }
+
+    fn struct_variant<V: Visitor<'de>>(self, _: &'static [&'static str], _: V) -> Result<V::Value> {
+        bail()
+    }
+}
+
+/// An enum written as a one-pair dict `{variant: value}`.
+struct TaggedVariant<'p, 'a, 'de> {
+    pairs: &'p mut DictPairs<'a, 'de>,
+}
+
+impl<'p, 'a, 'de> EnumAccess<'de> for TaggedVariant<'p, 'a, 'de> {
+    type Error = Error;
+    type Variant = Self;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
+        match self.pairs.next_key_seed(seed)? {
+            Some(v) => Ok((v, self)),
+            None => bail(),
+        }
+    }
+}
+
+impl<'de> VariantAccess<'de> for TaggedVariant<'_, '_, 'de> {
+    type Error = Error;
+
+    fn unit_variant(self) -> Result<()> {
+        self.pairs.next_value::<()>()
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        self.pairs.next_value_seed(seed)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value> {
+        self.pairs.next_value_seed(AnySeed(visitor))
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.pairs.next_value_seed(AnySeed(visitor))
+    }
+}
+
+macro_rules! forward_to_any {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            self.any(visitor)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.any(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        let none = match self.peek_get()? {
+            Some(e) => e.op == Opcode::None,
+            None => self.peek()? == Opcode::None,
+        };
+        if none {
+            let pos = self.pos;
+            let op = self.next()?.0;
+            self.puts(Entry::new(pos, op, Shape::Walk, false))?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.any(visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.any(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == SUBVALUE_TOKEN {
+            return bail();
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        if name == PYOBJECT_TOKEN {
+            return bail();
+        }
+        self.any(visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        let op = match self.peek_get()? {
+            Some(e) => e.op,
+            None => self.peek()?,
+        };
+        if is_str(op) {
+            return visitor.visit_enum(UnitVariant { de: self });
+        }
+        if op != Opcode::EmptyDict || self.peek()? != Opcode::EmptyDict {
+            return bail();
+        }
+        let pos = self.pos;
+        self.next()?;
+        let idx = self.puts(Entry::new(pos, op, Shape::Walk, true))?;
+        let mut pairs = DictPairs::new(self);
+        let v = visitor.visit_enum(TaggedVariant { pairs: &mut pairs })?;
+        // Exactly one pair, as the document path requires.
+        if pairs.next_key::<IgnoredAny>()?.is_some() {
+            return bail();
+        }
+        self.close(idx);
+        Ok(v)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.any(IgnoredAny)?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value> {
+        // `a b TUPLE2`: only the TUPLE2 after the items says they are a
+        // tuple. A scalar cannot be a whole tuple, so it starts one; after
+        // anything else, look ahead for the TUPLEn.
+        let op = self.peek()?;
+        let postfix = match len {
+            1..=3 if hashable_scalar(op) && op != Opcode::EmptyTuple => true,
+            1..=3 if starts_value(op) => {
+                let end = [Opcode::Tuple1, Opcode::Tuple2, Opcode::Tuple3][len - 1];
+                self.followed_by(len, end)?
+            }
+            _ => false,
+        };
+        if postfix {
+            self.postfix_tuple(len, visitor)
+        } else {
+            self.any(visitor)
+        }
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    forward_to_any! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
+        deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map deserialize_identifier
+    }
+}

@@ -1,0 +1,177 @@
+//! The streaming serde path (`src/de/stream.rs`) against the document path:
+//! wherever the stream path gives a value, the document path must give the
+//! same one, for every pickle we have (CPython's corpus, the fixtures) and
+//! for truncated and mutated copies of them; and it must actually take the
+//! common CPython shapes.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use pickle_codec::de::paths;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+fn records(mut data: &[u8]) -> Vec<(String, &[u8])> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let n = u16::from_le_bytes([data[0], data[1]]) as usize;
+        let name = String::from_utf8(data[2..2 + n].to_vec()).unwrap();
+        data = &data[2 + n..];
+        let len = u32::from_le_bytes(data[2..6].try_into().unwrap()) as usize;
+        out.push((name, &data[6..6 + len]));
+        data = &data[6 + len..];
+    }
+    out
+}
+
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<(String, Vec<u8>)> = records(include_bytes!("data/cpython_pickles.bin"))
+        .into_iter()
+        .map(|(n, d)| (n, d.to_vec()))
+        .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut dirs = vec![root.join("fixtures"), root.join("data")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pkl" | "pickle")
+            ) {
+                all.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    all
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+enum Shape {
+    Unit,
+    New(i64),
+    Pair(i64, String),
+    Named { x: f64, tags: Vec<String> },
+}
+
+/// Check one type on one input; returns whether the stream path took it.
+fn agree<'de, T>(name: &str, data: &'de [u8]) -> bool
+where
+    T: Deserialize<'de> + PartialEq + std::fmt::Debug,
+{
+    let Some(streamed) = paths::stream::<T>(data) else {
+        return false;
+    };
+    match paths::document::<T>(data) {
+        Ok(doc) => assert_eq!(
+            streamed,
+            doc,
+            "{name}: the paths disagree as {}",
+            std::any::type_name::<T>()
+        ),
+        Err(e) => panic!(
+            "{name}: the stream path gave {streamed:?} as {} where the document path fails: {e}",
+            std::any::type_name::<T>()
+        ),
+    }
+    true
+}
+
+fn agree_all(name: &str, data: &[u8]) -> usize {
+    let mut n = 0;
+    n += agree::<Json>(name, data) as usize;
+    n += agree::<Vec<Json>>(name, data) as usize;
+    n += agree::<BTreeMap<String, Json>>(name, data) as usize;
+    n += agree::<Vec<(i64, String)>>(name, data) as usize;
+    n += agree::<(Json, Json)>(name, data) as usize;
+    n += agree::<Option<Vec<Option<i64>>>>(name, data) as usize;
+    n += agree::<Vec<Shape>>(name, data) as usize;
+    n += agree::<Shape>(name, data) as usize;
+    n += agree::<Vec<&str>>(name, data) as usize;
+    n += agree::<BTreeMap<String, (i64, f64)>>(name, data) as usize;
+    agree::<serde::de::IgnoredAny>(name, data);
+    n
+}
+
+#[test]
+fn stream_and_document_paths_agree_on_every_pickle() {
+    let all = corpus();
+    assert!(all.len() > 1000, "{} pickles", all.len());
+    let (mut streamed, mut mutants) = (0, 0);
+    for (name, data) in &all {
+        streamed += agree_all(name, data);
+        // Truncations and single-byte mutations of small pickles.
+        if data.len() < 1024 {
+            for cut in [
+                1,
+                data.len() / 3,
+                data.len() / 2,
+                data.len().saturating_sub(2),
+            ] {
+                mutants += agree_all(
+                    &format!("{name} cut at {cut}"),
+                    &data[..cut.min(data.len())],
+                );
+            }
+            let mut m = data.clone();
+            for i in (0..m.len()).step_by(11) {
+                let old = m[i];
+                for b in [old ^ 1, b'(', b'h', b'e', b's'] {
+                    m[i] = b;
+                    mutants += agree_all(&format!("{name} byte {i} = {b:#x}"), &m);
+                }
+                m[i] = old;
+            }
+        }
+    }
+    eprintln!("stream path took {streamed} typed loads of originals, {mutants} of mutants");
+    assert!(streamed > 500, "stream path took only {streamed}");
+}
+
+#[test]
+fn stream_path_takes_cpython_shapes() {
+    // Each of these must be read on the stream path (not handed over).
+    let cases: &[(&str, &[u8])] = &[
+        // [1, 'a', 2.5, None, True, b'x'] at protocol 2
+        (
+            "list p2",
+            b"\x80\x02]q\x00(K\x01X\x01\x00\x00\x00aq\x01G@\x04\x00\x00\x00\x00\x00\x00N\x88e.",
+        ),
+        // {'a': 1} at protocol 4 (framed, MEMOIZE)
+        (
+            "dict p4",
+            b"\x80\x04\x95\x0a\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s.",
+        ),
+        // [(1, 'a')] at protocol 2
+        (
+            "tuple item p2",
+            b"\x80\x02]q\x00K\x01X\x01\x00\x00\x00aq\x01\x86q\x02a.",
+        ),
+    ];
+    for (name, data) in cases {
+        assert!(
+            paths::stream::<Json>(data).is_some()
+                || paths::stream::<Vec<(i64, String)>>(data).is_some(),
+            "{name}: not streamed"
+        );
+        assert!(agree_all(name, data) > 0, "{name}");
+    }
+    let records: Vec<BTreeMap<String, Json>> = paths::stream(
+        &pickle_codec::to_vec(&vec![BTreeMap::from([("k".to_string(), 1)])]).unwrap(),
+    )
+    .expect("streamed");
+    assert_eq!(records.len(), 1);
+}
+
+#[test]
+fn shared_values_and_cycles() {
+    // x = 'shared'; [x, x, [x]] shares the str through the memo; a cycle
+    // (l = []; l.append(l)) is handed over and refused by both paths as JSON.
+    let shared = b"\x80\x02]q\x00(X\x06\x00\x00\x00sharedq\x01h\x01]q\x02h\x01ae.";
+    let v: Json = paths::stream(shared).expect("streamed");
+    assert_eq!(v, serde_json::json!(["shared", "shared", ["shared"]]));
+    let cycle = b"\x80\x02]q\x00h\x00a.";
+    assert!(paths::stream::<Json>(cycle).is_none());
+}
