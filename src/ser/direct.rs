@@ -28,7 +28,6 @@
 //! [`Document`]: crate::value::Document
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use num_bigint::BigInt;
 use serde::ser::{self, Serialize};
@@ -51,7 +50,7 @@ pub(crate) fn to_vec<T: Serialize + ?Sized>(
     let mut d = Direct {
         w: InstrWriter::new(protocol)?,
         memo_len: 0,
-        names: HashMap::default(),
+        names: Names::new(),
         latin1: None,
         codecs_encode: None,
         builtins_bytes: None,
@@ -71,37 +70,47 @@ fn give_up(why: &str) -> Error {
     ))
 }
 
-/// A small, fast hasher for the interned names (short, trusted `&'static
-/// str`s): FxHash's word-at-a-time mix.
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    fn write_u8(&mut self, b: u8) {
-        self.add(u64::from(b));
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Memo indices of the interned names written so far, by text. Names are
+/// `&'static str`s (field and variant names), and one name nearly always
+/// comes from one literal, so a small cache keyed by the literal's address
+/// answers most lookups (four per record of a four-field struct) without
+/// hashing the text. Equal addresses and lengths mean equal texts.
+struct Names {
+    by_text: HashMap<&'static str, u64>,
+    /// `(address, length, memo index)`; address 0 (never a str's) is empty.
+    cache: [(usize, usize, u64); NAME_CACHE],
 }
 
-impl NameHasher {
+const NAME_CACHE: usize = 64;
+
+impl Names {
+    fn new() -> Names {
+        Names {
+            by_text: HashMap::new(),
+            cache: [(0, 0, 0); NAME_CACHE],
+        }
+    }
+
     #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    fn slot(s: &str) -> usize {
+        let a = s.as_ptr() as usize;
+        (a ^ (a >> 6)) % NAME_CACHE
+    }
+
+    #[inline]
+    fn get(&mut self, s: &'static str) -> Option<u64> {
+        let (a, n, i) = self.cache[Self::slot(s)];
+        if a == s.as_ptr() as usize && n == s.len() {
+            return Some(i);
+        }
+        let i = *self.by_text.get(s)?;
+        self.cache[Self::slot(s)] = (s.as_ptr() as usize, s.len(), i);
+        Some(i)
+    }
+
+    fn insert(&mut self, s: &'static str, i: u64) {
+        self.by_text.insert(s, i);
+        self.cache[Self::slot(s)] = (s.as_ptr() as usize, s.len(), i);
     }
 }
 
@@ -112,7 +121,7 @@ pub(crate) struct Direct {
     memo_len: u64,
     /// Memo index of each interned name written (`Document::name`'s table:
     /// field and variant names, by text).
-    names: HashMap<&'static str, u64, BuildHasherDefault<NameHasher>>,
+    names: Names,
     /// Memo indices of the pickler's singletons for bytes below protocol 3:
     /// the interned `'latin1'` and the globals `_codecs.encode` and
     /// `builtins.bytes`.
@@ -142,7 +151,7 @@ impl Direct {
     #[inline]
     fn name(&mut self, s: &'static str) -> Result<()> {
         self.w.boundary();
-        if let Some(&i) = self.names.get(s) {
+        if let Some(i) = self.names.get(s) {
             return self.w.get(i);
         }
         self.w.str(s.as_bytes())?;
@@ -454,6 +463,7 @@ impl<'a> ser::Serializer for &'a mut Direct {
         Ok(Seq {
             d: self,
             count: 0,
+            batch: BATCH,
             kind,
         })
     }
@@ -463,6 +473,7 @@ impl<'a> ser::Serializer for &'a mut Direct {
         Ok(Seq {
             d: self,
             count: 0,
+            batch: BATCH,
             kind: SeqKind::Tuple {
                 len,
                 marked,
@@ -486,6 +497,7 @@ impl<'a> ser::Serializer for &'a mut Direct {
         Ok(Seq {
             d: self,
             count: 0,
+            batch: BATCH,
             kind: SeqKind::Tuple {
                 len,
                 marked,
@@ -539,6 +551,9 @@ enum SeqKind {
 pub(crate) struct Seq<'a> {
     d: &'a mut Direct,
     count: usize,
+    /// Items in the open batch; starts full, so that the first item opens
+    /// one (a counter rather than `count % BATCH`, a division per item).
+    batch: usize,
     kind: SeqKind,
 }
 
@@ -554,12 +569,14 @@ impl Seq<'_> {
                 // The previous batch is closed (and the next opened) only
                 // when an item follows it: a list never ends with an empty
                 // batch.
-                if self.count % BATCH == 0 {
+                if self.batch == BATCH {
                     if self.count > 0 {
                         self.d.w.op(Opcode::Appends);
                     }
                     self.d.w.op(Opcode::Mark);
+                    self.batch = 0;
                 }
+                self.batch += 1;
                 value.serialize(&mut *self.d)?;
             }
             SeqKind::Tuple { .. } => value.serialize(&mut *self.d)?,
@@ -624,6 +641,8 @@ seq_impl!(
 pub(crate) struct Map<'a> {
     d: &'a mut Direct,
     count: usize,
+    /// Pairs in the open batch, as [`Seq`]'s.
+    batch: usize,
     /// `key value SETITEM` per pair: at protocol 0, or when a single pair
     /// was announced (`batch_dict_exact`); else `MARK pairs SETITEMS`.
     each: bool,
@@ -642,6 +661,7 @@ impl<'a> Map<'a> {
             each: !d.w.bin() || one,
             d,
             count: 0,
+            batch: BATCH,
             one,
             key_pending: false,
             variant,
@@ -654,11 +674,15 @@ impl<'a> Map<'a> {
         if self.key_pending {
             return Err(give_up("two map keys in a row"));
         }
-        if !self.each && self.count % BATCH == 0 {
-            if self.count > 0 {
-                self.d.w.op(Opcode::SetItems);
+        if !self.each {
+            if self.batch == BATCH {
+                if self.count > 0 {
+                    self.d.w.op(Opcode::SetItems);
+                }
+                self.d.w.op(Opcode::Mark);
+                self.batch = 0;
             }
-            self.d.w.op(Opcode::Mark);
+            self.batch += 1;
         }
         self.key_pending = true;
         Ok(())
