@@ -1,59 +1,11 @@
-//! serde serialization: any `T: Serialize` into a [`Document`] or a pickle.
-//!
-//! `T` is first turned into a document ([`to_value`]), then written by the
-//! pickler, so typed data pickles exactly as CPython would pickle the
-//! equivalent Python object (structs become dicts whose keys are interned like
-//! Python attribute names, so a repeated field name is a memo reference).
+//! The document builder behind [`super::to_value`]: every serde value
+//! becomes a node of a [`Document`].
 
 use serde::ser::{self, Serialize};
 
 use crate::error::{Error, Result};
-use crate::pickler::{self, DumpOptions};
 use crate::py::{BYTEARRAY_TOKEN, FROZENSET_TOKEN, PYOBJECT_TOKEN, SET_TOKEN};
 use crate::value::{Document, Node, Value};
-use crate::DEFAULT_PROTOCOL;
-
-/// Serialize a `T` into a document.
-pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Document> {
-    let mut doc = Document::new();
-    let root = value.serialize(ValueSerializer { doc: &mut doc })?;
-    doc.set_root(root);
-    Ok(doc)
-}
-
-/// Serialize a `T` as a pickle at protocol 4 (CPython 3.8–3.13's default).
-pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
-    to_vec_with(value, protocol_options(DEFAULT_PROTOCOL))
-}
-
-/// Serialize a `T` as a pickle with dump options (protocol 0–5, hooks).
-pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, mut options: DumpOptions) -> Result<Vec<u8>> {
-    let doc = to_value(value)?;
-    pickler::dumps_with(&doc, &mut options)
-}
-
-fn protocol_options(protocol: u8) -> DumpOptions {
-    DumpOptions {
-        protocol,
-        ..DumpOptions::default()
-    }
-}
-
-/// Serialize a `T` as a pickle at protocol 4 into a writer. Repeated calls
-/// on one writer make a stream that repeated `pickle.load` reads back.
-pub fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(writer: W, value: &T) -> Result<()> {
-    to_writer_with(writer, value, protocol_options(DEFAULT_PROTOCOL))
-}
-
-/// [`to_writer`] with dump options.
-pub fn to_writer_with<W: std::io::Write, T: Serialize + ?Sized>(
-    mut writer: W,
-    value: &T,
-    options: DumpOptions,
-) -> Result<()> {
-    let bytes = to_vec_with(value, options)?;
-    writer.write_all(&bytes).map_err(Error::io)
-}
 
 /// Builds values in a document.
 pub struct ValueSerializer<'a> {
