@@ -161,6 +161,8 @@ const SHORT_BINUNICODE: u8 = Opcode::ShortBinUnicode as u8;
 const BINUNICODE: u8 = Opcode::BinUnicode as u8;
 const BINGET: u8 = Opcode::BinGet as u8;
 const LONG1: u8 = Opcode::Long1 as u8;
+const LONG_BINGET: u8 = Opcode::LongBinGet as u8;
+const SETITEMS: u8 = Opcode::SetItems as u8;
 const APPENDS: u8 = Opcode::Appends as u8;
 
 /// `STARTS_VALUE[b]`: whether byte `b` is an opcode that can begin a value
@@ -742,7 +744,26 @@ impl<'de> Stream<'de> {
     }
 
     /// May the next value be a dict key or set item (hashable, as the loader checks)?
+    #[inline]
     fn key_ahead(&mut self) -> Result<bool> {
+        let input = self.input;
+        match input.get(self.pos) {
+            Some(&BINGET) if self.mode != Mode::Lookahead => match input.get(self.pos + 1) {
+                Some(&i) => Ok(self
+                    .memo
+                    .get(i as usize)
+                    .is_some_and(|e| !e.open && e.shape == Shape::Walk && hashable_scalar(e.op))),
+                None => bail(),
+            },
+            Some(&b) if b != FRAME && b != LONG_BINGET => {
+                Ok(Opcode::from_byte(b).is_some_and(hashable_scalar) || b == BINGET)
+            }
+            _ => self.key_ahead_slow(),
+        }
+    }
+
+    #[cold]
+    fn key_ahead_slow(&mut self) -> Result<bool> {
         match self.peek()? {
             Opcode::BinGet | Opcode::LongBinGet => match self.peek_get()? {
                 Some(e) => Ok(e.shape == Shape::Walk && hashable_scalar(e.op)),
@@ -983,7 +1004,21 @@ impl<'a, 'de> DictPairs<'a, 'de> {
 impl<'de> MapAccess<'de> for DictPairs<'_, 'de> {
     type Error = Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        // The hot case: the next key of a MARK batch.
+        if self.state == SeqState::Batch
+            && !matches!(
+                self.de.input.get(self.de.pos),
+                Some(&(SETITEMS | FRAME)) | None
+            )
+        {
+            return if self.de.key_ahead()? {
+                self.de.element(seed).map(Some)
+            } else {
+                bail()
+            };
+        }
         if !self.advance()? {
             return Ok(None);
         }
