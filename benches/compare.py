@@ -34,6 +34,52 @@ def median_ms(f, reps):
     return ts[len(ts) // 2]
 
 
+PEAK_PY = (
+    "import pickle, sys\n"
+    "data = open(sys.argv[1], 'rb').read()\n"
+    "if sys.argv[2] == 'load':\n"
+    "    obj = pickle.loads(data)\n"
+    "    del obj\n"
+)
+
+RUSAGE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def peak_kib(cmd):
+    """Peak resident memory (KiB) of one process running cmd."""
+    out = subprocess.run([sys.executable, "-c", RUSAGE] + cmd, check=True, capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+def memory_rows(rust, bench_bin):
+    """Peak memory of one load of each file: CPython vs Rust (to a Document
+    and typed), each also as the increase over only reading the file."""
+    rows = []
+    for r in rust:
+        if r["workload"] not in ("records_100k", "bytes_100mb"):
+            continue
+        f = r["file"]
+        py_read = peak_kib([sys.executable, "-c", PEAK_PY, f, "read"])
+        py = peak_kib([sys.executable, "-c", PEAK_PY, f, "load"])
+        rs_read = peak_kib([bench_bin, "--peak", f, "read"])
+        rs_value = peak_kib([bench_bin, "--peak", f, "value"])
+        rs_typed = peak_kib([bench_bin, "--peak", f, "typed"])
+        rows.append((r["workload"], r["protocol"], py, py - py_read, rs_value, rs_value - rs_read, rs_typed, rs_typed - rs_read))
+    return rows
+
+
+def bench_binary():
+    """The compare bench executable cargo built (the newest one)."""
+    deps = os.path.join(ROOT, "target", "release", "deps")
+    cands = [os.path.join(deps, n) for n in os.listdir(deps)
+             if n.startswith("compare-") and os.access(os.path.join(deps, n), os.X_OK) and "." not in n]
+    return max(cands, key=os.path.getmtime)
+
+
 def fmt(x):
     return "–" if x is None else ("%.2f" % x if x < 10 else "%.1f" % x)
 
@@ -116,6 +162,17 @@ def main():
         lines.append("")
         lines.append("%s p%d: from_slice::<&[u8]> borrows in %.3f ms; a fresh to_vec of the file takes %.2f ms." % (
             r["workload"], r["protocol"], r["borrow"], r["memcpy"]))
+    if not args.smoke:
+        mem = memory_rows(rust, bench_binary())
+        lines.append("")
+        lines.append("Peak memory of one load (MiB; in brackets: above only reading the file):")
+        lines.append("")
+        lines.append("| workload | p | CPython | Rust to Document | Rust typed |")
+        lines.append("|---|---|---|---|---|")
+        for w, p, py, pyd, rv, rvd, rt, rtd in mem:
+            mib = lambda k: "%.0f" % (k / 1024)
+            lines.append("| %s | %d | %s (+%s) | %s (+%s) | %s (+%s) |" % (
+                w, p, mib(py), mib(pyd), mib(rv), mib(rvd), mib(rt), mib(rtd)))
     text = "\n".join(lines)
     print(text)
     if args.markdown:

@@ -23,8 +23,31 @@ fn median(mut f: impl FnMut(), reps: usize) -> f64 {
     t[t.len() / 2]
 }
 
+/// `--peak FILE MODE`: load FILE once (MODE `read`: only read it; `value`:
+/// to a Document; `typed`: to the workload's Rust type, named by the file)
+/// and exit, so that `benches/compare.py` can take the process's peak memory.
+fn peak(file: &str, mode: &str) {
+    let data = fs::read(file).unwrap();
+    match mode {
+        "read" => {}
+        "value" => drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())),
+        "typed" => {
+            let name = std::path::Path::new(file)
+                .file_name()
+                .unwrap()
+                .to_string_lossy();
+            workloads::load_typed_named(name.split('.').next().unwrap(), &data);
+        }
+        _ => panic!("--peak FILE read|value|typed"),
+    }
+    drop(std::hint::black_box(data));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--peak") {
+        return peak(&args[i + 1], &args[i + 2]);
+    }
     let mut out = PathBuf::from("target/bench-data");
     let mut scale = 1;
     let mut reps = 11;

@@ -201,6 +201,29 @@ pub fn load_typed(w: &Workload, data: &[u8]) {
     }
 }
 
+/// Deserialize the pickle of the workload called `name` into its typed form
+/// (and drop it), without building the workload (for peak-memory runs).
+pub fn load_typed_named(name: &str, data: &[u8]) {
+    use pickle_codec::from_slice;
+    match name {
+        "ints_1m" => drop(std::hint::black_box(from_slice::<Vec<i64>>(data).unwrap())),
+        "floats_1m" => drop(std::hint::black_box(from_slice::<Vec<f64>>(data).unwrap())),
+        "records_100k" => drop(std::hint::black_box(
+            from_slice::<Vec<Record>>(data).unwrap(),
+        )),
+        "dict_200k" => drop(std::hint::black_box(
+            from_slice::<HashMap<String, i64>>(data).unwrap(),
+        )),
+        "strings_100k" => drop(std::hint::black_box(
+            from_slice::<Vec<String>>(data).unwrap(),
+        )),
+        "bytes_100mb" => drop(std::hint::black_box(
+            from_slice::<serde_bytes::ByteBuf>(data).unwrap(),
+        )),
+        _ => {}
+    }
+}
+
 /// Serialize a workload's typed form at `protocol`.
 pub fn dump_typed(w: &Workload, protocol: u8) -> Option<Vec<u8>> {
     let o = || pickle_codec::DumpOptions::new(protocol);
