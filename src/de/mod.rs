@@ -12,8 +12,9 @@
 //!   the unpickler into a document first (a pickle is a stack program: a
 //!   tuple is made after its items), then walked.
 //!
-//! The stream path gives up, without side effects, at the first thing it
-//! does not handle or any error, and the document path runs from the start.
+//! The stream path gives up at the first thing it does not handle or any
+//! error, and the document path runs from the start (so a `Deserialize`
+//! implementation with side effects may see part of the input twice).
 //! See the crate docs for the type mapping.
 
 mod document;
