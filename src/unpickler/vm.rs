@@ -823,7 +823,11 @@ impl Machine<'_> {
         };
         let Machine { doc, stack, .. } = self;
         match doc.node_mut(id) {
-            Node::List(v) => v.extend(stack.drain(at..)),
+            Node::List(v) => {
+                // Values are Copy: one memcpy, not an item-by-item drain.
+                v.extend_from_slice(&stack[at..]);
+                stack.truncate(at);
+            }
             Node::Object(o) => o.ops.extend(stack.drain(at..).map(ObjectOp::Append)),
             other => {
                 return Err(Error::syntax(format!(
