@@ -118,11 +118,11 @@ impl Machine<'_> {
     /// The fast path: decode each instruction where it lies in the bytes at
     /// hand (the input slice, or a reader's buffer whose first byte is at
     /// stream offset `base`) and execute it, up to `limit` (the end of the
-    /// open frame, of the bytes at hand, or of `max_input`). Returns, leaving `pos` on it, at the first instruction the
-    /// general path must see: one that does not fit before `limit`, a text
-    /// argument, FRAME, STOP, a BUILD with a hook, or malformed input (whose
-    /// error the general path then reports). Execution is `step`, the same as
-    /// on the general path.
+    /// open frame, of the bytes at hand, or of `max_input`). Returns, leaving
+    /// `pos` on it, at the first instruction the general path must see: one
+    /// that does not fit before `limit`, a text argument, FRAME, STOP, a BUILD
+    /// with a hook, or malformed input (whose error the general path then
+    /// reports). Execution is `step`, the same as on the general path.
     fn run_in_place(
         &mut self,
         data: &[u8],
@@ -130,107 +130,142 @@ impl Machine<'_> {
         limit: usize,
         base: u64,
     ) -> Result<()> {
+        // Cut the bytes at `limit`, so that an argument that does not fit
+        // before it simply fails to decode here.
+        let data = &data[..limit.min(data.len())];
         let hook = self.opts.after_build.is_some();
-        while *pos < limit {
-            let start = *pos;
-            // The commonest opcodes without an argument to build: straight to
-            // the stack and memo (the same operations `step` performs).
-            let byte = |i: usize| data.get(start + i).copied().unwrap_or(0);
-            let quick = match data[start] {
-                b'K' if start + 2 <= limit => {
-                    self.stack.push(Value::Int(byte(1) as i64));
-                    Some(2)
-                }
-                b'J' if start + 5 <= limit => {
-                    let b = [byte(1), byte(2), byte(3), byte(4)];
-                    self.stack.push(Value::Int(i32::from_le_bytes(b) as i64));
-                    Some(5)
-                }
-                b'G' if start + 9 <= limit => {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(&data[start + 1..start + 9]);
-                    self.stack.push(Value::Float(f64::from_be_bytes(b)));
-                    Some(9)
-                }
-                b'N' => {
-                    self.stack.push(Value::None);
-                    Some(1)
-                }
-                0x8a if byte(1) <= 8 && start + 2 + byte(1) as usize <= limit => {
-                    let n = byte(1) as usize;
-                    match crate::text::long_from_le(&data[start + 2..start + 2 + n]) {
-                        Arg::Int(i) => self.stack.push(Value::Int(i)),
-                        _ => return Err(bad_arg()),
-                    }
-                    Some(2 + n)
-                }
-                b'M' if start + 3 <= limit => {
-                    self.stack
-                        .push(Value::Int(u16::from_le_bytes([byte(1), byte(2)]) as i64));
-                    Some(3)
-                }
-                b'h' if start + 2 <= limit => {
-                    let v = self
-                        .memo
-                        .get(byte(1) as u64)
-                        .map_err(|e| e.in_opcode(Opcode::BinGet).at(base + start as u64))?;
-                    self.stack.push(v);
-                    Some(2)
-                }
-                b'j' if start + 5 <= limit => {
-                    let idx = u32::from_le_bytes([byte(1), byte(2), byte(3), byte(4)]) as u64;
-                    let v = self
-                        .memo
-                        .get(idx)
-                        .map_err(|e| e.in_opcode(Opcode::LongBinGet).at(base + start as u64))?;
-                    self.stack.push(v);
-                    Some(5)
-                }
-                b'q' | b'r'
-                    if start + 2 <= limit && (data[start] == b'q' || start + 5 <= limit) =>
-                {
-                    let (op, idx, len) = if data[start] == b'q' {
-                        (Opcode::BinPut, byte(1) as u64, 2)
-                    } else {
-                        let i = u32::from_le_bytes([byte(1), byte(2), byte(3), byte(4)]);
-                        (Opcode::LongBinPut, i as u64, 5)
-                    };
-                    self.top()
-                        .and_then(|v| self.memo.put(idx, v))
-                        .map_err(|e| e.in_opcode(op).at(base + start as u64))?;
-                    Some(len)
-                }
-                0x94 => {
-                    let v = self
-                        .top()
-                        .and_then(|v| self.memo.put(self.memo.len() as u64, v))
-                        .map_err(|e| e.in_opcode(Opcode::Memoize).at(base + start as u64));
-                    v?;
-                    Some(1)
-                }
-                _ => None,
+        // A local position (not `*pos`, which may alias) keeps the loop in registers.
+        let mut p = *pos;
+        while p < data.len() {
+            let Some((len, outcome)) = self.quick_step(data, p, base, hook) else {
+                break;
             };
-            if let Some(len) = quick {
-                *pos = start + len;
-                continue;
+            p += len;
+            if let Err(e) = outcome {
+                *pos = p;
+                return Err(e);
             }
-            let Some((op, arg, len)) = crate::read::decode_fast(data, start) else {
-                return Ok(());
-            };
-            if start + len > limit
-                || matches!(op, Opcode::Frame | Opcode::Stop)
-                || (hook && op == Opcode::Build)
-            {
-                return Ok(());
-            }
-            *pos = start + len;
-            let offset = base + start as u64;
-            self.track_origin(offset, &arg);
-            let budget = offset.saturating_mul(8).saturating_add(1 << 20);
-            self.step(op, arg, budget)
-                .map_err(|e| e.in_opcode(op).at(offset))?;
         }
+        *pos = p;
         Ok(())
+    }
+
+    /// Execute the instruction at `data[p]` (`p` is in bounds): its length
+    /// and outcome, or `None` when the general path must take it. The
+    /// commonest opcodes are decoded right here, each a `step` with a
+    /// constant opcode (so the big match folds away); others go through
+    /// [`crate::read::decode_fast`].
+    #[inline(always)]
+    fn quick_step(
+        &mut self,
+        data: &[u8],
+        p: usize,
+        base: u64,
+        hook: bool,
+    ) -> Option<(usize, Result<()>)> {
+        let offset = base + p as u64;
+        let (op, arg, len) = match data[p] {
+            b'K' => {
+                let [b] = fixed(data, p)?;
+                self.stack.push(Value::Int(b.into()));
+                return Some((2, Ok(())));
+            }
+            b'M' => {
+                let b = fixed(data, p)?;
+                self.stack.push(Value::Int(u16::from_le_bytes(b).into()));
+                return Some((3, Ok(())));
+            }
+            b'J' => {
+                let b = fixed(data, p)?;
+                self.stack.push(Value::Int(i32::from_le_bytes(b).into()));
+                return Some((5, Ok(())));
+            }
+            b'G' => {
+                let b = fixed(data, p)?;
+                self.stack.push(Value::Float(f64::from_be_bytes(b)));
+                return Some((9, Ok(())));
+            }
+            b'N' => {
+                self.stack.push(Value::None);
+                return Some((1, Ok(())));
+            }
+            // Up to 8 bytes is an i64; longer ones are decoded below.
+            0x8a if data.get(p + 1).is_some_and(|&n| n <= 8) => {
+                let [n] = fixed(data, p)?;
+                let n = usize::from(n);
+                data.get(p + 2..p + 2 + n)?;
+                self.stack.push(Value::Int(small_long(data, p + 2, n)));
+                return Some((2 + n, Ok(())));
+            }
+            // Memo traffic: straight between the stack and the memo. Values
+            // are copied in place (see `push_memo`), never through a
+            // temporary `Result<Value>`.
+            b'h' => {
+                let [i] = fixed(data, p)?;
+                let r = self.push_memo(i.into());
+                return Some((2, r.map_err(|e| e.in_opcode(Opcode::BinGet).at(offset))));
+            }
+            b'j' => {
+                let i = u32::from_le_bytes(fixed(data, p)?);
+                let r = self.push_memo(i.into());
+                return Some((5, r.map_err(|e| e.in_opcode(Opcode::LongBinGet).at(offset))));
+            }
+            b'q' => {
+                let [i] = fixed(data, p)?;
+                let r = self.memo_top(i.into());
+                return Some((2, r.map_err(|e| e.in_opcode(Opcode::BinPut).at(offset))));
+            }
+            b'r' => {
+                let i = u32::from_le_bytes(fixed(data, p)?);
+                let r = self.memo_top(i.into());
+                return Some((5, r.map_err(|e| e.in_opcode(Opcode::LongBinPut).at(offset))));
+            }
+            0x94 => {
+                let r = self.memo_top(self.memo.len() as u64);
+                return Some((1, r.map_err(|e| e.in_opcode(Opcode::Memoize).at(offset))));
+            }
+            0x8c => {
+                let [n] = fixed(data, p)?;
+                let b = data.get(p + 2..p + 2 + usize::from(n))?;
+                (
+                    Opcode::ShortBinUnicode,
+                    Arg::Unicode(Cow::Borrowed(b)),
+                    2 + b.len(),
+                )
+            }
+            b'X' => {
+                let n = u32::from_le_bytes(fixed(data, p)?) as usize;
+                let b = data.get(p + 5..)?.get(..n)?;
+                (Opcode::BinUnicode, Arg::Unicode(Cow::Borrowed(b)), 5 + n)
+            }
+            b'(' => (Opcode::Mark, Arg::None, 1),
+            b']' => (Opcode::EmptyList, Arg::None, 1),
+            b'}' => (Opcode::EmptyDict, Arg::None, 1),
+            b')' => (Opcode::EmptyTuple, Arg::None, 1),
+            b'e' => (Opcode::Appends, Arg::None, 1),
+            b'a' => (Opcode::Append, Arg::None, 1),
+            b'u' => (Opcode::SetItems, Arg::None, 1),
+            b's' => (Opcode::SetItem, Arg::None, 1),
+            0x85 => (Opcode::Tuple1, Arg::None, 1),
+            0x86 => (Opcode::Tuple2, Arg::None, 1),
+            0x87 => (Opcode::Tuple3, Arg::None, 1),
+            0x88 => (Opcode::NewTrue, Arg::None, 1),
+            0x89 => (Opcode::NewFalse, Arg::None, 1),
+            _ => {
+                let (op, arg, len) = crate::read::decode_fast(data, p)?;
+                if matches!(op, Opcode::Frame | Opcode::Stop) || (hook && op == Opcode::Build) {
+                    return None;
+                }
+                self.track_origin(offset, &arg);
+                let budget = offset.saturating_mul(8).saturating_add(1 << 20);
+                let r = self.step(op, arg, budget);
+                return Some((len, r.map_err(|e| e.in_opcode(op).at(offset))));
+            }
+        };
+        self.track_origin(offset, &arg);
+        // None of the opcodes above reconstructs anything: no copy budget.
+        let r = self.step(op, arg, 0);
+        Some((len, r.map_err(|e| e.in_opcode(op).at(offset))))
     }
 
     /// When loading for the serde layer, record where the nodes the next
@@ -253,6 +288,32 @@ impl Machine<'_> {
     #[inline]
     fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
+    }
+
+    /// `GET`: push the memo's value at `idx` (a shared handle, never a copy
+    /// of the object). The 16 bytes go from the memo slot to the stack in one
+    /// block: moving a `Value` through a temporary makes the compiler copy
+    /// its bytes in overlapping pieces, which stalls store forwarding.
+    #[inline(always)]
+    fn push_memo(&mut self, idx: u64) -> Result<()> {
+        match self.memo.get_ref(idx) {
+            Some(v) => {
+                self.stack.extend_from_slice(std::slice::from_ref(v));
+                Ok(())
+            }
+            None => Err(Memo::missing(idx)),
+        }
+    }
+
+    /// `PUT`/`MEMOIZE`: store the top of the stack at `idx`.
+    #[inline(always)]
+    fn memo_top(&mut self, idx: u64) -> Result<()> {
+        let fence = self.fence();
+        let Machine { stack, memo, .. } = self;
+        match stack.last() {
+            Some(v) if stack.len() > fence => memo.put_ref(idx, v),
+            _ => Err(underflow()),
+        }
     }
 
     #[inline]
@@ -621,19 +682,13 @@ impl Machine<'_> {
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
                 let idx = Self::index_arg(&arg)?;
-                let v = self.memo.get(idx)?;
-                self.push(v);
+                self.push_memo(idx)?;
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
                 let idx = Self::index_arg(&arg)?;
-                let v = self.top()?;
-                self.memo.put(idx, v)?;
+                self.memo_top(idx)?;
             }
-            Opcode::Memoize => {
-                let v = self.top()?;
-                let idx = self.memo.len() as u64;
-                self.memo.put(idx, v)?;
-            }
+            Opcode::Memoize => self.memo_top(self.memo.len() as u64)?,
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
                 let Arg::Int(code) = arg else {
                     return Err(bad_arg());
@@ -841,36 +896,38 @@ impl Machine<'_> {
 
     /// A dict key or set item must be hashable, as CPython checks when it
     /// inserts (see [`Document::check_hashable`]).
+    #[inline]
     fn check_hashable(&self, key: Value) -> Result<()> {
-        self.doc
-            .check_hashable(key)
-            .map_err(|t| Error::syntax(format!("unhashable type: '{t}' used as a key")))
+        self.doc.check_hashable(key).map_err(unhashable_key)
     }
 
     /// Move the key/value pairs on the stack from `at` up into `target`
-    /// (SETITEM, SETITEMS).
+    /// (SETITEM, SETITEMS). Every key of a dict is checked first, so a
+    /// failing batch leaves the dict as it was.
     fn set_items(&mut self, target: Value, at: usize) -> Result<()> {
-        let is_dict = matches!(self.node_ref(target), Some(Node::Dict(_)));
-        if is_dict {
-            for pair in self.stack[at..].chunks_exact(2) {
-                self.check_hashable(pair[0])?;
-            }
-        }
         let Value::Ref(id) = target else {
             return Err(Error::syntax("SETITEM on a value that is not a dict"));
         };
         let Machine { doc, stack, .. } = self;
-        let mut items = stack.drain(at..);
+        let items = &stack[at..];
+        if let Some(Node::Dict(_)) = doc.nodes().get(id.index()) {
+            for pair in items.chunks_exact(2) {
+                doc.check_hashable(pair[0]).map_err(unhashable_key)?;
+            }
+        }
         match doc.node_mut(id) {
+            // Pairs are appended in wire order, equal keys included (the
+            // document keeps the wire's pairs).
             Node::Dict(d) => {
                 d.reserve(items.len() / 2);
-                while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                    d.push((k, v));
+                for pair in items.chunks_exact(2) {
+                    d.push((pair[0], pair[1]));
                 }
             }
             Node::Object(o) => {
-                while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                    o.ops.push(ObjectOp::SetItem(k, v));
+                o.ops.reserve(items.len() / 2);
+                for pair in items.chunks_exact(2) {
+                    o.ops.push(ObjectOp::SetItem(pair[0], pair[1]));
                 }
             }
             other => {
@@ -880,6 +937,7 @@ impl Machine<'_> {
                 )))
             }
         }
+        stack.truncate(at);
         Ok(())
     }
 
@@ -979,6 +1037,44 @@ impl Machine<'_> {
     }
 }
 
+/// The `N` argument bytes after the opcode at `p`, if they are all there.
+#[inline(always)]
+fn fixed<const N: usize>(data: &[u8], p: usize) -> Option<[u8; N]> {
+    data.get(p + 1..p + 1 + N)?.try_into().ok()
+}
+
+/// The LONG1 payload of `n` (at most 8) bytes at `data[at..]`, which the
+/// caller checked is there: little-endian two's complement (as
+/// [`crate::text::long_from_le`], without the big-integer case). Reads one
+/// whole 8-byte word where the input has it (a copy of `n` bytes into a
+/// buffer costs a call and a stalled load), and shifts the bytes past the
+/// payload out.
+#[inline(always)]
+fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
+    if n == 0 {
+        return 0;
+    }
+    let word = match data.get(at..at + 8) {
+        Some(w) => w.try_into().unwrap_or([0; 8]),
+        None => {
+            let mut x = [0u8; 8];
+            for (d, s) in x.iter_mut().zip(data.get(at..at + n).unwrap_or_default()) {
+                *d = *s;
+            }
+            x
+        }
+    };
+    // Shift the payload's top byte up to bits 56..64, then back with the
+    // sign (arithmetic shift).
+    let unused = 64 - 8 * n as u32;
+    (i64::from_le_bytes(word) << unused) >> unused
+}
+
+#[cold]
+fn unhashable_key(type_name: &str) -> Error {
+    Error::syntax(format!("unhashable type: '{type_name}' used as a key"))
+}
+
 #[cold]
 fn bad_arg() -> Error {
     Error::syntax("internal: opcode argument of unexpected kind")
@@ -998,6 +1094,28 @@ mod tests {
         assert_eq!(r.index(2).unwrap().as_bool(), Some(true));
         assert!(r.index(3).unwrap().is_none());
         assert!(matches!(r.index(4).unwrap().kind(), Kind::BigInt(_)));
+    }
+
+    #[test]
+    fn small_long_matches_long_from_le() {
+        use crate::read::Arg;
+        let mut data = vec![0u8; 24];
+        for seed in 0..2000u32 {
+            let x = seed.wrapping_mul(2_654_435_761);
+            for (i, b) in data.iter_mut().enumerate() {
+                *b = (x >> (i % 4 * 8)) as u8 ^ (i as u8).wrapping_mul(37);
+            }
+            for n in 0..=8 {
+                // In the middle (whole word read) and at the very end (bytewise).
+                for at in [3, data.len() - n] {
+                    let want = match crate::text::long_from_le(&data[at..at + n]) {
+                        Arg::Int(i) => i,
+                        other => panic!("{other:?}"),
+                    };
+                    assert_eq!(super::small_long(&data, at, n), want, "{n} at {at}");
+                }
+            }
+        }
     }
 
     #[test]
