@@ -437,18 +437,28 @@ impl Document {
     /// sets and bytearrays cannot, nor tuples and frozensets holding them
     /// (walked iteratively, each node once). Objects are taken to be
     /// hashable. On failure, the Python type name of the culprit.
+    #[inline]
     pub fn check_hashable(&self, v: Value) -> std::result::Result<(), &'static str> {
-        let unhashable = |n: &Node| {
-            matches!(
-                n,
-                Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)
-            )
-        };
         match self.node_of(v) {
-            Some(n) if unhashable(n) => return Err(n.type_name()),
-            Some(Node::Tuple(_) | Node::FrozenSet(_)) => {}
-            _ => return Ok(()),
+            Some(n) if Self::unhashable(n) => Err(n.type_name()),
+            Some(Node::Tuple(_) | Node::FrozenSet(_)) => self.check_hashable_items(v),
+            _ => Ok(()),
         }
+    }
+
+    /// Lists, dicts, sets and bytearrays cannot be hashed.
+    #[inline]
+    fn unhashable(n: &Node) -> bool {
+        matches!(
+            n,
+            Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)
+        )
+    }
+
+    /// [`Document::check_hashable`] of a tuple or frozenset: the walk
+    /// (kept out of line, so the common scalar and str keys stay cheap).
+    #[inline(never)]
+    fn check_hashable_items(&self, v: Value) -> std::result::Result<(), &'static str> {
         let mut seen = std::collections::HashSet::new();
         let mut todo = vec![v];
         while let Some(v) = todo.pop() {
@@ -457,7 +467,7 @@ impl Document {
                 continue;
             }
             match self.nodes.get(id.0 as usize) {
-                Some(n) if unhashable(n) => return Err(n.type_name()),
+                Some(n) if Self::unhashable(n) => return Err(n.type_name()),
                 Some(Node::Tuple(items) | Node::FrozenSet(items)) => todo.extend_from_slice(items),
                 _ => {}
             }
