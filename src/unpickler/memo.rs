@@ -51,12 +51,22 @@ impl Memo {
     /// nothing sparse, is one push.
     #[inline(always)]
     pub(crate) fn put_ref(&mut self, idx: u64, v: &Value) -> Result<()> {
-        if idx == self.dense.len() as u64 && self.sparse.is_empty() && self.len < self.max {
-            self.len += 1;
-            self.dense.push(Some(*v));
+        if self.put_next(idx, *v) {
             return Ok(());
         }
         self.put_slow(idx, *v)
+    }
+
+    /// Store `v` at `idx` if that is the common case (the next index in
+    /// order, nothing sparse, under the limit); false, storing nothing, otherwise.
+    #[inline(always)]
+    pub(crate) fn put_next(&mut self, idx: u64, v: Value) -> bool {
+        let next = idx == self.dense.len() as u64 && self.sparse.is_empty() && self.len < self.max;
+        if next {
+            self.len += 1;
+            self.dense.push(Some(v));
+        }
+        next
     }
 
     #[inline(never)]

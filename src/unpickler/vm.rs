@@ -8,7 +8,9 @@ use super::{Encoding, Errors, LoadOptions};
 use crate::error::{Error, Result};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::read::{Arg, InstructionReader, Read};
-use crate::value::{Buffer, Document, Global, Node, Object, ObjectKind, ObjectOp, PyStr, Value};
+use crate::value::{
+    Buffer, Document, Global, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
+};
 
 struct Machine<'o> {
     doc: Document,
@@ -152,9 +154,9 @@ impl Machine<'_> {
 
     /// Execute the instruction at `data[p]` (`p` is in bounds): its length
     /// and outcome, or `None` when the general path must take it. The
-    /// commonest opcodes are decoded right here, each a `step` with a
-    /// constant opcode (so the big match folds away); others go through
-    /// [`crate::read::decode_fast`].
+    /// commonest opcodes are decoded and run right here, by the same helpers
+    /// `step` uses; the others go through [`crate::read::decode_fast`] and
+    /// `step`.
     #[inline(always)]
     fn quick_step(
         &mut self,
@@ -164,7 +166,7 @@ impl Machine<'_> {
         hook: bool,
     ) -> Option<(usize, Result<()>)> {
         let offset = base + p as u64;
-        let (op, arg, len) = match data[p] {
+        let (len, op, r) = match data[p] {
             b'K' => {
                 let [b] = fixed(data, p)?;
                 self.stack.push(Value::Int(b.into()));
@@ -189,6 +191,10 @@ impl Machine<'_> {
                 self.stack.push(Value::None);
                 return Some((1, Ok(())));
             }
+            0x88 | 0x89 => {
+                self.stack.push(Value::Bool(data[p] == 0x88));
+                return Some((1, Ok(())));
+            }
             // Up to 8 bytes is an i64; longer ones are decoded below.
             0x8a if data.get(p + 1).is_some_and(|&n| n <= 8) => {
                 let [n] = fixed(data, p)?;
@@ -197,60 +203,95 @@ impl Machine<'_> {
                 self.stack.push(Value::Int(small_long(data, p + 2, n)));
                 return Some((2 + n, Ok(())));
             }
-            // Memo traffic: straight between the stack and the memo. Values
-            // are copied in place (see `push_memo`), never through a
-            // temporary `Result<Value>`.
+            // Memo traffic: straight between the stack and the memo.
             b'h' => {
                 let [i] = fixed(data, p)?;
-                let r = self.push_memo(i.into());
-                return Some((2, r.map_err(|e| e.in_opcode(Opcode::BinGet).at(offset))));
+                (2, Opcode::BinGet, self.push_memo(i.into()))
             }
             b'j' => {
                 let i = u32::from_le_bytes(fixed(data, p)?);
-                let r = self.push_memo(i.into());
-                return Some((5, r.map_err(|e| e.in_opcode(Opcode::LongBinGet).at(offset))));
+                (5, Opcode::LongBinGet, self.push_memo(i.into()))
             }
             b'q' => {
                 let [i] = fixed(data, p)?;
-                let r = self.memo_top(i.into());
-                return Some((2, r.map_err(|e| e.in_opcode(Opcode::BinPut).at(offset))));
+                (2, Opcode::BinPut, self.memo_top(i.into()))
             }
             b'r' => {
                 let i = u32::from_le_bytes(fixed(data, p)?);
-                let r = self.memo_top(i.into());
-                return Some((5, r.map_err(|e| e.in_opcode(Opcode::LongBinPut).at(offset))));
+                (5, Opcode::LongBinPut, self.memo_top(i.into()))
             }
-            0x94 => {
-                let r = self.memo_top(self.memo.len() as u64);
-                return Some((1, r.map_err(|e| e.in_opcode(Opcode::Memoize).at(offset))));
-            }
+            0x94 => (1, Opcode::Memoize, self.memo_top(self.memo.len() as u64)),
+            // New objects; the PUT or MEMOIZE that follows them is done
+            // here too (see `push_and_memoize`).
             0x8c => {
                 let [n] = fixed(data, p)?;
                 let b = data.get(p + 2..p + 2 + usize::from(n))?;
-                (
+                let len = 2 + b.len();
+                let r = self.str_value(offset, b);
+                return Some(self.push_and_memoize(
+                    data,
+                    p + len,
+                    len,
+                    r,
                     Opcode::ShortBinUnicode,
-                    Arg::Unicode(Cow::Borrowed(b)),
-                    2 + b.len(),
-                )
+                    offset,
+                ));
             }
             b'X' => {
                 let n = u32::from_le_bytes(fixed(data, p)?) as usize;
                 let b = data.get(p + 5..)?.get(..n)?;
-                (Opcode::BinUnicode, Arg::Unicode(Cow::Borrowed(b)), 5 + n)
+                let r = self.str_value(offset, b);
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 5 + n,
+                    5 + n,
+                    r,
+                    Opcode::BinUnicode,
+                    offset,
+                ));
             }
-            b'(' => (Opcode::Mark, Arg::None, 1),
-            b']' => (Opcode::EmptyList, Arg::None, 1),
-            b'}' => (Opcode::EmptyDict, Arg::None, 1),
-            b')' => (Opcode::EmptyTuple, Arg::None, 1),
-            b'e' => (Opcode::Appends, Arg::None, 1),
-            b'a' => (Opcode::Append, Arg::None, 1),
-            b'u' => (Opcode::SetItems, Arg::None, 1),
-            b's' => (Opcode::SetItem, Arg::None, 1),
-            0x85 => (Opcode::Tuple1, Arg::None, 1),
-            0x86 => (Opcode::Tuple2, Arg::None, 1),
-            0x87 => (Opcode::Tuple3, Arg::None, 1),
-            0x88 => (Opcode::NewTrue, Arg::None, 1),
-            0x89 => (Opcode::NewFalse, Arg::None, 1),
+            // One arm each, so that each node is a constant the compiler
+            // writes straight into the arena (a node chosen at run time is
+            // built in a temporary and copied with loads that stall).
+            b']' => {
+                self.track_origin(offset, &Arg::None);
+                let made = self.alloc_id(|| Node::List(Vec::new()));
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 1,
+                    1,
+                    made,
+                    Opcode::EmptyList,
+                    offset,
+                ));
+            }
+            b'}' => {
+                self.track_origin(offset, &Arg::None);
+                let made = self.alloc_id(|| Node::Dict(Vec::new()));
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 1,
+                    1,
+                    made,
+                    Opcode::EmptyDict,
+                    offset,
+                ));
+            }
+            b')' => {
+                self.track_origin(offset, &Arg::None);
+                let made = self.alloc_id(|| Node::Tuple(Vec::new()));
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 1,
+                    1,
+                    made,
+                    Opcode::EmptyTuple,
+                    offset,
+                ));
+            }
+            b'(' => (1, Opcode::Mark, self.mark()),
+            b'e' => (1, Opcode::Appends, self.appends()),
+            b'u' => (1, Opcode::SetItems, self.setitems()),
             _ => {
                 let (op, arg, len) = crate::read::decode_fast(data, p)?;
                 if matches!(op, Opcode::Frame | Opcode::Stop) || (hook && op == Opcode::Build) {
@@ -258,14 +299,89 @@ impl Machine<'_> {
                 }
                 self.track_origin(offset, &arg);
                 let budget = offset.saturating_mul(8).saturating_add(1 << 20);
-                let r = self.step(op, arg, budget);
-                return Some((len, r.map_err(|e| e.in_opcode(op).at(offset))));
+                (len, op, self.step(op, arg, budget))
             }
         };
-        self.track_origin(offset, &arg);
-        // None of the opcodes above reconstructs anything: no copy budget.
-        let r = self.step(op, arg, 0);
         Some((len, r.map_err(|e| e.in_opcode(op).at(offset))))
+    }
+
+    /// A new str node (`*UNICODE*`).
+    #[inline]
+    fn str_value(&mut self, offset: u64, payload: &[u8]) -> Result<NodeId> {
+        self.track_origin(offset, &Arg::Unicode(Cow::Borrowed(payload)));
+        self.str_id(payload)
+    }
+
+    /// Push `made`, the new object of the `len`-byte instruction `op` at
+    /// `offset`, and when the next instruction (at `next`) is the usual
+    /// in-order `BINPUT`/`LONG_BINPUT`/`MEMOIZE` of it, store it in the memo
+    /// right away: from a register, instead of reading back the stack slot
+    /// just written (a load the CPU cannot forward from the narrower stores
+    /// that wrote it), and one dispatch fewer. Any other case (an index out
+    /// of order, the memo limit) is left to the instruction itself.
+    #[inline(always)]
+    fn push_and_memoize(
+        &mut self,
+        data: &[u8],
+        next: usize,
+        len: usize,
+        made: Result<NodeId>,
+        op: Opcode,
+        offset: u64,
+    ) -> (usize, Result<()>) {
+        let v = match made {
+            Ok(id) => Value::Ref(id),
+            Err(e) => return (len, Err(e.in_opcode(op).at(offset))),
+        };
+        self.stack.push(v);
+        let put = match data.get(next) {
+            Some(b'q') => fixed::<1>(data, next).map(|[i]| (u64::from(i), 2)),
+            Some(b'r') => fixed(data, next).map(|b| (u64::from(u32::from_le_bytes(b)), 5)),
+            Some(0x94) => Some((self.memo.len() as u64, 1)),
+            _ => None,
+        };
+        match put {
+            Some((idx, put_len)) if self.memo.put_next(idx, v) => (len + put_len, Ok(())),
+            _ => (len, Ok(())),
+        }
+    }
+
+    /// `MARK`.
+    #[inline]
+    fn mark(&mut self) -> Result<()> {
+        if self.marks.len() >= self.opts.max_depth {
+            return Err(Error::limit(format!(
+                "more than {} nested MARKs (LoadOptions::max_depth)",
+                self.opts.max_depth
+            )));
+        }
+        self.marks.push(self.stack.len());
+        Ok(())
+    }
+
+    /// `APPENDS`: the items above the mark into the list (or object) below it.
+    #[inline]
+    fn appends(&mut self) -> Result<()> {
+        let at = self.pop_mark()?;
+        if at == 0 || at <= self.fence() {
+            return Err(underflow());
+        }
+        let target = self.stack[at - 1];
+        self.extend(target, at)
+    }
+
+    /// `SETITEMS`: the pairs above the mark into the dict (or object) below it.
+    #[inline]
+    fn setitems(&mut self) -> Result<()> {
+        let at = self.pop_mark()?;
+        if at == 0 || at <= self.fence() {
+            return Err(underflow());
+        }
+        if (self.stack.len() - at) % 2 != 0 {
+            return Err(Error::syntax("odd number of items for SETITEMS"));
+        }
+        let target = self.stack[at - 1];
+        self.set_items(target, at)
     }
 
     /// When loading for the serde layer, record where the nodes the next
@@ -349,10 +465,27 @@ impl Machine<'_> {
     }
 
     fn str_node(&mut self, bytes: &[u8]) -> Result<Value> {
+        self.str_id(bytes).map(Value::Ref)
+    }
+
+    /// Store a node built in place (see [`Document::alloc_with`]).
+    #[inline(always)]
+    fn alloc_id(&mut self, make: impl FnOnce() -> Node) -> Result<NodeId> {
+        self.doc
+            .alloc_with(make)
+            .ok_or_else(|| Error::limit("more than 2^32 - 1 objects in one pickle"))
+    }
+
+    /// A new str node. Returns the bare id, which travels in a register
+    /// (a returned `Value` goes through memory, and reading it back stalls).
+    fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(self.alloc(Node::Str(PyStr::Utf8(s.into())))),
+            Ok(s) => {
+                let s: Box<str> = s.into();
+                self.alloc_id(move || Node::Str(PyStr::Utf8(s)))
+            }
             Err(e) => match PyStr::from_python_utf8(bytes) {
-                Some(s) => Ok(self.alloc(Node::Str(s))),
+                Some(s) => self.alloc_id(move || Node::Str(s)),
                 None => Err(Error::syntax(format!(
                     "'utf-8' codec can't decode byte 0x{:02x} in position {}",
                     bytes[e.valid_up_to()],
@@ -620,14 +753,7 @@ impl Machine<'_> {
                 let target = self.stack[at - 1];
                 self.extend(target, at)?;
             }
-            Opcode::Appends => {
-                let at = self.pop_mark()?;
-                if at == 0 || at <= self.fence() {
-                    return Err(underflow());
-                }
-                let target = self.stack[at - 1];
-                self.extend(target, at)?;
-            }
+            Opcode::Appends => self.appends()?,
             Opcode::SetItem => {
                 if self.stack.len() < self.fence() + 3 {
                     return Err(underflow());
@@ -636,17 +762,7 @@ impl Machine<'_> {
                 let target = self.stack[at - 1];
                 self.set_items(target, at)?;
             }
-            Opcode::SetItems => {
-                let at = self.pop_mark()?;
-                if at == 0 || at <= self.fence() {
-                    return Err(underflow());
-                }
-                if (self.stack.len() - at) % 2 != 0 {
-                    return Err(Error::syntax("odd number of items for SETITEMS"));
-                }
-                let target = self.stack[at - 1];
-                self.set_items(target, at)?;
-            }
+            Opcode::SetItems => self.setitems()?,
             Opcode::AddItems => {
                 let at = self.pop_mark()?;
                 if at == 0 || at <= self.fence() {
@@ -667,15 +783,7 @@ impl Machine<'_> {
                 let v = self.top()?;
                 self.push(v);
             }
-            Opcode::Mark => {
-                if self.marks.len() >= self.opts.max_depth {
-                    return Err(Error::limit(format!(
-                        "more than {} nested MARKs (LoadOptions::max_depth)",
-                        self.opts.max_depth
-                    )));
-                }
-                self.marks.push(self.stack.len());
-            }
+            Opcode::Mark => self.mark()?,
             Opcode::PopMark => {
                 let at = self.pop_mark()?;
                 self.stack.truncate(at);
@@ -878,8 +986,10 @@ impl Machine<'_> {
         };
         let Machine { doc, stack, .. } = self;
         match doc.node_mut(id) {
+            // Values are Copy: one memcpy, not an item-by-item drain. A
+            // fresh list (the usual case: EMPTY_LIST, MARK, ..., APPENDS)
+            // gets exactly the batch in one allocation.
             Node::List(v) => {
-                // Values are Copy: one memcpy, not an item-by-item drain.
                 v.extend_from_slice(&stack[at..]);
                 stack.truncate(at);
             }
@@ -919,6 +1029,7 @@ impl Machine<'_> {
             // Pairs are appended in wire order, equal keys included (the
             // document keeps the wire's pairs).
             Node::Dict(d) => {
+                // A fresh dict gets exactly the batch in one allocation.
                 d.reserve(items.len() / 2);
                 for pair in items.chunks_exact(2) {
                     d.push((pair[0], pair[1]));

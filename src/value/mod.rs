@@ -417,6 +417,22 @@ impl Document {
         Value::Ref(NodeId(id))
     }
 
+    /// [`Document::alloc`] of the node `make` builds, built straight in its
+    /// slot of the arena (after room was made), not in a temporary copied
+    /// there: the loader's hot path, where that copy stalled on loads the
+    /// CPU could not forward from the stores that built the temporary.
+    /// `None` after 2^32 - 1 nodes.
+    #[inline(always)]
+    pub(crate) fn alloc_with(&mut self, make: impl FnOnce() -> Node) -> Option<NodeId> {
+        let id = u32::try_from(self.nodes.len()).ok()?;
+        if let Some(origin) = self.tracking.as_mut() {
+            self.origins.push(*origin);
+            origin.payload = None;
+        }
+        self.nodes.extend(std::iter::once_with(make));
+        Some(NodeId(id))
+    }
+
     /// Turn origin tracking on (the loader does this for the serde layer) and
     /// set the origin of the nodes allocated from now on.
     pub(crate) fn set_origin(&mut self, origin: NodeOrigin) {
