@@ -44,6 +44,33 @@ impl Memo {
 
     /// Store `v` at `idx`.
     pub fn put(&mut self, idx: u64, v: Value) -> Result<()> {
+        self.put_ref(idx, &v)
+    }
+
+    /// Store `*v` at `idx`. The common case, the next index in order with
+    /// nothing sparse, is one push.
+    #[inline(always)]
+    pub(crate) fn put_ref(&mut self, idx: u64, v: &Value) -> Result<()> {
+        if self.put_next(idx, *v) {
+            return Ok(());
+        }
+        self.put_slow(idx, *v)
+    }
+
+    /// Store `v` at `idx` if that is the common case (the next index in
+    /// order, nothing sparse, under the limit); false, storing nothing, otherwise.
+    #[inline(always)]
+    pub(crate) fn put_next(&mut self, idx: u64, v: Value) -> bool {
+        let next = idx == self.dense.len() as u64 && self.sparse.is_empty() && self.len < self.max;
+        if next {
+            self.len += 1;
+            self.dense.push(Some(v));
+        }
+        next
+    }
+
+    #[inline(never)]
+    fn put_slow(&mut self, idx: u64, v: Value) -> Result<()> {
         let dense_len = self.dense.len() as u64;
         if idx < dense_len {
             if self.dense[idx as usize].is_none()
@@ -84,22 +111,25 @@ impl Memo {
     }
 
     /// The value at `idx`.
-    #[inline(always)]
+    #[inline]
     pub fn get(&self, idx: u64) -> Result<Value> {
-        if let Some(Some(v)) = self.dense.get(idx as usize) {
-            return Ok(*v);
+        self.get_ref(idx).copied().ok_or_else(|| Memo::missing(idx))
+    }
+
+    /// The slot of the value at `idx`, if there is one.
+    #[inline(always)]
+    pub(crate) fn get_ref(&self, idx: u64) -> Option<&Value> {
+        match self.dense.get(idx as usize) {
+            Some(Some(v)) => Some(v),
+            _ if self.sparse.is_empty() => None,
+            _ => self.sparse.get(&idx),
         }
-        if self.sparse.is_empty() {
-            return Err(Error::syntax(format!(
-                "memo value not found at index {idx}"
-            )));
-        }
-        match self.sparse.get(&idx) {
-            Some(v) => Ok(*v),
-            None => Err(Error::syntax(format!(
-                "memo value not found at index {idx}"
-            ))),
-        }
+    }
+
+    /// The error of a `GET` of an index never stored.
+    #[cold]
+    pub(crate) fn missing(idx: u64) -> Error {
+        Error::syntax(format!("memo value not found at index {idx}"))
     }
 }
 

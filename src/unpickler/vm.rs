@@ -8,7 +8,9 @@ use super::{Encoding, Errors, LoadOptions};
 use crate::error::{Error, Result};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::read::{Arg, InstructionReader, Read};
-use crate::value::{Buffer, Document, Global, Node, Object, ObjectKind, ObjectOp, PyStr, Value};
+use crate::value::{
+    Buffer, Document, Global, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
+};
 
 struct Machine<'o> {
     doc: Document,
@@ -118,11 +120,11 @@ impl Machine<'_> {
     /// The fast path: decode each instruction where it lies in the bytes at
     /// hand (the input slice, or a reader's buffer whose first byte is at
     /// stream offset `base`) and execute it, up to `limit` (the end of the
-    /// open frame, of the bytes at hand, or of `max_input`). Returns, leaving `pos` on it, at the first instruction the
-    /// general path must see: one that does not fit before `limit`, a text
-    /// argument, FRAME, STOP, a BUILD with a hook, or malformed input (whose
-    /// error the general path then reports). Execution is `step`, the same as
-    /// on the general path.
+    /// open frame, of the bytes at hand, or of `max_input`). Returns, leaving
+    /// `pos` on it, at the first instruction the general path must see: one
+    /// that does not fit before `limit`, a text argument, FRAME, STOP, a BUILD
+    /// with a hook, or malformed input (whose error the general path then
+    /// reports). Execution is `step`, the same as on the general path.
     fn run_in_place(
         &mut self,
         data: &[u8],
@@ -130,107 +132,256 @@ impl Machine<'_> {
         limit: usize,
         base: u64,
     ) -> Result<()> {
+        // Cut the bytes at `limit`, so that an argument that does not fit
+        // before it simply fails to decode here.
+        let data = &data[..limit.min(data.len())];
         let hook = self.opts.after_build.is_some();
-        while *pos < limit {
-            let start = *pos;
-            // The commonest opcodes without an argument to build: straight to
-            // the stack and memo (the same operations `step` performs).
-            let byte = |i: usize| data.get(start + i).copied().unwrap_or(0);
-            let quick = match data[start] {
-                b'K' if start + 2 <= limit => {
-                    self.stack.push(Value::Int(byte(1) as i64));
-                    Some(2)
-                }
-                b'J' if start + 5 <= limit => {
-                    let b = [byte(1), byte(2), byte(3), byte(4)];
-                    self.stack.push(Value::Int(i32::from_le_bytes(b) as i64));
-                    Some(5)
-                }
-                b'G' if start + 9 <= limit => {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(&data[start + 1..start + 9]);
-                    self.stack.push(Value::Float(f64::from_be_bytes(b)));
-                    Some(9)
-                }
-                b'N' => {
-                    self.stack.push(Value::None);
-                    Some(1)
-                }
-                0x8a if byte(1) <= 8 && start + 2 + byte(1) as usize <= limit => {
-                    let n = byte(1) as usize;
-                    match crate::text::long_from_le(&data[start + 2..start + 2 + n]) {
-                        Arg::Int(i) => self.stack.push(Value::Int(i)),
-                        _ => return Err(bad_arg()),
-                    }
-                    Some(2 + n)
-                }
-                b'M' if start + 3 <= limit => {
-                    self.stack
-                        .push(Value::Int(u16::from_le_bytes([byte(1), byte(2)]) as i64));
-                    Some(3)
-                }
-                b'h' if start + 2 <= limit => {
-                    let v = self
-                        .memo
-                        .get(byte(1) as u64)
-                        .map_err(|e| e.in_opcode(Opcode::BinGet).at(base + start as u64))?;
-                    self.stack.push(v);
-                    Some(2)
-                }
-                b'j' if start + 5 <= limit => {
-                    let idx = u32::from_le_bytes([byte(1), byte(2), byte(3), byte(4)]) as u64;
-                    let v = self
-                        .memo
-                        .get(idx)
-                        .map_err(|e| e.in_opcode(Opcode::LongBinGet).at(base + start as u64))?;
-                    self.stack.push(v);
-                    Some(5)
-                }
-                b'q' | b'r'
-                    if start + 2 <= limit && (data[start] == b'q' || start + 5 <= limit) =>
-                {
-                    let (op, idx, len) = if data[start] == b'q' {
-                        (Opcode::BinPut, byte(1) as u64, 2)
-                    } else {
-                        let i = u32::from_le_bytes([byte(1), byte(2), byte(3), byte(4)]);
-                        (Opcode::LongBinPut, i as u64, 5)
-                    };
-                    self.top()
-                        .and_then(|v| self.memo.put(idx, v))
-                        .map_err(|e| e.in_opcode(op).at(base + start as u64))?;
-                    Some(len)
-                }
-                0x94 => {
-                    let v = self
-                        .top()
-                        .and_then(|v| self.memo.put(self.memo.len() as u64, v))
-                        .map_err(|e| e.in_opcode(Opcode::Memoize).at(base + start as u64));
-                    v?;
-                    Some(1)
-                }
-                _ => None,
+        // A local position (not `*pos`, which may alias) keeps the loop in registers.
+        let mut p = *pos;
+        while p < data.len() {
+            let Some((len, outcome)) = self.quick_step(data, p, base, hook) else {
+                break;
             };
-            if let Some(len) = quick {
-                *pos = start + len;
-                continue;
+            p += len;
+            if let Err(e) = outcome {
+                *pos = p;
+                return Err(e);
             }
-            let Some((op, arg, len)) = crate::read::decode_fast(data, start) else {
-                return Ok(());
-            };
-            if start + len > limit
-                || matches!(op, Opcode::Frame | Opcode::Stop)
-                || (hook && op == Opcode::Build)
-            {
-                return Ok(());
-            }
-            *pos = start + len;
-            let offset = base + start as u64;
-            self.track_origin(offset, &arg);
-            let budget = offset.saturating_mul(8).saturating_add(1 << 20);
-            self.step(op, arg, budget)
-                .map_err(|e| e.in_opcode(op).at(offset))?;
         }
+        *pos = p;
         Ok(())
+    }
+
+    /// Execute the instruction at `data[p]` (`p` is in bounds): its length
+    /// and outcome, or `None` when the general path must take it. The
+    /// commonest opcodes are decoded and run right here, by the same helpers
+    /// `step` uses; the others go through [`crate::read::decode_fast`] and
+    /// `step`.
+    #[inline(always)]
+    fn quick_step(
+        &mut self,
+        data: &[u8],
+        p: usize,
+        base: u64,
+        hook: bool,
+    ) -> Option<(usize, Result<()>)> {
+        let offset = base + p as u64;
+        let (len, op, r) = match data[p] {
+            b'K' => {
+                let [b] = fixed(data, p)?;
+                self.stack.push(Value::Int(b.into()));
+                return Some((2, Ok(())));
+            }
+            b'M' => {
+                let b = fixed(data, p)?;
+                self.stack.push(Value::Int(u16::from_le_bytes(b).into()));
+                return Some((3, Ok(())));
+            }
+            b'J' => {
+                let b = fixed(data, p)?;
+                self.stack.push(Value::Int(i32::from_le_bytes(b).into()));
+                return Some((5, Ok(())));
+            }
+            b'G' => {
+                let b = fixed(data, p)?;
+                self.stack.push(Value::Float(f64::from_be_bytes(b)));
+                return Some((9, Ok(())));
+            }
+            b'N' => {
+                self.stack.push(Value::None);
+                return Some((1, Ok(())));
+            }
+            0x88 | 0x89 => {
+                self.stack.push(Value::Bool(data[p] == 0x88));
+                return Some((1, Ok(())));
+            }
+            // Up to 8 bytes is an i64; longer ones are decoded below.
+            0x8a if data.get(p + 1).is_some_and(|&n| n <= 8) => {
+                let [n] = fixed(data, p)?;
+                let n = usize::from(n);
+                data.get(p + 2..p + 2 + n)?;
+                self.stack.push(Value::Int(small_long(data, p + 2, n)));
+                return Some((2 + n, Ok(())));
+            }
+            // Memo traffic: straight between the stack and the memo.
+            b'h' => {
+                let [i] = fixed(data, p)?;
+                (2, Opcode::BinGet, self.push_memo(i.into()))
+            }
+            b'j' => {
+                let i = u32::from_le_bytes(fixed(data, p)?);
+                (5, Opcode::LongBinGet, self.push_memo(i.into()))
+            }
+            b'q' => {
+                let [i] = fixed(data, p)?;
+                (2, Opcode::BinPut, self.memo_top(i.into()))
+            }
+            b'r' => {
+                let i = u32::from_le_bytes(fixed(data, p)?);
+                (5, Opcode::LongBinPut, self.memo_top(i.into()))
+            }
+            0x94 => (1, Opcode::Memoize, self.memo_top(self.memo.len() as u64)),
+            // New objects; the PUT or MEMOIZE that follows them is done
+            // here too (see `push_and_memoize`).
+            0x8c => {
+                let [n] = fixed(data, p)?;
+                let b = data.get(p + 2..p + 2 + usize::from(n))?;
+                let len = 2 + b.len();
+                let r = self.str_value(offset, b);
+                return Some(self.push_and_memoize(
+                    data,
+                    p + len,
+                    len,
+                    r,
+                    Opcode::ShortBinUnicode,
+                    offset,
+                ));
+            }
+            b'X' => {
+                let n = u32::from_le_bytes(fixed(data, p)?) as usize;
+                let b = data.get(p + 5..)?.get(..n)?;
+                let r = self.str_value(offset, b);
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 5 + n,
+                    5 + n,
+                    r,
+                    Opcode::BinUnicode,
+                    offset,
+                ));
+            }
+            // One arm each, so that each node is a constant the compiler
+            // writes straight into the arena (a node chosen at run time is
+            // built in a temporary and copied with loads that stall).
+            b']' => {
+                self.track_origin(offset, &Arg::None);
+                let made = self.alloc_id(|| Node::List(Vec::new()));
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 1,
+                    1,
+                    made,
+                    Opcode::EmptyList,
+                    offset,
+                ));
+            }
+            b'}' => {
+                self.track_origin(offset, &Arg::None);
+                let made = self.alloc_id(|| Node::Dict(Vec::new()));
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 1,
+                    1,
+                    made,
+                    Opcode::EmptyDict,
+                    offset,
+                ));
+            }
+            b')' => {
+                self.track_origin(offset, &Arg::None);
+                let made = self.alloc_id(|| Node::Tuple(Vec::new()));
+                return Some(self.push_and_memoize(
+                    data,
+                    p + 1,
+                    1,
+                    made,
+                    Opcode::EmptyTuple,
+                    offset,
+                ));
+            }
+            b'(' => (1, Opcode::Mark, self.mark()),
+            b'e' => (1, Opcode::Appends, self.appends()),
+            b'u' => (1, Opcode::SetItems, self.setitems()),
+            _ => {
+                let (op, arg, len) = crate::read::decode_fast(data, p)?;
+                if matches!(op, Opcode::Frame | Opcode::Stop) || (hook && op == Opcode::Build) {
+                    return None;
+                }
+                self.track_origin(offset, &arg);
+                let budget = offset.saturating_mul(8).saturating_add(1 << 20);
+                (len, op, self.step(op, arg, budget))
+            }
+        };
+        Some((len, r.map_err(|e| e.in_opcode(op).at(offset))))
+    }
+
+    /// A new str node (`*UNICODE*`).
+    #[inline]
+    fn str_value(&mut self, offset: u64, payload: &[u8]) -> Result<NodeId> {
+        self.track_origin(offset, &Arg::Unicode(Cow::Borrowed(payload)));
+        self.str_id(payload)
+    }
+
+    /// Push `made`, the new object of the `len`-byte instruction `op` at
+    /// `offset`, and when the next instruction (at `next`) is the usual
+    /// in-order `BINPUT`/`LONG_BINPUT`/`MEMOIZE` of it, store it in the memo
+    /// right away: from a register, instead of reading back the stack slot
+    /// just written (a load the CPU cannot forward from the narrower stores
+    /// that wrote it), and one dispatch fewer. Any other case (an index out
+    /// of order, the memo limit) is left to the instruction itself.
+    #[inline(always)]
+    fn push_and_memoize(
+        &mut self,
+        data: &[u8],
+        next: usize,
+        len: usize,
+        made: Result<NodeId>,
+        op: Opcode,
+        offset: u64,
+    ) -> (usize, Result<()>) {
+        let v = match made {
+            Ok(id) => Value::Ref(id),
+            Err(e) => return (len, Err(e.in_opcode(op).at(offset))),
+        };
+        self.stack.push(v);
+        let put = match data.get(next) {
+            Some(b'q') => fixed::<1>(data, next).map(|[i]| (u64::from(i), 2)),
+            Some(b'r') => fixed(data, next).map(|b| (u64::from(u32::from_le_bytes(b)), 5)),
+            Some(0x94) => Some((self.memo.len() as u64, 1)),
+            _ => None,
+        };
+        match put {
+            Some((idx, put_len)) if self.memo.put_next(idx, v) => (len + put_len, Ok(())),
+            _ => (len, Ok(())),
+        }
+    }
+
+    /// `MARK`.
+    #[inline]
+    fn mark(&mut self) -> Result<()> {
+        if self.marks.len() >= self.opts.max_depth {
+            return Err(Error::limit(format!(
+                "more than {} nested MARKs (LoadOptions::max_depth)",
+                self.opts.max_depth
+            )));
+        }
+        self.marks.push(self.stack.len());
+        Ok(())
+    }
+
+    /// `APPENDS`: the items above the mark into the list (or object) below it.
+    #[inline]
+    fn appends(&mut self) -> Result<()> {
+        let at = self.pop_mark()?;
+        if at == 0 || at <= self.fence() {
+            return Err(underflow());
+        }
+        let target = self.stack[at - 1];
+        self.extend(target, at)
+    }
+
+    /// `SETITEMS`: the pairs above the mark into the dict (or object) below it.
+    #[inline]
+    fn setitems(&mut self) -> Result<()> {
+        let at = self.pop_mark()?;
+        if at == 0 || at <= self.fence() {
+            return Err(underflow());
+        }
+        if (self.stack.len() - at) % 2 != 0 {
+            return Err(Error::syntax("odd number of items for SETITEMS"));
+        }
+        let target = self.stack[at - 1];
+        self.set_items(target, at)
     }
 
     /// When loading for the serde layer, record where the nodes the next
@@ -253,6 +404,32 @@ impl Machine<'_> {
     #[inline]
     fn fence(&self) -> usize {
         self.marks.last().copied().unwrap_or(0)
+    }
+
+    /// `GET`: push the memo's value at `idx` (a shared handle, never a copy
+    /// of the object). The 16 bytes go from the memo slot to the stack in one
+    /// block: moving a `Value` through a temporary makes the compiler copy
+    /// its bytes in overlapping pieces, which stalls store forwarding.
+    #[inline(always)]
+    fn push_memo(&mut self, idx: u64) -> Result<()> {
+        match self.memo.get_ref(idx) {
+            Some(v) => {
+                self.stack.extend_from_slice(std::slice::from_ref(v));
+                Ok(())
+            }
+            None => Err(Memo::missing(idx)),
+        }
+    }
+
+    /// `PUT`/`MEMOIZE`: store the top of the stack at `idx`.
+    #[inline(always)]
+    fn memo_top(&mut self, idx: u64) -> Result<()> {
+        let fence = self.fence();
+        let Machine { stack, memo, .. } = self;
+        match stack.last() {
+            Some(v) if stack.len() > fence => memo.put_ref(idx, v),
+            _ => Err(underflow()),
+        }
     }
 
     #[inline]
@@ -288,10 +465,27 @@ impl Machine<'_> {
     }
 
     fn str_node(&mut self, bytes: &[u8]) -> Result<Value> {
+        self.str_id(bytes).map(Value::Ref)
+    }
+
+    /// Store a node built in place (see [`Document::alloc_with`]).
+    #[inline(always)]
+    fn alloc_id(&mut self, make: impl FnOnce() -> Node) -> Result<NodeId> {
+        self.doc
+            .alloc_with(make)
+            .ok_or_else(|| Error::limit("more than 2^32 - 1 objects in one pickle"))
+    }
+
+    /// A new str node. Returns the bare id, which travels in a register
+    /// (a returned `Value` goes through memory, and reading it back stalls).
+    fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(self.alloc(Node::Str(PyStr::Utf8(s.into())))),
+            Ok(s) => {
+                let s: Box<str> = s.into();
+                self.alloc_id(move || Node::Str(PyStr::Utf8(s)))
+            }
             Err(e) => match PyStr::from_python_utf8(bytes) {
-                Some(s) => Ok(self.alloc(Node::Str(s))),
+                Some(s) => self.alloc_id(move || Node::Str(s)),
                 None => Err(Error::syntax(format!(
                     "'utf-8' codec can't decode byte 0x{:02x} in position {}",
                     bytes[e.valid_up_to()],
@@ -559,14 +753,7 @@ impl Machine<'_> {
                 let target = self.stack[at - 1];
                 self.extend(target, at)?;
             }
-            Opcode::Appends => {
-                let at = self.pop_mark()?;
-                if at == 0 || at <= self.fence() {
-                    return Err(underflow());
-                }
-                let target = self.stack[at - 1];
-                self.extend(target, at)?;
-            }
+            Opcode::Appends => self.appends()?,
             Opcode::SetItem => {
                 if self.stack.len() < self.fence() + 3 {
                     return Err(underflow());
@@ -575,17 +762,7 @@ impl Machine<'_> {
                 let target = self.stack[at - 1];
                 self.set_items(target, at)?;
             }
-            Opcode::SetItems => {
-                let at = self.pop_mark()?;
-                if at == 0 || at <= self.fence() {
-                    return Err(underflow());
-                }
-                if (self.stack.len() - at) % 2 != 0 {
-                    return Err(Error::syntax("odd number of items for SETITEMS"));
-                }
-                let target = self.stack[at - 1];
-                self.set_items(target, at)?;
-            }
+            Opcode::SetItems => self.setitems()?,
             Opcode::AddItems => {
                 let at = self.pop_mark()?;
                 if at == 0 || at <= self.fence() {
@@ -606,34 +783,20 @@ impl Machine<'_> {
                 let v = self.top()?;
                 self.push(v);
             }
-            Opcode::Mark => {
-                if self.marks.len() >= self.opts.max_depth {
-                    return Err(Error::limit(format!(
-                        "more than {} nested MARKs (LoadOptions::max_depth)",
-                        self.opts.max_depth
-                    )));
-                }
-                self.marks.push(self.stack.len());
-            }
+            Opcode::Mark => self.mark()?,
             Opcode::PopMark => {
                 let at = self.pop_mark()?;
                 self.stack.truncate(at);
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
                 let idx = Self::index_arg(&arg)?;
-                let v = self.memo.get(idx)?;
-                self.push(v);
+                self.push_memo(idx)?;
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
                 let idx = Self::index_arg(&arg)?;
-                let v = self.top()?;
-                self.memo.put(idx, v)?;
+                self.memo_top(idx)?;
             }
-            Opcode::Memoize => {
-                let v = self.top()?;
-                let idx = self.memo.len() as u64;
-                self.memo.put(idx, v)?;
-            }
+            Opcode::Memoize => self.memo_top(self.memo.len() as u64)?,
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
                 let Arg::Int(code) = arg else {
                     return Err(bad_arg());
@@ -823,7 +986,13 @@ impl Machine<'_> {
         };
         let Machine { doc, stack, .. } = self;
         match doc.node_mut(id) {
-            Node::List(v) => v.extend(stack.drain(at..)),
+            // Values are Copy: one memcpy, not an item-by-item drain. A
+            // fresh list (the usual case: EMPTY_LIST, MARK, ..., APPENDS)
+            // gets exactly the batch in one allocation.
+            Node::List(v) => {
+                v.extend_from_slice(&stack[at..]);
+                stack.truncate(at);
+            }
             Node::Object(o) => o.ops.extend(stack.drain(at..).map(ObjectOp::Append)),
             other => {
                 return Err(Error::syntax(format!(
@@ -837,36 +1006,39 @@ impl Machine<'_> {
 
     /// A dict key or set item must be hashable, as CPython checks when it
     /// inserts (see [`Document::check_hashable`]).
+    #[inline]
     fn check_hashable(&self, key: Value) -> Result<()> {
-        self.doc
-            .check_hashable(key)
-            .map_err(|t| Error::syntax(format!("unhashable type: '{t}' used as a key")))
+        self.doc.check_hashable(key).map_err(unhashable_key)
     }
 
     /// Move the key/value pairs on the stack from `at` up into `target`
-    /// (SETITEM, SETITEMS).
+    /// (SETITEM, SETITEMS). Every key of a dict is checked first, so a
+    /// failing batch leaves the dict as it was.
     fn set_items(&mut self, target: Value, at: usize) -> Result<()> {
-        let is_dict = matches!(self.node_ref(target), Some(Node::Dict(_)));
-        if is_dict {
-            for pair in self.stack[at..].chunks_exact(2) {
-                self.check_hashable(pair[0])?;
-            }
-        }
         let Value::Ref(id) = target else {
             return Err(Error::syntax("SETITEM on a value that is not a dict"));
         };
         let Machine { doc, stack, .. } = self;
-        let mut items = stack.drain(at..);
+        let items = &stack[at..];
+        if let Some(Node::Dict(_)) = doc.nodes().get(id.index()) {
+            for pair in items.chunks_exact(2) {
+                doc.check_hashable(pair[0]).map_err(unhashable_key)?;
+            }
+        }
         match doc.node_mut(id) {
+            // Pairs are appended in wire order, equal keys included (the
+            // document keeps the wire's pairs).
             Node::Dict(d) => {
+                // A fresh dict gets exactly the batch in one allocation.
                 d.reserve(items.len() / 2);
-                while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                    d.push((k, v));
+                for pair in items.chunks_exact(2) {
+                    d.push((pair[0], pair[1]));
                 }
             }
             Node::Object(o) => {
-                while let (Some(k), Some(v)) = (items.next(), items.next()) {
-                    o.ops.push(ObjectOp::SetItem(k, v));
+                o.ops.reserve(items.len() / 2);
+                for pair in items.chunks_exact(2) {
+                    o.ops.push(ObjectOp::SetItem(pair[0], pair[1]));
                 }
             }
             other => {
@@ -876,6 +1048,7 @@ impl Machine<'_> {
                 )))
             }
         }
+        stack.truncate(at);
         Ok(())
     }
 
@@ -975,6 +1148,44 @@ impl Machine<'_> {
     }
 }
 
+/// The `N` argument bytes after the opcode at `p`, if they are all there.
+#[inline(always)]
+fn fixed<const N: usize>(data: &[u8], p: usize) -> Option<[u8; N]> {
+    data.get(p + 1..p + 1 + N)?.try_into().ok()
+}
+
+/// The LONG1 payload of `n` (at most 8) bytes at `data[at..]`, which the
+/// caller checked is there: little-endian two's complement (as
+/// [`crate::text::long_from_le`], without the big-integer case). Reads one
+/// whole 8-byte word where the input has it (a copy of `n` bytes into a
+/// buffer costs a call and a stalled load), and shifts the bytes past the
+/// payload out.
+#[inline(always)]
+fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
+    if n == 0 {
+        return 0;
+    }
+    let word = match data.get(at..at + 8) {
+        Some(w) => w.try_into().unwrap_or([0; 8]),
+        None => {
+            let mut x = [0u8; 8];
+            for (d, s) in x.iter_mut().zip(data.get(at..at + n).unwrap_or_default()) {
+                *d = *s;
+            }
+            x
+        }
+    };
+    // Shift the payload's top byte up to bits 56..64, then back with the
+    // sign (arithmetic shift).
+    let unused = 64 - 8 * n as u32;
+    (i64::from_le_bytes(word) << unused) >> unused
+}
+
+#[cold]
+fn unhashable_key(type_name: &str) -> Error {
+    Error::syntax(format!("unhashable type: '{type_name}' used as a key"))
+}
+
 #[cold]
 fn bad_arg() -> Error {
     Error::syntax("internal: opcode argument of unexpected kind")
@@ -994,6 +1205,28 @@ mod tests {
         assert_eq!(r.index(2).unwrap().as_bool(), Some(true));
         assert!(r.index(3).unwrap().is_none());
         assert!(matches!(r.index(4).unwrap().kind(), Kind::BigInt(_)));
+    }
+
+    #[test]
+    fn small_long_matches_long_from_le() {
+        use crate::read::Arg;
+        let mut data = vec![0u8; 24];
+        for seed in 0..2000u32 {
+            let x = seed.wrapping_mul(2_654_435_761);
+            for (i, b) in data.iter_mut().enumerate() {
+                *b = (x >> (i % 4 * 8)) as u8 ^ (i as u8).wrapping_mul(37);
+            }
+            for n in 0..=8 {
+                // In the middle (whole word read) and at the very end (bytewise).
+                for at in [3, data.len() - n] {
+                    let want = match crate::text::long_from_le(&data[at..at + n]) {
+                        Arg::Int(i) => i,
+                        other => panic!("{other:?}"),
+                    };
+                    assert_eq!(super::small_long(&data, at, n), want, "{n} at {at}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -417,6 +417,22 @@ impl Document {
         Value::Ref(NodeId(id))
     }
 
+    /// [`Document::alloc`] of the node `make` builds, built straight in its
+    /// slot of the arena (after room was made), not in a temporary copied
+    /// there: the loader's hot path, where that copy stalled on loads the
+    /// CPU could not forward from the stores that built the temporary.
+    /// `None` after 2^32 - 1 nodes.
+    #[inline(always)]
+    pub(crate) fn alloc_with(&mut self, make: impl FnOnce() -> Node) -> Option<NodeId> {
+        let id = u32::try_from(self.nodes.len()).ok()?;
+        if let Some(origin) = self.tracking.as_mut() {
+            self.origins.push(*origin);
+            origin.payload = None;
+        }
+        self.nodes.extend(std::iter::once_with(make));
+        Some(NodeId(id))
+    }
+
     /// Turn origin tracking on (the loader does this for the serde layer) and
     /// set the origin of the nodes allocated from now on.
     pub(crate) fn set_origin(&mut self, origin: NodeOrigin) {
@@ -437,18 +453,28 @@ impl Document {
     /// sets and bytearrays cannot, nor tuples and frozensets holding them
     /// (walked iteratively, each node once). Objects are taken to be
     /// hashable. On failure, the Python type name of the culprit.
+    #[inline]
     pub fn check_hashable(&self, v: Value) -> std::result::Result<(), &'static str> {
-        let unhashable = |n: &Node| {
-            matches!(
-                n,
-                Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)
-            )
-        };
         match self.node_of(v) {
-            Some(n) if unhashable(n) => return Err(n.type_name()),
-            Some(Node::Tuple(_) | Node::FrozenSet(_)) => {}
-            _ => return Ok(()),
+            Some(n) if Self::unhashable(n) => Err(n.type_name()),
+            Some(Node::Tuple(_) | Node::FrozenSet(_)) => self.check_hashable_items(v),
+            _ => Ok(()),
         }
+    }
+
+    /// Lists, dicts, sets and bytearrays cannot be hashed.
+    #[inline]
+    fn unhashable(n: &Node) -> bool {
+        matches!(
+            n,
+            Node::List(_) | Node::Dict(_) | Node::Set(_) | Node::ByteArray(_)
+        )
+    }
+
+    /// [`Document::check_hashable`] of a tuple or frozenset: the walk
+    /// (kept out of line, so the common scalar and str keys stay cheap).
+    #[inline(never)]
+    fn check_hashable_items(&self, v: Value) -> std::result::Result<(), &'static str> {
         let mut seen = std::collections::HashSet::new();
         let mut todo = vec![v];
         while let Some(v) = todo.pop() {
@@ -457,7 +483,7 @@ impl Document {
                 continue;
             }
             match self.nodes.get(id.0 as usize) {
-                Some(n) if unhashable(n) => return Err(n.type_name()),
+                Some(n) if Self::unhashable(n) => return Err(n.type_name()),
                 Some(Node::Tuple(items) | Node::FrozenSet(items)) => todo.extend_from_slice(items),
                 _ => {}
             }
