@@ -67,7 +67,7 @@ enum Shape {
     /// Walked from its first instruction: one scalar, a container, a MARK sequence.
     Walk,
     /// `n` values and `TUPLEn`.
-    Tuple(usize),
+    Tuple(u8),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -240,16 +240,19 @@ fn is_str(op: Opcode) -> bool {
 }
 
 /// A LONG1 payload of at most 8 bytes (little-endian two's complement).
+/// Assembled in a register: copying it into a stack buffer and reading the
+/// word back stalls on store forwarding.
 #[inline(always)]
 fn long_le(b: &[u8]) -> i64 {
-    let fill = if b.last().is_some_and(|&x| x & 0x80 != 0) {
-        0xff
-    } else {
-        0
-    };
-    let mut le = [fill; 8];
-    le[..b.len()].copy_from_slice(b);
-    i64::from_le_bytes(le)
+    if b.is_empty() {
+        return 0;
+    }
+    let mut v = 0u64;
+    for (i, &x) in b.iter().enumerate() {
+        v |= (x as u64) << (8 * i);
+    }
+    let shift = 64 - 8 * b.len() as u32;
+    ((v << shift) as i64) >> shift
 }
 
 fn memo_index(arg: &Arg<'_>) -> Result<usize> {
@@ -265,7 +268,9 @@ impl<'de> Stream<'de> {
             input,
             pos: 0,
             frames: FrameTracker::default(),
-            memo: Vec::new(),
+            // Room for the memo as CPython fills it (a PUT per few bytes), reserved
+            // once from the input's real size: pages never written cost nothing.
+            memo: Vec::with_capacity((input.len() / 8).min(1 << 22)),
             max_memo: options.max_memo,
             frame_end: usize::MAX,
             depth_left: options.recursion_limit.min(STREAM_DEPTH),
@@ -500,7 +505,7 @@ impl<'de> Stream<'de> {
         self.mode = Mode::Replay;
         let r = match e.shape {
             Shape::Walk => self.any(visitor),
-            Shape::Tuple(n) => self.postfix_tuple(n, visitor),
+            Shape::Tuple(n) => self.postfix_tuple(n as usize, visitor),
         };
         if e.shape != Shape::Walk || !(hashable_scalar(e.op) || e.op == Opcode::ByteArray8) {
             // Reading a scalar again costs one instruction; anything else counts.
@@ -739,7 +744,7 @@ impl<'de> Stream<'de> {
             _ => Opcode::Tuple3,
         };
         self.expect(end)?;
-        self.puts(Entry::new(pos, first, Shape::Tuple(n), false))?;
+        self.puts(Entry::new(pos, first, Shape::Tuple(n as u8), false))?;
         Ok(v)
     }
 
@@ -1254,5 +1259,38 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
         deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
         deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map deserialize_identifier
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{long_le, Entry};
+
+    #[test]
+    fn memo_entries_stay_small() {
+        // One per memoized value: records_100k holds 300,000 of them.
+        assert!(std::mem::size_of::<Entry<'_>>() <= 40);
+    }
+
+    #[test]
+    fn long1_payloads_match_the_loader() {
+        for v in [
+            0i64,
+            1,
+            -1,
+            127,
+            128,
+            -128,
+            -129,
+            255,
+            256,
+            1 << 40,
+            -(1 << 40),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let b = crate::text::long_to_le(&v.into());
+            assert_eq!(long_le(&b), v, "{v}");
+        }
     }
 }
