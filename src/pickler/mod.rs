@@ -319,7 +319,7 @@ impl<'d, 'o> Engine<'d, 'o> {
     fn begin_save(&mut self) -> Result<()> {
         self.w.boundary();
         if let Some(sink) = self.sink.as_mut() {
-            if !self.w.frame_open() && self.w.buffer().len() >= FRAME_SIZE_TARGET {
+            if self.w.flushable_len() >= FRAME_SIZE_TARGET {
                 if let Some(bytes) = self.w.take_flushable() {
                     sink.write_all(&bytes)?;
                 }
