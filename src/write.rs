@@ -21,7 +21,7 @@ use num_bigint::BigInt;
 use crate::error::{Error, Result};
 use crate::framing::Framer;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
-use crate::repr::repr_float;
+use crate::repr::float_repr_into;
 use crate::text;
 
 /// Writes pickle instructions into an in-memory buffer.
@@ -193,13 +193,12 @@ impl InstrWriter {
 
     /// An int at protocol 0, or beyond `i32`.
     fn int_other(&mut self, v: i64) {
-        if let Ok(v32) = i32::try_from(v) {
-            self.raw(format!("I{v32}\n").as_bytes());
+        if i32::try_from(v).is_ok() {
+            self.decimal_line(b'I', v < 0, v.unsigned_abs(), b"\n");
         } else if self.protocol >= 2 {
-            let (b, n) = text::i64_to_le(v);
-            self.long_bytes(&b[..n]);
+            self.long1(v);
         } else {
-            self.raw(format!("L{v}L\n").as_bytes());
+            self.decimal_line(b'L', v < 0, v.unsigned_abs(), b"L\n");
         }
     }
 
@@ -239,9 +238,35 @@ impl InstrWriter {
         }
     }
 
-    /// `F<repr>\n` (protocol 0).
+    /// `F<repr>\n` (protocol 0), formatted in place.
     fn float_text(&mut self, v: f64) {
-        self.raw(format!("F{}\n", repr_float(v)).as_bytes());
+        let mut repr = [0u8; 32];
+        let n = float_repr_into(v, &mut repr);
+        self.buf.push(b'F');
+        self.buf.extend_from_slice(&repr[..n]);
+        self.buf.push(b'\n');
+    }
+
+    /// A protocol 0 text argument: `op`, the decimal digits of an integer
+    /// (negative if `neg`), then `end`, without a temporary `String`.
+    fn decimal_line(&mut self, op: u8, neg: bool, magnitude: u64, end: &[u8]) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut m = magnitude;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        self.buf.push(op);
+        if neg {
+            self.buf.push(b'-');
+        }
+        self.buf.extend_from_slice(&digits[i..]);
+        self.buf.extend_from_slice(end);
     }
 
     /// A str given in Python's UTF-8 (lone surrogates allowed).
@@ -352,7 +377,7 @@ impl InstrWriter {
         if self.protocol >= 4 {
             self.op(Opcode::Memoize);
         } else if !self.bin() {
-            self.raw(format!("p{idx}\n").as_bytes());
+            self.decimal_line(b'p', false, idx, b"\n");
         } else if idx < 256 {
             self.raw(&[Opcode::BinPut.byte(), idx as u8]);
         } else if idx <= 0xffff_ffff {
@@ -384,7 +409,7 @@ impl InstrWriter {
 
     /// `g<idx>\n` (protocol 0).
     fn get_text(&mut self, idx: u64) {
-        self.raw(format!("g{idx}\n").as_bytes());
+        self.decimal_line(b'g', false, idx, b"\n");
     }
 
     /// `GLOBAL` or `INST` with its two text lines. Names are encoded in
@@ -491,6 +516,7 @@ pub fn raw_unicode_escape_into(out: &mut Vec<u8>, utf8: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repr::repr_float;
 
     fn w(p: u8, f: impl FnOnce(&mut InstrWriter)) -> Vec<u8> {
         let mut w = InstrWriter::new(p).unwrap();
@@ -521,6 +547,18 @@ mod tests {
         assert_eq!(w(0, |w| w.bool(true)), b"I01\n");
         assert_eq!(w(1, |w| w.bool(false)), b"I00\n");
         assert_eq!(w(2, |w| w.bool(false)), b"\x89");
+    }
+
+    #[test]
+    fn protocol_0_text_lines() {
+        assert_eq!(w(0, |w| w.int(0)), b"I0\n");
+        assert_eq!(w(0, |w| w.int(i32::MIN as i64)), b"I-2147483648\n");
+        assert_eq!(w(0, |w| w.int(i64::MIN)), b"L-9223372036854775808L\n");
+        assert_eq!(w(1, |w| w.int(i64::MAX)), b"L9223372036854775807L\n");
+        assert_eq!(w(0, |w| w.put(u32::MAX as u64).unwrap()), b"p4294967295\n");
+        assert_eq!(w(0, |w| w.get(0).unwrap()), b"g0\n");
+        assert_eq!(w(0, |w| w.float(-0.5)), b"F-0.5\n");
+        assert_eq!(w(0, |w| w.float(1e22)), b"F1e+22\n");
     }
 
     #[test]
