@@ -77,27 +77,62 @@ impl FrameTracker {
 }
 
 /// Writer-side framing over an output buffer.
-#[derive(Debug, Default)]
+///
+/// [`Framer::start`] and [`Framer::boundary`] keep a frame open whenever
+/// framing is on (a committed frame is followed at once by the next one's
+/// header placeholder), so a writer using them appends bytes without any
+/// check; the placeholder sits exactly where the first write after the
+/// commit would have opened the frame, and a frame left empty is dropped.
+/// Writers that open frames lazily call [`Framer::before_write`] instead.
+#[derive(Debug)]
 pub struct Framer {
     /// Whether framing is on (protocol 4+, between PROTO and STOP).
     pub enabled: bool,
     /// Offset in the buffer of the open frame's header placeholder.
     frame_start: Option<usize>,
+    /// The buffer length at which the open frame reaches
+    /// [`FRAME_SIZE_TARGET`] (`usize::MAX` when none is open): the one
+    /// comparison [`Framer::boundary`] makes per object.
+    commit_at: usize,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Framer {
+            enabled: false,
+            frame_start: None,
+            commit_at: usize::MAX,
+        }
+    }
 }
 
 impl Framer {
-    /// Called before writing `len` bytes to `buf`: opens a frame if needed.
+    /// Switch framing on and open the first frame.
+    pub fn start(&mut self, buf: &mut Vec<u8>) {
+        self.enabled = true;
+        self.open(buf);
+    }
+
+    /// Called before writing to `buf`: opens a frame if needed (for writers
+    /// that do not keep one open, see [`Framer`]).
     #[inline]
     pub fn before_write(&mut self, buf: &mut Vec<u8>) {
         if self.enabled && self.frame_start.is_none() {
-            self.frame_start = Some(buf.len());
-            buf.extend_from_slice(&[0xfe; FRAME_HEADER_SIZE]);
+            self.open(buf);
         }
+    }
+
+    /// Open a frame: a header placeholder, filled in by [`Framer::commit`].
+    fn open(&mut self, buf: &mut Vec<u8>) {
+        self.frame_start = Some(buf.len());
+        self.commit_at = buf.len() + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
+        buf.extend_from_slice(&[0xfe; FRAME_HEADER_SIZE]);
     }
 
     /// Close the open frame: fill in its header, or drop a header whose frame
     /// is under [`FRAME_SIZE_MIN`] bytes.
     pub fn commit(&mut self, buf: &mut Vec<u8>) {
+        self.commit_at = usize::MAX;
         let Some(start) = self.frame_start.take() else {
             return;
         };
@@ -110,15 +145,23 @@ impl Framer {
         }
     }
 
-    /// At an object boundary: commit the frame once it reached the target size.
-    /// Returns true if a frame was committed (the caller may flush).
+    /// Commit the open frame and, framing being on, open the next one.
+    #[cold]
+    fn commit_and_reopen(&mut self, buf: &mut Vec<u8>) {
+        self.commit(buf);
+        if self.enabled {
+            self.open(buf);
+        }
+    }
+
+    /// At an object boundary: commit the frame once it reached the target
+    /// size (and open the next). Returns true if a frame was committed (the
+    /// caller may flush).
     #[inline]
     pub fn boundary(&mut self, buf: &mut Vec<u8>) -> bool {
-        if let Some(start) = self.frame_start {
-            if buf.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
-                self.commit(buf);
-                return true;
-            }
+        if buf.len() >= self.commit_at {
+            self.commit_and_reopen(buf);
+            return true;
         }
         false
     }
@@ -128,17 +171,56 @@ impl Framer {
         self.frame_start.is_some()
     }
 
+    /// True if a frame is open and holds bytes.
+    pub fn holds_bytes(&self, buf: &[u8]) -> bool {
+        matches!(self.frame_start, Some(start) if buf.len() > start + FRAME_HEADER_SIZE)
+    }
+
+    /// How many bytes at the start of `buf` are final and may be handed
+    /// out: all of them when no frame is open, those before the open
+    /// frame's header when it holds nothing yet, none otherwise.
+    pub fn flushable(&self, buf: &[u8]) -> usize {
+        match self.frame_start {
+            None => buf.len(),
+            Some(start) if buf.len() == start + FRAME_HEADER_SIZE => start,
+            Some(_) => 0,
+        }
+    }
+
+    /// The first `n` bytes of the buffer were handed out (see
+    /// [`Framer::flushable`]): shift the open frame's offsets.
+    pub fn consumed(&mut self, n: usize) {
+        if let Some(start) = self.frame_start.as_mut() {
+            *start -= n;
+            self.commit_at -= n;
+        }
+    }
+
     /// Write a header and a payload; payloads of [`FRAME_SIZE_TARGET`] bytes
     /// or more are written outside any frame, as `_pickle.c` does.
+    #[inline]
     pub fn write_with_payload(&mut self, buf: &mut Vec<u8>, header: &[u8], payload: &[u8]) {
         if payload.len() >= FRAME_SIZE_TARGET && self.enabled {
-            self.commit(buf);
-            buf.extend_from_slice(header);
-            buf.extend_from_slice(payload);
+            self.write_unframed(buf, header, payload);
         } else {
             self.before_write(buf);
             buf.extend_from_slice(header);
             buf.extend_from_slice(payload);
+        }
+    }
+
+    /// A large payload: commit the open frame, write the payload outside
+    /// any, then open the next frame (if one was open: see [`Framer`]).
+    fn write_unframed(&mut self, buf: &mut Vec<u8>, header: &[u8], payload: &[u8]) {
+        let reopen = self.frame_start.is_some();
+        self.commit(buf);
+        // Room for the payload and what usually follows (a memo opcode, the
+        // next frame's header, STOP), so a large payload is copied once.
+        buf.reserve(header.len() + payload.len() + 2 * FRAME_HEADER_SIZE);
+        buf.extend_from_slice(header);
+        buf.extend_from_slice(payload);
+        if reopen {
+            self.open(buf);
         }
     }
 }
@@ -162,6 +244,33 @@ mod tests {
         buf.extend_from_slice(b"abcd");
         f.commit(&mut buf);
         assert_eq!(&buf[3..], b"\x95\x04\x00\x00\x00\x00\x00\x00\x00abcd");
+    }
+
+    #[test]
+    fn frames_kept_open_land_where_lazy_ones_do() {
+        let mut f = Framer::default();
+        let mut buf = vec![0x80, 4];
+        f.start(&mut buf);
+        assert_eq!(f.flushable(&buf), 2);
+        buf.extend_from_slice(&[b'K'; FRAME_SIZE_TARGET]);
+        assert_eq!(f.flushable(&buf), 0);
+        assert!(f.holds_bytes(&buf));
+        assert!(f.boundary(&mut buf));
+        // The next frame is open at once, and what precedes it is final.
+        let end = 2 + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
+        assert_eq!(buf.len(), end + FRAME_HEADER_SIZE);
+        assert_eq!(f.flushable(&buf), end);
+        assert!(!f.holds_bytes(&buf));
+        f.consumed(end);
+        buf.drain(..end);
+        // A large payload: the empty frame is dropped, the payload written
+        // outside frames, and the next frame opened after it.
+        f.write_with_payload(&mut buf, b"B", &[0; FRAME_SIZE_TARGET]);
+        assert_eq!(buf.len(), 1 + FRAME_SIZE_TARGET + FRAME_HEADER_SIZE);
+        buf.push(b'.');
+        f.commit(&mut buf);
+        assert_eq!(buf.len(), 2 + FRAME_SIZE_TARGET);
+        assert_eq!(buf.last(), Some(&b'.'));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use num_bigint::BigInt;
 use crate::error::{Error, Result};
 use crate::framing::Framer;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
-use crate::repr::repr_float;
+use crate::repr::float_repr_into;
 use crate::text;
 
 /// Writes pickle instructions into an in-memory buffer.
@@ -69,40 +69,55 @@ impl InstrWriter {
         self.buf
     }
 
-    /// True if a frame is open: the buffer must not be flushed.
+    /// True if a frame holding bytes is open: the buffer must not be flushed.
+    /// (At protocol 4+ the next frame is opened as soon as one is committed;
+    /// until it holds bytes, what precedes it may be flushed.)
     pub fn frame_open(&self) -> bool {
-        self.framer.is_open()
+        self.framer.holds_bytes(&self.buf)
     }
 
-    /// Hand over the buffered bytes when no frame is open (for streaming).
+    /// How many bytes [`InstrWriter::take_flushable`] would hand over.
+    pub fn flushable_len(&self) -> usize {
+        self.framer.flushable(&self.buf)
+    }
+
+    /// Hand over the final buffered bytes, those before any open frame (for
+    /// streaming); `None` if there are none.
     pub fn take_flushable(&mut self) -> Option<Vec<u8>> {
-        if self.framer.is_open() || self.buf.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut self.buf))
+        let n = self.framer.flushable(&self.buf);
+        if n == 0 {
+            return None;
         }
+        let rest = self.buf[n..].to_vec();
+        let mut out = std::mem::replace(&mut self.buf, rest);
+        out.truncate(n);
+        self.framer.consumed(n);
+        Some(out)
     }
 
-    /// Append raw bytes (opening a frame if needed).
+    /// Append raw bytes. At protocol 4+ a frame is always open between
+    /// [`InstrWriter::proto`] and [`InstrWriter::stop`] (see [`Framer`]), so
+    /// nothing needs checking.
     #[inline]
     pub fn raw(&mut self, bytes: &[u8]) {
-        self.framer.before_write(&mut self.buf);
         self.buf.extend_from_slice(bytes);
     }
 
     /// One argument-less opcode.
     #[inline]
     pub fn op(&mut self, op: Opcode) {
-        self.framer.before_write(&mut self.buf);
         self.buf.push(op.byte());
     }
 
-    /// The opening `PROTO n` (protocol 2+), which also switches framing on at 4+.
+    /// The opening `PROTO n` (protocol 2+), which also switches framing on
+    /// (and opens the first frame) at 4+.
     pub fn proto(&mut self) {
         if self.protocol >= 2 {
             self.buf.push(Opcode::Proto.byte());
             self.buf.push(self.protocol);
-            self.framer.enabled = self.protocol >= 4;
+            if self.protocol >= 4 {
+                self.framer.start(&mut self.buf);
+            }
         }
     }
 
@@ -121,11 +136,13 @@ impl InstrWriter {
     }
 
     /// `NONE`.
+    #[inline]
     pub fn none(&mut self) {
         self.op(Opcode::None);
     }
 
     /// A bool.
+    #[inline]
     pub fn bool(&mut self, b: bool) {
         if self.protocol >= 2 {
             self.op(if b { Opcode::NewTrue } else { Opcode::NewFalse });
@@ -135,24 +152,53 @@ impl InstrWriter {
     }
 
     /// An int.
+    #[inline]
     pub fn int(&mut self, v: i64) {
-        if let Ok(v32) = i32::try_from(v) {
-            if !self.bin() {
-                self.raw(format!("I{v32}\n").as_bytes());
-            } else if (0..=0xff).contains(&v32) {
-                self.raw(&[Opcode::BinInt1.byte(), v32 as u8]);
-            } else if (0..=0xffff).contains(&v32) {
-                let b = (v32 as u16).to_le_bytes();
-                self.raw(&[Opcode::BinInt2.byte(), b[0], b[1]]);
-            } else {
-                let b = v32.to_le_bytes();
-                self.raw(&[Opcode::BinInt.byte(), b[0], b[1], b[2], b[3]]);
-            }
-        } else if self.protocol >= 2 {
-            let (b, n) = text::i64_to_le(v);
-            self.long_bytes(&b[..n]);
+        match i32::try_from(v) {
+            Ok(v32) if self.bin() => self.binint(v32),
+            Err(_) if self.protocol >= 2 => self.long1(v),
+            _ => self.int_other(v),
+        }
+    }
+
+    /// `LONG1` of an `i64`: the fewest little-endian two's complement bytes
+    /// (an `i64` needs at most 8), written as one fixed-size copy and
+    /// trimmed, so no copy of a variable length.
+    #[inline]
+    fn long1(&mut self, v: i64) {
+        // Significant bits: those below the sign bits, plus one sign bit.
+        let magnitude = v ^ (v >> 63);
+        let n = (72 - magnitude.leading_zeros() as usize) / 8;
+        let mut b = [0u8; 10];
+        b[0] = Opcode::Long1.byte();
+        b[1] = n as u8;
+        b[2..].copy_from_slice(&v.to_le_bytes());
+        self.buf.extend_from_slice(&b);
+        self.buf.truncate(self.buf.len() - (8 - n));
+    }
+
+    /// `BININT1`/`BININT2`/`BININT`: the hot path of [`InstrWriter::int`].
+    #[inline]
+    fn binint(&mut self, v: i32) {
+        if (0..=0xff).contains(&v) {
+            self.raw(&[Opcode::BinInt1.byte(), v as u8]);
+        } else if (0..=0xffff).contains(&v) {
+            let b = (v as u16).to_le_bytes();
+            self.raw(&[Opcode::BinInt2.byte(), b[0], b[1]]);
         } else {
-            self.raw(format!("L{v}L\n").as_bytes());
+            let b = v.to_le_bytes();
+            self.raw(&[Opcode::BinInt.byte(), b[0], b[1], b[2], b[3]]);
+        }
+    }
+
+    /// An int at protocol 0, or beyond `i32`.
+    fn int_other(&mut self, v: i64) {
+        if i32::try_from(v).is_ok() {
+            self.decimal_line(b'I', v < 0, v.unsigned_abs(), b"\n");
+        } else if self.protocol >= 2 {
+            self.long1(v);
+        } else {
+            self.decimal_line(b'L', v < 0, v.unsigned_abs(), b"L\n");
         }
     }
 
@@ -180,6 +226,7 @@ impl InstrWriter {
     }
 
     /// A float.
+    #[inline]
     pub fn float(&mut self, v: f64) {
         if self.bin() {
             let mut b = [0u8; 9];
@@ -187,12 +234,61 @@ impl InstrWriter {
             b[1..].copy_from_slice(&v.to_be_bytes());
             self.raw(&b);
         } else {
-            self.raw(format!("F{}\n", repr_float(v)).as_bytes());
+            self.float_text(v);
         }
     }
 
+    /// `F<repr>\n` (protocol 0), formatted in place.
+    fn float_text(&mut self, v: f64) {
+        let mut repr = [0u8; 32];
+        let n = float_repr_into(v, &mut repr);
+        self.buf.push(b'F');
+        self.buf.extend_from_slice(&repr[..n]);
+        self.buf.push(b'\n');
+    }
+
+    /// A protocol 0 text argument: `op`, the decimal digits of an integer
+    /// (negative if `neg`), then `end`, without a temporary `String`.
+    fn decimal_line(&mut self, op: u8, neg: bool, magnitude: u64, end: &[u8]) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut m = magnitude;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        self.buf.push(op);
+        if neg {
+            self.buf.push(b'-');
+        }
+        self.buf.extend_from_slice(&digits[i..]);
+        self.buf.extend_from_slice(end);
+    }
+
     /// A str given in Python's UTF-8 (lone surrogates allowed).
+    #[inline]
     pub fn str(&mut self, utf8: &[u8]) -> Result<()> {
+        let n = utf8.len();
+        if n <= 0xff && self.protocol >= 4 {
+            self.payload(&[Opcode::ShortBinUnicode.byte(), n as u8], utf8);
+            Ok(())
+        } else if n as u64 <= 0xffff_ffff && self.bin() {
+            let mut h = [Opcode::BinUnicode.byte(), 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+            self.payload(&h, utf8);
+            Ok(())
+        } else {
+            self.str_other(utf8)
+        }
+    }
+
+    /// A str at protocol 0, or of 4 GiB or more: [`InstrWriter::str`]'s
+    /// rarer cases, out of line.
+    fn str_other(&mut self, utf8: &[u8]) -> Result<()> {
         if !self.bin() {
             let mut line = Vec::with_capacity(utf8.len() + 2);
             line.push(Opcode::Unicode.byte());
@@ -251,17 +347,37 @@ impl InstrWriter {
         Ok(())
     }
 
+    #[inline]
     fn payload(&mut self, header: &[u8], data: &[u8]) {
         self.framer.write_with_payload(&mut self.buf, header, data);
     }
 
     /// Store the top of the stack in the memo at `idx` (`MEMOIZE` at
     /// protocol 4+, where `idx` must be the memo's size).
+    #[inline]
     pub fn put(&mut self, idx: u64) -> Result<()> {
         if self.protocol >= 4 {
             self.op(Opcode::Memoize);
+            Ok(())
+        } else if idx < 256 && self.bin() {
+            self.raw(&[Opcode::BinPut.byte(), idx as u8]);
+            Ok(())
+        } else if idx <= 0xffff_ffff && self.bin() {
+            let mut h = [Opcode::LongBinPut.byte(), 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(idx as u32).to_le_bytes());
+            self.raw(&h);
+            Ok(())
+        } else {
+            self.put_other(idx)
+        }
+    }
+
+    /// [`InstrWriter::put`] at protocol 0, or past index 255.
+    fn put_other(&mut self, idx: u64) -> Result<()> {
+        if self.protocol >= 4 {
+            self.op(Opcode::Memoize);
         } else if !self.bin() {
-            self.raw(format!("p{idx}\n").as_bytes());
+            self.decimal_line(b'p', false, idx, b"\n");
         } else if idx < 256 {
             self.raw(&[Opcode::BinPut.byte(), idx as u8]);
         } else if idx <= 0xffff_ffff {
@@ -275,9 +391,10 @@ impl InstrWriter {
     }
 
     /// Push memo entry `idx`.
+    #[inline]
     pub fn get(&mut self, idx: u64) -> Result<()> {
         if !self.bin() {
-            self.raw(format!("g{idx}\n").as_bytes());
+            self.get_text(idx);
         } else if idx < 256 {
             self.raw(&[Opcode::BinGet.byte(), idx as u8]);
         } else if idx <= 0xffff_ffff {
@@ -288,6 +405,11 @@ impl InstrWriter {
             return Err(Error::limit("memo id too large for LONG_BINGET"));
         }
         Ok(())
+    }
+
+    /// `g<idx>\n` (protocol 0).
+    fn get_text(&mut self, idx: u64) {
+        self.decimal_line(b'g', false, idx, b"\n");
     }
 
     /// `GLOBAL` or `INST` with its two text lines. Names are encoded in
@@ -394,6 +516,7 @@ pub fn raw_unicode_escape_into(out: &mut Vec<u8>, utf8: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::repr::repr_float;
 
     fn w(p: u8, f: impl FnOnce(&mut InstrWriter)) -> Vec<u8> {
         let mut w = InstrWriter::new(p).unwrap();
@@ -424,6 +547,37 @@ mod tests {
         assert_eq!(w(0, |w| w.bool(true)), b"I01\n");
         assert_eq!(w(1, |w| w.bool(false)), b"I00\n");
         assert_eq!(w(2, |w| w.bool(false)), b"\x89");
+    }
+
+    #[test]
+    fn protocol_0_text_lines() {
+        assert_eq!(w(0, |w| w.int(0)), b"I0\n");
+        assert_eq!(w(0, |w| w.int(i32::MIN as i64)), b"I-2147483648\n");
+        assert_eq!(w(0, |w| w.int(i64::MIN)), b"L-9223372036854775808L\n");
+        assert_eq!(w(1, |w| w.int(i64::MAX)), b"L9223372036854775807L\n");
+        assert_eq!(w(0, |w| w.put(u32::MAX as u64).unwrap()), b"p4294967295\n");
+        assert_eq!(w(0, |w| w.get(0).unwrap()), b"g0\n");
+        assert_eq!(w(0, |w| w.float(-0.5)), b"F-0.5\n");
+        assert_eq!(w(0, |w| w.float(1e22)), b"F1e+22\n");
+    }
+
+    #[test]
+    fn long1_matches_the_generic_encoding() {
+        let mut cases = vec![i64::MIN, i64::MAX, 0, -1];
+        for k in 0..63 {
+            let p = 1i64 << k;
+            cases.extend([p, p - 1, p + 1, -p, -p - 1, -p + 1]);
+        }
+        for v in cases {
+            let mut fast = InstrWriter::new(2).unwrap();
+            fast.long1(v);
+            let (b, n) = text::i64_to_le(v);
+            let mut want = vec![Opcode::Long1.byte(), n as u8];
+            want.extend_from_slice(&b[..n]);
+            if v != 0 {
+                assert_eq!(fast.into_bytes(), want, "{v}");
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use crate::value::NodeId;
 
+/// The memo's size limit: indices stay below it.
 const NONE: u32 = u32::MAX;
 
 /// A global's (module, qualname), as bytes.
@@ -20,6 +21,10 @@ type GlobalKey = (Box<[u8]>, Box<[u8]>);
 /// Memo of one dump.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
+    /// By node: its memo index plus one, or 0 if not written. Zero meaning
+    /// "absent" lets the table be allocated zeroed, which costs nothing
+    /// for large documents (fresh pages are zero) where filling it with a
+    /// marker would write every entry.
     nodes: Vec<u32>,
     globals: HashMap<GlobalKey, u32>,
     consts: HashMap<&'static str, u32>,
@@ -29,7 +34,7 @@ pub(crate) struct Memo {
 impl Memo {
     pub(crate) fn new(nodes: usize) -> Memo {
         Memo {
-            nodes: vec![NONE; nodes],
+            nodes: vec![0; nodes],
             ..Memo::default()
         }
     }
@@ -44,7 +49,7 @@ impl Memo {
     #[inline]
     pub(crate) fn node(&self, id: NodeId) -> Option<u64> {
         match self.nodes.get(id.index()) {
-            Some(&i) if i != NONE => Some(i as u64),
+            Some(&i) if i != 0 => Some(i as u64 - 1),
             _ => None,
         }
     }
@@ -75,7 +80,7 @@ impl Memo {
     pub(crate) fn add_node(&mut self, id: NodeId) -> crate::Result<u64> {
         let i = self.next()?;
         if let Some(slot) = self.nodes.get_mut(id.index()) {
-            *slot = i;
+            *slot = i + 1;
         }
         Ok(i as u64)
     }
@@ -83,7 +88,7 @@ impl Memo {
     /// Point a node at an existing index (a global found by content).
     pub(crate) fn alias_node(&mut self, id: NodeId, idx: u64) {
         if let Some(slot) = self.nodes.get_mut(id.index()) {
-            *slot = idx as u32;
+            *slot = idx as u32 + 1;
         }
     }
 

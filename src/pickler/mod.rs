@@ -230,13 +230,78 @@ enum Task {
     DictItems { id: NodeId, start: usize },
     /// The next batch of a set node's items (protocol 4+).
     SetItems { id: NodeId, start: usize },
+    /// The rest of a batch, from slot `pos` to `end` (see [`Slots`]), after
+    /// an item that needed tasks of its own.
+    BatchRest {
+        id: NodeId,
+        kind: Batch,
+        pos: usize,
+        end: usize,
+    },
     /// The next group of an object's ops.
     ObjectOps { id: NodeId, start: usize },
     /// A node is done: restore its recursion marker.
     Leave { id: NodeId, prev: u64 },
 }
 
-const NOT_ACTIVE: u64 = u64::MAX;
+/// The container a batch of items belongs to, which says how the batch is
+/// read and closed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Batch {
+    /// A list's items (or a set's temporary list's): `APPENDS` or `APPEND`.
+    List,
+    /// A dict's pairs: `SETITEMS` or `SETITEM`.
+    Dict,
+    /// A set's items (protocol 4+): always `ADDITEMS`.
+    Set,
+}
+
+/// The values a batch walks, as one run of slots: a sequence's items, or a
+/// dict's pairs flattened (slot `2k` is the key of pair `k`, `2k + 1` its
+/// value), so one loop serves both.
+#[derive(Clone, Copy)]
+enum Slots<'d> {
+    Items(&'d [Value]),
+    Pairs(&'d [(Value, Value)]),
+}
+
+impl Slots<'_> {
+    /// Slots per item.
+    fn per_item(self) -> usize {
+        match self {
+            Slots::Items(_) => 1,
+            Slots::Pairs(_) => 2,
+        }
+    }
+
+    /// Number of items (pairs for a dict).
+    fn items(self) -> usize {
+        match self {
+            Slots::Items(v) => v.len(),
+            Slots::Pairs(p) => p.len(),
+        }
+    }
+
+    /// The value at slot `s` (`s` below `items() * per_item()`).
+    #[inline]
+    fn get(self, s: usize) -> Value {
+        match self {
+            Slots::Items(v) => v[s],
+            Slots::Pairs(p) => pair_slot(p, s),
+        }
+    }
+}
+
+/// Slot `s` of flattened pairs: the key of pair `s / 2` or its value.
+#[inline]
+fn pair_slot(pairs: &[(Value, Value)], s: usize) -> Value {
+    let (k, v) = pairs[s / 2];
+    if s % 2 == 0 {
+        k
+    } else {
+        v
+    }
+}
 
 /// A module name written by `STACK_GLOBAL`.
 enum GlobalName {
@@ -250,6 +315,8 @@ struct Engine<'d, 'o> {
     memo: Memo,
     /// For nodes being written that are memoized only after their children:
     /// the memo size when they were entered (to detect endless recursion).
+    /// Indexed by node, allocated (zeroed) at the first node entered; 0
+    /// means not being written, else the memo size plus one.
     active: Vec<u64>,
     stack: Vec<Task>,
     fix_imports: bool,
@@ -281,7 +348,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             doc,
             w: InstrWriter::new(options.protocol)?,
             memo: Memo::new(doc.len()),
-            active: vec![NOT_ACTIVE; doc.len()],
+            active: Vec::new(),
             stack: Vec::new(),
             fix_imports: options.fix_imports,
             buffer_callback: options.buffer_callback.as_mut(),
@@ -316,10 +383,20 @@ impl<'d, 'o> Engine<'d, 'o> {
     }
 
     /// The start of a `save()`: `_pickle.c` may commit a frame here.
+    #[inline(always)]
     fn begin_save(&mut self) -> Result<()> {
         self.w.boundary();
+        if self.sink.is_some() {
+            self.flush_to_sink()?;
+        }
+        Ok(())
+    }
+
+    /// When dumping to a writer: hand it the buffered bytes once they are
+    /// many and no frame is open.
+    fn flush_to_sink(&mut self) -> Result<()> {
         if let Some(sink) = self.sink.as_mut() {
-            if !self.w.frame_open() && self.w.buffer().len() >= FRAME_SIZE_TARGET {
+            if self.w.flushable_len() >= FRAME_SIZE_TARGET {
                 if let Some(bytes) = self.w.take_flushable() {
                     sink.write_all(&bytes)?;
                 }
@@ -328,6 +405,7 @@ impl<'d, 'o> Engine<'d, 'o> {
         Ok(())
     }
 
+    #[inline]
     fn memoize_node(&mut self, id: NodeId) -> Result<()> {
         let i = self.memo.add_node(id)?;
         self.w.put(i)
@@ -337,6 +415,14 @@ impl<'d, 'o> Engine<'d, 'o> {
     /// what is written (a document can hold anything; a pickle cannot).
     fn check_hashable(&self, keys: impl Iterator<Item = Value>) -> Result<()> {
         for k in keys {
+            // Immediates and str keys, the usual ones, need no walk.
+            let plain = match k {
+                Value::Ref(id) => matches!(self.doc.nodes().get(id.index()), Some(Node::Str(_))),
+                _ => true,
+            };
+            if plain {
+                continue;
+            }
             if let Err(t) = self.doc.check_hashable(k) {
                 return Err(Error::data(format!(
                     "unhashable type: '{t}' as a dict key or set item cannot be pickled"
@@ -354,7 +440,10 @@ impl<'d, 'o> Engine<'d, 'o> {
     /// Mark a node as being written; fails if it was entered before and
     /// nothing was memoized since (the walk would repeat forever).
     fn enter(&mut self, id: NodeId) -> Result<()> {
-        let cur = self.memo.len();
+        let cur = self.memo.len() + 1;
+        if self.active.is_empty() {
+            self.active = vec![0; self.doc.len()];
+        }
         let slot = self.active.get_mut(id.index()).ok_or_else(dangling)?;
         let prev = *slot;
         if prev == cur {
@@ -530,9 +619,10 @@ impl<'d, 'o> Engine<'d, 'o> {
                 }
                 Ok(())
             }
-            Task::ListItems { id, start } => self.list_items(id, start),
-            Task::DictItems { id, start } => self.dict_items(id, start),
-            Task::SetItems { id, start } => self.set_items(id, start),
+            Task::ListItems { id, start } => self.run_batch(id, Batch::List, start),
+            Task::DictItems { id, start } => self.run_batch(id, Batch::Dict, start),
+            Task::SetItems { id, start } => self.run_batch(id, Batch::Set, start),
+            Task::BatchRest { id, kind, pos, end } => self.batch_rest(id, kind, pos, end),
             Task::ObjectOps { id, start } => self.object_ops(id, start),
             Task::Leave { id, prev } => {
                 if let Some(slot) = self.active.get_mut(id.index()) {
@@ -559,41 +649,104 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
     }
 
-    fn save(&mut self, v: Value) -> Result<()> {
+    /// `save()` of a value that is written at once, without tasks: an
+    /// immediate, a memo hit, a str or a big int. Returns false, having
+    /// written nothing, for any other value.
+    #[inline(always)]
+    fn save_leaf(&mut self, v: Value) -> Result<bool> {
         let id = match v {
             Value::None => {
                 self.w.none();
-                return Ok(());
+                return Ok(true);
             }
             Value::Bool(b) => {
                 self.w.bool(b);
-                return Ok(());
+                return Ok(true);
             }
             Value::Int(i) => {
                 self.w.int(i);
-                return Ok(());
+                return Ok(true);
             }
             Value::Float(f) => {
                 self.w.float(f);
-                return Ok(());
+                return Ok(true);
             }
             Value::Ref(id) => id,
         };
-        let node = self.node(id)?;
         if let Some(i) = self.memo.node(id) {
             self.w.get(i)?;
-            return Ok(());
+            return Ok(true);
         }
-        match node {
-            Node::BigInt(b) => {
-                self.w.bigint(b);
-                Ok(())
-            }
+        match self.node(id)? {
             Node::Str(s) => {
                 self.w.str(s.as_bytes())?;
                 self.memoize_node(id)?;
-                Ok(())
+                Ok(true)
             }
+            Node::BigInt(b) => {
+                self.w.bigint(b);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn save(&mut self, v: Value) -> Result<()> {
+        if self.save_leaf(v)? {
+            return Ok(());
+        }
+        if let Some((id, kind)) = self.save_container(v)? {
+            self.stack.push(match kind {
+                Batch::List => Task::ListItems { id, start: 0 },
+                Batch::Dict => Task::DictItems { id, start: 0 },
+                Batch::Set => Task::SetItems { id, start: 0 },
+            });
+        }
+        Ok(())
+    }
+
+    /// `save()` of a value [`Engine::save_leaf`] did not write. A list or
+    /// dict is opened (its empty form written and memoized) and returned
+    /// when it has items, for the caller to write them; anything else is
+    /// written or left as tasks.
+    #[inline]
+    fn save_container(&mut self, v: Value) -> Result<Option<(NodeId, Batch)>> {
+        let id = v.node_id().ok_or_else(dangling)?;
+        match self.node(id)? {
+            Node::List(items) => {
+                if self.w.bin() {
+                    self.w.op(Opcode::EmptyList);
+                } else {
+                    self.w.op(Opcode::Mark);
+                    self.w.op(Opcode::List);
+                }
+                self.memoize_node(id)?;
+                Ok((!items.is_empty()).then_some((id, Batch::List)))
+            }
+            Node::Dict(pairs) => {
+                self.check_hashable(pairs.iter().map(|&(k, _)| k))?;
+                if self.w.bin() {
+                    self.w.op(Opcode::EmptyDict);
+                } else {
+                    self.w.op(Opcode::Mark);
+                    self.w.op(Opcode::Dict);
+                }
+                self.memoize_node(id)?;
+                Ok((!pairs.is_empty()).then_some((id, Batch::Dict)))
+            }
+            _ => {
+                self.save_other(id)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// `save()` of a node other than a str, big int, list or dict.
+    fn save_other(&mut self, id: NodeId) -> Result<()> {
+        let node = self.node(id)?;
+        match node {
+            // Written by `save_leaf` and `save_container`.
+            Node::BigInt(_) | Node::Str(_) | Node::List(_) | Node::Dict(_) => Ok(()),
             Node::Bytes(_) => self.save_bytes(id, false),
             Node::ByteArray(_) => self.save_bytearray(id),
             Node::Buffer(b) => {
@@ -613,33 +766,6 @@ impl<'d, 'o> Engine<'d, 'o> {
                 } else {
                     self.save_bytearray(id)
                 }
-            }
-            Node::List(items) => {
-                if self.w.bin() {
-                    self.w.op(Opcode::EmptyList);
-                } else {
-                    self.w.op(Opcode::Mark);
-                    self.w.op(Opcode::List);
-                }
-                self.memoize_node(id)?;
-                if !items.is_empty() {
-                    self.stack.push(Task::ListItems { id, start: 0 });
-                }
-                Ok(())
-            }
-            Node::Dict(pairs) => {
-                self.check_hashable(pairs.iter().map(|&(k, _)| k))?;
-                if self.w.bin() {
-                    self.w.op(Opcode::EmptyDict);
-                } else {
-                    self.w.op(Opcode::Mark);
-                    self.w.op(Opcode::Dict);
-                }
-                self.memoize_node(id)?;
-                if !pairs.is_empty() {
-                    self.stack.push(Task::DictItems { id, start: 0 });
-                }
-                Ok(())
             }
             Node::Tuple(items) => {
                 if items.is_empty() {
@@ -833,85 +959,178 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
     }
 
-    /// `batch_list_exact` (protocol 1+) or one `APPEND` per item (protocol 0).
-    fn list_items(&mut self, id: NodeId, start: usize) -> Result<()> {
-        let items = self.items_of(id)?;
-        let n = items.len();
-        if start >= n {
-            return Ok(());
+    /// The batch of a list, dict or set from item `start`, and the
+    /// batches after it.
+    fn run_batch(&mut self, id: NodeId, kind: Batch, start: usize) -> Result<()> {
+        match self.begin_batch(id, kind, start)? {
+            Some((pos, end)) => self.batch_rest(id, kind, pos, end),
+            None => Ok(()),
         }
-        let end = n.min(start + BATCH);
-        if end < n {
-            self.stack.push(Task::ListItems { id, start: end });
-        }
-        if !self.w.bin() {
-            for &v in items[start..end].iter().rev() {
-                self.stack.push(Task::Op(Opcode::Append));
-                self.stack.push(Task::Save(v));
-            }
-        } else if n == 1 {
-            self.seq([Task::Save(items[0]), Task::Op(Opcode::Append)]);
-        } else {
-            self.w.op(Opcode::Mark);
-            self.stack.push(Task::Op(Opcode::Appends));
-            self.stack
-                .extend(items[start..end].iter().rev().map(|&v| Task::Save(v)));
-        }
-        Ok(())
     }
 
-    /// `batch_dict_exact` (protocol 1+) or one `SETITEM` per pair (protocol 0).
-    fn dict_items(&mut self, id: NodeId, start: usize) -> Result<()> {
-        let pairs = match self.node(id)? {
-            Node::Dict(p) => p,
-            _ => return Err(dangling()),
+    /// Start the batch of a list, dict or set at item `start`: push the
+    /// task of the next batch, if any, and write `MARK` when the items are
+    /// batched. Returns the batch's slots (see [`Slots`]), `None` if there
+    /// is no batch.
+    fn begin_batch(
+        &mut self,
+        id: NodeId,
+        kind: Batch,
+        start: usize,
+    ) -> Result<Option<(usize, usize)>> {
+        let slots = self.slots(id, kind)?;
+        let n = slots.items();
+        let end = n.min(start + BATCH);
+        let next = match kind {
+            // `batch_list_exact` (protocol 1+) or one `APPEND` per item
+            // (protocol 0).
+            Batch::List => {
+                if start >= n {
+                    return Ok(None);
+                }
+                (end < n).then_some(Task::ListItems { id, start: end })
+            }
+            // `batch_dict_exact` (protocol 1+) or one `SETITEM` per pair
+            // (protocol 0). CPython goes on while a batch was full, so at
+            // protocol 1+ a multiple of 1000 pairs (above one) ends with an
+            // empty MARK SETITEMS.
+            Batch::Dict => {
+                let more = if !self.w.bin() {
+                    end < n
+                } else {
+                    n > 1 && end - start == BATCH
+                };
+                more.then_some(Task::DictItems { id, start: end })
+            }
+            // `save_set`'s batches (protocol 4+): always `MARK ... ADDITEMS`,
+            // and an empty batch after a multiple of 1000 items, as CPython.
+            Batch::Set => (end - start == BATCH).then_some(Task::SetItems { id, start: end }),
         };
-        let n = pairs.len();
-        let end = n.min(start + BATCH);
-        if !self.w.bin() {
-            if end < n {
-                self.stack.push(Task::DictItems { id, start: end });
-            }
-            for &(k, v) in pairs[start..end].iter().rev() {
-                self.stack.push(Task::Op(Opcode::SetItem));
-                self.stack.push(Task::Save(v));
-                self.stack.push(Task::Save(k));
-            }
-        } else if n == 1 {
-            self.seq([
-                Task::Save(pairs[0].0),
-                Task::Save(pairs[0].1),
-                Task::Op(Opcode::SetItem),
-            ]);
-        } else {
-            // CPython goes on while a batch was full, so a multiple of 1000
-            // pairs ends with an empty MARK SETITEMS.
-            if end - start == BATCH {
-                self.stack.push(Task::DictItems { id, start: end });
-            }
-            self.w.op(Opcode::Mark);
-            self.stack.push(Task::Op(Opcode::SetItems));
-            for &(k, v) in pairs[start..end].iter().rev() {
-                self.stack.push(Task::Save(v));
-                self.stack.push(Task::Save(k));
-            }
+        if let Some(t) = next {
+            self.stack.push(t);
         }
-        Ok(())
+        if self.per_item_op(kind, n).is_none() {
+            self.w.op(Opcode::Mark);
+        }
+        let per = slots.per_item();
+        Ok(Some((start * per, end * per)))
     }
 
-    /// `save_set`'s batches (protocol 4+): always `MARK ... ADDITEMS`, and an
-    /// empty batch after a multiple of 1000 items, as CPython.
-    fn set_items(&mut self, id: NodeId, start: usize) -> Result<()> {
-        let items = self.items_of(id)?;
-        let end = items.len().min(start + BATCH);
-        if end - start == BATCH {
-            self.stack.push(Task::SetItems { id, start: end });
+    fn slots(&self, id: NodeId, kind: Batch) -> Result<Slots<'d>> {
+        match kind {
+            Batch::List | Batch::Set => Ok(Slots::Items(self.items_of(id)?)),
+            Batch::Dict => match self.node(id)? {
+                Node::Dict(p) => Ok(Slots::Pairs(p)),
+                _ => Err(dangling()),
+            },
         }
-        self.w.op(Opcode::Mark);
-        self.stack.push(Task::Op(Opcode::AddItems));
-        self.stack
-            .extend(items[start..end].iter().rev().map(|&v| Task::Save(v)));
-        Ok(())
+    }
+
+    /// The opcode written after each item, when items are not batched:
+    /// always at protocol 0, and for a list or dict of one item.
+    fn per_item_op(&self, kind: Batch, items: usize) -> Option<Opcode> {
+        match kind {
+            Batch::List if !self.w.bin() || items == 1 => Some(Opcode::Append),
+            Batch::Dict if !self.w.bin() || items == 1 => Some(Opcode::SetItem),
+            _ => None,
+        }
+    }
+
+    /// Slots `pos..end` of a batch, then its closing opcode: the hot path
+    /// of big containers. Items written at once (see [`Engine::save_leaf`])
+    /// are written in a tight loop. At the first other item the rest of the
+    /// batch becomes a task, to run after that item's own; a list or dict
+    /// item's first batch is then written here at once, as is the rest of
+    /// a batch whose turn comes back, without a round trip through
+    /// [`Engine::exec`] (records, nested containers).
+    #[inline(never)]
+    fn batch_rest(
+        &mut self,
+        mut id: NodeId,
+        mut kind: Batch,
+        mut pos: usize,
+        mut end: usize,
+    ) -> Result<()> {
+        loop {
+            let slots = self.slots(id, kind)?;
+            let per = slots.per_item();
+            let each = self.per_item_op(kind, slots.items());
+            // The op closing an item after slot `s`, when items are not batched.
+            let close = |s: usize| each.filter(|_| s % per == per - 1);
+            // Monomorphic loops for the batched cases, so nothing is decided per item.
+            let stopped = match (slots, each) {
+                (Slots::Items(v), None) => self.save_leaves(pos, end, |s| v[s], |_| None)?,
+                (Slots::Pairs(p), None) => {
+                    self.save_leaves(pos, end, |s| pair_slot(p, s), |_| None)?
+                }
+                _ => self.save_leaves(pos, end, |s| slots.get(s), close)?,
+            };
+            match stopped {
+                None => {
+                    if each.is_none() {
+                        self.w.op(match kind {
+                            Batch::List => Opcode::Appends,
+                            Batch::Dict => Opcode::SetItems,
+                            Batch::Set => Opcode::AddItems,
+                        });
+                    }
+                }
+                Some(s) => {
+                    self.stack.push(Task::BatchRest {
+                        id,
+                        kind,
+                        pos: s + 1,
+                        end,
+                    });
+                    if let Some(op) = close(s) {
+                        self.stack.push(Task::Op(op));
+                    }
+                    if let Some((child, child_kind)) = self.save_container(slots.get(s))? {
+                        if let Some(range) = self.begin_batch(child, child_kind, 0)? {
+                            (id, kind, (pos, end)) = (child, child_kind, range);
+                            continue;
+                        }
+                    }
+                }
+            }
+            // Go on with the batch on top of the stack, if it is its turn.
+            match self.stack.pop() {
+                Some(Task::BatchRest {
+                    id: i,
+                    kind: k,
+                    pos: p,
+                    end: e,
+                }) => (id, kind, pos, end) = (i, k, p, e),
+                Some(t) => {
+                    self.stack.push(t);
+                    return Ok(());
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// `save()` of slots `pos..end` (read by `get`, each followed by the
+    /// opcode `close` gives) while they are written at once; the first slot
+    /// that is not is returned, its `save()` begun but nothing written.
+    #[inline(always)]
+    fn save_leaves(
+        &mut self,
+        pos: usize,
+        end: usize,
+        get: impl Fn(usize) -> Value,
+        close: impl Fn(usize) -> Option<Opcode>,
+    ) -> Result<Option<usize>> {
+        for s in pos..end {
+            self.begin_save()?;
+            if !self.save_leaf(get(s))? {
+                return Ok(Some(s));
+            }
+            if let Some(op) = close(s) {
+                self.w.op(op);
+            }
+        }
+        Ok(None)
     }
 
     /// Module and qualname of a global node, as the bytes of its str nodes.

@@ -173,3 +173,38 @@ fn pickler_streams_frames_to_a_writer() {
         assert_eq!(&got[want.len()..], &want[..]);
     }
 }
+
+/// A writer keeping each `write` call's bytes apart.
+struct Chunks(Vec<Vec<u8>>);
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.push(buf.to_vec());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn pickler_writes_whole_frames_as_they_are_committed() {
+    let mut d = Document::new();
+    let v: Vec<Value> = (0..60000).map(|i| d.str(&format!("item {i}"))).collect();
+    let l = d.list(v);
+    d.set_root(l);
+    for p in [2, 4, 5] {
+        let want = dumps(&d, p).unwrap();
+        let mut out = Chunks(Vec::new());
+        dump(&mut out, &d, p).unwrap();
+        assert!(out.0.len() > 3, "p{p}: {} writes", out.0.len());
+        assert_eq!(out.0.concat(), want, "p{p}");
+        if p >= 4 {
+            // Every write after the first starts a frame.
+            for c in &out.0[1..] {
+                assert_eq!(c[0], Opcode::Frame.byte(), "p{p}");
+            }
+        }
+    }
+}
