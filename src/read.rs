@@ -77,6 +77,13 @@ pub trait Read: private::Sealed {
     /// Consume exactly `n` bytes, or fail with an EOF error. Never allocates
     /// `n` bytes before they have arrived.
     fn take(&mut self, n: u64) -> Result<Span>;
+    /// Consume exactly `n` bytes into a vector of their own, where that saves
+    /// copying a large payload through the buffer; `None`: use [`Read::take`].
+    /// Like `take`, never allocates more than the bytes that have arrived
+    /// (plus the vector's growth).
+    fn take_owned(&mut self, _n: u64) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
     /// Consume the bytes up to and including the `count`-th newline.
     fn take_lines(&mut self, count: usize, max: usize) -> Result<Span>;
     /// The bytes of a span returned by the last `take`/`take_lines`.
@@ -265,6 +272,10 @@ pub struct IoRead<R> {
 
 const CHUNK: usize = 64 * 1024;
 
+/// Payloads from this size on are read from an `io::Read` into a vector of
+/// their own ([`Read::take_owned`]).
+const OWNED_PAYLOAD: u64 = 1 << 20;
+
 impl<R: std::io::Read> IoRead<R> {
     /// A reader over `inner`.
     pub fn new(inner: R) -> Self {
@@ -360,6 +371,30 @@ impl<R: std::io::Read> Read for IoRead<R> {
         Ok(self.advance(n))
     }
 
+    fn take_owned(&mut self, n: u64) -> Result<Option<Vec<u8>>> {
+        let buffered = (self.end - self.start) as u64;
+        if n < OWNED_PAYLOAD || n <= buffered {
+            return Ok(None);
+        }
+        // The buffered part, then the rest read straight into the vector:
+        // growing the buffer to the payload's size would zero it, read into
+        // it and copy it out again.
+        let mut out = Vec::with_capacity(self.end - self.start + CHUNK);
+        out.extend_from_slice(&self.buf[self.start..self.end]);
+        self.base += self.end as u64;
+        self.start = 0;
+        self.end = 0;
+        let want = n - buffered;
+        let mut rest = std::io::Read::take(std::io::Read::by_ref(&mut self.inner), want);
+        let got = std::io::Read::read_to_end(&mut rest, &mut out).map_err(Error::io)?;
+        self.base += got as u64;
+        if (got as u64) < want {
+            self.eof = true;
+            return Err(Error::eof());
+        }
+        Ok(Some(out))
+    }
+
     fn take_lines(&mut self, count: usize, max: usize) -> Result<Span> {
         let mut scanned = 0;
         let mut found = 0;
@@ -410,6 +445,8 @@ impl<R: std::io::Read> Read for IoRead<R> {
 /// An argument after its bytes were consumed, before they are borrowed.
 enum RawArg {
     Ready(Arg<'static>),
+    /// A large payload read into its own vector (unicode if true).
+    Owned(Vec<u8>, bool),
     Long(Span),
     Bytes(Span),
     Unicode(Span),
@@ -470,11 +507,17 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
         }
         ArgKind::Bytes4 => {
             let n = take_len(src, 4)?;
-            Bytes(src.take(n)?)
+            match src.take_owned(n)? {
+                Some(v) => RawArg::Owned(v, false),
+                None => Bytes(src.take(n)?),
+            }
         }
         ArgKind::Bytes8 | ArgKind::ByteArray8 => {
             let n = take_len(src, 8)?;
-            Bytes(src.take(n)?)
+            match src.take_owned(n)? {
+                Some(v) => RawArg::Owned(v, false),
+                None => Bytes(src.take(n)?),
+            }
         }
         ArgKind::UnicodeString1 => {
             let n = take_len(src, 1)?;
@@ -486,7 +529,10 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
         }
         ArgKind::UnicodeString8 => {
             let n = take_len(src, 8)?;
-            Unicode(src.take(n)?)
+            match src.take_owned(n)? {
+                Some(v) => RawArg::Owned(v, true),
+                None => Unicode(src.take(n)?),
+            }
         }
         kind => {
             let lines = if kind == ArgKind::StringNlNoEscapePair {
@@ -504,6 +550,8 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
 fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
     Ok(match raw {
         RawArg::Ready(a) => a,
+        RawArg::Owned(v, false) => Arg::Bytes(Cow::Owned(v)),
+        RawArg::Owned(v, true) => Arg::Unicode(Cow::Owned(v)),
         RawArg::Long(_) => text::long_from_le(bytes),
         RawArg::Bytes(_) => Arg::Bytes(Cow::Borrowed(bytes)),
         RawArg::Unicode(_) => Arg::Unicode(Cow::Borrowed(bytes)),
@@ -514,7 +562,7 @@ fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
 #[inline(always)]
 fn span_of(raw: &RawArg) -> Option<Span> {
     match raw {
-        RawArg::Ready(_) => None,
+        RawArg::Ready(_) | RawArg::Owned(..) => None,
         RawArg::Long(s) | RawArg::Bytes(s) | RawArg::Unicode(s) | RawArg::Lines(_, s) => Some(*s),
     }
 }

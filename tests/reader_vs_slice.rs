@@ -133,3 +133,42 @@ fn same_errors_at_the_same_offsets() {
         }
     }
 }
+
+#[test]
+fn large_payloads_read_into_their_own_vector() {
+    // From 1 MiB on, a bytes/bytearray/str payload is read from the reader
+    // straight into its node's vector: whole, split across reads, truncated.
+    let mut d = Document::new();
+    let blob: Vec<u8> = (0..3_000_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let b = d.bytes(&blob);
+    let a = d.bytearray(&blob[..1_500_000]);
+    let s = d.str(&"ж".repeat(700_000));
+    let root = d.list([b, a, s, b]);
+    d.set_root(root);
+    for p in [3u8, 4, 5] {
+        let data = dumps(&d, p).unwrap();
+        let whole = loads(&data).unwrap();
+        for step in [5, 70_000, 1 << 22] {
+            assert!(
+                whole == load_reader(&data, step).unwrap(),
+                "protocol {p}, step {step}"
+            );
+        }
+        for cut in [
+            40,
+            1_000_000,
+            2_999_999,
+            3_000_100,
+            4_000_000,
+            data.len() - 1,
+        ] {
+            let x = loads(&data[..cut]).unwrap_err();
+            let y = load_reader(&data[..cut], 70_000).unwrap_err();
+            assert_eq!(
+                (x.offset(), x.opcode(), x.category()),
+                (y.offset(), y.opcode(), y.category()),
+                "protocol {p}, cut {cut}: {x} / {y}"
+            );
+        }
+    }
+}
