@@ -434,6 +434,18 @@ impl<'de> Stream<'de> {
                 self.pos += 2;
                 self.record(e).map(Some)
             }
+            Some(&LONG_BINPUT)
+                if self.pos + 5 < self.frame_end
+                    && self.mode == Mode::Read
+                    && self
+                        .input
+                        .get(self.pos + 1..self.pos + 5)
+                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                        == Some(self.memo.len()) =>
+            {
+                self.pos += 5;
+                self.record(e).map(Some)
+            }
             Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) => self.puts_slow(e),
             _ => Ok(None),
         }
@@ -573,7 +585,7 @@ impl<'de> Stream<'de> {
     }
 
     /// Any value.
-    #[inline]
+    #[inline(always)]
     fn any<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
         self.frames()?;
         let pos = self.pos;
@@ -635,6 +647,13 @@ impl<'de> Stream<'de> {
             }
             _ => {}
         }
+        self.any_rest(visitor)
+    }
+
+    /// [`Stream::any`] for everything but the commonest scalars.
+    #[inline(never)]
+    fn any_rest<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let pos = self.pos;
         let (op, arg) = self.next()?;
         match op {
             Opcode::BinGet | Opcode::LongBinGet => {
@@ -1128,6 +1147,7 @@ impl<'de> VariantAccess<'de> for TaggedVariant<'_, '_, 'de> {
 
 macro_rules! forward_to_any {
     ($($method:ident)*) => {$(
+        #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             self.any(visitor)
         }
