@@ -141,6 +141,16 @@ impl InstrWriter {
         self.op(Opcode::None);
     }
 
+    /// An empty tuple: `EMPTY_TUPLE`, or `MARK TUPLE` at protocol 0.
+    pub fn empty_tuple(&mut self) {
+        if self.bin() {
+            self.op(Opcode::EmptyTuple);
+        } else {
+            self.op(Opcode::Mark);
+            self.op(Opcode::Tuple);
+        }
+    }
+
     /// A bool.
     #[inline]
     pub fn bool(&mut self, b: bool) {

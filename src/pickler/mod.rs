@@ -457,16 +457,6 @@ impl<'d, 'o> Engine<'d, 'o> {
         Ok(())
     }
 
-    /// An empty tuple: `EMPTY_TUPLE`, or `MARK TUPLE` at protocol 0.
-    fn empty_tuple(&mut self) {
-        if self.w.bin() {
-            self.w.op(Opcode::EmptyTuple);
-        } else {
-            self.w.op(Opcode::Mark);
-            self.w.op(Opcode::Tuple);
-        }
-    }
-
     /// The opcode closing a tuple of `n` items: `TUPLEn` or `TUPLE`.
     fn tuple_op(&self, n: usize) -> Opcode {
         match (self.proto() >= 2, n) {
@@ -769,7 +759,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             }
             Node::Tuple(items) => {
                 if items.is_empty() {
-                    self.empty_tuple();
+                    self.w.empty_tuple();
                     return Ok(());
                 }
                 self.enter(id)?;

@@ -212,7 +212,7 @@ impl Direct {
             return Err(give_up("a tuple longer or shorter than announced"));
         }
         if len == 0 {
-            self.empty_tuple();
+            self.w.empty_tuple();
             return Ok(());
         }
         let op = match (marked, len) {
@@ -223,16 +223,6 @@ impl Direct {
         };
         self.w.op(op);
         self.memoize().map(drop)
-    }
-
-    /// `()`: `EMPTY_TUPLE`, `MARK TUPLE` at protocol 0; not memoized.
-    fn empty_tuple(&mut self) {
-        if self.w.bin() {
-            self.w.op(Opcode::EmptyTuple);
-        } else {
-            self.w.op(Opcode::Mark);
-            self.w.op(Opcode::Tuple);
-        }
     }
 
     /// The opening of a one-key dict `{variant: ...}` holding an enum
@@ -262,7 +252,7 @@ impl Direct {
         if v.is_empty() {
             self.builtins_bytes = Some(self.global("builtins", "bytes", self.builtins_bytes)?);
             self.w.boundary();
-            self.empty_tuple();
+            self.w.empty_tuple();
             self.w.op(Opcode::Reduce);
             return self.memoize().map(drop);
         }
