@@ -17,7 +17,7 @@ fn benches(c: &mut Criterion) {
         .unwrap_or(1);
     let dir = std::env::temp_dir().join("pickle-codec-bench");
     std::fs::create_dir_all(&dir).unwrap();
-    for w in workloads::all(scale) {
+    workloads::each(scale, |w| {
         for &p in w.protocols {
             let data = pickle_codec::dumps(&w.doc, p).unwrap();
             let file = dir.join(format!("{}.p{p}.pkl", w.name));
@@ -51,7 +51,7 @@ fn benches(c: &mut Criterion) {
             }
             g.finish();
         }
-    }
+    });
 }
 
 criterion_group!(codec, benches);

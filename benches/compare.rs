@@ -69,7 +69,7 @@ fn main() {
     }
     fs::create_dir_all(&out).unwrap();
     let mut rows = Vec::new();
-    for w in workloads::all(scale) {
+    workloads::each(scale, |w| {
         for &p in w.protocols {
             let data = pickle_codec::dumps(&w.doc, p).unwrap();
             let file = out.join(format!("{}.p{p}.pkl", w.name));
@@ -123,7 +123,7 @@ fn main() {
             ));
             eprintln!("{} p{p}: load {load_value:.2} ms", w.name);
         }
-    }
+    });
     let json = format!("[{}]\n", rows.join(",\n"));
     fs::File::create(out.join("rust.json"))
         .unwrap()

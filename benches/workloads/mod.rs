@@ -45,10 +45,12 @@ fn non_ascii(i: usize) -> String {
     format!("é{i}ж漢字🙂{}", i % 97)
 }
 
-/// All workloads; `scale` divides the sizes (1 for the real run, 100 for a smoke run).
-pub fn all(scale: usize) -> Vec<Workload> {
+/// Every workload in turn, built just before `f` sees it and dropped right
+/// after, so that each is measured in a heap not filled by the others (as
+/// CPython's side loads each file alone); `scale` divides the sizes (1 for
+/// the real run, 100 for a smoke run).
+pub fn each(scale: usize, mut f: impl FnMut(Workload)) {
     let n = |x: usize| (x / scale).max(1);
-    let mut out = Vec::new();
 
     let ints: Vec<i64> = (0..n(1_000_000) as i64)
         .map(|i| i * 7919 - 3_000_000)
@@ -56,7 +58,7 @@ pub fn all(scale: usize) -> Vec<Workload> {
     let mut doc = Document::new();
     let v = doc.list(ints.iter().map(|&i| Value::Int(i)));
     doc.set_root(v);
-    out.push(Workload {
+    f(Workload {
         name: "ints_1m",
         doc,
         typed: Typed::Ints(ints),
@@ -67,7 +69,7 @@ pub fn all(scale: usize) -> Vec<Workload> {
     let mut doc = Document::new();
     let v = doc.list(floats.iter().map(|&f| Value::Float(f)));
     doc.set_root(v);
-    out.push(Workload {
+    f(Workload {
         name: "floats_1m",
         doc,
         typed: Typed::Floats(floats),
@@ -84,7 +86,7 @@ pub fn all(scale: usize) -> Vec<Workload> {
         .collect();
     // As Python builds them: the keys and the tag strings are shared objects.
     let doc = pickle_codec::to_value(&records).expect("records");
-    out.push(Workload {
+    f(Workload {
         name: "records_100k",
         doc: share_records(doc),
         typed: Typed::Records(records),
@@ -101,7 +103,7 @@ pub fn all(scale: usize) -> Vec<Workload> {
         .collect();
     let v = doc.dict(pairs);
     doc.set_root(v);
-    out.push(Workload {
+    f(Workload {
         name: "dict_200k",
         doc,
         typed: Typed::Dict(dict.into_iter().collect()),
@@ -113,7 +115,7 @@ pub fn all(scale: usize) -> Vec<Workload> {
     let items: Vec<Value> = strings.iter().map(|s| doc.str(s)).collect();
     let v = doc.list(items);
     doc.set_root(v);
-    out.push(Workload {
+    f(Workload {
         name: "strings_100k",
         doc,
         typed: Typed::Strings(strings),
@@ -124,7 +126,7 @@ pub fn all(scale: usize) -> Vec<Workload> {
     let mut doc = Document::new();
     let v = doc.bytes(&blob);
     doc.set_root(v);
-    out.push(Workload {
+    f(Workload {
         name: "bytes_100mb",
         doc,
         typed: Typed::Bytes(serde_bytes::ByteBuf::from(blob)),
@@ -137,14 +139,12 @@ pub fn all(scale: usize) -> Vec<Workload> {
         .collect();
     let v = doc.list((0..n(1_000_000)).map(|i| pool[i % 1000]));
     doc.set_root(v);
-    out.push(Workload {
+    f(Workload {
         name: "memo_heavy_1m",
         doc,
         typed: Typed::None,
         protocols: &[2, 5],
     });
-
-    out
 }
 
 /// Make the records' keys and tag strings shared nodes, as in a Python list
