@@ -2,12 +2,12 @@
 //!
 //! Two paths give the same result:
 //!
-//! * [`stream`]: for plain data in the form CPython writes it (numbers, str,
+//! * the stream path (`de/stream.rs`): for plain data in the form CPython writes it (numbers, str,
 //!   bytes, lists, dicts, sets, tuples, memo references), the instructions are
 //!   walked straight from the input while the visitor builds `T`: no document
 //!   is built, and strs and bytes are lent from the input (`&'de str`,
 //!   `&'de [u8]`, `Cow::Borrowed`).
-//! * [`document`]: everything else (objects, globals, protocol 0 text, hooks,
+//! * the document path (`de/document.rs`): everything else (objects, globals, protocol 0 text, hooks,
 //!   and every error, so messages and offsets are the loader's) is loaded by
 //!   the unpickler into a document first (a pickle is a stack program: a
 //!   tuple is made after its items), then walked.
