@@ -175,3 +175,34 @@ fn shared_values_and_cycles() {
     let cycle = b"\x80\x02]q\x00h\x00a.";
     assert!(paths::stream::<Json>(cycle).is_none());
 }
+
+#[test]
+fn deep_nesting_is_bounded_on_both_paths() {
+    // [[[...]]] and ((...),) nested n deep, in CPython's protocol-2 form
+    // (EMPTY_LIST ... APPEND / ... TUPLE1): within the limit both paths give
+    // the value, beyond it the same error, and never a stack overflow.
+    for n in [1usize, 47, 48, 49, 127, 128, 129, 1_000, 100_000] {
+        let mut list = b"\x80\x02".to_vec();
+        list.extend(std::iter::repeat(b']').take(n));
+        list.extend(std::iter::repeat(b'a').take(n - 1));
+        list.push(b'.');
+        let mut tuple = b"\x80\x02N".to_vec();
+        tuple.extend(std::iter::repeat(0x85u8).take(n));
+        tuple.push(b'.');
+        for data in [&list, &tuple] {
+            let a = pickle_codec::from_slice::<Json>(data);
+            let b = paths::document::<Json>(data);
+            match (&a, &b) {
+                (Ok(x), Ok(y)) => assert_eq!(x, y, "depth {n}"),
+                (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string(), "depth {n}"),
+                _ => panic!("depth {n}: {a:?} vs {b:?}"),
+            }
+            // LoadOptions::recursion_limit is 128 by default.
+            if n <= 128 {
+                assert!(a.is_ok(), "depth {n}");
+            } else if n >= 1_000 {
+                assert!(a.is_err(), "depth {n}");
+            }
+        }
+    }
+}

@@ -572,14 +572,23 @@ impl<'de> Stream<'de> {
         }
     }
 
-    /// Deserialize one item of a container, one level deeper.
+    /// Deserialize one item of a container (the container counted the
+    /// nesting when it was entered: see [`Stream::nested`]).
     #[inline(always)]
     fn element<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        seed.deserialize(&mut *self)
+    }
+
+    /// Run `f` one level of nesting deeper: every container, tuple and
+    /// value read off the fast arms comes through here, so scalars in a
+    /// container's hot loop pay nothing for the depth limit.
+    #[inline(always)]
+    fn nested<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
         if self.depth_left == 0 {
             return bail();
         }
         self.depth_left -= 1;
-        let r = seed.deserialize(&mut *self);
+        let r = f(self);
         self.depth_left += 1;
         r
     }
@@ -653,6 +662,10 @@ impl<'de> Stream<'de> {
     /// [`Stream::any`] for everything but the commonest scalars.
     #[inline(never)]
     fn any_rest<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.nested(|s| s.any_rest_nested(visitor))
+    }
+
+    fn any_rest_nested<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
         let pos = self.pos;
         let (op, arg) = self.next()?;
         match op {
@@ -752,6 +765,10 @@ impl<'de> Stream<'de> {
 
     /// `n` values and `TUPLEn`, where the visitor asked for an n-tuple.
     fn postfix_tuple<V: Visitor<'de>>(&mut self, n: usize, visitor: V) -> Result<V::Value> {
+        self.nested(|s| s.postfix_tuple_nested(n, visitor))
+    }
+
+    fn postfix_tuple_nested<V: Visitor<'de>>(&mut self, n: usize, visitor: V) -> Result<V::Value> {
         let first = self.peek()?;
         let pos = self.pos;
         let mut items = TupleItems { de: self, left: n };
@@ -1227,17 +1244,19 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
         if op != Opcode::EmptyDict || self.peek()? != Opcode::EmptyDict {
             return bail();
         }
-        let pos = self.pos;
-        self.next()?;
-        let idx = self.puts(Entry::new(pos, op, Shape::Walk, true))?;
-        let mut pairs = DictPairs::new(self);
-        let v = visitor.visit_enum(TaggedVariant { pairs: &mut pairs })?;
-        // Exactly one pair, as the document path requires.
-        if pairs.next_key::<IgnoredAny>()?.is_some() {
-            return bail();
-        }
-        self.close(idx);
-        Ok(v)
+        self.nested(|s| {
+            let pos = s.pos;
+            s.next()?;
+            let idx = s.puts(Entry::new(pos, op, Shape::Walk, true))?;
+            let mut pairs = DictPairs::new(s);
+            let v = visitor.visit_enum(TaggedVariant { pairs: &mut pairs })?;
+            // Exactly one pair, as the document path requires.
+            if pairs.next_key::<IgnoredAny>()?.is_some() {
+                return bail();
+            }
+            s.close(idx);
+            Ok(v)
+        })
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
