@@ -103,6 +103,11 @@ impl<'de> Entry<'de> {
         }
     }
 
+    /// A scalar that may be a dict key or set item.
+    fn is_hashable_scalar(&self) -> bool {
+        self.shape == Shape::Walk && hashable_scalar(self.op)
+    }
+
     fn scalar(pos: usize, op: Opcode, cached: Cached<'de>) -> Self {
         Entry {
             cached,
@@ -491,7 +496,14 @@ impl<'de> Stream<'de> {
 
     /// The memo entry a `GET` refers to.
     fn entry(&self, arg: &Arg<'_>) -> Result<Entry<'de>> {
-        match self.memo.get(memo_index(arg)?) {
+        self.entry_at(memo_index(arg)?)
+    }
+
+    /// The memo entry at `idx`, if it was written and is not a container
+    /// still being read (a `GET` of that would be a cycle).
+    #[inline(always)]
+    fn entry_at(&self, idx: usize) -> Result<Entry<'de>> {
+        match self.memo.get(idx) {
             Some(e) if !e.open => Ok(*e),
             _ => bail(),
         }
@@ -646,7 +658,7 @@ impl<'de> Stream<'de> {
             }
             Some(&BINGET) if self.mode != Mode::Lookahead => {
                 let [i] = self.fixed::<1>(Opcode::BinGet, pos)?;
-                let e = self.entry(&Arg::Int(i as i64))?;
+                let e = self.entry_at(i as usize)?;
                 return match e.cached {
                     Cached::Str(t) => visitor.visit_borrowed_str(t),
                     Cached::Int(v) => visitor.visit_i64(v),
@@ -791,9 +803,8 @@ impl<'de> Stream<'de> {
         match input.get(self.pos) {
             Some(&BINGET) if self.mode != Mode::Lookahead => match input.get(self.pos + 1) {
                 Some(&i) => Ok(self
-                    .memo
-                    .get(i as usize)
-                    .is_some_and(|e| !e.open && e.shape == Shape::Walk && hashable_scalar(e.op))),
+                    .entry_at(i as usize)
+                    .is_ok_and(|e| e.is_hashable_scalar())),
                 None => bail(),
             },
             Some(&b) if b != FRAME && b != LONG_BINGET => {
@@ -807,7 +818,7 @@ impl<'de> Stream<'de> {
     fn key_ahead_slow(&mut self) -> Result<bool> {
         match self.peek()? {
             Opcode::BinGet | Opcode::LongBinGet => match self.peek_get()? {
-                Some(e) => Ok(e.shape == Shape::Walk && hashable_scalar(e.op)),
+                Some(e) => Ok(e.is_hashable_scalar()),
                 // Looking ahead: GETs are not resolved.
                 None => Ok(true),
             },
