@@ -14,7 +14,8 @@ use pickle_codec::{dumps, loads, Document, Instructions, Node};
 fn has_lossy_py2_name(doc: &Document) -> bool {
     doc.nodes().iter().any(|n| match n {
         Node::Global(g) => {
-            let (Some(m), Some(name)) = (doc.get(g.module).as_str(), doc.get(g.name).as_str()) else {
+            let (Some(m), Some(name)) = (doc.get(g.module).as_str(), doc.get(g.name).as_str())
+            else {
                 return false;
             };
             let (m2, n2) = pickle_codec::compat::to_python2(m, name);

@@ -3,33 +3,10 @@
 //! deserializes to the same value.
 #![no_main]
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+mod typed;
 
 use libfuzzer_sys::fuzz_target;
-use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
-enum Kind {
-    Unit,
-    New(i64),
-    Tup(u8, String),
-    Named { a: Option<i32>, b: Vec<u16> },
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
-struct Record<'a> {
-    id: i128,
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-    #[serde(with = "serde_bytes")]
-    blob: Vec<u8>,
-    score: f64,
-    tags: Vec<String>,
-    kind: Kind,
-    by_int: BTreeMap<i64, Option<bool>>,
-    pair: (u64, char),
-}
+use typed::Record;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(r) = pickle_codec::from_slice::<Record<'_>>(data) else {

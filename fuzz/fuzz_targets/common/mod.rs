@@ -22,5 +22,9 @@ pub fn calls_a_builtin_spelling(doc: &Document) -> bool {
 pub fn assert_converges(bytes2: &[u8], protocol: u8) {
     let again = pickle_codec::loads(bytes2).expect("normalised output loads");
     let bytes3 = pickle_codec::dumps(&again, protocol).expect("normalised document dumps");
-    assert_eq!(bytes2, &bytes3[..], "protocol {protocol}: not a fixed point after normalisation");
+    assert_eq!(
+        bytes2,
+        &bytes3[..],
+        "protocol {protocol}: not a fixed point after normalisation"
+    );
 }
