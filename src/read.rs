@@ -742,35 +742,37 @@ impl<R: Read> InstructionReader<R> {
     /// The next instruction, or `None` at the end of the input.
     #[inline]
     pub fn next_instruction(&mut self) -> Result<Option<Instruction<'_>>> {
-        let Some((offset, op, arg, end)) = self.src.next_raw(self.max_line)? else {
-            return Ok(None);
-        };
-        let frame_len = match arg {
-            Arg::U64(n) => n,
-            _ => 0,
-        };
-        self.frames
-            .check(op, offset, end, frame_len)
-            .map_err(|e| e.in_opcode(op).at(offset))?;
-        Ok(Some(Instruction { offset, op, arg }))
+        let raw = self.src.next_raw(self.max_line)?;
+        framed(&mut self.frames, raw)
     }
 }
 
 impl<'a> InstructionReader<SliceRead<'a>> {
     /// The next instruction, with arguments borrowed from the input slice.
     pub fn next_borrowed(&mut self) -> Result<Option<Instruction<'a>>> {
-        let Some((offset, op, arg, end)) = self.src.next_raw_long(self.max_line)? else {
-            return Ok(None);
-        };
-        let frame_len = match arg {
-            Arg::U64(n) => n,
-            _ => 0,
-        };
-        self.frames
-            .check(op, offset, end, frame_len)
-            .map_err(|e| e.in_opcode(op).at(offset))?;
-        Ok(Some(Instruction { offset, op, arg }))
+        let raw = self.src.next_raw_long(self.max_line)?;
+        framed(&mut self.frames, raw)
     }
+}
+
+/// A decoded instruction (offset, opcode, argument, end offset), checked
+/// against the open frame: [`InstructionReader`]'s two ways of decoding.
+#[inline(always)]
+fn framed<'a>(
+    frames: &mut FrameTracker,
+    raw: Option<(u64, Opcode, Arg<'a>, u64)>,
+) -> Result<Option<Instruction<'a>>> {
+    let Some((offset, op, arg, end)) = raw else {
+        return Ok(None);
+    };
+    let frame_len = match arg {
+        Arg::U64(n) => n,
+        _ => 0,
+    };
+    frames
+        .check(op, offset, end, frame_len)
+        .map_err(|e| e.in_opcode(op).at(offset))?;
+    Ok(Some(Instruction { offset, op, arg }))
 }
 
 /// Iterates over the instructions of a byte slice (all pickles in it).
