@@ -178,32 +178,14 @@ fn share_records(doc: Document) -> Document {
 
 /// Deserialize a workload's pickle into its typed form (and drop it).
 pub fn load_typed(w: &Workload, data: &[u8]) {
-    match &w.typed {
-        Typed::Ints(_) => drop(std::hint::black_box(
-            pickle_codec::from_slice::<Vec<i64>>(data).unwrap(),
-        )),
-        Typed::Floats(_) => drop(std::hint::black_box(
-            pickle_codec::from_slice::<Vec<f64>>(data).unwrap(),
-        )),
-        Typed::Records(_) => drop(std::hint::black_box(
-            pickle_codec::from_slice::<Vec<Record>>(data).unwrap(),
-        )),
-        Typed::Dict(_) => drop(std::hint::black_box(
-            pickle_codec::from_slice::<HashMap<String, i64>>(data).unwrap(),
-        )),
-        Typed::Strings(_) => drop(std::hint::black_box(
-            pickle_codec::from_slice::<Vec<String>>(data).unwrap(),
-        )),
-        Typed::Bytes(_) => drop(std::hint::black_box(
-            pickle_codec::from_slice::<serde_bytes::ByteBuf>(data).unwrap(),
-        )),
-        Typed::None => {}
-    }
+    let known = load_typed_named(w.name, data);
+    assert_eq!(known, !matches!(w.typed, Typed::None), "{}", w.name);
 }
 
 /// Deserialize the pickle of the workload called `name` into its typed form
-/// (and drop it), without building the workload (for peak-memory runs).
-pub fn load_typed_named(name: &str, data: &[u8]) {
+/// (and drop it); false for a workload without a typed form. Needs only the
+/// name, not the built workload (peak-memory runs load in a fresh process).
+pub fn load_typed_named(name: &str, data: &[u8]) -> bool {
     use pickle_codec::from_slice;
     match name {
         "ints_1m" => drop(std::hint::black_box(from_slice::<Vec<i64>>(data).unwrap())),
@@ -220,8 +202,9 @@ pub fn load_typed_named(name: &str, data: &[u8]) {
         "bytes_100mb" => drop(std::hint::black_box(
             from_slice::<serde_bytes::ByteBuf>(data).unwrap(),
         )),
-        _ => {}
+        _ => return false,
     }
+    true
 }
 
 /// Serialize a workload's typed form at `protocol`.
