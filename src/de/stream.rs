@@ -61,6 +61,19 @@ pub(super) fn from_slice<'de, T: de::Deserialize<'de>>(
     (s.pos == input.len()).then_some(t)
 }
 
+/// A scalar decoded by [`Stream::fast`].
+enum Fast<'de> {
+    Int(i64),
+    Float(f64),
+    Str(&'de str),
+    /// A `GET` of the memo entry at this index, read again from where it was written.
+    Get(usize),
+    /// Anything else: [`Stream::any_rest`] reads it.
+    Other,
+    /// Not on the stream path.
+    Fail,
+}
+
 /// How a memoized value is read again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -608,67 +621,122 @@ impl<'de> Stream<'de> {
     /// Any value.
     #[inline(always)]
     fn any<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.frames()?;
+        match self.fast() {
+            Fast::Int(v) => visitor.visit_i64(v),
+            Fast::Float(v) => visitor.visit_f64(v),
+            Fast::Str(t) => visitor.visit_borrowed_str(t),
+            Fast::Get(i) => {
+                let e = self.entry_at(i)?;
+                self.replay(e, visitor)
+            }
+            Fast::Other => self.any_rest(visitor),
+            Fast::Fail => bail(),
+        }
+    }
+
+    /// The commonest scalars, decoded in place (the memo entry is built
+    /// only if a put follows). A FRAME before them, like every other
+    /// opcode, takes the general way.
+    #[inline(always)]
+    fn fast(&mut self) -> Fast<'de> {
+        self.fast_inner().unwrap_or(Fast::Fail)
+    }
+
+    #[inline(always)]
+    fn fast_inner(&mut self) -> Result<Fast<'de>> {
         let pos = self.pos;
-        // The commonest scalars first, decoded in place.
-        match self.input.get(pos) {
+        Ok(match self.input.get(pos) {
             Some(&BININT1) => {
                 let [b] = self.fixed::<1>(Opcode::BinInt1, pos)?;
                 let v = b as i64;
-                self.puts(Entry::scalar(pos, Opcode::BinInt1, Cached::Int(v)))?;
-                return visitor.visit_i64(v);
+                self.scalar_puts(pos, Opcode::BinInt1, Cached::Int(v))?;
+                Fast::Int(v)
             }
             Some(&BININT2) => {
                 let v = u16::from_le_bytes(self.fixed::<2>(Opcode::BinInt2, pos)?) as i64;
-                self.puts(Entry::scalar(pos, Opcode::BinInt2, Cached::Int(v)))?;
-                return visitor.visit_i64(v);
+                self.scalar_puts(pos, Opcode::BinInt2, Cached::Int(v))?;
+                Fast::Int(v)
             }
             Some(&BININT) => {
                 let v = i32::from_le_bytes(self.fixed::<4>(Opcode::BinInt, pos)?) as i64;
-                self.puts(Entry::scalar(pos, Opcode::BinInt, Cached::Int(v)))?;
-                return visitor.visit_i64(v);
+                self.scalar_puts(pos, Opcode::BinInt, Cached::Int(v))?;
+                Fast::Int(v)
             }
-            Some(&LONG1) => {
-                let b = self.counted::<1>(Opcode::Long1, pos)?;
-                if b.len() <= 8 {
-                    let v = long_le(b);
-                    self.puts(Entry::scalar(pos, Opcode::Long1, Cached::Int(v)))?;
-                    return visitor.visit_i64(v);
+            Some(&LONG1) => match self.long1(pos)? {
+                Some(v) => {
+                    self.scalar_puts(pos, Opcode::Long1, Cached::Int(v))?;
+                    Fast::Int(v)
                 }
-                self.pos = pos;
-            }
+                None => Fast::Other,
+            },
             Some(&BINFLOAT) => {
                 let v = f64::from_be_bytes(self.fixed::<8>(Opcode::BinFloat, pos)?);
-                self.puts(Entry::scalar(pos, Opcode::BinFloat, Cached::Float(v)))?;
-                return visitor.visit_f64(v);
+                self.scalar_puts(pos, Opcode::BinFloat, Cached::Float(v))?;
+                Fast::Float(v)
             }
             Some(&SHORT_BINUNICODE) => {
                 let b = self.counted::<1>(Opcode::ShortBinUnicode, pos)?;
                 // Lone surrogates: the document path presents them lossily.
                 let t = std::str::from_utf8(b).or_else(|_| bail())?;
-                self.puts(Entry::scalar(pos, Opcode::ShortBinUnicode, Cached::Str(t)))?;
-                return visitor.visit_borrowed_str(t);
+                self.scalar_puts(pos, Opcode::ShortBinUnicode, Cached::Str(t))?;
+                Fast::Str(t)
             }
             Some(&BINUNICODE) => {
                 let b = self.counted::<4>(Opcode::BinUnicode, pos)?;
                 // Lone surrogates: the document path presents them lossily.
                 let t = std::str::from_utf8(b).or_else(|_| bail())?;
-                self.puts(Entry::scalar(pos, Opcode::BinUnicode, Cached::Str(t)))?;
-                return visitor.visit_borrowed_str(t);
+                self.scalar_puts(pos, Opcode::BinUnicode, Cached::Str(t))?;
+                Fast::Str(t)
             }
             Some(&BINGET) if self.mode != Mode::Lookahead => {
                 let [i] = self.fixed::<1>(Opcode::BinGet, pos)?;
-                let e = self.entry_at(i as usize)?;
-                return match e.cached {
-                    Cached::Str(t) => visitor.visit_borrowed_str(t),
-                    Cached::Int(v) => visitor.visit_i64(v),
-                    Cached::Float(v) => visitor.visit_f64(v),
-                    Cached::No => self.replay(e, visitor),
-                };
+                match self.entry_at(i as usize)?.cached {
+                    Cached::Str(t) => Fast::Str(t),
+                    Cached::Int(v) => Fast::Int(v),
+                    Cached::Float(v) => Fast::Float(v),
+                    Cached::No => Fast::Get(i as usize),
+                }
             }
-            _ => {}
+            _ => Fast::Other,
+        })
+    }
+
+    /// The memo puts after the scalar at `pos`: the entry is built only
+    /// when one follows (most scalars are not memoized).
+    #[inline(always)]
+    fn scalar_puts(&mut self, pos: usize, op: Opcode, cached: Cached<'de>) -> Result<()> {
+        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = self.input.get(self.pos) {
+            self.puts(Entry::scalar(pos, op, cached))?;
         }
-        self.any_rest(visitor)
+        Ok(())
+    }
+
+    /// A `LONG1` at `pos` of at most 8 bytes, consumed; `None` (nothing
+    /// consumed) for a longer one. Where 8 bytes follow the payload's
+    /// start, the payload is read as one word and masked to its length.
+    #[inline(always)]
+    fn long1(&mut self, pos: usize) -> Result<Option<i64>> {
+        let input = self.input;
+        if let (Some(&n), Some(word)) = (input.get(pos + 1), input.get(pos + 2..pos + 10)) {
+            let n = n as usize;
+            if n > 8 {
+                return Ok(None);
+            }
+            self.check_frame(Opcode::Long1, pos, pos + 2 + n)?;
+            self.pos = pos + 2 + n;
+            let w = u64::from_le_bytes(word.try_into().or_else(|_| bail())?);
+            if n == 0 {
+                return Ok(Some(0));
+            }
+            let shift = 64 - 8 * n as u32;
+            return Ok(Some(((w << shift) as i64) >> shift));
+        }
+        let b = self.counted::<1>(Opcode::Long1, pos)?;
+        if b.len() <= 8 {
+            return Ok(Some(long_le(b)));
+        }
+        self.pos = pos;
+        Ok(None)
     }
 
     /// [`Stream::any`] for everything but the commonest scalars.
@@ -678,6 +746,7 @@ impl<'de> Stream<'de> {
     }
 
     fn any_rest_nested<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.frames()?;
         let pos = self.pos;
         let (op, arg) = self.next()?;
         match op {
@@ -1315,6 +1384,41 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
 #[cfg(test)]
 mod tests {
     use super::{long_le, Entry};
+    use crate::unpickler::LoadOptions;
+
+    #[test]
+    fn long1_read_as_a_word_or_bytewise_agrees() {
+        // A LONG1 near the end of the input is read byte by byte, one
+        // followed by 8 more bytes as one masked word: both give the loader's value.
+        for v in [
+            0i64,
+            1,
+            -1,
+            255,
+            -256,
+            1 << 33,
+            -(1 << 47),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let payload = crate::text::long_to_le(&v.into());
+            let mut one = vec![0x8a, payload.len() as u8];
+            one.extend_from_slice(&payload);
+            // Alone, then as the first item of a list followed by more bytes.
+            let mut alone = one.clone();
+            alone.push(b'.');
+            let mut list = vec![b']', b'(']; // EMPTY_LIST MARK
+            list.extend_from_slice(&one);
+            list.extend_from_slice(&[b'K', 7, b'e', b'.']); // BININT1 7 APPENDS STOP
+            let opts = LoadOptions::default();
+            assert_eq!(super::from_slice::<i64>(&alone, &opts), Some(v), "{v}");
+            assert_eq!(
+                super::from_slice::<Vec<i64>>(&list, &opts),
+                Some(vec![v, 7]),
+                "{v}"
+            );
+        }
+    }
 
     #[test]
     fn memo_entries_stay_small() {
