@@ -118,8 +118,8 @@ pub use unpickler::{
     RawInput, Unpickler,
 };
 pub use value::{
-    Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
-    ValueRef,
+    Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr,
+    Value, ValueRef,
 };
 
 /// The protocol `pickle.dumps` uses by default in CPython 3.8 to 3.13.

@@ -16,7 +16,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::value::{Node, PyStr, Value, ValueRef};
+use crate::value::{Node, Value, ValueRef};
 
 pub(crate) const PYOBJECT_TOKEN: &str = "$pickle_codec::PyObject";
 pub(crate) const PYOBJECT_FIELDS: &[&str] = &["module", "name", "state"];
@@ -129,7 +129,11 @@ fn be_uint(b: &[u8]) -> u32 {
 fn state_bytes(v: ValueRef<'_>) -> Option<Vec<u8>> {
     match v.node()? {
         Node::Bytes(b) => Some(b.clone()),
-        Node::Str(PyStr::Utf8(s)) => s.chars().map(|c| u8::try_from(c as u32).ok()).collect(),
+        Node::Str(s) => s
+            .as_str()?
+            .chars()
+            .map(|c| u8::try_from(c as u32).ok())
+            .collect(),
         _ => None,
     }
 }

@@ -12,7 +12,7 @@ use serde::de::{
 
 use crate::error::{Error, Result};
 use crate::py::{PYOBJECT_FIELDS, PYOBJECT_TOKEN};
-use crate::value::{Document, Node, Object, ObjectKind, ObjectOp, PyStr, Value, ValueRef};
+use crate::value::{Document, Node, Object, ObjectKind, ObjectOp, Value, ValueRef};
 
 /// Where a str comes from: lent for `'de`, or copied from a shorter-lived place.
 pub(super) enum Ref<'de, 'd, T: ?Sized> {
@@ -306,11 +306,13 @@ impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
                             )))
                         }
                     }
-                    Node::Str(PyStr::Utf8(s)) => match self.lend.str(s, payload) {
-                        Ref::Borrowed(s) => visitor.visit_borrowed_str(s),
-                        Ref::Copied(s) => visitor.visit_str(s),
+                    Node::Str(s) => match s.as_str() {
+                        Some(s) => match self.lend.str(s, payload) {
+                            Ref::Borrowed(s) => visitor.visit_borrowed_str(s),
+                            Ref::Copied(s) => visitor.visit_str(s),
+                        },
+                        None => visitor.visit_string(s.to_string_lossy().into_owned()),
                     },
-                    Node::Str(s) => visitor.visit_string(s.to_string_lossy().into_owned()),
                     Node::Bytes(b) => match self.lend.bytes(b, payload) {
                         Ref::Borrowed(b) => visitor.visit_borrowed_bytes(b),
                         Ref::Copied(b) => visitor.visit_bytes(b),

@@ -31,7 +31,7 @@
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::value::{Document, Node, ObjectKind, ObjectOp, PyStr, Value};
+use crate::value::{Document, Node, ObjectKind, ObjectOp, Value};
 
 /// Options for [`to_json`].
 #[derive(Clone, Debug, Default)]
@@ -350,7 +350,8 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                 open_obj(self)?;
                 write!(self.w, "\"$int\":\"{b}\"}}")?;
             }
-            Node::Str(PyStr::Utf8(s)) => {
+            Node::Str(p) if p.as_str().is_some() => {
+                let s = p.as_str().unwrap_or_default();
                 if shared {
                     open_obj(self)?;
                     self.key("$str")?;

@@ -481,8 +481,8 @@ impl Machine<'_> {
     fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
         match std::str::from_utf8(bytes) {
             Ok(s) => {
-                let s: Box<str> = s.into();
-                self.alloc_id(move || Node::Str(PyStr::Utf8(s)))
+                let s = PyStr::from(s);
+                self.alloc_id(move || Node::Str(s))
             }
             Err(e) => match PyStr::from_python_utf8(bytes) {
                 Some(s) => self.alloc_id(move || Node::Str(s)),
@@ -560,7 +560,7 @@ impl Machine<'_> {
                 },
             },
         };
-        Ok(self.alloc(Node::Str(PyStr::Utf8(text.into()))))
+        Ok(self.alloc(Node::Str(PyStr::from(&*text))))
     }
 
     /// A global, with Python 2 names mapped for protocol < 3 pickles.
@@ -1085,7 +1085,7 @@ impl Machine<'_> {
             return Ok(None);
         };
         let name_of = |v: Value| match self.doc.node_of(v) {
-            Some(Node::Str(PyStr::Utf8(s))) => Some(&**s),
+            Some(Node::Str(s)) => s.as_str(),
             _ => None,
         };
         let (Some(module), Some(name)) = (name_of(g.module), name_of(g.name)) else {
@@ -1122,9 +1122,10 @@ impl Machine<'_> {
                 _ => return Ok(None),
             },
             ("_codecs", "encode", 2) if proto < 3 => match (arg(0), arg(1)) {
-                (Some(Node::Str(PyStr::Utf8(s))), Some(Node::Str(PyStr::Utf8(enc))))
-                    if &**enc == "latin1" =>
+                (Some(Node::Str(s)), Some(Node::Str(enc)))
+                    if enc.as_str() == Some("latin1") && s.as_str().is_some() =>
                 {
+                    let s = s.as_str().unwrap_or_default();
                     let mut out = Vec::with_capacity(s.len());
                     for c in s.chars() {
                         match u8::try_from(c as u32) {

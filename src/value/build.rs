@@ -8,7 +8,7 @@ use super::{Buffer, Document, Global, Node, Object, ObjectKind, ObjectOp, PyStr,
 impl Document {
     /// A `str` node.
     pub fn str(&mut self, s: &str) -> Value {
-        self.alloc(Node::Str(PyStr::Utf8(s.into())))
+        self.alloc(Node::Str(PyStr::from(s)))
     }
 
     /// A `str` node from a [`PyStr`] (which may hold lone surrogates).

@@ -82,12 +82,21 @@ pub enum Value {
 }
 
 /// A Python `str`, in Python's UTF-8 (surrogates allowed).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing compare the text (its bytes), whichever variant
+/// holds it: `PyStr::from("id")` (held [`PyStr::Short`]) equals
+/// `PyStr::Utf8("id".into())`.
+#[derive(Clone)]
 pub enum PyStr {
-    /// Valid UTF-8: every ordinary string.
+    /// Valid UTF-8: every ordinary string longer than [`ShortStr::CAPACITY`] bytes
+    /// (and any a caller builds this way).
     Utf8(Box<str>),
     /// Holds lone surrogates, encoded as `surrogatepass` does (3 bytes each).
     Surrogates(Box<[u8]>),
+    /// Valid UTF-8 of at most [`ShortStr::CAPACITY`] bytes, held inline: the
+    /// loader and `From<&str>` keep short strings (dict keys, names, most
+    /// text in data) this way, without a heap allocation each.
+    Short(ShortStr),
 }
 
 impl PyStr {
@@ -95,6 +104,7 @@ impl PyStr {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             PyStr::Utf8(s) => Some(s),
+            PyStr::Short(s) => Some(s.as_str()),
             PyStr::Surrogates(_) => None,
         }
     }
@@ -103,6 +113,7 @@ impl PyStr {
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             PyStr::Utf8(s) => s.as_bytes(),
+            PyStr::Short(s) => s.as_bytes(),
             PyStr::Surrogates(b) => b,
         }
     }
@@ -111,6 +122,7 @@ impl PyStr {
     pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
         match self {
             PyStr::Utf8(s) => std::borrow::Cow::Borrowed(s),
+            PyStr::Short(s) => std::borrow::Cow::Borrowed(s.as_str()),
             PyStr::Surrogates(b) => {
                 let mut out = String::new();
                 for cp in crate::text::code_points(b) {
@@ -124,7 +136,7 @@ impl PyStr {
     /// Build from Python UTF-8 bytes; `None` if they are not valid even with surrogates.
     pub fn from_python_utf8(bytes: &[u8]) -> Option<PyStr> {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Some(PyStr::Utf8(s.into())),
+            Ok(s) => Some(PyStr::from(s)),
             Err(_) => {
                 crate::text::check_surrogatepass(bytes).ok()?;
                 Some(PyStr::Surrogates(bytes.into()))
@@ -134,14 +146,97 @@ impl PyStr {
 }
 
 impl From<&str> for PyStr {
+    /// Short text is held inline ([`PyStr::Short`]), longer text boxed.
     fn from(s: &str) -> Self {
-        PyStr::Utf8(s.into())
+        match ShortStr::new(s) {
+            Some(short) => PyStr::Short(short),
+            None => PyStr::Utf8(s.into()),
+        }
     }
 }
 
 impl From<String> for PyStr {
     fn from(s: String) -> Self {
-        PyStr::Utf8(s.into_boxed_str())
+        match ShortStr::new(&s) {
+            Some(short) => PyStr::Short(short),
+            None => PyStr::Utf8(s.into_boxed_str()),
+        }
+    }
+}
+
+impl PartialEq for PyStr {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for PyStr {}
+
+impl std::hash::Hash for PyStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl std::fmt::Debug for PyStr {
+    /// `Utf8("text")` for valid text however it is held, `Surrogates([..])` otherwise.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PyStr::Surrogates(b) => f.debug_tuple("Surrogates").field(b).finish(),
+            s => f
+                .debug_tuple("Utf8")
+                .field(&s.as_str().unwrap_or_default())
+                .finish(),
+        }
+    }
+}
+
+/// Valid UTF-8 of at most [`ShortStr::CAPACITY`] bytes, held inline (see
+/// [`PyStr::Short`]).
+#[derive(Clone, Copy)]
+pub struct ShortStr {
+    len: u8,
+    bytes: [u8; ShortStr::CAPACITY],
+}
+
+impl ShortStr {
+    /// The longest text held inline, in bytes (a [`PyStr`] stays 32 bytes
+    /// and a [`Node`] 40).
+    pub const CAPACITY: usize = 30;
+
+    /// `s` held inline, if it fits.
+    #[inline]
+    pub fn new(s: &str) -> Option<ShortStr> {
+        let b = s.as_bytes();
+        if b.len() > Self::CAPACITY {
+            return None;
+        }
+        let mut bytes = [0u8; Self::CAPACITY];
+        bytes[..b.len()].copy_from_slice(b);
+        Some(ShortStr {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The bytes (valid UTF-8).
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// The text. Safe Rust re-checks the UTF-8 (at most 30 bytes) to lend
+    /// it as a `str`; it was checked when the value was built, so the check
+    /// always passes.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for ShortStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
     }
 }
 
@@ -629,5 +724,50 @@ impl Document {
         let root = d.graft(self, v);
         d.set_root(root);
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Node, PyStr, ShortStr};
+    use std::hash::{BuildHasher, RandomState};
+
+    #[test]
+    fn short_strings_are_inline_and_equal_to_boxed_ones() {
+        let h = RandomState::new();
+        let fits = "é".repeat(15); // 30 bytes
+        let too_long = format!("{fits}x"); // 31 bytes
+        for text in [
+            "",
+            "id",
+            "key199999",
+            "é1ж漢字🙂2",
+            fits.as_str(),
+            too_long.as_str(),
+        ] {
+            let p = PyStr::from(text);
+            let inline = text.len() <= ShortStr::CAPACITY;
+            assert_eq!(matches!(p, PyStr::Short(_)), inline, "{text}");
+            assert_eq!(PyStr::from(text.to_string()), p);
+            let boxed = PyStr::Utf8(text.into());
+            assert_eq!(p, boxed);
+            assert_eq!(h.hash_one(&p), h.hash_one(&boxed));
+            assert_eq!(format!("{p:?}"), format!("{boxed:?}"));
+            assert_eq!(p.as_str(), Some(text));
+            assert_eq!(p.as_bytes(), text.as_bytes());
+            assert_eq!(p.to_string_lossy(), text);
+        }
+        assert_ne!(PyStr::from("a"), PyStr::from("b"));
+        assert_eq!(
+            PyStr::from_python_utf8(b"ab"),
+            Some(PyStr::Short(ShortStr::new("ab").unwrap()))
+        );
+    }
+
+    #[test]
+    fn nodes_stay_40_bytes() {
+        // Holding short text inline must not grow every node of a document.
+        assert_eq!(std::mem::size_of::<PyStr>(), 32);
+        assert_eq!(std::mem::size_of::<Node>(), 40);
     }
 }
