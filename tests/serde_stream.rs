@@ -92,6 +92,11 @@ fn agree_all(name: &str, data: &[u8]) -> usize {
     n += agree::<Shape>(name, data) as usize;
     n += agree::<Vec<&str>>(name, data) as usize;
     n += agree::<BTreeMap<String, (i64, f64)>>(name, data) as usize;
+    // The typed hints (ints, floats, strs decoded out of line) with range checks.
+    n += agree::<Vec<u8>>(name, data) as usize;
+    n += agree::<Vec<f32>>(name, data) as usize;
+    n += agree::<Vec<String>>(name, data) as usize;
+    n += agree::<BTreeMap<String, u16>>(name, data) as usize;
     agree::<serde::de::IgnoredAny>(name, data);
     n
 }
@@ -205,5 +210,56 @@ fn deep_nesting_is_bounded_on_both_paths() {
                 assert!(a.is_err(), "depth {n}");
             }
         }
+    }
+}
+
+/// Long lists of scalars written in frames (protocol 4/5): the typed hints
+/// decode ints, floats and strs out of line, handing frame boundaries,
+/// memoized strs and the last bytes of the input to the general way; the
+/// values must be the document path's.
+#[test]
+fn framed_scalars_agree_with_the_document_path() {
+    let ints: Vec<i64> = (0..40_000i64)
+        .map(|i| match i % 6 {
+            0 => i % 256,
+            1 => i * 300,
+            2 => -i,
+            3 => i << (i % 56),
+            4 => -(i << (i % 56)),
+            _ => i64::MIN + i,
+        })
+        .collect();
+    let floats: Vec<f64> = (0..20_000).map(|i| i as f64 * 0.37 - 99.0).collect();
+    let strs: Vec<String> = (0..20_000)
+        .map(|i| format!("é{i}{}", "x".repeat(i % 40)))
+        .collect();
+    for protocol in [2, 4, 5] {
+        let o = || pickle_codec::DumpOptions::new(protocol);
+        let data = pickle_codec::to_vec_with(&ints, o()).unwrap();
+        assert_eq!(paths::stream::<Vec<i64>>(&data), Some(ints.clone()));
+        assert!(agree::<Vec<i64>>("ints", &data));
+        assert!(agree::<Vec<i128>>("ints", &data));
+        let data = pickle_codec::to_vec_with(&floats, o()).unwrap();
+        assert_eq!(paths::stream::<Vec<f64>>(&data), Some(floats.clone()));
+        assert!(agree::<Vec<f32>>("floats", &data));
+        let data = pickle_codec::to_vec_with(&strs, o()).unwrap();
+        assert_eq!(paths::stream::<Vec<String>>(&data), Some(strs.clone()));
+        assert!(agree::<Vec<&str>>("strs", &data));
+        // The same str memoized and fetched again by GET.
+        let shared = pickle_codec::dumps(
+            &{
+                let mut d = pickle_codec::Document::new();
+                let s = d.str("shared key");
+                let v = d.list(std::iter::repeat_n(s, 1000));
+                d.set_root(v);
+                d
+            },
+            protocol,
+        )
+        .unwrap();
+        assert_eq!(
+            paths::stream::<Vec<String>>(&shared),
+            Some(vec!["shared key".to_string(); 1000])
+        );
     }
 }

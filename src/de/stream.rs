@@ -74,6 +74,28 @@ enum Fast<'de> {
     Fail,
 }
 
+/// What [`Stream::next_int`] found: the int, `Other` (nothing consumed:
+/// the general way decides) or `Fail` (the stream path gives up).
+enum IntOr {
+    Int(i64),
+    Other,
+    Fail,
+}
+
+/// What [`Stream::next_float`] found (see [`IntOr`]).
+enum FloatOr {
+    Float(f64),
+    Other,
+    Fail,
+}
+
+/// What [`Stream::next_str`] found (see [`IntOr`]).
+enum StrOr<'de> {
+    Str(&'de str),
+    Other,
+    Fail,
+}
+
 /// How a memoized value is read again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
@@ -228,26 +250,39 @@ fn starts_value(op: Opcode) -> bool {
     STARTS_VALUE[op as usize]
 }
 
+/// `HASHABLE_SCALAR[b]`: whether byte `b` is an opcode of a scalar that is
+/// hashable (can be a dict key or set item).
+static HASHABLE_SCALAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let ops = [
+        Opcode::None,
+        Opcode::NewTrue,
+        Opcode::NewFalse,
+        Opcode::BinInt,
+        Opcode::BinInt1,
+        Opcode::BinInt2,
+        Opcode::Long1,
+        Opcode::BinFloat,
+        Opcode::ShortBinUnicode,
+        Opcode::BinUnicode,
+        Opcode::BinUnicode8,
+        Opcode::ShortBinBytes,
+        Opcode::BinBytes,
+        Opcode::BinBytes8,
+        Opcode::EmptyTuple,
+    ];
+    let mut i = 0;
+    while i < ops.len() {
+        t[ops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Is `op` a scalar that is hashable (can be a dict key or set item)?
+#[inline(always)]
 fn hashable_scalar(op: Opcode) -> bool {
-    use Opcode::*;
-    matches!(
-        op,
-        None | NewTrue
-            | NewFalse
-            | BinInt
-            | BinInt1
-            | BinInt2
-            | Long1
-            | BinFloat
-            | ShortBinUnicode
-            | BinUnicode
-            | BinUnicode8
-            | ShortBinBytes
-            | BinBytes
-            | BinBytes8
-            | EmptyTuple
-    )
+    HASHABLE_SCALAR[op as usize]
 }
 
 fn is_str(op: Opcode) -> bool {
@@ -425,12 +460,25 @@ impl<'de> Stream<'de> {
         Ok(payload)
     }
 
+    /// Consume the opcode `want`, which takes no argument (APPEND,
+    /// SETITEM, TUPLEn...), or give up.
     fn expect(&mut self, want: Opcode) -> Result<()> {
-        if self.next()?.0 == want {
-            Ok(())
+        if self.peek()? == want {
+            self.skip_op(want)
         } else {
             bail()
         }
+    }
+
+    /// Consume the opcode `op` that [`Stream::peek`] just returned, one
+    /// that takes no argument (MARK, APPENDS, SETITEMS...): no decoding.
+    #[inline(always)]
+    fn skip_op(&mut self, op: Opcode) -> Result<()> {
+        debug_assert_eq!(op.arg(), crate::opcodes::ArgKind::None);
+        let pos = self.pos;
+        self.check_frame(op, pos, pos + 1)?;
+        self.pos = pos + 1;
+        Ok(())
     }
 
     /// The memo puts after a value that began at `pos` with `op`. Returns
@@ -701,6 +749,178 @@ impl<'de> Stream<'de> {
         })
     }
 
+    /// A value the visitor asked for as an integer: [`Stream::next_int`]
+    /// decodes the int opcodes out of line, so that what is inlined into a
+    /// container's loop (say `Vec<i64>`'s) is a call and a match.
+    #[inline(always)]
+    fn int_hint<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        match self.next_int() {
+            IntOr::Int(v) => visitor.visit_i64(v),
+            IntOr::Other => self.any_outlined(visitor),
+            IntOr::Fail => bail(),
+        }
+    }
+
+    /// The next value if it is an int the fast arms decode (consumed, with
+    /// its puts), else `Other` (nothing consumed; also where a frame check
+    /// or a short input needs the general way). Written without `Result`s,
+    /// so that it needs few registers: it runs once per int of a `Vec<i64>`.
+    #[inline(never)]
+    fn next_int(&mut self) -> IntOr {
+        let input = self.input;
+        let pos = self.pos;
+        let (op, v, end) = match input.get(pos) {
+            Some(&BININT1) => match input.get(pos + 1) {
+                Some(&b) => (Opcode::BinInt1, b as i64, pos + 2),
+                None => return IntOr::Other,
+            },
+            Some(&BININT2) => match input.get(pos + 1..pos + 3) {
+                Some(&[a, b]) => (Opcode::BinInt2, u16::from_le_bytes([a, b]) as i64, pos + 3),
+                _ => return IntOr::Other,
+            },
+            Some(&BININT) => match input.get(pos + 1..pos + 5) {
+                Some(&[a, b, c, d]) => (
+                    Opcode::BinInt,
+                    i32::from_le_bytes([a, b, c, d]) as i64,
+                    pos + 5,
+                ),
+                _ => return IntOr::Other,
+            },
+            Some(&LONG1) => match (input.get(pos + 1), input.get(pos + 2..pos + 10)) {
+                (Some(&n), Some(&[a, b, c, d, e, f, g, h])) if n <= 8 => {
+                    let w = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+                    let v = if n == 0 {
+                        0
+                    } else {
+                        let shift = 64 - 8 * n as u32;
+                        ((w << shift) as i64) >> shift
+                    };
+                    (Opcode::Long1, v, pos + 2 + n as usize)
+                }
+                _ => return IntOr::Other,
+            },
+            _ => return IntOr::Other,
+        };
+        if end >= self.frame_end {
+            return IntOr::Other;
+        }
+        self.pos = end;
+        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = input.get(end) {
+            if !self.scalar_puts_ok(pos, op, Cached::Int(v)) {
+                return IntOr::Fail;
+            }
+        }
+        IntOr::Int(v)
+    }
+
+    /// A value the visitor asked for as a float (see [`Stream::int_hint`]).
+    #[inline(always)]
+    fn float_hint<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        match self.next_float() {
+            FloatOr::Float(v) => visitor.visit_f64(v),
+            FloatOr::Other => self.any_outlined(visitor),
+            FloatOr::Fail => bail(),
+        }
+    }
+
+    /// The next value if it is a BINFLOAT (see [`Stream::next_int`]).
+    #[inline(never)]
+    fn next_float(&mut self) -> FloatOr {
+        let input = self.input;
+        let pos = self.pos;
+        let (Some(&BINFLOAT), Some(&[a, b, c, d, e, f, g, h])) =
+            (input.get(pos), input.get(pos + 1..pos + 9))
+        else {
+            return FloatOr::Other;
+        };
+        let end = pos + 9;
+        if end >= self.frame_end {
+            return FloatOr::Other;
+        }
+        self.pos = end;
+        let v = f64::from_be_bytes([a, b, c, d, e, f, g, h]);
+        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = input.get(end) {
+            if !self.scalar_puts_ok(pos, Opcode::BinFloat, Cached::Float(v)) {
+                return FloatOr::Fail;
+            }
+        }
+        FloatOr::Float(v)
+    }
+
+    /// A value the visitor asked for as a str, or a struct field's name
+    /// (see [`Stream::int_hint`]).
+    #[inline(always)]
+    fn str_hint<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        match self.next_str() {
+            StrOr::Str(t) => visitor.visit_borrowed_str(t),
+            StrOr::Other => self.any_outlined(visitor),
+            StrOr::Fail => bail(),
+        }
+    }
+
+    /// The next value if it is a SHORT_BINUNICODE or BINUNICODE of valid
+    /// UTF-8, or a GET of a memoized one (see [`Stream::next_int`]).
+    #[inline(never)]
+    fn next_str(&mut self) -> StrOr<'de> {
+        let input = self.input;
+        let pos = self.pos;
+        let (op, from, len) = match input.get(pos) {
+            Some(&SHORT_BINUNICODE) => match input.get(pos + 1) {
+                Some(&n) => (Opcode::ShortBinUnicode, pos + 2, n as usize),
+                None => return StrOr::Other,
+            },
+            Some(&BINUNICODE) => match input.get(pos + 1..pos + 5) {
+                Some(&[a, b, c, d]) => (
+                    Opcode::BinUnicode,
+                    pos + 5,
+                    u32::from_le_bytes([a, b, c, d]) as usize,
+                ),
+                _ => return StrOr::Other,
+            },
+            Some(&BINGET) if self.mode != Mode::Lookahead => {
+                let end = pos + 2;
+                return match input.get(pos + 1).and_then(|&i| self.memo.get(i as usize)) {
+                    Some(&Entry {
+                        cached: Cached::Str(t),
+                        open: false,
+                        ..
+                    }) if end < self.frame_end => {
+                        self.pos = end;
+                        StrOr::Str(t)
+                    }
+                    _ => StrOr::Other,
+                };
+            }
+            _ => return StrOr::Other,
+        };
+        let end = from + len;
+        let Some(Ok(t)) = input.get(from..end).map(std::str::from_utf8) else {
+            return StrOr::Other;
+        };
+        if end >= self.frame_end {
+            return StrOr::Other;
+        }
+        self.pos = end;
+        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = input.get(end) {
+            if !self.scalar_puts_ok(pos, op, Cached::Str(t)) {
+                return StrOr::Fail;
+            }
+        }
+        StrOr::Str(t)
+    }
+
+    /// [`Stream::puts`] of a scalar, out of line; false where the stream path gives up.
+    #[inline(never)]
+    fn scalar_puts_ok(&mut self, pos: usize, op: Opcode, cached: Cached<'de>) -> bool {
+        self.puts(Entry::scalar(pos, op, cached)).is_ok()
+    }
+
+    /// [`Stream::any`], not inlined: the rest of a typed hint.
+    #[inline(never)]
+    fn any_outlined<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.any(visitor)
+    }
+
     /// The memo puts after the scalar at `pos`: the entry is built only
     /// when one follows (most scalars are not memoized).
     #[inline(always)]
@@ -746,9 +966,14 @@ impl<'de> Stream<'de> {
     }
 
     fn any_rest_nested<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.frames()?;
+        let op = self.peek()?;
         let pos = self.pos;
-        let (op, arg) = self.next()?;
+        let arg = if op.arg() == crate::opcodes::ArgKind::None {
+            self.skip_op(op)?;
+            Arg::None
+        } else {
+            self.next()?.1
+        };
         match op {
             Opcode::BinGet | Opcode::LongBinGet => {
                 if self.mode == Mode::Lookahead {
@@ -866,19 +1091,18 @@ impl<'de> Stream<'de> {
     }
 
     /// May the next value be a dict key or set item (hashable, as the loader checks)?
-    #[inline]
+    #[inline(always)]
     fn key_ahead(&mut self) -> Result<bool> {
         let input = self.input;
         match input.get(self.pos) {
+            Some(&b) if HASHABLE_SCALAR[b as usize] => Ok(true),
             Some(&BINGET) if self.mode != Mode::Lookahead => match input.get(self.pos + 1) {
                 Some(&i) => Ok(self
                     .entry_at(i as usize)
                     .is_ok_and(|e| e.is_hashable_scalar())),
                 None => bail(),
             },
-            Some(&b) if b != FRAME && b != LONG_BINGET => {
-                Ok(Opcode::from_byte(b).is_some_and(hashable_scalar) || b == BINGET)
-            }
+            Some(&b) if b != FRAME && b != LONG_BINGET => Ok(b == BINGET),
             _ => self.key_ahead_slow(),
         }
     }
@@ -950,7 +1174,7 @@ impl<'a, 'de> SeqItems<'a, 'de> {
                     let op = self.de.peek()?;
                     match (self.kind, op) {
                         (Items::List, Opcode::Appends) | (Items::Set, Opcode::AddItems) => {
-                            self.de.next()?;
+                            self.de.skip_op(op)?;
                             self.state = SeqState::Between;
                         }
                         (Items::Set, _) => {
@@ -964,7 +1188,7 @@ impl<'a, 'de> SeqItems<'a, 'de> {
                             if op == Opcode::FrozenSet && self.unhashable {
                                 return bail();
                             }
-                            self.de.next()?;
+                            self.de.skip_op(op)?;
                             let open = op == Opcode::List;
                             let idx =
                                 self.de
@@ -990,7 +1214,7 @@ impl<'a, 'de> SeqItems<'a, 'de> {
                 SeqState::Between => {
                     let op = self.de.peek()?;
                     if op == Opcode::Mark {
-                        self.de.next()?;
+                        self.de.skip_op(op)?;
                         self.state = SeqState::Batch;
                         continue;
                     }
@@ -1096,7 +1320,7 @@ impl<'a, 'de> DictPairs<'a, 'de> {
                 SeqState::Done => return Ok(false),
                 SeqState::Batch => {
                     if self.de.peek()? == Opcode::SetItems {
-                        self.de.next()?;
+                        self.de.skip_op(Opcode::SetItems)?;
                         self.state = SeqState::Between;
                         continue;
                     }
@@ -1108,7 +1332,7 @@ impl<'a, 'de> DictPairs<'a, 'de> {
                 }
                 SeqState::Between => {
                     if self.de.peek()? == Opcode::Mark {
-                        self.de.next()?;
+                        self.de.skip_op(Opcode::Mark)?;
                         self.state = SeqState::Batch;
                         continue;
                     }
@@ -1240,6 +1464,15 @@ impl<'de> VariantAccess<'de> for TaggedVariant<'_, '_, 'de> {
     ) -> Result<V::Value> {
         self.pairs.next_value_seed(AnySeed(visitor))
     }
+}
+
+macro_rules! forward_to {
+    ($how:ident: $($method:ident)*) => {$(
+        #[inline(always)]
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            self.$how(visitor)
+        }
+    )*};
 }
 
 macro_rules! forward_to_any {
@@ -1374,10 +1607,17 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
     }
 
     forward_to_any! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
-        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
-        deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
-        deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map deserialize_identifier
+        deserialize_bool deserialize_i128 deserialize_u128 deserialize_char
+        deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map
+    }
+
+    forward_to! { float_hint: deserialize_f32 deserialize_f64 }
+
+    forward_to! { str_hint: deserialize_str deserialize_string deserialize_identifier }
+
+    forward_to! { int_hint:
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
     }
 }
 
