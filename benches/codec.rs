@@ -44,7 +44,7 @@ fn benches(c: &mut Criterion) {
                 g.bench_function("dump_typed", |b| {
                     b.iter_batched(
                         || (),
-                        |()| workloads::dump_typed(&w, p),
+                        |()| workloads::dump_typed(&w.typed, p),
                         BatchSize::SmallInput,
                     )
                 });

@@ -1,7 +1,11 @@
 //! Rust side of the CPython comparison (run by `benches/compare.py`):
 //! writes each workload's pickle, times load/dump medians, prints JSON.
 //!
-//!     cargo bench --bench compare -- --out DIR [--smoke] [--reps N]
+//!     cargo bench --bench compare -- --out DIR [--smoke] [--reps N] [--only NAME]
+//!
+//! `--only NAME` measures one workload (`compare.py` measures the Rust and
+//! the CPython side of each workload one after the other, so that a change
+//! of the machine's speed during the run shifts both sides alike).
 
 mod workloads;
 
@@ -43,6 +47,19 @@ fn peak(file: &str, mode: &str) {
     drop(std::hint::black_box(data));
 }
 
+/// Put the C allocator in the state a process that has handled large data
+/// is in, for every measurement alike: glibc serves big blocks by mmap and
+/// returns freed memory to the system until a freed mmapped block raises its
+/// thresholds (to that block's size, at most 32 MiB); after that it keeps
+/// freed memory for the next load. Without this, the state a measurement
+/// ran in depended on what the harness had allocated before (the first
+/// protocol measured of a workload ran up to 3x slower than the second,
+/// faulting in every page it touched). `compare.py` does the same in the
+/// CPython process.
+fn settle_allocator() {
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(30 << 20)));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--peak") {
@@ -51,9 +68,14 @@ fn main() {
     let mut out = PathBuf::from("target/bench-data");
     let mut scale = 1;
     let mut reps = 11;
+    let mut only = None;
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
+            "--only" => {
+                only = Some(args[i + 1].clone());
+                i += 1;
+            }
             "--out" => {
                 out = PathBuf::from(&args[i + 1]);
                 i += 1;
@@ -68,12 +90,26 @@ fn main() {
         i += 1;
     }
     fs::create_dir_all(&out).unwrap();
+    settle_allocator();
     let mut rows = Vec::new();
-    workloads::each(scale, |w| {
-        for &p in w.protocols {
-            let data = pickle_codec::dumps(&w.doc, p).unwrap();
-            let file = out.join(format!("{}.p{p}.pkl", w.name));
-            fs::write(&file, &data).unwrap();
+    let mut measure = |w: workloads::Workload| {
+        let name = w.name;
+        let files: Vec<(u8, PathBuf, Vec<u8>)> = w
+            .protocols
+            .iter()
+            .map(|&p| {
+                let data = pickle_codec::dumps(&w.doc, p).unwrap();
+                let file = out.join(format!("{name}.p{p}.pkl"));
+                fs::write(&file, &data).unwrap();
+                (p, file, data)
+            })
+            .collect();
+        // Measure in a heap that no longer holds the workload as it was
+        // built: CPython's side too starts from the file (and what the
+        // allocator kept or returned after building it swung Rust's times
+        // up to 3x between the first protocol measured and the second).
+        drop(w);
+        for (p, file, data) in files {
             let load_value = median(
                 || drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())),
                 reps,
@@ -90,17 +126,24 @@ fn main() {
                 || drop(std::hint::black_box(pickle_codec::dumps(&doc, p).unwrap())),
                 reps,
             );
-            let (load_typed, dump_typed) = match &w.typed {
+            drop(doc);
+            let typed = workloads::typed_from(name, &data);
+            let (load_typed, dump_typed) = match &typed {
                 workloads::Typed::None => (None, None),
                 _ => (
-                    Some(median(|| workloads::load_typed(&w, &data), reps)),
                     Some(median(
-                        || drop(std::hint::black_box(workloads::dump_typed(&w, p))),
+                        || assert!(workloads::load_typed_named(name, &data)),
+                        reps,
+                    )),
+                    Some(median(
+                        || drop(std::hint::black_box(workloads::dump_typed(&typed, p))),
                         reps,
                     )),
                 ),
             };
-            let borrow = matches!(w.typed, workloads::Typed::Bytes(_)).then(|| {
+            let is_bytes = matches!(typed, workloads::Typed::Bytes(_));
+            drop(typed);
+            let borrow = is_bytes.then(|| {
                 median(
                     || {
                         std::hint::black_box(pickle_codec::from_slice::<&[u8]>(&data).unwrap());
@@ -108,12 +151,11 @@ fn main() {
                     reps,
                 )
             });
-            let memcpy = matches!(w.typed, workloads::Typed::Bytes(_))
-                .then(|| median(|| drop(std::hint::black_box(data.to_vec())), reps));
+            let memcpy =
+                is_bytes.then(|| median(|| drop(std::hint::black_box(data.to_vec())), reps));
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
-                "{{\"workload\":\"{}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
-                w.name,
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
                 file.to_string_lossy(),
                 data.len(),
                 opt(load_typed),
@@ -121,9 +163,13 @@ fn main() {
                 opt(borrow),
                 opt(memcpy),
             ));
-            eprintln!("{} p{p}: load {load_value:.2} ms", w.name);
+            eprintln!("{name} p{p}: load {load_value:.2} ms");
         }
-    });
+    };
+    match &only {
+        Some(name) => measure(workloads::build(name, scale)),
+        None => workloads::each(scale, measure),
+    }
     let json = format!("[{}]\n", rows.join(",\n"));
     fs::File::create(out.join("rust.json"))
         .unwrap()

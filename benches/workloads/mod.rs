@@ -45,106 +45,134 @@ fn non_ascii(i: usize) -> String {
     format!("é{i}ж漢字🙂{}", i % 97)
 }
 
+/// The workloads' names, in the order they are measured.
+pub const NAMES: [&str; 7] = [
+    "ints_1m",
+    "floats_1m",
+    "records_100k",
+    "dict_200k",
+    "strings_100k",
+    "bytes_100mb",
+    "memo_heavy_1m",
+];
+
 /// Every workload in turn, built just before `f` sees it and dropped right
 /// after, so that each is measured in a heap not filled by the others (as
 /// CPython's side loads each file alone); `scale` divides the sizes (1 for
 /// the real run, 100 for a smoke run).
 pub fn each(scale: usize, mut f: impl FnMut(Workload)) {
+    for name in NAMES {
+        f(build(name, scale));
+    }
+}
+
+/// The workload called `name` (one of [`NAMES`]), its sizes divided by `scale`.
+pub fn build(name: &str, scale: usize) -> Workload {
     let n = |x: usize| (x / scale).max(1);
-
-    let ints: Vec<i64> = (0..n(1_000_000) as i64)
-        .map(|i| i * 7919 - 3_000_000)
-        .collect();
-    let mut doc = Document::new();
-    let v = doc.list(ints.iter().map(|&i| Value::Int(i)));
-    doc.set_root(v);
-    f(Workload {
-        name: "ints_1m",
-        doc,
-        typed: Typed::Ints(ints),
-        protocols: &[2, 5],
-    });
-
-    let floats: Vec<f64> = (0..n(1_000_000)).map(|i| i as f64 * 1.1 + 0.25).collect();
-    let mut doc = Document::new();
-    let v = doc.list(floats.iter().map(|&f| Value::Float(f)));
-    doc.set_root(v);
-    f(Workload {
-        name: "floats_1m",
-        doc,
-        typed: Typed::Floats(floats),
-        protocols: &[2, 5],
-    });
-
-    let records: Vec<Record> = (0..n(100_000) as i64)
-        .map(|i| Record {
-            id: i,
-            name: format!("user{i}"),
-            score: i as f64 * 0.5,
-            tags: vec!["a".into(), "b".into()],
-        })
-        .collect();
-    // As Python builds them: the keys and the tag strings are shared objects.
-    let doc = pickle_codec::to_value(&records).expect("records");
-    f(Workload {
-        name: "records_100k",
-        doc: share_records(doc),
-        typed: Typed::Records(records),
-        protocols: &[2, 5],
-    });
-
-    let dict: Vec<(String, i64)> = (0..n(200_000) as i64)
-        .map(|i| (format!("key{i}"), i))
-        .collect();
-    let mut doc = Document::new();
-    let pairs: Vec<(Value, Value)> = dict
-        .iter()
-        .map(|(k, v)| (doc.str(k), Value::Int(*v)))
-        .collect();
-    let v = doc.dict(pairs);
-    doc.set_root(v);
-    f(Workload {
-        name: "dict_200k",
-        doc,
-        typed: Typed::Dict(dict.into_iter().collect()),
-        protocols: &[2, 5],
-    });
-
-    let strings: Vec<String> = (0..n(100_000)).map(non_ascii).collect();
-    let mut doc = Document::new();
-    let items: Vec<Value> = strings.iter().map(|s| doc.str(s)).collect();
-    let v = doc.list(items);
-    doc.set_root(v);
-    f(Workload {
-        name: "strings_100k",
-        doc,
-        typed: Typed::Strings(strings),
-        protocols: &[2, 5],
-    });
-
-    let blob: Vec<u8> = (0..n(100 << 20)).map(|i| (i * 31 % 251) as u8).collect();
-    let mut doc = Document::new();
-    let v = doc.bytes(&blob);
-    doc.set_root(v);
-    f(Workload {
-        name: "bytes_100mb",
-        doc,
-        typed: Typed::Bytes(serde_bytes::ByteBuf::from(blob)),
-        protocols: &[4, 5],
-    });
-
-    let mut doc = Document::new();
-    let pool: Vec<Value> = (0..1000)
-        .map(|i| doc.str(&format!("shared string {i}")))
-        .collect();
-    let v = doc.list((0..n(1_000_000)).map(|i| pool[i % 1000]));
-    doc.set_root(v);
-    f(Workload {
-        name: "memo_heavy_1m",
-        doc,
-        typed: Typed::None,
-        protocols: &[2, 5],
-    });
+    match name {
+        "ints_1m" => {
+            let ints: Vec<i64> = (0..n(1_000_000) as i64)
+                .map(|i| i * 7919 - 3_000_000)
+                .collect();
+            let mut doc = Document::new();
+            let v = doc.list(ints.iter().map(|&i| Value::Int(i)));
+            doc.set_root(v);
+            Workload {
+                name: "ints_1m",
+                doc,
+                typed: Typed::Ints(ints),
+                protocols: &[2, 5],
+            }
+        }
+        "floats_1m" => {
+            let floats: Vec<f64> = (0..n(1_000_000)).map(|i| i as f64 * 1.1 + 0.25).collect();
+            let mut doc = Document::new();
+            let v = doc.list(floats.iter().map(|&f| Value::Float(f)));
+            doc.set_root(v);
+            Workload {
+                name: "floats_1m",
+                doc,
+                typed: Typed::Floats(floats),
+                protocols: &[2, 5],
+            }
+        }
+        "records_100k" => {
+            let records: Vec<Record> = (0..n(100_000) as i64)
+                .map(|i| Record {
+                    id: i,
+                    name: format!("user{i}"),
+                    score: i as f64 * 0.5,
+                    tags: vec!["a".into(), "b".into()],
+                })
+                .collect();
+            // As Python builds them: the keys and the tag strings are shared objects.
+            let doc = pickle_codec::to_value(&records).expect("records");
+            Workload {
+                name: "records_100k",
+                doc: share_records(doc),
+                typed: Typed::Records(records),
+                protocols: &[2, 5],
+            }
+        }
+        "dict_200k" => {
+            let dict: Vec<(String, i64)> = (0..n(200_000) as i64)
+                .map(|i| (format!("key{i}"), i))
+                .collect();
+            let mut doc = Document::new();
+            let pairs: Vec<(Value, Value)> = dict
+                .iter()
+                .map(|(k, v)| (doc.str(k), Value::Int(*v)))
+                .collect();
+            let v = doc.dict(pairs);
+            doc.set_root(v);
+            Workload {
+                name: "dict_200k",
+                doc,
+                typed: Typed::Dict(dict.into_iter().collect()),
+                protocols: &[2, 5],
+            }
+        }
+        "strings_100k" => {
+            let strings: Vec<String> = (0..n(100_000)).map(non_ascii).collect();
+            let mut doc = Document::new();
+            let items: Vec<Value> = strings.iter().map(|s| doc.str(s)).collect();
+            let v = doc.list(items);
+            doc.set_root(v);
+            Workload {
+                name: "strings_100k",
+                doc,
+                typed: Typed::Strings(strings),
+                protocols: &[2, 5],
+            }
+        }
+        "bytes_100mb" => {
+            let blob: Vec<u8> = (0..n(100 << 20)).map(|i| (i * 31 % 251) as u8).collect();
+            let mut doc = Document::new();
+            let v = doc.bytes(&blob);
+            doc.set_root(v);
+            Workload {
+                name: "bytes_100mb",
+                doc,
+                typed: Typed::Bytes(serde_bytes::ByteBuf::from(blob)),
+                protocols: &[4, 5],
+            }
+        }
+        "memo_heavy_1m" => {
+            let mut doc = Document::new();
+            let pool: Vec<Value> = (0..1000)
+                .map(|i| doc.str(&format!("shared string {i}")))
+                .collect();
+            let v = doc.list((0..n(1_000_000)).map(|i| pool[i % 1000]));
+            doc.set_root(v);
+            Workload {
+                name: "memo_heavy_1m",
+                doc,
+                typed: Typed::None,
+                protocols: &[2, 5],
+            }
+        }
+        _ => panic!("no workload called {name}"),
+    }
 }
 
 /// Make the records' keys and tag strings shared nodes, as in a Python list
@@ -207,11 +235,26 @@ pub fn load_typed_named(name: &str, data: &[u8]) -> bool {
     true
 }
 
+/// The typed form of the workload called `name`, read from its pickle
+/// (`Typed::None` for a workload without one).
+pub fn typed_from(name: &str, data: &[u8]) -> Typed {
+    use pickle_codec::from_slice;
+    match name {
+        "ints_1m" => Typed::Ints(from_slice(data).unwrap()),
+        "floats_1m" => Typed::Floats(from_slice(data).unwrap()),
+        "records_100k" => Typed::Records(from_slice(data).unwrap()),
+        "dict_200k" => Typed::Dict(from_slice(data).unwrap()),
+        "strings_100k" => Typed::Strings(from_slice(data).unwrap()),
+        "bytes_100mb" => Typed::Bytes(from_slice(data).unwrap()),
+        _ => Typed::None,
+    }
+}
+
 /// Serialize a workload's typed form at `protocol`.
-pub fn dump_typed(w: &Workload, protocol: u8) -> Option<Vec<u8>> {
+pub fn dump_typed(typed: &Typed, protocol: u8) -> Option<Vec<u8>> {
     let o = || pickle_codec::DumpOptions::new(protocol);
     Some(
-        match &w.typed {
+        match typed {
             Typed::Ints(v) => pickle_codec::to_vec_with(v, o()),
             Typed::Floats(v) => pickle_codec::to_vec_with(v, o()),
             Typed::Records(v) => pickle_codec::to_vec_with(v, o()),
