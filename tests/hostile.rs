@@ -571,3 +571,33 @@ fn mutated_pickles_never_panic() {
         }
     }
 }
+
+/// A DAG whose sharing unfolds into 2^40 values: deserializing it into a
+/// tree type is refused with a limit error (not memory exhaustion), while
+/// ordinary sharing (one list referenced 10,000 times) unfolds.
+#[test]
+fn serde_refuses_to_unfold_a_dag_into_billions_of_values() {
+    let mut d = pickle_codec::Document::new();
+    let mut v = d.list([Value::Int(1), Value::Int(2)]);
+    for _ in 0..40 {
+        v = d.list([v, v]);
+    }
+    d.set_root(v);
+    for protocol in [2, 5] {
+        let data = pickle_codec::dumps(&d, protocol).unwrap();
+        assert!(data.len() < 1024);
+        let err = pickle_codec::from_slice::<serde_json::Value>(&data).unwrap_err();
+        assert_eq!(err.category(), pickle_codec::Category::Limit, "{err}");
+        assert!(err.to_string().contains("max_unfold"), "{err}");
+        let err = pickle_codec::from_reader::<_, serde_json::Value>(&data[..]).unwrap_err();
+        assert!(err.to_string().contains("max_unfold"), "{err}");
+    }
+    let mut d = pickle_codec::Document::new();
+    let shared = d.list((0..10).map(Value::Int));
+    let root = d.list(std::iter::repeat_n(shared, 10_000));
+    d.set_root(root);
+    let data = pickle_codec::dumps(&d, 5).unwrap();
+    let v: Vec<Vec<i64>> = pickle_codec::from_slice(&data).unwrap();
+    assert_eq!(v.len(), 10_000);
+    assert_eq!(pickle_codec::from_value::<Vec<Vec<i64>>>(&d).unwrap(), v);
+}

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use std::cell::Cell;
+
 use serde::de::{
     self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess,
     Visitor,
@@ -67,13 +69,83 @@ impl<'de> Lend<'de, 'de> for DocBorrow {
 }
 
 /// A serde deserializer over one value of a document.
-pub(super) struct Deserializer<'d, B> {
+pub(super) struct Deserializer<'d, 'b, B> {
     doc: &'d Document,
     value: Value,
     lend: B,
     /// Byte offset of the nearest node with a known origin (for errors).
     offset: Option<u64>,
     depth_left: usize,
+    budget: &'b Budget,
+}
+
+/// How many values one walk may visit. A value reached through sharing is
+/// visited each time it is reached (a tree type holds a copy each time), so
+/// a few hundred bytes describing a DAG of 2^30 leaves would fill memory:
+/// after [`FREE_VISITS`] visits the document is weighed (its nodes and their
+/// items), and the walk may visit `LoadOptions::max_unfold` times that
+/// weight in all.
+pub(super) struct Budget {
+    left: Cell<u64>,
+    factor: u64,
+    weighed: Cell<bool>,
+}
+
+/// Visits before the document is weighed (most walks end before).
+const FREE_VISITS: u64 = 1 << 16;
+
+/// The values a node holds (what walking it visits).
+fn items(n: &Node) -> usize {
+    match n {
+        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.len(),
+        Node::Dict(p) => 2 * p.len(),
+        Node::Object(o) => 4 + 2 * o.ops.len(),
+        Node::Global(_) | Node::PersistentId(_) => 2,
+        _ => 0,
+    }
+}
+
+impl Budget {
+    pub(super) fn new(factor: u64) -> Budget {
+        Budget {
+            left: Cell::new(FREE_VISITS),
+            factor,
+            weighed: Cell::new(false),
+        }
+    }
+
+    /// Count one visit; `Err` past the budget.
+    #[inline]
+    fn visit(&self, doc: &Document) -> Result<()> {
+        match self.left.get() {
+            0 => self.weigh(doc),
+            n => {
+                self.left.set(n - 1);
+                Ok(())
+            }
+        }
+    }
+
+    #[cold]
+    fn weigh(&self, doc: &Document) -> Result<()> {
+        let allowed = if self.weighed.replace(true) {
+            0
+        } else {
+            let weight: u64 = doc.nodes().iter().map(|n| 1 + items(n) as u64).sum();
+            weight
+                .saturating_mul(self.factor)
+                .saturating_sub(FREE_VISITS)
+        };
+        if allowed == 0 {
+            return Err(Error::limit(format!(
+                "shared values unfold into more than {} times the document's values \
+                 (LoadOptions::max_unfold)",
+                self.factor
+            )));
+        }
+        self.left.set(allowed - 1);
+        Ok(())
+    }
 }
 
 /// What an object looks like to a Rust type.
@@ -96,14 +168,21 @@ enum View {
 /// `Deserialize` loads the bytes and reads the array from them.
 pub(crate) const SUBVALUE_TOKEN: &str = "$pickle_codec::subvalue";
 
-impl<'d, B> Deserializer<'d, B> {
-    pub(super) fn new(doc: &'d Document, value: Value, lend: B, depth: usize) -> Self {
+impl<'d, 'b, B> Deserializer<'d, 'b, B> {
+    pub(super) fn new(
+        doc: &'d Document,
+        value: Value,
+        lend: B,
+        depth: usize,
+        budget: &'b Budget,
+    ) -> Self {
         let mut d = Deserializer {
             doc,
             value,
             lend,
             offset: None,
             depth_left: depth,
+            budget,
         };
         d.offset = d.own_offset();
         d
@@ -116,7 +195,7 @@ impl<'d, B> Deserializer<'d, B> {
         }
     }
 
-    fn child(&self, value: Value) -> Result<Deserializer<'d, B>>
+    fn child(&self, value: Value) -> Result<Deserializer<'d, 'b, B>>
     where
         B: Copy,
     {
@@ -125,12 +204,14 @@ impl<'d, B> Deserializer<'d, B> {
                 "nesting deeper than the recursion limit (LoadOptions::recursion_limit)",
             )));
         }
+        self.budget.visit(self.doc).map_err(|e| self.err(e))?;
         let mut d = Deserializer {
             doc: self.doc,
             value,
             lend: self.lend,
             offset: self.offset,
             depth_left: self.depth_left - 1,
+            budget: self.budget,
         };
         if let Some(o) = d.own_offset() {
             d.offset = Some(o);
@@ -235,7 +316,7 @@ fn type_desc(doc: &Document, v: Value) -> &'static str {
     ValueRef::new(doc, v).type_name()
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> Deserializer<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
     fn visit_view<V: Visitor<'de>>(self, view: View, visitor: V) -> Result<V::Value> {
         match view {
             View::Map(pairs) => visitor.visit_map(PairAccess::new(&self, Cow::Owned(pairs))),
@@ -272,7 +353,7 @@ macro_rules! forward_to_any {
     )*};
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, 'b, B> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -453,14 +534,14 @@ impl<'de, 'd, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, B> {
 }
 
 /// Items of a sequence.
-struct ItemAccess<'d, B> {
-    parent: Deserializer<'d, B>,
+struct ItemAccess<'d, 'b, B> {
+    parent: Deserializer<'d, 'b, B>,
     items: Cow<'d, [Value]>,
     index: usize,
 }
 
-impl<'d, B: Copy> ItemAccess<'d, B> {
-    fn new(parent: &Deserializer<'d, B>, items: Cow<'d, [Value]>) -> Self {
+impl<'d, 'b, B: Copy> ItemAccess<'d, 'b, B> {
+    fn new(parent: &Deserializer<'d, 'b, B>, items: Cow<'d, [Value]>) -> Self {
         ItemAccess {
             parent: *parent,
             items,
@@ -469,15 +550,15 @@ impl<'d, B: Copy> ItemAccess<'d, B> {
     }
 }
 
-impl<B: Copy> Clone for Deserializer<'_, B> {
+impl<B: Copy> Clone for Deserializer<'_, '_, B> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<B: Copy> Copy for Deserializer<'_, B> {}
+impl<B: Copy> Copy for Deserializer<'_, '_, B> {}
 
-impl<'de, 'd, B: Lend<'de, 'd>> SeqAccess<'de> for ItemAccess<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> SeqAccess<'de> for ItemAccess<'d, 'b, B> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
@@ -498,14 +579,14 @@ impl<'de, 'd, B: Lend<'de, 'd>> SeqAccess<'de> for ItemAccess<'d, B> {
 }
 
 /// Pairs of a mapping.
-struct PairAccess<'d, B> {
-    parent: Deserializer<'d, B>,
+struct PairAccess<'d, 'b, B> {
+    parent: Deserializer<'d, 'b, B>,
     pairs: Cow<'d, [(Value, Value)]>,
     index: usize,
 }
 
-impl<'d, B: Copy> PairAccess<'d, B> {
-    fn new(parent: &Deserializer<'d, B>, pairs: Cow<'d, [(Value, Value)]>) -> Self {
+impl<'d, 'b, B: Copy> PairAccess<'d, 'b, B> {
+    fn new(parent: &Deserializer<'d, 'b, B>, pairs: Cow<'d, [(Value, Value)]>) -> Self {
         PairAccess {
             parent: *parent,
             pairs,
@@ -528,7 +609,7 @@ fn path_segment(doc: &Document, key: Value) -> String {
     }
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PairAccess<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> MapAccess<'de> for PairAccess<'d, 'b, B> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
@@ -559,15 +640,15 @@ impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PairAccess<'d, B> {
 }
 
 /// The fields of [`crate::py::PyObject`]: module, name, state.
-struct PyObjectAccess<'a, 'd, B> {
-    de: &'a Deserializer<'d, B>,
+struct PyObjectAccess<'a, 'd, 'b, B> {
+    de: &'a Deserializer<'d, 'b, B>,
     module: &'d str,
     name: &'d str,
     state: Value,
     step: usize,
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PyObjectAccess<'_, 'd, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> MapAccess<'de> for PyObjectAccess<'_, 'd, 'b, B> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
@@ -590,11 +671,11 @@ impl<'de, 'd, B: Lend<'de, 'd>> MapAccess<'de> for PyObjectAccess<'_, 'd, B> {
     }
 }
 
-struct UnitVariant<'d, B> {
-    de: Deserializer<'d, B>,
+struct UnitVariant<'d, 'b, B> {
+    de: Deserializer<'d, 'b, B>,
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> EnumAccess<'de> for UnitVariant<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> EnumAccess<'de> for UnitVariant<'d, 'b, B> {
     type Error = Error;
     type Variant = Self;
 
@@ -604,7 +685,7 @@ impl<'de, 'd, B: Lend<'de, 'd>> EnumAccess<'de> for UnitVariant<'d, B> {
     }
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> VariantAccess<'de> for UnitVariant<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> VariantAccess<'de> for UnitVariant<'d, 'b, B> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<()> {
@@ -634,14 +715,14 @@ impl<'de, 'd, B: Lend<'de, 'd>> VariantAccess<'de> for UnitVariant<'d, B> {
     }
 }
 
-struct TaggedVariant<'d, B> {
-    key: Deserializer<'d, B>,
-    value: Deserializer<'d, B>,
+struct TaggedVariant<'d, 'b, B> {
+    key: Deserializer<'d, 'b, B>,
+    value: Deserializer<'d, 'b, B>,
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> EnumAccess<'de> for TaggedVariant<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> EnumAccess<'de> for TaggedVariant<'d, 'b, B> {
     type Error = Error;
-    type Variant = Deserializer<'d, B>;
+    type Variant = Deserializer<'d, 'b, B>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant)> {
         let v = seed.deserialize(self.key)?;
@@ -649,7 +730,7 @@ impl<'de, 'd, B: Lend<'de, 'd>> EnumAccess<'de> for TaggedVariant<'d, B> {
     }
 }
 
-impl<'de, 'd, B: Lend<'de, 'd>> VariantAccess<'de> for Deserializer<'d, B> {
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> VariantAccess<'de> for Deserializer<'d, 'b, B> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<()> {

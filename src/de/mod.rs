@@ -18,12 +18,13 @@
 //! See the crate docs for the type mapping.
 
 mod document;
+mod extent;
 mod stream;
 
 use serde::de::{self, DeserializeOwned};
 
 pub(crate) use document::SUBVALUE_TOKEN;
-use document::{Deserializer, DocBorrow, SliceBorrow};
+use document::{Budget, Deserializer, DocBorrow, SliceBorrow};
 
 use crate::error::{Error, Result};
 use crate::unpickler::{LoadOptions, Unpickler};
@@ -49,6 +50,7 @@ pub fn from_slice_with<'de, T: de::Deserialize<'de>>(
 /// The document path of [`from_slice_with`].
 fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOptions) -> Result<T> {
     let limit = options.recursion_limit;
+    let budget = Budget::new(options.max_unfold);
     let mut u = Unpickler::from_slice(data, options);
     let doc = u.load_tracked()?;
     if !u.at_end()? {
@@ -59,16 +61,26 @@ fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOpt
         doc.root_value(),
         SliceBorrow { input: data },
         limit,
+        &budget,
     ))
 }
 
 /// Deserialize a `T` from the next pickle of a reader.
 ///
-/// The reader is buffered internally, so bytes after the pickle may be
-/// consumed; to read several pickles from one stream keep one
-/// [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
+/// The pickle's bytes are read first (up to its STOP, finding it by the
+/// instructions' lengths: a frame is read whole), then deserialized as
+/// [`from_slice`] does, so plain data takes the stream path here too. Bytes
+/// after the pickle may be consumed; to read several pickles from one stream
+/// keep one [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
 pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
-    Unpickler::from_reader(reader, LoadOptions::default()).deserialize()
+    let options = LoadOptions::default();
+    match extent::read_pickle(reader, &options) {
+        // Short of a STOP, the loader reads the same bytes and reports why.
+        extent::Extent::Whole(bytes) | extent::Extent::Partial(bytes) => {
+            from_slice_with(&bytes, options)
+        }
+        extent::Extent::Io(e, at) => Err(Error::io(e).at(at as u64)),
+    }
 }
 
 /// Deserialize a `T` from a document, borrowing strs and bytes from it.
@@ -78,11 +90,13 @@ pub fn from_value<'a, T: de::Deserialize<'a>>(doc: &'a Document) -> Result<T> {
 
 /// Deserialize a `T` from any value of a document.
 pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> {
+    let options = LoadOptions::default();
     T::deserialize(Deserializer::new(
         v.document(),
         v.value(),
         DocBorrow,
-        LoadOptions::default().recursion_limit,
+        options.recursion_limit,
+        &Budget::new(options.max_unfold),
     ))
 }
 
@@ -90,8 +104,15 @@ impl<R: crate::read::Read> Unpickler<R> {
     /// Load the next pickle of the stream and deserialize it into a `T`.
     pub fn deserialize<T: DeserializeOwned>(&mut self) -> Result<T> {
         let limit = self.options_mut().recursion_limit;
+        let budget = Budget::new(self.options_mut().max_unfold);
         let doc = self.load()?;
-        T::deserialize(Deserializer::new(&doc, doc.root_value(), DocBorrow, limit))
+        T::deserialize(Deserializer::new(
+            &doc,
+            doc.root_value(),
+            DocBorrow,
+            limit,
+            &budget,
+        ))
     }
 }
 

@@ -99,6 +99,13 @@ pub struct LoadOptions {
     /// Deepest nesting the serde layer walks into (default 128), since
     /// `Deserialize` implementations recurse.
     pub recursion_limit: usize,
+    /// How far the serde layer unfolds sharing (default 64): a value reached
+    /// through several references is deserialized each time, and one walk
+    /// may visit at most this many times the document's values (nodes and
+    /// their items), beyond a first 2^16. A few hundred bytes describing a
+    /// DAG of 2^30 leaves are refused instead of filling memory; raise it
+    /// for documents that share large values very many times.
+    pub max_unfold: u64,
 }
 
 impl Default for LoadOptions {
@@ -116,6 +123,7 @@ impl Default for LoadOptions {
             max_input: u64::MAX,
             max_line: crate::read::DEFAULT_MAX_LINE,
             recursion_limit: 128,
+            max_unfold: 64,
         }
     }
 }
@@ -133,6 +141,7 @@ impl LoadOptions {
             max_input: self.max_input,
             max_line: self.max_line,
             recursion_limit: self.recursion_limit,
+            max_unfold: self.max_unfold,
             ..LoadOptions::default()
         }
     }

@@ -46,3 +46,42 @@ pub fn sha256_hex(b: &[u8]) -> String {
         .map(|x| format!("{x:02x}"))
         .collect()
 }
+
+fn corpus_records(mut data: &[u8]) -> Vec<(String, &[u8])> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let n = u16::from_le_bytes([data[0], data[1]]) as usize;
+        let name = String::from_utf8(data[2..2 + n].to_vec()).unwrap();
+        data = &data[2 + n..];
+        let len = u32::from_le_bytes(data[2..6].try_into().unwrap()) as usize;
+        out.push((name, &data[6..6 + len]));
+        data = &data[6 + len..];
+    }
+    out
+}
+
+/// Every pickle the tests hold: CPython's corpus (`tests/data/cpython_pickles.bin`)
+/// and the `.pkl`/`.pickle` files under `tests/fixtures` and `tests/data`.
+pub fn pickle_corpus() -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<(String, Vec<u8>)> =
+        corpus_records(include_bytes!("../data/cpython_pickles.bin"))
+            .into_iter()
+            .map(|(n, d)| (n, d.to_vec()))
+            .collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut dirs = vec![root.join("fixtures"), root.join("data")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pkl" | "pickle")
+            ) {
+                all.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    all
+}
