@@ -158,19 +158,23 @@ def main():
         r["r_dump"] = ratio(r["py_dump"], r["dump_value"])
         r["r_dump_typed"] = ratio(r["py_dump"], r["dump_typed"])
         r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
+        r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
         rows.append(r)
     lines = []
     lines.append("Machine: %s, %d CPUs, Python %s; medians of %d runs, ms; ratio = CPython / Rust." % (
         platform.platform(), os.cpu_count(), platform.python_version(), reps))
     lines.append("")
-    lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | from file (vs slice) | typed from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        lines.append("| %s | %d | %s | %s (%s×) | %s (%s×) | %s (%d%%) | %s | %s (%s×) | %s (%s×) |" % (
+        typed_reader = "–" if r.get("load_typed_reader") is None else "%s (%d%%)" % (
+            fmt(r["load_typed_reader"]), round(100 * (r["typed_reader_vs_slice"] or 0)))
+        lines.append("| %s | %d | %s | %s (%s×) | %s (%s×) | %s (%d%%) | %s | %s | %s (%s×) | %s (%s×) |" % (
             r["workload"], r["protocol"], fmt(r["py_load"]),
             fmt(r["load_value"]), fmt(r["r_load"]),
             fmt(r["load_typed"]), fmt(r["r_load_typed"]),
             fmt(r["load_reader"]), round(100 * (r["reader_vs_slice"] or 0)),
+            typed_reader,
             fmt(r["py_dump"]),
             fmt(r["dump_value"]), fmt(r["r_dump"]),
             fmt(r["dump_typed"]), fmt(r["r_dump_typed"])))

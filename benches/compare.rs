@@ -131,6 +131,12 @@ fn main() {
             // other loads); then the typed value for the typed dump.
             let load_typed = workloads::load_typed_named(name, &data)
                 .then(|| median(|| assert!(workloads::load_typed_named(name, &data)), reps));
+            let load_typed_reader = load_typed.map(|_| {
+                median(
+                    || assert!(workloads::load_typed_reader_named(name, &file)),
+                    reps,
+                )
+            });
             let typed = workloads::typed_from(name, &data);
             let dump_typed = load_typed.map(|_| {
                 median(
@@ -152,10 +158,11 @@ fn main() {
                 is_bytes.then(|| median(|| drop(std::hint::black_box(data.to_vec())), reps));
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
-                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"load_typed_reader\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
                 file.to_string_lossy(),
                 data.len(),
                 opt(load_typed),
+                opt(load_typed_reader),
                 opt(dump_typed),
                 opt(borrow),
                 opt(memcpy),

@@ -250,6 +250,34 @@ pub fn typed_from(name: &str, data: &[u8]) -> Typed {
     }
 }
 
+/// [`load_typed_named`] through `from_reader` on a buffered file.
+pub fn load_typed_reader_named(name: &str, path: &std::path::Path) -> bool {
+    use pickle_codec::from_reader;
+    let f = || std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    match name {
+        "ints_1m" => drop(std::hint::black_box(
+            from_reader::<_, Vec<i64>>(f()).unwrap(),
+        )),
+        "floats_1m" => drop(std::hint::black_box(
+            from_reader::<_, Vec<f64>>(f()).unwrap(),
+        )),
+        "records_100k" => drop(std::hint::black_box(
+            from_reader::<_, Vec<Record>>(f()).unwrap(),
+        )),
+        "dict_200k" => drop(std::hint::black_box(
+            from_reader::<_, HashMap<String, i64>>(f()).unwrap(),
+        )),
+        "strings_100k" => drop(std::hint::black_box(
+            from_reader::<_, Vec<String>>(f()).unwrap(),
+        )),
+        "bytes_100mb" => drop(std::hint::black_box(
+            from_reader::<_, serde_bytes::ByteBuf>(f()).unwrap(),
+        )),
+        _ => return false,
+    }
+    true
+}
+
 /// Serialize a workload's typed form at `protocol`.
 pub fn dump_typed(typed: &Typed, protocol: u8) -> Option<Vec<u8>> {
     let o = || pickle_codec::DumpOptions::new(protocol);
