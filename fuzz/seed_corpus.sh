@@ -2,7 +2,8 @@
 # Fill fuzz/corpus/<target> with seeds made by the fixture generator:
 # every CPython fixture of at most 64 KiB for
 # `load` and `roundtrip`; `value_roundtrip` gets the same bytes, which
-# `arbitrary` reads as a recipe for a document.
+# `arbitrary` reads as a recipe for a document; `serde_reader` gets them
+# behind one byte that sets its read sizes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -10,7 +11,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 python3 "$root/tests/gen_fixtures.py" "$tmp" >/dev/null
-for target in load roundtrip value_roundtrip serde_typed; do
+for target in load roundtrip value_roundtrip serde_typed serde_reader; do
   mkdir -p "$here/corpus/$target"
 done
 n=0
@@ -23,6 +24,8 @@ for f in "$tmp"/*.pkl; do
   cp "$f" "$here/corpus/roundtrip/$name"
   cp "$f" "$here/corpus/value_roundtrip/$name"
   cp "$f" "$here/corpus/serde_typed/$name"
+  # serde_reader: the first byte sets the read sizes.
+  { printf '\x05'; cat "$f"; } >"$here/corpus/serde_reader/$name"
   n=$((n + 1))
 done
-echo "seeded $n files into $here/corpus/{load,roundtrip,value_roundtrip,serde_typed}"
+echo "seeded $n files into $here/corpus/{load,roundtrip,value_roundtrip,serde_typed,serde_reader}"

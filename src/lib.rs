@@ -28,7 +28,8 @@
 //! is a recipe ([`Object`]). No input makes the crate panic, recurse in
 //! proportion to its depth, or allocate for a length it does not hold; every
 //! limit ([`LoadOptions`]: memo entries, MARK depth, input bytes, line length,
-//! serde recursion) has a default and an error naming the opcode and offset.
+//! serde recursion, serde unfolding of shared values) has a default and an
+//! error naming the opcode and offset.
 //! `#![forbid(unsafe_code)]`.
 //!
 //! # The serde mapping
