@@ -14,10 +14,16 @@
 //!
 //! Nothing is allocated from a length field: the buffer grows as bytes
 //! arrive. Bytes after the STOP may be read (as [`super::from_reader`]
-//! documents). Where the walk stops short of a STOP (the reader ended, an
-//! opcode that does not exist, a negative length, a line or input limit),
-//! the bytes read so far go to the loader, which reports what it reports
-//! when it reads the stream itself: these are all errors of the loader too.
+//! documents).
+//!
+//! Errors are the loader's, as it reports them reading the stream itself:
+//! where the walk stops short of a STOP because the input ended, the bytes
+//! read are the whole input; otherwise (an opcode that does not exist, a
+//! negative length, a line or input limit, a STOP inside a frame) the
+//! loader reads the bytes read followed by the rest of the reader, since it
+//! may stop beyond where the walk did. The same happens when the loader
+//! meets the end of a pickle the walk found (an instruction running past a
+//! frame the walk did not look inside).
 
 use std::io::{self, Read};
 
@@ -25,11 +31,16 @@ use crate::opcodes::{ArgKind, Opcode};
 use crate::unpickler::LoadOptions;
 
 /// What [`read_pickle`] read.
-pub(super) enum Extent {
-    /// The pickle's bytes, its STOP last.
-    Whole(Vec<u8>),
-    /// Every byte read before the walk stopped short of a STOP.
-    Partial(Vec<u8>),
+pub(super) enum Extent<R> {
+    /// The bytes read, the pickle being those before `.1` (its STOP last),
+    /// and the rest of the input.
+    Whole(Vec<u8>, usize, R),
+    /// The input ended before a STOP: all of it.
+    Ended(Vec<u8>),
+    /// The walk stopped short of a STOP (an opcode that does not exist, a
+    /// negative length, a limit, a STOP inside a frame): the bytes read and
+    /// the rest of the input, for the loader to read as one stream.
+    Stopped(Vec<u8>, R),
     /// The reader failed after this many bytes.
     Io(io::Error, usize),
 }
@@ -136,7 +147,7 @@ impl<R: Read> Source<R> {
 }
 
 /// Read the next pickle of `r` (see the module docs).
-pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
+pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent<R> {
     let mut s = Source {
         r,
         buf: Vec::new(),
@@ -146,7 +157,7 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
     let mut at = 0;
     loop {
         if at > max_input {
-            return Extent::Partial(s.buf);
+            return Extent::Stopped(s.buf, s.r);
         }
         // The opcode, and for a FRAME its length.
         for header in [1, 9] {
@@ -155,7 +166,7 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
             }
             match s.fill(at + header, false) {
                 Ok(true) => {}
-                Ok(false) => return Extent::Partial(s.buf),
+                Ok(false) => return Extent::Ended(s.buf),
                 Err(e) => return io_error(e, s.buf),
             }
         }
@@ -167,11 +178,11 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
                 .and_then(|n| (at + 9).checked_add(n))
                 .filter(|&end| end <= max_input.saturating_add(1))
             else {
-                return Extent::Partial(s.buf);
+                return Extent::Stopped(s.buf, s.r);
             };
             match s.fill(end, true) {
                 Ok(true) => {}
-                Ok(false) => return Extent::Partial(s.buf),
+                Ok(false) => return Extent::Ended(s.buf),
                 Err(e) => return io_error(e, s.buf),
             }
             let frame = at + 9;
@@ -181,10 +192,9 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
                 // loader's error, which it finds in the bytes read so far.
                 match walk(&s.buf[..end], frame, options.max_line) {
                     Walk::Stop(stop) if stop == end => {
-                        s.buf.truncate(stop);
-                        return Extent::Whole(s.buf);
+                        return Extent::Whole(s.buf, stop, s.r);
                     }
-                    Walk::Stop(_) => return Extent::Partial(s.buf),
+                    Walk::Stop(_) => return Extent::Stopped(s.buf, s.r),
                     _ => {}
                 }
             }
@@ -194,10 +204,9 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
         // Outside frames: walk the instructions at hand, reading more as they need.
         match walk(&s.buf, at, options.max_line) {
             Walk::Stop(stop) => {
-                s.buf.truncate(stop);
-                return Extent::Whole(s.buf);
+                return Extent::Whole(s.buf, stop, s.r);
             }
-            Walk::Bad => return Extent::Partial(s.buf),
+            Walk::Bad => return Extent::Stopped(s.buf, s.r),
             Walk::Line { at: next, from } => {
                 // Read until a newline arrives, searching only new bytes
                 // (so a line dribbled in byte by byte costs its length once).
@@ -205,12 +214,12 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
                 let mut searched = from;
                 while !s.buf[searched..].contains(&b'\n') {
                     if s.buf.len() - from > options.max_line || s.buf.len() > max_input {
-                        return Extent::Partial(s.buf);
+                        return Extent::Stopped(s.buf, s.r);
                     }
                     searched = s.buf.len();
                     match s.fill(searched + 1, false) {
                         Ok(true) => {}
-                        Ok(false) => return Extent::Partial(s.buf),
+                        Ok(false) => return Extent::Ended(s.buf),
                         Err(e) => return io_error(e, s.buf),
                     }
                 }
@@ -225,11 +234,11 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
                     continue;
                 }
                 if need > max_input.saturating_add(1) {
-                    return Extent::Partial(s.buf);
+                    return Extent::Stopped(s.buf, s.r);
                 }
                 match s.fill(need, exact) {
                     Ok(true) => {}
-                    Ok(false) => return Extent::Partial(s.buf),
+                    Ok(false) => return Extent::Ended(s.buf),
                     Err(e) => return io_error(e, s.buf),
                 }
             }
@@ -237,7 +246,7 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent {
     }
 }
 
-fn io_error(e: io::Error, buf: Vec<u8>) -> Extent {
+fn io_error<R>(e: io::Error, buf: Vec<u8>) -> Extent<R> {
     Extent::Io(e, buf.len())
 }
 

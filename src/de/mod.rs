@@ -26,7 +26,7 @@ use serde::de::{self, DeserializeOwned};
 pub(crate) use document::SUBVALUE_TOKEN;
 use document::{Budget, Deserializer, DocBorrow, SliceBorrow};
 
-use crate::error::{Error, Result};
+use crate::error::{Category, Error, Result};
 use crate::unpickler::{LoadOptions, Unpickler};
 use crate::value::{Document, ValueRef};
 
@@ -73,12 +73,23 @@ fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOpt
 /// after the pickle may be consumed; to read several pickles from one stream
 /// keep one [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
 pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
-    let options = LoadOptions::default();
-    match extent::read_pickle(reader, &options) {
-        // Short of a STOP, the loader reads the same bytes and reports why.
-        extent::Extent::Whole(bytes) | extent::Extent::Partial(bytes) => {
-            from_slice_with(&bytes, options)
-        }
+    use std::io::{Cursor, Read};
+    // The loader reading what was read and then the rest of the input: the
+    // stream itself.
+    let as_stream = |read: Vec<u8>, rest: R| {
+        Unpickler::from_reader(Cursor::new(read).chain(rest), LoadOptions::default()).deserialize()
+    };
+    match extent::read_pickle(reader, &LoadOptions::default()) {
+        extent::Extent::Whole(bytes, stop, rest) => match from_slice(&bytes[..stop]) {
+            // The walk skips the inside of frames that cannot end the
+            // pickle: an instruction running past one of them meets the
+            // end of these bytes, where the stream may hold more.
+            Err(e) if e.category() == Category::Eof => as_stream(bytes, rest),
+            r => r,
+        },
+        // Short of a STOP, the whole input: the stream's error.
+        extent::Extent::Ended(bytes) => from_slice(&bytes),
+        extent::Extent::Stopped(read, rest) => as_stream(read, rest),
         extent::Extent::Io(e, at) => Err(Error::io(e).at(at as u64)),
     }
 }
