@@ -205,41 +205,43 @@ const LONG_BINGET: u8 = Opcode::LongBinGet as u8;
 const SETITEMS: u8 = Opcode::SetItems as u8;
 const APPENDS: u8 = Opcode::Appends as u8;
 
-/// `STARTS_VALUE[b]`: whether byte `b` is an opcode that can begin a value
-/// (see [`starts_value`]), for the per-item check of the hot loop.
-static STARTS_VALUE: [bool; 256] = {
+/// A table by opcode byte: true for the bytes of `ops`.
+const fn opcode_set(ops: &[Opcode]) -> [bool; 256] {
     let mut t = [false; 256];
-    let ops = [
-        Opcode::None,
-        Opcode::NewTrue,
-        Opcode::NewFalse,
-        Opcode::BinInt,
-        Opcode::BinInt1,
-        Opcode::BinInt2,
-        Opcode::Long1,
-        Opcode::BinFloat,
-        Opcode::ShortBinUnicode,
-        Opcode::BinUnicode,
-        Opcode::BinUnicode8,
-        Opcode::ShortBinBytes,
-        Opcode::BinBytes,
-        Opcode::BinBytes8,
-        Opcode::ByteArray8,
-        Opcode::EmptyList,
-        Opcode::EmptyDict,
-        Opcode::EmptySet,
-        Opcode::EmptyTuple,
-        Opcode::Mark,
-        Opcode::BinGet,
-        Opcode::LongBinGet,
-    ];
     let mut i = 0;
     while i < ops.len() {
         t[ops[i] as usize] = true;
         i += 1;
     }
     t
-};
+}
+
+/// `STARTS_VALUE[b]`: whether byte `b` is an opcode that can begin a value
+/// (see [`starts_value`]), for the per-item check of the hot loop.
+static STARTS_VALUE: [bool; 256] = opcode_set(&[
+    Opcode::None,
+    Opcode::NewTrue,
+    Opcode::NewFalse,
+    Opcode::BinInt,
+    Opcode::BinInt1,
+    Opcode::BinInt2,
+    Opcode::Long1,
+    Opcode::BinFloat,
+    Opcode::ShortBinUnicode,
+    Opcode::BinUnicode,
+    Opcode::BinUnicode8,
+    Opcode::ShortBinBytes,
+    Opcode::BinBytes,
+    Opcode::BinBytes8,
+    Opcode::ByteArray8,
+    Opcode::EmptyList,
+    Opcode::EmptyDict,
+    Opcode::EmptySet,
+    Opcode::EmptyTuple,
+    Opcode::Mark,
+    Opcode::BinGet,
+    Opcode::LongBinGet,
+]);
 const MEMOIZE: u8 = Opcode::Memoize as u8;
 const BINPUT: u8 = Opcode::BinPut as u8;
 const LONG_BINPUT: u8 = Opcode::LongBinPut as u8;
@@ -252,32 +254,23 @@ fn starts_value(op: Opcode) -> bool {
 
 /// `HASHABLE_SCALAR[b]`: whether byte `b` is an opcode of a scalar that is
 /// hashable (can be a dict key or set item).
-static HASHABLE_SCALAR: [bool; 256] = {
-    let mut t = [false; 256];
-    let ops = [
-        Opcode::None,
-        Opcode::NewTrue,
-        Opcode::NewFalse,
-        Opcode::BinInt,
-        Opcode::BinInt1,
-        Opcode::BinInt2,
-        Opcode::Long1,
-        Opcode::BinFloat,
-        Opcode::ShortBinUnicode,
-        Opcode::BinUnicode,
-        Opcode::BinUnicode8,
-        Opcode::ShortBinBytes,
-        Opcode::BinBytes,
-        Opcode::BinBytes8,
-        Opcode::EmptyTuple,
-    ];
-    let mut i = 0;
-    while i < ops.len() {
-        t[ops[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
+static HASHABLE_SCALAR: [bool; 256] = opcode_set(&[
+    Opcode::None,
+    Opcode::NewTrue,
+    Opcode::NewFalse,
+    Opcode::BinInt,
+    Opcode::BinInt1,
+    Opcode::BinInt2,
+    Opcode::Long1,
+    Opcode::BinFloat,
+    Opcode::ShortBinUnicode,
+    Opcode::BinUnicode,
+    Opcode::BinUnicode8,
+    Opcode::ShortBinBytes,
+    Opcode::BinBytes,
+    Opcode::BinBytes8,
+    Opcode::EmptyTuple,
+]);
 
 /// Is `op` a scalar that is hashable (can be a dict key or set item)?
 #[inline(always)]
@@ -290,22 +283,6 @@ fn is_str(op: Opcode) -> bool {
         op,
         Opcode::ShortBinUnicode | Opcode::BinUnicode | Opcode::BinUnicode8
     )
-}
-
-/// A LONG1 payload of at most 8 bytes (little-endian two's complement).
-/// Assembled in a register: copying it into a stack buffer and reading the
-/// word back stalls on store forwarding.
-#[inline(always)]
-fn long_le(b: &[u8]) -> i64 {
-    if b.is_empty() {
-        return 0;
-    }
-    let mut v = 0u64;
-    for (i, &x) in b.iter().enumerate() {
-        v |= (x as u64) << (8 * i);
-    }
-    let shift = 64 - 8 * b.len() as u32;
-    ((v << shift) as i64) >> shift
 }
 
 fn memo_index(arg: &Arg<'_>) -> Result<usize> {
@@ -436,28 +413,6 @@ impl<'de> Stream<'de> {
         self.check_frame(op, start, end)?;
         self.pos = end;
         Ok(arg)
-    }
-
-    /// Consume a length-prefixed instruction (`W`-byte little-endian length);
-    /// returns its payload, lent from the input.
-    #[inline(always)]
-    fn counted<const W: usize>(&mut self, op: Opcode, start: usize) -> Result<&'de [u8]> {
-        let input = self.input;
-        let Some(len) = input.get(start + 1..start + 1 + W) else {
-            return bail();
-        };
-        let mut le = [0u8; 8];
-        le[..W].copy_from_slice(len);
-        let Ok(len) = usize::try_from(u64::from_le_bytes(le)) else {
-            return bail();
-        };
-        let from = start + 1 + W;
-        let Some(payload) = from.checked_add(len).and_then(|end| input.get(from..end)) else {
-            return bail();
-        };
-        self.check_frame(op, start, from + len)?;
-        self.pos = from + len;
-        Ok(payload)
     }
 
     /// Consume the opcode `want`, which takes no argument (APPEND,
@@ -682,70 +637,42 @@ impl<'de> Stream<'de> {
         }
     }
 
-    /// The commonest scalars, decoded in place (the memo entry is built
-    /// only if a put follows). A FRAME before them, like every other
-    /// opcode, takes the general way.
+    /// The commonest scalars, by the decoders the typed hints use (the memo
+    /// entry is built only if a put follows), and memoized values by their
+    /// GET. A FRAME before them, like every other opcode, takes the general way.
     #[inline(always)]
     fn fast(&mut self) -> Fast<'de> {
-        self.fast_inner().unwrap_or(Fast::Fail)
+        match self.input.get(self.pos) {
+            Some(&(BININT1 | BININT2 | BININT | LONG1)) => match self.next_int() {
+                IntOr::Int(v) => Fast::Int(v),
+                IntOr::Other => Fast::Other,
+                IntOr::Fail => Fast::Fail,
+            },
+            Some(&BINFLOAT) => match self.next_float() {
+                FloatOr::Float(v) => Fast::Float(v),
+                FloatOr::Other => Fast::Other,
+                FloatOr::Fail => Fast::Fail,
+            },
+            Some(&(SHORT_BINUNICODE | BINUNICODE)) => match self.next_str() {
+                StrOr::Str(t) => Fast::Str(t),
+                StrOr::Other => Fast::Other,
+                StrOr::Fail => Fast::Fail,
+            },
+            Some(&BINGET) if self.mode != Mode::Lookahead => self.get_fast().unwrap_or(Fast::Fail),
+            _ => Fast::Other,
+        }
     }
 
+    /// A BINGET: the memoized scalar itself, or the entry to read again.
     #[inline(always)]
-    fn fast_inner(&mut self) -> Result<Fast<'de>> {
+    fn get_fast(&mut self) -> Result<Fast<'de>> {
         let pos = self.pos;
-        Ok(match self.input.get(pos) {
-            Some(&BININT1) => {
-                let [b] = self.fixed::<1>(Opcode::BinInt1, pos)?;
-                let v = b as i64;
-                self.scalar_puts(pos, Opcode::BinInt1, Cached::Int(v))?;
-                Fast::Int(v)
-            }
-            Some(&BININT2) => {
-                let v = u16::from_le_bytes(self.fixed::<2>(Opcode::BinInt2, pos)?) as i64;
-                self.scalar_puts(pos, Opcode::BinInt2, Cached::Int(v))?;
-                Fast::Int(v)
-            }
-            Some(&BININT) => {
-                let v = i32::from_le_bytes(self.fixed::<4>(Opcode::BinInt, pos)?) as i64;
-                self.scalar_puts(pos, Opcode::BinInt, Cached::Int(v))?;
-                Fast::Int(v)
-            }
-            Some(&LONG1) => match self.long1(pos)? {
-                Some(v) => {
-                    self.scalar_puts(pos, Opcode::Long1, Cached::Int(v))?;
-                    Fast::Int(v)
-                }
-                None => Fast::Other,
-            },
-            Some(&BINFLOAT) => {
-                let v = f64::from_be_bytes(self.fixed::<8>(Opcode::BinFloat, pos)?);
-                self.scalar_puts(pos, Opcode::BinFloat, Cached::Float(v))?;
-                Fast::Float(v)
-            }
-            Some(&SHORT_BINUNICODE) => {
-                let b = self.counted::<1>(Opcode::ShortBinUnicode, pos)?;
-                // Lone surrogates: the document path presents them lossily.
-                let t = std::str::from_utf8(b).or_else(|_| bail())?;
-                self.scalar_puts(pos, Opcode::ShortBinUnicode, Cached::Str(t))?;
-                Fast::Str(t)
-            }
-            Some(&BINUNICODE) => {
-                let b = self.counted::<4>(Opcode::BinUnicode, pos)?;
-                // Lone surrogates: the document path presents them lossily.
-                let t = std::str::from_utf8(b).or_else(|_| bail())?;
-                self.scalar_puts(pos, Opcode::BinUnicode, Cached::Str(t))?;
-                Fast::Str(t)
-            }
-            Some(&BINGET) if self.mode != Mode::Lookahead => {
-                let [i] = self.fixed::<1>(Opcode::BinGet, pos)?;
-                match self.entry_at(i as usize)?.cached {
-                    Cached::Str(t) => Fast::Str(t),
-                    Cached::Int(v) => Fast::Int(v),
-                    Cached::Float(v) => Fast::Float(v),
-                    Cached::No => Fast::Get(i as usize),
-                }
-            }
-            _ => Fast::Other,
+        let [i] = self.fixed::<1>(Opcode::BinGet, pos)?;
+        Ok(match self.entry_at(i as usize)?.cached {
+            Cached::Str(t) => Fast::Str(t),
+            Cached::Int(v) => Fast::Int(v),
+            Cached::Float(v) => Fast::Float(v),
+            Cached::No => Fast::Get(i as usize),
         })
     }
 
@@ -919,44 +846,6 @@ impl<'de> Stream<'de> {
     #[inline(never)]
     fn any_outlined<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
         self.any(visitor)
-    }
-
-    /// The memo puts after the scalar at `pos`: the entry is built only
-    /// when one follows (most scalars are not memoized).
-    #[inline(always)]
-    fn scalar_puts(&mut self, pos: usize, op: Opcode, cached: Cached<'de>) -> Result<()> {
-        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = self.input.get(self.pos) {
-            self.puts(Entry::scalar(pos, op, cached))?;
-        }
-        Ok(())
-    }
-
-    /// A `LONG1` at `pos` of at most 8 bytes, consumed; `None` (nothing
-    /// consumed) for a longer one. Where 8 bytes follow the payload's
-    /// start, the payload is read as one word and masked to its length.
-    #[inline(always)]
-    fn long1(&mut self, pos: usize) -> Result<Option<i64>> {
-        let input = self.input;
-        if let (Some(&n), Some(word)) = (input.get(pos + 1), input.get(pos + 2..pos + 10)) {
-            let n = n as usize;
-            if n > 8 {
-                return Ok(None);
-            }
-            self.check_frame(Opcode::Long1, pos, pos + 2 + n)?;
-            self.pos = pos + 2 + n;
-            let w = u64::from_le_bytes(word.try_into().or_else(|_| bail())?);
-            if n == 0 {
-                return Ok(Some(0));
-            }
-            let shift = 64 - 8 * n as u32;
-            return Ok(Some(((w << shift) as i64) >> shift));
-        }
-        let b = self.counted::<1>(Opcode::Long1, pos)?;
-        if b.len() <= 8 {
-            return Ok(Some(long_le(b)));
-        }
-        self.pos = pos;
-        Ok(None)
     }
 
     /// [`Stream::any`] for everything but the commonest scalars.
@@ -1466,20 +1355,12 @@ impl<'de> VariantAccess<'de> for TaggedVariant<'_, '_, 'de> {
     }
 }
 
+/// `deserialize_*` methods that all call `self.$how(visitor)`.
 macro_rules! forward_to {
     ($how:ident: $($method:ident)*) => {$(
-        #[inline(always)]
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            self.$how(visitor)
-        }
-    )*};
-}
-
-macro_rules! forward_to_any {
-    ($($method:ident)*) => {$(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            self.any(visitor)
+            self.$how(visitor)
         }
     )*};
 }
@@ -1606,7 +1487,7 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
         self.deserialize_tuple(len, visitor)
     }
 
-    forward_to_any! {
+    forward_to! { any:
         deserialize_bool deserialize_i128 deserialize_u128 deserialize_char
         deserialize_bytes deserialize_byte_buf deserialize_seq deserialize_map
     }
@@ -1623,20 +1504,28 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
 
 #[cfg(test)]
 mod tests {
-    use super::{long_le, Entry};
+    use super::Entry;
     use crate::unpickler::LoadOptions;
 
     #[test]
     fn long1_read_as_a_word_or_bytewise_agrees() {
-        // A LONG1 near the end of the input is read byte by byte, one
-        // followed by 8 more bytes as one masked word: both give the loader's value.
+        // A LONG1 followed by 8 more bytes is read as one masked word; one
+        // near the end of the input by the general decoder: both give the
+        // loader's value.
         for v in [
             0i64,
             1,
             -1,
+            127,
+            128,
+            -128,
+            -129,
             255,
+            256,
             -256,
             1 << 33,
+            1 << 40,
+            -(1 << 40),
             -(1 << 47),
             i64::MAX,
             i64::MIN,
@@ -1664,27 +1553,5 @@ mod tests {
     fn memo_entries_stay_small() {
         // One per memoized value: records_100k holds 300,000 of them.
         assert!(std::mem::size_of::<Entry<'_>>() <= 40);
-    }
-
-    #[test]
-    fn long1_payloads_match_the_loader() {
-        for v in [
-            0i64,
-            1,
-            -1,
-            127,
-            128,
-            -128,
-            -129,
-            255,
-            256,
-            1 << 40,
-            -(1 << 40),
-            i64::MAX,
-            i64::MIN,
-        ] {
-            let b = crate::text::long_to_le(&v.into());
-            assert_eq!(long_le(&b), v, "{v}");
-        }
     }
 }
