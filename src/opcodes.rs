@@ -104,6 +104,14 @@ macro_rules! opcodes {
         /// Every opcode, in `pickletools.opcodes` order.
         pub const ALL: &[Opcode] = &[ $( Opcode::$variant, )* ];
 
+        /// Each opcode's byte as a constant, named like its [`Opcode`]
+        /// variant, for `match`es on raw bytes in the decoders' hot loops
+        /// (`byte::BinInt1` where a pattern cannot say `Opcode::BinInt1 as u8`).
+        #[allow(non_upper_case_globals, dead_code)]
+        pub(crate) mod byte {
+            $( pub(crate) const $variant: u8 = $byte; )*
+        }
+
         static BY_BYTE: [Option<Opcode>; 256] = {
             let mut t = [None; 256];
             $( t[$byte as usize] = Some(Opcode::$variant); )*

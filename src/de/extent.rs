@@ -27,7 +27,7 @@
 
 use std::io::{self, Read};
 
-use crate::opcodes::{ArgKind, Opcode};
+use crate::opcodes::{byte, ArgKind, Opcode};
 use crate::unpickler::LoadOptions;
 
 /// What [`read_pickle`] read.
@@ -44,42 +44,6 @@ pub(super) enum Extent<R> {
     /// The reader failed after this many bytes.
     Io(io::Error, usize),
 }
-
-const BININT1: u8 = Opcode::BinInt1 as u8;
-const BINGET: u8 = Opcode::BinGet as u8;
-const BINPUT: u8 = Opcode::BinPut as u8;
-const BININT2: u8 = Opcode::BinInt2 as u8;
-const BININT: u8 = Opcode::BinInt as u8;
-const LONG_BINGET: u8 = Opcode::LongBinGet as u8;
-const LONG_BINPUT: u8 = Opcode::LongBinPut as u8;
-const BINFLOAT: u8 = Opcode::BinFloat as u8;
-const MARK: u8 = Opcode::Mark as u8;
-const EMPTY_LIST: u8 = Opcode::EmptyList as u8;
-const EMPTY_DICT: u8 = Opcode::EmptyDict as u8;
-const EMPTY_TUPLE: u8 = Opcode::EmptyTuple as u8;
-const EMPTY_SET: u8 = Opcode::EmptySet as u8;
-const APPEND: u8 = Opcode::Append as u8;
-const APPENDS: u8 = Opcode::Appends as u8;
-const SETITEM: u8 = Opcode::SetItem as u8;
-const SETITEMS: u8 = Opcode::SetItems as u8;
-const ADDITEMS: u8 = Opcode::AddItems as u8;
-const NONE: u8 = Opcode::None as u8;
-const NEWTRUE: u8 = Opcode::NewTrue as u8;
-const NEWFALSE: u8 = Opcode::NewFalse as u8;
-const MEMOIZE: u8 = Opcode::Memoize as u8;
-const TUPLE: u8 = Opcode::Tuple as u8;
-const TUPLE1: u8 = Opcode::Tuple1 as u8;
-const TUPLE2: u8 = Opcode::Tuple2 as u8;
-const TUPLE3: u8 = Opcode::Tuple3 as u8;
-const FROZENSET: u8 = Opcode::FrozenSet as u8;
-const LIST: u8 = Opcode::List as u8;
-const DICT: u8 = Opcode::Dict as u8;
-const SHORT_BINUNICODE: u8 = Opcode::ShortBinUnicode as u8;
-const SHORT_BINBYTES: u8 = Opcode::ShortBinBytes as u8;
-const LONG1: u8 = Opcode::Long1 as u8;
-const SHORT_BINSTRING: u8 = Opcode::ShortBinString as u8;
-const BINUNICODE: u8 = Opcode::BinUnicode as u8;
-const BINBYTES: u8 = Opcode::BinBytes as u8;
 
 /// Payloads longer than this are read exactly (one copy); shorter ones
 /// with the chunk that follows them.
@@ -119,31 +83,47 @@ struct Source<R> {
 impl<R: Read> Source<R> {
     /// Make `buf` hold at least `want` bytes: `exact` reads exactly the
     /// missing bytes (a payload or frame the pickle needs whole), otherwise
-    /// one chunk of what the reader has. False at the end of the input.
-    fn fill(&mut self, want: usize, exact: bool) -> io::Result<bool> {
+    /// one chunk of what the reader has. `Err` at the end of the input or
+    /// on an I/O error: what [`Source::short`] turns into the result.
+    fn fill(&mut self, want: usize, exact: bool) -> Result<(), Short> {
         while self.buf.len() < want {
             let missing = want - self.buf.len();
             if exact {
                 let got = (&mut self.r)
                     .take(missing as u64)
-                    .read_to_end(&mut self.buf)?;
+                    .read_to_end(&mut self.buf)
+                    .map_err(Short::Io)?;
                 if got < missing {
-                    return Ok(false);
+                    return Err(Short::Ended);
                 }
             } else {
                 let n = match self.r.read(&mut self.scratch) {
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(Short::Io(e)),
                 };
                 if n == 0 {
-                    return Ok(false);
+                    return Err(Short::Ended);
                 }
                 self.buf.extend_from_slice(&self.scratch[..n]);
             }
         }
-        Ok(true)
+        Ok(())
     }
+
+    /// What was read, when [`Source::fill`] came short.
+    fn short(self, why: Short) -> Extent<R> {
+        match why {
+            Short::Ended => Extent::Ended(self.buf),
+            Short::Io(e) => Extent::Io(e, self.buf.len()),
+        }
+    }
+}
+
+/// Why [`Source::fill`] could not read what was asked.
+enum Short {
+    Ended,
+    Io(io::Error),
 }
 
 /// Read the next pickle of `r` (see the module docs).
@@ -161,16 +141,14 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent<R> {
         }
         // The opcode, and for a FRAME its length.
         for header in [1, 9] {
-            if header == 9 && s.buf.get(at) != Some(&(Opcode::Frame as u8)) {
+            if header == 9 && s.buf.get(at) != Some(&byte::Frame) {
                 break;
             }
-            match s.fill(at + header, false) {
-                Ok(true) => {}
-                Ok(false) => return Extent::Ended(s.buf),
-                Err(e) => return io_error(e, s.buf),
+            if let Err(why) = s.fill(at + header, false) {
+                return s.short(why);
             }
         }
-        if s.buf[at] == Opcode::Frame as u8 {
+        if s.buf[at] == byte::Frame {
             let mut len = [0u8; 8];
             len.copy_from_slice(&s.buf[at + 1..at + 9]);
             let Some(end) = usize::try_from(u64::from_le_bytes(len))
@@ -180,13 +158,11 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent<R> {
             else {
                 return Extent::Stopped(s.buf, s.r);
             };
-            match s.fill(end, true) {
-                Ok(true) => {}
-                Ok(false) => return Extent::Ended(s.buf),
-                Err(e) => return io_error(e, s.buf),
+            if let Err(why) = s.fill(end, true) {
+                return s.short(why);
             }
             let frame = at + 9;
-            if end > frame && s.buf[end - 1] == Opcode::Stop as u8 {
+            if end > frame && s.buf[end - 1] == byte::Stop {
                 // Walk the frame alone: the pickle ends if its last
                 // instruction is the STOP. A STOP before that is the
                 // loader's error, which it finds in the bytes read so far.
@@ -217,10 +193,8 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent<R> {
                         return Extent::Stopped(s.buf, s.r);
                     }
                     searched = s.buf.len();
-                    match s.fill(searched + 1, false) {
-                        Ok(true) => {}
-                        Ok(false) => return Extent::Ended(s.buf),
-                        Err(e) => return io_error(e, s.buf),
+                    if let Err(why) = s.fill(searched + 1, false) {
+                        return s.short(why);
                     }
                 }
             }
@@ -230,24 +204,18 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent<R> {
                 exact,
             } => {
                 at = next;
-                if s.buf.get(at) == Some(&(Opcode::Frame as u8)) {
+                if s.buf.get(at) == Some(&byte::Frame) {
                     continue;
                 }
                 if need > max_input.saturating_add(1) {
                     return Extent::Stopped(s.buf, s.r);
                 }
-                match s.fill(need, exact) {
-                    Ok(true) => {}
-                    Ok(false) => return Extent::Ended(s.buf),
-                    Err(e) => return io_error(e, s.buf),
+                if let Err(why) = s.fill(need, exact) {
+                    return s.short(why);
                 }
             }
         }
     }
-}
-
-fn io_error<R>(e: io::Error, buf: Vec<u8>) -> Extent<R> {
-    Extent::Io(e, buf.len())
 }
 
 /// Walk the instructions of `buf` from `at` (an instruction's start) until
@@ -255,7 +223,7 @@ fn io_error<R>(e: io::Error, buf: Vec<u8>) -> Extent<R> {
 /// instruction not yet whole.
 fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
     loop {
-        let Some(&byte) = buf.get(at) else {
+        let Some(&b) = buf.get(at) else {
             return Walk::More {
                 at,
                 need: at + 1,
@@ -264,21 +232,41 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
         };
         // The common instructions by a match, not a table: the length then
         // comes from a predicted branch, not from a load the next step waits on.
-        let end = match byte {
-            BININT1 | BINGET | BINPUT => at + 2,
-            BININT2 => at + 3,
-            BININT | LONG_BINGET | LONG_BINPUT => at + 5,
-            BINFLOAT => at + 9,
-            MARK | EMPTY_LIST | EMPTY_DICT | EMPTY_TUPLE | EMPTY_SET | APPEND | APPENDS
-            | SETITEM | SETITEMS | ADDITEMS | NONE | NEWTRUE | NEWFALSE | MEMOIZE | TUPLE
-            | TUPLE1 | TUPLE2 | TUPLE3 | FROZENSET | LIST | DICT => at + 1,
+        let end = match b {
+            byte::BinInt1 | byte::BinGet | byte::BinPut => at + 2,
+            byte::BinInt2 => at + 3,
+            byte::BinInt | byte::LongBinGet | byte::LongBinPut => at + 5,
+            byte::BinFloat => at + 9,
+            byte::Mark
+            | byte::EmptyList
+            | byte::EmptyDict
+            | byte::EmptyTuple
+            | byte::EmptySet
+            | byte::Append
+            | byte::Appends
+            | byte::SetItem
+            | byte::SetItems
+            | byte::AddItems
+            | byte::None
+            | byte::NewTrue
+            | byte::NewFalse
+            | byte::Memoize
+            | byte::Tuple
+            | byte::Tuple1
+            | byte::Tuple2
+            | byte::Tuple3
+            | byte::FrozenSet
+            | byte::List
+            | byte::Dict => at + 1,
             // A one-byte length (read in place: copying it to a buffer and
             // reading that back stalls), then the payload.
-            SHORT_BINUNICODE | SHORT_BINBYTES | LONG1 | SHORT_BINSTRING => match buf.get(at + 1) {
-                Some(&n) => at + 2 + n as usize,
-                None => usize::MAX,
-            },
-            BINUNICODE | BINBYTES => match buf.get(at + 1..at + 5) {
+            byte::ShortBinUnicode | byte::ShortBinBytes | byte::Long1 | byte::ShortBinString => {
+                match buf.get(at + 1) {
+                    Some(&n) => at + 2 + n as usize,
+                    None => usize::MAX,
+                }
+            }
+            byte::BinUnicode | byte::BinBytes => match buf.get(at + 1..at + 5) {
                 Some(&[a, b, c, d]) => at + 5 + u32::from_le_bytes([a, b, c, d]) as usize,
                 _ => usize::MAX,
             },
@@ -288,7 +276,7 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
             at = end;
             continue;
         }
-        let Some(op) = Opcode::from_byte(byte) else {
+        let Some(op) = Opcode::from_byte(b) else {
             return Walk::Bad;
         };
         if op == Opcode::Frame {

@@ -39,7 +39,7 @@ use serde::de::{
 use super::SUBVALUE_TOKEN;
 use crate::error::{Error, Result};
 use crate::framing::FrameTracker;
-use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
 use crate::py::PYOBJECT_TOKEN;
 use crate::read::{decode_fast, Arg};
 use crate::unpickler::LoadOptions;
@@ -192,19 +192,6 @@ struct Stream<'de> {
 /// well within a thread's default size even in debug builds.
 const STREAM_DEPTH: usize = 48;
 
-const FRAME: u8 = Opcode::Frame as u8;
-const BININT: u8 = Opcode::BinInt as u8;
-const BININT1: u8 = Opcode::BinInt1 as u8;
-const BININT2: u8 = Opcode::BinInt2 as u8;
-const BINFLOAT: u8 = Opcode::BinFloat as u8;
-const SHORT_BINUNICODE: u8 = Opcode::ShortBinUnicode as u8;
-const BINUNICODE: u8 = Opcode::BinUnicode as u8;
-const BINGET: u8 = Opcode::BinGet as u8;
-const LONG1: u8 = Opcode::Long1 as u8;
-const LONG_BINGET: u8 = Opcode::LongBinGet as u8;
-const SETITEMS: u8 = Opcode::SetItems as u8;
-const APPENDS: u8 = Opcode::Appends as u8;
-
 /// A table by opcode byte: true for the bytes of `ops`.
 const fn opcode_set(ops: &[Opcode]) -> [bool; 256] {
     let mut t = [false; 256];
@@ -242,9 +229,6 @@ static STARTS_VALUE: [bool; 256] = opcode_set(&[
     Opcode::BinGet,
     Opcode::LongBinGet,
 ]);
-const MEMOIZE: u8 = Opcode::Memoize as u8;
-const BINPUT: u8 = Opcode::BinPut as u8;
-const LONG_BINPUT: u8 = Opcode::LongBinPut as u8;
 
 /// Can `op` begin a value?
 #[inline(always)]
@@ -327,7 +311,7 @@ impl<'de> Stream<'de> {
     /// Consume the `FRAME`s at the current position.
     #[inline(always)]
     fn frames(&mut self) -> Result<()> {
-        if self.input.get(self.pos) == Some(&FRAME) {
+        if self.input.get(self.pos) == Some(&byte::Frame) {
             self.frames_slow()?;
         }
         Ok(())
@@ -335,7 +319,7 @@ impl<'de> Stream<'de> {
 
     #[cold]
     fn frames_slow(&mut self) -> Result<()> {
-        while self.input.get(self.pos) == Some(&FRAME) {
+        while self.input.get(self.pos) == Some(&byte::Frame) {
             let start = self.pos;
             let Some((op, Arg::U64(len), n)) = decode_fast(self.input, start) else {
                 return bail();
@@ -442,11 +426,11 @@ impl<'de> Stream<'de> {
     fn puts(&mut self, e: Entry<'de>) -> Result<Option<usize>> {
         match self.input.get(self.pos) {
             // One MEMOIZE (protocol 4+) or BINPUT of the next index (CPython's case).
-            Some(&MEMOIZE) if self.pos + 1 < self.frame_end && self.mode == Mode::Read => {
+            Some(&byte::Memoize) if self.pos + 1 < self.frame_end && self.mode == Mode::Read => {
                 self.pos += 1;
                 self.record(e).map(Some)
             }
-            Some(&BINPUT)
+            Some(&byte::BinPut)
                 if self.pos + 2 < self.frame_end
                     && self.mode == Mode::Read
                     && self.input.get(self.pos + 1).map(|&i| i as usize)
@@ -455,7 +439,7 @@ impl<'de> Stream<'de> {
                 self.pos += 2;
                 self.record(e).map(Some)
             }
-            Some(&LONG_BINPUT)
+            Some(&byte::LongBinPut)
                 if self.pos + 5 < self.frame_end
                     && self.mode == Mode::Read
                     && self
@@ -467,7 +451,9 @@ impl<'de> Stream<'de> {
                 self.pos += 5;
                 self.record(e).map(Some)
             }
-            Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) => self.puts_slow(e),
+            Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) => {
+                self.puts_slow(e)
+            }
             _ => Ok(None),
         }
     }
@@ -643,22 +629,26 @@ impl<'de> Stream<'de> {
     #[inline(always)]
     fn fast(&mut self) -> Fast<'de> {
         match self.input.get(self.pos) {
-            Some(&(BININT1 | BININT2 | BININT | LONG1)) => match self.next_int() {
-                IntOr::Int(v) => Fast::Int(v),
-                IntOr::Other => Fast::Other,
-                IntOr::Fail => Fast::Fail,
-            },
-            Some(&BINFLOAT) => match self.next_float() {
+            Some(&(byte::BinInt1 | byte::BinInt2 | byte::BinInt | byte::Long1)) => {
+                match self.next_int() {
+                    IntOr::Int(v) => Fast::Int(v),
+                    IntOr::Other => Fast::Other,
+                    IntOr::Fail => Fast::Fail,
+                }
+            }
+            Some(&byte::BinFloat) => match self.next_float() {
                 FloatOr::Float(v) => Fast::Float(v),
                 FloatOr::Other => Fast::Other,
                 FloatOr::Fail => Fast::Fail,
             },
-            Some(&(SHORT_BINUNICODE | BINUNICODE)) => match self.next_str() {
+            Some(&(byte::ShortBinUnicode | byte::BinUnicode)) => match self.next_str() {
                 StrOr::Str(t) => Fast::Str(t),
                 StrOr::Other => Fast::Other,
                 StrOr::Fail => Fast::Fail,
             },
-            Some(&BINGET) if self.mode != Mode::Lookahead => self.get_fast().unwrap_or(Fast::Fail),
+            Some(&byte::BinGet) if self.mode != Mode::Lookahead => {
+                self.get_fast().unwrap_or(Fast::Fail)
+            }
             _ => Fast::Other,
         }
     }
@@ -697,15 +687,15 @@ impl<'de> Stream<'de> {
         let input = self.input;
         let pos = self.pos;
         let (op, v, end) = match input.get(pos) {
-            Some(&BININT1) => match input.get(pos + 1) {
+            Some(&byte::BinInt1) => match input.get(pos + 1) {
                 Some(&b) => (Opcode::BinInt1, b as i64, pos + 2),
                 None => return IntOr::Other,
             },
-            Some(&BININT2) => match input.get(pos + 1..pos + 3) {
+            Some(&byte::BinInt2) => match input.get(pos + 1..pos + 3) {
                 Some(&[a, b]) => (Opcode::BinInt2, u16::from_le_bytes([a, b]) as i64, pos + 3),
                 _ => return IntOr::Other,
             },
-            Some(&BININT) => match input.get(pos + 1..pos + 5) {
+            Some(&byte::BinInt) => match input.get(pos + 1..pos + 5) {
                 Some(&[a, b, c, d]) => (
                     Opcode::BinInt,
                     i32::from_le_bytes([a, b, c, d]) as i64,
@@ -713,7 +703,7 @@ impl<'de> Stream<'de> {
                 ),
                 _ => return IntOr::Other,
             },
-            Some(&LONG1) => match (input.get(pos + 1), input.get(pos + 2..pos + 10)) {
+            Some(&byte::Long1) => match (input.get(pos + 1), input.get(pos + 2..pos + 10)) {
                 (Some(&n), Some(&[a, b, c, d, e, f, g, h])) if n <= 8 => {
                     let w = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
                     let v = if n == 0 {
@@ -732,7 +722,9 @@ impl<'de> Stream<'de> {
             return IntOr::Other;
         }
         self.pos = end;
-        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = input.get(end) {
+        if let Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) =
+            input.get(end)
+        {
             if !self.scalar_puts_ok(pos, op, Cached::Int(v)) {
                 return IntOr::Fail;
             }
@@ -755,7 +747,7 @@ impl<'de> Stream<'de> {
     fn next_float(&mut self) -> FloatOr {
         let input = self.input;
         let pos = self.pos;
-        let (Some(&BINFLOAT), Some(&[a, b, c, d, e, f, g, h])) =
+        let (Some(&byte::BinFloat), Some(&[a, b, c, d, e, f, g, h])) =
             (input.get(pos), input.get(pos + 1..pos + 9))
         else {
             return FloatOr::Other;
@@ -766,7 +758,9 @@ impl<'de> Stream<'de> {
         }
         self.pos = end;
         let v = f64::from_be_bytes([a, b, c, d, e, f, g, h]);
-        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = input.get(end) {
+        if let Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) =
+            input.get(end)
+        {
             if !self.scalar_puts_ok(pos, Opcode::BinFloat, Cached::Float(v)) {
                 return FloatOr::Fail;
             }
@@ -792,11 +786,11 @@ impl<'de> Stream<'de> {
         let input = self.input;
         let pos = self.pos;
         let (op, from, len) = match input.get(pos) {
-            Some(&SHORT_BINUNICODE) => match input.get(pos + 1) {
+            Some(&byte::ShortBinUnicode) => match input.get(pos + 1) {
                 Some(&n) => (Opcode::ShortBinUnicode, pos + 2, n as usize),
                 None => return StrOr::Other,
             },
-            Some(&BINUNICODE) => match input.get(pos + 1..pos + 5) {
+            Some(&byte::BinUnicode) => match input.get(pos + 1..pos + 5) {
                 Some(&[a, b, c, d]) => (
                     Opcode::BinUnicode,
                     pos + 5,
@@ -804,7 +798,7 @@ impl<'de> Stream<'de> {
                 ),
                 _ => return StrOr::Other,
             },
-            Some(&BINGET) if self.mode != Mode::Lookahead => {
+            Some(&byte::BinGet) if self.mode != Mode::Lookahead => {
                 let end = pos + 2;
                 return match input.get(pos + 1).and_then(|&i| self.memo.get(i as usize)) {
                     Some(&Entry {
@@ -828,7 +822,9 @@ impl<'de> Stream<'de> {
             return StrOr::Other;
         }
         self.pos = end;
-        if let Some(&(MEMOIZE | BINPUT | LONG_BINPUT | FRAME)) = input.get(end) {
+        if let Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) =
+            input.get(end)
+        {
             if !self.scalar_puts_ok(pos, op, Cached::Str(t)) {
                 return StrOr::Fail;
             }
@@ -985,13 +981,13 @@ impl<'de> Stream<'de> {
         let input = self.input;
         match input.get(self.pos) {
             Some(&b) if HASHABLE_SCALAR[b as usize] => Ok(true),
-            Some(&BINGET) if self.mode != Mode::Lookahead => match input.get(self.pos + 1) {
+            Some(&byte::BinGet) if self.mode != Mode::Lookahead => match input.get(self.pos + 1) {
                 Some(&i) => Ok(self
                     .entry_at(i as usize)
                     .is_ok_and(|e| e.is_hashable_scalar())),
                 None => bail(),
             },
-            Some(&b) if b != FRAME && b != LONG_BINGET => Ok(b == BINGET),
+            Some(&b) if b != byte::Frame && b != byte::LongBinGet => Ok(b == byte::BinGet),
             _ => self.key_ahead_slow(),
         }
     }
@@ -1128,7 +1124,7 @@ impl<'de> SeqAccess<'de> for SeqItems<'_, 'de> {
         // The hot case: the next item of a list's MARK batch.
         if self.state == SeqState::Batch && self.kind == Items::List {
             if let Some(&b) = self.de.input.get(self.de.pos) {
-                if b != APPENDS && STARTS_VALUE[b as usize] {
+                if b != byte::Appends && STARTS_VALUE[b as usize] {
                     return self.de.element(seed).map(Some);
                 }
             }
@@ -1244,7 +1240,7 @@ impl<'de> MapAccess<'de> for DictPairs<'_, 'de> {
         if self.state == SeqState::Batch
             && !matches!(
                 self.de.input.get(self.de.pos),
-                Some(&(SETITEMS | FRAME)) | None
+                Some(&(byte::SetItems | byte::Frame)) | None
             )
         {
             return if self.de.key_ahead()? {
