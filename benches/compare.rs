@@ -40,7 +40,10 @@ fn peak(file: &str, mode: &str) {
                 .file_name()
                 .unwrap()
                 .to_string_lossy();
-            workloads::load_typed_named(name.split('.').next().unwrap(), &data);
+            workloads::load_typed_named(
+                name.split('.').next().unwrap(),
+                workloads::Source::Slice(&data),
+            );
         }
         _ => panic!("--peak FILE read|value|typed"),
     }
@@ -129,15 +132,30 @@ fn main() {
             drop(doc);
             // The typed load first, with no typed value alive (as for the
             // other loads); then the typed value for the typed dump.
-            let load_typed = workloads::load_typed_named(name, &data)
-                .then(|| median(|| assert!(workloads::load_typed_named(name, &data)), reps));
+            let load_typed = workloads::load_typed_named(name, workloads::Source::Slice(&data))
+                .then(|| {
+                    median(
+                        || {
+                            assert!(workloads::load_typed_named(
+                                name,
+                                workloads::Source::Slice(&data)
+                            ))
+                        },
+                        reps,
+                    )
+                });
             let load_typed_reader = load_typed.map(|_| {
                 median(
-                    || assert!(workloads::load_typed_reader_named(name, &file)),
+                    || {
+                        assert!(workloads::load_typed_named(
+                            name,
+                            workloads::Source::File(&file)
+                        ))
+                    },
                     reps,
                 )
             });
-            let typed = workloads::typed_from(name, &data);
+            let typed = workloads::typed_from(name, workloads::Source::Slice(&data));
             let dump_typed = load_typed.map(|_| {
                 median(
                     || drop(std::hint::black_box(workloads::dump_typed(&typed, p))),

@@ -204,78 +204,49 @@ fn share_records(doc: Document) -> Document {
     out
 }
 
+/// Where a typed load reads a workload's pickle from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// `from_slice`.
+    Slice(&'a [u8]),
+    /// `from_reader` over a buffered file.
+    File(&'a std::path::Path),
+}
+
 /// Deserialize a workload's pickle into its typed form (and drop it).
 pub fn load_typed(w: &Workload, data: &[u8]) {
-    let known = load_typed_named(w.name, data);
+    let known = load_typed_named(w.name, Source::Slice(data));
     assert_eq!(known, !matches!(w.typed, Typed::None), "{}", w.name);
 }
 
 /// Deserialize the pickle of the workload called `name` into its typed form
 /// (and drop it); false for a workload without a typed form. Needs only the
 /// name, not the built workload (peak-memory runs load in a fresh process).
-pub fn load_typed_named(name: &str, data: &[u8]) -> bool {
-    use pickle_codec::from_slice;
-    match name {
-        "ints_1m" => drop(std::hint::black_box(from_slice::<Vec<i64>>(data).unwrap())),
-        "floats_1m" => drop(std::hint::black_box(from_slice::<Vec<f64>>(data).unwrap())),
-        "records_100k" => drop(std::hint::black_box(
-            from_slice::<Vec<Record>>(data).unwrap(),
-        )),
-        "dict_200k" => drop(std::hint::black_box(
-            from_slice::<HashMap<String, i64>>(data).unwrap(),
-        )),
-        "strings_100k" => drop(std::hint::black_box(
-            from_slice::<Vec<String>>(data).unwrap(),
-        )),
-        "bytes_100mb" => drop(std::hint::black_box(
-            from_slice::<serde_bytes::ByteBuf>(data).unwrap(),
-        )),
-        _ => return false,
-    }
-    true
+pub fn load_typed_named(name: &str, src: Source<'_>) -> bool {
+    !matches!(std::hint::black_box(typed_from(name, src)), Typed::None)
 }
 
 /// The typed form of the workload called `name`, read from its pickle
 /// (`Typed::None` for a workload without one).
-pub fn typed_from(name: &str, data: &[u8]) -> Typed {
-    use pickle_codec::from_slice;
+pub fn typed_from(name: &str, src: Source<'_>) -> Typed {
+    fn load<T: serde::de::DeserializeOwned>(src: Source<'_>) -> T {
+        match src {
+            Source::Slice(data) => pickle_codec::from_slice(data).unwrap(),
+            Source::File(path) => pickle_codec::from_reader(std::io::BufReader::new(
+                std::fs::File::open(path).unwrap(),
+            ))
+            .unwrap(),
+        }
+    }
     match name {
-        "ints_1m" => Typed::Ints(from_slice(data).unwrap()),
-        "floats_1m" => Typed::Floats(from_slice(data).unwrap()),
-        "records_100k" => Typed::Records(from_slice(data).unwrap()),
-        "dict_200k" => Typed::Dict(from_slice(data).unwrap()),
-        "strings_100k" => Typed::Strings(from_slice(data).unwrap()),
-        "bytes_100mb" => Typed::Bytes(from_slice(data).unwrap()),
+        "ints_1m" => Typed::Ints(load(src)),
+        "floats_1m" => Typed::Floats(load(src)),
+        "records_100k" => Typed::Records(load(src)),
+        "dict_200k" => Typed::Dict(load(src)),
+        "strings_100k" => Typed::Strings(load(src)),
+        "bytes_100mb" => Typed::Bytes(load(src)),
         _ => Typed::None,
     }
-}
-
-/// [`load_typed_named`] through `from_reader` on a buffered file.
-pub fn load_typed_reader_named(name: &str, path: &std::path::Path) -> bool {
-    use pickle_codec::from_reader;
-    let f = || std::io::BufReader::new(std::fs::File::open(path).unwrap());
-    match name {
-        "ints_1m" => drop(std::hint::black_box(
-            from_reader::<_, Vec<i64>>(f()).unwrap(),
-        )),
-        "floats_1m" => drop(std::hint::black_box(
-            from_reader::<_, Vec<f64>>(f()).unwrap(),
-        )),
-        "records_100k" => drop(std::hint::black_box(
-            from_reader::<_, Vec<Record>>(f()).unwrap(),
-        )),
-        "dict_200k" => drop(std::hint::black_box(
-            from_reader::<_, HashMap<String, i64>>(f()).unwrap(),
-        )),
-        "strings_100k" => drop(std::hint::black_box(
-            from_reader::<_, Vec<String>>(f()).unwrap(),
-        )),
-        "bytes_100mb" => drop(std::hint::black_box(
-            from_reader::<_, serde_bytes::ByteBuf>(f()).unwrap(),
-        )),
-        _ => return false,
-    }
-    true
 }
 
 /// Serialize a workload's typed form at `protocol`.
