@@ -2,29 +2,10 @@
 //! gives: the same document, or the same error at the same offset, whatever
 //! sizes the reads come in (both paths decode in place where they can).
 
-use std::io::Read;
+mod common;
 
+use common::Dribble;
 use pickle_codec::{dumps, load, loads, loads_all, Document, LoadOptions, Unpickler, Value};
-
-/// Hands out at most `step` bytes per read, varying, to split instructions
-/// across buffer refills.
-struct Dribble<'a> {
-    data: &'a [u8],
-    pos: usize,
-    step: usize,
-    n: usize,
-}
-
-impl Read for Dribble<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.n += 1;
-        let want = 1 + (self.n * 7919) % self.step;
-        let k = want.min(buf.len()).min(self.data.len() - self.pos);
-        buf[..k].copy_from_slice(&self.data[self.pos..self.pos + k]);
-        self.pos += k;
-        Ok(k)
-    }
-}
 
 fn sample_docs() -> Vec<Document> {
     let mut out = Vec::new();
@@ -57,12 +38,7 @@ fn sample_docs() -> Vec<Document> {
 }
 
 fn load_reader(data: &[u8], step: usize) -> pickle_codec::Result<Document> {
-    load(Dribble {
-        data,
-        pos: 0,
-        step,
-        n: 0,
-    })
+    load(Dribble::new(data, step, false))
 }
 
 #[test]
@@ -100,15 +76,8 @@ fn same_errors_at_the_same_offsets() {
                     bad[cut] ^= 0x5a;
                 }
                 let a = loads_all(&bad);
-                let mut u = Unpickler::from_reader(
-                    Dribble {
-                        data: &bad,
-                        pos: 0,
-                        step: 5,
-                        n: 0,
-                    },
-                    LoadOptions::default(),
-                );
+                let mut u =
+                    Unpickler::from_reader(Dribble::new(&bad, 5, false), LoadOptions::default());
                 let b = (|| -> pickle_codec::Result<Vec<Document>> {
                     let mut v = Vec::new();
                     loop {

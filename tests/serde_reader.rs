@@ -12,36 +12,8 @@ use std::io::{self, Read};
 
 use serde_json::Value as Json;
 
-/// Hands out at most `step` bytes per read (varying), and counts the bytes
-/// handed out.
-struct Dribble<'a> {
-    data: &'a [u8],
-    pos: usize,
-    step: usize,
-    n: usize,
-}
-
-impl Read for Dribble<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.n += 1;
-        if self.n % 5 == 0 {
-            return Err(io::ErrorKind::Interrupted.into());
-        }
-        let want = 1 + (self.n * 7919) % self.step;
-        let k = want.min(buf.len()).min(self.data.len() - self.pos);
-        buf[..k].copy_from_slice(&self.data[self.pos..self.pos + k]);
-        self.pos += k;
-        Ok(k)
-    }
-}
-
-fn dribble(data: &[u8], step: usize) -> Dribble<'_> {
-    Dribble {
-        data,
-        pos: 0,
-        step,
-        n: 0,
-    }
+fn dribble(data: &[u8], step: usize) -> common::Dribble<'_> {
+    common::Dribble::new(data, step, true)
 }
 
 /// `from_reader` and `from_slice` of `T` agree on `data` (values by their

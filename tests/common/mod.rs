@@ -85,3 +85,38 @@ pub fn pickle_corpus() -> Vec<(String, Vec<u8>)> {
     }
     all
 }
+
+/// A reader handing out 1 to `step` bytes per read (varying, so that
+/// instructions split across reads every way), and, if `interrupt`, an
+/// `Interrupted` error every fifth call (which readers must retry).
+pub struct Dribble<'a> {
+    data: &'a [u8],
+    step: usize,
+    interrupt: bool,
+    n: usize,
+}
+
+impl<'a> Dribble<'a> {
+    pub fn new(data: &'a [u8], step: usize, interrupt: bool) -> Self {
+        Dribble {
+            data,
+            step,
+            interrupt,
+            n: 0,
+        }
+    }
+}
+
+impl std::io::Read for Dribble<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.n += 1;
+        if self.interrupt && self.n % 5 == 0 {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        let want = 1 + (self.n * 7919) % self.step;
+        let k = want.min(buf.len()).min(self.data.len());
+        buf[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
