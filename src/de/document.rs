@@ -94,17 +94,6 @@ pub(super) struct Budget {
 /// Visits before the document is weighed (most walks end before).
 const FREE_VISITS: u64 = 1 << 16;
 
-/// The values a node holds (what walking it visits).
-fn items(n: &Node) -> usize {
-    match n {
-        Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => v.len(),
-        Node::Dict(p) => 2 * p.len(),
-        Node::Object(o) => 4 + 2 * o.ops.len(),
-        Node::Global(_) | Node::PersistentId(_) => 2,
-        _ => 0,
-    }
-}
-
 impl Budget {
     pub(super) fn new(factor: u64) -> Budget {
         Budget {
@@ -131,7 +120,11 @@ impl Budget {
         let allowed = if self.weighed.replace(true) {
             0
         } else {
-            let weight: u64 = doc.nodes().iter().map(|n| 1 + items(n) as u64).sum();
+            let mut weight: u64 = 0;
+            for n in doc.nodes() {
+                weight += 1;
+                n.for_each_child(|_| weight += 1);
+            }
             weight
                 .saturating_mul(self.factor)
                 .saturating_sub(FREE_VISITS)
