@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Compare pickle-codec with CPython's C pickle on the same bytes, in one run.
 
-    python3 benches/compare.py [--smoke] [--reps N] [--out DIR] [--svg FILE] [--markdown FILE]
+    python3 benches/compare.py [--smoke] [--reps N] [--rounds K] [--out DIR] [--svg FILE] [--markdown FILE]
 
 Builds the `compare` bench (`benches/compare.rs`); then for each workload in
 turn runs it (it writes the workload's pickles into DIR and times the Rust
-side: medians) and right after times CPython's pickle.loads / pickle.dumps on
-the same files (medians of N), so that both sides of a ratio are measured
-within seconds of each other; prints one table of medians and ratios
-(CPython time / Rust time: above 1 means Rust is faster). --svg writes a bar
-chart of the ratios; --smoke uses inputs 100x smaller (for CI) and 3
-repetitions.
+side: medians of N) and right next to it times CPython's pickle.loads /
+pickle.dumps on the same files (medians of N), so that both sides of a ratio
+are measured within seconds of each other. All that K times (default 3),
+Rust first in rounds 1, 3, ... and CPython first in rounds 2, 4, ...; each
+time reported is the median of its K round medians. Prints one table of
+times and ratios (CPython time / Rust time: above 1 means Rust is faster),
+with rmp-serde's typed load of the same values (as MessagePack) beside ours
+for reference. --svg writes a bar chart of the ratios; --smoke uses inputs
+100x smaller (for CI), 3 repetitions and one round.
 """
 import argparse
 import json
@@ -87,6 +90,36 @@ def bench_binary():
     return max(cands, key=os.path.getmtime)
 
 
+def rust_side(bench, name, args, reps):
+    """Run the Rust side of one workload: one row per protocol."""
+    cmd = [bench, "--out", args.out, "--reps", str(reps), "--only", name]
+    if args.smoke:
+        cmd.append("--smoke")
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def python_side(r, reps):
+    """CPython's load and dump medians of the file of row r, into r (returned)."""
+    data = open(r["file"], "rb").read()
+    obj = pickle.loads(data)
+    p = r["protocol"]
+    r["py_load"] = median_ms(lambda: pickle.loads(data), reps)
+    r["py_dump"] = median_ms(lambda: pickle.dumps(obj, p), reps)
+    del obj, data
+    return r
+
+
+def merge(rows):
+    """One row from the same row of every round: each time the median."""
+    out = dict(rows[0])
+    for k, v in rows[0].items():
+        if isinstance(v, float):
+            vals = sorted(r[k] for r in rows)
+            out[k] = vals[len(vals) // 2]
+    return out
+
+
 def fmt(x):
     return "–" if x is None else ("%.2f" % x if x < 10 else "%.1f" % x)
 
@@ -124,11 +157,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench-data"))
     ap.add_argument("--svg")
     ap.add_argument("--markdown")
     args = ap.parse_args()
     reps = args.reps or (3 if args.smoke else 11)
+    args.rounds = args.rounds or (1 if args.smoke else 3)
     # As benches/compare.rs does in the Rust process (see settle_allocator
     # there): a freed 30 MiB block raises glibc's mmap and trim thresholds,
     # the state of any process that has handled large data.
@@ -137,20 +172,31 @@ def main():
     subprocess.run(["cargo", "bench", "--quiet", "--no-run", "--bench", "compare"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bench = bench_binary()
-    rust = []
-    for name in WORKLOADS:
-        cmd = [bench, "--out", args.out, "--reps", str(reps), "--only", name]
-        if args.smoke:
-            cmd.append("--smoke")
-        out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-        for r in json.loads(out):
-            data = open(r["file"], "rb").read()
-            obj = pickle.loads(data)
-            p = r["protocol"]
-            r["py_load"] = median_ms(lambda: pickle.loads(data), reps)
-            r["py_dump"] = median_ms(lambda: pickle.dumps(obj, p), reps)
-            del obj, data
-            rust.append(r)
+    # Each workload's Rust and CPython sides are measured back to back, in
+    # `rounds` rounds whose order alternates (Rust first, then CPython
+    # first), and each time is the median of its rounds' medians: a slow
+    # spell of this shared machine then moves one round, not one side of a
+    # ratio. (CPython reads the files the Rust side wrote in round one.)
+    rounds = []
+    for k in range(args.rounds):
+        got = {}
+        for name in WORKLOADS:
+            if k % 2 == 0:
+                rows = rust_side(bench, name, args, reps)
+                for r in rows:
+                    python_side(r, reps)
+            else:
+                py = {}
+                for r in rounds[0].values():
+                    if r["workload"] == name:
+                        py[r["protocol"]] = python_side(dict(r), reps)
+                rows = rust_side(bench, name, args, reps)
+                for r in rows:
+                    r.update(py[r["protocol"]])
+            for r in rows:
+                got[(name, r["protocol"])] = r
+        rounds.append(got)
+    rust = [merge([got[key] for got in rounds]) for key in rounds[0]]
     rows = []
     for r in rust:
         r["r_load"] = ratio(r["py_load"], r["load_value"])
@@ -161,23 +207,27 @@ def main():
         r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
         rows.append(r)
     lines = []
-    lines.append("Machine: %s, %d CPUs, Python %s; medians of %d runs, ms; ratio = CPython / Rust." % (
-        platform.platform(), os.cpu_count(), platform.python_version(), reps))
+    lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of %d runs; ratio = CPython / Rust." % (
+        platform.platform(), os.cpu_count(), platform.python_version(), args.rounds, reps))
     lines.append("")
-    lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | from file (vs slice) | typed from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | rmp-serde typed load | from file (vs slice) | typed from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         typed_reader = "–" if r.get("load_typed_reader") is None else "%s (%d%%)" % (
             fmt(r["load_typed_reader"]), round(100 * (r["typed_reader_vs_slice"] or 0)))
-        lines.append("| %s | %d | %s | %s (%s×) | %s (%s×) | %s (%d%%) | %s | %s | %s (%s×) | %s (%s×) |" % (
+        lines.append("| %s | %d | %s | %s (%s×) | %s (%s×) | %s | %s (%d%%) | %s | %s | %s (%s×) | %s (%s×) |" % (
             r["workload"], r["protocol"], fmt(r["py_load"]),
             fmt(r["load_value"]), fmt(r["r_load"]),
             fmt(r["load_typed"]), fmt(r["r_load_typed"]),
+            fmt(r.get("load_typed_rmp")),
             fmt(r["load_reader"]), round(100 * (r["reader_vs_slice"] or 0)),
             typed_reader,
             fmt(r["py_dump"]),
             fmt(r["dump_value"]), fmt(r["r_dump"]),
             fmt(r["dump_typed"]), fmt(r["r_dump_typed"])))
+    lines.append("")
+    lines.append("rmp-serde typed load: the same typed values loaded from MessagePack by rmp-serde, "
+                 "for reference (what the Rust type and the allocator cost in any format).")
     extra = [r for r in rows if r.get("borrow") is not None]
     for r in extra:
         lines.append("")

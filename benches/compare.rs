@@ -163,7 +163,10 @@ fn main() {
                 )
             });
             let is_bytes = matches!(typed, workloads::Typed::Bytes(_));
+            // The reference: the same values loaded from MessagePack by rmp-serde.
+            let mp = workloads::rmp_bytes(&typed);
             drop(typed);
+            let load_typed_rmp = mp.map(|mp| median(|| workloads::rmp_load(name, &mp), reps));
             let borrow = is_bytes.then(|| {
                 median(
                     || {
@@ -176,11 +179,12 @@ fn main() {
                 is_bytes.then(|| median(|| drop(std::hint::black_box(data.to_vec())), reps));
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
-                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"load_typed_reader\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
                 file.to_string_lossy(),
                 data.len(),
                 opt(load_typed),
                 opt(load_typed_reader),
+                opt(load_typed_rmp),
                 opt(dump_typed),
                 opt(borrow),
                 opt(memcpy),

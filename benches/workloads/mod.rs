@@ -249,6 +249,41 @@ pub fn typed_from(name: &str, src: Source<'_>) -> Typed {
     }
 }
 
+/// The typed form as MessagePack (rmp-serde, structs as maps with their
+/// field names, as a pickle has them); `None` for a workload without one.
+pub fn rmp_bytes(typed: &Typed) -> Option<Vec<u8>> {
+    Some(
+        match typed {
+            Typed::Ints(v) => rmp_serde::to_vec_named(v),
+            Typed::Floats(v) => rmp_serde::to_vec_named(v),
+            Typed::Records(v) => rmp_serde::to_vec_named(v),
+            Typed::Dict(v) => rmp_serde::to_vec_named(v),
+            Typed::Strings(v) => rmp_serde::to_vec_named(v),
+            Typed::Bytes(v) => rmp_serde::to_vec_named(v),
+            Typed::None => return None,
+        }
+        .unwrap(),
+    )
+}
+
+/// Load [`rmp_bytes`] of the workload called `name` into its typed form
+/// with rmp-serde (and drop it): the reference for the typed loads.
+pub fn rmp_load(name: &str, data: &[u8]) {
+    fn load<T: serde::de::DeserializeOwned>(data: &[u8]) -> T {
+        rmp_serde::from_slice(data).unwrap()
+    }
+    let typed = match name {
+        "ints_1m" => Typed::Ints(load(data)),
+        "floats_1m" => Typed::Floats(load(data)),
+        "records_100k" => Typed::Records(load(data)),
+        "dict_200k" => Typed::Dict(load(data)),
+        "strings_100k" => Typed::Strings(load(data)),
+        "bytes_100mb" => Typed::Bytes(load(data)),
+        _ => Typed::None,
+    };
+    drop(std::hint::black_box(typed));
+}
+
 /// Serialize a workload's typed form at `protocol`.
 pub fn dump_typed(typed: &Typed, protocol: u8) -> Option<Vec<u8>> {
     let o = || pickle_codec::DumpOptions::new(protocol);
