@@ -586,6 +586,20 @@ impl<'de> Stream<'de> {
         }
     }
 
+    /// Where an empty container's items begin: the MARK of their first batch,
+    /// consumed here (CPython's case: the container loops then start in
+    /// their hot case), or anything else, left to them.
+    #[inline(always)]
+    fn batch_state(&mut self) -> SeqState {
+        let pos = self.pos;
+        if self.input.get(pos) == Some(&byte::Mark) && pos + 1 < self.frame_end {
+            self.pos = pos + 1;
+            SeqState::Batch
+        } else {
+            SeqState::Between
+        }
+    }
+
     /// Deserialize one item of a container (the container counted the
     /// nesting when it was entered: see [`Stream::nested`]).
     #[inline(always)]
@@ -876,7 +890,8 @@ impl<'de> Stream<'de> {
                 } else {
                     Items::Set
                 };
-                let mut items = SeqItems::new(self, kind, SeqState::Between);
+                let state = self.batch_state();
+                let mut items = SeqItems::new(self, kind, state);
                 let v = visitor.visit_seq(&mut items)?;
                 let idx2 = items.finish()?;
                 self.close(idx);
@@ -892,7 +907,8 @@ impl<'de> Stream<'de> {
             }
             Opcode::EmptyDict => {
                 let idx = self.puts(Entry::new(pos, op, Shape::Walk, true))?;
-                let mut pairs = DictPairs::new(self);
+                let state = self.batch_state();
+                let mut pairs = DictPairs::new(self, state);
                 let v = visitor.visit_map(&mut pairs)?;
                 pairs.finish()?;
                 self.close(idx);
@@ -1062,7 +1078,15 @@ impl<'a, 'de> SeqItems<'a, 'de> {
                     match (self.kind, op) {
                         (Items::List, Opcode::Appends) | (Items::Set, Opcode::AddItems) => {
                             self.de.skip_op(op)?;
-                            self.state = SeqState::Between;
+                            // The end of the batch and of the container: no MARK,
+                            // no `value APPEND` (nor a FRAME) after it.
+                            let next = self.de.input.get(self.de.pos);
+                            self.state = match next {
+                                Some(&b) if STARTS_VALUE[b as usize] || b == byte::Frame => {
+                                    SeqState::Between
+                                }
+                                _ => SeqState::Done,
+                            };
                         }
                         (Items::Set, _) => {
                             return if self.de.key_ahead()? {
@@ -1131,6 +1155,9 @@ impl<'de> SeqAccess<'de> for SeqItems<'_, 'de> {
                 }
             }
         }
+        if self.state == SeqState::Done {
+            return Ok(None);
+        }
         if !self.advance()? {
             return Ok(None);
         }
@@ -1186,11 +1213,8 @@ struct DictPairs<'a, 'de> {
 }
 
 impl<'a, 'de> DictPairs<'a, 'de> {
-    fn new(de: &'a mut Stream<'de>) -> Self {
-        DictPairs {
-            de,
-            state: SeqState::Between,
-        }
+    fn new(de: &'a mut Stream<'de>, state: SeqState) -> Self {
+        DictPairs { de, state }
     }
 
     /// Skip the pairs the visitor did not take.
@@ -1239,17 +1263,32 @@ impl<'de> MapAccess<'de> for DictPairs<'_, 'de> {
     #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         // The hot case: the next key of a MARK batch.
-        if self.state == SeqState::Batch
-            && !matches!(
-                self.de.input.get(self.de.pos),
-                Some(&(byte::SetItems | byte::Frame)) | None
-            )
-        {
-            return if self.de.key_ahead()? {
-                self.de.element(seed).map(Some)
-            } else {
-                bail()
-            };
+        if self.state == SeqState::Batch {
+            let (input, pos) = (self.de.input, self.de.pos);
+            match input.get(pos) {
+                Some(&(byte::SetItems | byte::Frame)) | None => {}
+                Some(_) => {
+                    return if self.de.key_ahead()? {
+                        self.de.element(seed).map(Some)
+                    } else {
+                        bail()
+                    };
+                }
+            }
+            // The end of the batch and of the dict: no MARK, no `key value
+            // SETITEM` (nor a FRAME) after it.
+            if input.get(pos) == Some(&byte::SetItems)
+                && pos + 1 < self.de.frame_end
+                && !matches!(input.get(pos + 1), Some(&b) if HASHABLE_SCALAR[b as usize]
+                    || matches!(b, byte::Mark | byte::BinGet | byte::LongBinGet | byte::Frame))
+            {
+                self.de.pos = pos + 1;
+                self.state = SeqState::Done;
+                return Ok(None);
+            }
+        }
+        if self.state == SeqState::Done {
+            return Ok(None);
         }
         if !self.advance()? {
             return Ok(None);
@@ -1440,7 +1479,8 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
             let pos = s.pos;
             s.next()?;
             let idx = s.puts(Entry::new(pos, op, Shape::Walk, true))?;
-            let mut pairs = DictPairs::new(s);
+            let state = s.batch_state();
+            let mut pairs = DictPairs::new(s, state);
             let v = visitor.visit_enum(TaggedVariant { pairs: &mut pairs })?;
             // Exactly one pair, as the document path requires.
             if pairs.next_key::<IgnoredAny>()?.is_some() {
