@@ -5,11 +5,12 @@
 
 Builds the `compare` bench (`benches/compare.rs`); then for each workload in
 turn runs it (it writes the workload's pickles into DIR and times the Rust
-side: medians of N) and right next to it times CPython's pickle.loads /
-pickle.dumps on the same files (medians of N), so that both sides of a ratio
-are measured within seconds of each other. All that K times (default 3),
-Rust first in rounds 1, 3, ... and CPython first in rounds 2, 4, ...; each
-time reported is the median of its K round medians. Prints one table of
+side: medians of at least N runs, and of as many as fill 0.3 s) and right
+next to it times CPython's pickle.loads / pickle.dumps on the same files
+(alike), so that both sides of a ratio are measured within seconds of each
+other. All that K times (default 3), Rust first in rounds 1, 3, ... and
+CPython first in rounds 2, 4, ...; each time reported is the median of its
+K round medians. Prints one table of
 times and ratios (CPython time / Rust time: above 1 means Rust is faster),
 with rmp-serde's typed load of the same values (as MessagePack) beside ours
 for reference. --svg writes a bar chart of the ratios; --smoke uses inputs
@@ -33,8 +34,17 @@ WORKLOADS = ["ints_1m", "floats_1m", "records_100k", "dict_200k", "strings_100k"
              "bytes_100mb", "memo_heavy_1m"]
 
 
+# As benches/compare.rs: at least `reps` runs, and as many more as fill
+# SPAN_MS (at most MAX_REPS), after one untimed run.
+SPAN_MS = 300.0
+MAX_REPS = 200
+
+
 def median_ms(f, reps):
+    t = time.perf_counter()
     f()
+    first = (time.perf_counter() - t) * 1e3
+    reps = max(reps, min(MAX_REPS, int(-(-SPAN_MS // max(first, 1e-3)))))
     ts = []
     for _ in range(reps):
         t = time.perf_counter()
@@ -207,7 +217,7 @@ def main():
         r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
         rows.append(r)
     lines = []
-    lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of %d runs; ratio = CPython / Rust." % (
+    lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of at least %d runs (more for a fast one: as many as fill 0.3 s, up to 200); ratio = CPython / Rust." % (
         platform.platform(), os.cpu_count(), platform.python_version(), args.rounds, reps))
     lines.append("")
     lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | rmp-serde typed load | from file (vs slice) | typed from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")

@@ -14,8 +14,17 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// The median of at least `reps` timed runs of `f` (after one untimed),
+/// and of as many more as fill `SPAN_MS` (at most `MAX_REPS`), so that a
+/// fast load is timed over a span a slow spell of the machine cannot fill.
+/// `compare.py` times CPython's side alike.
 fn median(mut f: impl FnMut(), reps: usize) -> f64 {
+    const SPAN_MS: f64 = 300.0;
+    const MAX_REPS: usize = 200;
+    let s = Instant::now();
     f(); // warm up
+    let first = s.elapsed().as_secs_f64() * 1e3;
+    let reps = reps.max(((SPAN_MS / first.max(1e-3)).ceil() as usize).min(MAX_REPS));
     let mut t: Vec<f64> = (0..reps)
         .map(|_| {
             let s = Instant::now();
