@@ -1063,9 +1063,18 @@ impl<'a, 'de> SeqItems<'a, 'de> {
     }
 
     /// Skip the items the visitor did not take; returns the memo index to close.
+    #[inline(always)]
     fn finish(mut self) -> Result<Option<usize>> {
-        while self.next_element::<IgnoredAny>()?.is_some() {}
+        if self.state != SeqState::Done {
+            self.skip_rest()?;
+        }
         Ok(self.open)
+    }
+
+    #[inline(never)]
+    fn skip_rest(&mut self) -> Result<()> {
+        while self.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
     }
 
     /// Move to the next item, if any.
@@ -1129,7 +1138,7 @@ impl<'a, 'de> SeqItems<'a, 'de> {
                         self.state = SeqState::Batch;
                         continue;
                     }
-                    if self.kind == Items::List
+                    if matches!(self.kind, Items::List)
                         && starts_value(op)
                         && self.de.followed_by(1, Opcode::Append)?
                     {
@@ -1148,7 +1157,7 @@ impl<'de> SeqAccess<'de> for SeqItems<'_, 'de> {
     #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         // The hot case: the next item of a list's MARK batch.
-        if self.state == SeqState::Batch && self.kind == Items::List {
+        if self.state == SeqState::Batch && matches!(self.kind, Items::List) {
             if let Some(&b) = self.de.input.get(self.de.pos) {
                 if b != byte::Appends && STARTS_VALUE[b as usize] {
                     return self.de.element(seed).map(Some);
@@ -1218,7 +1227,16 @@ impl<'a, 'de> DictPairs<'a, 'de> {
     }
 
     /// Skip the pairs the visitor did not take.
+    #[inline(always)]
     fn finish(mut self) -> Result<()> {
+        if self.state != SeqState::Done {
+            self.skip_rest()?;
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn skip_rest(&mut self) -> Result<()> {
         while self.next_key::<IgnoredAny>()?.is_some() {
             self.next_value::<IgnoredAny>()?;
         }
