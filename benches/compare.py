@@ -9,12 +9,13 @@ side: medians of at least N runs, and of as many as fill 0.3 s) and right
 next to it times CPython's pickle.loads / pickle.dumps on the same files
 (alike), so that both sides of a ratio are measured within seconds of each
 other. All that K times (default 3), Rust first in rounds 1, 3, ... and
-CPython first in rounds 2, 4, ...; each time reported is the median of its
-K round medians. Prints one table of
-times and ratios (CPython time / Rust time: above 1 means Rust is faster),
-with rmp-serde's typed load of the same values (as MessagePack) beside ours
-for reference. --svg writes a bar chart of the ratios; --smoke uses inputs
-100x smaller (for CI), 3 repetitions and one round.
+CPython first in rounds 2, 4, ...; each time reported is the median of its K
+round medians, each ratio the median of the K ratios of a round's two sides.
+Prints one table of times and ratios (CPython time / Rust time: above 1 means
+Rust is faster), with rmp-serde's typed load of the same values (as
+MessagePack) beside ours for reference. --svg writes a bar chart of the
+ratios; --smoke uses inputs 100x smaller (for CI), 3 repetitions and one
+round.
 """
 import argparse
 import json
@@ -206,18 +207,21 @@ def main():
             for r in rows:
                 got[(name, r["protocol"])] = r
         rounds.append(got)
-    rust = [merge([got[key] for got in rounds]) for key in rounds[0]]
-    rows = []
-    for r in rust:
-        r["r_load"] = ratio(r["py_load"], r["load_value"])
-        r["r_load_typed"] = ratio(r["py_load"], r["load_typed"])
-        r["r_dump"] = ratio(r["py_dump"], r["dump_value"])
-        r["r_dump_typed"] = ratio(r["py_dump"], r["dump_typed"])
-        r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
-        r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
-        rows.append(r)
+    # Each round's ratios from its own two sides (measured seconds apart),
+    # then the median of each time and of each ratio over the rounds: a
+    # spell that slows both sides of a round leaves its ratios alone.
+    for got in rounds:
+        for r in got.values():
+            r["r_load"] = ratio(r["py_load"], r["load_value"])
+            r["r_load_typed"] = ratio(r["py_load"], r["load_typed"])
+            r["r_dump"] = ratio(r["py_dump"], r["dump_value"])
+            r["r_dump_typed"] = ratio(r["py_dump"], r["dump_typed"])
+            r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
+            r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
+    rows = [merge([got[key] for got in rounds]) for key in rounds[0]]
+    rust = rows
     lines = []
-    lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of at least %d runs (more for a fast one: as many as fill 0.3 s, up to 200); ratio = CPython / Rust." % (
+    lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of at least %d runs (more for a fast one: as many as fill 0.3 s, up to 200); ratio = CPython / Rust, the median of the rounds' ratios." % (
         platform.platform(), os.cpu_count(), platform.python_version(), args.rounds, reps))
     lines.append("")
     lines.append("| workload | p | CPython load | Rust load (ratio) | typed load (ratio) | rmp-serde typed load | from file (vs slice) | typed from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
