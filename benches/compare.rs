@@ -141,29 +141,12 @@ fn main() {
             drop(doc);
             // The typed load first, with no typed value alive (as for the
             // other loads); then the typed value for the typed dump.
+            let typed_load = |src: workloads::Source<'_>| {
+                median(|| assert!(workloads::load_typed_named(name, src)), reps)
+            };
             let load_typed = workloads::load_typed_named(name, workloads::Source::Slice(&data))
-                .then(|| {
-                    median(
-                        || {
-                            assert!(workloads::load_typed_named(
-                                name,
-                                workloads::Source::Slice(&data)
-                            ))
-                        },
-                        reps,
-                    )
-                });
-            let load_typed_reader = load_typed.map(|_| {
-                median(
-                    || {
-                        assert!(workloads::load_typed_named(
-                            name,
-                            workloads::Source::File(&file)
-                        ))
-                    },
-                    reps,
-                )
-            });
+                .then(|| typed_load(workloads::Source::Slice(&data)));
+            let load_typed_reader = load_typed.map(|_| typed_load(workloads::Source::File(&file)));
             let typed = workloads::typed_from(name, workloads::Source::Slice(&data));
             let dump_typed = load_typed.map(|_| {
                 median(
@@ -175,7 +158,7 @@ fn main() {
             // The reference: the same values loaded from MessagePack by rmp-serde.
             let mp = workloads::rmp_bytes(&typed);
             drop(typed);
-            let load_typed_rmp = mp.map(|mp| median(|| workloads::rmp_load(name, &mp), reps));
+            let load_typed_rmp = mp.map(|mp| typed_load(workloads::Source::Rmp(&mp)));
             let borrow = is_bytes.then(|| {
                 median(
                     || {

@@ -211,6 +211,8 @@ pub enum Source<'a> {
     Slice(&'a [u8]),
     /// `from_reader` over a buffered file.
     File(&'a std::path::Path),
+    /// [`rmp_bytes`] of the typed form, read by rmp-serde (the reference).
+    Rmp(&'a [u8]),
 }
 
 /// Deserialize a workload's pickle into its typed form (and drop it).
@@ -236,6 +238,7 @@ pub fn typed_from(name: &str, src: Source<'_>) -> Typed {
                 std::fs::File::open(path).unwrap(),
             ))
             .unwrap(),
+            Source::Rmp(data) => rmp_serde::from_slice(data).unwrap(),
         }
     }
     match name {
@@ -264,24 +267,6 @@ pub fn rmp_bytes(typed: &Typed) -> Option<Vec<u8>> {
         }
         .unwrap(),
     )
-}
-
-/// Load [`rmp_bytes`] of the workload called `name` into its typed form
-/// with rmp-serde (and drop it): the reference for the typed loads.
-pub fn rmp_load(name: &str, data: &[u8]) {
-    fn load<T: serde::de::DeserializeOwned>(data: &[u8]) -> T {
-        rmp_serde::from_slice(data).unwrap()
-    }
-    let typed = match name {
-        "ints_1m" => Typed::Ints(load(data)),
-        "floats_1m" => Typed::Floats(load(data)),
-        "records_100k" => Typed::Records(load(data)),
-        "dict_200k" => Typed::Dict(load(data)),
-        "strings_100k" => Typed::Strings(load(data)),
-        "bytes_100mb" => Typed::Bytes(load(data)),
-        _ => Typed::None,
-    };
-    drop(std::hint::black_box(typed));
 }
 
 /// Serialize a workload's typed form at `protocol`.
