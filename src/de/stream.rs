@@ -192,20 +192,24 @@ struct Stream<'de> {
 /// well within a thread's default size even in debug builds.
 const STREAM_DEPTH: usize = 48;
 
-/// A table by opcode byte: true for the bytes of `ops`.
-const fn opcode_set(ops: &[Opcode]) -> [bool; 256] {
+/// A table by opcode byte: true for the bytes of the opcodes in `lists`.
+const fn opcode_set(lists: &[&[Opcode]]) -> [bool; 256] {
     let mut t = [false; 256];
-    let mut i = 0;
-    while i < ops.len() {
-        t[ops[i] as usize] = true;
-        i += 1;
+    let mut l = 0;
+    while l < lists.len() {
+        let ops = lists[l];
+        let mut i = 0;
+        while i < ops.len() {
+            t[ops[i] as usize] = true;
+            i += 1;
+        }
+        l += 1;
     }
     t
 }
 
-/// `STARTS_VALUE[b]`: whether byte `b` is an opcode that can begin a value
-/// (see [`starts_value`]), for the per-item check of the hot loop.
-static STARTS_VALUE: [bool; 256] = opcode_set(&[
+/// The opcodes of the scalars that are hashable (can be a dict key or set item).
+const HASHABLE_SCALAR_OPS: &[Opcode] = &[
     Opcode::None,
     Opcode::NewTrue,
     Opcode::NewFalse,
@@ -220,14 +224,22 @@ static STARTS_VALUE: [bool; 256] = opcode_set(&[
     Opcode::ShortBinBytes,
     Opcode::BinBytes,
     Opcode::BinBytes8,
-    Opcode::ByteArray8,
-    Opcode::EmptyList,
-    Opcode::EmptyDict,
-    Opcode::EmptySet,
     Opcode::EmptyTuple,
-    Opcode::Mark,
-    Opcode::BinGet,
-    Opcode::LongBinGet,
+];
+
+/// `STARTS_VALUE[b]`: whether byte `b` is an opcode that can begin a value
+/// (see [`starts_value`]), for the per-item check of the hot loop.
+static STARTS_VALUE: [bool; 256] = opcode_set(&[
+    HASHABLE_SCALAR_OPS,
+    &[
+        Opcode::ByteArray8,
+        Opcode::EmptyList,
+        Opcode::EmptyDict,
+        Opcode::EmptySet,
+        Opcode::Mark,
+        Opcode::BinGet,
+        Opcode::LongBinGet,
+    ],
 ]);
 
 /// Can `op` begin a value?
@@ -236,25 +248,8 @@ fn starts_value(op: Opcode) -> bool {
     STARTS_VALUE[op as usize]
 }
 
-/// `HASHABLE_SCALAR[b]`: whether byte `b` is an opcode of a scalar that is
-/// hashable (can be a dict key or set item).
-static HASHABLE_SCALAR: [bool; 256] = opcode_set(&[
-    Opcode::None,
-    Opcode::NewTrue,
-    Opcode::NewFalse,
-    Opcode::BinInt,
-    Opcode::BinInt1,
-    Opcode::BinInt2,
-    Opcode::Long1,
-    Opcode::BinFloat,
-    Opcode::ShortBinUnicode,
-    Opcode::BinUnicode,
-    Opcode::BinUnicode8,
-    Opcode::ShortBinBytes,
-    Opcode::BinBytes,
-    Opcode::BinBytes8,
-    Opcode::EmptyTuple,
-]);
+/// `HASHABLE_SCALAR[b]`: whether byte `b` is one of [`HASHABLE_SCALAR_OPS`].
+static HASHABLE_SCALAR: [bool; 256] = opcode_set(&[HASHABLE_SCALAR_OPS]);
 
 /// Is `op` a scalar that is hashable (can be a dict key or set item)?
 #[inline(always)]
