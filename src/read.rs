@@ -274,7 +274,7 @@ const CHUNK: usize = 64 * 1024;
 
 /// Payloads from this size on are read from an `io::Read` into a vector of
 /// their own ([`Read::take_owned`]).
-const OWNED_PAYLOAD: u64 = 1 << 20;
+pub(crate) const OWNED_PAYLOAD: u64 = 1 << 20;
 
 impl<R: std::io::Read> IoRead<R> {
     /// A reader over `inner`.
@@ -379,18 +379,27 @@ impl<R: std::io::Read> Read for IoRead<R> {
         // The buffered part, then the rest read straight into the vector:
         // growing the buffer to the payload's size would zero it, read into
         // it and copy it out again.
+        //
+        // The vector doubles as bytes arrive, but never beyond `n`: a
+        // payload that arrives whole ends in a vector of exactly its size.
         let mut out = Vec::with_capacity(self.end - self.start + CHUNK);
         out.extend_from_slice(&self.buf[self.start..self.end]);
         self.base += self.end as u64;
         self.start = 0;
         self.end = 0;
-        let want = n - buffered;
-        let mut rest = std::io::Read::take(std::io::Read::by_ref(&mut self.inner), want);
-        let got = std::io::Read::read_to_end(&mut rest, &mut out).map_err(Error::io)?;
-        self.base += got as u64;
-        if (got as u64) < want {
-            self.eof = true;
-            return Err(Error::eof());
+        let mut missing = n - buffered;
+        while missing > 0 {
+            let step = (out.len().max(CHUNK) as u64).min(missing);
+            // `step` fits: it is at most the vector's length or CHUNK.
+            out.reserve_exact(step as usize);
+            let mut next = std::io::Read::take(std::io::Read::by_ref(&mut self.inner), step);
+            let got = std::io::Read::read_to_end(&mut next, &mut out).map_err(Error::io)?;
+            self.base += got as u64;
+            if (got as u64) < step {
+                self.eof = true;
+                return Err(Error::eof());
+            }
+            missing -= step;
         }
         Ok(Some(out))
     }
@@ -523,12 +532,15 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
             let n = take_len(src, 1)?;
             Unicode(src.take(n)?)
         }
-        ArgKind::UnicodeString4 => {
-            let n = take_len(src, 4)?;
-            Unicode(src.take(n)?)
-        }
-        ArgKind::UnicodeString8 => {
-            let n = take_len(src, 8)?;
+        kind @ (ArgKind::UnicodeString4 | ArgKind::UnicodeString8) => {
+            let n = take_len(
+                src,
+                if kind == ArgKind::UnicodeString4 {
+                    4
+                } else {
+                    8
+                },
+            )?;
             match src.take_owned(n)? {
                 Some(v) => RawArg::Owned(v, true),
                 None => Unicode(src.take(n)?),

@@ -27,14 +27,15 @@ struct Machine<'o> {
     track: Option<Tracking>,
 }
 
-/// Origin tracking while loading from a slice.
+/// Origin tracking: every node's offset, and where a payload lies in the
+/// input slice (an empty slice when loading from a reader: offsets only).
 struct Tracking {
     base: usize,
     len: usize,
 }
 
-/// Run one pickle to its STOP. With `track` (the input slice), every node
-/// records its origin.
+/// Run one pickle to its STOP. With `track` (the input slice, or an empty
+/// one), every node records its origin.
 pub(super) fn run<R: Read>(
     reader: &mut InstructionReader<R>,
     opts: &mut LoadOptions,
@@ -649,7 +650,14 @@ impl Machine<'_> {
                 let Arg::Unicode(b) = arg else {
                     return Err(bad_arg());
                 };
-                let v = self.str_node(&b)?;
+                let v = match b {
+                    // A large payload read into a vector of its own: kept, not copied.
+                    Cow::Owned(v) => match String::from_utf8(v) {
+                        Ok(s) => Value::Ref(self.alloc_id(move || Node::Str(PyStr::from(s)))?),
+                        Err(e) => self.str_node(e.as_bytes())?,
+                    },
+                    Cow::Borrowed(b) => self.str_node(b)?,
+                };
                 self.push(v);
             }
             Opcode::NextBuffer => {
