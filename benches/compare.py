@@ -57,6 +57,11 @@ def median_ms(f, reps):
 
 PEAK_PY = (
     "import pickle, sys\n"
+    "if sys.argv[2] == 'file':\n"
+    "    with open(sys.argv[1], 'rb') as f:\n"
+    "        obj = pickle.load(f)\n"
+    "    del obj\n"
+    "    sys.exit()\n"
     "data = open(sys.argv[1], 'rb').read()\n"
     "if sys.argv[2] == 'load':\n"
     "    obj = pickle.loads(data)\n"
@@ -89,7 +94,11 @@ def memory_rows(rust, bench_bin):
         rs_read = peak_kib([bench_bin, "--peak", f, "read"])
         rs_value = peak_kib([bench_bin, "--peak", f, "value"])
         rs_typed = peak_kib([bench_bin, "--peak", f, "typed"])
-        rows.append((r["workload"], r["protocol"], py, py - py_read, rs_value, rs_value - rs_read, rs_typed, rs_typed - rs_read))
+        py_file = peak_kib([sys.executable, "-c", PEAK_PY, f, "file"])
+        rs_file_value = peak_kib([bench_bin, "--peak", f, "file-value"])
+        rs_file_typed = peak_kib([bench_bin, "--peak", f, "file-typed"])
+        rows.append((r["workload"], r["protocol"], py, py - py_read, rs_value, rs_value - rs_read, rs_typed, rs_typed - rs_read,
+                     py_file, rs_file_value, rs_file_typed))
     return rows
 
 
@@ -252,12 +261,13 @@ def main():
         lines.append("")
         lines.append("Peak memory of one load (MiB; in brackets: above only reading the file):")
         lines.append("")
-        lines.append("| workload | p | CPython | Rust to Document | Rust typed |")
-        lines.append("|---|---|---|---|---|")
-        for w, p, py, pyd, rv, rvd, rt, rtd in mem:
-            mib = lambda k: "%.0f" % (k / 1024)
-            lines.append("| %s | %d | %s (+%s) | %s (+%s) | %s (+%s) |" % (
-                w, p, mib(py), mib(pyd), mib(rv), mib(rvd), mib(rt), mib(rtd)))
+        lines.append("| workload | p | CPython | Rust to Document | Rust typed "
+                     "| from the file: CPython `pickle.load` | Rust `load` | Rust `from_reader` typed |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        mib = lambda k: "%.0f" % (k / 1024)
+        for w, p, py, pyd, rv, rvd, rt, rtd, pf, rfv, rft in mem:
+            lines.append("| %s | %d | %s (+%s) | %s (+%s) | %s (+%s) | %s | %s | %s |" % (
+                w, p, mib(py), mib(pyd), mib(rv), mib(rvd), mib(rt), mib(rtd), mib(pf), mib(rfv), mib(rft)))
     text = "\n".join(lines)
     print(text)
     if args.markdown:

@@ -37,24 +37,33 @@ fn median(mut f: impl FnMut(), reps: usize) -> f64 {
 }
 
 /// `--peak FILE MODE`: load FILE once (MODE `read`: only read it; `value`:
-/// to a Document; `typed`: to the workload's Rust type, named by the file)
-/// and exit, so that `benches/compare.py` can take the process's peak memory.
+/// to a Document; `typed`: to the workload's Rust type, named by the file;
+/// `file-value` and `file-typed`: the same from the open file, by `load` and
+/// `from_reader`, without reading it first) and exit, so that
+/// `benches/compare.py` can take the process's peak memory.
 fn peak(file: &str, mode: &str) {
+    let path = std::path::Path::new(file);
+    let name = path.file_name().unwrap().to_string_lossy();
+    let name = name.split('.').next().unwrap();
+    match mode {
+        "file-value" => {
+            let f = std::io::BufReader::new(fs::File::open(path).unwrap());
+            return drop(std::hint::black_box(pickle_codec::load(f).unwrap()));
+        }
+        "file-typed" => {
+            workloads::load_typed_named(name, workloads::Source::File(path));
+            return;
+        }
+        _ => {}
+    }
     let data = fs::read(file).unwrap();
     match mode {
         "read" => {}
         "value" => drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())),
         "typed" => {
-            let name = std::path::Path::new(file)
-                .file_name()
-                .unwrap()
-                .to_string_lossy();
-            workloads::load_typed_named(
-                name.split('.').next().unwrap(),
-                workloads::Source::Slice(&data),
-            );
+            workloads::load_typed_named(name, workloads::Source::Slice(&data));
         }
-        _ => panic!("--peak FILE read|value|typed"),
+        _ => panic!("--peak FILE read|value|typed|file-value|file-typed"),
     }
     drop(std::hint::black_box(data));
 }

@@ -153,3 +153,65 @@ fn io_errors_are_reported() {
     assert!(err.to_string().contains("disk on fire"), "{err}");
     assert_eq!(err.category(), pickle_codec::Category::Io);
 }
+
+/// A pickle read from a reader with payloads of 1 MiB and more is loaded to
+/// a document whose large payloads the value takes over where the walk
+/// reaches them once (`src/de/handover.rs`); payloads reached twice (memo
+/// sharing), below an object, or asked for as a standalone pickle (numpy
+/// arrays) are copied. Every value must be whole, as from `from_slice`.
+#[test]
+fn large_payloads_are_whole_whether_moved_or_shared() {
+    use pickle_codec::numpy::NdArray;
+    use pickle_codec::{Document, ObjectKind};
+    use serde_bytes::ByteBuf;
+
+    let big: Vec<u8> = (0..3u32 << 20).map(|i| (i % 253) as u8).collect();
+    let text = "ж".repeat(600_000); // 1.2 MB of UTF-8
+    let floats: Vec<f64> = (0..1 << 18).map(f64::from).collect();
+    let mut doc = Document::new();
+    let shared = doc.bytes(&big);
+    let once = doc.bytes(&big[1..]);
+    let s = doc.str(&text);
+    let ba = doc.bytearray(&big[2..]);
+    let args = doc.tuple([shared]);
+    let cls = doc.global("pkg", "Holder");
+    let obj = doc.object(ObjectKind::NewObj, cls, args);
+    let arr = NdArray::from_vec(vec![1 << 18], &floats)
+        .unwrap()
+        .to_value(&mut doc, 5);
+    let inner = doc.dict_str([("text", s), ("bytearray", ba)]);
+    let root = doc.list([shared, once, inner, obj, arr, shared]);
+    doc.set_root(root);
+
+    type Model = (
+        ByteBuf,
+        ByteBuf,
+        BTreeMap<String, ByteBuf>,
+        Vec<ByteBuf>,
+        NdArray<'static>,
+        ByteBuf,
+    );
+    for protocol in [3, 4, 5] {
+        let data = pickle_codec::dumps(&doc, protocol).unwrap();
+        let (a, b, c, d, e, f) =
+            pickle_codec::from_reader::<_, Model>(dribble(&data, 1 << 16)).unwrap();
+        assert!(
+            a == big && f == big && b.as_slice() == &big[1..],
+            "protocol {protocol}"
+        );
+        assert_eq!(c["text"].as_slice(), text.as_bytes(), "protocol {protocol}");
+        assert_eq!(c["bytearray"].as_slice(), &big[2..], "protocol {protocol}");
+        assert!(d.len() == 1 && d[0] == big, "protocol {protocol}");
+        assert_eq!(e.shape, vec![1 << 18], "protocol {protocol}");
+        assert_eq!(e.to_vec::<f64>().unwrap(), floats, "protocol {protocol}");
+        let mut alone = Document::new();
+        let t = alone.str(&text);
+        alone.set_root(t);
+        let alone = pickle_codec::dumps(&alone, protocol).unwrap();
+        let got: String = pickle_codec::from_reader(dribble(&alone, 4096)).unwrap();
+        assert_eq!(got, text, "protocol {protocol}");
+        let name = format!("large payloads, protocol {protocol}");
+        agree_in::<Model>(&name, &data, &[4093, 1 << 20]);
+        agree_in::<Json>(&name, &data, &[4093, 1 << 20]);
+    }
+}

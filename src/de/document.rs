@@ -12,6 +12,7 @@ use serde::de::{
     Visitor,
 };
 
+use super::handover::{Handover, Payload};
 use crate::error::{Error, Result};
 use crate::py::{PYOBJECT_FIELDS, PYOBJECT_TOKEN};
 use crate::value::{Document, Node, Object, ObjectKind, ObjectOp, Value, ValueRef};
@@ -77,6 +78,8 @@ pub(super) struct Deserializer<'d, 'b, B> {
     offset: Option<u64>,
     depth_left: usize,
     budget: &'b Budget,
+    /// Large payloads moved out of the document, for the visitor to own.
+    handover: Option<&'b Handover>,
 }
 
 /// How many values one walk may visit. A value reached through sharing is
@@ -168,6 +171,7 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
         lend: B,
         depth: usize,
         budget: &'b Budget,
+        handover: Option<&'b Handover>,
     ) -> Self {
         let mut d = Deserializer {
             doc,
@@ -176,6 +180,7 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
             offset: None,
             depth_left: depth,
             budget,
+            handover,
         };
         d.offset = d.own_offset();
         d
@@ -205,6 +210,7 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
             offset: self.offset,
             depth_left: self.depth_left - 1,
             budget: self.budget,
+            handover: self.handover,
         };
         if let Some(o) = d.own_offset() {
             d.offset = Some(o);
@@ -361,6 +367,13 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, '
             Value::Int(i) => visitor.visit_i64(i),
             Value::Float(f) => visitor.visit_f64(f),
             Value::Ref(id) => {
+                if let Some(p) = self.handover.and_then(|h| h.take(id)) {
+                    return match p {
+                        Payload::Bytes(b) => visitor.visit_byte_buf(b),
+                        Payload::Str(s) => visitor.visit_string(s.into_string()),
+                    }
+                    .map_err(at);
+                }
                 let Some(node) = self.node() else {
                     return Err(at(Error::data("dangling value handle")));
                 };
@@ -446,7 +459,10 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, '
         visitor: V,
     ) -> Result<V::Value> {
         if name == SUBVALUE_TOKEN {
-            let sub = self.doc.extract(self.value);
+            let sub = match self.handover {
+                Some(h) => h.extract(self.doc, self.value),
+                None => self.doc.extract(self.value),
+            };
             let bytes = crate::pickler::dumps(&sub, 5).map_err(|e| self.err(e))?;
             return visitor.visit_byte_buf(bytes);
         }

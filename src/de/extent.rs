@@ -41,6 +41,12 @@ pub(super) enum Extent<R> {
     /// negative length, a limit, a STOP inside a frame): the bytes read and
     /// the rest of the input, for the loader to read as one stream.
     Stopped(Vec<u8>, R),
+    /// The next instruction's payload is large (from
+    /// [`super::handover::HANDOVER_FROM`] bytes, outside a frame): the bytes read and
+    /// the rest of the input, for the loader to read as one stream, so that
+    /// the payload is read into a vector of its own and handed to the value
+    /// (one copy), not read into this buffer and copied out of it.
+    Large(Vec<u8>, R),
     /// The reader failed after this many bytes.
     Io(io::Error, usize),
 }
@@ -209,6 +215,9 @@ pub(super) fn read_pickle<R: Read>(r: R, options: &LoadOptions) -> Extent<R> {
                 }
                 if need > max_input.saturating_add(1) {
                     return Extent::Stopped(s.buf, s.r);
+                }
+                if exact && need - at >= super::handover::HANDOVER_FROM {
+                    return Extent::Large(s.buf, s.r);
                 }
                 if let Err(why) = s.fill(need, exact) {
                     return s.short(why);

@@ -19,12 +19,14 @@
 
 mod document;
 mod extent;
+mod handover;
 mod stream;
 
 use serde::de::{self, DeserializeOwned};
 
 pub(crate) use document::SUBVALUE_TOKEN;
 use document::{Budget, Deserializer, DocBorrow, SliceBorrow};
+use handover::Handover;
 
 use crate::error::{Category, Error, Result};
 use crate::unpickler::{LoadOptions, Unpickler};
@@ -62,6 +64,7 @@ fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOpt
         SliceBorrow { input: data },
         limit,
         &budget,
+        None,
     ))
 }
 
@@ -69,9 +72,13 @@ fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOpt
 ///
 /// The pickle's bytes are read first (up to its STOP, finding it by the
 /// instructions' lengths: a frame is read whole), then deserialized as
-/// [`from_slice`] does, so plain data takes the stream path here too. Bytes
-/// after the pickle may be consumed; to read several pickles from one stream
-/// keep one [`Unpickler`] and call [`Unpickler::deserialize`] repeatedly.
+/// [`from_slice`] does, so plain data takes the stream path here too. A
+/// pickle with a large payload (a str or bytes of 1 MiB or more, which
+/// CPython writes outside frames) is loaded as [`Unpickler::deserialize`]
+/// does instead, which reads the payload once, into the vector the value
+/// keeps. Bytes after the pickle may be consumed; to read several pickles
+/// from one stream keep one [`Unpickler`] and call
+/// [`Unpickler::deserialize`] repeatedly.
 pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T> {
     use std::io::{Cursor, Read};
     // The loader reading what was read and then the rest of the input: the
@@ -89,7 +96,9 @@ pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T
         },
         // Short of a STOP, the whole input: the stream's error.
         extent::Extent::Ended(bytes) => from_slice(&bytes),
-        extent::Extent::Stopped(read, rest) => as_stream(read, rest),
+        extent::Extent::Stopped(read, rest) | extent::Extent::Large(read, rest) => {
+            as_stream(read, rest)
+        }
         extent::Extent::Io(e, at) => Err(Error::io(e).at(at as u64)),
     }
 }
@@ -108,21 +117,27 @@ pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> 
         DocBorrow,
         options.recursion_limit,
         &Budget::new(options.max_unfold),
+        None,
     ))
 }
 
 impl<R: crate::read::Read> Unpickler<R> {
     /// Load the next pickle of the stream and deserialize it into a `T`.
+    ///
+    /// Large strs and bytes (from 1 MiB) that the value holds once are
+    /// moved into it, not copied: the load never holds two copies of them.
     pub fn deserialize<T: DeserializeOwned>(&mut self) -> Result<T> {
         let limit = self.options_mut().recursion_limit;
         let budget = Budget::new(self.options_mut().max_unfold);
-        let doc = self.load()?;
+        let mut doc = self.load_with_offsets()?;
+        let handover = Handover::take_from(&mut doc);
         T::deserialize(Deserializer::new(
             &doc,
             doc.root_value(),
             DocBorrow,
             limit,
             &budget,
+            handover.as_ref(),
         ))
     }
 }

@@ -205,6 +205,17 @@ impl<R: Read> Unpickler<R> {
         vm::run(&mut self.reader, &mut self.options, None)
     }
 
+    /// [`Unpickler::load`], recording each node's offset (the serde layer's
+    /// error offsets; payload positions only where [`Unpickler::load_tracked`]
+    /// has the input slice).
+    pub(crate) fn load_with_offsets(&mut self) -> Result<Document> {
+        self.reader.reset_frames();
+        if self.reader.at_end()? {
+            return Err(Error::eof().at(self.reader.offset()));
+        }
+        vm::run(&mut self.reader, &mut self.options, Some(&[]))
+    }
+
     /// True when the stream holds no more bytes.
     pub fn at_end(&mut self) -> Result<bool> {
         self.reader.at_end()

@@ -681,6 +681,16 @@ impl Document {
     /// large model for the serde layer) and to splice a nested pickle into an
     /// outer one (joblib object arrays).
     pub fn graft(&mut self, other: &Document, v: Value) -> Value {
+        self.graft_mapped(other, v).0
+    }
+
+    /// [`Document::graft`], also returning where each copied node of
+    /// `other` (by index) went.
+    pub(crate) fn graft_mapped(
+        &mut self,
+        other: &Document,
+        v: Value,
+    ) -> (Value, std::collections::HashMap<u32, Value>) {
         use std::collections::HashMap;
         let mut map: HashMap<u32, Value> = HashMap::new();
         // First pass: allocate a placeholder for every reachable node.
@@ -715,7 +725,7 @@ impl Document {
         }
         let mut root = v;
         remap(&mut root);
-        root
+        (root, map)
     }
 
     /// A new document holding the graph reachable from `v` (its root).
