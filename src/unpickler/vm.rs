@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::read::{Arg, InstructionReader, Read};
 use crate::value::{
-    Buffer, Document, Global, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, Value,
+    Buffer, Document, Global, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr, Value,
 };
 
 struct Machine<'o> {
@@ -480,6 +480,9 @@ impl Machine<'_> {
     /// A new str node. Returns the bare id, which travels in a register
     /// (a returned `Value` goes through memory, and reading it back stalls).
     fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
+        if let Some(s) = ShortStr::from_utf8(bytes) {
+            return self.alloc_id(move || Node::Str(PyStr::Short(s)));
+        }
         match std::str::from_utf8(bytes) {
             Ok(s) => {
                 let s = PyStr::from(s);

@@ -219,6 +219,34 @@ impl ShortStr {
         })
     }
 
+    /// `b` held inline, if it fits and is valid UTF-8. The loader's way
+    /// to a short str: ASCII (most keys and names) is told by testing the
+    /// 32 bytes copied in four words, where std's UTF-8 check goes byte by
+    /// byte below 16 bytes; anything else gets std's check.
+    #[inline]
+    pub(crate) fn from_utf8(b: &[u8]) -> Option<ShortStr> {
+        if b.len() > Self::CAPACITY {
+            return None;
+        }
+        let mut padded = [0u8; 32];
+        padded[..b.len()].copy_from_slice(b);
+        let mut high = 0;
+        for word in padded.chunks_exact(8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            high |= u64::from_ne_bytes(w);
+        }
+        if high & 0x8080_8080_8080_8080 != 0 && std::str::from_utf8(&padded[..b.len()]).is_err() {
+            return None;
+        }
+        let mut bytes = [0u8; Self::CAPACITY];
+        bytes.copy_from_slice(&padded[..Self::CAPACITY]);
+        Some(ShortStr {
+            len: b.len() as u8,
+            bytes,
+        })
+    }
+
     /// The bytes (valid UTF-8).
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
@@ -741,6 +769,42 @@ impl Document {
 mod tests {
     use super::{Node, PyStr, ShortStr};
     use std::hash::{BuildHasher, RandomState};
+
+    /// `ShortStr::from_utf8` accepts exactly the short valid UTF-8 std does.
+    #[test]
+    fn short_utf8_check_agrees_with_std() {
+        let pieces: [&[u8]; 9] = [
+            b"a",
+            b"key",
+            "\u{e9}".as_bytes(),
+            "\u{6f22}".as_bytes(),
+            "\u{1f642}".as_bytes(),
+            b"\xff",
+            b"\xed\xa0\x80", // a surrogate: not UTF-8
+            b"\xc3",         // truncated
+            b"\x7f",
+        ];
+        let mut seed = 1u32;
+        for _ in 0..20_000 {
+            let mut b = Vec::new();
+            while b.len() < 34 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                if (seed >> 28) == 0 {
+                    break;
+                }
+                b.extend_from_slice(pieces[(seed >> 16) as usize % pieces.len()]);
+            }
+            let std_ok = std::str::from_utf8(&b)
+                .ok()
+                .filter(|s| s.len() <= ShortStr::CAPACITY);
+            let ours = ShortStr::from_utf8(&b);
+            assert_eq!(
+                ours.map(|s| s.as_str().to_string()),
+                std_ok.map(str::to_string),
+                "{b:?}"
+            );
+        }
+    }
 
     #[test]
     fn short_strings_are_inline_and_equal_to_boxed_ones() {
