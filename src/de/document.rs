@@ -193,6 +193,7 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
         }
     }
 
+    #[inline]
     fn child(&self, value: Value) -> Result<Deserializer<'d, 'b, B>>
     where
         B: Copy,
@@ -344,10 +345,17 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
     }
 }
 
+/// Hints that `deserialize_any` answers; ints and floats (most items of
+/// large sequences) are answered inline, without the call.
 macro_rules! forward_to_any {
     ($($method:ident)*) => {$(
+        #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            self.deserialize_any(visitor)
+            match self.value {
+                Value::Int(i) => visitor.visit_i64(i).map_err(|e| self.err(e)),
+                Value::Float(f) => visitor.visit_f64(f).map_err(|e| self.err(e)),
+                _ => self.deserialize_any(visitor),
+            }
         }
     )*};
 }
