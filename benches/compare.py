@@ -35,17 +35,22 @@ WORKLOADS = ["ints_1m", "floats_1m", "records_100k", "dict_200k", "strings_100k"
              "bytes_100mb", "memo_heavy_1m"]
 
 
-# As benches/compare.rs: at least `reps` runs, and as many more as fill
-# SPAN_MS (at most MAX_REPS), after one untimed run.
+# As benches/compare.rs: untimed runs for WARM_MS (at least one, at most
+# MAX_REPS), then at least `reps` timed runs and as many more as fill SPAN_MS
+# (at most MAX_REPS).
+WARM_MS = 200.0
 SPAN_MS = 300.0
 MAX_REPS = 200
 
 
 def median_ms(f, reps):
     t = time.perf_counter()
-    f()
-    first = (time.perf_counter() - t) * 1e3
-    reps = max(reps, min(MAX_REPS, int(-(-SPAN_MS // max(first, 1e-3)))))
+    warm = 0
+    while warm == 0 or (warm < MAX_REPS and (time.perf_counter() - t) * 1e3 < WARM_MS):
+        f()
+        warm += 1
+    each = (time.perf_counter() - t) * 1e3 / warm
+    reps = max(reps, min(MAX_REPS, int(-(-SPAN_MS // max(each, 1e-3)))))
     ts = []
     for _ in range(reps):
         t = time.perf_counter()

@@ -14,17 +14,25 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// The median of at least `reps` timed runs of `f` (after one untimed),
-/// and of as many more as fill `SPAN_MS` (at most `MAX_REPS`), so that a
-/// fast load is timed over a span a slow spell of the machine cannot fill.
-/// `compare.py` times CPython's side alike.
+/// The median of at least `reps` timed runs of `f`, and of as many more as
+/// fill `SPAN_MS` (at most `MAX_REPS`), so that a fast load is timed over a
+/// span a slow spell of the machine cannot fill; after untimed runs for
+/// `WARM_MS` (at least one, at most `MAX_REPS`), so that the allocator has
+/// reached the state repeated loads run in (the first few loads of a big
+/// list fault in and grow the heap: 6 ms a load for the first ten, then
+/// 3.3 ms). `compare.py` times CPython's side alike.
 fn median(mut f: impl FnMut(), reps: usize) -> f64 {
+    const WARM_MS: f64 = 200.0;
     const SPAN_MS: f64 = 300.0;
     const MAX_REPS: usize = 200;
     let s = Instant::now();
-    f(); // warm up
-    let first = s.elapsed().as_secs_f64() * 1e3;
-    let reps = reps.max(((SPAN_MS / first.max(1e-3)).ceil() as usize).min(MAX_REPS));
+    let mut warm = 0;
+    while warm == 0 || (warm < MAX_REPS && s.elapsed().as_secs_f64() * 1e3 < WARM_MS) {
+        f();
+        warm += 1;
+    }
+    let each = s.elapsed().as_secs_f64() * 1e3 / warm as f64;
+    let reps = reps.max(((SPAN_MS / each.max(1e-3)).ceil() as usize).min(MAX_REPS));
     let mut t: Vec<f64> = (0..reps)
         .map(|_| {
             let s = Instant::now();
