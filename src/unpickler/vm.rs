@@ -205,13 +205,23 @@ impl Machine<'_> {
                 return Some((2 + n, Ok(())));
             }
             // Memo traffic: straight between the stack and the memo.
+            // A GET followed by more (a list of shared values): the rest of
+            // the run in one loop.
             b'h' => {
                 let [i] = fixed(data, p)?;
-                (2, Opcode::BinGet, self.push_memo(i.into()))
+                let r = self.push_memo(i.into());
+                if r.is_ok() && matches!(data.get(p + 2), Some(b'h' | b'j')) {
+                    return Some((2 + self.get_run(data, p + 2), Ok(())));
+                }
+                (2, Opcode::BinGet, r)
             }
             b'j' => {
                 let i = u32::from_le_bytes(fixed(data, p)?);
-                (5, Opcode::LongBinGet, self.push_memo(i.into()))
+                let r = self.push_memo(i.into());
+                if r.is_ok() && matches!(data.get(p + 5), Some(b'h' | b'j')) {
+                    return Some((5 + self.get_run(data, p + 5), Ok(())));
+                }
+                (5, Opcode::LongBinGet, r)
             }
             b'q' => {
                 let [i] = fixed(data, p)?;
@@ -420,6 +430,36 @@ impl Machine<'_> {
             }
             None => Err(Memo::missing(idx)),
         }
+    }
+
+    /// Push the values of the `BINGET`/`LONG_BINGET` instructions from
+    /// `data[p]` on, as long as each is whole and its index is in the memo;
+    /// the bytes they took. A GET that fails is left to the
+    /// single-instruction path, which reports it. Out of line: the loop
+    /// pays one call per run, and the main loop stays as compact as it was.
+    #[inline(never)]
+    fn get_run(&mut self, data: &[u8], p: usize) -> usize {
+        let Machine { stack, memo, .. } = self;
+        let mut q = p;
+        loop {
+            let (idx, len) = match data.get(q) {
+                Some(b'h') => match data.get(q + 1) {
+                    Some(&i) => (u64::from(i), 2),
+                    None => break,
+                },
+                Some(b'j') => match data.get(q + 1..q + 5) {
+                    Some(&[a, b, c, d]) => (u64::from(u32::from_le_bytes([a, b, c, d])), 5),
+                    _ => break,
+                },
+                _ => break,
+            };
+            match memo.get_ref(idx) {
+                Some(v) => stack.extend_from_slice(std::slice::from_ref(v)),
+                None => break,
+            }
+            q += len;
+        }
+        q - p
     }
 
     /// `PUT`/`MEMOIZE`: store the top of the stack at `idx`.
@@ -1247,6 +1287,27 @@ mod tests {
         let d = loads(b"\x80\x02]q\x00(]q\x01h\x01e.").unwrap();
         let items = d.root().as_slice().unwrap();
         assert_eq!(items[0], items[1]);
+    }
+
+    /// A run of GETs is pushed in one loop; a GET of a missing index in it
+    /// still fails at its own offset, and a truncated one as at the end.
+    #[test]
+    fn get_runs() {
+        let d = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01j\x01\x00\x00\x00h\x00h\x01e.")
+            .unwrap();
+        let items = d.root().as_slice().unwrap();
+        assert_eq!(items.len(), 5);
+        assert!(items[1] == items[0] && items[2] == items[0] && items[4] == items[0]);
+        assert_eq!(items[3], d.root_value());
+        assert_eq!(d.root().index(4).unwrap().as_str(), Some("a"));
+        let e = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01h\x01h\x07h\x01e.").unwrap_err();
+        assert_eq!(e.offset(), Some(18), "{e}");
+        assert!(
+            e.to_string().contains("memo value not found at index 7"),
+            "{e}"
+        );
+        let e = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01h\x01j\x01\x00").unwrap_err();
+        assert_eq!(e.category(), Category::Eof, "{e}");
     }
 
     #[test]
