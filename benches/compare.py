@@ -5,12 +5,14 @@
 
 Builds the `compare` bench (`benches/compare.rs`); then for each workload in
 turn runs it (it writes the workload's pickles into DIR and times the Rust
-side: medians of at least N runs, and of as many as fill 0.3 s) and right
-next to it times CPython's pickle.loads / pickle.dumps on the same files
-(alike), so that both sides of a ratio are measured within seconds of each
-other. All that K times (default 3), Rust first in rounds 1, 3, ... and
-CPython first in rounds 2, 4, ...; each time reported is the median of its K
-round medians, each ratio the median of the K ratios of a round's two sides.
+side: after 0.2 s of untimed runs, medians of at least N runs, and of as
+many as fill 0.3 s) and right next to it times CPython's pickle.loads /
+pickle.dumps on the same files (alike), so that both sides of a ratio are
+measured within seconds of each other. All that K times (default 3), Rust
+first in rounds 1, 3, ... and CPython first in rounds 2, 4, ...; the
+protocols in their order in rounds 1, 2, 5, 6, ... and in the opposite order
+in rounds 3, 4, 7, 8, ...; each time reported is the median of its K round
+medians, each ratio the median of the K ratios of a round's two sides.
 Prints one table of times and ratios (CPython time / Rust time: above 1 means
 Rust is faster), with rmp-serde's typed load of the same values (as
 MessagePack) beside ours for reference. --svg writes a bar chart of the
@@ -115,11 +117,14 @@ def bench_binary():
     return max(cands, key=os.path.getmtime)
 
 
-def rust_side(bench, name, args, reps):
-    """Run the Rust side of one workload: one row per protocol."""
+def rust_side(bench, name, args, reps, reverse):
+    """Run the Rust side of one workload: one row per protocol (measured
+    last protocol first if reverse)."""
     cmd = [bench, "--out", args.out, "--reps", str(reps), "--only", name]
     if args.smoke:
         cmd.append("--smoke")
+    if reverse:
+        cmd.append("--reverse")
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -202,20 +207,25 @@ def main():
     # first), and each time is the median of its rounds' medians: a slow
     # spell of this shared machine then moves one round, not one side of a
     # ratio. (CPython reads the files the Rust side wrote in round one.)
+    # The order of the protocols alternates too, every other pair of rounds,
+    # on both sides: the first protocol a process measures sometimes ran at
+    # half speed for a second or more (a records load to a Document: 38 ms
+    # where the same process's second protocol took 23 ms, whichever came first).
     rounds = []
     for k in range(args.rounds):
         got = {}
+        reverse = (k // 2) % 2 == 1
         for name in WORKLOADS:
             if k % 2 == 0:
-                rows = rust_side(bench, name, args, reps)
+                rows = rust_side(bench, name, args, reps, reverse)
                 for r in rows:
                     python_side(r, reps)
             else:
                 py = {}
-                for r in rounds[0].values():
-                    if r["workload"] == name:
-                        py[r["protocol"]] = python_side(dict(r), reps)
-                rows = rust_side(bench, name, args, reps)
+                first = [r for r in rounds[0].values() if r["workload"] == name]
+                for r in (first[::-1] if reverse else first):
+                    py[r["protocol"]] = python_side(dict(r), reps)
+                rows = rust_side(bench, name, args, reps, reverse)
                 for r in rows:
                     r.update(py[r["protocol"]])
             for r in rows:

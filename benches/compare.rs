@@ -1,11 +1,14 @@
 //! Rust side of the CPython comparison (run by `benches/compare.py`):
 //! writes each workload's pickle, times load/dump medians, prints JSON.
 //!
-//!     cargo bench --bench compare -- --out DIR [--smoke] [--reps N] [--only NAME]
+//!     cargo bench --bench compare -- --out DIR [--smoke] [--reps N] [--only NAME] [--reverse]
 //!
 //! `--only NAME` measures one workload (`compare.py` measures the Rust and
 //! the CPython side of each workload one after the other, so that a change
 //! of the machine's speed during the run shifts both sides alike).
+//! `--reverse` measures the protocols in the opposite order (`compare.py`
+//! alternates the order over its rounds: the protocol measured first ran
+//! slower, on both sides).
 
 mod workloads;
 
@@ -98,6 +101,7 @@ fn main() {
     let mut scale = 1;
     let mut reps = 11;
     let mut only = None;
+    let mut reverse = false;
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
@@ -110,6 +114,7 @@ fn main() {
                 i += 1;
             }
             "--smoke" => scale = 100,
+            "--reverse" => reverse = true,
             "--reps" => {
                 reps = args[i + 1].parse().expect("--reps N");
                 i += 1;
@@ -123,7 +128,7 @@ fn main() {
     let mut rows = Vec::new();
     let mut measure = |w: workloads::Workload| {
         let name = w.name;
-        let files: Vec<(u8, PathBuf, Vec<u8>)> = w
+        let mut files: Vec<(u8, PathBuf, Vec<u8>)> = w
             .protocols
             .iter()
             .map(|&p| {
@@ -138,6 +143,9 @@ fn main() {
         // allocator kept or returned after building it swung Rust's times
         // up to 3x between the first protocol measured and the second).
         drop(w);
+        if reverse {
+            files.reverse();
+        }
         for (p, file, data) in files {
             let load_value = median(
                 || drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())),
