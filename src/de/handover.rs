@@ -50,8 +50,9 @@ impl Handover {
         if !doc.nodes().iter().any(large) {
             return None;
         }
-        // How many places refer to each node (the root is one).
-        let mut refs = vec![0u32; doc.len()];
+        // How many places refer to each node (the root is one), up to 255: a
+        // byte a node, since only "once" matters.
+        let mut refs = vec![0u8; doc.len()];
         let mut count = |v: Value| {
             if let Value::Ref(id) = v {
                 if let Some(r) = refs.get_mut(id.index()) {
