@@ -3,11 +3,12 @@
 
     python3 benches/compare.py [--smoke] [--reps N] [--rounds K] [--out DIR] [--svg FILE] [--markdown FILE]
 
-Builds the `compare` bench (`benches/compare.rs`); then for each workload in
-turn runs it (it writes the workload's pickles into DIR and times the Rust
-side: after 0.2 s of untimed runs, medians of at least N runs, and of as
-many as fill 0.3 s) and right next to it times CPython's pickle.loads /
-pickle.dumps on the same files (alike), so that both sides of a ratio are
+Builds the `compare` bench (`benches/compare.rs`) and has it write every
+workload's pickles into DIR; then for each workload in turn runs it again
+(it reads the files and times the Rust side: after 0.2 s of untimed runs,
+medians of at least N runs, and of as many as fill 0.3 s) and right next to
+it times CPython's pickle.loads / pickle.dumps on the same files (alike),
+each in a process that starts from the files, so that both sides of a ratio are
 measured within seconds of each other. All that K times (default 3), Rust
 first in rounds 1, 3, ... and CPython first in rounds 2, 4, ...; the
 protocols in their order in rounds 1, 2, 5, 6, ... and in the opposite order
@@ -120,9 +121,7 @@ def bench_binary():
 def rust_side(bench, name, args, reps, reverse):
     """Run the Rust side of one workload: one row per protocol (measured
     last protocol first if reverse)."""
-    cmd = [bench, "--out", args.out, "--reps", str(reps), "--only", name]
-    if args.smoke:
-        cmd.append("--smoke")
+    cmd = [bench, "--out", args.out, "--reps", str(reps), "--only", name, "--from-files"]
     if reverse:
         cmd.append("--reverse")
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
@@ -202,6 +201,10 @@ def main():
     subprocess.run(["cargo", "bench", "--quiet", "--no-run", "--bench", "compare"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bench = bench_binary()
+    # The workloads' pickles, written by a process of their own: each
+    # measuring process, Rust's as CPython's, starts from the files.
+    write = [bench, "--out", args.out, "--write-only"] + (["--smoke"] if args.smoke else [])
+    subprocess.run(write, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     # Each workload's Rust and CPython sides are measured back to back, in
     # `rounds` rounds whose order alternates (Rust first, then CPython
     # first), and each time is the median of its rounds' medians: a slow

@@ -47,6 +47,9 @@ fn median(mut f: impl FnMut(), reps: usize) -> f64 {
     t[t.len() / 2]
 }
 
+/// A workload's pickles: protocol, file, bytes.
+type Files = Vec<(u8, PathBuf, Vec<u8>)>;
+
 /// `--peak FILE MODE`: load FILE once (MODE `read`: only read it; `value`:
 /// to a Document; `typed`: to the workload's Rust type, named by the file;
 /// `file-value` and `file-typed`: the same from the open file, by `load` and
@@ -102,6 +105,8 @@ fn main() {
     let mut reps = 11;
     let mut only = None;
     let mut reverse = false;
+    let mut write_only = false;
+    let mut from_files = false;
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
@@ -115,6 +120,8 @@ fn main() {
             }
             "--smoke" => scale = 100,
             "--reverse" => reverse = true,
+            "--write-only" => write_only = true,
+            "--from-files" => from_files = true,
             "--reps" => {
                 reps = args[i + 1].parse().expect("--reps N");
                 i += 1;
@@ -126,9 +133,10 @@ fn main() {
     fs::create_dir_all(&out).unwrap();
     settle_allocator();
     let mut rows = Vec::new();
-    let mut measure = |w: workloads::Workload| {
+    // Write a workload's pickles; `None` with --write-only (nothing to measure).
+    let write = |w: workloads::Workload| {
         let name = w.name;
-        let mut files: Vec<(u8, PathBuf, Vec<u8>)> = w
+        let files: Files = w
             .protocols
             .iter()
             .map(|&p| {
@@ -138,11 +146,35 @@ fn main() {
                 (p, file, data)
             })
             .collect();
-        // Measure in a heap that no longer holds the workload as it was
-        // built: CPython's side too starts from the file (and what the
-        // allocator kept or returned after building it swung Rust's times
-        // up to 3x between the first protocol measured and the second).
-        drop(w);
+        (!write_only).then_some((name, files))
+    };
+    // The pickles a run with --write-only wrote for the workload `name`.
+    let read = |name: &'static str| {
+        let mut files: Files = fs::read_dir(&out)
+            .unwrap()
+            .filter_map(|e| {
+                let file = e.unwrap().path();
+                let stem = file.file_name()?.to_str()?.strip_suffix(".pkl")?;
+                let p = stem.strip_prefix(name)?.strip_prefix(".p")?.parse().ok()?;
+                let data = fs::read(&file).unwrap();
+                Some((p, file, data))
+            })
+            .collect();
+        assert!(
+            !files.is_empty(),
+            "no {name}.p*.pkl in {}: run with --write-only first",
+            out.display()
+        );
+        files.sort_by_key(|f| f.0);
+        (name, files)
+    };
+    let mut measure = |(name, mut files): (&'static str, Files)| {
+        // Measure in a heap that never held the workload as it was built
+        // (--from-files, as compare.py runs it; CPython's side too starts
+        // from the file), or at least no longer holds it: what the allocator
+        // kept after building it slowed the loads (a memo-heavy load took
+        // 3.0 ms in a process that only read the file, 3.8-4.7 ms after
+        // building and dropping the document).
         if reverse {
             files.reverse();
         }
@@ -209,9 +241,16 @@ fn main() {
             eprintln!("{name} p{p}: load {load_value:.2} ms");
         }
     };
-    match &only {
-        Some(name) => measure(workloads::build(name, scale)),
-        None => workloads::each(scale, measure),
+    match (&only, from_files) {
+        (Some(name), true) => measure(read(workloads::name(name))),
+        (None, true) => workloads::NAMES.iter().for_each(|&n| measure(read(n))),
+        (Some(name), false) => write(workloads::build(name, scale))
+            .into_iter()
+            .for_each(&mut measure),
+        (None, false) => workloads::each(scale, |w| write(w).into_iter().for_each(&mut measure)),
+    }
+    if write_only {
+        return;
     }
     let json = format!("[{}]\n", rows.join(",\n"));
     fs::File::create(out.join("rust.json"))

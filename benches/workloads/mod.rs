@@ -56,6 +56,14 @@ pub const NAMES: [&str; 7] = [
     "memo_heavy_1m",
 ];
 
+/// The entry of [`NAMES`] equal to `name`.
+pub fn name(name: &str) -> &'static str {
+    NAMES
+        .into_iter()
+        .find(|n| *n == name)
+        .unwrap_or_else(|| panic!("no workload called {name}"))
+}
+
 /// Every workload in turn, built just before `f` sees it and dropped right
 /// after, so that each is measured in a heap not filled by the others (as
 /// CPython's side loads each file alone); `scale` divides the sizes (1 for
