@@ -162,12 +162,8 @@ impl<'a> Unpickler<SliceRead<'a>> {
     /// Load the next pickle, recording where each node came from in the
     /// input (for zero-copy deserialization and error offsets).
     pub(crate) fn load_tracked(&mut self) -> Result<Document> {
-        self.reader.reset_frames();
-        if self.reader.at_end()? {
-            return Err(Error::eof().at(self.reader.offset()));
-        }
         let input = self.reader.get_ref().input();
-        vm::run(&mut self.reader, &mut self.options, Some(input))
+        self.load_with(Some(input))
     }
 }
 
@@ -198,22 +194,23 @@ impl<R: Read> Unpickler<R> {
 
     /// Load the next pickle of the stream.
     pub fn load(&mut self) -> Result<Document> {
-        self.reader.reset_frames();
-        if self.reader.at_end()? {
-            return Err(Error::eof().at(self.reader.offset()));
-        }
-        vm::run(&mut self.reader, &mut self.options, None)
+        self.load_with(None)
     }
 
     /// [`Unpickler::load`], recording each node's offset (the serde layer's
     /// error offsets; payload positions only where [`Unpickler::load_tracked`]
     /// has the input slice).
     pub(crate) fn load_with_offsets(&mut self) -> Result<Document> {
+        self.load_with(Some(&[]))
+    }
+
+    /// Load the next pickle, tracking node origins in `track` (see `vm::run`).
+    fn load_with(&mut self, track: Option<&[u8]>) -> Result<Document> {
         self.reader.reset_frames();
         if self.reader.at_end()? {
             return Err(Error::eof().at(self.reader.offset()));
         }
-        vm::run(&mut self.reader, &mut self.options, Some(&[]))
+        vm::run(&mut self.reader, &mut self.options, track)
     }
 
     /// True when the stream holds no more bytes.
