@@ -475,6 +475,19 @@ fn take_len<R: Read>(src: &mut R, width: u64) -> Result<u64> {
     Ok(le_u64(src.slice(s)))
 }
 
+/// A length of `width` bytes, then that many bytes of bytes (or of UTF-8 if
+/// `unicode`): in a vector of their own where [`Read::take_owned`] reads a
+/// large payload so, in the source's buffer otherwise.
+#[inline(always)]
+fn payload<R: Read>(src: &mut R, width: u64, unicode: bool) -> Result<RawArg> {
+    let n = take_len(src, width)?;
+    Ok(match src.take_owned(n)? {
+        Some(v) => RawArg::Owned(v, unicode),
+        None if unicode => RawArg::Unicode(src.take(n)?),
+        None => RawArg::Bytes(src.take(n)?),
+    })
+}
+
 /// Consume an opcode's argument bytes.
 #[inline(always)]
 fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawArg> {
@@ -514,38 +527,14 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
             }
             Bytes(src.take(n as u64)?)
         }
-        ArgKind::Bytes4 => {
-            let n = take_len(src, 4)?;
-            match src.take_owned(n)? {
-                Some(v) => RawArg::Owned(v, false),
-                None => Bytes(src.take(n)?),
-            }
-        }
-        ArgKind::Bytes8 | ArgKind::ByteArray8 => {
-            let n = take_len(src, 8)?;
-            match src.take_owned(n)? {
-                Some(v) => RawArg::Owned(v, false),
-                None => Bytes(src.take(n)?),
-            }
-        }
+        ArgKind::Bytes4 => payload(src, 4, false)?,
+        ArgKind::Bytes8 | ArgKind::ByteArray8 => payload(src, 8, false)?,
         ArgKind::UnicodeString1 => {
             let n = take_len(src, 1)?;
             Unicode(src.take(n)?)
         }
-        kind @ (ArgKind::UnicodeString4 | ArgKind::UnicodeString8) => {
-            let n = take_len(
-                src,
-                if kind == ArgKind::UnicodeString4 {
-                    4
-                } else {
-                    8
-                },
-            )?;
-            match src.take_owned(n)? {
-                Some(v) => RawArg::Owned(v, true),
-                None => Unicode(src.take(n)?),
-            }
-        }
+        ArgKind::UnicodeString4 => payload(src, 4, true)?,
+        ArgKind::UnicodeString8 => payload(src, 8, true)?,
         kind => {
             let lines = if kind == ArgKind::StringNlNoEscapePair {
                 2
