@@ -15,7 +15,7 @@ use serde::de::{
 use super::handover::{Handover, Payload};
 use crate::error::{Error, Result};
 use crate::py::{PYOBJECT_FIELDS, PYOBJECT_TOKEN};
-use crate::value::{Document, Node, Object, ObjectKind, ObjectOp, Value, ValueRef};
+use crate::value::{Document, Node, NodeId, Object, ObjectKind, ObjectOp, Value, ValueRef};
 
 /// Where a str comes from: lent for `'de`, or copied from a shorter-lived place.
 pub(super) enum Ref<'de, 'd, T: ?Sized> {
@@ -317,6 +317,75 @@ fn type_desc(doc: &Document, v: Value) -> &'static str {
 }
 
 impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
+    /// [`de::Deserializer::deserialize_any`] of a node.
+    fn any_node<V: Visitor<'de>>(self, id: NodeId, visitor: V) -> Result<V::Value> {
+        let offset = self.offset;
+        let at = |e: Error| match offset {
+            Some(o) => e.at(o),
+            None => e,
+        };
+        if let Some(p) = self.handover.and_then(|h| h.take(id)) {
+            return match p {
+                Payload::Bytes(b) => visitor.visit_byte_buf(b),
+                Payload::Str(s) => visitor.visit_string(s.into_string()),
+            }
+            .map_err(at);
+        }
+        let Some(node) = self.node() else {
+            return Err(at(Error::data("dangling value handle")));
+        };
+        let payload = self.doc.origin(id).and_then(|o| o.payload);
+        let r = match node {
+            Node::BigInt(b) => {
+                if let Ok(u) = u64::try_from(b) {
+                    visitor.visit_u64(u)
+                } else if let Ok(i) = i128::try_from(b) {
+                    visitor.visit_i128(i)
+                } else if let Ok(u) = u128::try_from(b) {
+                    visitor.visit_u128(u)
+                } else {
+                    Err(Error::data(format!(
+                        "int of {} bits does not fit in 128 bits",
+                        b.bits()
+                    )))
+                }
+            }
+            Node::Str(s) => match s.as_str() {
+                Some(s) => match self.lend.str(s, payload) {
+                    Ref::Borrowed(s) => visitor.visit_borrowed_str(s),
+                    Ref::Copied(s) => visitor.visit_str(s),
+                },
+                None => visitor.visit_string(s.to_string_lossy().into_owned()),
+            },
+            Node::Bytes(b) => match self.lend.bytes(b, payload) {
+                Ref::Borrowed(b) => visitor.visit_borrowed_bytes(b),
+                Ref::Copied(b) => visitor.visit_bytes(b),
+            },
+            Node::ByteArray(b) => visitor.visit_bytes(b),
+            Node::Buffer(b) => visitor.visit_bytes(&b.data),
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                visitor.visit_seq(ItemAccess::new(&self, Cow::Borrowed(v)))
+            }
+            Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, Cow::Borrowed(p))),
+            Node::Object(o) => {
+                let view = self.object_view(o);
+                self.visit_view(view, visitor)
+            }
+            Node::Global(_) => {
+                let (m, n) = self.global_name(self.value).unwrap_or(("", ""));
+                visitor.visit_string(format!("{m}.{n}"))
+            }
+            Node::PersistentId(pid) => {
+                let child = self.child(*pid)?;
+                de::Deserializer::deserialize_any(child, visitor)
+            }
+            Node::Extension(code) => Err(Error::data(format!(
+                "unresolved extension code {code} (LoadOptions::extensions)"
+            ))),
+        };
+        r.map_err(at)
+    }
+
     fn visit_view<V: Visitor<'de>>(self, view: View, visitor: V) -> Result<V::Value> {
         match view {
             View::Map(pairs) => visitor.visit_map(PairAccess::new(&self, Cow::Owned(pairs))),
@@ -345,17 +414,11 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
     }
 }
 
-/// Hints that `deserialize_any` answers; ints and floats (most items of
-/// large sequences) are answered inline, without the call.
 macro_rules! forward_to_any {
     ($($method:ident)*) => {$(
         #[inline]
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-            match self.value {
-                Value::Int(i) => visitor.visit_i64(i).map_err(|e| self.err(e)),
-                Value::Float(f) => visitor.visit_f64(f).map_err(|e| self.err(e)),
-                _ => self.deserialize_any(visitor),
-            }
+            self.deserialize_any(visitor)
         }
     )*};
 }
@@ -363,80 +426,18 @@ macro_rules! forward_to_any {
 impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, 'b, B> {
     type Error = Error;
 
+    /// Scalars inline (most items of large sequences are ints or floats),
+    /// nodes out of line ([`Deserializer::any_node`]).
+    #[inline(always)]
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let offset = self.offset;
-        let at = |e: Error| match offset {
-            Some(o) => e.at(o),
-            None => e,
-        };
-        let r = match self.value {
+        match self.value {
             Value::None => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
             Value::Int(i) => visitor.visit_i64(i),
             Value::Float(f) => visitor.visit_f64(f),
-            Value::Ref(id) => {
-                if let Some(p) = self.handover.and_then(|h| h.take(id)) {
-                    return match p {
-                        Payload::Bytes(b) => visitor.visit_byte_buf(b),
-                        Payload::Str(s) => visitor.visit_string(s.into_string()),
-                    }
-                    .map_err(at);
-                }
-                let Some(node) = self.node() else {
-                    return Err(at(Error::data("dangling value handle")));
-                };
-                let payload = self.doc.origin(id).and_then(|o| o.payload);
-                match node {
-                    Node::BigInt(b) => {
-                        if let Ok(u) = u64::try_from(b) {
-                            visitor.visit_u64(u)
-                        } else if let Ok(i) = i128::try_from(b) {
-                            visitor.visit_i128(i)
-                        } else if let Ok(u) = u128::try_from(b) {
-                            visitor.visit_u128(u)
-                        } else {
-                            Err(Error::data(format!(
-                                "int of {} bits does not fit in 128 bits",
-                                b.bits()
-                            )))
-                        }
-                    }
-                    Node::Str(s) => match s.as_str() {
-                        Some(s) => match self.lend.str(s, payload) {
-                            Ref::Borrowed(s) => visitor.visit_borrowed_str(s),
-                            Ref::Copied(s) => visitor.visit_str(s),
-                        },
-                        None => visitor.visit_string(s.to_string_lossy().into_owned()),
-                    },
-                    Node::Bytes(b) => match self.lend.bytes(b, payload) {
-                        Ref::Borrowed(b) => visitor.visit_borrowed_bytes(b),
-                        Ref::Copied(b) => visitor.visit_bytes(b),
-                    },
-                    Node::ByteArray(b) => visitor.visit_bytes(b),
-                    Node::Buffer(b) => visitor.visit_bytes(&b.data),
-                    Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                        visitor.visit_seq(ItemAccess::new(&self, Cow::Borrowed(v)))
-                    }
-                    Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, Cow::Borrowed(p))),
-                    Node::Object(o) => {
-                        let view = self.object_view(o);
-                        self.visit_view(view, visitor)
-                    }
-                    Node::Global(_) => {
-                        let (m, n) = self.global_name(self.value).unwrap_or(("", ""));
-                        visitor.visit_string(format!("{m}.{n}"))
-                    }
-                    Node::PersistentId(pid) => {
-                        let child = self.child(*pid)?;
-                        de::Deserializer::deserialize_any(child, visitor)
-                    }
-                    Node::Extension(code) => Err(Error::data(format!(
-                        "unresolved extension code {code} (LoadOptions::extensions)"
-                    ))),
-                }
-            }
-        };
-        r.map_err(at)
+            Value::Ref(id) => return self.any_node(id, visitor),
+        }
+        .map_err(|e| self.err(e))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
