@@ -207,21 +207,13 @@ impl Machine<'_> {
             // Memo traffic: straight between the stack and the memo.
             // A GET followed by more (a list of shared values): the rest of
             // the run in one loop.
-            b'h' => {
-                let [i] = fixed(data, p)?;
-                let r = self.push_memo(i.into());
-                if r.is_ok() && matches!(data.get(p + 2), Some(b'h' | b'j')) {
-                    return Some((2 + self.get_run(data, p + 2), Ok(())));
+            b'h' | b'j' => {
+                let (len, op, idx) = get_arg(data, p)?;
+                let r = self.push_memo(idx);
+                if r.is_ok() && matches!(data.get(p + len), Some(b'h' | b'j')) {
+                    return Some((len + self.get_run(data, p + len), Ok(())));
                 }
-                (2, Opcode::BinGet, r)
-            }
-            b'j' => {
-                let i = u32::from_le_bytes(fixed(data, p)?);
-                let r = self.push_memo(i.into());
-                if r.is_ok() && matches!(data.get(p + 5), Some(b'h' | b'j')) {
-                    return Some((5 + self.get_run(data, p + 5), Ok(())));
-                }
-                (5, Opcode::LongBinGet, r)
+                (len, op, r)
             }
             b'q' => {
                 let [i] = fixed(data, p)?;
@@ -441,18 +433,7 @@ impl Machine<'_> {
     fn get_run(&mut self, data: &[u8], p: usize) -> usize {
         let Machine { stack, memo, .. } = self;
         let mut q = p;
-        loop {
-            let (idx, len) = match data.get(q) {
-                Some(b'h') => match data.get(q + 1) {
-                    Some(&i) => (u64::from(i), 2),
-                    None => break,
-                },
-                Some(b'j') => match data.get(q + 1..q + 5) {
-                    Some(&[a, b, c, d]) => (u64::from(u32::from_le_bytes([a, b, c, d])), 5),
-                    _ => break,
-                },
-                _ => break,
-            };
+        while let Some((len, _, idx)) = get_arg(data, q) {
             match memo.get_ref(idx) {
                 Some(v) => stack.extend_from_slice(std::slice::from_ref(v)),
                 None => break,
@@ -1204,6 +1185,17 @@ impl Machine<'_> {
 #[inline(always)]
 fn fixed<const N: usize>(data: &[u8], p: usize) -> Option<[u8; N]> {
     data.get(p + 1..p + 1 + N)?.try_into().ok()
+}
+
+/// The `BINGET`/`LONG_BINGET` at `data[p]`: its length, opcode and memo
+/// index; `None` for anything else or a GET cut short.
+#[inline(always)]
+fn get_arg(data: &[u8], p: usize) -> Option<(usize, Opcode, u64)> {
+    match data.get(p)? {
+        b'h' => fixed(data, p).map(|[i]| (2, Opcode::BinGet, u64::from(i))),
+        b'j' => fixed(data, p).map(|i| (5, Opcode::LongBinGet, u64::from(u32::from_le_bytes(i)))),
+        _ => None,
+    }
 }
 
 /// The LONG1 payload of `n` (at most 8) bytes at `data[at..]`, which the
