@@ -89,11 +89,11 @@ def peak_kib(cmd):
     return int(out.stdout.strip())
 
 
-def memory_rows(rust, bench_bin):
+def memory_rows(measured, bench_bin):
     """Peak memory of one load of each file: CPython vs Rust (to a Document
     and typed), each also as the increase over only reading the file."""
     rows = []
-    for r in rust:
+    for r in measured:
         if r["workload"] not in ("records_100k", "bytes_100mb"):
             continue
         f = r["file"]
@@ -209,7 +209,7 @@ def main():
     # `rounds` rounds whose order alternates (Rust first, then CPython
     # first), and each time is the median of its rounds' medians: a slow
     # spell of this shared machine then moves one round, not one side of a
-    # ratio. (CPython reads the files the Rust side wrote in round one.)
+    # ratio.
     # The order of the protocols alternates too, every other pair of rounds,
     # on both sides: the first protocol a process measures sometimes ran at
     # half speed for a second or more (a records load to a Document: 38 ms
@@ -246,7 +246,6 @@ def main():
             r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
             r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
     rows = [merge([got[key] for got in rounds]) for key in rounds[0]]
-    rust = rows
     lines = []
     lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of at least %d runs (more for a fast one: as many as fill 0.3 s, up to 200); ratio = CPython / Rust, the median of the rounds' ratios." % (
         platform.platform(), os.cpu_count(), platform.python_version(), args.rounds, reps))
@@ -275,7 +274,7 @@ def main():
         lines.append("%s p%d: from_slice::<&[u8]> borrows in %.3f ms; a fresh to_vec of the file takes %.2f ms." % (
             r["workload"], r["protocol"], r["borrow"], r["memcpy"]))
     if not args.smoke:
-        mem = memory_rows(rust, bench)
+        mem = memory_rows(rows, bench)
         lines.append("")
         lines.append("Peak memory of one load (MiB; in brackets: above only reading the file):")
         lines.append("")

@@ -2,7 +2,12 @@
 //! writes each workload's pickle, times load/dump medians, prints JSON.
 //!
 //!     cargo bench --bench compare -- --out DIR [--smoke] [--reps N] [--only NAME] [--reverse]
+//!         [--write-only | --from-files]
 //!
+//! `--write-only` writes the pickles and measures nothing; `--from-files`
+//! measures the pickles written before without building any workload (as
+//! `compare.py` runs it, so that the measuring process starts from the
+//! files, as CPython's does).
 //! `--only NAME` measures one workload (`compare.py` measures the Rust and
 //! the CPython side of each workload one after the other, so that a change
 //! of the machine's speed during the run shifts both sides alike).
