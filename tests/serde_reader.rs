@@ -98,10 +98,32 @@ fn frames_payloads_and_lines() {
     let floats: Vec<f64> = (0..30_000).map(|i| i as f64 / 7.0).collect();
     let strs: Vec<String> = (0..5_000).map(|i| format!("s{i}.")).collect();
     let blob = serde_bytes::ByteBuf::from(vec![b'.'; 300_000]);
+    // Runs of one instruction of one length (which the walk skips whole),
+    // broken by other widths, other lengths and one-off values.
+    let ints: Vec<i64> = (0..30_000i64)
+        .map(|i| match (i / 97) % 6 {
+            0 => i % 250,
+            1 => 300 + i % 60_000,
+            2 => -i,
+            3 => (1 << 40) + i,
+            4 if i % 13 == 0 => i << 50,
+            4 => (1 << 62) + i,
+            _ => i % 3 * 1000,
+        })
+        .collect();
+    let words: Vec<serde_bytes::ByteBuf> = (0..20_000u32)
+        .map(|i| {
+            serde_bytes::ByteBuf::from(format!("w{}", i % 1000 + (i / 700) * 1000).into_bytes())
+        })
+        .collect();
     for protocol in 0..=5 {
         let o = || pickle_codec::DumpOptions::new(protocol);
         let data = pickle_codec::to_vec_with(&floats, o()).unwrap();
         agree::<Vec<f64>>("floats", &data);
+        let data = pickle_codec::to_vec_with(&ints, o()).unwrap();
+        agree::<Vec<i64>>("ints", &data);
+        let data = pickle_codec::to_vec_with(&words, o()).unwrap();
+        agree::<Vec<serde_bytes::ByteBuf>>("words", &data);
         let data = pickle_codec::to_vec_with(&strs, o()).unwrap();
         agree::<Vec<String>>("strs", &data);
         let data = pickle_codec::to_vec_with(&(blob.clone(), 5, "x"), o()).unwrap();

@@ -239,6 +239,23 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
                 exact: false,
             };
         };
+        // Runs of one instruction of one length (the items of a list of
+        // floats or ints): see `skip_run`.
+        let (step, header) = match b {
+            byte::BinFloat => (9, 1),
+            byte::BinInt => (5, 1),
+            byte::BinInt2 => (3, 1),
+            byte::BinInt1 => (2, 1),
+            byte::Long1 | byte::ShortBinUnicode | byte::ShortBinBytes => match buf.get(at + 1) {
+                Some(&n) => (2 + n as usize, 2),
+                None => (0, 0),
+            },
+            _ => (0, 0),
+        };
+        if step != 0 && at + step <= buf.len() {
+            at = skip_run(buf, at, step, header);
+            continue;
+        }
         // The common instructions by a match, not a table: the length then
         // comes from a predicted branch, not from a load the next step waits on.
         let end = match b {
@@ -314,6 +331,21 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
     }
 }
 
+/// Skip the instruction at `at`, `step` bytes long (whole in `buf`), and
+/// those after it that begin with the same `header` bytes (the opcode, and
+/// for a one-byte-length instruction its length), so have the same length:
+/// where the next different one begins. The next position does not wait on
+/// a load: each step only compares, and the comparison is predicted.
+#[inline(always)]
+fn skip_run(buf: &[u8], at: usize, step: usize, header: usize) -> usize {
+    let (op, len) = (buf[at], buf.get(at + 1).copied().unwrap_or(0));
+    let mut next = at + step;
+    while next + step <= buf.len() && buf[next] == op && (header == 1 || buf[next + 1] == len) {
+        next += step;
+    }
+    next
+}
+
 /// Where the argument of kind `kind` starting at `from` ends, or what it
 /// still needs.
 fn arg_end(buf: &[u8], from: usize, kind: ArgKind, max_line: usize) -> Result<usize, Need> {
@@ -382,5 +414,73 @@ fn arg_end(buf: &[u8], from: usize, kind: ArgKind, max_line: usize) -> Result<us
         | ArgKind::DecimalNlLong
         | ArgKind::FloatNl => lines(1),
         ArgKind::StringNlNoEscapePair => lines(2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unframed pickles (protocols 2 and 3) with runs of one instruction of
+    /// one length broken by other widths and lengths.
+    fn samples() -> Vec<Vec<u8>> {
+        let ints: Vec<i64> = (0..600i64)
+            .map(|i| match (i / 23) % 6 {
+                0 => i % 250,
+                1 => 300 + i,
+                2 => -i,
+                3 => (1 << 40) + i,
+                4 if i % 5 == 0 => i << 50,
+                4 => (1 << 62) + i,
+                _ => i % 3 * 1000,
+            })
+            .collect();
+        let words: Vec<String> = (0..400)
+            .map(|i| format!("w{}", i % 9 + (i / 50) * 10))
+            .collect();
+        let floats: Vec<f64> = (0..300).map(|i| i as f64 / 3.0).collect();
+        let mut out = Vec::new();
+        for protocol in [2, 3] {
+            let o = || crate::DumpOptions::new(protocol);
+            out.push(crate::to_vec_with(&ints, o()).unwrap());
+            out.push(crate::to_vec_with(&(&words, &floats, &ints), o()).unwrap());
+        }
+        out
+    }
+
+    /// Where each instruction of `data` begins, by the decoder.
+    fn starts(data: &[u8]) -> Vec<usize> {
+        let mut at = 0;
+        let mut out = vec![0];
+        while let Some((_, _, n)) = crate::read::decode_fast(data, at) {
+            at += n;
+            out.push(at);
+        }
+        assert_eq!(at, data.len(), "the sample decodes whole");
+        out
+    }
+
+    /// The walk finds the STOP of a whole pickle, and in a cut one stops
+    /// at the first instruction that is not whole, asking for more.
+    #[test]
+    fn walk_stops_where_the_instructions_do() {
+        for data in samples() {
+            let starts = starts(&data);
+            assert!(matches!(walk(&data, 0, 1 << 20), Walk::Stop(end) if end == data.len()));
+            for cut in (0..data.len()).step_by(3) {
+                match walk(&data[..cut], 0, 1 << 20) {
+                    Walk::More { at, need, .. } => {
+                        let next = starts.iter().find(|&&s| s > cut).copied();
+                        let last = starts.iter().rev().find(|&&s| s <= cut).copied();
+                        assert_eq!(Some(at), last, "cut at {cut}");
+                        assert!(
+                            need > cut && Some(need) <= next,
+                            "cut at {cut}: need {need}"
+                        );
+                    }
+                    _ => panic!("cut at {cut}: not asking for more"),
+                }
+            }
+        }
     }
 }
