@@ -216,6 +216,14 @@ fn main() {
                     reps,
                 )
             });
+            // The floor of any typed load: the same value built from the one
+            // in memory, with nothing to decode.
+            let build_typed = load_typed.map(|_| {
+                median(
+                    || drop(std::hint::black_box(workloads::build_typed(&typed))),
+                    reps,
+                )
+            });
             let is_bytes = matches!(typed, workloads::Typed::Bytes(_));
             // The reference: the same values loaded from MessagePack by rmp-serde.
             let mp = workloads::rmp_bytes(&typed);
@@ -233,12 +241,13 @@ fn main() {
                 is_bytes.then(|| median(|| drop(std::hint::black_box(data.to_vec())), reps));
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
-                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"build_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
                 file.to_string_lossy(),
                 data.len(),
                 opt(load_typed),
                 opt(load_typed_reader),
                 opt(load_typed_rmp),
+                opt(build_typed),
                 opt(dump_typed),
                 opt(borrow),
                 opt(memcpy),

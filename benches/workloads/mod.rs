@@ -277,6 +277,33 @@ pub fn rmp_bytes(typed: &Typed) -> Option<Vec<u8>> {
     )
 }
 
+/// A copy of the typed form built from the one in memory, with no decoding
+/// at all: every `String`, `Vec` and map allocated and filled (strings
+/// copied, not re-validated; vectors and maps built with their final size
+/// known, which no decoder of a pickle is told). What any typed load of the
+/// workload costs at least, whatever the format, with this allocator.
+pub fn build_typed(typed: &Typed) -> Typed {
+    let s = |s: &String| s.as_str().to_owned();
+    match typed {
+        Typed::Ints(v) => Typed::Ints(v.to_vec()),
+        Typed::Floats(v) => Typed::Floats(v.to_vec()),
+        Typed::Records(v) => Typed::Records(
+            v.iter()
+                .map(|r| Record {
+                    id: r.id,
+                    name: s(&r.name),
+                    score: r.score,
+                    tags: r.tags.iter().map(s).collect(),
+                })
+                .collect(),
+        ),
+        Typed::Dict(v) => Typed::Dict(v.iter().map(|(k, &v)| (s(k), v)).collect()),
+        Typed::Strings(v) => Typed::Strings(v.iter().map(s).collect()),
+        Typed::Bytes(v) => Typed::Bytes(serde_bytes::ByteBuf::from(v.to_vec())),
+        Typed::None => Typed::None,
+    }
+}
+
 /// Serialize a workload's typed form at `protocol`.
 pub fn dump_typed(typed: &Typed, protocol: u8) -> Option<Vec<u8>> {
     let o = || pickle_codec::DumpOptions::new(protocol);
