@@ -424,16 +424,11 @@ mod tests {
     /// Unframed pickles (protocols 2 and 3) with runs of one instruction of
     /// one length broken by other widths and lengths.
     fn samples() -> Vec<Vec<u8>> {
+        // Runs of 23 values of one width (BININT1, BININT2, BININT, LONG1 of
+        // 6 and 8 bytes), every fifth one wider.
+        let bases: [i64; 6] = [7, 300, -5, 1 << 40, 1 << 62, 2000];
         let ints: Vec<i64> = (0..600i64)
-            .map(|i| match (i / 23) % 6 {
-                0 => i % 250,
-                1 => 300 + i,
-                2 => -i,
-                3 => (1 << 40) + i,
-                4 if i % 5 == 0 => i << 50,
-                4 => (1 << 62) + i,
-                _ => i % 3 * 1000,
-            })
+            .map(|i| bases[(i / 23 % 6) as usize] + if i % 5 == 0 { i << 33 } else { i })
             .collect();
         let words: Vec<String> = (0..400)
             .map(|i| format!("w{}", i % 9 + (i / 50) * 10))
