@@ -47,6 +47,7 @@ mod arbitrary;
 mod build;
 mod eq;
 mod serde;
+mod utf8_check;
 mod view;
 
 use num_bigint::BigInt;
@@ -222,7 +223,9 @@ impl ShortStr {
     /// `b` held inline, if it fits and is valid UTF-8. The loader's way
     /// to a short str: ASCII (most keys and names) is told by testing the
     /// 32 bytes copied in four words, where std's UTF-8 check goes byte by
-    /// byte below 16 bytes; anything else gets std's check.
+    /// byte below 16 bytes; anything else by the table automaton of
+    /// `utf8_check` (a load and a shift a byte, where std's check takes some
+    /// ten instructions a byte of non-ASCII text).
     #[inline]
     pub(crate) fn from_utf8(b: &[u8]) -> Option<ShortStr> {
         if b.len() > Self::CAPACITY {
@@ -236,7 +239,7 @@ impl ShortStr {
             w.copy_from_slice(word);
             high |= u64::from_ne_bytes(w);
         }
-        if high & 0x8080_8080_8080_8080 != 0 && std::str::from_utf8(&padded[..b.len()]).is_err() {
+        if high & 0x8080_8080_8080_8080 != 0 && !utf8_check::is_utf8(b) {
             return None;
         }
         let mut bytes = [0u8; Self::CAPACITY];
