@@ -240,29 +240,33 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
             };
         };
         // Runs of one instruction of one length (the items of a list of
-        // floats or ints): see `skip_run`.
+        // floats or ints): see `skip_run`. An instruction of these not whole
+        // in `buf` goes on to the general way below.
         let (step, header) = match b {
             byte::BinFloat => (9, 1),
             byte::BinInt => (5, 1),
             byte::BinInt2 => (3, 1),
             byte::BinInt1 => (2, 1),
-            byte::Long1 | byte::ShortBinUnicode | byte::ShortBinBytes => match buf.get(at + 1) {
-                Some(&n) => (2 + n as usize, 2),
-                None => (0, 0),
-            },
+            // A one-byte length (read in place: copying it to a buffer and
+            // reading that back stalls), then the payload.
+            byte::Long1 | byte::ShortBinUnicode | byte::ShortBinBytes | byte::ShortBinString => {
+                match buf.get(at + 1) {
+                    Some(&n) => (2 + n as usize, 2),
+                    None => (0, 0),
+                }
+            }
             _ => (0, 0),
         };
         if step != 0 && at + step <= buf.len() {
             at = skip_run(buf, at, step, header);
             continue;
         }
-        // The common instructions by a match, not a table: the length then
-        // comes from a predicted branch, not from a load the next step waits on.
+        // The other common instructions by a match, not a table: the length
+        // then comes from a predicted branch, not from a load the next step
+        // waits on.
         let end = match b {
-            byte::BinInt1 | byte::BinGet | byte::BinPut => at + 2,
-            byte::BinInt2 => at + 3,
-            byte::BinInt | byte::LongBinGet | byte::LongBinPut => at + 5,
-            byte::BinFloat => at + 9,
+            byte::BinGet | byte::BinPut => at + 2,
+            byte::LongBinGet | byte::LongBinPut => at + 5,
             byte::Mark
             | byte::EmptyList
             | byte::EmptyDict
@@ -284,14 +288,6 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
             | byte::FrozenSet
             | byte::List
             | byte::Dict => at + 1,
-            // A one-byte length (read in place: copying it to a buffer and
-            // reading that back stalls), then the payload.
-            byte::ShortBinUnicode | byte::ShortBinBytes | byte::Long1 | byte::ShortBinString => {
-                match buf.get(at + 1) {
-                    Some(&n) => at + 2 + n as usize,
-                    None => usize::MAX,
-                }
-            }
             byte::BinUnicode | byte::BinBytes => match buf.get(at + 1..at + 5) {
                 Some(&[a, b, c, d]) => at + 5 + u32::from_le_bytes([a, b, c, d]) as usize,
                 _ => usize::MAX,
