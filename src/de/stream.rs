@@ -117,6 +117,17 @@ struct Entry<'de> {
     cached: Cached<'de>,
 }
 
+/// The value of a LONG1 of `n` (at most 8) bytes whose little-endian
+/// digits are the low `n` bytes of `w` (the bytes above are not its own).
+#[inline(always)]
+fn long1_value(w: u64, n: u8) -> i64 {
+    if n == 0 {
+        return 0;
+    }
+    let shift = 64 - 8 * n as u32;
+    ((w << shift) as i64) >> shift
+}
+
 /// A memoized scalar, kept decoded.
 #[derive(Clone, Copy, Debug)]
 enum Cached<'de> {
@@ -241,6 +252,15 @@ static STARTS_VALUE: [bool; 256] = opcode_set(&[
         Opcode::LongBinGet,
     ],
 ]);
+
+/// `PUT_OR_FRAME[b]`: whether byte `b` is a memo put or a FRAME, what the
+/// scalar decoders check after each scalar (one load, not a range test).
+static PUT_OR_FRAME: [bool; 256] = opcode_set(&[&[
+    Opcode::Memoize,
+    Opcode::BinPut,
+    Opcode::LongBinPut,
+    Opcode::Frame,
+]]);
 
 /// Can `op` begin a value?
 #[inline(always)]
@@ -695,48 +715,35 @@ impl<'de> Stream<'de> {
     fn next_int(&mut self) -> IntOr {
         let input = self.input;
         let pos = self.pos;
-        let (op, v, end) = match input.get(pos) {
-            Some(&byte::BinInt1) => match input.get(pos + 1) {
-                Some(&b) => (Opcode::BinInt1, b as i64, pos + 2),
-                None => return IntOr::Other,
-            },
-            Some(&byte::BinInt2) => match input.get(pos + 1..pos + 3) {
-                Some(&[a, b]) => (Opcode::BinInt2, u16::from_le_bytes([a, b]) as i64, pos + 3),
-                _ => return IntOr::Other,
-            },
-            Some(&byte::BinInt) => match input.get(pos + 1..pos + 5) {
-                Some(&[a, b, c, d]) => (
+        // The longest int decoded here (LONG1 of 8 bytes) is ten bytes: with
+        // ten bytes at hand (everywhere but at the end of the input) every
+        // argument is read from them with no bounds check of its own.
+        let (op, v, end) = match input.get(pos..pos + 10) {
+            Some(&[op, a, b, c, d, e, f, g, h, i]) => match op {
+                byte::BinInt1 => (Opcode::BinInt1, a as i64, pos + 2),
+                byte::BinInt2 => (Opcode::BinInt2, u16::from_le_bytes([a, b]) as i64, pos + 3),
+                byte::BinInt => (
                     Opcode::BinInt,
                     i32::from_le_bytes([a, b, c, d]) as i64,
                     pos + 5,
                 ),
-                _ => return IntOr::Other,
-            },
-            Some(&byte::Long1) => match (input.get(pos + 1), input.get(pos + 2..pos + 10)) {
-                (Some(&n), Some(&[a, b, c, d, e, f, g, h])) if n <= 8 => {
-                    let w = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
-                    let v = if n == 0 {
-                        0
-                    } else {
-                        let shift = 64 - 8 * n as u32;
-                        ((w << shift) as i64) >> shift
-                    };
-                    (Opcode::Long1, v, pos + 2 + n as usize)
+                byte::Long1 if a <= 8 => {
+                    let w = u64::from_le_bytes([b, c, d, e, f, g, h, i]);
+                    (Opcode::Long1, long1_value(w, a), pos + 2 + a as usize)
                 }
                 _ => return IntOr::Other,
             },
+            // Near the end of the input: the general decoder.
             _ => return IntOr::Other,
         };
         if end >= self.frame_end {
             return IntOr::Other;
         }
         self.pos = end;
-        if let Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) =
-            input.get(end)
+        if input.get(end).is_some_and(|&b| PUT_OR_FRAME[b as usize])
+            && !self.scalar_puts_ok(pos, op, Cached::Int(v))
         {
-            if !self.scalar_puts_ok(pos, op, Cached::Int(v)) {
-                return IntOr::Fail;
-            }
+            return IntOr::Fail;
         }
         IntOr::Int(v)
     }
@@ -756,9 +763,7 @@ impl<'de> Stream<'de> {
     fn next_float(&mut self) -> FloatOr {
         let input = self.input;
         let pos = self.pos;
-        let (Some(&byte::BinFloat), Some(&[a, b, c, d, e, f, g, h])) =
-            (input.get(pos), input.get(pos + 1..pos + 9))
-        else {
+        let Some(&[byte::BinFloat, a, b, c, d, e, f, g, h]) = input.get(pos..pos + 9) else {
             return FloatOr::Other;
         };
         let end = pos + 9;
@@ -767,12 +772,10 @@ impl<'de> Stream<'de> {
         }
         self.pos = end;
         let v = f64::from_be_bytes([a, b, c, d, e, f, g, h]);
-        if let Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) =
-            input.get(end)
+        if input.get(end).is_some_and(|&b| PUT_OR_FRAME[b as usize])
+            && !self.scalar_puts_ok(pos, Opcode::BinFloat, Cached::Float(v))
         {
-            if !self.scalar_puts_ok(pos, Opcode::BinFloat, Cached::Float(v)) {
-                return FloatOr::Fail;
-            }
+            return FloatOr::Fail;
         }
         FloatOr::Float(v)
     }
@@ -833,12 +836,10 @@ impl<'de> Stream<'de> {
             return StrOr::Other;
         }
         self.pos = end;
-        if let Some(&(byte::Memoize | byte::BinPut | byte::LongBinPut | byte::Frame)) =
-            input.get(end)
+        if input.get(end).is_some_and(|&b| PUT_OR_FRAME[b as usize])
+            && !self.scalar_puts_ok(pos, op, Cached::Str(t))
         {
-            if !self.scalar_puts_ok(pos, op, Cached::Str(t)) {
-                return StrOr::Fail;
-            }
+            return StrOr::Fail;
         }
         StrOr::Str(t)
     }
@@ -1154,7 +1155,8 @@ impl<'de> SeqAccess<'de> for SeqItems<'_, 'de> {
         // The hot case: the next item of a list's MARK batch.
         if self.state == SeqState::Batch && matches!(self.kind, Items::List) {
             if let Some(&b) = self.de.input.get(self.de.pos) {
-                if b != byte::Appends && STARTS_VALUE[b as usize] {
+                // (APPENDS, which ends the batch, does not start a value.)
+                if STARTS_VALUE[b as usize] {
                     return self.de.element(seed).map(Some);
                 }
             }
@@ -1558,11 +1560,33 @@ mod tests {
     use super::Entry;
     use crate::unpickler::LoadOptions;
 
+    /// Every way an int is written, each value as CPython's pickler would
+    /// pick its opcode (and as LONG1 always).
+    fn int_encodings(v: i64) -> Vec<Vec<u8>> {
+        let payload = crate::text::long_to_le(&v.into());
+        let mut long1 = vec![0x8a, payload.len() as u8];
+        long1.extend_from_slice(&payload);
+        let mut out = vec![long1];
+        if let Ok(b) = u8::try_from(v) {
+            out.push(vec![b'K', b]);
+        }
+        if let Ok(w) = u16::try_from(v) {
+            let [x, y] = w.to_le_bytes();
+            out.push(vec![b'M', x, y]);
+        }
+        if let Ok(w) = i32::try_from(v) {
+            let mut i = vec![b'J'];
+            i.extend_from_slice(&w.to_le_bytes());
+            out.push(i);
+        }
+        out
+    }
+
     #[test]
-    fn long1_read_as_a_word_or_bytewise_agrees() {
-        // A LONG1 followed by 8 more bytes is read as one masked word; one
-        // near the end of the input by the general decoder: both give the
-        // loader's value.
+    fn ints_read_in_the_ten_byte_window_or_near_the_end_agree() {
+        // An int with ten bytes at hand is read from them at once; one
+        // nearer the end of the input by the general decoder: both give
+        // the loader's value, with or without a memo put after it.
         for v in [
             0i64,
             1,
@@ -1574,6 +1598,11 @@ mod tests {
             255,
             256,
             -256,
+            65535,
+            65536,
+            i32::MAX as i64,
+            i32::MIN as i64,
+            1 << 31,
             1 << 33,
             1 << 40,
             -(1 << 40),
@@ -1581,22 +1610,35 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            let payload = crate::text::long_to_le(&v.into());
-            let mut one = vec![0x8a, payload.len() as u8];
-            one.extend_from_slice(&payload);
-            // Alone, then as the first item of a list followed by more bytes.
-            let mut alone = one.clone();
-            alone.push(b'.');
-            let mut list = vec![b']', b'(']; // EMPTY_LIST MARK
-            list.extend_from_slice(&one);
-            list.extend_from_slice(&[b'K', 7, b'e', b'.']); // BININT1 7 APPENDS STOP
-            let opts = LoadOptions::default();
-            assert_eq!(super::from_slice::<i64>(&alone, &opts), Some(v), "{v}");
-            assert_eq!(
-                super::from_slice::<Vec<i64>>(&list, &opts),
-                Some(vec![v, 7]),
-                "{v}"
-            );
+            for one in int_encodings(v) {
+                let opts = LoadOptions::default();
+                // Alone (near the end).
+                let mut alone = one.clone();
+                alone.push(b'.');
+                assert_eq!(super::from_slice::<i64>(&alone, &opts), Some(v), "{one:?}");
+                // First in a list, with a BINPUT or not, then 0 to 12 more
+                // bytes of BININT1s: near the end, then in the window.
+                for put in [false, true] {
+                    for more in 0..=6 {
+                        let mut list = vec![b']', b'(']; // EMPTY_LIST MARK
+                        list.extend_from_slice(&one);
+                        if put {
+                            list.extend_from_slice(&[b'q', 0]); // BINPUT 0 (the first index)
+                        }
+                        for _ in 0..more {
+                            list.extend_from_slice(&[b'K', 7]);
+                        }
+                        list.extend_from_slice(b"e."); // APPENDS STOP
+                        let mut want = vec![v];
+                        want.extend(std::iter::repeat_n(7, more));
+                        assert_eq!(
+                            super::from_slice::<Vec<i64>>(&list, &opts),
+                            Some(want),
+                            "{list:?}"
+                        );
+                    }
+                }
+            }
         }
     }
 
