@@ -173,6 +173,12 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
+def bound(slice_ms, read_ms):
+    """The share of the slice speed a load from a file reaches at best: the
+    slice load plus only reading the file."""
+    return None if slice_ms is None else slice_ms / (slice_ms + read_ms)
+
+
 def svg_chart(rows, path):
     bars = []
     for r in rows:
@@ -265,23 +271,29 @@ def main():
             r["r_dump_typed"] = ratio(r["py_dump"], r["dump_typed"])
             r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
             r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
+            # The most any load from a reader can reach: the slice load plus
+            # only the copy of the file into memory.
+            r["reader_bound"] = bound(r["load_value"], r["read_file"])
+            r["typed_reader_bound"] = bound(r["load_typed"], r["read_file"])
     rows = [merge([got[key] for got in rounds]) for key in rounds[0]]
     lines = []
     lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of at least %d runs (more for a fast one: as many as fill 0.3 s, up to 200); ratio = CPython / Rust, the median of the rounds' ratios." % (
         platform.platform(), os.cpu_count(), platform.python_version(), args.rounds, reps))
     lines.append("")
-    lines.append("| workload | p | CPython load, gc on / off | Rust load (ratio, gc on / off) | typed load (ratio, gc on / off) | rmp-serde typed load | typed floor | from file (vs slice) | typed from file (vs slice) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
+    lines.append("| workload | p | CPython load, gc on / off | Rust load (ratio, gc on / off) | typed load (ratio, gc on / off) | rmp-serde typed load | typed floor | from file (vs slice; bound) | typed from file (vs slice; bound) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        typed_reader = "–" if r.get("load_typed_reader") is None else "%s (%d%%)" % (
-            fmt(r["load_typed_reader"]), round(100 * (r["typed_reader_vs_slice"] or 0)))
-        lines.append("| %s | %d | %s / %s | %s (%s× / %s×) | %s (%s× / %s×) | %s | %s | %s (%d%%) | %s | %s | %s (%s×) | %s (%s×) |" % (
+        pct = lambda x: round(100 * (x or 0))
+        typed_reader = "–" if r.get("load_typed_reader") is None else "%s (%d%%; %d%%)" % (
+            fmt(r["load_typed_reader"]), pct(r["typed_reader_vs_slice"]),
+            pct(r["typed_reader_bound"]))
+        lines.append("| %s | %d | %s / %s | %s (%s× / %s×) | %s (%s× / %s×) | %s | %s | %s (%d%%; %d%%) | %s | %s | %s (%s×) | %s (%s×) |" % (
             r["workload"], r["protocol"], fmt(r["py_load"]), fmt(r["py_load_nogc"]),
             fmt(r["load_value"]), fmt(r["r_load"]), fmt(r["r_load_nogc"]),
             fmt(r["load_typed"]), fmt(r["r_load_typed"]), fmt(r["r_load_typed_nogc"]),
             fmt(r.get("load_typed_rmp")),
             fmt(r.get("build_typed")),
-            fmt(r["load_reader"]), round(100 * (r["reader_vs_slice"] or 0)),
+            fmt(r["load_reader"]), pct(r["reader_vs_slice"]), pct(r["reader_bound"]),
             typed_reader,
             fmt(r["py_dump"]),
             fmt(r["dump_value"]), fmt(r["r_dump"]),
@@ -295,6 +307,11 @@ def main():
                  "Typed floor: the same typed value built from the one in memory, with nothing to decode "
                  "(every String, Vec and map allocated and filled, sizes known in advance, no UTF-8 check): "
                  "what any typed load of it costs at least with this allocator.")
+    lines.append("")
+    lines.append("From file: `load` / `from_reader` of a `BufReader<File>` (the file in the page cache), "
+                 "as a share of the slice load's speed; bound: the share a load from a reader reaches "
+                 "at best, the slice load plus only copying the file into memory (`read_to_end` into "
+                 "a fresh vector): slice / (slice + read).")
     extra = [r for r in rows if r.get("borrow") is not None]
     for r in extra:
         lines.append("")

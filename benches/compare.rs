@@ -18,7 +18,7 @@
 mod workloads;
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -195,6 +195,17 @@ fn main() {
                 || drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())),
                 reps,
             );
+            // What any load from an `io::Read` pays before decoding: the
+            // file's bytes copied into memory (`read_to_end` into a fresh
+            // vector, sized from the file's length).
+            let read_file = median(
+                || {
+                    let mut v = Vec::new();
+                    fs::File::open(&file).unwrap().read_to_end(&mut v).unwrap();
+                    drop(std::hint::black_box(v))
+                },
+                reps,
+            );
             let load_reader = median(
                 || {
                     let f = std::io::BufReader::new(fs::File::open(&file).unwrap());
@@ -245,7 +256,7 @@ fn main() {
             });
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
-                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"build_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"read_file\":{read_file:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"build_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
                 file.to_string_lossy(),
                 data.len(),
                 opt(load_typed),
