@@ -195,17 +195,6 @@ fn main() {
                 || drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())),
                 reps,
             );
-            // What any load from an `io::Read` pays before decoding: the
-            // file's bytes copied into memory (`read_to_end` into a fresh
-            // vector, sized from the file's length).
-            let read_file = median(
-                || {
-                    let mut v = Vec::new();
-                    fs::File::open(&file).unwrap().read_to_end(&mut v).unwrap();
-                    drop(std::hint::black_box(v))
-                },
-                reps,
-            );
             let load_reader = median(
                 || {
                     let f = std::io::BufReader::new(fs::File::open(&file).unwrap());
@@ -254,6 +243,18 @@ fn main() {
                     reps,
                 )
             });
+            // What any load from an `io::Read` pays before decoding: the
+            // file's bytes copied into memory (`read_to_end` into a fresh
+            // vector, sized from the file's length). Measured last, so that
+            // its large vectors do not change the heap the others meet.
+            let read_file = median(
+                || {
+                    let mut v = Vec::new();
+                    fs::File::open(&file).unwrap().read_to_end(&mut v).unwrap();
+                    drop(std::hint::black_box(v))
+                },
+                reps,
+            );
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
                 "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"read_file\":{read_file:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"build_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
