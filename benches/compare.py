@@ -16,7 +16,9 @@ in rounds 3, 4, 7, 8, ...; each time reported is the median of its K round
 medians, each ratio the median of the K ratios of a round's two sides.
 Prints one table of times and ratios (CPython time / Rust time: above 1 means
 Rust is faster), with rmp-serde's typed load of the same values (as
-MessagePack) beside ours for reference. --svg writes a bar chart of the
+MessagePack) beside ours for reference, and beside each load from a file
+the best share of the slice speed any load from an io::Read can reach
+(slice / (slice + reading the file into memory)). --svg writes a bar chart of the
 ratios; --smoke uses inputs 100x smaller (for CI), 3 repetitions and one
 round.
 """
