@@ -29,6 +29,20 @@ pub fn long_from_le(bytes: &[u8]) -> Arg<'static> {
     }
 }
 
+/// The value of a `LONG1` payload of `n` bytes (at most 8) held in the low
+/// `n` bytes of the little-endian word `word` (the bytes above are not its
+/// own): [`long_from_le`] for the loaders that read the payload as one whole
+/// word. The payload's top byte is shifted up to bits 56..64, then back
+/// with the sign (an arithmetic shift).
+#[inline(always)]
+pub(crate) fn long_from_le_word(word: u64, n: usize) -> i64 {
+    if n == 0 {
+        return 0;
+    }
+    let unused = 64 - 8 * n as u32;
+    ((word << unused) as i64) >> unused
+}
+
 /// The shortest two's-complement little-endian encoding of `v`, as `pickle.encode_long`.
 pub fn long_to_le(v: &BigInt) -> Vec<u8> {
     if v.sign() == num_bigint::Sign::NoSign {

@@ -42,6 +42,7 @@ use crate::framing::FrameTracker;
 use crate::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
 use crate::py::PYOBJECT_TOKEN;
 use crate::read::{decode_fast, Arg};
+use crate::text::long_from_le_word;
 use crate::unpickler::LoadOptions;
 
 /// Deserialize a `T` from a whole pickle (nothing may follow its STOP), or
@@ -115,17 +116,6 @@ struct Entry<'de> {
     open: bool,
     /// The value itself, for the scalars a `GET` most often fetches.
     cached: Cached<'de>,
-}
-
-/// The value of a LONG1 of `n` (at most 8) bytes whose little-endian
-/// digits are the low `n` bytes of `w` (the bytes above are not its own).
-#[inline(always)]
-fn long1_value(w: u64, n: u8) -> i64 {
-    if n == 0 {
-        return 0;
-    }
-    let shift = 64 - 8 * n as u32;
-    ((w << shift) as i64) >> shift
 }
 
 /// A memoized scalar, kept decoded.
@@ -731,7 +721,11 @@ impl<'de> Stream<'de> {
                 ),
                 byte::Long1 if a <= 8 => {
                     let w = u64::from_le_bytes([b, c, d, e, f, g, h, i]);
-                    (Opcode::Long1, long1_value(w, a), pos + 2 + a as usize)
+                    (
+                        Opcode::Long1,
+                        long_from_le_word(w, a as usize),
+                        pos + 2 + a as usize,
+                    )
                 }
                 _ => return IntOr::Other,
             },

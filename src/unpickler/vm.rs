@@ -1203,12 +1203,9 @@ fn get_arg(data: &[u8], p: usize) -> Option<(usize, Opcode, u64)> {
 /// [`crate::text::long_from_le`], without the big-integer case). Reads one
 /// whole 8-byte word where the input has it (a copy of `n` bytes into a
 /// buffer costs a call and a stalled load), and shifts the bytes past the
-/// payload out.
+/// payload out ([`crate::text::long_from_le_word`]).
 #[inline(always)]
 fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
-    if n == 0 {
-        return 0;
-    }
     let word = match data.get(at..at + 8) {
         Some(w) => w.try_into().unwrap_or([0; 8]),
         None => {
@@ -1219,10 +1216,7 @@ fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
             x
         }
     };
-    // Shift the payload's top byte up to bits 56..64, then back with the
-    // sign (arithmetic shift).
-    let unused = 64 - 8 * n as u32;
-    (i64::from_le_bytes(word) << unused) >> unused
+    crate::text::long_from_le_word(u64::from_le_bytes(word), n)
 }
 
 #[cold]
