@@ -171,6 +171,10 @@ def fmt(x):
     return "–" if x is None else ("%.2f" % x if x < 10 else "%.1f" % x)
 
 
+def pct(x):
+    return round(100 * (x or 0))
+
+
 def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
@@ -285,7 +289,6 @@ def main():
     lines.append("| workload | p | CPython load, gc on / off | Rust load (ratio, gc on / off) | typed load (ratio, gc on / off) | rmp-serde typed load | typed floor | from file (vs slice; bound) | typed from file (vs slice; bound) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        pct = lambda x: round(100 * (x or 0))
         typed_reader = "–" if r.get("load_typed_reader") is None else "%s (%d%%; %d%%)" % (
             fmt(r["load_typed_reader"]), pct(r["typed_reader_vs_slice"]),
             pct(r["typed_reader_bound"]))

@@ -5,7 +5,9 @@
 //! instructions a byte on non-ASCII text); the loader uses this one for the
 //! strs it keeps inline ([`super::ShortStr`]), where a `&str` is not needed
 //! yet. It accepts exactly what `std::str::from_utf8` accepts (the tests
-//! compare them on every sequence of up to three bytes and on random text).
+//! compare them on every sequence of one or two bytes, on every lead byte
+//! followed by every second byte and chosen third and fourth bytes, and on
+//! mutations and cuts of mixed text).
 //!
 //! Each state is a bit offset into a 64-bit row; the row of a byte holds, at
 //! each state's offset, the state that byte leads to.
