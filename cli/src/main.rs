@@ -53,6 +53,7 @@ enum Command {
     #[command(after_help = dis_cmd::EXAMPLES)]
     Dis(dis_cmd::DisArgs),
     /// Tell whether loading pickles would run code, without loading them.
+    #[command(after_help = scan_cmd::EXAMPLES)]
     Scan(scan_cmd::ScanArgs),
     /// Print pickles as JSON (lossless: `from-json` turns it back).
     #[command(after_help = json_cmd::JSON_EXAMPLES)]

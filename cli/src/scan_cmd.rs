@@ -1,14 +1,43 @@
 //! `pickle scan`: report what loading pickles would import and call, without loading them.
 //!
-//! Exit status: 0 when no file is dangerous (nor, with `--strict`, unknown);
-//! 1 when a file is dangerous, or with `--strict` when one is unknown and
-//! none could not be read; 2 when a file could not be read or parsed and
-//! none is dangerous. A non-zero status always comes with a line on stderr.
+//! Exit status, as picklescan's users expect it:
+//! * 0: every file was read to its end and none is dangerous (nor, with
+//!   `--strict`, unknown);
+//! * 1: a file is dangerous, or with `--strict` one is unknown and none
+//!   could not be scanned;
+//! * 2: a file could not be scanned (missing, malformed, truncated, a
+//!   container or compression the scanner cannot open) and none is
+//!   dangerous: such a file is never reported clean.
+//!
+//! A non-zero status always comes with a summary line on stderr.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use clap::ValueEnum;
 use pickle_codec::scan::{scan_path, Finding, Policy, Report, Verdict};
+use serde_json::{json, Value as Json};
+
+/// Examples printed by `pickle scan --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  pickle scan model.pt                      # the findings that matter and a verdict
+  pickle scan -q models/                    # only files that are not clean
+  pickle scan --format sarif models/ > scan.sarif
+  pickle scan --strict --allow mylib.Config data.pkl
+
+Exit status: 0 clean, 1 dangerous (or unknown with --strict), 2 could not scan.";
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object per file, one per line.
+    Json,
+    /// One SARIF 2.1.0 log for all files (one result per finding that is not safe).
+    Sarif,
+}
 
 /// Arguments of `pickle scan`.
 #[derive(clap::Args, Debug)]
@@ -16,13 +45,23 @@ pub struct ScanArgs {
     /// Files or folders (folders are searched recursively for pickle-like files).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Print one JSON object per file, one per line.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ScanFormat,
+    /// Same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Print only the files that are not clean, with the findings that make them so.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print the safe findings and the notes (skipped array data, storages).
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Treat unknown globals (not on either list) as a failure.
     #[arg(long)]
     pub strict: bool,
     /// Treat MODULE.NAME (or MODULE.* for a whole module) as safe; repeatable.
+    /// A warning is printed when it silences something the policy calls dangerous.
     #[arg(long = "allow", value_name = "MODULE.NAME")]
     pub allow: Vec<String>,
 }
@@ -34,7 +73,8 @@ fn looks_scannable(path: &Path) -> bool {
         return false;
     };
     match ext.to_ascii_lowercase().as_str() {
-        "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" => true,
+        "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "npy" | "npz" | "tar" | "z"
+        | "gz" | "bz2" | "xz" | "lzma" | "lz4" => true,
         "bin" => {
             let mut head = [0u8; 2];
             std::fs::File::open(path)
@@ -68,91 +108,83 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, Strin
     }
 }
 
-fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn finding_json(f: &Finding) -> String {
-    format!(
-        "{{\"offset\":{},\"opcode\":{},\"kind\":{},\"module\":{},\"name\":{},\"verdict\":{},\"reason\":{}{}}}",
-        f.offset,
-        json_str(f.opcode.name()),
-        json_str(f.kind.as_str()),
-        json_str(&f.module),
-        json_str(&f.name),
-        json_str(f.verdict.as_str()),
-        json_str(&f.reason),
-        f.member
-            .as_ref()
-            .map(|m| format!(",\"member\":{}", json_str(m)))
-            .unwrap_or_default()
-    )
-}
-
-fn report_json(path: &Path, r: &Report) -> String {
-    let findings: Vec<String> = r.findings.iter().map(finding_json).collect();
-    let notes: Vec<String> = r.notes.iter().map(|n| json_str(n)).collect();
-    format!(
-        "{{\"path\":{},\"verdict\":{},\"format\":{},\"pickles\":{},\"error\":{},\"findings\":[{}],\"notes\":[{}]}}",
-        json_str(&path.display().to_string()),
-        json_str(file_verdict(r)),
-        json_str(&format!("{:?}", r.format).to_ascii_lowercase()),
-        r.pickles,
-        r.error
-            .as_ref()
-            .map(|e| json_str(&e.to_string()))
-            .unwrap_or_else(|| "null".into()),
-        findings.join(","),
-        notes.join(",")
-    )
-}
-
-fn file_verdict(r: &Report) -> &'static str {
-    match (r.verdict(), &r.error) {
-        (Verdict::Dangerous, _) => "dangerous",
-        (_, Some(_)) => "error",
-        (v, None) => v.as_str(),
+fn qualified(f: &Finding) -> String {
+    if f.module.is_empty() {
+        f.name.clone()
+    } else {
+        format!("{}.{}", f.module, f.name)
     }
 }
 
-fn print_text(out: &mut impl Write, path: &Path, r: &Report) -> std::io::Result<()> {
+/// An `--allow` that turned a dangerous built-in verdict into safe.
+fn overridden(f: &Finding) -> bool {
+    f.verdict == Verdict::Safe && f.reason.starts_with("allowed by --allow, overriding")
+}
+
+fn finding_json(f: &Finding) -> Json {
+    let mut o = json!({
+        "offset": f.offset,
+        "opcode": f.opcode.name(),
+        "kind": f.kind.as_str(),
+        "module": f.module,
+        "name": f.name,
+        "verdict": f.verdict.as_str(),
+        "reason": f.reason,
+    });
+    if let Some(m) = &f.member {
+        o["member"] = json!(m);
+    }
+    o
+}
+
+fn report_json(path: &Path, r: &Report, quiet: bool) -> Json {
+    let findings: Vec<Json> = r
+        .findings
+        .iter()
+        .filter(|f| !quiet || f.verdict != Verdict::Safe)
+        .map(finding_json)
+        .collect();
+    json!({
+        "path": path.display().to_string(),
+        "verdict": r.verdict().as_str(),
+        "format": format!("{:?}", r.format).to_ascii_lowercase(),
+        "pickles": r.pickles,
+        "error": r.error.as_ref().map(|e| e.to_string()),
+        "findings": findings,
+        "notes": r.notes,
+    })
+}
+
+fn print_text(
+    out: &mut impl Write,
+    path: &Path,
+    r: &Report,
+    args: &ScanArgs,
+) -> std::io::Result<()> {
     let p = path.display();
     for f in &r.findings {
+        if f.verdict == Verdict::Safe && !args.verbose && !overridden(f) {
+            continue;
+        }
         let at = match &f.member {
             Some(m) => format!("{p}:{m}"),
             None => p.to_string(),
         };
-        let name = if f.module.is_empty() {
-            f.name.clone()
-        } else {
-            format!("{}.{}", f.module, f.name)
-        };
         writeln!(
             out,
-            "{at}: {} {} {} {name}: {} ({})",
+            "{at}: {} {} {} {}: {} ({})",
             f.offset,
             f.opcode.name(),
             f.kind.as_str(),
+            qualified(f),
             f.verdict.as_str().to_ascii_uppercase(),
             f.reason
         )?;
     }
-    for n in &r.notes {
-        writeln!(out, "{p}: note: {n}")?;
+    if args.verbose {
+        for n in &r.notes {
+            writeln!(out, "{p}: note: {n}")?;
+        }
     }
     if let Some(e) = &r.error {
         writeln!(out, "{p}: error: {e}")?;
@@ -160,16 +192,167 @@ fn print_text(out: &mut impl Write, path: &Path, r: &Report) -> std::io::Result<
     writeln!(
         out,
         "{p}: verdict {} ({} pickles, {} findings)",
-        file_verdict(r).to_ascii_uppercase(),
+        r.verdict().as_str().to_ascii_uppercase(),
         r.pickles,
         r.findings.len()
     )
 }
 
+/// The SARIF rule a finding falls under: its verdict and kind.
+fn rule_id(f: &Finding) -> String {
+    format!("{}-{}", f.verdict.as_str(), f.kind.as_str())
+}
+
+const RULES: &[(&str, &str)] = &[
+    (
+        "dangerous-import",
+        "Imports a global that runs code, touches the system or loads more data",
+    ),
+    (
+        "dangerous-call",
+        "Calls something that runs code, touches the system or loads more data",
+    ),
+    (
+        "dangerous-build",
+        "Sets state on an object in a way that can run code",
+    ),
+    (
+        "dangerous-ext",
+        "Resolves a copyreg extension code to something dangerous",
+    ),
+    (
+        "dangerous-persid",
+        "Hands a dangerous value to the loader's persistent_load",
+    ),
+    (
+        "unknown-import",
+        "Imports a global on neither list: its module's code runs on import",
+    ),
+    ("unknown-call", "Calls something on neither list"),
+    (
+        "unknown-build",
+        "Sets the state of an object of a class on neither list",
+    ),
+    (
+        "unknown-ext",
+        "Uses the copyreg extension registry of the loading process",
+    ),
+    (
+        "unknown-persid",
+        "Hands an id to the loader's persistent_load",
+    ),
+    (
+        "scan-error",
+        "The file could not be read to its end: it is not known to be safe",
+    ),
+];
+
+fn sarif_log(results: Vec<Json>) -> Json {
+    let rules: Vec<Json> = RULES
+        .iter()
+        .map(|(id, text)| {
+            json!({
+                "id": id,
+                "shortDescription": {"text": text},
+                "defaultConfiguration": {
+                    "level": if id.starts_with("unknown") { "warning" } else { "error" }
+                },
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "pickle scan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+fn sarif_location(path: &Path, member: Option<&str>, offset: Option<u64>) -> Json {
+    let uri = path.to_string_lossy().replace('\\', "/");
+    let mut phys = json!({"artifactLocation": {"uri": uri}});
+    // The offset is into the file, or into a zip member's data: SARIF's
+    // region is file-relative, so a member's offset goes in the properties.
+    match (member, offset) {
+        (None, Some(o)) => phys["region"] = json!({"byteOffset": o, "byteLength": 1}),
+        (Some(m), o) => {
+            let mut props = json!({"member": m});
+            if let Some(o) = o {
+                props["memberByteOffset"] = json!(o);
+            }
+            return json!({"physicalLocation": phys, "properties": props});
+        }
+        (None, None) => {}
+    }
+    json!({"physicalLocation": phys})
+}
+
+fn sarif_results(path: &Path, r: &Report, out: &mut Vec<Json>) {
+    for f in r.findings.iter().filter(|f| f.verdict != Verdict::Safe) {
+        let level = if f.verdict == Verdict::Dangerous {
+            "error"
+        } else {
+            "warning"
+        };
+        out.push(json!({
+            "ruleId": rule_id(f),
+            "level": level,
+            "message": {"text": format!(
+                "{} {} {}: {}", f.opcode.name(), f.kind.as_str(), qualified(f), f.reason
+            )},
+            "locations": [sarif_location(path, f.member.as_deref(), Some(f.offset))],
+        }));
+    }
+    if let Some(e) = &r.error {
+        out.push(json!({
+            "ruleId": "scan-error",
+            "level": "error",
+            "message": {"text": format!("could not scan: {e}")},
+            "locations": [sarif_location(path, None, e.offset())],
+        }));
+    }
+}
+
+/// What `--allow SPEC` silences that the built-in policy calls dangerous:
+/// every split of `module.name` is tried (modules are dotted too); for
+/// `module.*`, any name of the module.
+fn allow_warning(spec: &str) -> Option<String> {
+    let builtin = Policy::default();
+    if let Some(m) = spec.strip_suffix(".*") {
+        let (v, why) = builtin.classify(m, "any_name");
+        return (v == Verdict::Dangerous)
+            .then(|| format!("silences all of {m}, which the policy calls dangerous: {why}"));
+    }
+    let dots = spec.match_indices('.').map(|(i, _)| i);
+    for i in dots {
+        let (m, n) = (&spec[..i], &spec[i + 1..]);
+        let (v, why) = builtin.classify(m, n);
+        if v == Verdict::Dangerous {
+            return Some(format!(
+                "silences {m}.{n}, which the policy calls dangerous: {why}"
+            ));
+        }
+    }
+    None
+}
+
 /// Run `pickle scan`; returns the exit status.
-pub fn run(args: ScanArgs) -> i32 {
+pub fn run(mut args: ScanArgs) -> i32 {
+    if args.json {
+        args.format = ScanFormat::Json;
+    }
     let mut policy = Policy::default();
     for a in &args.allow {
+        if let Some(w) = allow_warning(a) {
+            eprintln!("pickle scan: warning: --allow {a}: {w}");
+        }
         policy.allow(a);
     }
     let mut files = Vec::new();
@@ -184,26 +367,66 @@ pub fn run(args: ScanArgs) -> i32 {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut dangerous, mut unknown, mut errors) = (0usize, 0usize, unreadable.len());
+    let mut sarif = Vec::new();
     for (path, why) in &unreadable {
         eprintln!("pickle scan: {}: {why}", path.display());
+        if args.format == ScanFormat::Sarif {
+            sarif.push(json!({
+                "ruleId": "scan-error",
+                "level": "error",
+                "message": {"text": format!("could not scan: {why}")},
+                "locations": [sarif_location(path, None, None)],
+            }));
+        }
     }
     for path in &files {
         let r = scan_path(path, &policy);
-        match r.verdict() {
+        let verdict = r.verdict();
+        match verdict {
             Verdict::Dangerous => dangerous += 1,
+            Verdict::Error => errors += 1,
             Verdict::Unknown => unknown += 1,
             Verdict::Safe => {}
         }
         if let Some(e) = &r.error {
-            errors += 1;
+            if verdict == Verdict::Dangerous {
+                errors += 1;
+            }
             eprintln!("pickle scan: {}: {e}", path.display());
         }
-        let res = if args.json {
-            writeln!(out, "{}", report_json(path, &r))
-        } else {
-            print_text(&mut out, path, &r)
+        for f in r.findings.iter().filter(|f| overridden(f)) {
+            eprintln!(
+                "pickle scan: warning: {}: {} at byte {} is dangerous by policy, allowed by --allow",
+                path.display(),
+                qualified(f),
+                f.offset
+            );
+        }
+        let clean = verdict == Verdict::Safe || (verdict == Verdict::Unknown && !args.strict);
+        if args.quiet && clean {
+            continue;
+        }
+        let res = match args.format {
+            ScanFormat::Json => writeln!(out, "{}", report_json(path, &r, args.quiet)),
+            ScanFormat::Text => print_text(&mut out, path, &r, &args),
+            ScanFormat::Sarif => {
+                sarif_results(path, &r, &mut sarif);
+                Ok(())
+            }
         };
         if res.is_err() {
+            return 2;
+        }
+    }
+    if args.format == ScanFormat::Sarif {
+        let log = sarif_log(sarif);
+        if writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&log).unwrap_or_default()
+        )
+        .is_err()
+        {
             return 2;
         }
     }
@@ -219,8 +442,8 @@ pub fn run(args: ScanArgs) -> i32 {
     };
     if code != 0 {
         eprintln!(
-            "pickle scan: {} files: {dangerous} dangerous, {unknown} unknown, {errors} unreadable or malformed",
-            files.len()
+            "pickle scan: {} files: {dangerous} dangerous, {unknown} unknown, {errors} could not be scanned",
+            files.len() + unreadable.len()
         );
     }
     code

@@ -22,8 +22,9 @@
 //!   wrapper is aligned) or, for object arrays, a nested pickle. The scanner
 //!   computes the size from the wrapper's shape and dtype and steps over it.
 //!
-//! Malformed input is an error, never a pass: a report with an error is
-//! not clean, and findings made before the error are kept.
+//! Malformed input is an error, never a pass (the scanner fails closed): a
+//! report with an error has the verdict [`Verdict::Error`] unless something
+//! dangerous was found before it, and findings made before the error are kept.
 //!
 //! ```
 //! use pickle_codec::scan::{scan_bytes, Policy, Verdict};
@@ -34,6 +35,9 @@
 //! assert_eq!(report.verdict(), Verdict::Dangerous);
 //! let safe = scan_bytes(b"\x80\x04]\x94(K\x01K\x02e.", &Policy::default());
 //! assert_eq!(safe.verdict(), Verdict::Safe);
+//! // Input that cannot be read to its end is never safe.
+//! let cut = scan_bytes(b"\x80\x04]\x94(K\x01", &Policy::default());
+//! assert_eq!(cut.verdict(), Verdict::Error);
 //! ```
 
 mod machine;
@@ -52,23 +56,34 @@ use crate::error::{Error, Result};
 use crate::opcodes::Opcode;
 use crate::read::{InstructionReader, Read, SliceRead};
 
-/// How far loading a pickle reaches. Ordered: `Safe < Unknown < Dangerous`.
+/// How far loading a pickle reaches. Ordered: `Safe < Unknown < Error < Dangerous`.
+///
+/// A [`Finding`] is `Safe`, `Unknown` or `Dangerous`. `Error` is only ever a
+/// file's verdict ([`Report::verdict`]): the scan could not read all of the
+/// input, found nothing dangerous in what it did read, and so cannot say the
+/// file is safe (the scanner fails closed). A dangerous finding outranks an
+/// error: the file is known to be dangerous whatever the rest holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Verdict {
     /// Only data constructors on the allow list.
     Safe,
     /// Imports or calls something not on either list (a user's own class).
     Unknown,
+    /// The input could not be read to its end (malformed, truncated, a
+    /// container or compression that could not be opened, a limit hit), and
+    /// nothing dangerous was found before that: not safe.
+    Error,
     /// Runs code, touches files, processes or the network, or imports modules.
     Dangerous,
 }
 
 impl Verdict {
-    /// `safe`, `unknown` or `dangerous`.
+    /// `safe`, `unknown`, `error` or `dangerous`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Safe => "safe",
             Verdict::Unknown => "unknown",
+            Verdict::Error => "error",
             Verdict::Dangerous => "dangerous",
         }
     }
@@ -156,9 +171,21 @@ pub struct Report {
 }
 
 impl Report {
-    /// The worst finding's verdict (`Safe` when there are none). An error does
-    /// not change the verdict; check [`Report::error`] as well.
+    /// The file's verdict: `Dangerous` when any finding is; otherwise `Error`
+    /// when the scan could not finish ([`Report::error`]); otherwise the worst
+    /// finding's verdict (`Safe` when there are none). A report on input that
+    /// was not read to its end is never `Safe`.
     pub fn verdict(&self) -> Verdict {
+        let worst = self.findings_verdict();
+        if worst < Verdict::Dangerous && self.error.is_some() {
+            return Verdict::Error;
+        }
+        worst
+    }
+
+    /// The worst verdict among the findings alone (`Safe` when there are
+    /// none), whether or not the scan finished.
+    pub fn findings_verdict(&self) -> Verdict {
         self.findings
             .iter()
             .map(|f| f.verdict)
@@ -168,7 +195,7 @@ impl Report {
 
     /// True when the scan finished and nothing is dangerous or unknown.
     pub fn is_clean(&self) -> bool {
-        self.error.is_none() && self.verdict() == Verdict::Safe
+        self.verdict() == Verdict::Safe
     }
 }
 

@@ -48,6 +48,8 @@ fn malformed_is_an_error() {
         let r = scan(bad);
         assert!(r.error.is_some(), "{bad:?} passed");
         assert!(!r.is_clean());
+        assert_eq!(r.verdict(), Verdict::Error, "{bad:?}");
+        assert_eq!(r.findings_verdict(), Verdict::Safe, "{bad:?}");
     }
 }
 
@@ -241,6 +243,12 @@ fn payload_after_benign_pickle_with_broken_tail_keeps_both() {
     assert_eq!(r.verdict(), Verdict::Dangerous);
     assert!(r.error.is_some());
     assert_eq!(r.pickles, 2);
+    // An unknown finding before the broken tail: the file is an error, not unknown.
+    let mut data = b"\x80\x02cpcorpus\nPoint\n)\x81.".to_vec();
+    data.extend_from_slice(b"\x80\x02(");
+    let r = scan(&data);
+    assert_eq!(r.findings_verdict(), Verdict::Unknown);
+    assert_eq!(r.verdict(), Verdict::Error);
 }
 
 #[test]
