@@ -23,9 +23,30 @@ pub const FRAME_HEADER_SIZE: usize = 9;
 pub struct FrameTracker {
     /// End offset of the current frame, if one is open.
     end: Option<u64>,
+    /// Accept what `_pickle.c` accepts: it only checks that a frame's bytes
+    /// are there and never where instructions end.
+    lenient: bool,
 }
 
 impl FrameTracker {
+    /// A tracker that, like `_pickle.c`, lets instructions cross frame ends
+    /// (what `pickle.load` accepts; `pickle.py`'s `_Unframer` refuses it). The
+    /// scanner reads this way, so a payload behind such a frame is seen.
+    pub(crate) fn lenient() -> Self {
+        FrameTracker {
+            end: None,
+            lenient: true,
+        }
+    }
+
+    /// A tracker with no frame open, as strict or lenient as this one.
+    pub(crate) fn reset(&self) -> Self {
+        FrameTracker {
+            end: None,
+            lenient: self.lenient,
+        }
+    }
+
     /// End offset of the open frame, if any.
     #[inline]
     pub fn open_end(&self) -> Option<u64> {
@@ -35,6 +56,9 @@ impl FrameTracker {
     /// Check the instruction `op` that spans `start..end`.
     #[inline]
     pub fn check(&mut self, op: Opcode, start: u64, end: u64, frame_len: u64) -> Result<()> {
+        if self.lenient {
+            return Ok(());
+        }
         match self.end {
             // No frame open, or an ordinary instruction well inside the open one.
             None if op != Opcode::Frame => Ok(()),

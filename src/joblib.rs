@@ -137,7 +137,11 @@ pub fn hook() -> AfterBuild {
                 .get(k)
                 .ok_or_else(|| Error::data(format!("NumpyArrayWrapper state without {k:?}")))
         };
-        let dtype = DType::from_value(field("dtype")?)?;
+        let dtype_v = field("dtype")?;
+        let dtype = DType::from_value(dtype_v)?;
+        // Size and kind as numpy computes them, which is what joblib reads
+        // by; the scanner sizes the same bytes with the same function.
+        let (itemsize, hasobject) = DType::pickled_layout(dtype_v)?;
         let shape_v = field("shape")?;
         let mut shape = Vec::new();
         for d in shape_v.iter() {
@@ -158,7 +162,7 @@ pub fn hook() -> AfterBuild {
             Some(("numpy", "ndarray" | "memmap")) | None => None,
             Some((m, n)) => Some((m.to_string(), n.to_string())),
         };
-        let new = if dtype.has_object() {
+        let new = if hasobject {
             let nested = raw.load_nested()?;
             doc.graft(&nested, nested.root_value())
         } else {
@@ -169,7 +173,7 @@ pub fn hook() -> AfterBuild {
             let count = shape
                 .iter()
                 .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
-                .and_then(|n| n.checked_mul(dtype.itemsize as u64))
+                .and_then(|n| n.checked_mul(itemsize))
                 .ok_or_else(|| Error::data("NumpyArrayWrapper shape overflows"))?;
             let data = raw.read_raw(count)?;
             let mut arr = NdArray::from_bytes(dtype, shape, order, data)?;

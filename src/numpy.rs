@@ -188,7 +188,7 @@ impl DType {
             .index(0)
             .and_then(py_text)
             .ok_or_else(|| Error::data("numpy.dtype without a type string"))?;
-        let mut dt = DType::parse(&typestr)?;
+        let mut dt = DType::from_numpy_str(&typestr)?;
         let Some(state) = v.state() else {
             return Ok(dt);
         };
@@ -258,6 +258,43 @@ impl DType {
             }
         }
         Ok(dt)
+    }
+
+    /// [`pickled_item_layout`] of a pickled `numpy.dtype` object: its type
+    /// string and the `__setstate__` state given by its BUILD, if any.
+    pub(crate) fn pickled_layout(v: ValueRef<'_>) -> Result<(u64, bool)> {
+        let o = v
+            .as_object()
+            .ok_or_else(|| Error::data(format!("expected a numpy.dtype, got {}", v.type_name())))?;
+        if v.at(o.callable).as_global() != Some(("numpy", "dtype")) {
+            return Err(Error::data("expected a numpy.dtype object"));
+        }
+        let typestr = v
+            .at(o.args)
+            .index(0)
+            .and_then(py_text)
+            .ok_or_else(|| Error::data("numpy.dtype without a type string"))?;
+        let state = match v.state() {
+            None => None,
+            Some(st) => {
+                let items: Vec<ValueRef<'_>> = st.iter().collect();
+                let (e, f) = DTypeState::positions(items.len()).unwrap_or((usize::MAX, None));
+                let int = |i: usize| items.get(i).and_then(|x| x.as_i64());
+                let nested = items
+                    .iter()
+                    .skip(2)
+                    .take(e.min(items.len()).saturating_sub(2))
+                    .any(|x| !x.is_none());
+                Some(DTypeState {
+                    len: items.len(),
+                    version: int(0).unwrap_or(-1),
+                    elsize: int(e),
+                    flags: f.and_then(int),
+                    nested,
+                })
+            }
+        };
+        pickled_item_layout(&typestr, state.as_ref())
     }
 
     /// The type string numpy passes to `numpy.dtype(...)` when pickling: `"f8"`, `"U2"`, `"O8"`, `"M8"`.
@@ -333,6 +370,260 @@ impl DType {
         let st = doc.tuple(state);
         doc.push_op(obj, ObjectOp::Build(st));
         obj
+    }
+}
+
+/// What numpy's `dtype.__setstate__` is given, reduced to what decides an
+/// element's size and whether it holds objects.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DTypeState {
+    /// Items in the state tuple (numpy writes 8, or 9 with datetime metadata).
+    pub len: usize,
+    /// The state's version (numpy writes 3, or 4 with metadata).
+    pub version: i64,
+    /// The `elsize` item; numpy applies it to flexible kinds (`S`, `U`, `V`) only.
+    pub elsize: Option<i64>,
+    /// The `flags` item (states of 8 or 9 items); bit 0 is `NPY_ITEM_HASOBJECT`.
+    pub flags: Option<i64>,
+    /// The state names a subarray or fields (not `None`).
+    pub nested: bool,
+}
+
+impl DTypeState {
+    /// The index of `elsize` and `flags` in a state of `len` items, as numpy's
+    /// `arraydescr_setstate` parses them: `(version, endian, subarray, names,
+    /// fields, elsize, alignment, flags[, metadata])` for 8 and 9 items,
+    /// without flags for 7, without names for 6.
+    pub(crate) fn positions(len: usize) -> Option<(usize, Option<usize>)> {
+        match len {
+            8 | 9 => Some((5, Some(7))),
+            7 => Some((5, None)),
+            6 => Some((4, None)),
+            _ => None,
+        }
+    }
+}
+
+/// The bytes an element takes and whether numpy treats the dtype as holding
+/// objects (`dtype.hasobject`, which is what joblib reads to decide between
+/// raw data and a nested pickle), for `numpy.dtype(typestr, ...)` followed
+/// by `__setstate__(state)`, exactly as numpy computes them:
+///
+/// * the type string by numpy's rules ([`DType::from_numpy_str`]), so
+///   `"float64"` is 8 bytes, not 64;
+/// * `elsize` replaces the size of flexible kinds (`S`, `U`, `V`) only;
+/// * from state version 3 on, `hasobject` is bit 0 of the pickled `flags`,
+///   whatever the kind says; before, numpy recomputes it from the fields.
+///
+/// Both the joblib loader and the scanner size raw array data with this, so
+/// they cannot disagree on where an array ends. A state numpy would refuse,
+/// or one this cannot follow (a version-2 state with fields), is an error.
+pub(crate) fn pickled_item_layout(
+    typestr: &str,
+    state: Option<&DTypeState>,
+) -> Result<(u64, bool)> {
+    let dt = DType::from_numpy_str(typestr)?;
+    let mut itemsize = dt.itemsize as i64;
+    let mut hasobject = dt.kind == 'O';
+    if let Some(st) = state {
+        if DTypeState::positions(st.len).is_none() || !(0..=4).contains(&st.version) {
+            return Err(Error::data(format!(
+                "numpy.dtype state of {} items, version {}: numpy refuses it",
+                st.len, st.version
+            )));
+        }
+        if matches!(dt.kind, 'S' | 'U' | 'V') {
+            if let Some(e) = st.elsize {
+                itemsize = e;
+            }
+        }
+        if st.version >= 3 {
+            let flags = st
+                .flags
+                .ok_or_else(|| Error::data("numpy.dtype state of version 3 without flags"))?;
+            hasobject = flags & 1 != 0;
+        } else if st.nested {
+            return Err(Error::unsupported(
+                "numpy.dtype state before version 3 with fields or a subarray",
+            ));
+        }
+    }
+    let itemsize = u64::try_from(itemsize)
+        .map_err(|_| Error::data(format!("numpy.dtype item size {itemsize} is negative")))?;
+    Ok((itemsize, hasobject))
+}
+
+/// numpy's one-letter type codes on a 64-bit little-endian Linux build:
+/// `(code, kind, itemsize)`. The codes whose size differs between platforms
+/// (`l`, `L`, `g`, `G`, ...) are refused by [`DType::from_numpy_str`] rather
+/// than guessed.
+const TYPE_CODES: &[(char, char, usize)] = &[
+    ('?', 'b', 1),
+    ('b', 'i', 1),
+    ('B', 'u', 1),
+    ('h', 'i', 2),
+    ('H', 'u', 2),
+    ('i', 'i', 4),
+    ('I', 'u', 4),
+    ('q', 'i', 8),
+    ('Q', 'u', 8),
+    ('p', 'i', 8),
+    ('P', 'u', 8),
+    ('e', 'f', 2),
+    ('f', 'f', 4),
+    ('d', 'f', 8),
+    ('F', 'c', 8),
+    ('D', 'c', 16),
+    ('O', 'O', 8),
+    ('S', 'S', 0),
+    ('a', 'S', 0),
+    ('U', 'U', 0),
+    ('V', 'V', 0),
+    ('c', 'S', 1),
+    ('M', 'M', 8),
+    ('m', 'm', 8),
+];
+
+/// numpy's type names that mean the same on every platform: `(name, kind, itemsize)`.
+const TYPE_NAMES: &[(&str, char, usize)] = &[
+    ("bool", 'b', 1),
+    ("bool_", 'b', 1),
+    ("bool8", 'b', 1),
+    ("int8", 'i', 1),
+    ("int16", 'i', 2),
+    ("int32", 'i', 4),
+    ("int64", 'i', 8),
+    ("uint8", 'u', 1),
+    ("uint16", 'u', 2),
+    ("uint32", 'u', 4),
+    ("uint64", 'u', 8),
+    ("byte", 'i', 1),
+    ("ubyte", 'u', 1),
+    ("short", 'i', 2),
+    ("ushort", 'u', 2),
+    ("intc", 'i', 4),
+    ("uintc", 'u', 4),
+    ("longlong", 'i', 8),
+    ("ulonglong", 'u', 8),
+    ("intp", 'i', 8),
+    ("uintp", 'u', 8),
+    ("float16", 'f', 2),
+    ("float32", 'f', 4),
+    ("float64", 'f', 8),
+    ("half", 'f', 2),
+    ("single", 'f', 4),
+    ("double", 'f', 8),
+    ("float", 'f', 8),
+    ("float_", 'f', 8),
+    ("complex64", 'c', 8),
+    ("complex128", 'c', 16),
+    ("csingle", 'c', 8),
+    ("singlecomplex", 'c', 8),
+    ("cdouble", 'c', 16),
+    ("cfloat", 'c', 16),
+    ("complex", 'c', 16),
+    ("complex_", 'c', 16),
+    ("object", 'O', 8),
+    ("object_", 'O', 8),
+    ("object0", 'O', 8),
+    ("str", 'U', 0),
+    ("str_", 'U', 0),
+    ("unicode", 'U', 0),
+    ("unicode_", 'U', 0),
+    ("bytes", 'S', 0),
+    ("bytes_", 'S', 0),
+    ("string_", 'S', 0),
+    ("void", 'V', 0),
+    ("datetime64", 'M', 8),
+    ("timedelta64", 'm', 8),
+];
+
+impl DType {
+    /// What `numpy.dtype(s)` makes of a type string, by numpy's rules on a
+    /// 64-bit little-endian build: an optional byte order (`<>=|`), then a
+    /// kind and size (`f8`, `U3`, `S5`, `V16`, `M8[ns]`), a one-letter type
+    /// code (`d`, `?`, `B`), or a type name (`float64`, `uint8`, `object`).
+    /// Strings whose meaning depends on the platform (`long`, `l`,
+    /// `longdouble`, `float128`, ...) and comma-separated or repeated forms
+    /// (`"i4,f8"`, `"3i4"`) are refused: a caller that must agree with numpy
+    /// on sizes fails rather than guesses.
+    pub fn from_numpy_str(s: &str) -> Result<DType> {
+        let bad = || {
+            Error::data(format!(
+                "numpy dtype string numpy's rules here do not cover: {s:?}"
+            ))
+        };
+        let (bo, body) = match s.chars().next() {
+            Some(c @ ('<' | '>' | '|' | '=')) => (Some(if c == '=' { '<' } else { c }), &s[1..]),
+            _ => (None, s),
+        };
+        let (head, unit) = match body.find('[') {
+            Some(i) if body.ends_with(']') => (&body[..i], Some(&body[i + 1..body.len() - 1])),
+            Some(_) => return Err(bad()),
+            None => (body, None),
+        };
+        let split = head
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(head.len());
+        let (letters, digits) = head.split_at(split);
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let (kind, itemsize) = if let Some(&(_, k, n)) = TYPE_NAMES.iter().find(|t| t.0 == head) {
+            (k, n)
+        } else {
+            let mut cs = letters.chars();
+            let (Some(code), None) = (cs.next(), cs.next()) else {
+                return Err(bad());
+            };
+            if digits.is_empty() {
+                let &(_, k, n) = TYPE_CODES.iter().find(|t| t.0 == code).ok_or_else(bad)?;
+                (k, n)
+            } else {
+                let n: usize = digits.parse().map_err(|_| bad())?;
+                let kind = match code {
+                    'a' => 'S',
+                    c => c,
+                };
+                let ok = match kind {
+                    'b' => n == 1,
+                    'i' | 'u' => matches!(n, 1 | 2 | 4 | 8),
+                    // 16 and 32: long double on x86-64, where numpy accepts them.
+                    'f' => matches!(n, 2 | 4 | 8 | 16),
+                    'c' => matches!(n, 8 | 16 | 32),
+                    'O' | 'M' | 'm' => n == 8,
+                    'S' | 'V' | 'U' => true,
+                    _ => false,
+                };
+                if !ok {
+                    return Err(bad());
+                }
+                let size = if kind == 'U' {
+                    n.checked_mul(4).ok_or_else(bad)?
+                } else {
+                    n
+                };
+                (kind, size)
+            }
+        };
+        if unit.is_some() && !matches!(kind, 'M' | 'm') {
+            return Err(bad());
+        }
+        let byteorder = if matches!(kind, 'b' | 'S' | 'V' | 'O') || itemsize == 1 && kind != 'U' {
+            '|'
+        } else {
+            bo.filter(|&b| b != '|').unwrap_or('<')
+        };
+        Ok(DType {
+            kind,
+            itemsize,
+            byteorder,
+            unit: unit
+                .filter(|u| !u.is_empty() && *u != "generic")
+                .map(str::to_string),
+            fields: Vec::new(),
+            subarray: None,
+        })
     }
 }
 

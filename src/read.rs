@@ -724,7 +724,13 @@ impl<R: Read> InstructionReader<R> {
 
     /// Forget frame state (between two pickles of one stream).
     pub fn reset_frames(&mut self) {
-        self.frames = FrameTracker::default();
+        self.frames = self.frames.reset();
+    }
+
+    /// Check frames as `_pickle.c` does (see [`FrameTracker::lenient`]):
+    /// instructions may cross a frame's end.
+    pub(crate) fn lenient_frames(&mut self) {
+        self.frames = FrameTracker::lenient();
     }
 
     /// Swap the frame state (a nested pickle read in the middle of another

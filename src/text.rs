@@ -107,6 +107,23 @@ pub fn parse_int(s: &[u8]) -> Result<Arg<'static>> {
             String::from_utf8_lossy(s)
         ))
     };
+    // Python's int() takes single underscores between digits (and right
+    // after a base prefix); CPython's unpickler parses these arguments with
+    // it, so `g1_0` fetches memo entry 10.
+    let prefixed = radix != 10;
+    let owned: Vec<u8>;
+    let digits = if digits.contains(&b'_') {
+        let ok_placement = digits.last() != Some(&b'_')
+            && (prefixed || digits.first() != Some(&b'_'))
+            && !digits.windows(2).any(|w| w == b"__");
+        if !ok_placement {
+            return Err(bad());
+        }
+        owned = digits.iter().copied().filter(|&c| c != b'_').collect();
+        &owned[..]
+    } else {
+        digits
+    };
     if digits.is_empty() || !digits.iter().all(|&c| (c as char).is_digit(radix)) {
         return Err(bad());
     }
@@ -349,6 +366,17 @@ mod tests {
         assert_eq!(i64_to_le(-129).1, 2);
         assert_eq!(i64_to_le(127).1, 1);
         assert_eq!(i64_to_le(i64::MIN).1, 8);
+    }
+
+    #[test]
+    fn ints_take_underscores_where_python_does() {
+        assert_eq!(parse_int(b"1_0").unwrap(), Arg::Int(10));
+        assert_eq!(parse_int(b"-1_000_000").unwrap(), Arg::Int(-1_000_000));
+        assert_eq!(parse_int(b"0x_1f").unwrap(), Arg::Int(31));
+        assert_eq!(parse_int(b"0b1_1").unwrap(), Arg::Int(3));
+        for bad in [&b"_1"[..], b"1_", b"1__0", b"_", b"0x", b"1_x"] {
+            assert!(parse_int(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

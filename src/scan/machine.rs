@@ -13,13 +13,19 @@ use std::rc::Rc;
 
 use super::{Ctx, FindingKind, Verdict};
 use crate::error::{Error, Result};
+use crate::numpy::DTypeState;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
-use crate::read::{Arg, InstructionReader, Read};
+use crate::read::{Arg, InstructionReader, Read, SliceRead};
 
 /// How deep pickles nested in a joblib stream (object arrays) may go.
 const MAX_NESTING: usize = 8;
 /// Most open MARKs, as the unpickler's default.
 const MAX_MARKS: usize = 1 << 20;
+/// Most memo entries, as the unpickler's default (`LoadOptions::max_memo`).
+const MAX_MEMO: usize = 1 << 26;
+/// How many bytes after a joblib array's start the `pickle.load` reading of
+/// them is followed (see [`Machine::fork_plain`]).
+const FORK_WINDOW: usize = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum V {
@@ -37,7 +43,34 @@ enum Special {
     Partial,
     Reconstructor,
     NewMethod,
+    /// `joblib.numpy_pickle.NumpyArrayWrapper`: joblib reads the array's
+    /// bytes from the stream after its `BUILD`.
     JoblibWrapper,
+    /// joblib < 0.10's `NDArrayWrapper`: the array lives in a side file.
+    JoblibLegacyWrapper,
+}
+
+/// What a global is to the machine, from its module and (dotted) name:
+/// every spelling that reaches joblib's wrapper classes counts, since joblib
+/// tests the built object with `isinstance`.
+fn special_of(module: &str, name: &str) -> Special {
+    match (module, name) {
+        ("builtins", "getattr") => return Special::Getattr,
+        ("functools", "partial") => return Special::Partial,
+        ("copyreg", "_reconstructor" | "__newobj__" | "__newobj_ex__") => {
+            return Special::Reconstructor
+        }
+        _ => {}
+    }
+    let full = format!("{module}.{name}");
+    let joblib = full.starts_with("joblib.") || full.starts_with("sklearn.externals.joblib.");
+    if joblib && full.ends_with(".NumpyArrayWrapper") {
+        Special::JoblibWrapper
+    } else if joblib && full.ends_with(".NDArrayWrapper") {
+        Special::JoblibLegacyWrapper
+    } else {
+        Special::Plain
+    }
 }
 
 struct GlobalNode {
@@ -59,6 +92,8 @@ struct ObjNode {
     state: Option<V>,
     /// For `functools.partial` objects: the function and bound arguments.
     partial: Option<(V, Vec<V>)>,
+    /// Attributes set so far by `__init__` and `BUILD` (joblib wrappers only).
+    attrs: Vec<(Rc<str>, V)>,
 }
 
 enum Node {
@@ -90,6 +125,10 @@ struct Machine<'c, 'p> {
     memo: HashMap<u64, V>,
     proto: u8,
     depth: usize,
+    /// Reading bytes from the middle of a pickle (see [`Machine::fork_plain`]):
+    /// what the earlier part left on the stack and in the memo is unknown, so
+    /// missing values are `V::Other` instead of errors.
+    fork: bool,
 }
 
 /// The legacy torch magic number, `0x1950a86a20f9469cfc6c`, as LONG1 bytes.
@@ -115,6 +154,7 @@ pub(super) fn run<R: Read>(
     ctx: &mut Ctx<'_>,
     depth: usize,
 ) -> Result<Outcome> {
+    reader.lenient_frames();
     let mut m = Machine {
         ctx,
         nodes: Vec::new(),
@@ -123,24 +163,32 @@ pub(super) fn run<R: Read>(
         memo: HashMap::new(),
         proto: 0,
         depth,
+        fork: false,
     };
-    loop {
-        let here = reader.offset();
-        let Some(ins) = reader.next_instruction()? else {
-            return Err(Error::eof().at(here));
-        };
-        let (op, offset) = (ins.op, ins.offset);
-        if op == Opcode::Stop {
-            let root = m.pop().map_err(|e| e.in_opcode(op).at(offset))?;
-            m.escape(root);
-            return Ok(m.outcome(root));
-        }
-        let joblib = m
-            .step(op, offset, ins.arg)
-            .map_err(|e| e.in_opcode(op).at(offset))?;
-        if let Some(array) = joblib {
-            m.skip_joblib_array(reader, array, offset)
+    m.run_to_stop(reader)
+}
+
+impl<'c, 'p> Machine<'c, 'p> {
+    fn run_to_stop<R: Read>(&mut self, reader: &mut InstructionReader<R>) -> Result<Outcome> {
+        let m = self;
+        loop {
+            let here = reader.offset();
+            let Some(ins) = reader.next_instruction()? else {
+                return Err(Error::eof().at(here));
+            };
+            let (op, offset) = (ins.op, ins.offset);
+            if op == Opcode::Stop {
+                let root = m.pop().map_err(|e| e.in_opcode(op).at(offset))?;
+                m.escape(root);
+                return Ok(m.outcome(root));
+            }
+            let joblib = m
+                .step(op, offset, ins.arg)
                 .map_err(|e| e.in_opcode(op).at(offset))?;
+            if let Some(array) = joblib {
+                m.skip_joblib_array(reader, array, offset)
+                    .map_err(|e| e.in_opcode(op).at(offset))?;
+            }
         }
     }
 }
@@ -183,6 +231,9 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     fn pop(&mut self) -> Result<V> {
         if self.stack.len() <= self.fence() {
+            if self.fork && self.marks.is_empty() {
+                return Ok(V::Other);
+            }
             return Err(underflow());
         }
         Ok(self.stack.pop().expect("above fence"))
@@ -190,16 +241,21 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     fn top(&self) -> Result<V> {
         if self.stack.len() <= self.fence() {
+            if self.fork && self.marks.is_empty() {
+                return Ok(V::Other);
+            }
             return Err(underflow());
         }
         Ok(*self.stack.last().expect("above fence"))
     }
 
     fn pop_mark(&mut self) -> Result<Vec<V>> {
-        let at = self
-            .marks
-            .pop()
-            .ok_or_else(|| Error::syntax("could not find MARK"))?;
+        let at = match self.marks.pop() {
+            Some(at) => at,
+            // A MARK from the part of the pickle before the fork.
+            None if self.fork => 0,
+            None => return Err(Error::syntax("could not find MARK")),
+        };
         Ok(self.stack.split_off(at))
     }
 
@@ -289,18 +345,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 (verdict, reason) = (v0, format!("as {}.{}: {r0}", other.0, other.1));
             }
         }
-        let special = match (m3, n3) {
-            ("builtins", "getattr") => Special::Getattr,
-            ("functools", "partial") => Special::Partial,
-            ("copyreg", "_reconstructor" | "__newobj__" | "__newobj_ex__") => {
-                Special::Reconstructor
-            }
-            (
-                "joblib.numpy_pickle" | "sklearn.externals.joblib.numpy_pickle",
-                "NumpyArrayWrapper",
-            ) => Special::JoblibWrapper,
-            _ => Special::Plain,
-        };
+        let special = special_of(m3, n3);
         if special == Special::Getattr && verdict == Verdict::Safe {
             reason = "builtins.getattr: judged at each call by what it resolves to".into();
         } else if special == Special::Partial && verdict == Verdict::Safe {
@@ -480,21 +525,26 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
                 let idx = index_arg(&arg)?;
-                let v = *self
-                    .memo
-                    .get(&idx)
-                    .ok_or_else(|| Error::syntax(format!("Memo value not found at index {idx}")))?;
+                let v = match self.memo.get(&idx) {
+                    Some(&v) => v,
+                    None if self.fork => V::Other,
+                    None => {
+                        return Err(Error::syntax(format!(
+                            "Memo value not found at index {idx}"
+                        )))
+                    }
+                };
                 self.push(v);
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
                 let idx = index_arg(&arg)?;
                 let v = self.top()?;
-                self.memo.insert(idx, v);
+                self.memo_put(idx, v)?;
             }
             Opcode::Memoize => {
                 let v = self.top()?;
                 let idx = self.memo.len() as u64;
-                self.memo.insert(idx, v);
+                self.memo_put(idx, v)?;
             }
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
                 let Arg::Int(code) = arg else {
@@ -619,6 +669,16 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(None)
     }
 
+    fn memo_put(&mut self, idx: u64, v: V) -> Result<()> {
+        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&idx) {
+            return Err(Error::limit(format!(
+                "more than {MAX_MEMO} memo entries (the unpickler's default limit)"
+            )));
+        }
+        self.memo.insert(idx, v);
+        Ok(())
+    }
+
     fn persistent(&mut self, offset: u64, op: Opcode, pid: V) {
         let items = match self.node(pid) {
             Some(Node::Tuple(t)) => t.clone(),
@@ -683,12 +743,28 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    /// The verdict of "an instance of `v`": a global's own verdict, an object's class.
-    fn class_verdict(&self, v: Option<&V>) -> (Verdict, Rc<str>) {
+    /// The verdict of "an instance of `v`": a global's own verdict, an object's
+    /// class; and what the class is to the machine (joblib's wrappers).
+    fn class_verdict(&self, v: Option<&V>) -> (Verdict, Rc<str>, Special) {
         match v.and_then(|&v| self.node(v)) {
-            Some(Node::Global(g)) => (g.verdict, Rc::from(format!("{}.{}", g.module, g.name))),
-            Some(Node::Tainted) => (Verdict::Dangerous, Rc::from("<tainted>")),
-            _ => (Verdict::Unknown, Rc::from("<value>")),
+            Some(Node::Global(g)) => {
+                let special = match g.special {
+                    Special::JoblibWrapper | Special::JoblibLegacyWrapper => g.special,
+                    // `cls.__new__` resolved by getattr: judged as the class.
+                    _ => special_of(&g.module, g.name.trim_end_matches(".__new__")),
+                };
+                let special = match special {
+                    Special::JoblibWrapper | Special::JoblibLegacyWrapper => special,
+                    _ => Special::Plain,
+                };
+                (
+                    g.verdict,
+                    Rc::from(format!("{}.{}", g.module, g.name)),
+                    special,
+                )
+            }
+            Some(Node::Tainted) => (Verdict::Dangerous, Rc::from("<tainted>"), Special::Plain),
+            _ => (Verdict::Unknown, Rc::from("<value>"), Special::Plain),
         }
     }
 
@@ -755,6 +831,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     args: args.clone(),
                     state: None,
                     partial: Some((func, bound)),
+                    attrs: Vec::new(),
                 })));
                 (
                     m,
@@ -765,15 +842,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                 )
             }
             Callee::Global(m, n, v, Special::Reconstructor | Special::NewMethod) => {
-                let (cv, class) = self.class_verdict(args.first());
+                let (cv, class, special) = self.class_verdict(args.first());
                 let verdict = v.max(cv);
                 let obj = self.alloc(Node::Object(Box::new(ObjNode {
                     class: class.clone(),
                     verdict,
-                    special: Special::Plain,
+                    special,
                     args: args.clone(),
                     state: None,
                     partial: None,
+                    attrs: Vec::new(),
                 })));
                 (
                     m,
@@ -785,6 +863,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Callee::Global(m, n, v, special) => {
                 let class: Rc<str> = Rc::from(format!("{m}.{n}"));
+                // Calling the class runs `__init__`; NEWOBJ only allocates.
+                let attrs = if special == Special::JoblibWrapper && !is_new {
+                    self.wrapper_init_attrs(&args)
+                } else {
+                    Vec::new()
+                };
                 let obj = self.alloc(Node::Object(Box::new(ObjNode {
                     class: class.clone(),
                     verdict: v,
@@ -792,6 +876,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     args: args.clone(),
                     state: None,
                     partial: None,
+                    attrs,
                 })));
                 let what = if is_new {
                     format!("creates an instance of {class}")
@@ -921,16 +1006,15 @@ impl<'c, 'p> Machine<'c, 'p> {
             Some(Node::Tuple(t)) => Some(t.clone()),
             _ => None,
         };
-        let (module, name, verdict, reason, joblib) = match self.node_mut(target) {
+        let (module, name, verdict, reason, special) = match self.node_mut(target) {
             Some(Node::Object(o)) => {
                 o.state = Some(state);
-                let joblib = o.special == Special::JoblibWrapper;
                 (
                     String::new(),
                     o.class.to_string(),
                     o.verdict,
                     format!("sets the state of a {} instance (__setstate__)", o.class),
-                    joblib,
+                    o.special,
                 )
             }
             Some(Node::Global(g)) => (
@@ -938,21 +1022,21 @@ impl<'c, 'p> Machine<'c, 'p> {
                 g.name.to_string(),
                 Verdict::Dangerous,
                 "BUILD on an imported object sets attributes on it".into(),
-                false,
+                Special::Plain,
             ),
             Some(Node::Tainted) => (
                 String::new(),
                 "<tainted>".into(),
                 Verdict::Dangerous,
                 "BUILD on the result of a dangerous call".into(),
-                false,
+                Special::Plain,
             ),
             _ => (
                 String::new(),
                 "<value>".into(),
                 Verdict::Unknown,
                 "BUILD on a value that is not an object".into(),
-                false,
+                Special::Plain,
             ),
         };
         // The partial's function may have been replaced by the state.
@@ -968,7 +1052,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
             }
         }
-        self.emit(
+        let finding = self.emit(
             offset,
             op,
             FindingKind::Build,
@@ -977,45 +1061,179 @@ impl<'c, 'p> Machine<'c, 'p> {
             verdict,
             reason,
         );
-        if joblib {
-            return self.joblib_array(state).map(Some);
+        // joblib's unpickler reads array data after the BUILD of a wrapper in
+        // its own pickle only: pickles nested in it (object arrays) are read
+        // by a plain `pickle.load`, and so is a fork's view.
+        let joblib_reads = self.depth == 0 && !self.fork;
+        match special {
+            Special::JoblibWrapper | Special::JoblibLegacyWrapper => {
+                self.merge_state_attrs(target, state)?;
+            }
+            _ => return Ok(None),
         }
-        Ok(None)
+        if !joblib_reads {
+            return Ok(None);
+        }
+        if special == Special::JoblibLegacyWrapper {
+            self.legacy_side_file(target, finding);
+            return Ok(None);
+        }
+        self.joblib_array(target).map(Some)
     }
 
-    fn dict_get(&self, dict: V, key: &str) -> Option<V> {
-        match self.node(dict) {
-            Some(Node::Dict(pairs)) => pairs
+    /// The attributes `NumpyArrayWrapper.__init__(subclass, shape, order,
+    /// dtype, allow_mmap=False, numpy_array_alignment_bytes=16)` sets. Since
+    /// joblib 1.2 the last one defaults to 16 (one padding byte, then
+    /// padding); before, the parameter did not exist (no padding byte). A
+    /// wrapper made by `__init__` without it is read either way depending on
+    /// the installed joblib, which the scanner cannot know.
+    fn wrapper_init_attrs(&mut self, args: &[V]) -> Vec<(Rc<str>, V)> {
+        const NAMES: [&str; 6] = [
+            "subclass",
+            "shape",
+            "order",
+            "dtype",
+            "allow_mmap",
+            "numpy_array_alignment_bytes",
+        ];
+        let mut attrs: Vec<(Rc<str>, V)> = NAMES
+            .iter()
+            .zip(args)
+            .map(|(&n, &v)| (Rc::from(n), v))
+            .collect();
+        if (4..6).contains(&args.len()) {
+            let unknown = self.alloc(Node::Tainted);
+            attrs.push((Rc::from("numpy_array_alignment_bytes"), unknown));
+        }
+        attrs
+    }
+
+    /// `BUILD` without `__setstate__` (joblib's wrappers have none): a dict
+    /// state updates the instance's `__dict__`; a `(state, slotstate)` pair
+    /// also sets each slotstate item. Later values win.
+    fn merge_state_attrs(&mut self, target: V, state: V) -> Result<()> {
+        let parts: Vec<V> = match self.node(state) {
+            Some(Node::Tuple(t)) if t.len() == 2 => t.clone(),
+            _ => vec![state],
+        };
+        let mut new = Vec::new();
+        for part in parts {
+            match (part, self.node(part)) {
+                (V::None, _) => {}
+                (_, Some(Node::Dict(pairs))) => {
+                    for &(k, v) in pairs {
+                        let key = self.str_of(k).ok_or_else(|| {
+                            Error::syntax("joblib wrapper state key is not a str")
+                        })?;
+                        new.push((key, v));
+                    }
+                }
+                _ => {
+                    return Err(Error::syntax(
+                        "joblib wrapper state is not a dict: its attributes cannot be known",
+                    ))
+                }
+            }
+        }
+        if let Some(Node::Object(o)) = self.node_mut(target) {
+            o.attrs.extend(new);
+        }
+        Ok(())
+    }
+
+    fn attr(&self, obj: V, key: &str) -> Option<V> {
+        match self.node(obj) {
+            Some(Node::Object(o)) => o
+                .attrs
                 .iter()
                 .rev()
-                .find(|(k, _)| self.str_of(*k).as_deref() == Some(key))
+                .find(|(k, _)| &**k == key)
                 .map(|&(_, v)| v),
             _ => None,
         }
     }
 
-    /// How many bytes of array data follow a `NumpyArrayWrapper` with this state.
-    fn joblib_array(&self, state: V) -> Result<JoblibArray> {
+    /// joblib < 0.10 kept each array in a side file next to the pickle,
+    /// which `joblib.load` reads with `numpy.load(..., allow_pickle=True)`:
+    /// that file's pickles run too. A plain name in the same folder is
+    /// recorded for the caller to scan; a path elsewhere is dangerous.
+    fn legacy_side_file(&mut self, target: V, finding: usize) {
+        let name = self.attr(target, "filename").and_then(|v| self.str_of(v));
+        let f = &mut self.ctx.findings[finding];
+        match name {
+            Some(n) if is_plain_file_name(&n) => {
+                f.verdict = f.verdict.max(Verdict::Unknown);
+                f.reason = format!(
+                    "joblib < 0.10 array: joblib.load reads the side file {n:?} with numpy.load(allow_pickle=True); scan that file too"
+                );
+                self.ctx
+                    .notes
+                    .push(format!("joblib side file {n:?} not scanned here"));
+            }
+            Some(n) => {
+                f.verdict = Verdict::Dangerous;
+                f.reason = format!(
+                    "joblib < 0.10 array: joblib.load unpickles {n:?}, a file outside this file's folder (numpy.load(allow_pickle=True))"
+                );
+            }
+            None => {
+                f.verdict = f.verdict.max(Verdict::Unknown);
+                f.reason = "joblib < 0.10 array whose side file name is not a constant str".into();
+            }
+        }
+    }
+
+    /// Where the data joblib reads after this `NumpyArrayWrapper`'s `BUILD`
+    /// ends, from the wrapper's attributes, sized as numpy sizes it
+    /// ([`crate::numpy::pickled_item_layout`], the same function the joblib
+    /// loader uses).
+    fn joblib_array(&mut self, wrapper: V) -> Result<JoblibArray> {
         let bad = |what: &str| Error::syntax(format!("joblib NumpyArrayWrapper: {what}"));
-        let shape = self
-            .dict_get(state, "shape")
-            .ok_or_else(|| bad("no shape"))?;
+        let shape = self.attr(wrapper, "shape").ok_or_else(|| bad("no shape"))?;
         let mut count: u64 = 1;
         match self.node(shape) {
-            Some(Node::Tuple(dims)) => {
+            Some(Node::Tuple(dims) | Node::List(dims)) => {
                 for d in dims {
                     let V::Int(d) = d else {
                         return Err(bad("shape is not a tuple of ints"));
                     };
                     let d = u64::try_from(*d).map_err(|_| bad("negative dimension"))?;
-                    count = count.checked_mul(d).ok_or_else(|| bad("shape overflows"))?;
+                    // numpy multiplies in int64: refuse what would wrap.
+                    count = count
+                        .checked_mul(d)
+                        .filter(|&c| c <= i64::MAX as u64)
+                        .ok_or_else(|| bad("shape overflows"))?;
                 }
             }
             _ => return Err(bad("shape is not a tuple of ints")),
         }
-        let dtype = self
-            .dict_get(state, "dtype")
-            .ok_or_else(|| bad("no dtype"))?;
+        let dtype = self.attr(wrapper, "dtype").ok_or_else(|| bad("no dtype"))?;
+        let (itemsize, hasobject) = self.dtype_layout(dtype)?;
+        if hasobject {
+            return Ok(JoblibArray::Nested);
+        }
+        if itemsize == 0 && count > 0 {
+            return Err(bad("item size 0: joblib cannot read the array"));
+        }
+        let bytes = count
+            .checked_mul(itemsize)
+            .ok_or_else(|| bad("array size overflows"))?;
+        let aligned = match self.attr(wrapper, "numpy_array_alignment_bytes") {
+            None | Some(V::None) => false,
+            Some(v) if matches!(self.node(v), Some(Node::Tainted)) => {
+                return Err(bad(
+                    "made by __init__ without numpy_array_alignment_bytes: whether a padding byte follows depends on the joblib version",
+                ))
+            }
+            Some(_) => true,
+        };
+        Ok(JoblibArray::Raw { bytes, aligned })
+    }
+
+    /// Item size and `hasobject` of a `numpy.dtype(...)` object with the
+    /// state its `BUILD` gave it.
+    fn dtype_layout(&self, dtype: V) -> Result<(u64, bool)> {
+        let bad = |what: &str| Error::syntax(format!("joblib NumpyArrayWrapper: {what}"));
         let Some(Node::Object(d)) = self.node(dtype) else {
             return Err(bad("dtype is not a numpy.dtype"));
         };
@@ -1027,39 +1245,33 @@ impl<'c, 'p> Machine<'c, 'p> {
             .first()
             .and_then(|&v| self.str_of(v))
             .ok_or_else(|| bad("dtype without a type string"))?;
-        if typestr.starts_with('O') {
-            return Ok(JoblibArray::Nested);
-        }
-        let elsize = d
-            .state
-            .and_then(|s| match self.node(s) {
-                Some(Node::Tuple(t)) => t.get(5).copied(),
-                _ => None,
-            })
-            .and_then(|v| match v {
-                V::Int(i) if i > 0 => Some(i as u64),
-                _ => None,
-            });
-        let itemsize = match elsize {
-            Some(n) => n,
-            None => {
-                let digits: String = typestr.chars().filter(|c| c.is_ascii_digit()).collect();
-                let n: u64 = digits.parse().map_err(|_| bad("unknown item size"))?;
-                if typestr.starts_with('U') {
-                    n * 4
-                } else {
-                    n
-                }
+        let state = match d.state {
+            None => None,
+            Some(st) => {
+                let Some(Node::Tuple(items)) = self.node(st) else {
+                    return Err(bad("dtype state is not a tuple"));
+                };
+                let (e, f) = DTypeState::positions(items.len()).unwrap_or((usize::MAX, None));
+                let int = |i: usize| match items.get(i) {
+                    Some(V::Int(n)) => Some(*n),
+                    Some(V::Bool(b)) => Some(*b as i64),
+                    _ => None,
+                };
+                let nested = items
+                    .iter()
+                    .skip(2)
+                    .take(e.min(items.len()).saturating_sub(2))
+                    .any(|v| *v != V::None);
+                Some(DTypeState {
+                    len: items.len(),
+                    version: int(0).unwrap_or(-1),
+                    elsize: int(e),
+                    flags: f.and_then(int),
+                    nested,
+                })
             }
         };
-        let bytes = count
-            .checked_mul(itemsize)
-            .ok_or_else(|| bad("array size overflows"))?;
-        let aligned = !matches!(
-            self.dict_get(state, "numpy_array_alignment_bytes"),
-            None | Some(V::None)
-        );
-        Ok(JoblibArray::Raw { bytes, aligned })
+        crate::numpy::pickled_item_layout(&typestr, state.as_ref()).map_err(|e| bad(e.message()))
     }
 
     fn skip_joblib_array<R: Read>(
@@ -1068,6 +1280,10 @@ impl<'c, 'p> Machine<'c, 'p> {
         array: JoblibArray,
         offset: u64,
     ) -> Result<()> {
+        // `pickle.load` (not joblib's unpickler) reads the same file on: the
+        // bytes after the BUILD are opcodes to it. What they would run is
+        // dangerous too.
+        self.fork_plain(reader, offset)?;
         match array {
             JoblibArray::Nested => {
                 if self.depth >= MAX_NESTING {
@@ -1099,6 +1315,77 @@ impl<'c, 'p> Machine<'c, 'p> {
         self.stack[top] = V::Other;
         Ok(())
     }
+
+    /// Read the bytes after a joblib wrapper's `BUILD` as `pickle.load`
+    /// would (it has no idea of joblib's array data), up to [`FORK_WINDOW`]
+    /// bytes on, and report what that reading finds dangerous. What came
+    /// before is unknown to the fork (values it would pop or fetch from the
+    /// memo are opaque), so only its dangerous findings count; its errors
+    /// end it, as they would end `pickle.load`. A reading that is still going
+    /// at the end of the window is not followed further: the file is then
+    /// not known to be safe.
+    fn fork_plain<R: Read>(&mut self, reader: &mut InstructionReader<R>, at: u64) -> Result<()> {
+        let src = reader.source_mut();
+        src.available(FORK_WINDOW as u64)?;
+        let Some((data, pos, base)) = src.slice_parts() else {
+            return Ok(());
+        };
+        let rest = &data[*pos..];
+        let whole = rest.len() < FORK_WINDOW;
+        let window = &rest[..rest.len().min(FORK_WINDOW)];
+        let start = base + *pos as u64;
+        let mut ctx = Ctx::new(self.ctx.policy);
+        let mut fork = Machine {
+            ctx: &mut ctx,
+            nodes: Vec::new(),
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: HashMap::new(),
+            proto: self.proto,
+            depth: self.depth + 1,
+            fork: true,
+        };
+        let mut r = InstructionReader::new(SliceRead::new(window));
+        r.lenient_frames();
+        let outcome = fork.run_to_stop(&mut r);
+        let ran_out = matches!(&outcome, Err(e) if e.is_eof()) && !whole;
+        for mut f in ctx.findings {
+            if f.verdict == Verdict::Dangerous && names_look_real(&f.module, &f.name) {
+                f.offset += start;
+                f.member = self.ctx.member.clone();
+                f.reason = format!(
+                    "read by pickle.load, the bytes after the joblib array wrapper at byte {at} are opcodes: {}",
+                    f.reason
+                );
+                self.ctx.findings.push(f);
+            }
+        }
+        if ran_out {
+            return Err(Error::limit(format!(
+                "the bytes after the joblib array wrapper at byte {at} read as opcodes for more than {FORK_WINDOW} bytes: what pickle.load would do with them is not known"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A file name joblib joins to the pickle's folder without leaving it.
+fn is_plain_file_name(n: &str) -> bool {
+    !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']) && !n.contains(':')
+}
+
+/// Names a fork's dangerous finding may carry: random bytes read as opcodes
+/// make "imports" of garbage, which are not what an attacker writes.
+fn names_look_real(module: &str, name: &str) -> bool {
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.split('.').all(|p| {
+                let mut c = p.chars();
+                matches!(c.next(), Some(ch) if ch == '_' || ch.is_ascii_alphabetic())
+                    && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
+            })
+    };
+    (module.is_empty() || ident(module)) && (name.starts_with('<') || ident(name))
 }
 
 fn index_arg(arg: &Arg<'_>) -> Result<u64> {
@@ -1113,4 +1400,200 @@ fn index_arg(arg: &Arg<'_>) -> Result<u64> {
 #[cold]
 fn bad_arg() -> Error {
     Error::syntax("internal: opcode argument of unexpected kind")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scan::{scan_bytes, Policy, Report, Verdict};
+
+    fn scan(data: &[u8]) -> Report {
+        scan_bytes(data, &Policy::default())
+    }
+
+    fn describe(r: &Report) -> String {
+        let mut s = format!("verdict {} error {:?}\n", r.verdict(), r.error);
+        for f in &r.findings {
+            s += &format!(
+                "  {} {}.{} {} ({})\n",
+                f.offset, f.module, f.name, f.verdict, f.reason
+            );
+        }
+        s
+    }
+
+    fn unicode(s: &str) -> Vec<u8> {
+        let mut v = vec![b'X'];
+        v.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    /// `numpy.dtype(typestr, False, True)` with numpy's 8-item state
+    /// `(3, '<', None, None, None, elsize, alignment, flags)`.
+    fn dtype(typestr: &str, elsize: i32, flags: u8) -> Vec<u8> {
+        let mut v = b"cnumpy\ndtype\n".to_vec();
+        v.extend(unicode(typestr));
+        v.extend_from_slice(b"\x89\x88\x87R(K\x03");
+        v.extend(unicode("<"));
+        v.extend_from_slice(b"NNNJ");
+        v.extend_from_slice(&elsize.to_le_bytes());
+        v.extend_from_slice(b"J\xff\xff\xff\xffK");
+        v.push(flags);
+        v.extend_from_slice(b"tb");
+        v
+    }
+
+    /// A protocol-2 pickle of a joblib `NumpyArrayWrapper` (NEWOBJ + BUILD of
+    /// its state dict), as joblib ≥ 1.2 writes one, without the STOP.
+    fn wrapper(dt: &[u8], shape: &[u8], aligned: bool) -> Vec<u8> {
+        let mut v = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81}(".to_vec();
+        v.extend(unicode("subclass"));
+        v.extend_from_slice(b"cnumpy\nndarray\n");
+        v.extend(unicode("shape"));
+        v.extend_from_slice(shape);
+        v.extend(unicode("order"));
+        v.extend(unicode("C"));
+        v.extend(unicode("dtype"));
+        v.extend_from_slice(dt);
+        v.extend(unicode("allow_mmap"));
+        v.extend_from_slice(b"\x88");
+        if aligned {
+            v.extend(unicode("numpy_array_alignment_bytes"));
+            v.extend_from_slice(b"K\x10");
+        }
+        v.extend_from_slice(b"ub");
+        v
+    }
+
+    /// `os.system('echo pwned')` as a protocol-2 REDUCE, popped (a
+    /// statement in the middle of a pickle).
+    const PAYLOAD: &[u8] = b"cos\nsystem\nX\x0a\x00\x00\x00echo pwned\x85R0";
+
+    fn has_system(r: &Report) -> bool {
+        r.findings
+            .iter()
+            .any(|f| f.module == "os" && f.name == "system" && f.verdict == Verdict::Dangerous)
+    }
+
+    #[test]
+    fn benign_wrapper_is_safe_and_its_data_not_read_as_opcodes() {
+        for aligned in [false, true] {
+            let mut data = wrapper(&dtype("f8", -1, 0), b"K\x02\x85", aligned);
+            if aligned {
+                data.extend_from_slice(&[3, 0xff, 0xff, 0xff]);
+            }
+            // Two float64: bytes that are opcodes to pickle.load (NONE, POP).
+            data.extend_from_slice(b"N0N0N0N0NNNNNNNN");
+            data.push(b'.');
+            let r = scan(&data);
+            assert_eq!(r.verdict(), Verdict::Safe, "{}", describe(&r));
+        }
+    }
+
+    #[test]
+    fn dtype_named_by_numpy_rules_is_sized_as_numpy_sizes_it() {
+        // "float64" is 8 bytes to numpy; sized from its digits it would be 64
+        // and the payload after the 16 array bytes would be skipped.
+        for name in ["float64", "d", "<f8", "double"] {
+            let mut data = wrapper(&dtype(name, -1, 0), b"K\x02\x85", false);
+            data.extend_from_slice(&[0u8; 16]);
+            data.extend_from_slice(PAYLOAD);
+            data.extend_from_slice(&[b'N'; 120]);
+            data.extend_from_slice(b"0.");
+            let r = scan(&data);
+            assert!(has_system(&r), "{name}: {}", describe(&r));
+        }
+        // A type string numpy's size of which depends on the platform: not guessed.
+        let mut data = wrapper(&dtype("long", -1, 0), b"K\x02\x85", false);
+        data.extend_from_slice(&[0u8; 16]);
+        data.push(b'.');
+        assert_eq!(scan(&data).verdict(), Verdict::Error);
+    }
+
+    #[test]
+    fn dtype_flags_make_an_object_array() {
+        // 'f8' whose pickled flags have NPY_ITEM_HASOBJECT: joblib unpickles
+        // a nested pickle where raw floats would be.
+        let mut data = wrapper(&dtype("f8", -1, 63), b"K\x01\x85", false);
+        data.extend_from_slice(b"\x80\x02");
+        data.extend_from_slice(PAYLOAD);
+        data.extend_from_slice(b"N.");
+        data.push(b'.');
+        let r = scan(&data);
+        assert!(has_system(&r), "{}", describe(&r));
+        // And without the flag the same 8 bytes are data.
+        let mut data = wrapper(&dtype("f8", -1, 0), b"K\x01\x85", false);
+        data.extend_from_slice(&[0u8; 8]);
+        data.push(b'.');
+        assert_eq!(
+            scan(&data).verdict(),
+            Verdict::Safe,
+            "{}",
+            describe(&scan(&data))
+        );
+    }
+
+    #[test]
+    fn wrapper_in_a_nested_pickle_reads_no_data() {
+        // An object array's nested pickle is read by plain pickle.load: a
+        // wrapper there is followed by opcodes, not array bytes.
+        let mut data = wrapper(&dtype("O8", -1, 63), b"K\x01\x85", false);
+        data.extend(wrapper(&dtype("f8", -1, 0), b"K\x02\x85", false));
+        data.extend_from_slice(b"0");
+        data.extend_from_slice(PAYLOAD);
+        data.extend_from_slice(b"N.");
+        data.push(b'.');
+        let r = scan(&data);
+        assert!(has_system(&r), "{}", describe(&r));
+    }
+
+    #[test]
+    fn bytes_after_a_wrapper_are_read_as_pickle_load_reads_them() {
+        // A plain pickle for pickle.load: to joblib the 22 bytes after the
+        // BUILD are an array, to pickle.load they run os.system.
+        let mut payload = PAYLOAD.to_vec();
+        payload.resize(32, b'N');
+        let mut data = wrapper(&dtype("i4", -1, 0), b"K\x08\x85", false);
+        data.extend_from_slice(&payload);
+        data.push(b'.');
+        let r = scan(&data);
+        assert!(has_system(&r), "{}", describe(&r));
+        assert!(r.findings.iter().any(|f| f.reason.contains("pickle.load")));
+    }
+
+    #[test]
+    fn wrapper_made_by_init_is_sized_from_its_arguments() {
+        // NumpyArrayWrapper(ndarray, (2,), 'C', dtype('f8'), False, 16), BUILD {}.
+        let mut v = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n(cnumpy\nndarray\nK\x02\x85"
+            .to_vec();
+        v.extend(unicode("C"));
+        v.extend(dtype("f8", -1, 0));
+        v.extend_from_slice(b"\x89K\x10tR}b");
+        v.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let mut with_payload = v.clone();
+        with_payload.extend_from_slice(PAYLOAD);
+        with_payload.push(b'.');
+        let r = scan(&with_payload);
+        assert!(has_system(&r), "{}", describe(&r));
+        v.push(b'.');
+        assert_eq!(scan(&v).verdict(), Verdict::Safe, "{}", describe(&scan(&v)));
+    }
+
+    #[test]
+    fn memo_index_with_an_underscore_is_read_as_int_reads_it() {
+        let data = b"(cos\nsystem\np1_0\n0g1_0\n(S'id'\ntR.";
+        let r = scan(data);
+        assert!(r.error.is_none(), "{}", describe(&r));
+        assert!(has_system(&r), "{}", describe(&r));
+    }
+
+    #[test]
+    fn opcode_across_a_frame_end_is_read_as_the_c_unpickler_reads_it() {
+        // FRAME of 3 bytes, then a GLOBAL that starts inside it and ends after.
+        let mut data = b"\x80\x04\x95\x03\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        data.extend_from_slice(b"cos\nsystem\n\x8c\x02id\x85R.");
+        let r = scan(&data);
+        assert!(r.error.is_none(), "{}", describe(&r));
+        assert!(has_system(&r), "{}", describe(&r));
+    }
 }
