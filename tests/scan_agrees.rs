@@ -1,0 +1,206 @@
+//! The scanner and the unpickler agree: whenever `loads_all` reads a file,
+//! `scan_bytes` reads it to its end too (no error) and names every global the
+//! documents hold. A global the scanner did not see would be code that runs
+//! on load without a verdict.
+//!
+//! Inputs: every fixture (benign, malicious, attacks, hard negatives, fuzz
+//! regressions) and deterministic mutants of each (bytes flipped, dropped,
+//! inserted, cut), so that files neither side was written for are compared.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use pickle_codec::scan::{scan_bytes, Policy};
+use pickle_codec::{loads_all, Document, Node};
+
+fn fixture_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut out = Vec::new();
+    let mut dirs = vec![
+        root.join("fixtures/benign"),
+        root.join("fixtures/malicious"),
+        root.join("fixtures/attacks"),
+        root.join("fixtures/hard_negatives"),
+        root.join("data/fuzz"),
+    ];
+    while let Some(d) = dirs.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if !p
+                .extension()
+                .is_some_and(|x| x == "md" || x == "json" || x == "txt")
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `(module, name)` of every global node of the documents.
+fn globals(docs: &[Document]) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for doc in docs {
+        for node in doc.nodes() {
+            if let Node::Global(g) = node {
+                let m = doc.get(g.module).as_str().unwrap_or("?").to_string();
+                let n = doc.get(g.name).as_str().unwrap_or("?").to_string();
+                out.insert((m, n));
+            }
+        }
+    }
+    out
+}
+
+/// Disagreements on one input, if any.
+fn check(label: &str, data: &[u8]) -> Option<String> {
+    let docs = loads_all(data).ok()?;
+    let report = scan_bytes(data, &Policy::default());
+    // A legacy torch file is five pickles and raw storages: the scanner
+    // refuses one that torch.load would refuse, though pickle.load reads
+    // the pickles that are there.
+    let container_error = report
+        .error
+        .as_ref()
+        .is_some_and(|e| e.message().starts_with("legacy torch"));
+    if let Some(e) = report.error.as_ref().filter(|_| !container_error) {
+        return Some(format!("{label}: loads_all reads it, the scan fails: {e}"));
+    }
+    let seen: BTreeSet<(String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.module.clone(), f.name.clone()))
+        .collect();
+    let missing: Vec<_> = globals(&docs).difference(&seen).cloned().collect();
+    if missing.is_empty() {
+        None
+    } else {
+        Some(format!("{label}: globals the scan does not name: {missing:?}"))
+    }
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn mutants(data: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut m = data.to_vec();
+        for _ in 0..1 + rng.below(3) {
+            if m.is_empty() {
+                break;
+            }
+            let i = rng.below(m.len());
+            match rng.below(4) {
+                0 => m[i] = rng.next() as u8,
+                1 => {
+                    m.remove(i);
+                }
+                2 => m.insert(i, rng.next() as u8),
+                _ => m.truncate(i + 1),
+            }
+        }
+        out.push(m);
+    }
+    out
+}
+
+/// `python3`, or `None` (and a printed reason) when it is absent. Under
+/// `CI=true` a missing python3 is a failure, not a skip.
+fn python3() -> Option<&'static str> {
+    let ok = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("python3");
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("python3 is required when CI=true");
+    }
+    eprintln!("skipped the generated corpus: python3 not found");
+    None
+}
+
+/// The files of a fresh `gen_corpus.py --set variant` corpus (CPython's own
+/// pickles of many shapes), when python3 and the conformance kit are there.
+fn generated_corpus(seed: u32) -> Vec<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/gen_corpus.py");
+    let Some(py) = python3() else {
+        return Vec::new();
+    };
+    if !script.is_file() {
+        eprintln!("skipped the generated corpus: {} not found", script.display());
+        return Vec::new();
+    }
+    let out = std::env::temp_dir().join(format!("scan-agrees-{}-{seed}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = std::process::Command::new(py)
+        .arg(&script)
+        .arg(&out)
+        .args(["--set", "variant", "--seed", &seed.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "gen_corpus.py failed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pkl"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn scan_reads_whatever_loads_reads_and_names_its_globals() {
+    let mut files = fixture_files();
+    files.extend(generated_corpus(5309));
+    assert!(files.len() > 300, "only {} fixture files", files.len());
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut compared, mut failures) = (0usize, Vec::new());
+    for path in &files {
+        let data = std::fs::read(path).unwrap();
+        if data.len() > 256 << 10 {
+            continue;
+        }
+        let name = path.display().to_string();
+        if loads_all(&data).is_ok() {
+            compared += 1;
+        }
+        failures.extend(check(&name, &data));
+        for (i, m) in mutants(&data, &mut rng, 8).iter().enumerate() {
+            if loads_all(m).is_ok() {
+                compared += 1;
+            }
+            failures.extend(check(&format!("{name} mutant {i}"), m));
+        }
+    }
+    println!("{compared} inputs read by loads_all compared with the scan");
+    assert!(compared > 500, "only {compared} inputs compared");
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
