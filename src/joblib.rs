@@ -24,9 +24,9 @@
 //! | file | supported |
 //! |---|---|
 //! | `joblib.dump(obj, f)` (uncompressed, joblib ≥ 0.10) | yes |
-//! | `compress=` zlib (`.z`, first byte `0x78`) / gzip (`.gz`, `1f 8b`) | with the `joblib-compress` feature |
-//! | bz2, lzma, xz, lz4 compression | no (an `Unsupported` error) |
-//! | joblib < 0.10 (`NDArrayWrapper`, arrays in side files; `ZF` zfile format) | no |
+//! | `compress=` zlib (`.z`, first byte `0x78`), gzip (`.gz`, `1f 8b`), bz2 (`BZ`), xz (`fd 37 7a 58 5a`), lzma (`5d 00`), lz4 (`04 22 4d 18`) | with the `joblib-compress` feature (one decoder layer with the scanner) |
+//! | joblib < 0.10's `ZF` zfile format (the main pickle) | decompressed with `joblib-compress`; its arrays live in side files, not read |
+//! | joblib < 0.10 (`NDArrayWrapper`, arrays in side files) | no |
 //! | memory maps (`mmap_mode`) | read as ordinary arrays |
 
 use crate::error::{Error, Result};
@@ -43,20 +43,20 @@ pub enum Compression {
     Zlib,
     /// gzip.
     Gzip,
-    /// bz2, lzma, xz or lz4: recognised, not supported.
+    /// `"bz2"`, `"xz"`, `"lzma"`, `"lz4"` or `"zfile"` (joblib < 0.10's `ZF`
+    /// format): loaded too, with the `joblib-compress` feature.
     Other(&'static str),
 }
 
-/// Tell the compression of a joblib file from its magic bytes.
+/// Tell the compression of a joblib file from its magic bytes, as joblib's
+/// `_detect_compressor` does.
 pub fn compression(data: &[u8]) -> Compression {
-    match data {
-        [0x78, ..] => Compression::Zlib,
-        [0x1f, 0x8b, ..] => Compression::Gzip,
-        [b'B', b'Z', ..] => Compression::Other("bz2"),
-        [0xfd, b'7', b'z', b'X', b'Z', ..] => Compression::Other("xz"),
-        [0x5d, 0x00, ..] => Compression::Other("lzma"),
-        [0x04, 0x22, 0x4d, 0x18, ..] => Compression::Other("lz4"),
-        _ => Compression::None,
+    use crate::container::compress::Kind;
+    match Kind::detect(data) {
+        None => Compression::None,
+        Some(Kind::Zlib) => Compression::Zlib,
+        Some(Kind::Gzip) => Compression::Gzip,
+        Some(k) => Compression::Other(k.name()),
     }
 }
 
@@ -82,41 +82,24 @@ pub fn load_reader<R: std::io::Read>(reader: R) -> Result<Document> {
     crate::Unpickler::from_reader(reader, options).load()
 }
 
-/// The decompressed stream (borrowed when it is not compressed).
+/// The decompressed stream (borrowed when it is not compressed), at most
+/// `max` bytes of it (a longer one is a `Limit` error naming
+/// [`LoadOptions::max_input`]).
 pub fn decompress(data: &[u8], max: u64) -> Result<std::borrow::Cow<'_, [u8]>> {
-    match compression(data) {
-        Compression::None => Ok(std::borrow::Cow::Borrowed(data)),
-        Compression::Other(name) => Err(Error::unsupported(format!(
-            "{name}-compressed joblib files are not supported (zlib and gzip are)"
+    use crate::container::compress;
+    let Some(kind) = compress::Kind::detect(data) else {
+        return Ok(std::borrow::Cow::Borrowed(data));
+    };
+    let name = kind.name();
+    match compress::decompress_to_vec(kind, data, max) {
+        Ok(v) => Ok(std::borrow::Cow::Owned(v)),
+        Err(e) if e.category() == crate::Category::Limit => Err(Error::limit(format!(
+            "decompressed {name} joblib file longer than {max} bytes (LoadOptions::max_input)"
         ))),
-        #[cfg(feature = "joblib-compress")]
-        c => {
-            use std::io::Read;
-            let mut out = Vec::new();
-            let limit = max.saturating_add(1);
-            let r = match c {
-                Compression::Zlib => flate2::read::ZlibDecoder::new(data)
-                    .take(limit)
-                    .read_to_end(&mut out),
-                _ => flate2::read::MultiGzDecoder::new(data)
-                    .take(limit)
-                    .read_to_end(&mut out),
-            };
-            r.map_err(|e| Error::data(format!("joblib decompression failed: {e}")))?;
-            if out.len() as u64 > max {
-                return Err(Error::limit(format!(
-                    "decompressed joblib file longer than {max} bytes (LoadOptions::max_input)"
-                )));
-            }
-            Ok(std::borrow::Cow::Owned(out))
-        }
-        #[cfg(not(feature = "joblib-compress"))]
-        _ => {
-            let _ = max;
-            Err(Error::unsupported(
-                "compressed joblib file: build with the `joblib-compress` feature",
-            ))
-        }
+        Err(e) if e.category() == crate::Category::Unsupported => Err(Error::unsupported(format!(
+            "{name}-compressed joblib file: build with the `joblib-compress` feature to load it"
+        ))),
+        Err(e) => Err(Error::data(format!("{name}-compressed joblib file: {e}"))),
     }
 }
 

@@ -86,6 +86,7 @@
 
 pub mod arrays;
 pub mod compat;
+pub(crate) mod container;
 pub mod de;
 pub mod dis;
 pub mod error;

@@ -42,7 +42,6 @@
 
 mod machine;
 pub mod policy;
-pub mod zip;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -50,11 +49,13 @@ use std::fs::File;
 use std::io::{Read as _, Seek, SeekFrom};
 use std::path::Path;
 
+pub use crate::container::compress::Kind as Compression;
 pub use policy::Policy;
 
-use crate::error::{Error, Result};
+use crate::container::{compress, npy, tar, zip};
+use crate::error::{Category, Error, Result};
 use crate::opcodes::Opcode;
-use crate::read::{InstructionReader, Read, SliceRead};
+use crate::read::{InstructionReader, IoRead, Read, SliceRead};
 
 /// How far loading a pickle reaches. Ordered: `Safe < Unknown < Error < Dangerous`.
 ///
@@ -149,10 +150,19 @@ pub struct Finding {
 pub enum Format {
     /// One pickle or several in a row (joblib files included).
     Pickle,
-    /// A zip archive (PyTorch checkpoint): its `*.pkl` members.
+    /// A zip archive (PyTorch checkpoint, or any zip): the members torch or
+    /// numpy would unpickle.
     Zip,
     /// The legacy torch layout: five pickles, then raw storages.
     LegacyTorch,
+    /// A `.npy` file: its header, and the pickle of an object array.
+    Npy,
+    /// A zip of `.npy` members (`np.savez`), without pickle members.
+    Npz,
+    /// The torch < 0.4 tar layout (`sys_info`, `storages`, `tensors`, `pickle`).
+    TorchTar,
+    /// A compressed joblib file, scanned as it decompresses.
+    Compressed(Compression),
 }
 
 /// The result of scanning one file.
@@ -382,52 +392,628 @@ fn scan_slice_into(data: &[u8], ctx: &mut Ctx<'_>) -> (Format, Option<Error>) {
     }
 }
 
-fn is_pickle_member(name: &str) -> bool {
-    name.ends_with(".pkl") || name.ends_with(".pickle")
+/// Prefix an error's message with what was being read, keeping its category.
+fn within(what: &str, e: Error) -> Error {
+    Error::new(e.category(), format!("{what}: {e}"))
 }
 
-fn scan_zip_into<F: std::io::Read + Seek>(f: &mut F, len: u64, ctx: &mut Ctx<'_>) -> Option<Error> {
+/// Step over `n` bytes that are not instructions, a chunk at a time.
+fn skip<R: Read>(reader: &mut InstructionReader<R>, mut n: u64) -> Result<()> {
+    let src = reader.source_mut();
+    while n > 0 {
+        let k = n.min(1 << 20);
+        src.take(k)?;
+        n -= k;
+    }
+    Ok(())
+}
+
+/// The legacy torch storages of a stream read front to back: per key, an
+/// 8-byte element count and the elements, ending exactly at the stream's end.
+fn walk_legacy_stream<R: Read>(
+    tail: &LegacyTail,
+    ctx: &mut Ctx<'_>,
+    reader: &mut InstructionReader<R>,
+) -> Result<()> {
+    let Some(keys) = &tail.keys else {
+        return Err(Error::syntax(
+            "legacy torch file: the fifth pickle is not a list of storage keys",
+        )
+        .at(tail.offset));
+    };
+    for key in keys {
+        let pos = reader.offset();
+        let Some(size) = ctx.storages.get(key).and_then(|t| storage_element_size(t)) else {
+            return Err(Error::syntax(format!(
+                "legacy torch file: storage {key:?} has no known element size"
+            ))
+            .at(pos));
+        };
+        let count = u64::from_le_bytes(reader.read_raw(8)?.try_into().expect("8 bytes"));
+        let bytes = count.checked_mul(size).ok_or_else(|| {
+            Error::syntax(format!("legacy torch storage {key:?} runs past the end")).at(pos)
+        })?;
+        skip(reader, bytes)
+            .map_err(|e| within(&format!("legacy torch storage {key:?}"), e.at(pos)))?;
+    }
+    if !reader.at_end()? {
+        return Err(
+            Error::syntax("legacy torch file: bytes after the last storage").at(reader.offset()),
+        );
+    }
+    ctx.notes.push(format!(
+        "legacy torch: {} storages, {} raw bytes not scanned",
+        keys.len(),
+        reader.offset() - tail.offset
+    ));
+    Ok(())
+}
+
+/// Scan every pickle of a stream read from `r`, to its end (a legacy torch
+/// layout's storages included).
+fn scan_reader<R: std::io::Read>(r: R, ctx: &mut Ctx<'_>) -> Result<()> {
+    let mut reader = InstructionReader::new(IoRead::new(r));
+    match scan_stream(&mut reader, ctx)? {
+        None => Ok(()),
+        Some(tail) => walk_legacy_stream(&tail, ctx, &mut reader),
+    }
+}
+
+/// Run one pickle from `reader` (counted).
+fn run_one<R: Read>(reader: &mut InstructionReader<R>, ctx: &mut Ctx<'_>) -> Result<()> {
+    reader.reset_frames();
+    machine::run(reader, ctx, 0)?;
+    ctx.pickles += 1;
+    reader.reset_frames();
+    Ok(())
+}
+
+/// Bytes a decompressed stream may hold before the scan stops: the bound on
+/// a decompression bomb (the output is scanned as it streams, never held).
+pub const MAX_DECOMPRESSED: u64 = 16 << 30;
+
+/// A reader that fails once more than `left` bytes came out of it.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    what: &'static str,
+}
+
+impl<R: std::io::Read> std::io::Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} decompresses to more than {MAX_DECOMPRESSED} bytes (the scanner's limit)",
+                    self.what
+                ),
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// A decompressed zip member, which must inflate to the size its directory
+/// entry gives (miniz refuses any other size; zipfile cuts it there).
+struct SizeChecked<R> {
+    inner: R,
+    want: u64,
+    got: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for SizeChecked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.got += n as u64;
+        let over = self.got > self.want;
+        if over || (n == 0 && !buf.is_empty() && self.got != self.want) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "it decompresses to {}{} bytes, its directory entry says {}",
+                    if over { "more than " } else { "" },
+                    if over { self.want } else { self.got },
+                    self.want
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Read up to `buf.len()` bytes (fewer only at the end of the input).
+fn read_head<R: std::io::Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(e)),
+        }
+    }
+    Ok(n)
+}
+
+/// Scan a `.npy` stream: its header, then the pickle of an object array or
+/// (checked against `known_len`, the stream's length when known, else read
+/// and counted) the raw data.
+fn scan_npy<R: std::io::Read>(mut r: R, known_len: Option<u64>, ctx: &mut Ctx<'_>) -> Result<()> {
+    let h = npy::read_header(&mut r)?;
+    if h.has_object {
+        ctx.notes.push(format!(
+            "npy{}: object array, its pickle (after the {}-byte header) scanned",
+            member_suffix(ctx),
+            h.data_offset
+        ));
+        return scan_reader(r, ctx).map_err(|e| within("npy object array pickle", e));
+    }
+    let need = h.data_bytes()?;
+    let have = match known_len {
+        Some(total) => total.saturating_sub(h.data_offset),
+        None => {
+            let got =
+                std::io::copy(&mut (&mut r).take(need), &mut std::io::sink()).map_err(Error::io)?;
+            let mut one = [0u8; 1];
+            got + read_head(&mut r, &mut one)? as u64
+        }
+    };
+    if have < need {
+        return Err(Error::syntax(format!(
+            "npy: the header's shape {:?} needs {need} bytes of data, {have} follow",
+            h.shape
+        )));
+    }
+    ctx.notes.push(format!(
+        "npy{}: shape {:?}, {need} bytes of raw data not scanned (no objects in its dtype){}",
+        member_suffix(ctx),
+        h.shape,
+        if have > need {
+            " and bytes after it np.load never reads"
+        } else {
+            ""
+        }
+    ));
+    Ok(())
+}
+
+fn member_suffix(ctx: &Ctx<'_>) -> String {
+    ctx.member
+        .as_ref()
+        .map(|m| format!(" member {m}"))
+        .unwrap_or_default()
+}
+
+/// What a zip member turned out to be.
+#[derive(PartialEq)]
+enum MemberKind {
+    Pickle,
+    Npy,
+    Skipped,
+}
+
+/// Sniff a member's first bytes and scan it when a loader would unpickle it.
+fn classify_member<R: std::io::Read>(
+    mut r: R,
+    by_name: bool,
+    storage: bool,
+    known_len: Option<u64>,
+    ctx: &mut Ctx<'_>,
+) -> Result<MemberKind> {
+    let mut head = [0u8; 8];
+    let n = read_head(&mut r, &mut head)?;
+    let head = &head[..n];
+    let stream = head.chain(r);
+    if head.starts_with(npy::MAGIC) {
+        scan_npy(stream, known_len, ctx)?;
+        return Ok(MemberKind::Npy);
+    }
+    let proto = n >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
+    if by_name || (proto && !storage) {
+        scan_reader(stream, ctx)?;
+        return Ok(MemberKind::Pickle);
+    }
+    Ok(MemberKind::Skipped)
+}
+
+fn scan_zip_member<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    m: &zip::Member,
+    prefix: Option<&str>,
+    ctx: &mut Ctx<'_>,
+) -> Result<MemberKind> {
+    let lower = m.lower_name();
+    let by_name = lower.ends_with(".pkl") || lower.ends_with(".pickle");
+    let storage = prefix.is_some_and(|p| {
+        lower
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with("/data/"))
+    });
+    if m.name.ends_with('/') && m.compressed_size == 0 {
+        return Ok(MemberKind::Skipped); // a directory
+    }
+    let loc = zip::locate(f, len, m)?;
+    if loc.local_name != m.raw_name {
+        ctx.notes.push(format!(
+            "zip member {}: its local header names it {:?}; torch (miniz) reads it by its central directory name, Python's zipfile refuses it",
+            m.name,
+            String::from_utf8_lossy(&loc.local_name)
+        ));
+    }
+    let readable = matches!(m.method, 0 | 8 | 12 | 14) && m.flags & 0x61 == 0;
+    if !readable {
+        if by_name {
+            return Err(Error::unsupported(format!(
+                "{} (compression method {} {}, flags {:#x}): neither torch nor numpy can read it, and neither can the scanner",
+                m.name,
+                m.method,
+                compress::method_name(m.method),
+                m.flags
+            )));
+        }
+        ctx.notes.push(format!(
+            "zip member {}: encrypted or compressed with method {}, which neither torch nor numpy reads: not read",
+            m.name, m.method
+        ));
+        return Ok(MemberKind::Skipped);
+    }
+    f.seek(SeekFrom::Start(loc.data_start))?;
+    let src = std::io::Read::take(&mut *f, m.compressed_size);
+    ctx.member = Some(m.name.clone());
+    if m.method == 0 {
+        if m.size != m.compressed_size {
+            ctx.notes.push(format!(
+                "zip member {}: stored, yet its sizes differ ({} stored, {} declared); all {} stored bytes scanned",
+                m.name, m.compressed_size, m.size, m.compressed_size
+            ));
+        }
+        return classify_member(src, by_name, storage, Some(m.compressed_size), ctx);
+    }
+    let what = compress::method_name(m.method);
+    compress::with_zip_decoder(m.method, m.size, src, |r| {
+        let r = Bounded {
+            inner: SizeChecked {
+                inner: r,
+                want: m.size,
+                got: 0,
+            },
+            left: MAX_DECOMPRESSED,
+            what: "a zip member",
+        };
+        let kind = classify_member(r, by_name, storage, None, ctx)?;
+        if kind != MemberKind::Skipped {
+            ctx.notes.push(format!(
+                "zip member {}: {what}-compressed, scanned as it inflates",
+                m.name
+            ));
+        }
+        Ok(kind)
+    })
+}
+
+fn scan_zip_into<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    ctx: &mut Ctx<'_>,
+) -> (Format, Option<Error>) {
     let members = match zip::members(f, len) {
         Ok(m) => m,
-        Err(e) => return Some(e),
+        Err(e) => return (Format::Zip, Some(e)),
     };
-    let mut scanned = 0;
-    for m in members.iter().filter(|m| is_pickle_member(&m.name)) {
-        let data = match zip::read_member(f, len, m) {
-            Ok(d) => d,
-            Err(e) => return Some(Error::syntax(format!("{}: {e}", m.name))),
-        };
-        ctx.member = Some(m.name.clone());
-        let (_, err) = scan_slice_into(&data, ctx);
-        scanned += 1;
-        if let Some(e) = err {
-            return Some(e);
+    // torch's archive name: the first entry's name up to its first '/'.
+    let prefix = members
+        .first()
+        .and_then(|m| m.name.split_once('/'))
+        .map(|(p, _)| p.to_ascii_lowercase());
+    let (mut pickles, mut arrays, mut skipped) = (0, 0, 0);
+    for m in &members {
+        match scan_zip_member(f, len, m, prefix.as_deref(), ctx) {
+            Ok(MemberKind::Pickle) => pickles += 1,
+            Ok(MemberKind::Npy) => arrays += 1,
+            Ok(MemberKind::Skipped) => skipped += 1,
+            Err(e) => {
+                ctx.member = None;
+                let format = if arrays > 0 && pickles == 0 {
+                    Format::Npz
+                } else {
+                    Format::Zip
+                };
+                return (format, Some(within(&format!("zip member {}", m.name), e)));
+            }
         }
     }
     ctx.member = None;
-    if scanned == 0 {
-        return Some(Error::unsupported(
-            "zip archive without a *.pkl member: nothing to scan",
+    let format = if arrays > 0 && pickles == 0 {
+        Format::Npz
+    } else {
+        Format::Zip
+    };
+    ctx.notes.push(format!(
+        "zip: {} members: {pickles} pickles and {arrays} .npy arrays scanned, {skipped} others (storages, raw records) not unpickled by torch or numpy and not read beyond their first bytes",
+        members.len()
+    ));
+    if pickles == 0 && arrays == 0 {
+        ctx.notes
+            .push("zip: no member that torch or numpy would unpickle".to_string());
+    }
+    (format, None)
+}
+
+/// The members of a torch < 0.4 tar checkpoint, in the order
+/// `torch.serialization._legacy_load` reads them (`sys_info` is not read by
+/// torch; it is scanned all the same).
+const TAR_MEMBERS: [&str; 4] = ["sys_info", "storages", "tensors", "pickle"];
+
+/// torch's `storages` member: a pickle of the count, then per storage a
+/// pickle of `(key, location, storage_type)` and the raw storage (an
+/// 8-byte element count and the elements), then the storage views pickle.
+fn walk_tar_storages<R: Read>(rd: &mut InstructionReader<R>, ctx: &mut Ctx<'_>) -> Result<()> {
+    run_one(rd, ctx)?;
+    let mut n = 0u64;
+    let mut bytes = 0u64;
+    loop {
+        if rd.at_end()? {
+            return Err(
+                Error::syntax("tar storages: ends before its storage views pickle").at(rd.offset()),
+            );
+        }
+        let before = ctx.findings.len();
+        let at = rd.offset();
+        run_one(rd, ctx)?;
+        let sizes: Vec<u64> = ctx.findings[before..]
+            .iter()
+            .filter(|f| f.kind == FindingKind::Import)
+            .filter_map(|f| {
+                f.name
+                    .ends_with("Storage")
+                    .then(|| storage_element_size(&f.name))
+                    .flatten()
+            })
+            .collect();
+        if let [size] = sizes[..] {
+            let count = i64::from_le_bytes(rd.read_raw(8)?.try_into().expect("8 bytes"));
+            let len = u64::try_from(count)
+                .ok()
+                .and_then(|c| c.checked_mul(size))
+                .ok_or_else(|| {
+                    Error::syntax("tar storages: a storage's element count is out of range").at(at)
+                })?;
+            skip(rd, len).map_err(|e| within("tar storages: raw storage", e.at(at)))?;
+            n += 1;
+            bytes += len;
+        } else {
+            // The storage views pickle: torch reads nothing after it.
+            if !rd.at_end()? {
+                return Err(Error::syntax(
+                    "tar storages: data after what reads as the storage views pickle (a storage record whose type is not one storage class?)",
+                )
+                .at(rd.offset()));
+            }
+            ctx.notes.push(format!(
+                "tar storages: {n} storages, {bytes} raw bytes not scanned"
+            ));
+            return Ok(());
+        }
+    }
+}
+
+/// torch's `tensors` member: a pickle of the count, then per tensor a
+/// pickle of `(key, storage_id, tensor_type)` and raw ints: ndim (4
+/// bytes), 4 bytes skipped, sizes and strides (8 * ndim each), the storage
+/// offset (8).
+fn walk_tar_tensors<R: Read>(rd: &mut InstructionReader<R>, ctx: &mut Ctx<'_>) -> Result<()> {
+    run_one(rd, ctx)?;
+    let mut n = 0u64;
+    while !rd.at_end()? {
+        let at = rd.offset();
+        run_one(rd, ctx)?;
+        let head = rd.read_raw(8)?;
+        let ndim = i32::from_le_bytes(head[..4].try_into().expect("4 bytes"));
+        let ndim =
+            u64::try_from(ndim).map_err(|_| Error::syntax("tar tensors: negative ndim").at(at))?;
+        skip(rd, 16 * ndim + 8).map_err(|e| within("tar tensors: tensor header", e.at(at)))?;
+        n += 1;
+    }
+    ctx.notes.push(format!(
+        "tar tensors: {n} tensor records, their sizes and strides"
+    ));
+    Ok(())
+}
+
+fn scan_tar_into<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    head: &[u8],
+    ctx: &mut Ctx<'_>,
+) -> Option<Error> {
+    let entries = match tar::entries(f, len) {
+        Ok(e) => e,
+        Err(e) => return Some(within("torch tar checkpoint", e)),
+    };
+    let mut found = 0;
+    for want in TAR_MEMBERS {
+        for e in entries.iter().filter(|e| e.name == want) {
+            found += 1;
+            ctx.member = Some(want.to_string());
+            if !e.is_file() {
+                return Some(Error::unsupported(format!(
+                    "tar member {want} is not a regular file (type {:?}): torch would read what it links to",
+                    e.kind as char
+                )));
+            }
+            let r = f
+                .seek(SeekFrom::Start(e.data_offset))
+                .map_err(Error::from)
+                .and_then(|_| {
+                    let mut rd =
+                        InstructionReader::new(IoRead::new(std::io::Read::take(&mut *f, e.size)));
+                    match want {
+                        "storages" => walk_tar_storages(&mut rd, ctx),
+                        "tensors" => walk_tar_tensors(&mut rd, ctx),
+                        _ => match scan_stream(&mut rd, ctx)? {
+                            None => Ok(()),
+                            Some(_) => Err(Error::unsupported(
+                                "a legacy torch stream inside a tar member",
+                            )),
+                        },
+                    }
+                });
+            if let Err(err) = r {
+                return Some(within(&format!("tar member {want}"), err));
+            }
+        }
+    }
+    ctx.member = None;
+    if found == 0 {
+        return Some(Error::syntax(
+            "tar archive without torch's sys_info, storages, tensors or pickle members",
         ));
     }
-    let skipped = members.len() - scanned;
-    if skipped > 0 {
+    if entries.iter().all(|e| e.name != "pickle") {
+        ctx.notes
+            .push("tar: no `pickle` member: torch.load would fail".to_string());
+    }
+    let others = entries
+        .iter()
+        .filter(|e| !TAR_MEMBERS.contains(&e.name.as_str()))
+        .count();
+    if others > 0 {
         ctx.notes.push(format!(
-            "zip: {scanned} pickle members scanned, {skipped} other members not read"
+            "tar: {others} other members, which torch does not read, not scanned"
         ));
+    }
+    // torch falls back to pickle.load from byte 0 when tarfile raises: if
+    // the header block also reads as pickles, what they do counts too.
+    if crate::opcodes::Opcode::from_byte(head[0]).is_some() {
+        let r = f
+            .seek(SeekFrom::Start(0))
+            .map_err(Error::from)
+            .and_then(|_| {
+                let mut rd = InstructionReader::new(IoRead::new(std::io::Read::take(&mut *f, len)));
+                scan_stream(&mut rd, ctx).map(|_| ())
+            });
+        match r {
+            Ok(()) => {}
+            Err(e) if matches!(e.category(), Category::Syntax | Category::Eof) => {}
+            Err(e) => return Some(within("the tar archive read as a pickle", e)),
+        }
     }
     None
 }
 
+/// The layout a file's first bytes announce, in the order the loaders test
+/// them: torch and numpy look for a zip first; numpy for its magic;
+/// joblib for a compressor's magic; torch < 0.4 for a tar header; and
+/// everything else is unpickled.
+enum Layout {
+    Zip,
+    Npy,
+    Compressed(Compression),
+    Tar,
+    Pickle,
+}
+
+fn layout(head: &[u8]) -> Layout {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Layout::Zip
+    } else if head.starts_with(npy::MAGIC) {
+        Layout::Npy
+    } else if tar::is_header(head) {
+        Layout::Tar
+    } else if let Some(kind) = Compression::detect(head) {
+        Layout::Compressed(kind)
+    } else {
+        Layout::Pickle
+    }
+}
+
+fn scan_compressed_into<R: std::io::Read + Send>(
+    kind: Compression,
+    src: R,
+    ctx: &mut Ctx<'_>,
+) -> Option<Error> {
+    let what = format!("{}-compressed joblib file", kind.name());
+    let r = compress::with_decoder(kind, src, |r| {
+        let r = Bounded {
+            inner: r,
+            left: MAX_DECOMPRESSED,
+            what: "the compressed stream",
+        };
+        scan_reader(r, ctx)
+    });
+    match r {
+        Ok(()) => {
+            ctx.notes
+                .push(format!("{what}: scanned as it decompresses"));
+            None
+        }
+        Err(e) => Some(within(&what, e)),
+    }
+}
+
+/// Scan a container (anything but a plain pickle stream) read through `f`.
+fn scan_container<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    head: &[u8],
+    layout: Layout,
+    ctx: &mut Ctx<'_>,
+) -> (Format, Option<Error>) {
+    match layout {
+        Layout::Zip => scan_zip_into(f, len, ctx),
+        Layout::Npy => {
+            let r = f
+                .seek(SeekFrom::Start(0))
+                .map_err(Error::from)
+                .and_then(|_| scan_npy(&mut *f, Some(len), ctx));
+            (Format::Npy, r.err())
+        }
+        Layout::Tar => {
+            let mut err = scan_tar_into(f, len, head, ctx);
+            if err.is_none() {
+                if let Some(kind) = Compression::detect(head) {
+                    err = Some(Error::unsupported(format!(
+                        "a tar archive that also starts like a {}-compressed joblib file: joblib would read another stream",
+                        kind.name()
+                    )));
+                }
+            }
+            (Format::TorchTar, err)
+        }
+        Layout::Compressed(kind) => {
+            let err = match f.seek(SeekFrom::Start(0)) {
+                Ok(_) => scan_compressed_into(kind, std::io::Read::take(&mut *f, len), ctx),
+                Err(e) => Some(Error::from(e)),
+            };
+            (Format::Compressed(kind), err)
+        }
+        Layout::Pickle => unreachable!("pickle streams are not containers"),
+    }
+}
+
 /// Scan a file's bytes held in memory (a pickle stream, a torch zip, a
-/// legacy torch file or a joblib file).
+/// legacy or tar torch file, a joblib file, compressed or not, an `.npy`
+/// or `.npz` file).
 pub fn scan_bytes(data: &[u8], policy: &Policy) -> Report {
     let mut ctx = Ctx::new(policy);
-    if data.starts_with(b"PK\x03\x04") {
-        let err = scan_zip_into(&mut std::io::Cursor::new(data), data.len() as u64, &mut ctx);
-        return ctx.report(Format::Zip, err);
-    }
-    let (format, err) = scan_slice_into(data, &mut ctx);
+    let head = &data[..data.len().min(512)];
+    let (format, err) = match layout(head) {
+        Layout::Pickle => scan_slice_into(data, &mut ctx),
+        l => scan_container(
+            &mut std::io::Cursor::new(data),
+            data.len() as u64,
+            head,
+            l,
+            &mut ctx,
+        ),
+    };
     ctx.report(format, err)
 }
 
@@ -435,8 +1021,10 @@ pub fn scan_bytes(data: &[u8], policy: &Policy) -> Report {
 const READ_WHOLE: u64 = 64 << 20;
 
 /// Scan a file. Zips are read through their central directory (only the
-/// pickle members); large pickle streams are read incrementally, and a legacy
-/// torch file's storages are only seeked over.
+/// members a loader would unpickle, and the first bytes of the others);
+/// tar checkpoints through their headers; compressed files as they
+/// decompress; large pickle streams incrementally; a legacy torch file's
+/// storages, and raw array data, are only seeked over.
 pub fn scan_path(path: &Path, policy: &Policy) -> Report {
     let mut ctx = Ctx::new(policy);
     let mut file = match File::open(path) {
@@ -447,14 +1035,17 @@ pub fn scan_path(path: &Path, policy: &Policy) -> Report {
         Ok(m) => m.len(),
         Err(e) => return ctx.report(Format::Pickle, Some(Error::from(e))),
     };
-    let mut magic = [0u8; 4];
-    let head = file.read(&mut magic).map_err(Error::from);
-    if let Err(e) = head.and_then(|_| file.seek(SeekFrom::Start(0)).map_err(Error::from)) {
-        return ctx.report(Format::Pickle, Some(e));
+    let mut head = vec![0u8; 512];
+    let got = read_head(&mut file, &mut head);
+    let seek = file.seek(SeekFrom::Start(0)).map_err(Error::from);
+    match got.and_then(|n| seek.map(|_| n)) {
+        Ok(n) => head.truncate(n),
+        Err(e) => return ctx.report(Format::Pickle, Some(e)),
     }
-    if &magic == b"PK\x03\x04" {
-        let err = scan_zip_into(&mut file, len, &mut ctx);
-        return ctx.report(Format::Zip, err);
+    let l = layout(&head);
+    if !matches!(l, Layout::Pickle) {
+        let (format, err) = scan_container(&mut file, len, &head, l, &mut ctx);
+        return ctx.report(format, err);
     }
     if len <= READ_WHOLE {
         let mut data = Vec::with_capacity(len as usize);
