@@ -331,3 +331,143 @@ fn json_round_trips_through_from_json() {
     assert!(back.status.success(), "{}", stderr(&back));
     assert_eq!(back.stdout, data);
 }
+
+/// pickle.dumps of an object whose __reduce__ is (os.system, ('id',)), protocol 4.
+const EVIL: &[u8] = b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.";
+/// pickle.dumps(pcorpus.Point()) at protocol 2: a class on neither list.
+const USER_CLASS: &[u8] = b"\x80\x02cpcorpus\nPoint\n)\x81.";
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn scan_exit_codes_clean_dangerous_unreadable() {
+    let dir = Scratch::new("scan-codes");
+    let clean = dir.file("clean.pkl", P2);
+    let evil = dir.file("evil.pkl", EVIL);
+    let broken = dir.file("broken.pkl", &P2[..P2.len() - 3]);
+    let user = dir.file("user.pkl", USER_CLASS);
+    let s = |p: &PathBuf| p.to_str().unwrap().to_string();
+    let code = |args: &[String]| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        pickle(&a, None).status.code()
+    };
+    let scan = |files: &[&PathBuf]| {
+        let mut a = vec!["scan".to_string()];
+        a.extend(files.iter().map(|p| s(p)));
+        a
+    };
+    assert_eq!(code(&scan(&[&clean])), Some(0));
+    assert_eq!(
+        code(&scan(&[&user])),
+        Some(0),
+        "unknown is not a failure without --strict"
+    );
+    assert_eq!(code(&scan(&[&evil])), Some(1));
+    assert_eq!(code(&scan(&[&broken])), Some(2));
+    assert_eq!(
+        code(&scan(&[&clean, &broken, &evil])),
+        Some(1),
+        "dangerous wins"
+    );
+    let mut strict = scan(&[&user]);
+    strict.push("--strict".into());
+    assert_eq!(code(&strict), Some(1));
+    let out = pickle(&["scan", &s(&broken)], None);
+    assert!(stdout(&out).contains("verdict ERROR"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("could not be scanned"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = dir.path("missing.pkl");
+    assert_eq!(code(&scan(&[&missing])), Some(2));
+}
+
+#[test]
+fn scan_quiet_prints_only_files_that_are_not_clean() {
+    let dir = Scratch::new("scan-quiet");
+    // collections.OrderedDict(): one safe finding.
+    dir.file("a_clean.pkl", b"\x80\x02ccollections\nOrderedDict\n)R.");
+    dir.file("b_evil.pkl", EVIL);
+    let folder = dir.0.to_str().unwrap().to_string();
+    let out = pickle(&["scan", "-q", &folder], None);
+    let text = stdout(&out);
+    assert!(!text.contains("a_clean.pkl"), "{text}");
+    assert!(
+        text.contains("b_evil.pkl") && text.contains("DANGEROUS"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("SAFE"),
+        "quiet shows no safe finding: {text}"
+    );
+    // The default shows no safe findings either, but a verdict line per file.
+    let out = pickle(&["scan", &folder], None);
+    assert!(
+        stdout(&out).contains("a_clean.pkl: verdict SAFE"),
+        "{}",
+        stdout(&out)
+    );
+    let out = pickle(&["scan", "--verbose", &folder], None);
+    assert!(stdout(&out).contains(": SAFE ("), "{}", stdout(&out));
+}
+
+#[test]
+fn scan_json_and_sarif() {
+    let dir = Scratch::new("scan-formats");
+    let evil = dir.file("evil.pkl", EVIL);
+    let broken = dir.file("broken.pkl", &P2[..P2.len() - 3]);
+    let (e, b) = (evil.to_str().unwrap(), broken.to_str().unwrap());
+    let out = pickle(&["scan", "--format", "json", e, b], None);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["verdict"], "dangerous");
+    assert_eq!(lines[1]["verdict"], "error");
+    assert!(lines[1]["error"].is_string());
+    let out = pickle(&["scan", "--format", "sarif", e, b], None);
+    assert_eq!(out.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let evil_hit = results
+        .iter()
+        .find(|r| r["ruleId"] == "dangerous-import")
+        .expect("a dangerous-import result");
+    assert_eq!(evil_hit["level"], "error");
+    let region = &evil_hit["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        region["byteOffset"], 28,
+        "STACK_GLOBAL of posix.system at byte 28"
+    );
+    assert!(results.iter().any(|r| r["ruleId"] == "scan-error"));
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for r in results {
+        assert!(
+            rules.iter().any(|x| x["id"] == r["ruleId"]),
+            "rule {} undeclared",
+            r["ruleId"]
+        );
+    }
+}
+
+#[test]
+fn scan_warns_when_allow_silences_a_dangerous_name() {
+    let dir = Scratch::new("scan-allow");
+    let evil = dir.file("evil.pkl", EVIL);
+    let e = evil.to_str().unwrap();
+    let out = pickle(&["scan", "--allow", "posix.system", e], None);
+    assert!(
+        stderr(&out).contains("warning: --allow posix.system"),
+        "{}",
+        stderr(&out)
+    );
+    let out = pickle(&["scan", "--allow", "pcorpus.Point", e], None);
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+}
