@@ -66,24 +66,51 @@ pub struct ScanArgs {
     pub allow: Vec<String>,
 }
 
-/// File names a folder walk picks up. `.bin` only counts when it looks like
-/// a zip or a protocol 2+ pickle (it is also the name of raw buffer dumps).
+/// Whether a folder walk scans a file: by its name, or, whatever the name
+/// (a loader does not care what a file is called: picklescan's
+/// CVE-2025-1889), by its first bytes: a protocol 2+ pickle, a zip, a tar,
+/// a `.npy`, or a compressed stream joblib reads.
 fn looks_scannable(path: &Path) -> bool {
-    let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
-        return false;
-    };
-    match ext.to_ascii_lowercase().as_str() {
-        "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "npy" | "npz" | "tar" | "z"
-        | "gz" | "bz2" | "xz" | "lzma" | "lz4" => true,
-        "bin" => {
-            let mut head = [0u8; 2];
-            std::fs::File::open(path)
-                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-                .map(|_| &head == b"PK" || head[0] == 0x80)
-                .unwrap_or(false)
+    let by_name = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|ext| {
+            matches!(
+                ext.to_ascii_lowercase().as_str(),
+                "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "npy" | "npz"
+            )
+        });
+    by_name || sniff(path)
+}
+
+fn sniff(path: &Path) -> bool {
+    let mut head = [0u8; 512];
+    let n = match std::fs::File::open(path).and_then(|mut f| {
+        let mut n = 0;
+        while n < head.len() {
+            match std::io::Read::read(&mut f, &mut head[n..])? {
+                0 => break,
+                k => n += k,
+            }
         }
-        _ => false,
-    }
+        Ok(n)
+    }) {
+        Ok(n) => n,
+        Err(_) => return true, // unreadable: report it rather than skip it
+    };
+    let h = &head[..n];
+    let zlib = h.len() >= 2 && h[0] == 0x78 && (u16::from(h[0]) << 8 | u16::from(h[1])) % 31 == 0;
+    (h.len() >= 2 && h[0] == 0x80 && (2..=5).contains(&h[1]))
+        || h.starts_with(b"PK\x03\x04")
+        || h.starts_with(b"\x93NUMPY")
+        || h.starts_with(b"\x1f\x8b")
+        || h.starts_with(b"BZh")
+        || h.starts_with(b"\xfd7zXZ\x00")
+        || h.starts_with(b"\x5d\x00\x00")
+        || h.starts_with(b"\x04\x22\x4d\x18")
+        || h.starts_with(b"ZF")
+        || zlib
+        || h.get(257..262) == Some(b"ustar")
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<(PathBuf, String)>) {

@@ -471,3 +471,16 @@ fn scan_warns_when_allow_silences_a_dangerous_name() {
     let out = pickle(&["scan", "--allow", "pcorpus.Point", e], None);
     assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
 }
+
+#[test]
+fn scan_of_a_folder_finds_pickles_by_their_bytes_not_their_names() {
+    // picklescan's CVE-2025-1889: a pickle under a name no scanner expects.
+    let dir = Scratch::new("scan-sniff");
+    dir.file("weights", EVIL);
+    dir.file("notes.txt", b"just text\n");
+    let folder = dir.0.to_str().unwrap().to_string();
+    let out = pickle(&["scan", &folder], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("weights"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("notes.txt"), "{}", stdout(&out));
+}
