@@ -552,7 +552,16 @@ fn scan_npy<R: std::io::Read>(mut r: R, known_len: Option<u64>, ctx: &mut Ctx<'_
             member_suffix(ctx),
             h.data_offset
         ));
-        return scan_reader(r, ctx).map_err(|e| within("npy object array pickle", e));
+        // np.load reads one pickle (pickle.load) and nothing after it.
+        let mut reader = InstructionReader::new(IoRead::new(r));
+        run_one(&mut reader, ctx).map_err(|e| within("npy object array pickle", e))?;
+        if !reader.at_end()? {
+            ctx.notes.push(format!(
+                "npy{}: bytes after the array's pickle, which np.load never reads",
+                member_suffix(ctx)
+            ));
+        }
+        return Ok(());
     }
     let need = h.data_bytes()?;
     let have = match known_len {
