@@ -306,3 +306,625 @@ fn allow_list_from_user() {
     p.allow("pcorpus.Point");
     assert_eq!(scan_bytes(data, &p).verdict(), Verdict::Safe);
 }
+
+// ---- Containers: zip (torch, npz), npy, tar (torch < 0.4), compression ----
+
+/// `pickle.dumps` of an object whose `__reduce__` is `(posix.system, ('id',))`.
+const EVIL: &[u8] = b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.";
+/// A protocol 2 pickle of `{'a': [1, 2]}`.
+const PLAIN: &[u8] = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01K\x02es.";
+
+fn has_note(r: &Report, needle: &str) -> bool {
+    r.notes.iter().any(|n| n.contains(needle))
+}
+
+/// A zip member to write: its central name, local name, data as stored
+/// and compression method.
+struct Z<'a> {
+    name: &'a str,
+    local: &'a str,
+    data: Vec<u8>,
+    method: u16,
+    size: u64,
+}
+
+fn z<'a>(name: &'a str, data: &[u8]) -> Z<'a> {
+    Z {
+        name,
+        local: name,
+        data: data.to_vec(),
+        method: 0,
+        size: data.len() as u64,
+    }
+}
+
+/// A deflate stream of one stored block (valid for any inflater).
+fn deflate_stored(data: &[u8]) -> Vec<u8> {
+    assert!(data.len() < 65536);
+    let n = data.len() as u16;
+    let mut out = vec![1];
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(&(!n).to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+fn zd<'a>(name: &'a str, data: &[u8]) -> Z<'a> {
+    Z {
+        method: 8,
+        data: deflate_stored(data),
+        ..z(name, data)
+    }
+}
+
+/// A zip archive (CRC-32 fields left zero: neither torch nor the scanner
+/// checks them). `zip64`: sizes and offsets in zip64 extra fields and a
+/// zip64 end record.
+fn zip_bytes(members: &[Z<'_>], zip64: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut cd = Vec::new();
+    for m in members {
+        let off = out.len() as u64;
+        out.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+        out.extend_from_slice(&m.method.to_le_bytes());
+        out.extend_from_slice(&[0; 8]); // time, date, crc
+        out.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(m.size as u32).to_le_bytes());
+        out.extend_from_slice(&(m.local.len() as u16).to_le_bytes());
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(m.local.as_bytes());
+        out.extend_from_slice(&m.data);
+        cd.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00");
+        cd.extend_from_slice(&m.method.to_le_bytes());
+        cd.extend_from_slice(&[0; 8]);
+        let extra: Vec<u8> = if zip64 {
+            let mut e = vec![1, 0, 24, 0];
+            e.extend_from_slice(&m.size.to_le_bytes());
+            e.extend_from_slice(&(m.data.len() as u64).to_le_bytes());
+            e.extend_from_slice(&off.to_le_bytes());
+            e
+        } else {
+            Vec::new()
+        };
+        let (cs, us, of) = if zip64 {
+            (u32::MAX, u32::MAX, u32::MAX)
+        } else {
+            (m.data.len() as u32, m.size as u32, off as u32)
+        };
+        cd.extend_from_slice(&cs.to_le_bytes());
+        cd.extend_from_slice(&us.to_le_bytes());
+        cd.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&[0; 10]); // comment, disk, attributes
+        cd.extend_from_slice(&of.to_le_bytes());
+        cd.extend_from_slice(m.name.as_bytes());
+        cd.extend_from_slice(&extra);
+    }
+    let cd_off = out.len() as u64;
+    out.extend_from_slice(&cd);
+    let n = members.len() as u64;
+    if zip64 {
+        let rec = out.len() as u64;
+        out.extend_from_slice(b"PK\x06\x06");
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&(cd.len() as u64).to_le_bytes());
+        out.extend_from_slice(&cd_off.to_le_bytes());
+        out.extend_from_slice(b"PK\x06\x07\x00\x00\x00\x00");
+        out.extend_from_slice(&rec.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\xff\xff\xff\xff");
+        out.extend_from_slice(&[0xff; 8]);
+    } else {
+        out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
+        out.extend_from_slice(&(n as u16).to_le_bytes());
+        out.extend_from_slice(&(n as u16).to_le_bytes());
+        out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(cd_off as u32).to_le_bytes());
+    }
+    out.extend_from_slice(&[0, 0]);
+    out
+}
+
+fn torch_zip(pkl_name: &str, pkl: &[u8]) -> Vec<u8> {
+    zip_bytes(
+        &[
+            z(pkl_name, pkl),
+            z("archive/byteorder", b"little"),
+            z("archive/data/0", &[0u8; 64]),
+            z("archive/version", b"3\n"),
+        ],
+        false,
+    )
+}
+
+fn assert_dangerous(r: &Report) {
+    assert_eq!(r.verdict(), Verdict::Dangerous, "{}", describe(r));
+}
+
+fn assert_safe(r: &Report) {
+    assert!(r.error.is_none(), "{}", describe(r));
+    assert_eq!(r.verdict(), Verdict::Safe, "{}", describe(r));
+}
+
+#[test]
+fn container_zip_names_are_matched_as_torch_matches_them() {
+    assert_safe(&scan(&torch_zip("archive/data.pkl", PLAIN)));
+    // miniz's lookup is case-insensitive: torch loads archive/data.PKL.
+    let data = zip_bytes(
+        &[
+            z("archive/data.PKL", EVIL),
+            z("archive/extra.pkl", PLAIN),
+            z("archive/version", b"3\n"),
+        ],
+        false,
+    );
+    let r = scan(&data);
+    assert_dangerous(&r);
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.member.as_deref() == Some("archive/data.PKL")));
+    assert_dangerous(&scan(&torch_zip("ARCHIVE/DATA.PKL", EVIL)));
+    assert_dangerous(&scan(&torch_zip("weird prefix/data.pkl", EVIL)));
+    // A pickle under another name is scanned from its first bytes...
+    let data = zip_bytes(
+        &[z("archive/data.pkl", PLAIN), z("archive/weights.bin", EVIL)],
+        false,
+    );
+    assert_dangerous(&scan(&data));
+    // ...but storage records are raw bytes torch never unpickles.
+    let data = zip_bytes(
+        &[z("archive/data.pkl", PLAIN), z("archive/data/0", EVIL)],
+        false,
+    );
+    let r = scan(&data);
+    assert_safe(&r);
+    assert!(has_note(&r, "not unpickled"), "{:?}", r.notes);
+    // Duplicates: every one is scanned, whichever a loader picks.
+    for pair in [[PLAIN, EVIL], [EVIL, PLAIN]] {
+        let data = zip_bytes(
+            &[
+                z("archive/data.pkl", pair[0]),
+                z("archive/data.pkl", pair[1]),
+            ],
+            false,
+        );
+        assert_dangerous(&scan(&data));
+    }
+}
+
+#[test]
+fn container_zip_headers_as_miniz_reads_them() {
+    // The local header names the member differently (and with another
+    // length): the data starts after the local name, as miniz computes it.
+    let mut m = z("archive/data.pkl", EVIL);
+    m.local = "archive/x.bin";
+    let r = scan(&zip_bytes(&[m, z("archive/version", b"3\n")], false));
+    assert_dangerous(&r);
+    assert!(r.error.is_none(), "{}", describe(&r));
+    assert!(has_note(&r, "local header names it"), "{:?}", r.notes);
+    let mut m = z("archive/data.pkl", PLAIN);
+    m.local = "archive/a-much-longer-local-name.pkl";
+    assert_safe(&scan(&zip_bytes(&[m], false)));
+    // zip64 end record, locator and extra fields.
+    assert_dangerous(&scan(&zip_bytes(&[z("archive/data.pkl", EVIL)], true)));
+    assert_safe(&scan(&zip_bytes(&[z("archive/data.pkl", PLAIN)], true)));
+    // Bytes before the archive: zipfile would shift every offset, miniz not.
+    let mut shifted = b"PK\x03\x04".to_vec();
+    shifted.extend(zip_bytes(&[z("archive/data.pkl", PLAIN)], false));
+    assert_eq!(scan(&shifted).verdict(), Verdict::Error);
+    // A member that claims 4 GiB in a small file: an error, no allocation.
+    let mut big = zip_bytes(&[z("archive/data.pkl", PLAIN)], true);
+    let cd = big.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
+    let extra = cd + 46 + "archive/data.pkl".len() + 4;
+    big[extra + 8..extra + 16].copy_from_slice(&(4u64 << 30).to_le_bytes());
+    let r = scan(&big);
+    assert_eq!(r.verdict(), Verdict::Error, "{}", describe(&r));
+    // A cut archive, a broken pickle member.
+    let good = torch_zip("archive/data.pkl", PLAIN);
+    assert_eq!(scan(&good[..good.len() - 30]).verdict(), Verdict::Error);
+    assert_eq!(
+        scan(&torch_zip("archive/data.pkl", &PLAIN[..10])).verdict(),
+        Verdict::Error
+    );
+}
+
+#[test]
+fn container_zip_deflated_members_are_inflated() {
+    let data = zip_bytes(
+        &[zd("archive/data.pkl", EVIL), z("archive/version", b"3\n")],
+        false,
+    );
+    let r = scan(&data);
+    if cfg!(feature = "joblib-compress") {
+        assert_dangerous(&r);
+        let ok = zip_bytes(&[zd("archive/data.pkl", PLAIN)], false);
+        assert_safe(&scan(&ok));
+        // An inflated size other than the directory's: an error.
+        let mut m = zd("archive/data.pkl", PLAIN);
+        m.size += 1;
+        assert_eq!(scan(&zip_bytes(&[m], false)).verdict(), Verdict::Error);
+        // A pickle under another name, deflated.
+        let data = zip_bytes(
+            &[z("archive/data.pkl", PLAIN), zd("archive/x", EVIL)],
+            false,
+        );
+        assert_dangerous(&scan(&data));
+    } else {
+        assert_eq!(r.verdict(), Verdict::Error);
+        let msg = r.error.as_ref().unwrap().to_string();
+        assert!(msg.contains("joblib-compress"), "{msg}");
+    }
+    // Methods neither loader reads: an error for a pickle member.
+    let mut m = z("archive/data.pkl", PLAIN);
+    m.method = 93;
+    assert_eq!(scan(&zip_bytes(&[m], false)).verdict(), Verdict::Error);
+}
+
+/// An `.npy` file of version `v` with header dict `dict` and `body` after it.
+fn npy(v: u8, dict: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = b"\x93NUMPY".to_vec();
+    out.extend_from_slice(&[v, 0]);
+    let pre = if v == 1 { 10 } else { 12 };
+    let mut h = dict.to_string();
+    while (pre + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    if v == 1 {
+        out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    } else {
+        out.extend_from_slice(&(h.len() as u32).to_le_bytes());
+    }
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+const OBJ: &str = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }";
+const F8: &str = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }";
+
+#[test]
+fn container_npy_object_arrays_are_pickles() {
+    for v in [1, 2, 3] {
+        let r = scan(&npy(v, OBJ, EVIL));
+        assert_eq!(r.format, Format::Npy);
+        assert_dangerous(&r);
+        assert_safe(&scan(&npy(v, OBJ, PLAIN)));
+    }
+    // An object field inside a structured dtype, with a subarray.
+    let dict = "{'descr': [('a', '<i4'), ('b', [('c', '|O')], (2,))], 'fortran_order': False, 'shape': (3,), }";
+    assert_dangerous(&scan(&npy(1, dict, EVIL)));
+    // Raw data: safe when its size is the header's.
+    let r = scan(&npy(1, F8, &[0u8; 32]));
+    assert_safe(&r);
+    assert_eq!(r.format, Format::Npy);
+    assert!(has_note(&r, "32 bytes of raw data"), "{:?}", r.notes);
+    let short = scan(&npy(1, F8, &[0u8; 31]));
+    assert_eq!(short.verdict(), Verdict::Error);
+    // Malformed headers, a header claiming 4 GiB.
+    for dict in [
+        "{'descr': '<f8', 'shape': (2, 2), }",
+        "{'descr': 'object', 'fortran_order': False, 'shape': (1,), }",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), } + 1",
+    ] {
+        let r = scan(&npy(1, dict, EVIL));
+        assert_eq!(r.verdict(), Verdict::Error, "{dict}: {}", describe(&r));
+    }
+    let mut huge = npy(2, F8, &[]);
+    huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert_eq!(scan(&huge).verdict(), Verdict::Error);
+    // A truncated pickle after an object header.
+    assert_eq!(
+        scan(&npy(1, OBJ, &EVIL[..EVIL.len() - 1])).verdict(),
+        Verdict::Error
+    );
+}
+
+#[test]
+fn container_npz_members_are_npy_files() {
+    let raw = npy(1, F8, &[0u8; 32]);
+    let evil = npy(1, OBJ, EVIL);
+    let r = scan(&zip_bytes(&[z("a.npy", &raw), z("b.npy", &raw)], false));
+    assert_safe(&r);
+    assert_eq!(r.format, Format::Npz);
+    let r = scan(&zip_bytes(&[z("a.npy", &raw), z("arr_1", &evil)], false));
+    assert_dangerous(&r);
+    let r = scan(&zip_bytes(&[z("a.npy", &raw), zd("b.npy", &evil)], false));
+    if cfg!(feature = "joblib-compress") {
+        assert_dangerous(&r);
+        assert_safe(&scan(&zip_bytes(&[zd("a.npy", &raw)], false)));
+    } else {
+        assert_eq!(r.verdict(), Verdict::Error);
+    }
+    // An empty archive (np.savez of nothing) holds nothing to load.
+    assert_safe(&scan(&zip_bytes(&[], false)));
+}
+
+/// A tar header block (ustar, checksum filled in).
+fn tar_header(name: &str, kind: u8, size: u64) -> Vec<u8> {
+    let mut b = vec![0u8; 512];
+    b[..name.len()].copy_from_slice(name.as_bytes());
+    b[100..108].copy_from_slice(b"0000644\0");
+    b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+    b[156] = kind;
+    b[257..263].copy_from_slice(b"ustar\0");
+    b[263..265].copy_from_slice(b"00");
+    b[148..156].copy_from_slice(b"        ");
+    let sum: u32 = b.iter().map(|&c| c as u32).sum();
+    b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    b
+}
+
+fn tar_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in members {
+        out.extend(tar_header(name, b'0', data.len() as u64));
+        out.extend_from_slice(data);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.extend(vec![0u8; 1024]);
+    out
+}
+
+/// The `storages` member: the count, one FloatStorage of 3 elements, the views.
+fn tar_storages(record: &[u8]) -> Vec<u8> {
+    let mut s = b"\x80\x02K\x01.".to_vec();
+    s.extend_from_slice(record);
+    s.extend_from_slice(&3u64.to_le_bytes());
+    s.extend_from_slice(&[0u8; 12]);
+    s.extend_from_slice(b"\x80\x02].");
+    s
+}
+
+const STORAGE_RECORD: &[u8] =
+    b"\x80\x02X\x01\x00\x00\x000X\x03\x00\x00\x00cpuctorch\nFloatStorage\n\x87.";
+
+/// The `tensors` member: the count, one 2-d tensor record and its ints.
+fn tar_tensors(record: &[u8]) -> Vec<u8> {
+    let mut t = b"\x80\x02K\x01.".to_vec();
+    t.extend_from_slice(record);
+    t.extend_from_slice(&2i32.to_le_bytes());
+    t.extend_from_slice(&[0u8; 4]);
+    t.extend_from_slice(&[0u8; 32 + 8]);
+    t
+}
+
+const TENSOR_RECORD: &[u8] =
+    b"\x80\x02X\x01\x00\x00\x001X\x01\x00\x00\x000ctorch\nFloatTensor\n\x87.";
+
+fn torch_tar(sys_info: &[u8], storages: &[u8], tensors: &[u8], pickle: &[u8]) -> Vec<u8> {
+    tar_bytes(&[
+        ("sys_info", sys_info),
+        ("storages", storages),
+        ("tensors", tensors),
+        ("pickle", pickle),
+    ])
+}
+
+#[test]
+fn container_torch_tar_members_are_walked() {
+    let storages = tar_storages(STORAGE_RECORD);
+    let tensors = tar_tensors(TENSOR_RECORD);
+    let good = torch_tar(PLAIN, &storages, &tensors, PLAIN);
+    let r = scan(&good);
+    assert_eq!(r.format, Format::TorchTar);
+    assert!(r.error.is_none(), "{}", describe(&r));
+    assert!(r.verdict() < Verdict::Error, "{}", describe(&r));
+    assert!(has_note(&r, "1 storages, 12 raw bytes"), "{:?}", r.notes);
+    // A payload in each member.
+    assert_dangerous(&scan(&torch_tar(PLAIN, &storages, &tensors, EVIL)));
+    assert_dangerous(&scan(&torch_tar(EVIL, &storages, &tensors, PLAIN)));
+    let mut bad = storages.clone();
+    bad.truncate(bad.len() - 4); // the views pickle
+    bad.extend_from_slice(EVIL);
+    assert_dangerous(&scan(&torch_tar(PLAIN, &bad, &tensors, PLAIN)));
+    let mut bad = tensors.clone();
+    bad.extend_from_slice(EVIL);
+    bad.extend_from_slice(&[0u8; 16]);
+    assert_dangerous(&scan(&torch_tar(PLAIN, &storages, &bad, PLAIN)));
+    // A storage whose count runs past its member, a cut archive.
+    let mut long = storages.clone();
+    let at = long
+        .windows(8)
+        .position(|w| w == 3u64.to_le_bytes())
+        .unwrap();
+    long[at] = 200;
+    assert_eq!(
+        scan(&torch_tar(PLAIN, &long, &tensors, PLAIN)).verdict(),
+        Verdict::Error
+    );
+    assert_eq!(scan(&good[..good.len() - 2000]).verdict(), Verdict::Error);
+    // A `pickle` member that is a link: torch would read its target.
+    let mut linked = tar_bytes(&[("sys_info", PLAIN), ("storages", &storages)]);
+    linked.truncate(linked.len() - 1024);
+    linked.extend(tar_header("pickle", b'2', 0));
+    linked.extend(vec![0u8; 1024]);
+    assert_eq!(scan(&linked).verdict(), Verdict::Error);
+    // A tar without torch's members.
+    assert_eq!(
+        scan(&tar_bytes(&[("other", PLAIN)])).verdict(),
+        Verdict::Error
+    );
+}
+
+#[test]
+fn container_tar_header_that_is_also_a_pickle() {
+    // torch falls back to pickle.load from byte 0 when tarfile fails: a
+    // header block whose name field is a pickle is scanned as one too.
+    let name = "cposix\nsystem\n(S'id'\ntR.";
+    let mut t = tar_header(name, b'0', 0);
+    t.extend(tar_bytes(&[
+        ("sys_info", PLAIN),
+        ("storages", &tar_storages(STORAGE_RECORD)),
+        ("tensors", &tar_tensors(TENSOR_RECORD)),
+        ("pickle", PLAIN),
+    ]));
+    let r = scan(&t);
+    assert_eq!(r.format, Format::TorchTar);
+    assert_dangerous(&r);
+}
+
+#[test]
+fn container_compressed_joblib_without_decoder_names_it() {
+    if cfg!(feature = "joblib-compress") {
+        return;
+    }
+    for (head, kind) in [
+        (&b"x\x9c\x01\x02"[..], "zlib"),
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"BZh91AY&SY", "bz2"),
+        (b"\xfd7zXZ\x00\x00", "xz"),
+        (b"\x5d\x00\x00\x80\x00", "lzma"),
+        (b"\x04\x22\x4d\x18\x64", "lz4"),
+        (b"ZF0x10               x\x9c", "zfile"),
+    ] {
+        let r = scan(head);
+        assert_eq!(r.verdict(), Verdict::Error);
+        assert_eq!(
+            r.format,
+            Format::Compressed(Compression::detect(head).unwrap())
+        );
+        let msg = r.error.as_ref().unwrap().to_string();
+        assert!(
+            msg.contains(&format!("{kind}-compressed")) && msg.contains("joblib-compress"),
+            "{msg}"
+        );
+    }
+}
+
+#[cfg(feature = "joblib-compress")]
+mod compressed {
+    use super::*;
+    use std::io::Write;
+
+    pub(super) fn compress(kind: Compression, data: &[u8]) -> Vec<u8> {
+        match kind {
+            Compression::Zlib => {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Compression::Gzip => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(3));
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Compression::Bz2 => {
+                let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(3));
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Compression::Xz => {
+                let mut out = Vec::new();
+                lzma_rs::xz_compress(&mut std::io::Cursor::new(data), &mut out).unwrap();
+                out
+            }
+            Compression::Lzma => {
+                let mut out = Vec::new();
+                let opts = lzma_rs::compress::Options {
+                    unpacked_size: lzma_rs::compress::UnpackedSize::WriteToHeader(None),
+                };
+                lzma_rs::lzma_compress_with_options(
+                    &mut std::io::Cursor::new(data),
+                    &mut out,
+                    &opts,
+                )
+                .unwrap();
+                out
+            }
+            Compression::Lz4 => {
+                let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            Compression::ZFile => {
+                let mut out = format!("ZF{:<19}", format!("{:#x}", data.len())).into_bytes();
+                out.extend(compress(Compression::Zlib, data));
+                out
+            }
+        }
+    }
+
+    pub(super) const KINDS: [Compression; 7] = [
+        Compression::Zlib,
+        Compression::Gzip,
+        Compression::Bz2,
+        Compression::Xz,
+        Compression::Lzma,
+        Compression::Lz4,
+        Compression::ZFile,
+    ];
+
+    #[test]
+    fn container_compressed_joblib_files_stream_through_the_scanner() {
+        let arrays = std::fs::read(fixtures("benign").join("ml_joblib_arrays.joblib")).unwrap();
+        for kind in KINDS {
+            let evil = compress(kind, EVIL);
+            assert_eq!(Compression::detect(&evil), Some(kind));
+            let r = scan(&evil);
+            assert_eq!(r.format, Format::Compressed(kind));
+            assert_dangerous(&r);
+            assert_safe(&scan(&compress(kind, PLAIN)));
+            // joblib array data after the wrapper's BUILD, inside the stream.
+            let r = scan(&compress(kind, &arrays));
+            assert_safe(&r);
+            assert!(has_note(&r, "joblib array data"), "{kind:?} {:?}", r.notes);
+            // A payload after benign data in the same stream.
+            let mut two = PLAIN.to_vec();
+            two.extend_from_slice(EVIL);
+            assert_dangerous(&scan(&compress(kind, &two)));
+            // Cut short: an error that names the compression.
+            let c = compress(kind, &arrays);
+            let r = scan(&c[..c.len() * 2 / 3]);
+            assert_eq!(r.verdict(), Verdict::Error, "{kind:?}: {}", describe(&r));
+            let msg = r.error.as_ref().unwrap().to_string();
+            assert!(msg.contains(kind.name()), "{kind:?}: {msg}");
+        }
+        // zlib and gzip streams one after another are all read.
+        for kind in [Compression::Zlib, Compression::Gzip, Compression::Bz2] {
+            let mut two = compress(kind, PLAIN);
+            two.extend(compress(kind, EVIL));
+            assert_dangerous(&scan(&two));
+        }
+        // A ZF header whose length is not the stream's.
+        let mut zf = compress(Compression::ZFile, PLAIN);
+        zf[4] = b'f';
+        assert_eq!(scan(&zf).verdict(), Verdict::Error);
+    }
+
+    /// What Python's `lzma` module writes (`FORMAT_ALONE`, preset 3, as
+    /// joblib's `compress='lzma'`; and `FORMAT_XZ`) around [`EVIL`].
+    #[test]
+    fn container_lzma_as_python_writes_it() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let alone = hex("5d00004000ffffffffffffffff0040010e6f297fcf11a51cd87f3908aa61957a22154ed87d8845e1e3825a659ad235027ff974626c23f7ffff38e40000");
+        let xz = hex("fd377a585a000004e6d6b4460200210116000000742fe5a30100278004951d000000000000008c05706f736978948c0673797374656d9493948c02696494859452942e00901e0d1f48f677c100014028d4524ae51fb6f37d010000000004595a");
+        for data in [alone, xz] {
+            let r = scan(&data);
+            assert_dangerous(&r);
+            assert!(r.error.is_none(), "{}", describe(&r));
+        }
+    }
+
+    #[test]
+    fn container_decompression_bomb_is_streamed() {
+        // 8 MiB of zeros after a pickle: scanned as it streams, an error
+        // (bytes that are not a pickle), never held whole.
+        let mut data = PLAIN.to_vec();
+        data.extend(vec![0u8; 8 << 20]);
+        let c = compress(Compression::Bz2, &data);
+        assert!(c.len() < 1 << 16);
+        let r = scan(&c);
+        assert_eq!(r.verdict(), Verdict::Error);
+    }
+}
