@@ -98,6 +98,7 @@ pub(super) const FAMILIES: &[Family] = &[
             "_xxsubinterpreters", // run_string in a sub-interpreter (fickling GHSA-6ggj-6f2q-f7mx)
             "_interpreters",
             "_xxinterpchannels",
+            "_xxinterpqueues",
             "_interpchannels",
             "_interpqueues",
             "interpreters", // PEP 554/734 front ends
@@ -198,6 +199,15 @@ pub(super) const FAMILIES: &[Family] = &[
             "transformers.models.auto.auto_factory", // getattribute_from_module (modelscan #338)
             "huggingface_hub",
             "gensim.downloader", // load() downloads and imports a model package
+            "numpy.lib.utils", // lookfor/info import modules by name; source reads files
+            "numpy.lib._utils_impl",
+            "six.moves",       // import redirector: six.moves.cPickle is pickle, six.moves.builtins is builtins
+            "future.moves",
+            "future.builtins",
+            "future.standard_library",
+            "past", // past.builtins.execfile, past.utils
+            "keras.saving.pickle_utils", // deserialize_model_from_bytecode: load_model of embedded bytes
+            "keras.src.saving.pickle_utils",
         ],
         names: &[
             ("builtins", "__import__"),
@@ -205,6 +215,9 @@ pub(super) const FAMILIES: &[Family] = &[
             ("torch.ops", "load_library"),
             ("torch.classes", "load_library"),
             ("pydoc", "locate"), // GHSA-84r2-jw7c-4r5q
+            ("numpy", "lookfor"),
+            ("numpy", "info"),
+            ("numpy", "source"),
         ],
     },
     Family {
@@ -231,7 +244,6 @@ pub(super) const FAMILIES: &[Family] = &[
             "numpy.lib.format", // read_array unpickles object arrays
             "numpy.lib._format_impl",
             "numpy.lib._datasource", // DataSource opens URLs
-            "numpy.lib._utils_impl",
             "numpy.core._internal", // ctypes bridge; imports sys and ctypes
             "numpy._core._internal",
             "numpy.core._dtype_ctypes",
@@ -608,6 +620,8 @@ pub(super) const LAST_STEPS: &[LastStep] = &[
             "execWrapper",
             "evaluate_guards_expression",
             "cython_inline",
+            "func_load", // Keras Lambda layers: marshal.loads + FunctionType (CVE-2024-3660)
+            "deserialize_model_from_bytecode",
             "sympify",
             "parse_expr",
             "interact",
@@ -728,6 +742,12 @@ pub(super) const LAST_STEPS: &[LastStep] = &[
             "savez",
             "savetxt",
             "tofile",
+            "fromfile",
+            "from_file",
+            "fromregex",
+            "loadtxt",
+            "genfromtxt",
+            "memmap",
             "to_pickle",
             "to_csv",
             "to_parquet",
@@ -763,6 +783,7 @@ pub(super) const LAST_STEPS: &[LastStep] = &[
 /// `builtins`, ...) counts at any position but the last after a class.
 pub(super) const WEAK_STEP_NAMES: &[&str] = &[
     "code",
+    "past",
     "trace",
     "profile",
     "signal",
