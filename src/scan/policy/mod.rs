@@ -138,7 +138,7 @@ fn denied(module: &str, name: &str) -> Option<String> {
 
 /// A top-level module name that the families deny whole.
 fn is_denied_top(s: &str) -> bool {
-    STRONG_STEP_NAMES.contains(&s) || FAMILIES.iter().any(|f| f.modules.iter().any(|m| *m == s))
+    STRONG_STEP_NAMES.contains(&s) || FAMILIES.iter().any(|f| f.modules.contains(&s))
 }
 
 fn prefix_allowed(module: &str, name: &str) -> Option<&'static ByPrefix> {
