@@ -267,6 +267,39 @@ mod imp {
         }
     }
 
+    /// Counts the bytes read from the compressed input.
+    struct Counting<R> {
+        inner: R,
+        n: u64,
+    }
+
+    impl<R: Read> Read for Counting<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let k = self.inner.read(buf)?;
+            self.n += k as u64;
+            Ok(k)
+        }
+    }
+
+    /// lz4 frames one after another: lz4_flex's decoder reports the end of
+    /// each frame as the end of the data, and starts on the next frame when
+    /// read again; the input's end is where it reads nothing more.
+    struct Lz4Frames<R: Read> {
+        dec: lz4_flex::frame::FrameDecoder<Counting<R>>,
+    }
+
+    impl<R: Read> Read for Lz4Frames<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            loop {
+                let before = self.dec.get_mut().n;
+                let k = self.dec.read(buf)?;
+                if k > 0 || buf.is_empty() || self.dec.get_mut().n == before {
+                    return Ok(k);
+                }
+            }
+        }
+    }
+
     /// A reader that must yield exactly `want` bytes (the `ZF` length).
     struct Exact<R> {
         inner: R,
@@ -408,10 +441,19 @@ mod imp {
         }
     }
 
+    /// lzma-rs reads one xz stream and then insists on the end of the input
+    /// (its one error for that: "Unexpected data after last XZ block", raised
+    /// after the stream was decoded and checked, with the input left right
+    /// after it). `lzma.LZMAFile` reads on: stream padding (zero bytes), then
+    /// further streams.
     fn xz_streams<R: Read>(input: &mut BufReader<R>, out: &mut ChanWriter) -> io::Result<()> {
         loop {
-            lzma_rs::xz_decompress(input, out).map_err(lzma_err)?;
-            // Stream padding (zero bytes), then maybe another stream.
+            match lzma_rs::xz_decompress(input, out) {
+                Ok(()) => return Ok(()),
+                Err(lzma_rs::error::Error::XzError(m))
+                    if m == "Unexpected data after last XZ block" => {}
+                Err(e) => return Err(lzma_err(e)),
+            }
             loop {
                 let buf = input.fill_buf()?;
                 if buf.is_empty() {
@@ -426,8 +468,23 @@ mod imp {
         }
     }
 
+    /// `.lzma` streams, as `lzma.LZMAFile` (`FORMAT_AUTO`, joblib's reader)
+    /// reads them: after a stream's end marker, any further data is the
+    /// next stream, `.lzma` or xz. lzma-rs stops with one error for that
+    /// ("Found end-of-stream marker but more bytes are available"), the input
+    /// left right after the stream.
     fn lzma_alone<R: Read>(input: &mut BufReader<R>, out: &mut ChanWriter) -> io::Result<()> {
-        lzma_rs::lzma_decompress(input, out).map_err(lzma_err)
+        loop {
+            match lzma_rs::lzma_decompress(input, out) {
+                Ok(()) => return Ok(()),
+                Err(lzma_rs::error::Error::LzmaError(m))
+                    if m == "Found end-of-stream marker but more bytes are available" => {}
+                Err(e) => return Err(lzma_err(e)),
+            }
+            if input.fill_buf()?.starts_with(b"\xfd7zXZ\x00") {
+                return xz_streams(input, out);
+            }
+        }
     }
 
     pub(super) fn with_decoder<R, T, F>(kind: Kind, src: R, f: F) -> Result<T>
@@ -475,7 +532,9 @@ mod imp {
                 kind: name,
             }),
             Kind::Lz4 => f(&mut Named {
-                inner: lz4_flex::frame::FrameDecoder::new(src),
+                inner: Lz4Frames {
+                    dec: lz4_flex::frame::FrameDecoder::new(Counting { inner: src, n: 0 }),
+                },
                 kind: name,
             }),
             Kind::Xz => bridged(name, src, xz_streams::<R>, f),
@@ -524,5 +583,78 @@ mod imp {
                 method_name(m)
             ))),
         }
+    }
+}
+
+#[cfg(all(test, feature = "joblib-compress"))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const PLAIN: &[u8] = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01K\x02es.";
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn the_joblib_loader_reads_every_compression() {
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(3));
+        bz.write_all(PLAIN).unwrap();
+        let mut lz = lz4_flex::frame::FrameEncoder::new(Vec::new());
+        lz.write_all(PLAIN).unwrap();
+        let mut xz = Vec::new();
+        lzma_rs::xz_compress(&mut std::io::Cursor::new(PLAIN), &mut xz).unwrap();
+        let mut zf = format!("ZF{:<19}", format!("{:#x}", PLAIN.len())).into_bytes();
+        zf.extend(zlib(PLAIN));
+        // joblib <= 0.8.4 on Python 2: one more space.
+        let mut zf_py2 = format!("ZF{:<20}", format!("{:#x}", PLAIN.len())).into_bytes();
+        zf_py2.extend(zlib(PLAIN));
+        for data in [
+            zlib(PLAIN),
+            bz.finish().unwrap(),
+            lz.finish().unwrap(),
+            xz,
+            zf,
+            zf_py2,
+        ] {
+            let kind = Kind::detect(&data).unwrap();
+            assert_eq!(decompress_to_vec(kind, &data, 1 << 20).unwrap(), PLAIN);
+            let doc = crate::joblib::load(&data).unwrap();
+            assert_eq!(doc.root().to_string(), "{'a': [1, 2]}");
+        }
+        // The bound: a limit error, not a long vector.
+        let big = zlib(&[0u8; 1 << 16]);
+        let e = decompress_to_vec(Kind::Zlib, &big, 1000).unwrap_err();
+        assert_eq!(e.category(), crate::Category::Limit);
+        let e = crate::joblib::load_with(
+            &big,
+            crate::LoadOptions {
+                max_input: 1000,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("max_input"), "{e}");
+        // A corrupt stream names its compression.
+        let mut bad = zlib(PLAIN);
+        let n = bad.len();
+        bad[n / 2] ^= 0x55;
+        bad.truncate(n - 3);
+        let e = crate::joblib::load(&bad).unwrap_err();
+        assert!(e.to_string().contains("zlib"), "{e}");
+    }
+
+    #[test]
+    fn zfile_lengths_parse_as_python_int_base_16() {
+        let h = |s: &str| zfile_length(format!("ZF{s:<19}").as_bytes());
+        assert_eq!(h("0x1a3").unwrap(), 0x1a3);
+        assert_eq!(h("  1A3 ").unwrap(), 0x1a3);
+        assert_eq!(h("0x_1_a").unwrap(), 0x1a);
+        assert!(h("0x").is_err());
+        assert!(h("1__a").is_err());
+        assert!(h("zz").is_err());
     }
 }

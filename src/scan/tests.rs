@@ -885,11 +885,24 @@ mod compressed {
             let msg = r.error.as_ref().unwrap().to_string();
             assert!(msg.contains(kind.name()), "{kind:?}: {msg}");
         }
-        // zlib and gzip streams one after another are all read.
-        for kind in [Compression::Zlib, Compression::Gzip, Compression::Bz2] {
+        // Streams one after another are all read, as joblib reads them.
+        for kind in [
+            Compression::Zlib,
+            Compression::Gzip,
+            Compression::Bz2,
+            Compression::Xz,
+            Compression::Lzma,
+            Compression::Lz4,
+        ] {
+            // Data after the stream that is no stream: an error, never ignored.
+            let mut junk = compress(kind, PLAIN);
+            junk.extend_from_slice(b"\x80\x04junk");
+            let r = scan(&junk);
+            assert_eq!(r.verdict(), Verdict::Error, "{kind:?}: {}", describe(&r));
             let mut two = compress(kind, PLAIN);
             two.extend(compress(kind, EVIL));
-            assert_dangerous(&scan(&two));
+            let r = scan(&two);
+            assert_eq!(r.verdict(), Verdict::Dangerous, "{kind:?}: {}", describe(&r));
         }
         // A ZF header whose length is not the stream's.
         let mut zf = compress(Compression::ZFile, PLAIN);
