@@ -9,18 +9,55 @@
 //! `BUILD`, extension code and persistent id becomes a [`Finding`] with a
 //! [`Verdict`] from the [`Policy`]; a file's verdict is its worst finding.
 //!
-//! Containers are understood:
-//! * PyTorch zip checkpoints: every `*.pkl` member, read with seeks through
-//!   the central directory ([`zip`]); storages are never read.
-//! * Legacy (non-zip) torch files: magic number, protocol, system info, the
+//! Containers are opened the way the Python loaders open them, told apart
+//! by their first bytes in the order the loaders test them:
+//! * **Zip** (`PK\x03\x04`, or `PK\x05\x06` for an empty one): PyTorch
+//!   checkpoints (`torch.load`, miniz) and `.npz` files (`np.load`,
+//!   `zipfile`). Members come from the central directory, their data from
+//!   after the *local* header's name and extra fields (as miniz reads it; a
+//!   local name that differs is noted), CRC-32 unchecked (torch builds miniz
+//!   without the check); zip64 records, duplicate names (all scanned),
+//!   stored, deflated, bzip2 and lzma members (inflated as they are
+//!   scanned, to exactly the size the directory gives). Scanned: every
+//!   member whose name ends in `.pkl` or `.pickle` in any case (torch finds
+//!   `archive/data.PKL` for `data.pkl`: miniz compares names
+//!   case-insensitively), every `.npy` member (by its magic, whatever its
+//!   name), and every other member that starts like a pickle (`PROTO` 2–5)
+//!   except storage records under `<archive>/data/`, which torch only reads
+//!   as raw bytes. The other members are read no further than their first
+//!   bytes, so a large checkpoint costs its pickles only. An archive that
+//!   miniz and `zipfile` would read differently (a shifted central
+//!   directory, a zip64 locator pointing elsewhere, a wrong entry count) is
+//!   an error.
+//! * **`.npy`** (`\x93NUMPY`, versions 1.0–3.0): the header literal is
+//!   parsed; when the dtype holds objects (an `O` type anywhere in it, as
+//!   `dtype.hasobject`) the pickle after it is scanned (`np.load` with
+//!   `allow_pickle=True` unpickles it), otherwise the raw data's size is
+//!   checked against the shape and dtype.
+//! * **Compressed joblib files** (zlib, gzip, bz2, xz, lzma, lz4 and joblib
+//!   < 0.10's `ZF`, detected as joblib detects them): scanned as they
+//!   decompress, every stream of the file, with the `joblib-compress` feature
+//!   (the decoders the joblib loader uses); without it, an error that names
+//!   the compression and the feature. The decompressed stream is bounded by
+//!   [`MAX_DECOMPRESSED`].
+//! * **The torch < 0.4 tar format** (a first block that `tarfile` accepts):
+//!   the members `sys_info`, `storages` (a count, then per storage a
+//!   `(key, location, storage_type)` pickle and the raw storage), `tensors`
+//!   (a count, then per tensor a pickle and its sizes and strides) and
+//!   `pickle`, with tar headers parsed as `tarfile` parses them (GNU long
+//!   names, pax records, base-256 sizes). The header block is also scanned as
+//!   a pickle, since torch falls back to `pickle.load` from byte 0 when
+//!   `tarfile` fails.
+//! * **Legacy (non-zip) torch files**: magic number, protocol, system info, the
 //!   object and the storage keys are five pickles in a row; the scan stops
 //!   after the fifth and checks that the raw storages that follow (an
 //!   8-byte element count and the elements, per key) end exactly at the end
 //!   of the file, reading only the 8-byte counts.
-//! * joblib files: after the `BUILD` of a `NumpyArrayWrapper` joblib writes
+//! * **joblib files**: after the `BUILD` of a `NumpyArrayWrapper` joblib writes
 //!   the array's bytes (after one padding-length byte and padding when the
 //!   wrapper is aligned) or, for object arrays, a nested pickle. The scanner
 //!   computes the size from the wrapper's shape and dtype and steps over it.
+//! * Anything else is a pickle stream: every pickle in it is scanned.
 //!
 //! Malformed input is an error, never a pass (the scanner fails closed): a
 //! report with an error has the verdict [`Verdict::Error`] unless something

@@ -902,7 +902,12 @@ mod compressed {
             let mut two = compress(kind, PLAIN);
             two.extend(compress(kind, EVIL));
             let r = scan(&two);
-            assert_eq!(r.verdict(), Verdict::Dangerous, "{kind:?}: {}", describe(&r));
+            assert_eq!(
+                r.verdict(),
+                Verdict::Dangerous,
+                "{kind:?}: {}",
+                describe(&r)
+            );
         }
         // A ZF header whose length is not the stream's.
         let mut zf = compress(Compression::ZFile, PLAIN);
@@ -940,4 +945,33 @@ mod compressed {
         let r = scan(&c);
         assert_eq!(r.verdict(), Verdict::Error);
     }
+}
+
+#[cfg(feature = "joblib-compress")]
+#[test]
+fn container_zip_bzip2_and_lzma_members_as_zipfile_reads_them() {
+    use std::io::Write;
+    let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(3));
+    e.write_all(EVIL).unwrap();
+    let mut bz = z("archive/data.pkl", EVIL);
+    bz.method = 12;
+    bz.data = e.finish().unwrap();
+    assert_dangerous(&scan(&zip_bytes(&[bz], false)));
+    // zipfile's lzma member: version, properties size, properties, data.
+    let mut raw = Vec::new();
+    let opts = lzma_rs::compress::Options {
+        unpacked_size: lzma_rs::compress::UnpackedSize::SkipWritingToHeader,
+    };
+    lzma_rs::lzma_compress_with_options(&mut std::io::Cursor::new(EVIL), &mut raw, &opts).unwrap();
+    let npy_evil = npy(1, OBJ, EVIL);
+    let mut raw = Vec::new();
+    lzma_rs::lzma_compress_with_options(&mut std::io::Cursor::new(&npy_evil), &mut raw, &opts)
+        .unwrap();
+    let mut lz_npy = z("arr_1.npy", &npy_evil);
+    lz_npy.method = 14;
+    lz_npy.data = [9, 20, 5, 0].to_vec();
+    lz_npy.data.extend(raw);
+    let r = scan(&zip_bytes(&[lz_npy], false));
+    assert_dangerous(&r);
+    assert!(r.error.is_none(), "{}", describe(&r));
 }
