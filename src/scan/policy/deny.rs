@@ -150,6 +150,7 @@ pub(super) const FAMILIES: &[Family] = &[
             ("types", "BuiltinMethodType"),
             ("cloudpickle", "cloudpickle"), // _make_function, _builtin_type('CodeType'), subimport
             ("joblib.externals.cloudpickle", "cloudpickle"),
+            ("torch", "compile"), // builds code with TorchInductor when called (fickling ML list)
             ("sympy", "sympify"),
             ("sympy.core.sympify", "sympify"),
             ("pandas", "eval"),

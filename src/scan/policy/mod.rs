@@ -191,7 +191,7 @@ fn walks_into_denied(module: &str, steps: &[&str]) -> Option<String> {
             }
             continue;
         }
-        if class_attr || last {
+        if last {
             continue;
         }
         let rest = &steps[i + 1..];
@@ -287,51 +287,65 @@ impl Policy {
                 );
             }
         }
-        if let Some(why) = denied(module, name) {
-            return (Verdict::Dangerous, why);
-        }
-        let steps: Vec<&str> = name.split('.').collect();
-        let last = steps[steps.len() - 1];
-        if let Some(l) = LAST_STEPS.iter().find(|l| l.names.contains(&last)) {
-            return (Verdict::Dangerous, format!("'{last}' {}", l.why));
-        }
-        if let Some(d) = steps.iter().skip(1).find(|s| is_dunder(s)) {
-            return (
-                Verdict::Dangerous,
-                format!("attribute {d} reaches interpreter internals"),
-            );
-        }
-        if is_dunder(steps[0]) {
-            return (
-                Verdict::Dangerous,
-                format!("module attribute {} is interpreter machinery", steps[0]),
-            );
-        }
-        if module.split('.').skip(1).any(|c| c == "__main__") {
-            return (
-                Verdict::Dangerous,
-                format!("{module} is a package's command-line entry point"),
-            );
-        }
-        if let Some(why) = walks_into_denied(module, &steps) {
-            return (Verdict::Dangerous, why);
-        }
-        if name.contains("<locals>") {
-            return (Verdict::Unknown, "local name; cannot be imported".into());
-        }
-        if steps.len() == 1 {
-            if let Some(p) = prefix_allowed(module, name) {
-                return (
-                    Verdict::Safe,
-                    format!("allow-list ({}.*): {} ({})", p.module, p.why, p.writers),
-                );
+        let (v, why) = judge(module, name);
+        if (m3, n3) != (module, name) && v != Verdict::Dangerous {
+            // Judged under both spellings, as loaders map differently.
+            let (v3, why3) = judge(m3, n3);
+            if v3 == Verdict::Dangerous || (v3 == Verdict::Safe && v == Verdict::Unknown) {
+                return (v3, format!("as {m3}.{n3}: {why3}"));
             }
         }
-        (
-            Verdict::Unknown,
-            "not on the allow list: importing it runs its module's code".into(),
-        )
+        (v, why)
     }
+}
+
+/// Rules 4-10 for one spelling of a name (malformed names and the exact
+/// allow-list are handled by the caller).
+fn judge(module: &str, name: &str) -> (Verdict, String) {
+    if let Some(why) = denied(module, name) {
+        return (Verdict::Dangerous, why);
+    }
+    let steps: Vec<&str> = name.split('.').collect();
+    let last = steps[steps.len() - 1];
+    if let Some(l) = LAST_STEPS.iter().find(|l| l.names.contains(&last)) {
+        return (Verdict::Dangerous, format!("'{last}' {}", l.why));
+    }
+    if let Some(d) = steps.iter().skip(1).find(|s| is_dunder(s)) {
+        return (
+            Verdict::Dangerous,
+            format!("attribute {d} reaches interpreter internals"),
+        );
+    }
+    if is_dunder(steps[0]) {
+        return (
+            Verdict::Dangerous,
+            format!("module attribute {} is interpreter machinery", steps[0]),
+        );
+    }
+    if module.split('.').skip(1).any(|c| c == "__main__") {
+        return (
+            Verdict::Dangerous,
+            format!("{module} is a package's command-line entry point"),
+        );
+    }
+    if let Some(why) = walks_into_denied(module, &steps) {
+        return (Verdict::Dangerous, why);
+    }
+    if name.contains("<locals>") {
+        return (Verdict::Unknown, "local name; cannot be imported".into());
+    }
+    if steps.len() == 1 {
+        if let Some(p) = prefix_allowed(module, name) {
+            return (
+                Verdict::Safe,
+                format!("allow-list ({}.*): {} ({})", p.module, p.why, p.writers),
+            );
+        }
+    }
+    (
+        Verdict::Unknown,
+        "not on the allow list: importing it runs its module's code".into(),
+    )
 }
 
 /// A warning for `--allow spec` when it would silence something the
