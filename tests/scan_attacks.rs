@@ -1,0 +1,170 @@
+//! The scanner against published attack techniques and benign look-alikes.
+//!
+//! tests/fixtures/attacks/manifest.json lists payloads built from public
+//! advisories and scanner bug reports (see tests/fixtures/attacks/README.md);
+//! tests/scripts/verify_attacks.py showed in CPython that each one runs code.
+//! Every one must be called dangerous: none may be safe.
+//! tests/fixtures/hard_negatives/manifest.json lists benign files that look
+//! scary (stdlib data types of os, subprocess, socket, signal, http, ...,
+//! real numpy / pandas / scikit-learn / joblib / torch files): none may be
+//! called dangerous, and each must scan without an error.
+//!
+//! The CLI builds the library with the `torch` and `joblib-compress`
+//! features; run this test the same way to measure what `pickle scan` does:
+//!
+//! ```text
+//! cargo test --test scan_attacks --features torch,joblib-compress -- --nocapture
+//! ```
+//!
+//! It prints one line per failure and a summary line
+//! (`attacks: N dangerous, N unknown, N error, N safe; hard negatives: ...`).
+
+use std::path::{Path, PathBuf};
+
+use pickle_codec::scan::{scan_path, Policy, Report, Verdict};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn manifest(set: &str) -> Vec<serde_json::Value> {
+    let path = fixtures().join(set).join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+    v.as_array()
+        .unwrap_or_else(|| panic!("{}: not a JSON array", path.display()))
+        .clone()
+}
+
+fn field<'a>(e: &'a serde_json::Value, key: &str) -> &'a str {
+    e.get(key).and_then(|v| v.as_str()).unwrap_or("")
+}
+
+/// dangerous / unknown / error / safe, in that order of precedence.
+fn class(r: &Report) -> &'static str {
+    let v = r.verdict();
+    if v == Verdict::Dangerous {
+        "dangerous"
+    } else if r.error.is_some() || (v != Verdict::Safe && v != Verdict::Unknown) {
+        "error"
+    } else if v == Verdict::Unknown {
+        "unknown"
+    } else {
+        "safe"
+    }
+}
+
+fn describe(r: &Report) -> String {
+    let mut s = String::new();
+    if let Some(e) = &r.error {
+        s.push_str(&format!("\n      error: {e}"));
+    }
+    let worst: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.verdict != Verdict::Safe)
+        .take(6)
+        .collect();
+    for f in &worst {
+        s.push_str(&format!("\n      finding: {f:?}"));
+    }
+    if worst.is_empty() {
+        s.push_str(&format!(
+            "\n      no finding above safe ({} findings, {} pickles, {:?})",
+            r.findings.len(),
+            r.pickles,
+            r.format
+        ));
+    }
+    s
+}
+
+#[derive(Default)]
+struct Counts {
+    dangerous: usize,
+    unknown: usize,
+    error: usize,
+    safe: usize,
+}
+
+impl Counts {
+    fn add(&mut self, c: &str) {
+        match c {
+            "dangerous" => self.dangerous += 1,
+            "unknown" => self.unknown += 1,
+            "error" => self.error += 1,
+            _ => self.safe += 1,
+        }
+    }
+}
+
+#[test]
+fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
+    let policy = Policy::default();
+    let mut failures = Vec::new();
+
+    let attacks = manifest("attacks");
+    assert!(attacks.len() >= 60, "attack corpus has {} files", attacks.len());
+    let mut a = Counts::default();
+    for e in &attacks {
+        let file = field(e, "file");
+        let r = scan_path(&fixtures().join("attacks").join(file), &policy);
+        let c = class(&r);
+        a.add(c);
+        if c != "dangerous" {
+            failures.push(format!(
+                "attack {file} [{}] {c} (expected dangerous): {}{}",
+                field(e, "group"),
+                field(e, "technique"),
+                describe(&r)
+            ));
+        }
+    }
+
+    let negatives = manifest("hard_negatives");
+    assert!(!negatives.is_empty());
+    let mut h = Counts::default();
+    for e in &negatives {
+        let file = field(e, "file");
+        let r = scan_path(&fixtures().join("hard_negatives").join(file), &policy);
+        let c = class(&r);
+        h.add(c);
+        if c == "dangerous" || c == "error" {
+            failures.push(format!(
+                "hard negative {file} [{}] {c} (expected not dangerous, no error){}",
+                field(e, "kind"),
+                describe(&r)
+            ));
+        }
+    }
+
+    for f in &failures {
+        println!("{f}");
+    }
+    println!(
+        "attacks: {} dangerous, {} unknown, {} error, {} safe; \
+         hard negatives: {} dangerous, {} unknown, {} error, {} safe \
+         (features: torch={}, joblib-compress={})",
+        a.dangerous,
+        a.unknown,
+        a.error,
+        a.safe,
+        h.dangerous,
+        h.unknown,
+        h.error,
+        h.safe,
+        cfg!(feature = "torch"),
+        cfg!(feature = "joblib-compress"),
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} attack files not called dangerous ({} safe), {} of {} hard negatives dangerous or unreadable",
+        a.unknown + a.error + a.safe,
+        attacks.len(),
+        a.safe,
+        h.dangerous + h.error,
+        negatives.len()
+    );
+}
