@@ -370,6 +370,14 @@ pub(super) const FAMILIES: &[Family] = &[
             ("pathlib", "PosixPath.rename"),
             ("pathlib", "PosixPath.replace"),
             ("gensim.similarities.docsim", "Similarity"), // writes shard files from __init__
+            ("xml.dom.minidom", "parse"), // parse(path) reads a file
+            ("xml.dom.pulldom", "parse"),
+            ("xml.sax", "parse"),
+            ("xml.etree.ElementTree", "parse"),
+            ("xml.etree.ElementTree", "iterparse"),
+            ("xml.etree.ElementInclude", "include"),
+            ("xml.etree.cElementTree", "parse"),
+            ("xml.etree.cElementTree", "iterparse"),
         ],
     },
     Family {
@@ -438,6 +446,7 @@ pub(super) const FAMILIES: &[Family] = &[
             "resource",
             "termios",
             "tty",
+            "getpass", // getpass prompts on the terminal (blocks), getuser leaks the login
             "_sitebuiltins", // _Helper runs pydoc's pager
             "_pyrepl",       // pager.pipe_pager runs commands (picklescan 2026)
             "_testcapi",
