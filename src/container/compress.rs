@@ -11,13 +11,20 @@
 //! | lz4 | `04 22 4d 18` | `compress='lz4'` (`lz4.frame`) | every lz4 frame |
 //! | ZF | `ZF` | joblib < 0.10 (`write_zfile`) | `ZF`, the uncompressed length as 19 bytes of ASCII hex (`'0x1a3'` padded with spaces; one more space from Python 2 joblib ≤ 0.8.4), one zlib stream whose output must have exactly that length (`read_zfile`) |
 //!
-//! The decoders (the `joblib-compress` feature) are pure Rust: flate2 with
-//! miniz_oxide (zlib, gzip, deflate), bzip2 with libbz2-rs-sys, lzma-rs (xz,
-//! lzma; its window grows with the output, up to the stream's dictionary
-//! size, instead of being allocated from the header's claim) and lz4_flex.
-//! lzma-rs decodes by pushing into a writer; [`with_decoder`] turns that into
-//! a reader with a second (scoped) thread and a bounded channel, so the
-//! output still streams.
+//! The decoders (the `joblib-compress` feature) are pure Rust and pull-based,
+//! so the output streams and memory stays bounded by the format's window:
+//! flate2 with miniz_oxide (zlib, gzip, deflate), bzip2 with libbz2-rs-sys,
+//! lz4_flex, and lzma-rust2's LZMA and LZMA2 readers, with the xz container
+//! (stream header, block headers, index, footer) read here so that the
+//! dictionary a block asks for is checked against a cap before the decoder
+//! allocates it (256 MiB; xz's presets use at most 64 MiB).
+//!
+//! Data after a file's last stream that is not a further stream is an error
+//! (Python's readers would ignore it; it is never decoded, so never
+//! unpickled, but it is not read here either). Integrity checks (zlib's
+//! Adler-32, gzip's and bz2's CRCs, xz checks) are whatever the decoder
+//! does: they cannot make a scan miss anything, since every byte the loader
+//! would unpickle is scanned before the loader itself would check them.
 //!
 //! Without the feature every function here that decodes returns an
 //! `Unsupported` error naming the compression and the feature.
@@ -199,8 +206,7 @@ pub fn method_name(method: u16) -> &'static str {
 #[cfg(feature = "joblib-compress")]
 mod imp {
     use super::*;
-    use std::io::{self, BufRead, BufReader, Write};
-    use std::sync::mpsc;
+    use std::io::{self, BufRead, BufReader};
 
     fn named(kind: &'static str, e: impl std::fmt::Display) -> io::Error {
         io::Error::new(
@@ -326,163 +332,297 @@ mod imp {
         }
     }
 
-    /// Errors of a decoder that ran in another thread, as the reader sees them.
-    enum Msg {
-        Data(Vec<u8>),
+    /// The largest LZMA dictionary accepted (xz's own presets use at most
+    /// 64 MiB; the format allows 4 GiB, which the decoder would allocate).
+    pub(super) const MAX_DICT: u32 = 256 << 20;
+
+    fn dict_check(dict: u32) -> io::Result<()> {
+        if dict > MAX_DICT {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "an LZMA dictionary of {dict} bytes, more than the {MAX_DICT} this reader allocates"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn invalid(msg: impl Into<String>) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, msg.into())
+    }
+
+    fn read_u8<R: Read>(r: &mut R) -> io::Result<u8> {
+        let mut b = [0u8; 1];
+        r.read_exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    /// An xz multibyte integer (at most 9 bytes, as liblzma reads them).
+    fn read_varint<R: Read>(r: &mut R) -> io::Result<u64> {
+        let mut n = 0u64;
+        for i in 0..9 {
+            let b = read_u8(r)?;
+            n |= ((b & 0x7f) as u64) << (7 * i);
+            if b & 0x80 == 0 {
+                if i > 0 && b == 0 {
+                    return Err(invalid("xz: a multibyte integer with a zero last byte"));
+                }
+                return Ok(n);
+            }
+        }
+        Err(invalid("xz: a multibyte integer longer than 9 bytes"))
+    }
+
+    fn varint_in(buf: &[u8], pos: &mut usize) -> io::Result<u64> {
+        let mut r = buf.get(*pos..).unwrap_or(&[]);
+        let before = r.len();
+        let n = read_varint(&mut r).map_err(|_| invalid("xz: bad block header"))?;
+        *pos += before - r.len();
+        Ok(n)
+    }
+
+    fn skip<R: Read>(r: &mut R, n: u64) -> io::Result<()> {
+        let got = io::copy(&mut r.by_ref().take(n), &mut io::sink())?;
+        if got < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+
+    /// Where the xz reader is.
+    enum XzState<I: BufRead> {
+        /// Before a stream header (at the start, or after a stream's footer
+        /// and padding).
+        StreamStart,
+        /// Before a block header or the index.
+        Block,
+        /// In a block's LZMA2 data; how many compressed bytes the block
+        /// header took.
+        Data(Box<lzma_rust2::Lzma2Reader<Counting<I>>>, u64),
         Done,
-        Failed(io::Error),
     }
 
-    struct ChanWriter {
-        tx: mpsc::SyncSender<Msg>,
-        buf: Vec<u8>,
+    /// The xz container (streams of blocks, each block one LZMA2 chunk
+    /// sequence after a header naming its filters and dictionary), read as
+    /// liblzma reads it for `lzma.LZMAFile`: every stream, zero padding
+    /// between them. Only the LZMA2 filter is supported (what xz, Python and
+    /// joblib write; a BCJ or delta filter is an error), dictionaries up to
+    /// [`MAX_DICT`]; integrity checks (CRC32, CRC64, SHA-256) are skipped
+    /// over, not verified: liblzma verifies a block's check after handing out
+    /// its data, so a payload would already have been unpickled.
+    struct XzStreams<I: BufRead> {
+        input: Option<Counting<I>>,
+        state: XzState<I>,
+        check_size: u64,
+        streams: u64,
     }
 
-    const CHUNK: usize = 64 << 10;
-
-    impl Write for ChanWriter {
-        fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-            self.buf.extend_from_slice(data);
-            if self.buf.len() >= CHUNK {
-                self.flush()?;
+    impl<I: BufRead> XzStreams<I> {
+        fn new(src: I) -> Self {
+            XzStreams {
+                input: Some(Counting { inner: src, n: 0 }),
+                state: XzState::StreamStart,
+                check_size: 0,
+                streams: 0,
             }
-            Ok(data.len())
         }
 
-        fn flush(&mut self) -> io::Result<()> {
-            if self.buf.is_empty() {
-                return Ok(());
+        fn input(&mut self) -> &mut Counting<I> {
+            self.input
+                .as_mut()
+                .expect("input held while not in a block")
+        }
+
+        /// Advance over headers until block data is ready or the input ends.
+        fn step(&mut self) -> io::Result<()> {
+            match std::mem::replace(&mut self.state, XzState::Done) {
+                XzState::StreamStart => {
+                    // Stream padding (zero bytes) before a further stream.
+                    let streams = self.streams;
+                    let inp = self.input();
+                    if streams > 0 {
+                        loop {
+                            let buf = inp.inner.fill_buf()?;
+                            if buf.is_empty() {
+                                self.state = XzState::Done;
+                                return Ok(());
+                            }
+                            let zeros = buf.iter().take_while(|&&b| b == 0).count();
+                            if zeros == 0 {
+                                break;
+                            }
+                            inp.inner.consume(zeros);
+                            inp.n += zeros as u64;
+                        }
+                    }
+                    let mut h = [0u8; 12];
+                    inp.read_exact(&mut h)?;
+                    if h[..6] != *b"\xfd7zXZ\x00" {
+                        return Err(invalid(if streams == 0 {
+                            "xz: not an xz stream header"
+                        } else {
+                            "xz: data after the last stream that is not a stream"
+                        }));
+                    }
+                    if h[6] != 0 || h[7] > 0x0f {
+                        return Err(invalid("xz: unsupported stream flags"));
+                    }
+                    self.check_size =
+                        [0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64][h[7] as usize];
+                    self.streams += 1;
+                    self.state = XzState::Block;
+                    Ok(())
+                }
+                XzState::Block => {
+                    let inp = self.input();
+                    let start = inp.n;
+                    let first = read_u8(inp)?;
+                    if first == 0 {
+                        // The index: records, padding, CRC32; then the footer.
+                        let records = read_varint(inp)?;
+                        for _ in 0..records {
+                            read_varint(inp)?;
+                            read_varint(inp)?;
+                        }
+                        let used = inp.n - start;
+                        skip(inp, (4 - used % 4) % 4 + 4)?;
+                        let mut footer = [0u8; 12];
+                        inp.read_exact(&mut footer)?;
+                        if footer[10..] != *b"YZ" {
+                            return Err(invalid("xz: bad stream footer"));
+                        }
+                        self.state = XzState::StreamStart;
+                        return Ok(());
+                    }
+                    let size = (first as usize + 1) * 4;
+                    let mut h = vec![0u8; size];
+                    h[0] = first;
+                    inp.read_exact(&mut h[1..])?;
+                    let flags = h[1];
+                    if flags & 0x3c != 0 {
+                        return Err(invalid("xz: unsupported block flags"));
+                    }
+                    let mut pos = 2;
+                    if flags & 0x40 != 0 {
+                        varint_in(&h, &mut pos)?;
+                    }
+                    if flags & 0x80 != 0 {
+                        varint_in(&h, &mut pos)?;
+                    }
+                    let filters = (flags & 3) + 1;
+                    let mut dict = None;
+                    for i in 0..filters {
+                        let id = varint_in(&h, &mut pos)?;
+                        let props = varint_in(&h, &mut pos)? as usize;
+                        let p = h
+                            .get(pos..pos + props)
+                            .ok_or_else(|| invalid("xz: bad block header"))?;
+                        pos += props;
+                        if id != 0x21 || i + 1 != filters || props != 1 {
+                            return Err(invalid(format!(
+                                "xz: filter {id:#x} in the chain; only LZMA2 alone is read"
+                            )));
+                        }
+                        let d = p[0];
+                        if d > 40 {
+                            return Err(invalid("xz: bad LZMA2 dictionary size"));
+                        }
+                        dict = Some(if d == 40 {
+                            u32::MAX
+                        } else {
+                            (2 | (d as u32 & 1)) << (d / 2 + 11)
+                        });
+                    }
+                    let dict = dict.expect("one filter at least");
+                    dict_check(dict)?;
+                    let inp = self.input.take().expect("input");
+                    let header = inp.n - start;
+                    let start = inp.n;
+                    let reader = lzma_rust2::Lzma2Reader::new(inp, dict, None);
+                    self.state = XzState::Data(Box::new(reader), start - header);
+                    Ok(())
+                }
+                XzState::Data(..) => unreachable!("block data is read in `read`"),
+                XzState::Done => Ok(()),
             }
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-            self.tx
-                .send(Msg::Data(chunk))
-                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "reader gone"))
         }
     }
 
-    struct ChanReader {
-        rx: mpsc::Receiver<Msg>,
-        cur: Vec<u8>,
-        pos: usize,
-        done: bool,
-        kind: &'static str,
-    }
-
-    impl Read for ChanReader {
+    impl<I: BufRead> Read for XzStreams<I> {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            while self.pos == self.cur.len() {
-                if self.done || buf.is_empty() {
-                    return Ok(0);
-                }
-                match self.rx.recv() {
-                    Ok(Msg::Data(d)) => {
-                        self.cur = d;
-                        self.pos = 0;
-                    }
-                    Ok(Msg::Done) => self.done = true,
-                    Ok(Msg::Failed(e)) => {
-                        self.done = true;
-                        return Err(named(self.kind, e));
-                    }
-                    Err(_) => {
-                        self.done = true;
-                        return Err(named(self.kind, "the decoder stopped"));
-                    }
-                }
-            }
-            let n = buf.len().min(self.cur.len() - self.pos);
-            buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-            self.pos += n;
-            Ok(n)
-        }
-    }
-
-    /// Run a push decoder (input reader → output writer) in a scoped thread
-    /// and hand `f` the reading end. When `f` returns early the channel
-    /// closes and the decoder stops at its next write.
-    fn bridged<R, D, T, F>(kind: &'static str, src: R, decode: D, f: F) -> Result<T>
-    where
-        R: Read + Send,
-        D: FnOnce(&mut BufReader<R>, &mut ChanWriter) -> io::Result<()> + Send,
-        F: FnOnce(&mut dyn Read) -> Result<T>,
-    {
-        std::thread::scope(|s| {
-            let (tx, rx) = mpsc::sync_channel::<Msg>(4);
-            let handle = s.spawn(move || {
-                let mut w = ChanWriter {
-                    tx: tx.clone(),
-                    buf: Vec::with_capacity(CHUNK),
-                };
-                let mut input = BufReader::new(src);
-                let r = decode(&mut input, &mut w).and_then(|()| w.flush());
-                let _ = tx.send(match r {
-                    Ok(()) => Msg::Done,
-                    Err(e) => Msg::Failed(e),
-                });
-            });
-            let mut reader = ChanReader {
-                rx,
-                cur: Vec::new(),
-                pos: 0,
-                done: false,
-                kind,
-            };
-            let out = f(&mut reader);
-            drop(reader);
-            let _ = handle.join();
-            out
-        })
-    }
-
-    fn lzma_err(e: lzma_rs::error::Error) -> io::Error {
-        match e {
-            lzma_rs::error::Error::IoError(e) => e,
-            e => io::Error::new(io::ErrorKind::InvalidData, e.to_string()),
-        }
-    }
-
-    /// lzma-rs reads one xz stream and then insists on the end of the input
-    /// (its one error for that: "Unexpected data after last XZ block", raised
-    /// after the stream was decoded and checked, with the input left right
-    /// after it). `lzma.LZMAFile` reads on: stream padding (zero bytes), then
-    /// further streams.
-    fn xz_streams<R: Read>(input: &mut BufReader<R>, out: &mut ChanWriter) -> io::Result<()> {
-        loop {
-            match lzma_rs::xz_decompress(input, out) {
-                Ok(()) => return Ok(()),
-                Err(lzma_rs::error::Error::XzError(m))
-                    if m == "Unexpected data after last XZ block" => {}
-                Err(e) => return Err(lzma_err(e)),
+            if buf.is_empty() {
+                return Ok(0);
             }
             loop {
-                let buf = input.fill_buf()?;
-                if buf.is_empty() {
-                    return Ok(());
+                match &mut self.state {
+                    XzState::Done => return Ok(0),
+                    XzState::Data(reader, block_start) => {
+                        let n = reader.read(buf)?;
+                        if n > 0 {
+                            return Ok(n);
+                        }
+                        let block_start = *block_start;
+                        let XzState::Data(reader, _) =
+                            std::mem::replace(&mut self.state, XzState::Block)
+                        else {
+                            unreachable!()
+                        };
+                        let mut inp = reader.into_inner();
+                        // Block padding to a multiple of 4, then the check.
+                        let used = inp.n - block_start;
+                        skip(&mut inp, (4 - used % 4) % 4 + self.check_size)?;
+                        self.input = Some(inp);
+                    }
+                    _ => self.step()?,
                 }
-                let zeros = buf.iter().take_while(|&&b| b == 0).count();
-                if zeros == 0 {
-                    break;
-                }
-                input.consume(zeros);
             }
         }
     }
 
     /// `.lzma` streams, as `lzma.LZMAFile` (`FORMAT_AUTO`, joblib's reader)
-    /// reads them: after a stream's end marker, any further data is the
-    /// next stream, `.lzma` or xz. lzma-rs stops with one error for that
-    /// ("Found end-of-stream marker but more bytes are available"), the input
-    /// left right after the stream.
-    fn lzma_alone<R: Read>(input: &mut BufReader<R>, out: &mut ChanWriter) -> io::Result<()> {
-        loop {
-            match lzma_rs::lzma_decompress(input, out) {
-                Ok(()) => return Ok(()),
-                Err(lzma_rs::error::Error::LzmaError(m))
-                    if m == "Found end-of-stream marker but more bytes are available" => {}
-                Err(e) => return Err(lzma_err(e)),
+    /// reads them: after a stream's end, further data is the next stream,
+    /// `.lzma` or xz.
+    struct LzmaStreams<I: BufRead> {
+        reader: Option<lzma_rust2::LzmaReader<I>>,
+        xz: Option<XzStreams<I>>,
+    }
+
+    fn lzma_stream<I: BufRead>(mut input: I) -> io::Result<lzma_rust2::LzmaReader<I>> {
+        let head = input.fill_buf()?;
+        if head.len() < 5 {
+            return Err(invalid("lzma: shorter than its header"));
+        }
+        dict_check(u32::from_le_bytes(head[1..5].try_into().expect("4 bytes")))?;
+        lzma_rust2::LzmaReader::new_mem_limit(input, u32::MAX, None)
+    }
+
+    impl<I: BufRead> Read for LzmaStreams<I> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if buf.is_empty() {
+                return Ok(0);
             }
-            if input.fill_buf()?.starts_with(b"\xfd7zXZ\x00") {
-                return xz_streams(input, out);
+            loop {
+                if let Some(xz) = self.xz.as_mut() {
+                    return xz.read(buf);
+                }
+                let Some(reader) = self.reader.as_mut() else {
+                    return Ok(0);
+                };
+                let n = reader.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                let mut input = self.reader.take().expect("reader").into_inner();
+                let rest = input.fill_buf()?;
+                if rest.is_empty() {
+                    return Ok(0);
+                }
+                if rest.starts_with(b"\xfd7zXZ\x00") {
+                    self.xz = Some(XzStreams::new(input));
+                } else {
+                    self.reader = Some(lzma_stream(input)?);
+                }
             }
         }
     }
@@ -537,8 +677,21 @@ mod imp {
                 },
                 kind: name,
             }),
-            Kind::Xz => bridged(name, src, xz_streams::<R>, f),
-            Kind::Lzma => bridged(name, src, lzma_alone::<R>, f),
+            Kind::Xz => f(&mut Named {
+                inner: XzStreams::new(BufReader::new(src)),
+                kind: name,
+            }),
+            Kind::Lzma => {
+                let first =
+                    lzma_stream(BufReader::new(src)).map_err(|e| Error::io(named(name, e)))?;
+                f(&mut Named {
+                    inner: LzmaStreams {
+                        reader: Some(first),
+                        xz: None,
+                    },
+                    kind: name,
+                })
+            }
         }
     }
 
@@ -569,14 +722,18 @@ mod imp {
                         "zip lzma member: properties are not 5 bytes long",
                     ));
                 }
-                let decode = move |input: &mut BufReader<BufReader<R>>, out: &mut ChanWriter| {
-                    let options = lzma_rs::decompress::Options {
-                        unpacked_size: lzma_rs::decompress::UnpackedSize::UseProvided(Some(size)),
-                        ..Default::default()
-                    };
-                    lzma_rs::lzma_decompress_with_options(input, out, &options).map_err(lzma_err)
-                };
-                bridged("lzma", src, decode, f)
+                let mut props = [0u8; 5];
+                src.read_exact(&mut props)
+                    .map_err(|_| Error::syntax("zip lzma member: shorter than its header"))?;
+                let dict = u32::from_le_bytes(props[1..].try_into().expect("4 bytes"));
+                dict_check(dict).map_err(|e| Error::io(named("lzma", e)))?;
+                let reader =
+                    lzma_rust2::LzmaReader::new_with_props(src, size, props[0], dict, None)
+                        .map_err(|e| Error::io(named("lzma", e)))?;
+                f(&mut Named {
+                    inner: reader,
+                    kind: "lzma",
+                })
             }
             m => Err(Error::unsupported(format!(
                 "zip member compressed with method {m} ({}), which neither torch nor numpy reads",
