@@ -330,7 +330,7 @@ pub(super) const EXACT: &[Exact] = &[
     },
     Exact {
         module: "builtins",
-        names: &["len", "abs", "min", "max", "sum", "round", "divmod", "pow", "chr", "ord"],
+        names: &["len", "abs", "min", "max", "sum", "round", "divmod", "pow", "chr", "ord", "hash"],
         enums: false,
         why: "pure functions of their arguments",
         writers: "hand-written reducers",
@@ -462,6 +462,13 @@ pub(super) const EXACT: &[Exact] = &[
         enums: true,
         why: "flag enum",
         writers: "Python 3.6+",
+    },
+    Exact {
+        module: "enum",
+        names: &["Enum", "IntEnum", "Flag", "IntFlag", "StrEnum", "ReprEnum"],
+        enums: false,
+        why: "enum base classes (a member pickles as its class and value)",
+        writers: "Python 3.4+",
     },
     Exact {
         module: "types",
@@ -687,6 +694,13 @@ pub(super) const EXACT: &[Exact] = &[
         enums: false,
         why: "array and scalar rebuild helpers (C constructors)",
         writers: "numpy 2.x",
+    },
+    Exact {
+        module: "numpy.core._internal",
+        names: &["_reconstruct"],
+        enums: false,
+        why: "ndarray.__new__(subtype, shape, dtype); the rest of numpy.core._internal (its ctypes bridge) stays denied",
+        writers: "numpy < 1.0 (numpy keeps the name for old pickles)",
     },
     Exact {
         module: "numpy.core.numeric",
@@ -938,6 +952,27 @@ pub(super) const EXACT: &[Exact] = &[
         enums: false,
         why: "gensim model (see gensim.models.word2vec)",
         writers: "gensim",
+    },
+    Exact {
+        module: "gensim.models.phrases",
+        names: &["original_scorer", "npmi_scorer"],
+        enums: false,
+        why: "pure scoring functions stored as a Phrases model's scorer",
+        writers: "gensim 3.x-4.x",
+    },
+    Exact {
+        module: "gensim.models.tfidfmodel",
+        names: &["smartirs_normalize", "smartirs_wglobal", "smartirs_wlocal", "df2idf"],
+        enums: false,
+        why: "pure weighting functions stored as a TfidfModel's parameters",
+        writers: "gensim 3.x-4.x",
+    },
+    Exact {
+        module: "gensim.utils",
+        names: &["call_on_class_only"],
+        enums: false,
+        why: "a stub that only raises AttributeError (stored in place of instance-level load)",
+        writers: "gensim 3.x",
     },
     Exact {
         module: "gensim.corpora.dictionary",

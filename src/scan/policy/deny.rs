@@ -59,6 +59,7 @@ pub(super) const FAMILIES: &[Family] = &[
             "platform", // _syscmd_file, _syscmd_ver, popen (fickling GHSA-5cxw-w2xg-2m8h)
             "uuid",     // _get_command_stdout, getnode, uuid1 run ifconfig/ip/arp (GHSA-g38g-8gr9-h9xp)
             "webbrowser", // open runs a browser command
+            "mailcap", // findmatch builds shell command lines from mailcap entries (modelscan PR #346, CVE-2015-20107)
             "antigravity",
             "turtledemo",
             "_winapi", // CreateProcess

@@ -44,6 +44,7 @@
 //!    such a path is crafted: `pathlib` + `os.system`, `numpy` +
 //!    `core._internal.sys.modules`, `torch` + `hub.load`. A step counts
 //!    when it equals the top-level name of a denied module (or `builtins`),
+//!    also behind leading underscores (`collections._sys`, `import sys as _sys`),
 //!    or when the path from it (`logging.FileHandler`) or from the module
 //!    (`numpy.f2py.crackfortran`) is denied. Common words among those
 //!    module names (`code`, `trace`, `signal`, ...) count only when more
@@ -180,12 +181,19 @@ fn walks_into_denied(module: &str, steps: &[&str]) -> Option<String> {
     for (i, &s) in steps.iter().enumerate() {
         let class_attr = i > 0 && is_class_like(steps[i - 1]);
         let last = i + 1 == steps.len();
-        if is_denied_top(s) {
-            let weak = WEAK_STEP_NAMES.contains(&s);
+        // `import sys as _sys` makes collections._sys the sys module.
+        let alias = s.trim_start_matches('_');
+        let base = if is_denied_top(s) || alias.is_empty() {
+            s
+        } else {
+            alias
+        };
+        if is_denied_top(base) {
+            let weak = WEAK_STEP_NAMES.contains(&base);
             let counts = if weak { !last } else { !(class_attr && last) };
             if counts {
                 return Some(format!(
-                    "{module}.{} walks through module attribute {s}, a denied module",
+                    "{module}.{} walks through module attribute {s}, a denied module ({base})",
                     steps.join(".")
                 ));
             }
