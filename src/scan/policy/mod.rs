@@ -28,7 +28,8 @@
 //!    what the allow overrides ([`Policy::classify_builtin`] gives the
 //!    verdict without user allows; [`allow_warning`] warns up front).
 //! 2. A malformed name (an empty module or qualname step) is dangerous.
-//! 3. The exact allow-list: `(module, name)` pairs, also under their
+//! 3. The exact allow-list: `(module, name)` pairs (and the exception
+//!    classes of denied modules, such as `ssl.SSLError`), also under their
 //!    Python 2 spelling (`commands.CompletedProcess` is what protocol 2
 //!    writes for `subprocess.CompletedProcess`). Checked *before* module
 //!    denial so that the data types of a denied module (`os.stat_result`,
@@ -66,7 +67,7 @@ mod tests;
 use std::collections::HashSet;
 
 use super::Verdict;
-use allow::{ByPrefix, Exact, Pat, BY_PREFIX, EXACT};
+use allow::{ByPrefix, Exact, Pat, BY_PREFIX, EXACT, EXCEPTIONS};
 use deny::{Family, FAMILIES, LAST_STEPS, WEAK_STEP_NAMES};
 
 /// Names that, as a qualname step, always mean a walk into interpreter
@@ -95,6 +96,23 @@ fn is_member_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_uppercase())
         && s.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// An exception class of a denied module (see [`allow::EXCEPTIONS`]).
+fn exception_allowed(module: &str, name: &str) -> bool {
+    EXCEPTIONS
+        .iter()
+        .any(|(m, names)| *m == module && names.contains(&name))
+}
+
+/// Rule 3: the exact allow-list and the exception classes of denied modules.
+fn allowed_exactly(module: &str, name: &str) -> Option<String> {
+    if let Some(e) = exact_allowed(module, name) {
+        return Some(format!("allow-list: {} ({})", e.why, e.writers));
+    }
+    exception_allowed(module, name).then(|| {
+        format!("allow-list: exception class of {module}: constructing one stores its arguments")
+    })
 }
 
 fn exact_allowed(module: &str, name: &str) -> Option<&'static Exact> {
@@ -167,7 +185,7 @@ fn walks_into_denied(module: &str, steps: &[&str]) -> Option<String> {
     for i in 1..steps.len() {
         let sub = format!("{module}.{}", steps[..i].join("."));
         let rest = steps[i..].join(".");
-        if exact_allowed(&sub, &rest).is_some() {
+        if allowed_exactly(&sub, &rest).is_some() {
             continue;
         }
         if let Some(why) = denied(&sub, &rest) {
@@ -210,7 +228,7 @@ fn walks_into_denied(module: &str, steps: &[&str]) -> Option<String> {
                 format!("{s}.{}", rest[..j].join("."))
             };
             let tail = rest[j..].join(".");
-            if exact_allowed(&sub, &tail).is_some() {
+            if allowed_exactly(&sub, &tail).is_some() {
                 continue;
             }
             if let Some(why) = denied(&sub, &tail) {
@@ -280,18 +298,15 @@ impl Policy {
         {
             return (Verdict::Dangerous, "empty module or name step".into());
         }
-        if let Some(e) = exact_allowed(module, name) {
-            return (
-                Verdict::Safe,
-                format!("allow-list: {} ({})", e.why, e.writers),
-            );
+        if let Some(why) = allowed_exactly(module, name) {
+            return (Verdict::Safe, why);
         }
         let (m3, n3) = crate::compat::to_python3(module, name);
         if (m3, n3) != (module, name) {
-            if let Some(e) = exact_allowed(m3, n3) {
+            if let Some(why) = allowed_exactly(m3, n3) {
                 return (
                     Verdict::Safe,
-                    format!("Python 2 spelling of {m3}.{n3}; allow-list: {}", e.why),
+                    format!("Python 2 spelling of {m3}.{n3}; {why}"),
                 );
             }
         }
