@@ -922,10 +922,6 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
             "tar archive without torch's sys_info, storages, tensors or pickle members",
         ));
     }
-    if entries.iter().all(|e| e.name != "pickle") {
-        ctx.notes
-            .push("tar: no `pickle` member: torch.load would fail".to_string());
-    }
     let others = entries
         .iter()
         .filter(|e| !TAR_MEMBERS.contains(&e.name.as_str()))
@@ -935,6 +931,11 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
             "tar: {others} other members, which torch does not read, not scanned"
         ));
     }
+    let missing: Vec<&str> = TAR_MEMBERS[1..]
+        .iter()
+        .copied()
+        .filter(|want| entries.iter().all(|e| e.name != *want))
+        .collect();
     // torch falls back to pickle.load from byte 0 when tarfile raises: if
     // the header block also reads as pickles, what they do counts too.
     if crate::opcodes::Opcode::from_byte(head[0]).is_some() {
@@ -950,6 +951,13 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
             Err(e) if matches!(e.category(), Category::Syntax | Category::Eof) => {}
             Err(e) => return Some(within("the tar archive read as a pickle", e)),
         }
+    }
+    if !missing.is_empty() {
+        return Some(Error::syntax(format!(
+            "torch tar checkpoint without its {} member{} (torch.load raises KeyError)",
+            missing.join(", "),
+            if missing.len() > 1 { "s" } else { "" }
+        )));
     }
     None
 }

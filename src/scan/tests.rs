@@ -975,3 +975,47 @@ fn container_zip_bzip2_and_lzma_members_as_zipfile_reads_them() {
     assert_dangerous(&r);
     assert!(r.error.is_none(), "{}", describe(&r));
 }
+
+/// Every container, cut at every length and with bytes flipped: never a
+/// panic, and never `Safe` for a cut that drops a pickle's end.
+#[test]
+fn container_mutations_never_panic() {
+    let mut samples = vec![
+        torch_zip("archive/data.pkl", EVIL),
+        zip_bytes(&[z("archive/data.pkl", EVIL)], true),
+        zip_bytes(
+            &[
+                zd("a.npy", &npy(1, OBJ, EVIL)),
+                z("b.npy", &npy(3, F8, &[0; 32])),
+            ],
+            false,
+        ),
+        npy(2, OBJ, EVIL),
+        torch_tar(
+            PLAIN,
+            &tar_storages(STORAGE_RECORD),
+            &tar_tensors(TENSOR_RECORD),
+            EVIL,
+        ),
+    ];
+    #[cfg(feature = "joblib-compress")]
+    for kind in compressed::KINDS {
+        samples.push(compressed::compress(kind, EVIL));
+    }
+    for s in &samples {
+        let step = (s.len() / 400).max(1);
+        for i in (0..s.len()).step_by(step) {
+            let cut = scan(&s[..i]);
+            assert!(
+                cut.verdict() >= Verdict::Error,
+                "cut at {i}: {}",
+                describe(&cut)
+            );
+            for b in [0x00, 0xff, s[i] ^ 0x01, s[i].wrapping_add(0x80)] {
+                let mut m = s.clone();
+                m[i] = b;
+                let _ = scan(&m);
+            }
+        }
+    }
+}
