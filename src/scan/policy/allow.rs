@@ -513,6 +513,20 @@ pub(super) const EXACT: &[Exact] = &[
         writers: "every Python version",
     },
     Exact {
+        module: "json.decoder",
+        names: &["JSONDecodeError"],
+        enums: false,
+        why: "exception class (stores message, document and position)",
+        writers: "Python 3.5+",
+    },
+    Exact {
+        module: "string",
+        names: &["Template"],
+        enums: false,
+        why: "a template string; substitution looks names up in a mapping, no code runs",
+        writers: "every Python version",
+    },
+    Exact {
         module: "statistics",
         names: &["NormalDist"],
         enums: false,
@@ -541,6 +555,48 @@ pub(super) const EXACT: &[Exact] = &[
         writers: "CPython for weakref.WeakSet",
     },
     // ---- data types of denied modules -------------------------------------
+    Exact {
+        module: "tarfile",
+        names: &["TarInfo"],
+        enums: false,
+        why: "archive member metadata: the constructor stores a name; extracting needs a TarFile, which is denied",
+        writers: "Python 3",
+    },
+    Exact {
+        module: "zipfile",
+        names: &["ZipInfo"],
+        enums: false,
+        why: "archive member metadata (name and date fields)",
+        writers: "Python 3",
+    },
+    Exact {
+        module: "http.cookiejar",
+        names: &["Cookie"],
+        enums: false,
+        why: "a cookie record: the constructor stores its fields",
+        writers: "Python 3 (requests' cookie jars hold them)",
+    },
+    Exact {
+        module: "pwd",
+        names: &["struct_passwd"],
+        enums: false,
+        why: "a struct sequence of account fields",
+        writers: "CPython on POSIX",
+    },
+    Exact {
+        module: "grp",
+        names: &["struct_group"],
+        enums: false,
+        why: "a struct sequence of group fields",
+        writers: "CPython on POSIX",
+    },
+    Exact {
+        module: "_queue",
+        names: &["Empty"],
+        enums: false,
+        why: "queue.Empty's exception class",
+        writers: "Python 3.7+",
+    },
     Exact {
         module: "os",
         names: &[
