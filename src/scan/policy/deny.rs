@@ -313,6 +313,9 @@ pub(super) const FAMILIES: &[Family] = &[
             "bz2",
             "lzma",
             "mailbox",
+            "cgitb", // enable(logdir=...) writes tracebacks to files
+            "uu", // encode/decode open files by name
+            "binhex",
             "sqlite3", // connect creates files; enable_load_extension
             "_sqlite3",
             "mmap",
@@ -448,6 +451,7 @@ pub(super) const FAMILIES: &[Family] = &[
             "termios",
             "tty",
             "getpass", // getpass prompts on the terminal (blocks), getuser leaks the login
+            "curses", // wrapper(func) and initscr take over the terminal
             "_sitebuiltins", // _Helper runs pydoc's pager
             "_pyrepl",       // pager.pipe_pager runs commands (picklescan 2026)
             "_testcapi",
@@ -531,6 +535,7 @@ pub(super) const FAMILIES: &[Family] = &[
             ("logging", "setLoggerClass"),
             ("logging", "setLogRecordFactory"),
             ("codecs", "register"), // a codec search function runs on every lookup
+            ("zoneinfo", "reset_tzpath"), // moves where ZoneInfo reads zone files from
             ("_codecs", "register"),
             ("numpy", "seterrcall"),
             ("transformers.models.auto.auto_factory", "getattribute_from_module"),
@@ -760,6 +765,37 @@ pub(super) const LAST_STEPS: &[LastStep] = &[
             "genfromtxt",
             "memmap",
             "to_pickle",
+            "read_csv",
+            "read_table",
+            "read_fwf",
+            "read_json",
+            "read_html",
+            "read_xml",
+            "read_sql",
+            "read_sql_query",
+            "read_sql_table",
+            "read_excel",
+            "read_parquet",
+            "read_orc",
+            "read_feather",
+            "read_hdf",
+            "read_sas",
+            "read_spss",
+            "read_stata",
+            "read_gbq",
+            "read_clipboard",
+            "to_json",
+            "to_html",
+            "to_xml",
+            "to_latex",
+            "to_markdown",
+            "rmdir",
+            "touch",
+            "link_to",
+            "chmod",
+            "lchmod",
+            "chown",
+            "lchown",
             "to_csv",
             "to_parquet",
             "to_hdf",

@@ -244,6 +244,13 @@ fn families_and_published_gadgets() {
         ("torch", "save", D),
         ("pandas", "HDFStore", D),
         ("pandas", "DataFrame.to_csv", D),
+        ("pandas", "read_csv", D),
+        ("pandas", "read_html", D),
+        ("pandas", "read_sql", D),
+        ("pandas", "read_clipboard", D),
+        ("tempfile", "_TemporaryFileCloser", D),
+        ("uu", "encode", D),
+        ("cgitb", "enable", D),
         ("torch.utils.tensorboard.writer", "SummaryWriter", D),
         // network
         ("socket", "create_connection", D),
