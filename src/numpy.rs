@@ -422,9 +422,32 @@ pub(crate) fn pickled_item_layout(
     typestr: &str,
     state: Option<&DTypeState>,
 ) -> Result<(u64, bool)> {
-    let dt = DType::from_numpy_str(typestr)?;
-    let mut itemsize = dt.itemsize as i64;
-    let mut hasobject = dt.kind == 'O';
+    let (sizes, hasobject) = pickled_item_layouts(typestr, state)?;
+    match sizes[..] {
+        [one] => Ok((one, hasobject)),
+        _ => Err(Error::data(format!(
+            "numpy dtype {typestr:?}: its item size depends on the platform ({sizes:?} bytes)"
+        ))),
+    }
+}
+
+/// [`pickled_item_layout`], for a type string whose size numpy takes from
+/// the platform's C types too: every size it has somewhere, the one of
+/// 64-bit Linux on x86-64 first (see [`PLATFORM_TYPES`]).
+pub(crate) fn pickled_item_layouts(
+    typestr: &str,
+    state: Option<&DTypeState>,
+) -> Result<(Vec<u64>, bool)> {
+    let (kind, sizes): (char, Vec<i64>) = match DType::from_numpy_str(typestr) {
+        Ok(dt) => (dt.kind, vec![dt.itemsize as i64]),
+        Err(e) => {
+            let bare = typestr.trim_start_matches(['<', '>', '=', '|']);
+            let &(_, kind, sizes) = PLATFORM_TYPES.iter().find(|t| t.0 == bare).ok_or(e)?;
+            (kind, sizes.iter().map(|&n| n as i64).collect())
+        }
+    };
+    let mut sizes = sizes;
+    let mut hasobject = kind == 'O';
     if let Some(st) = state {
         if DTypeState::positions(st.len).is_none() || !(0..=4).contains(&st.version) {
             return Err(Error::data(format!(
@@ -432,9 +455,9 @@ pub(crate) fn pickled_item_layout(
                 st.len, st.version
             )));
         }
-        if matches!(dt.kind, 'S' | 'U' | 'V') {
+        if matches!(kind, 'S' | 'U' | 'V') {
             if let Some(e) = st.elsize {
-                itemsize = e;
+                sizes = vec![e];
             }
         }
         if st.version >= 3 {
@@ -448,10 +471,39 @@ pub(crate) fn pickled_item_layout(
             ));
         }
     }
-    let itemsize = u64::try_from(itemsize)
-        .map_err(|_| Error::data(format!("numpy.dtype item size {itemsize} is negative")))?;
-    Ok((itemsize, hasobject))
+    let sizes = sizes
+        .into_iter()
+        .map(|n| {
+            u64::try_from(n)
+                .map_err(|_| Error::data(format!("numpy.dtype item size {n} is negative")))
+        })
+        .collect::<Result<Vec<u64>>>()?;
+    Ok((sizes, hasobject))
 }
+
+/// Type strings whose item size numpy takes from the platform's C types:
+/// `(string, kind, sizes)`, the size on 64-bit Linux for x86-64 first. `long`
+/// is 8 bytes there and on macOS, 4 on Windows (and numpy 1.x's default
+/// `int` with it); `long double` is 16 bytes on x86-64 and ARM Linux, 8 on
+/// Windows and Apple silicon, 12 on 32-bit x86.
+pub(crate) const PLATFORM_TYPES: &[(&str, char, &[usize])] = &[
+    ("l", 'i', &[8, 4]),
+    ("L", 'u', &[8, 4]),
+    ("long", 'i', &[8, 4]),
+    ("ulong", 'u', &[8, 4]),
+    ("int", 'i', &[8, 4]),
+    ("int_", 'i', &[8, 4]),
+    ("uint", 'u', &[8, 4]),
+    ("int0", 'i', &[8, 4]),
+    ("uint0", 'u', &[8, 4]),
+    ("g", 'f', &[16, 8, 12]),
+    ("longdouble", 'f', &[16, 8, 12]),
+    ("longfloat", 'f', &[16, 8, 12]),
+    ("G", 'c', &[32, 16, 24]),
+    ("clongdouble", 'c', &[32, 16, 24]),
+    ("clongfloat", 'c', &[32, 16, 24]),
+    ("longcomplex", 'c', &[32, 16, 24]),
+];
 
 /// numpy's one-letter type codes on a 64-bit little-endian Linux build:
 /// `(code, kind, itemsize)`. The codes whose size differs between platforms
@@ -517,6 +569,11 @@ const TYPE_NAMES: &[(&str, char, usize)] = &[
     ("float_", 'f', 8),
     ("complex64", 'c', 8),
     ("complex128", 'c', 16),
+    // Only defined where long double has this size.
+    ("float96", 'f', 12),
+    ("float128", 'f', 16),
+    ("complex192", 'c', 24),
+    ("complex256", 'c', 32),
     ("csingle", 'c', 8),
     ("singlecomplex", 'c', 8),
     ("cdouble", 'c', 16),

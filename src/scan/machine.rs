@@ -26,6 +26,8 @@ const MAX_MEMO: usize = 1 << 26;
 /// How many bytes after a joblib array's start the `pickle.load` reading of
 /// them is followed (see [`Machine::fork_plain`]).
 const FORK_WINDOW: usize = 1 << 20;
+/// How far on a platform-dependent array end is still followed.
+const MAX_FORK_SKIP: u64 = 64 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum V {
@@ -195,8 +197,14 @@ impl<'c, 'p> Machine<'c, 'p> {
 
 /// Raw array data that joblib wrote after a `NumpyArrayWrapper`'s BUILD.
 enum JoblibArray {
-    /// `count * itemsize` bytes, after a padding byte and padding if aligned.
-    Raw { bytes: u64, aligned: bool },
+    /// `count * itemsize` bytes, after a padding byte and padding if aligned;
+    /// `other` holds the sizes the array has on other platforms (a dtype
+    /// such as `long` whose item size numpy takes from the C compiler).
+    Raw {
+        bytes: u64,
+        aligned: bool,
+        other: Vec<u64>,
+    },
     /// An object array: a nested protocol-5 pickle.
     Nested,
 }
@@ -1208,16 +1216,22 @@ impl<'c, 'p> Machine<'c, 'p> {
             _ => return Err(bad("shape is not a tuple of ints")),
         }
         let dtype = self.attr(wrapper, "dtype").ok_or_else(|| bad("no dtype"))?;
-        let (itemsize, hasobject) = self.dtype_layout(dtype)?;
+        let (sizes, hasobject) = self.dtype_layout(dtype)?;
         if hasobject {
             return Ok(JoblibArray::Nested);
         }
-        if itemsize == 0 && count > 0 {
+        if sizes.contains(&0) && count > 0 {
             return Err(bad("item size 0: joblib cannot read the array"));
         }
-        let bytes = count
-            .checked_mul(itemsize)
-            .ok_or_else(|| bad("array size overflows"))?;
+        let mut extents = Vec::with_capacity(sizes.len());
+        for size in sizes {
+            extents.push(
+                count
+                    .checked_mul(size)
+                    .ok_or_else(|| bad("array size overflows"))?,
+            );
+        }
+        let bytes = extents.remove(0);
         let aligned = match self.attr(wrapper, "numpy_array_alignment_bytes") {
             None | Some(V::None) => false,
             Some(v) if matches!(self.node(v), Some(Node::Tainted)) => {
@@ -1227,12 +1241,17 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Some(_) => true,
         };
-        Ok(JoblibArray::Raw { bytes, aligned })
+        Ok(JoblibArray::Raw {
+            bytes,
+            aligned,
+            other: extents,
+        })
     }
 
-    /// Item size and `hasobject` of a `numpy.dtype(...)` object with the
-    /// state its `BUILD` gave it.
-    fn dtype_layout(&self, dtype: V) -> Result<(u64, bool)> {
+    /// Item size (every size it has on some platform, this one's first) and
+    /// `hasobject` of a `numpy.dtype(...)` object with the state its `BUILD`
+    /// gave it.
+    fn dtype_layout(&self, dtype: V) -> Result<(Vec<u64>, bool)> {
         let bad = |what: &str| Error::syntax(format!("joblib NumpyArrayWrapper: {what}"));
         let Some(Node::Object(d)) = self.node(dtype) else {
             return Err(bad("dtype is not a numpy.dtype"));
@@ -1271,7 +1290,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 })
             }
         };
-        crate::numpy::pickled_item_layout(&typestr, state.as_ref()).map_err(|e| bad(e.message()))
+        crate::numpy::pickled_item_layouts(&typestr, state.as_ref()).map_err(|e| bad(e.message()))
     }
 
     fn skip_joblib_array<R: Read>(
@@ -1283,7 +1302,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         // `pickle.load` (not joblib's unpickler) reads the same file on: the
         // bytes after the BUILD are opcodes to it. What they would run is
         // dangerous too.
-        self.fork_plain(reader, offset)?;
+        self.fork_plain(reader, offset, 0)?;
         match array {
             JoblibArray::Nested => {
                 if self.depth >= MAX_NESTING {
@@ -1293,12 +1312,22 @@ impl<'c, 'p> Machine<'c, 'p> {
                 run(reader, self.ctx, self.depth + 1)?;
                 reader.reset_frames();
             }
-            JoblibArray::Raw { bytes, aligned } => {
+            JoblibArray::Raw {
+                bytes,
+                aligned,
+                other,
+            } => {
                 let src = reader.source_mut();
                 if aligned {
                     let pad = src.next_byte()?.ok_or_else(Error::eof)?;
                     src.take(pad as u64)?;
                 }
+                // Loaded on another platform, the array ends elsewhere: what
+                // follows there is read too.
+                for alt in other {
+                    self.fork_plain(reader, offset, alt)?;
+                }
+                let src = reader.source_mut();
                 let mut left = bytes;
                 while left > 0 {
                     let n = left.min(1 << 20);
@@ -1324,16 +1353,36 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// end it, as they would end `pickle.load`. A reading that is still going
     /// at the end of the window is not followed further: the file is then
     /// not known to be safe.
-    fn fork_plain<R: Read>(&mut self, reader: &mut InstructionReader<R>, at: u64) -> Result<()> {
+    ///
+    /// With `skip`, the reading starts that many bytes on: where an array
+    /// whose size differs between platforms ends on another one. Such a
+    /// reading is not followed past [`MAX_FORK_SKIP`].
+    fn fork_plain<R: Read>(
+        &mut self,
+        reader: &mut InstructionReader<R>,
+        at: u64,
+        skip: u64,
+    ) -> Result<()> {
+        if skip > MAX_FORK_SKIP {
+            return Err(Error::limit(format!(
+                "the joblib array after byte {at} ends {skip} bytes on where numpy's item size differs: more than {MAX_FORK_SKIP} bytes, not followed"
+            )));
+        }
+        let skip = skip as usize;
         let src = reader.source_mut();
-        src.available(FORK_WINDOW as u64)?;
+        src.available((skip + FORK_WINDOW) as u64)?;
         let Some((data, pos, base)) = src.slice_parts() else {
             return Ok(());
         };
         let rest = &data[*pos..];
+        if rest.len() <= skip {
+            // The input ends before: that reading stops at its end.
+            return Ok(());
+        }
+        let rest = &rest[skip..];
         let whole = rest.len() < FORK_WINDOW;
         let window = &rest[..rest.len().min(FORK_WINDOW)];
-        let start = base + *pos as u64;
+        let start = base + (*pos + skip) as u64;
         let mut ctx = Ctx::new(self.ctx.policy);
         let mut fork = Machine {
             ctx: &mut ctx,
@@ -1353,10 +1402,17 @@ impl<'c, 'p> Machine<'c, 'p> {
             if f.verdict == Verdict::Dangerous && names_look_real(&f.module, &f.name) {
                 f.offset += start;
                 f.member = self.ctx.member.clone();
-                f.reason = format!(
-                    "read by pickle.load, the bytes after the joblib array wrapper at byte {at} are opcodes: {}",
-                    f.reason
-                );
+                f.reason = if skip == 0 {
+                    format!(
+                        "read by pickle.load, the bytes after the joblib array wrapper at byte {at} are opcodes: {}",
+                        f.reason
+                    )
+                } else {
+                    format!(
+                        "where numpy's item size for this dtype differs, the joblib array after byte {at} ends {skip} bytes on, and these opcodes follow: {}",
+                        f.reason
+                    )
+                };
                 self.ctx.findings.push(f);
             }
         }
@@ -1503,11 +1559,30 @@ mod tests {
             let r = scan(&data);
             assert!(has_system(&r), "{name}: {}", describe(&r));
         }
-        // A type string numpy's size of which depends on the platform: not guessed.
-        let mut data = wrapper(&dtype("long", -1, 0), b"K\x02\x85", false);
-        data.extend_from_slice(&[0u8; 16]);
+    }
+
+    #[test]
+    fn platform_dependent_dtypes_are_read_at_every_size_they_have() {
+        // `long` is 8 bytes on Linux, 4 on Windows: two int32 end after 8
+        // bytes there, where this payload starts; 16 zero bytes are data here.
+        for name in ["long", "l", "int", "<l"] {
+            let mut data = wrapper(&dtype(name, -1, 0), b"K\x02\x85", false);
+            data.extend_from_slice(&[0u8; 8]);
+            data.extend_from_slice(PAYLOAD);
+            data.push(b'.');
+            let r = scan(&data);
+            assert!(has_system(&r), "{name}: {}", describe(&r));
+            let mut data = wrapper(&dtype(name, -1, 0), b"K\x02\x85", false);
+            data.extend_from_slice(&[0u8; 16]);
+            data.push(b'.');
+            assert_eq!(scan(&data).verdict(), Verdict::Safe, "{name}");
+        }
+        // long double: 16 bytes on x86-64 Linux, 8 on Windows, 12 on 32-bit x86.
+        let mut data = wrapper(&dtype("longdouble", -1, 0), b"K\x01\x85", false);
+        data.extend_from_slice(&[0u8; 12]);
+        data.extend_from_slice(PAYLOAD);
         data.push(b'.');
-        assert_eq!(scan(&data).verdict(), Verdict::Error);
+        assert!(has_system(&scan(&data)), "{}", describe(&scan(&data)));
     }
 
     #[test]
