@@ -3,12 +3,12 @@
 //! The policy is built from three principles rather than from a list of
 //! past exploits:
 //!
-//! 1. An **allow-list** of what is known to be data ([`allow`]): the data
+//! 1. An **allow-list** of what is known to be data (`policy/allow.rs`): the data
 //!    types of the standard library and of the common ML stack (numpy,
 //!    pandas 0.x–3.x, scipy.sparse, scikit-learn, torch, pytz, dateutil,
 //!    gensim, joblib's array wrappers), each entry with why it is safe and
 //!    which releases write it.
-//! 2. **Dangerous families** by capability ([`deny`]): process execution,
+//! 2. **Dangerous families** by capability (`policy/deny.rs`): process execution,
 //!    code execution, code loading and importers, nested deserialization,
 //!    file system and network access, interpreter internals, debuggers,
 //!    profilers and pagers, test helpers, downloads. A family lists the
@@ -58,6 +58,10 @@
 //!    sparse matrices, torch's `_rebuild_*`). Those classes are code, but
 //!    their pickled form only restores attributes and model hubs allow them.
 //! 10. Everything else is unknown.
+//!
+//! Rules 4-10 judge the name as written and, when it differs, its Python 3
+//! spelling (`fix_imports`: `__builtin__.setattr` is `builtins.setattr`);
+//! a dangerous verdict under either spelling wins.
 
 mod allow;
 mod deny;
