@@ -53,7 +53,7 @@ fn classifies() {
 /// added (picklescan, fickling and modelscan advisories and reports).
 #[test]
 fn families_and_published_gadgets() {
-    check(&[
+    let cases: &[(&str, &str, Verdict)] = &[
         // process execution
         ("subprocess", "run", D),
         ("_posixsubprocess", "fork_exec", D),
@@ -333,7 +333,19 @@ fn families_and_published_gadgets() {
         ("somelib", "eval", D),
         ("somelib.models", "Model.from_pretrained", D),
         ("somelib", "urlopen", D),
-    ]);
+    ];
+    check(cases);
+    // every family is exercised by at least one case
+    let p = Policy::default();
+    let reasons: Vec<String> = cases.iter().map(|&(m, n, _)| p.classify(m, n).1).collect();
+    for f in FAMILIES {
+        let tag = format!("({})", f.name);
+        assert!(
+            reasons.iter().any(|r| r.contains(&tag)),
+            "no case for family {}",
+            f.name
+        );
+    }
 }
 
 /// The false alarms and real files that came out unknown.
