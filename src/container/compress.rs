@@ -390,6 +390,80 @@ mod imp {
         Ok(())
     }
 
+    /// An xz filter before LZMA2 in a block's chain (what liblzma decodes
+    /// for `lzma.LZMAFile`): delta, or a branch/call/jump converter.
+    enum Filter {
+        Delta(usize),
+        Bcj(u64, usize),
+    }
+
+    impl Filter {
+        fn parse(id: u64, props: &[u8]) -> io::Result<Filter> {
+            match id {
+                0x03 => match props {
+                    [d] => Ok(Filter::Delta(*d as usize + 1)),
+                    _ => Err(invalid("xz: bad delta filter properties")),
+                },
+                0x04..=0x0b => {
+                    let start = match props {
+                        [] => 0,
+                        [a, b, c, d] => u32::from_le_bytes([*a, *b, *c, *d]) as usize,
+                        _ => return Err(invalid("xz: bad BCJ filter properties")),
+                    };
+                    Ok(Filter::Bcj(id, start))
+                }
+                id => Err(invalid(format!("xz: unknown filter {id:#x}"))),
+            }
+        }
+
+        fn wrap<R: Read>(self, inner: Chain<R>) -> Chain<R> {
+            use lzma_rust2::filter::bcj::BcjReader;
+            let inner = Box::new(inner);
+            match self {
+                Filter::Delta(d) => {
+                    Chain::Delta(lzma_rust2::filter::delta::DeltaReader::new(inner, d))
+                }
+                Filter::Bcj(id, s) => Chain::Bcj(match id {
+                    0x04 => BcjReader::new_x86(inner, s),
+                    0x05 => BcjReader::new_ppc(inner, s),
+                    0x06 => BcjReader::new_ia64(inner, s),
+                    0x07 => BcjReader::new_arm(inner, s),
+                    0x08 => BcjReader::new_arm_thumb(inner, s),
+                    0x09 => BcjReader::new_sparc(inner, s),
+                    0x0a => BcjReader::new_arm64(inner, s),
+                    _ => BcjReader::new_riscv(inner, s),
+                }),
+            }
+        }
+    }
+
+    /// A block's decoder: LZMA2, under the filters before it.
+    enum Chain<R: Read> {
+        Lzma2(lzma_rust2::Lzma2Reader<R>),
+        Delta(lzma_rust2::filter::delta::DeltaReader<Box<Chain<R>>>),
+        Bcj(lzma_rust2::filter::bcj::BcjReader<Box<Chain<R>>>),
+    }
+
+    impl<R: Read> Chain<R> {
+        fn into_input(self) -> R {
+            match self {
+                Chain::Lzma2(r) => r.into_inner(),
+                Chain::Delta(r) => r.into_inner().into_input(),
+                Chain::Bcj(r) => r.into_inner().into_input(),
+            }
+        }
+    }
+
+    impl<R: Read> Read for Chain<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self {
+                Chain::Lzma2(r) => r.read(buf),
+                Chain::Delta(r) => r.read(buf),
+                Chain::Bcj(r) => r.read(buf),
+            }
+        }
+    }
+
     /// Where the xz reader is.
     enum XzState<I: BufRead> {
         /// Before a stream header (at the start, or after a stream's footer
@@ -399,15 +473,16 @@ mod imp {
         Block,
         /// In a block's LZMA2 data; how many compressed bytes the block
         /// header took.
-        Data(Box<lzma_rust2::Lzma2Reader<Counting<I>>>, u64),
+        Data(Box<Chain<Counting<I>>>, u64),
         Done,
     }
 
     /// The xz container (streams of blocks, each block one LZMA2 chunk
     /// sequence after a header naming its filters and dictionary), read as
     /// liblzma reads it for `lzma.LZMAFile`: every stream, zero padding
-    /// between them. Only the LZMA2 filter is supported (what xz, Python and
-    /// joblib write; a BCJ or delta filter is an error), dictionaries up to
+    /// between them. Every filter chain liblzma reads: LZMA2 last, delta and
+    /// the BCJ converters (x86, PowerPC, IA-64, ARM, ARM-Thumb, SPARC,
+    /// ARM64, RISC-V) before it; dictionaries up to
     /// [`MAX_DICT`]; integrity checks (CRC32, CRC64, SHA-256) are skipped
     /// over, not verified: liblzma verifies a block's check after handing out
     /// its data, so a payload would already have been unpickled.
@@ -512,6 +587,7 @@ mod imp {
                     }
                     let filters = (flags & 3) + 1;
                     let mut dict = None;
+                    let mut chain = Vec::new();
                     for i in 0..filters {
                         let id = varint_in(&h, &mut pos)?;
                         let props = varint_in(&h, &mut pos)? as usize;
@@ -519,10 +595,16 @@ mod imp {
                             .get(pos..pos + props)
                             .ok_or_else(|| invalid("xz: bad block header"))?;
                         pos += props;
-                        if id != 0x21 || i + 1 != filters || props != 1 {
-                            return Err(invalid(format!(
-                                "xz: filter {id:#x} in the chain; only LZMA2 alone is read"
-                            )));
+                        let last = i + 1 == filters;
+                        if id != 0x21 || !last {
+                            if last || id == 0x21 {
+                                return Err(invalid("xz: LZMA2 is not the last filter"));
+                            }
+                            chain.push(Filter::parse(id, p)?);
+                            continue;
+                        }
+                        if props != 1 {
+                            return Err(invalid("xz: bad LZMA2 filter properties"));
                         }
                         let d = p[0];
                         if d > 40 {
@@ -539,7 +621,11 @@ mod imp {
                     let inp = self.input.take().expect("input");
                     let header = inp.n - start;
                     let start = inp.n;
-                    let reader = lzma_rust2::Lzma2Reader::new(inp, dict, None);
+                    let mut reader = Chain::Lzma2(lzma_rust2::Lzma2Reader::new(inp, dict, None));
+                    // Decoding undoes the filters last to first.
+                    for f in chain.into_iter().rev() {
+                        reader = f.wrap(reader);
+                    }
                     self.state = XzState::Data(Box::new(reader), start - header);
                     Ok(())
                 }
@@ -568,7 +654,7 @@ mod imp {
                         else {
                             unreachable!()
                         };
-                        let mut inp = reader.into_inner();
+                        let mut inp = reader.into_input();
                         // Block padding to a multiple of 4, then the check.
                         let used = inp.n - block_start;
                         skip(&mut inp, (4 - used % 4) % 4 + self.check_size)?;

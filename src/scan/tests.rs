@@ -916,7 +916,7 @@ mod compressed {
     }
 
     /// What Python's `lzma` module writes (`FORMAT_ALONE`, preset 3, as
-    /// joblib's `compress='lzma'`; and `FORMAT_XZ`) around [`EVIL`].
+    /// joblib's `compress='lzma'`; `FORMAT_XZ`; xz with filters) around [`EVIL`].
     #[test]
     fn container_lzma_as_python_writes_it() {
         let hex = |s: &str| -> Vec<u8> {
@@ -927,7 +927,9 @@ mod compressed {
         };
         let alone = hex("5d00004000ffffffffffffffff0040010e6f297fcf11a51cd87f3908aa61957a22154ed87d8845e1e3825a659ad235027ff974626c23f7ffff38e40000");
         let xz = hex("fd377a585a000004e6d6b4460200210116000000742fe5a30100278004951d000000000000008c05706f736978948c0673797374656d9493948c02696494859452942e00901e0d1f48f677c100014028d4524ae51fb6f37d010000000004595a");
-        for data in [alone, xz] {
+        // x86 BCJ and delta filters before LZMA2, a SHA-256 check.
+        let filtered = hex("fd377a585a00000ae1fb0ca10302040003010221011600006b1e4a640100278004959dfc6be3000000008c0570e36ef90921238edfed6d01ecfa202e27f86fd5d8921c30be0f9a0051c294f79ba6d807aba6d6b6fe6ffbfb81c8719ec96cd2ca345583f75dad9a1a00015c28890f3d03189b4b9a01000000000a595a");
+        for data in [alone, xz, filtered] {
             let r = scan(&data);
             assert_dangerous(&r);
             assert!(r.error.is_none(), "{}", describe(&r));
