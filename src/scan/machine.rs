@@ -96,6 +96,8 @@ struct ObjNode {
     partial: Option<(V, Vec<V>)>,
     /// Attributes set so far by `__init__` and `BUILD` (joblib wrappers only).
     attrs: Vec<(Rc<str>, V)>,
+    /// `(module, qualname)` of its class, when known.
+    origin: Option<(Rc<str>, Rc<str>)>,
 }
 
 enum Node {
@@ -490,18 +492,18 @@ impl<'c, 'p> Machine<'c, 'p> {
             Opcode::Append => {
                 let item = self.pop()?;
                 let target = self.top()?;
-                self.extend(target, vec![item])?;
+                self.extend(offset, op, target, vec![item])?;
             }
             Opcode::Appends | Opcode::AddItems => {
                 let items = self.pop_mark()?;
                 let target = self.top()?;
-                self.extend(target, items)?;
+                self.extend(offset, op, target, items)?;
             }
             Opcode::SetItem => {
                 let value = self.pop()?;
                 let key = self.pop()?;
                 let target = self.top()?;
-                self.set_items(target, vec![key, value])?;
+                self.set_items(offset, op, target, vec![key, value])?;
             }
             Opcode::SetItems => {
                 let items = self.pop_mark()?;
@@ -509,7 +511,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     return Err(Error::syntax("odd number of items for SETITEMS"));
                 }
                 let target = self.top()?;
-                self.set_items(target, items)?;
+                self.set_items(offset, op, target, items)?;
             }
             Opcode::Pop => {
                 if self.marks.last() == Some(&self.stack.len()) {
@@ -724,24 +726,54 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn extend(&mut self, target: V, items: Vec<V>) -> Result<()> {
+    /// `APPEND`/`APPENDS`/`ADDITEMS`: a list grows; on anything else
+    /// `_pickle.c` calls the target's `extend`/`append`/`add`.
+    fn extend(&mut self, offset: u64, op: Opcode, target: V, items: Vec<V>) -> Result<()> {
         self.escape_all(&items);
+        let fork = self.fork;
         match self.node_mut(target) {
             Some(Node::List(l)) => l.extend(items),
             Some(Node::Object(_) | Node::Tainted | Node::Pid | Node::Ext) => {}
+            Some(Node::Global(_)) => self.mutates_global(offset, op, target, "appends to"),
+            None if fork && target == V::Other => {}
             _ => return Err(Error::syntax("APPEND to a value that is not a list")),
         }
         Ok(())
     }
 
-    fn set_items(&mut self, target: V, items: Vec<V>) -> Result<()> {
+    /// `SETITEM`/`SETITEMS`: a dict gets the pairs; on anything else
+    /// `_pickle.c` calls the target's `__setitem__` (a list takes int keys).
+    fn set_items(&mut self, offset: u64, op: Opcode, target: V, items: Vec<V>) -> Result<()> {
         self.escape_all(&items);
+        let fork = self.fork;
         match self.node_mut(target) {
             Some(Node::Dict(d)) => d.extend(items.chunks_exact(2).map(|c| (c[0], c[1]))),
-            Some(Node::Object(_) | Node::Tainted | Node::Pid | Node::Ext) => {}
+            Some(Node::List(_) | Node::Object(_) | Node::Tainted | Node::Pid | Node::Ext) => {}
+            Some(Node::Global(_)) => self.mutates_global(offset, op, target, "sets items of"),
+            None if fork && target == V::Other => {}
             _ => return Err(Error::syntax("SETITEM on a value that is not a dict")),
         }
         Ok(())
+    }
+
+    /// An imported object changed in place (`copyreg._extension_registry`,
+    /// a module's dict or list): module state of the loading process.
+    fn mutates_global(&mut self, offset: u64, op: Opcode, target: V, how: &str) {
+        let (m, n) = self
+            .global_name(target)
+            .unwrap_or_else(|| (Rc::from(""), Rc::from("?")));
+        self.emit(
+            offset,
+            op,
+            FindingKind::Call,
+            &m,
+            &n,
+            Verdict::Dangerous,
+            format!(
+                "{} {how} an imported object: changes the loading process's state",
+                op.name()
+            ),
+        );
     }
 
     fn global_name(&self, v: V) -> Option<(Rc<str>, Rc<str>)> {
@@ -840,6 +872,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     state: None,
                     partial: Some((func, bound)),
                     attrs: Vec::new(),
+                    origin: Some((m.clone(), n.clone())),
                 })));
                 (
                     m,
@@ -852,6 +885,13 @@ impl<'c, 'p> Machine<'c, 'p> {
             Callee::Global(m, n, v, Special::Reconstructor | Special::NewMethod) => {
                 let (cv, class, special) = self.class_verdict(args.first());
                 let verdict = v.max(cv);
+                let origin = args
+                    .first()
+                    .and_then(|&c| self.global_name(c))
+                    .map(|(cm, cn)| {
+                        let cn = cn.strip_suffix(".__new__").map(Rc::from).unwrap_or(cn);
+                        (cm, cn)
+                    });
                 let obj = self.alloc(Node::Object(Box::new(ObjNode {
                     class: class.clone(),
                     verdict,
@@ -860,6 +900,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     state: None,
                     partial: None,
                     attrs: Vec::new(),
+                    origin,
                 })));
                 (
                     m,
@@ -885,6 +926,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     state: None,
                     partial: None,
                     attrs,
+                    origin: Some((m.clone(), n.clone())),
                 })));
                 let what = if is_new {
                     format!("creates an instance of {class}")
@@ -933,14 +975,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                 Rc::from("<extension>"),
                 Verdict::Unknown,
                 "calls an object from the copyreg extension registry".into(),
-                V::Other,
+                self.opaque_object("<extension>"),
             ),
             Callee::NotCallable => (
                 Rc::from(""),
                 Rc::from("<value>"),
                 Verdict::Unknown,
                 "calls a value that is not callable; loading fails".into(),
-                V::Other,
+                self.opaque_object("<value>"),
             ),
         };
         self.emit(
@@ -955,14 +997,37 @@ impl<'c, 'p> Machine<'c, 'p> {
         result
     }
 
+    /// The result of a call the scanner cannot follow but that is not
+    /// dangerous in itself: an object of no known class, which later opcodes
+    /// may fill (items, state) as they would any object.
+    fn opaque_object(&mut self, class: &str) -> V {
+        self.alloc(Node::Object(Box::new(ObjNode {
+            class: Rc::from(class),
+            verdict: Verdict::Unknown,
+            special: Special::Plain,
+            args: Vec::new(),
+            state: None,
+            partial: None,
+            attrs: Vec::new(),
+            origin: None,
+        })))
+    }
+
     /// `getattr(obj, 'name'[, default])`: resolved when `obj` is a global that
     /// is not dangerous and the name a constant identifier that is not a
     /// dunder (`__new__` is allowed: it makes an instance of `obj`).
     fn resolve_getattr(&mut self, args: &[V]) -> (Verdict, String, V) {
+        // A global, or an object of a known class: `getattr(obj, 'method')`
+        // is how protocol 2+ pickles a bound method (scipy.stats, sklearn),
+        // judged as the class's attribute.
         let target = args.first().and_then(|&v| match self.node(v) {
             Some(Node::Global(g)) if g.special != Special::Getattr => {
                 Some((g.module.clone(), g.name.clone(), g.verdict))
             }
+            Some(Node::Object(o)) if o.partial.is_none() => o
+                .origin
+                .as_ref()
+                .map(|(m, n)| (m.clone(), n.clone(), o.verdict)),
             _ => None,
         });
         let attr = args.get(1).and_then(|&v| self.str_of(v));
@@ -993,7 +1058,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             (gv, Special::NewMethod, format!("{m}.{n}'s constructor"))
         } else {
             let (v, r) = self.ctx.policy.classify(&m, &qual);
-            (v.max(gv), Special::Plain, r)
+            (v.max(gv), special_of(&m, &qual), r)
         };
         let v = self.alloc(Node::Global(Box::new(GlobalNode {
             module: m.clone(),
@@ -1652,6 +1717,22 @@ mod tests {
         assert!(has_system(&r), "{}", describe(&r));
         v.push(b'.');
         assert_eq!(scan(&v).verdict(), Verdict::Safe, "{}", describe(&scan(&v)));
+    }
+
+    #[test]
+    fn getattr_on_an_object_is_judged_as_its_class_attribute() {
+        // getattr(collections.OrderedDict(), 'keys'): a bound method of data.
+        let bound =
+            b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)RX\x04\x00\x00\x00keys\x86R.";
+        let r = scan(bound);
+        assert_eq!(r.verdict(), Verdict::Unknown, "{}", describe(&r));
+        assert!(r
+            .findings
+            .iter()
+            .any(|f| f.reason.contains("collections.OrderedDict.keys")));
+        // Dunders stay out of reach; so do objects of unknown origin.
+        let dunder = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)RX\t\x00\x00\x00__class__\x86R.";
+        assert_eq!(scan(dunder).verdict(), Verdict::Dangerous);
     }
 
     #[test]
