@@ -347,29 +347,6 @@ fn sarif_results(path: &Path, r: &Report, out: &mut Vec<Json>) {
     }
 }
 
-/// What `--allow SPEC` silences that the built-in policy calls dangerous:
-/// every split of `module.name` is tried (modules are dotted too); for
-/// `module.*`, any name of the module.
-fn allow_warning(spec: &str) -> Option<String> {
-    let builtin = Policy::default();
-    if let Some(m) = spec.strip_suffix(".*") {
-        let (v, why) = builtin.classify(m, "any_name");
-        return (v == Verdict::Dangerous)
-            .then(|| format!("silences all of {m}, which the policy calls dangerous: {why}"));
-    }
-    let dots = spec.match_indices('.').map(|(i, _)| i);
-    for i in dots {
-        let (m, n) = (&spec[..i], &spec[i + 1..]);
-        let (v, why) = builtin.classify(m, n);
-        if v == Verdict::Dangerous {
-            return Some(format!(
-                "silences {m}.{n}, which the policy calls dangerous: {why}"
-            ));
-        }
-    }
-    None
-}
-
 /// Run `pickle scan`; returns the exit status.
 pub fn run(mut args: ScanArgs) -> i32 {
     if args.json {
@@ -377,7 +354,7 @@ pub fn run(mut args: ScanArgs) -> i32 {
     }
     let mut policy = Policy::default();
     for a in &args.allow {
-        if let Some(w) = allow_warning(a) {
+        if let Some(w) = pickle_codec::scan::policy::allow_warning(a) {
             eprintln!("pickle scan: warning: --allow {a}: {w}");
         }
         policy.allow(a);
