@@ -439,7 +439,7 @@ mod imp {
 
     /// A block's decoder: LZMA2, under the filters before it.
     enum Chain<R: Read> {
-        Lzma2(lzma_rust2::Lzma2Reader<R>),
+        Lzma2(Box<lzma_rust2::Lzma2Reader<R>>),
         Delta(lzma_rust2::filter::delta::DeltaReader<Box<Chain<R>>>),
         Bcj(lzma_rust2::filter::bcj::BcjReader<Box<Chain<R>>>),
     }
@@ -447,7 +447,7 @@ mod imp {
     impl<R: Read> Chain<R> {
         fn into_input(self) -> R {
             match self {
-                Chain::Lzma2(r) => r.into_inner(),
+                Chain::Lzma2(r) => (*r).into_inner(),
                 Chain::Delta(r) => r.into_inner().into_input(),
                 Chain::Bcj(r) => r.into_inner().into_input(),
             }
@@ -621,7 +621,8 @@ mod imp {
                     let inp = self.input.take().expect("input");
                     let header = inp.n - start;
                     let start = inp.n;
-                    let mut reader = Chain::Lzma2(lzma_rust2::Lzma2Reader::new(inp, dict, None));
+                    let mut reader =
+                        Chain::Lzma2(Box::new(lzma_rust2::Lzma2Reader::new(inp, dict, None)));
                     // Decoding undoes the filters last to first.
                     for f in chain.into_iter().rev() {
                         reader = f.wrap(reader);

@@ -10,9 +10,9 @@
 //!   before the locator: the two must agree.
 //! * `zipfile` shifts every offset by the bytes between where the end
 //!   record says the central directory ends and where it does end
-//!   (`concat`, for data prepended to an archive); miniz does not. An
-//!   archive where that shift is not zero is read differently by the two and
-//!   is refused.
+//!   (`concat`, for data prepended to an archive); miniz does not. Where
+//!   that shift is not zero the two loaders read two different directories
+//!   ([`directory`] reads either).
 //! * Members come from the central directory: name, method, flags, sizes,
 //!   local header offset (zip64 extra field `0x0001` for the fields that are
 //!   all ones). The data starts after the **local** header's own name and
@@ -97,8 +97,24 @@ fn read_at<F: Read + Seek>(f: &mut F, pos: u64, len: usize) -> Result<Vec<u8>> {
 /// Largest central directory read (its size comes from the file, which holds it).
 pub const MAX_CENTRAL_DIRECTORY: u64 = 1 << 30;
 
-/// The members listed in the central directory of a zip of `len` bytes.
-pub fn members<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Member>> {
+/// What the end-of-central-directory record (or its zip64 form) says.
+#[derive(Clone, Copy, Debug)]
+pub struct End {
+    /// Members, as counted there.
+    pub entries: u64,
+    /// The central directory's offset, as written.
+    pub cd_offset: u64,
+    /// Its size.
+    pub cd_size: u64,
+    /// `zipfile`'s `concat`: where the directory should end (right before
+    /// the end record, or the zip64 record) minus where offset and size say
+    /// it ends. Not zero when bytes were prepended to an archive, or when
+    /// the record was crafted so that the two readers see two archives.
+    pub concat: i64,
+}
+
+/// Find and read the end record of a zip of `len` bytes.
+pub fn end_record<F: Read + Seek>(f: &mut F, len: u64) -> Result<End> {
     let tail_len = len.min(65_557) as usize;
     if tail_len < 22 {
         return Err(bad("too short for an end-of-central-directory record"));
@@ -140,12 +156,33 @@ pub fn members<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Member>> {
     }
     let cd_end = cd_offset
         .checked_add(cd_size)
-        .filter(|&end| end <= len)
         .ok_or_else(|| bad("central directory outside the file"))?;
-    if cd_end != cd_end_expected {
-        return Err(bad(format!(
-            "the central directory ends at byte {cd_end}, not where the end record sits ({cd_end_expected}): Python's zipfile would shift every offset by the difference, torch's miniz would not"
-        )));
+    let concat = i64::try_from(cd_end_expected as i128 - cd_end as i128)
+        .map_err(|_| bad("central directory outside the file"))?;
+    Ok(End {
+        entries,
+        cd_offset,
+        cd_size,
+        concat,
+    })
+}
+
+/// The central directory with every offset moved by `shift` bytes: 0 for
+/// miniz, [`End::concat`] for Python's `zipfile`.
+pub fn directory<F: Read + Seek>(
+    f: &mut F,
+    len: u64,
+    end: &End,
+    shift: i64,
+) -> Result<Vec<Member>> {
+    let moved = |o: u64| -> Result<u64> {
+        u64::try_from(o as i128 + shift as i128)
+            .map_err(|_| bad("an offset moved by zipfile's shift falls before the file"))
+    };
+    let (entries, cd_size) = (end.entries, end.cd_size);
+    let cd_offset = moved(end.cd_offset)?;
+    if cd_offset.checked_add(cd_size).map_or(true, |e| e > len) {
+        return Err(bad("central directory outside the file"));
     }
     if cd_size > MAX_CENTRAL_DIRECTORY {
         return Err(Error::limit("zip: central directory larger than 1 GiB"));
@@ -199,7 +236,7 @@ pub fn members<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Member>> {
             flags,
             compressed_size,
             size,
-            header_offset,
+            header_offset: moved(header_offset)?,
         });
         i = end;
     }

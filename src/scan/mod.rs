@@ -744,52 +744,94 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
     })
 }
 
-fn scan_zip_into<F: std::io::Read + Seek + Send>(
+/// Members scanned in one view of an archive: pickles, `.npy` arrays, others.
+#[derive(Default)]
+struct ZipCounts {
+    pickles: usize,
+    arrays: usize,
+    skipped: usize,
+}
+
+fn scan_zip_members<F: std::io::Read + Seek + Send>(
     f: &mut F,
     len: u64,
+    members: &[zip::Member],
+    counts: &mut ZipCounts,
     ctx: &mut Ctx<'_>,
-) -> (Format, Option<Error>) {
-    let members = match zip::members(f, len) {
-        Ok(m) => m,
-        Err(e) => return (Format::Zip, Some(e)),
-    };
+) -> Option<Error> {
     // torch's archive name: the first entry's name up to its first '/'.
     let prefix = members
         .first()
         .and_then(|m| m.name.split_once('/'))
         .map(|(p, _)| p.to_ascii_lowercase());
-    let (mut pickles, mut arrays, mut skipped) = (0, 0, 0);
-    for m in &members {
-        match scan_zip_member(f, len, m, prefix.as_deref(), ctx) {
-            Ok(MemberKind::Pickle) => pickles += 1,
-            Ok(MemberKind::Npy) => arrays += 1,
-            Ok(MemberKind::Skipped) => skipped += 1,
-            Err(e) => {
-                ctx.member = None;
-                let format = if arrays > 0 && pickles == 0 {
-                    Format::Npz
-                } else {
-                    Format::Zip
-                };
-                return (format, Some(within(&format!("zip member {}", m.name), e)));
-            }
+    for m in members {
+        let r = scan_zip_member(f, len, m, prefix.as_deref(), ctx);
+        ctx.member = None;
+        match r {
+            Ok(MemberKind::Pickle) => counts.pickles += 1,
+            Ok(MemberKind::Npy) => counts.arrays += 1,
+            Ok(MemberKind::Skipped) => counts.skipped += 1,
+            Err(e) => return Some(within(&format!("zip member {}", m.name), e)),
         }
     }
-    ctx.member = None;
-    let format = if arrays > 0 && pickles == 0 {
+    None
+}
+
+fn scan_zip_into<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    ctx: &mut Ctx<'_>,
+) -> (Format, Option<Error>) {
+    let end = match zip::end_record(f, len) {
+        Ok(e) => e,
+        Err(e) => return (Format::Zip, Some(e)),
+    };
+    let mut counts = ZipCounts::default();
+    let mut listed = 0;
+    let mut error = None;
+    // miniz (torch) reads the offsets as written; Python's zipfile (numpy)
+    // moves them by `concat`. Where the two differ, both archives are scanned.
+    let mut views = vec![("", 0)];
+    if end.concat != 0 {
+        ctx.notes.push(format!(
+            "zip: the central directory does not end where the end record sits: Python's zipfile (np.load) shifts every offset by {} bytes, torch's miniz does not; both archives scanned",
+            end.concat
+        ));
+        views.push((" (as Python's zipfile shifts it)", end.concat));
+    }
+    for (view, shift) in views {
+        let r = zip::directory(f, len, &end, shift).map(|members| {
+            listed += members.len();
+            scan_zip_members(f, len, &members, &mut counts, ctx)
+        });
+        let err = match r {
+            Ok(e) => e,
+            Err(e) => Some(e),
+        };
+        if let Some(e) = err {
+            error.get_or_insert(if view.is_empty() {
+                e
+            } else {
+                within(&format!("zip{view}"), e)
+            });
+        }
+    }
+    let format = if counts.arrays > 0 && counts.pickles == 0 {
         Format::Npz
     } else {
         Format::Zip
     };
-    ctx.notes.push(format!(
-        "zip: {} members: {pickles} pickles and {arrays} .npy arrays scanned, {skipped} others (storages, raw records) not unpickled by torch or numpy and not read beyond their first bytes",
-        members.len()
-    ));
-    if pickles == 0 && arrays == 0 {
-        ctx.notes
-            .push("zip: no member that torch or numpy would unpickle".to_string());
+    if error.is_none() {
+        ctx.notes.push(format!(
+            "zip: {listed} members: {} pickles and {} .npy arrays scanned, {} others (storages, raw records) not unpickled by torch or numpy and not read beyond their first bytes",
+            counts.pickles, counts.arrays, counts.skipped
+        ));
+        if counts.pickles == 0 && counts.arrays == 0 {
+            ctx.notes
+                .push("zip: no member that torch or numpy would unpickle".to_string());
+        }
     }
-    (format, None)
+    (format, error)
 }
 
 /// The members of a torch < 0.4 tar checkpoint, in the order

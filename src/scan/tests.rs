@@ -512,10 +512,27 @@ fn container_zip_headers_as_miniz_reads_them() {
     // zip64 end record, locator and extra fields.
     assert_dangerous(&scan(&zip_bytes(&[z("archive/data.pkl", EVIL)], true)));
     assert_safe(&scan(&zip_bytes(&[z("archive/data.pkl", PLAIN)], true)));
-    // Bytes before the archive: zipfile would shift every offset, miniz not.
+    // Bytes before the archive: zipfile shifts every offset, miniz does not.
     let mut shifted = b"PK\x03\x04".to_vec();
     shifted.extend(zip_bytes(&[z("archive/data.pkl", PLAIN)], false));
-    assert_eq!(scan(&shifted).verdict(), Verdict::Error);
+    let r = scan(&shifted);
+    assert_eq!(r.verdict(), Verdict::Error, "{}", describe(&r));
+    assert!(has_note(&r, "shifts every offset by 4"), "{:?}", r.notes);
+    let mut shifted = b"PK\x03\x04".to_vec();
+    shifted.extend(zip_bytes(&[z("archive/data.pkl", EVIL)], false));
+    assert_dangerous(&scan(&shifted));
+    // Two end records: a benign one whose comment holds the real one. Both
+    // loaders take the last; zipfile then shifts by the first's 22 bytes.
+    let evil = zip_bytes(&[z("archive/data.pkl", EVIL)], false);
+    let eocd = evil.len() - 22;
+    let mut two = evil[..eocd].to_vec();
+    let mut decoy = evil[eocd..].to_vec();
+    decoy[20..22].copy_from_slice(&22u16.to_le_bytes());
+    two.extend(decoy);
+    two.extend_from_slice(&evil[eocd..]);
+    let r = scan(&two);
+    assert_dangerous(&r);
+    assert!(has_note(&r, "both archives scanned"), "{:?}", r.notes);
     // A member that claims 4 GiB in a small file: an error, no allocation.
     let mut big = zip_bytes(&[z("archive/data.pkl", PLAIN)], true);
     let cd = big.windows(4).rposition(|w| w == b"PK\x01\x02").unwrap();
