@@ -50,6 +50,9 @@ enum Special {
     JoblibWrapper,
     /// joblib < 0.10's `NDArrayWrapper`: the array lives in a side file.
     JoblibLegacyWrapper,
+    /// numpy < 1.20's `_ufunc_reconstruct(module, name)`: an import by
+    /// name, judged at each call by what it names (like `getattr`).
+    ImportByName,
 }
 
 /// What a global is to the machine, from its module and (dotted) name:
@@ -62,6 +65,7 @@ fn special_of(module: &str, name: &str) -> Special {
         ("copyreg", "_reconstructor" | "__newobj__" | "__newobj_ex__") => {
             return Special::Reconstructor
         }
+        ("numpy.core" | "numpy._core", "_ufunc_reconstruct") => return Special::ImportByName,
         _ => {}
     }
     let full = format!("{module}.{name}");
@@ -309,7 +313,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let Some(Node::Global(g)) = self.node_mut(v) else {
             return;
         };
-        if g.special != Special::Getattr || g.escaped {
+        if !matches!(g.special, Special::Getattr | Special::ImportByName) || g.escaped {
             return;
         }
         g.escaped = true;
@@ -360,6 +364,12 @@ impl<'c, 'p> Machine<'c, 'p> {
             reason = "builtins.getattr: judged at each call by what it resolves to".into();
         } else if special == Special::Partial && verdict == Verdict::Safe {
             reason = "functools.partial: judged when called by the function it wraps".into();
+        } else if special == Special::ImportByName {
+            // An import by name: what it imports decides, at each call.
+            verdict = Verdict::Safe;
+            reason = format!(
+                "{m3}.{n3}(module, name) imports a global: judged at each call by what it names"
+            );
         }
         let finding = self.emit(offset, op, FindingKind::Import, m3, n3, verdict, reason);
         let v = self.alloc(Node::Global(Box::new(GlobalNode {
@@ -849,6 +859,40 @@ impl<'c, 'p> Machine<'c, 'p> {
                     "NEWOBJ on getattr cannot be resolved".to_string(),
                     self.alloc(Node::Tainted),
                 )
+            }
+            Callee::Global(m, n, _, Special::ImportByName) => {
+                let names = match args[..] {
+                    [a, b] if !is_new => self.str_of(a).zip(self.str_of(b)),
+                    _ => None,
+                };
+                let Some((im, iname)) = names else {
+                    self.escape(callee);
+                    let t = self.alloc(Node::Tainted);
+                    let why = "imports a global whose name is not two constant strs".to_string();
+                    self.emit(
+                        offset,
+                        op,
+                        FindingKind::Call,
+                        &m,
+                        &n,
+                        Verdict::Dangerous,
+                        why,
+                    );
+                    return t;
+                };
+                let (v, why) = self.ctx.policy.classify(&im, &iname);
+                if v == Verdict::Dangerous {
+                    self.escape(callee);
+                }
+                let g = self.alloc(Node::Global(Box::new(GlobalNode {
+                    module: im.clone(),
+                    name: iname.clone(),
+                    verdict: v,
+                    special: special_of(&im, &iname),
+                    finding: None,
+                    escaped: false,
+                })));
+                (m, n, v, format!("imports {im}.{iname}: {why}"), g)
             }
             Callee::Global(m, n, _, Special::Getattr) => {
                 let (verdict, reason, result) = self.resolve_getattr(&args);
@@ -1733,6 +1777,20 @@ mod tests {
         // Dunders stay out of reach; so do objects of unknown origin.
         let dunder = b"\x80\x02cbuiltins\ngetattr\nccollections\nOrderedDict\n)RX\t\x00\x00\x00__class__\x86R.";
         assert_eq!(scan(dunder).verdict(), Verdict::Dangerous);
+    }
+
+    #[test]
+    fn numpy_ufunc_reconstruct_is_judged_by_what_it_imports() {
+        // numpy < 1.20 pickled np.log1p as _ufunc_reconstruct('numpy', 'log1p').
+        let ufunc = b"\x80\x02cnumpy.core\n_ufunc_reconstruct\nX\x05\x00\x00\x00numpyX\x05\x00\x00\x00log1p\x86R.";
+        let r = scan(ufunc);
+        assert_ne!(r.verdict(), Verdict::Dangerous, "{}", describe(&r));
+        let evil = b"\x80\x02cnumpy.core\n_ufunc_reconstruct\nX\x02\x00\x00\x00osX\x06\x00\x00\x00system\x86R.";
+        let r = scan(evil);
+        assert_eq!(r.verdict(), Verdict::Dangerous, "{}", describe(&r));
+        // Called with what it will import computed at load time: dangerous.
+        let computed = b"\x80\x02cnumpy.core\n_ufunc_reconstruct\nX\x02\x00\x00\x00osccollections\nOrderedDict\n)R\x86R.";
+        assert_eq!(scan(computed).verdict(), Verdict::Dangerous);
     }
 
     #[test]
