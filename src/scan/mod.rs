@@ -802,6 +802,18 @@ fn scan_zip_into<F: std::io::Read + Seek + Send>(
     for (view, shift) in views {
         let r = zip::directory(f, len, &end, shift).map(|members| {
             listed += members.len();
+            let code = members
+                .iter()
+                .filter(|m| {
+                    let n = m.lower_name();
+                    n.ends_with(".py") && n.contains("/code/")
+                })
+                .count();
+            if code > 0 && shift == 0 {
+                ctx.notes.push(format!(
+                    "zip: {code} TorchScript code members (code/*.py): torch.jit.load compiles and runs them; their TorchScript is not analysed"
+                ));
+            }
             scan_zip_members(f, len, &members, &mut counts, ctx)
         });
         let err = match r {

@@ -926,6 +926,18 @@ mod compressed {
                 describe(&r)
             );
         }
+        // A legacy torch file inside a compressed stream: its storages are
+        // walked as they stream past.
+        let legacy = std::fs::read(fixtures("benign").join("torch_legacy_state_dict.pt")).unwrap();
+        let r = scan(&compress(Compression::Gzip, &legacy));
+        assert_safe(&r);
+        assert!(has_note(&r, "legacy torch"), "{:?}", r.notes);
+        let mut extra = legacy.clone();
+        extra.push(0);
+        assert_eq!(
+            scan(&compress(Compression::Gzip, &extra)).verdict(),
+            Verdict::Error
+        );
         // A ZF header whose length is not the stream's.
         let mut zf = compress(Compression::ZFile, PLAIN);
         zf[4] = b'f';
