@@ -927,12 +927,41 @@ fn walk_tar_tensors<R: Read>(rd: &mut InstructionReader<R>, ctx: &mut Ctx<'_>) -
     Ok(())
 }
 
+/// torch falls back to `pickle.load` from byte 0 when `tarfile` raises
+/// (on a header it cannot parse, a member cut short, ...): if the header
+/// block also reads as pickles, what they do counts too. A parse error there
+/// is no error of the file (`pickle.load` fails the same way, having done
+/// only what the findings say); a limit is.
+fn tar_as_pickle<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    head: &[u8],
+    ctx: &mut Ctx<'_>,
+) -> Option<Error> {
+    if crate::opcodes::Opcode::from_byte(head[0]).is_none() {
+        return None;
+    }
+    let r = f
+        .seek(SeekFrom::Start(0))
+        .map_err(Error::from)
+        .and_then(|_| {
+            let mut rd = InstructionReader::new(IoRead::new(std::io::Read::take(&mut *f, len)));
+            scan_stream(&mut rd, ctx).map(|_| ())
+        });
+    match r {
+        Ok(()) => None,
+        Err(e) if matches!(e.category(), Category::Syntax | Category::Eof) => None,
+        Err(e) => Some(within("the tar archive read as a pickle", e)),
+    }
+}
+
 fn scan_tar_into<F: std::io::Read + Seek + Send>(
     f: &mut F,
     len: u64,
     head: &[u8],
     ctx: &mut Ctx<'_>,
 ) -> Option<Error> {
+    let as_pickle = tar_as_pickle(f, len, head, ctx);
     let entries = match tar::entries(f, len) {
         Ok(e) => e,
         Err(e) => return Some(within("torch tar checkpoint", e)),
@@ -990,21 +1019,8 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
         .copied()
         .filter(|want| entries.iter().all(|e| e.name != *want))
         .collect();
-    // torch falls back to pickle.load from byte 0 when tarfile raises: if
-    // the header block also reads as pickles, what they do counts too.
-    if crate::opcodes::Opcode::from_byte(head[0]).is_some() {
-        let r = f
-            .seek(SeekFrom::Start(0))
-            .map_err(Error::from)
-            .and_then(|_| {
-                let mut rd = InstructionReader::new(IoRead::new(std::io::Read::take(&mut *f, len)));
-                scan_stream(&mut rd, ctx).map(|_| ())
-            });
-        match r {
-            Ok(()) => {}
-            Err(e) if matches!(e.category(), Category::Syntax | Category::Eof) => {}
-            Err(e) => return Some(within("the tar archive read as a pickle", e)),
-        }
+    if let Some(e) = as_pickle {
+        return Some(e);
     }
     if !missing.is_empty() {
         return Some(Error::syntax(format!(

@@ -783,6 +783,10 @@ fn container_tar_header_that_is_also_a_pickle() {
     let r = scan(&t);
     assert_eq!(r.format, Format::TorchTar);
     assert_dangerous(&r);
+    // Also when the archive is broken (where tarfile raises and torch falls back).
+    let r = scan(&t[..t.len() - 1500]);
+    assert_dangerous(&r);
+    assert!(r.error.is_some());
 }
 
 #[test]
