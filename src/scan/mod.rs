@@ -938,9 +938,7 @@ fn tar_as_pickle<F: std::io::Read + Seek + Send>(
     head: &[u8],
     ctx: &mut Ctx<'_>,
 ) -> Option<Error> {
-    if crate::opcodes::Opcode::from_byte(head[0]).is_none() {
-        return None;
-    }
+    crate::opcodes::Opcode::from_byte(head[0])?;
     let r = f
         .seek(SeekFrom::Start(0))
         .map_err(Error::from)
