@@ -392,7 +392,7 @@ def gen_attacks(out):
     b = io.BytesIO()
     with zipfile.ZipFile(b, "w") as z:
         for e in torch_zip(P2):
-            with z.open(e["name"], "w", force_zip64=True) as f:
+            with z.open(zipfile.ZipInfo(e["name"], date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as f:
                 f.write(e["data"])
     c.add("a08_zip64.pt", b.getvalue(), A, "zip64 local headers (force_zip64)", "picklescan zip handling", L)
     c.add("a09_duplicate_member_first_wins.pt",
