@@ -26,6 +26,8 @@ const MAX_MEMO: usize = 1 << 26;
 /// How many bytes after a joblib array's start the `pickle.load` reading of
 /// them is followed (see [`Machine::fork_plain`]).
 const FORK_WINDOW: usize = 1 << 20;
+/// The longest `bytes` value kept for what it says (numpy scalars).
+const MAX_KEPT_BYTES: usize = 64;
 /// How far on a platform-dependent array end is still followed.
 const MAX_FORK_SKIP: u64 = 64 << 20;
 
@@ -106,6 +108,8 @@ struct ObjNode {
 
 enum Node {
     Str(Rc<str>),
+    /// `bytes` of at most [`MAX_KEPT_BYTES`] (longer ones are `V::Other`).
+    Bytes(Rc<[u8]>),
     Tuple(Vec<V>),
     List(Vec<V>),
     Dict(Vec<(V, V)>),
@@ -440,11 +444,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let v = self.alloc(Node::Str(Self::text(&b)));
                 self.push(v);
             }
-            Opcode::BinBytes
-            | Opcode::ShortBinBytes
-            | Opcode::BinBytes8
-            | Opcode::ByteArray8
-            | Opcode::NextBuffer => self.push(V::Other),
+            Opcode::BinBytes | Opcode::ShortBinBytes | Opcode::BinBytes8 => {
+                let v = match arg {
+                    Arg::Bytes(b) if b.len() <= MAX_KEPT_BYTES => {
+                        self.alloc(Node::Bytes(Rc::from(&b[..])))
+                    }
+                    _ => V::Other,
+                };
+                self.push(v);
+            }
+            Opcode::ByteArray8 | Opcode::NextBuffer => self.push(V::Other),
             Opcode::ReadonlyBuffer => {
                 self.top()?;
             }
@@ -954,6 +963,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                     obj,
                 )
             }
+            // Python's own containers: the result is the container, which
+            // later opcodes and the joblib sizing can read.
+            Callee::Global(m, n, v, Special::Plain)
+                if !is_new
+                    && v == Verdict::Safe
+                    && self.container_call(&m, &n, &args).is_some() =>
+            {
+                let node = self.container_call(&m, &n, &args).expect("checked");
+                let c = self.alloc(node);
+                (m.clone(), n.clone(), v, format!("makes a {m}.{n}"), c)
+            }
             Callee::Global(m, n, v, special) => {
                 let class: Rc<str> = Rc::from(format!("{m}.{n}"));
                 // Calling the class runs `__init__`; NEWOBJ only allocates.
@@ -1039,6 +1059,100 @@ impl<'c, 'p> Machine<'c, 'p> {
             reason,
         );
         result
+    }
+
+    /// `dict(...)`, `list(...)`, `tuple(...)` of a
+    /// container the machine holds (or of nothing), as the container.
+    fn container_call(&self, m: &str, n: &str, args: &[V]) -> Option<Node> {
+        let items = |v: V| match self.node(v) {
+            Some(Node::List(x) | Node::Tuple(x)) => Some(x.clone()),
+            _ => None,
+        };
+        match ((m, n), args) {
+            // Not OrderedDict: its instances take a BUILD state (torch's
+            // `_metadata`), which the machine's dicts do not model.
+            (("builtins", "dict"), []) => Some(Node::Dict(Vec::new())),
+            (("builtins", "dict"), [a]) => match self.node(*a) {
+                Some(Node::Dict(d)) => Some(Node::Dict(d.clone())),
+                Some(Node::List(x) | Node::Tuple(x)) => {
+                    let mut pairs = Vec::with_capacity(x.len());
+                    for &p in x {
+                        match items(p).as_deref() {
+                            Some(&[k, v]) => pairs.push((k, v)),
+                            _ => return None,
+                        }
+                    }
+                    Some(Node::Dict(pairs))
+                }
+                _ => None,
+            },
+            (("builtins", "list"), []) => Some(Node::List(Vec::new())),
+            (("builtins", "tuple"), []) => Some(Node::Tuple(Vec::new())),
+            (("builtins", "list"), [a]) => items(*a).map(Node::List),
+            (("builtins", "tuple"), [a]) => items(*a).map(Node::Tuple),
+            _ => None,
+        }
+    }
+
+    /// The int a shape entry is: a Python int or bool, or a numpy integer
+    /// scalar (`numpy.core.multiarray.scalar(dtype('i8'), b'...')`), which
+    /// joblib multiplies like one.
+    fn dimension(&self, v: V) -> Option<i64> {
+        match v {
+            V::Int(i) => return Some(i),
+            V::Bool(b) => return Some(b as i64),
+            _ => {}
+        }
+        let Some(Node::Object(o)) = self.node(v) else {
+            return None;
+        };
+        if !matches!(
+            &*o.class,
+            "numpy.core.multiarray.scalar" | "numpy._core.multiarray.scalar"
+        ) {
+            return None;
+        }
+        let [dt, data] = o.args[..] else {
+            return None;
+        };
+        let (sizes, hasobject) = self.dtype_layout(dt).ok()?;
+        let Some(Node::Object(d)) = self.node(dt) else {
+            return None;
+        };
+        let kind = self.dtype_typestr(d)?;
+        let kind = kind.trim_start_matches(['<', '=', '|']).chars().next()?;
+        let Some(Node::Bytes(b)) = self.node(data) else {
+            return None;
+        };
+        if hasobject || sizes.len() != 1 || b.len() as u64 != sizes[0] || b.len() > 8 {
+            return None;
+        }
+        let mut word = [0u8; 8];
+        word[..b.len()].copy_from_slice(b);
+        let unsigned = u64::from_le_bytes(word);
+        match kind {
+            'u' | 'B' | 'H' | 'I' | 'Q' | 'L' | 'P' => i64::try_from(unsigned).ok(),
+            'i' | 'b' | 'h' | 'q' | 'l' | 'p' => {
+                let shift = 64 - 8 * b.len() as u32;
+                Some(((unsigned << shift) as i64) >> shift)
+            }
+            _ => None,
+        }
+    }
+
+    /// The type string a `numpy.dtype(...)` object was made from: a str, or
+    /// a type object numpy maps by name (`numpy.float64`, `builtins.int`).
+    fn dtype_typestr(&self, d: &ObjNode) -> Option<Rc<str>> {
+        let first = *d.args.first()?;
+        if let Some(s) = self.str_of(first) {
+            return Some(s);
+        }
+        match self.node(first) {
+            Some(Node::Global(g)) if matches!(&*g.module, "numpy" | "builtins") => {
+                Some(g.name.clone())
+            }
+            _ => None,
+        }
     }
 
     /// The result of a call the scanner cannot follow but that is not
@@ -1310,11 +1424,11 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut count: u64 = 1;
         match self.node(shape) {
             Some(Node::Tuple(dims) | Node::List(dims)) => {
-                for d in dims {
-                    let V::Int(d) = d else {
-                        return Err(bad("shape is not a tuple of ints"));
-                    };
-                    let d = u64::try_from(*d).map_err(|_| bad("negative dimension"))?;
+                for &d in dims {
+                    let d = self
+                        .dimension(d)
+                        .ok_or_else(|| bad("shape is not a tuple of ints"))?;
+                    let d = u64::try_from(d).map_err(|_| bad("negative dimension"))?;
                     // numpy multiplies in int64: refuse what would wrap.
                     count = count
                         .checked_mul(d)
@@ -1368,11 +1482,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         if &*d.class != "numpy.dtype" {
             return Err(bad("dtype is not a numpy.dtype"));
         }
-        let typestr = d
-            .args
-            .first()
-            .and_then(|&v| self.str_of(v))
-            .ok_or_else(|| bad("dtype without a type string"))?;
+        let typestr = self
+            .dtype_typestr(d)
+            .ok_or_else(|| bad("dtype without a type string or numpy type"))?;
         let state = match d.state {
             None => None,
             Some(st) => {
