@@ -105,7 +105,9 @@ fn check(label: &str, data: &[u8]) -> Option<String> {
     if missing.is_empty() {
         None
     } else {
-        Some(format!("{label}: globals the scan does not name: {missing:?}"))
+        Some(format!(
+            "{label}: globals the scan does not name: {missing:?}"
+        ))
     }
 }
 
@@ -172,7 +174,10 @@ fn generated_corpus(seed: u32) -> Vec<PathBuf> {
         return Vec::new();
     };
     if !script.is_file() {
-        eprintln!("skipped the generated corpus: {} not found", script.display());
+        eprintln!(
+            "skipped the generated corpus: {} not found",
+            script.display()
+        );
         return Vec::new();
     }
     let out = std::env::temp_dir().join(format!("scan-agrees-{}-{seed}", std::process::id()));
