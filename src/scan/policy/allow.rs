@@ -1081,6 +1081,14 @@ pub(super) const BY_PREFIX: &[ByPrefix] = &[
         writers: "torch < 2.0 and legacy checkpoints",
     },
     ByPrefix {
+        module: "torch",
+        sub: false,
+        names: Pat::Suffixes(&["Tensor"]),
+        except: &[],
+        why: "legacy tensor type classes (torch.FloatTensor ...): tar checkpoints name them in their tensor records",
+        writers: "torch < 0.4 tar checkpoints, torch 1.x legacy tensor types",
+    },
+    ByPrefix {
         module: "torch.cuda",
         sub: false,
         names: Pat::Suffixes(&["Storage"]),

@@ -37,6 +37,8 @@ fn classifies() {
         ("sklearn.datasets", "FetchThing", D),
         ("torch._utils", "_rebuild_tensor_v2", S),
         ("torch", "FloatStorage", S),
+        ("torch", "FloatTensor", S),
+        ("torch", "LongTensor", S),
         ("torch", "load", D),
         ("pandas", "DataFrame.eval", D),
         ("pandas.core.frame", "DataFrame", S),
