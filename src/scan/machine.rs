@@ -26,8 +26,11 @@ const MAX_MEMO: usize = 1 << 26;
 /// How many bytes after a joblib array's start the `pickle.load` reading of
 /// them is followed (see [`Machine::fork_plain`]).
 const FORK_WINDOW: usize = 1 << 20;
-/// The longest `bytes` value kept for what it says (numpy scalars).
-const MAX_KEPT_BYTES: usize = 64;
+/// The longest `bytes` value kept for what it says (numpy scalars, the
+/// checkpoint `torch.storage._load_from_bytes` loads), and how many bytes a
+/// pickle's kept values may take in all.
+const MAX_KEPT_BYTES: usize = 16 << 20;
+const KEPT_BYTES_BUDGET: usize = 64 << 20;
 /// How far on a platform-dependent array end is still followed.
 const MAX_FORK_SKIP: u64 = 64 << 20;
 
@@ -55,6 +58,9 @@ enum Special {
     /// numpy < 1.20's `_ufunc_reconstruct(module, name)`: an import by
     /// name, judged at each call by what it names (like `getattr`).
     ImportByName,
+    /// `torch.storage._load_from_bytes(b)`: `torch.load` of embedded bytes
+    /// (what `pickle.dumps(tensor)` writes), judged by scanning them.
+    EmbeddedTorchLoad,
 }
 
 /// What a global is to the machine, from its module and (dotted) name:
@@ -68,6 +74,7 @@ fn special_of(module: &str, name: &str) -> Special {
             return Special::Reconstructor
         }
         ("numpy.core" | "numpy._core", "_ufunc_reconstruct") => return Special::ImportByName,
+        ("torch.storage", "_load_from_bytes") => return Special::EmbeddedTorchLoad,
         _ => {}
     }
     let full = format!("{module}.{name}");
@@ -141,6 +148,8 @@ struct Machine<'c, 'p> {
     /// what the earlier part left on the stack and in the memo is unknown, so
     /// missing values are `V::Other` instead of errors.
     fork: bool,
+    /// Bytes held in `Node::Bytes` values (at most [`KEPT_BYTES_BUDGET`]).
+    kept_bytes: usize,
 }
 
 /// The legacy torch magic number, `0x1950a86a20f9469cfc6c`, as LONG1 bytes.
@@ -176,6 +185,7 @@ pub(super) fn run<R: Read>(
         proto: 0,
         depth,
         fork: false,
+        kept_bytes: 0,
     };
     m.run_to_stop(reader)
 }
@@ -185,6 +195,9 @@ impl<'c, 'p> Machine<'c, 'p> {
         let m = self;
         loop {
             let here = reader.offset();
+            if m.skip_large_payload(reader)? {
+                continue;
+            }
             let Some(ins) = reader.next_instruction()? else {
                 return Err(Error::eof().at(here));
             };
@@ -317,7 +330,11 @@ impl<'c, 'p> Machine<'c, 'p> {
         let Some(Node::Global(g)) = self.node_mut(v) else {
             return;
         };
-        if !matches!(g.special, Special::Getattr | Special::ImportByName) || g.escaped {
+        if !matches!(
+            g.special,
+            Special::Getattr | Special::ImportByName | Special::EmbeddedTorchLoad
+        ) || g.escaped
+        {
             return;
         }
         g.escaped = true;
@@ -368,6 +385,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             reason = "builtins.getattr: judged at each call by what it resolves to".into();
         } else if special == Special::Partial && verdict == Verdict::Safe {
             reason = "functools.partial: judged when called by the function it wraps".into();
+        } else if special == Special::EmbeddedTorchLoad {
+            verdict = Verdict::Safe;
+            reason = format!(
+                "{m3}.{n3}(b) runs torch.load(weights_only=False) on embedded bytes: judged at each call by scanning them"
+            );
         } else if special == Special::ImportByName {
             // An import by name: what it imports decides, at each call.
             verdict = Verdict::Safe;
@@ -446,7 +468,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Opcode::BinBytes | Opcode::ShortBinBytes | Opcode::BinBytes8 => {
                 let v = match arg {
-                    Arg::Bytes(b) if b.len() <= MAX_KEPT_BYTES => {
+                    Arg::Bytes(b) if self.may_keep(b.len()) => {
+                        self.kept_bytes += b.len();
                         self.alloc(Node::Bytes(Rc::from(&b[..])))
                     }
                     _ => V::Other,
@@ -869,6 +892,50 @@ impl<'c, 'p> Machine<'c, 'p> {
                     self.alloc(Node::Tainted),
                 )
             }
+            Callee::Global(m, n, _, Special::EmbeddedTorchLoad) => {
+                let data = match (is_new, &args[..]) {
+                    (false, [b]) => match self.node(*b) {
+                        Some(Node::Bytes(d)) => Some(d.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let (verdict, why) = match data {
+                    None => {
+                        self.escape(callee);
+                        (
+                            Verdict::Dangerous,
+                            "torch.load of bytes the scanner does not hold (computed at load time, or too large to keep)".to_string(),
+                        )
+                    }
+                    Some(d) => {
+                        let label = format!("<torch.load of the bytes given at byte {offset}>");
+                        match self.ctx.scan_embedded(&d, &label) {
+                            Ok(v) => (
+                                v,
+                                format!(
+                                    "torch.load of embedded bytes ({} bytes), scanned: {v}",
+                                    d.len()
+                                ),
+                            ),
+                            Err(e) => {
+                                self.escape(callee);
+                                (
+                                    Verdict::Dangerous,
+                                    format!(
+                                        "torch.load of embedded bytes the scanner cannot read: {e}"
+                                    ),
+                                )
+                            }
+                        }
+                    }
+                };
+                let storage = self.opaque_object("torch.storage.UntypedStorage");
+                if let Some(Node::Object(o)) = self.node_mut(storage) {
+                    o.verdict = Verdict::Safe;
+                }
+                (m, n, verdict, why, storage)
+            }
             Callee::Global(m, n, _, Special::ImportByName) => {
                 let names = match args[..] {
                     [a, b] if !is_new => self.str_of(a).zip(self.str_of(b)),
@@ -971,6 +1038,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     && self.container_call(&m, &n, &args).is_some() =>
             {
                 let node = self.container_call(&m, &n, &args).expect("checked");
+                if let Node::Bytes(b) = &node {
+                    self.kept_bytes += b.len();
+                }
                 let c = self.alloc(node);
                 (m.clone(), n.clone(), v, format!("makes a {m}.{n}"), c)
             }
@@ -1086,12 +1156,77 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 _ => None,
             },
+            // `_codecs.encode(s, 'latin1')`: how protocols 0-2 write bytes.
+            (("_codecs" | "codecs", "encode"), [t, e])
+                if matches!(
+                    self.str_of(*e).as_deref(),
+                    Some("latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1")
+                ) =>
+            {
+                let t = self.str_of(*t)?;
+                if !self.may_keep(t.len()) {
+                    return None;
+                }
+                let bytes: Option<Vec<u8>> = t.chars().map(|c| u8::try_from(c).ok()).collect();
+                Some(Node::Bytes(Rc::from(bytes?)))
+            }
             (("builtins", "list"), []) => Some(Node::List(Vec::new())),
             (("builtins", "tuple"), []) => Some(Node::Tuple(Vec::new())),
             (("builtins", "list"), [a]) => items(*a).map(Node::List),
             (("builtins", "tuple"), [a]) => items(*a).map(Node::Tuple),
             _ => None,
         }
+    }
+
+    /// A `bytes`/`str` payload too long to keep is stepped over in chunks,
+    /// not read into memory whole (a few kilobytes of xz can hold a gigabyte
+    /// of `BINBYTES8`). Returns whether the next instruction was one.
+    fn skip_large_payload<R: Read>(&mut self, reader: &mut InstructionReader<R>) -> Result<bool> {
+        let src = reader.source_mut();
+        src.available(9)?;
+        let Some((data, pos, base)) = src.slice_parts() else {
+            return Ok(false);
+        };
+        let rest = &data[*pos..];
+        let at = base + *pos as u64;
+        let (op, header, len) = match rest {
+            [0x8e | 0x8d | 0x96, l @ ..] if l.len() >= 8 => {
+                let n = u64::from_le_bytes(l[..8].try_into().expect("8 bytes"));
+                (rest[0], 9, n)
+            }
+            [b'B' | b'X' | b'T', l @ ..] if l.len() >= 4 => {
+                let n = u32::from_le_bytes(l[..4].try_into().expect("4 bytes"));
+                if rest[0] == b'T' && n > i32::MAX as u32 {
+                    return Ok(false); // a negative BINSTRING length: the reader's error
+                }
+                (rest[0], 5, u64::from(n))
+            }
+            _ => return Ok(false),
+        };
+        if len <= MAX_KEPT_BYTES as u64 {
+            return Ok(false);
+        }
+        let Some(opcode) = Opcode::from_byte(op) else {
+            return Ok(false);
+        };
+        let name = opcode.name();
+        src.take(header)?;
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(1 << 20);
+            src.take(n).map_err(|e| e.in_opcode(opcode).at(at))?;
+            left -= n;
+        }
+        self.push(V::Other);
+        self.ctx.notes.push(format!(
+            "{name} at byte {at}: {len} bytes of payload stepped over"
+        ));
+        Ok(true)
+    }
+
+    /// Whether a `bytes` value of `len` bytes may be kept.
+    fn may_keep(&self, len: usize) -> bool {
+        len <= MAX_KEPT_BYTES && self.kept_bytes + len <= KEPT_BYTES_BUDGET
     }
 
     /// The int a shape entry is: a Python int or bool, or a numpy integer
@@ -1393,13 +1528,12 @@ impl<'c, 'p> Machine<'c, 'p> {
         let f = &mut self.ctx.findings[finding];
         match name {
             Some(n) if is_plain_file_name(&n) => {
+                // Unknown until `scan_path` scans the file (scan_bytes cannot).
                 f.verdict = f.verdict.max(Verdict::Unknown);
                 f.reason = format!(
-                    "joblib < 0.10 array: joblib.load reads the side file {n:?} with numpy.load(allow_pickle=True); scan that file too"
+                    "joblib < 0.10 array: joblib.load reads the side file {n:?} with numpy.load(allow_pickle=True); not scanned here"
                 );
-                self.ctx
-                    .notes
-                    .push(format!("joblib side file {n:?} not scanned here"));
+                self.ctx.side_files.push((n.to_string(), finding));
             }
             Some(n) => {
                 f.verdict = Verdict::Dangerous;
@@ -1614,6 +1748,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             proto: self.proto,
             depth: self.depth + 1,
             fork: true,
+            kept_bytes: 0,
         };
         let mut r = InstructionReader::new(SliceRead::new(window));
         r.lenient_frames();
@@ -1903,6 +2038,68 @@ mod tests {
         // Called with what it will import computed at load time: dangerous.
         let computed = b"\x80\x02cnumpy.core\n_ufunc_reconstruct\nX\x02\x00\x00\x00osccollections\nOrderedDict\n)R\x86R.";
         assert_eq!(scan(computed).verdict(), Verdict::Dangerous);
+    }
+
+    /// `torch.storage._load_from_bytes(<inner>)` at protocol 4 (BINBYTES) and
+    /// protocol 2 (`_codecs.encode(str, 'latin1')`), as `pickle.dumps(tensor)`
+    /// writes it.
+    fn load_from_bytes(inner: &[u8]) -> [Vec<u8>; 2] {
+        let mut p4 = b"\x80\x04ctorch.storage\n_load_from_bytes\nB".to_vec();
+        p4.extend_from_slice(&(inner.len() as u32).to_le_bytes());
+        p4.extend_from_slice(inner);
+        p4.extend_from_slice(b"\x85R.");
+        let mut p2 = b"\x80\x02ctorch.storage\n_load_from_bytes\nc_codecs\nencode\n".to_vec();
+        let text: String = inner.iter().map(|&b| b as char).collect();
+        p2.extend(unicode(&text));
+        p2.extend(unicode("latin1"));
+        p2.extend_from_slice(b"\x86R\x85R.");
+        [p4, p2]
+    }
+
+    #[test]
+    fn torch_load_of_embedded_bytes_is_judged_by_scanning_them() {
+        for data in load_from_bytes(b"\x80\x02ccollections\nOrderedDict\n)R.") {
+            let r = scan(&data);
+            assert_eq!(r.verdict(), Verdict::Safe, "{}", describe(&r));
+        }
+        for data in load_from_bytes(b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.") {
+            let r = scan(&data);
+            assert!(has_system(&r), "{}", describe(&r));
+            assert_eq!(r.verdict(), Verdict::Dangerous);
+            let f = r.findings.iter().find(|f| f.name == "system").unwrap();
+            assert!(
+                f.member.as_deref().unwrap_or("").contains("torch.load"),
+                "{f:?}"
+            );
+        }
+        // Bytes the pickle computes at load time cannot be scanned.
+        let computed = b"\x80\x04ctorch.storage\n_load_from_bytes\ncos\ngetcwdb\n)R\x85R.";
+        assert_eq!(scan(computed).verdict(), Verdict::Dangerous);
+        // Nesting is bounded.
+        let mut inner = b"\x80\x02N.".to_vec();
+        for _ in 0..6 {
+            inner = load_from_bytes(&inner)[0].clone();
+        }
+        assert_ne!(scan(&inner).verdict(), Verdict::Safe);
+    }
+
+    #[test]
+    fn long_payloads_are_stepped_over_and_what_follows_is_read() {
+        for (op, width) in [(0x8eu8, 8usize), (b'B', 4), (b'X', 4), (0x96, 8)] {
+            let len = super::MAX_KEPT_BYTES + 3;
+            let mut data = vec![0x80, 4, op];
+            data.extend_from_slice(&(len as u64).to_le_bytes()[..width]);
+            data.resize(data.len() + len, b'a');
+            data.push(b'0');
+            data.extend_from_slice(PAYLOAD);
+            data.extend_from_slice(b"N.");
+            let r = scan(&data);
+            assert!(has_system(&r), "{op:#x}: {}", describe(&r));
+            assert!(r.error.is_none(), "{op:#x}: {}", describe(&r));
+            // Cut short: an error, as the reader's own.
+            data.truncate(len / 2);
+            assert_eq!(scan(&data).verdict(), Verdict::Error);
+        }
     }
 
     #[test]

@@ -215,6 +215,8 @@ pub struct Report {
     pub notes: Vec<String>,
     /// Why the scan could not finish: the file is not clean.
     pub error: Option<Error>,
+    /// Side files named by the pickle, for [`scan_path`] to scan.
+    side_files: Vec<(String, usize)>,
 }
 
 impl Report {
@@ -255,7 +257,17 @@ pub(crate) struct Ctx<'p> {
     pickles: usize,
     /// Legacy torch: storage key → storage type, from the persistent ids.
     storages: HashMap<String, String>,
+    /// joblib < 0.10 side files (plain names in the file's folder) that
+    /// `joblib.load` reads with `numpy.load(allow_pickle=True)`, with the
+    /// finding that names each.
+    side_files: Vec<(String, usize)>,
+    /// How many scans of embedded data (`torch.load` of bytes, side files)
+    /// this one is inside.
+    nesting: usize,
 }
+
+/// How deep scans of data embedded in data may go.
+const MAX_EMBEDDED_NESTING: usize = 4;
 
 impl<'p> Ctx<'p> {
     fn new(policy: &'p Policy) -> Self {
@@ -266,6 +278,56 @@ impl<'p> Ctx<'p> {
             member: None,
             pickles: 0,
             storages: HashMap::new(),
+            side_files: Vec::new(),
+            nesting: 0,
+        }
+    }
+
+    /// Scan `data`, embedded in what this context scans (the bytes a
+    /// `torch.storage._load_from_bytes` call gives `torch.load`), as a file
+    /// of its own: its findings join this scan's, under `label`. Returns the
+    /// worst of them; an error when it cannot be read to its end.
+    pub(crate) fn scan_embedded(&mut self, data: &[u8], label: &str) -> Result<Verdict> {
+        if self.nesting >= MAX_EMBEDDED_NESTING {
+            return Err(Error::limit(format!(
+                "data embedded more than {MAX_EMBEDDED_NESTING} levels deep"
+            )));
+        }
+        let mut child = Ctx::new(self.policy);
+        child.nesting = self.nesting + 1;
+        let head = &data[..data.len().min(512)];
+        let (_, err) = match layout(head) {
+            Layout::Pickle => scan_slice_into(data, &mut child),
+            l => scan_container(
+                &mut std::io::Cursor::new(data),
+                data.len() as u64,
+                head,
+                l,
+                &mut child,
+            ),
+        };
+        let prefix = match &self.member {
+            Some(m) => format!("{m}:{label}"),
+            None => label.to_string(),
+        };
+        let worst = child
+            .findings
+            .iter()
+            .map(|f| f.verdict)
+            .max()
+            .unwrap_or(Verdict::Safe);
+        for mut f in child.findings {
+            f.member = Some(match f.member {
+                Some(m) => format!("{prefix}:{m}"),
+                None => prefix.clone(),
+            });
+            self.findings.push(f);
+        }
+        self.notes
+            .extend(child.notes.into_iter().map(|n| format!("{prefix}: {n}")));
+        match err {
+            Some(e) if worst < Verdict::Dangerous => Err(e),
+            _ => Ok(worst),
         }
     }
 
@@ -300,6 +362,7 @@ impl<'p> Ctx<'p> {
             format,
             notes: self.notes,
             error,
+            side_files: self.side_files,
         }
     }
 }
@@ -1148,6 +1211,59 @@ const READ_WHOLE: u64 = 64 << 20;
 /// decompress; large pickle streams incrementally; a legacy torch file's
 /// storages, and raw array data, are only seeked over.
 pub fn scan_path(path: &Path, policy: &Policy) -> Report {
+    let mut report = scan_path_alone(path, policy);
+    scan_side_files(path, policy, &mut report);
+    report
+}
+
+/// joblib < 0.10 kept arrays in files beside the pickle, which `joblib.load`
+/// reads with `numpy.load(..., allow_pickle=True)`: what they hold runs too,
+/// so each is scanned with the pickle that names it, its findings under its
+/// name, and the finding that names it takes their worst verdict.
+fn scan_side_files(path: &Path, policy: &Policy, report: &mut Report) {
+    let side = std::mem::take(&mut report.side_files);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut done: Vec<String> = Vec::new();
+    for (name, finding) in side {
+        let p = dir.join(&name);
+        if !p.is_file() {
+            let f = &mut report.findings[finding];
+            f.reason = format!(
+                "joblib < 0.10 array in side file {name:?}, which is not there: joblib.load fails, or reads whatever is put there later"
+            );
+            continue;
+        }
+        if done.contains(&name) {
+            continue;
+        }
+        done.push(name.clone());
+        let sub = scan_path_alone(&p, policy);
+        let worst = sub.verdict();
+        let f = &mut report.findings[finding];
+        f.verdict = match worst {
+            Verdict::Error => Verdict::Unknown,
+            v => v,
+        };
+        f.reason = format!(
+            "joblib < 0.10 array: joblib.load reads the side file {name:?} with numpy.load(allow_pickle=True); scanned: {worst}"
+        );
+        for mut s in sub.findings {
+            s.member = Some(match s.member {
+                Some(m) => format!("{name}:{m}"),
+                None => name.clone(),
+            });
+            report.findings.push(s);
+        }
+        report
+            .notes
+            .extend(sub.notes.into_iter().map(|n| format!("{name}: {n}")));
+        if let (Some(e), true) = (sub.error, report.error.is_none()) {
+            report.error = Some(Error::syntax(format!("side file {name:?}: {e}")));
+        }
+    }
+}
+
+fn scan_path_alone(path: &Path, policy: &Policy) -> Report {
     let mut ctx = Ctx::new(policy);
     let mut file = match File::open(path) {
         Ok(f) => f,

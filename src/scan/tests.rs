@@ -1054,3 +1054,44 @@ fn container_mutations_never_panic() {
         }
     }
 }
+
+#[test]
+fn joblib_legacy_side_files_are_scanned_with_the_pickle() {
+    // joblib < 0.10: NDArrayWrapper(filename=...) + BUILD; joblib.load reads
+    // the side file with numpy.load(allow_pickle=True).
+    let main = b"\x80\x02cjoblib.numpy_pickle\nNDArrayWrapper\n)\x81}X\x08\x00\x00\x00filenameX\x08\x00\x00\x00side.npysb.";
+    let dir = std::env::temp_dir().join(format!("scan-side-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.pkl");
+    std::fs::write(&path, main).unwrap();
+    // Not there: not dangerous, not safe either.
+    let r = scan_path(&path, &Policy::default());
+    assert_eq!(r.verdict(), Verdict::Unknown, "{}", describe(&r));
+    // A benign side file: safe; scan_bytes cannot see it: unknown.
+    std::fs::write(dir.join("side.npy"), b"\x80\x02]q\x00.").unwrap();
+    let r = scan_path(&path, &Policy::default());
+    assert_eq!(r.verdict(), Verdict::Safe, "{}", describe(&r));
+    assert_eq!(scan(main).verdict(), Verdict::Unknown);
+    // A side file that runs code: the pickle is dangerous.
+    std::fs::write(
+        dir.join("side.npy"),
+        b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.",
+    )
+    .unwrap();
+    let r = scan_path(&path, &Policy::default());
+    assert_eq!(r.verdict(), Verdict::Dangerous, "{}", describe(&r));
+    assert!(r
+        .findings
+        .iter()
+        .any(|f| f.name == "system" && f.member.as_deref() == Some("side.npy")));
+    let _ = std::fs::remove_dir_all(&dir);
+    // A path outside the folder is dangerous whatever it holds.
+    let far = b"\x80\x02cjoblib.numpy_pickle\nNDArrayWrapper\n)\x81}X\x08\x00\x00\x00filenameX\n\x00\x00\x00/tmp/x.npysb.";
+    assert_eq!(
+        scan(far).verdict(),
+        Verdict::Dangerous,
+        "{}",
+        describe(&scan(far))
+    );
+}
