@@ -55,9 +55,26 @@
 //!   of the file, reading only the 8-byte counts.
 //! * **joblib files**: after the `BUILD` of a `NumpyArrayWrapper` joblib writes
 //!   the array's bytes (after one padding-length byte and padding when the
-//!   wrapper is aligned) or, for object arrays, a nested pickle. The scanner
-//!   computes the size from the wrapper's shape and dtype and steps over it.
-//! * Anything else is a pickle stream: every pickle in it is scanned.
+//!   wrapper is aligned) or, for object arrays (`dtype.hasobject`), a nested
+//!   pickle. The scanner finds where they end as joblib does: the wrapper's
+//!   attributes from `__init__` and every `BUILD`, however it was built; item
+//!   sizes and `hasobject` by numpy's own rules
+//!   ([`crate::numpy`]'s `pickled_item_layout`, which the joblib loader uses
+//!   too); no array data inside a nested pickle (plain `pickle.load` reads
+//!   it). A dtype whose size numpy takes from the platform (`long`,
+//!   `longdouble`) is followed at this platform's size and the other ends are
+//!   read too. Since the same file may be loaded with `pickle.load`, the bytes
+//!   after each wrapper are also read as opcodes, and what is dangerous there
+//!   is reported. joblib < 0.10's `NDArrayWrapper` side files, which
+//!   `joblib.load` reads with `numpy.load(allow_pickle=True)`, are scanned by
+//!   [`scan_path`] with the pickle.
+//! * **Embedded checkpoints**: `torch.storage._load_from_bytes(b)` (what
+//!   `pickle.dumps(tensor)` writes) runs `torch.load` on `b`; the bytes are
+//!   scanned as a file of their own and the call takes their verdict.
+//! * Anything else is a pickle stream: every pickle in it is scanned, read as
+//!   `_pickle.c` reads it (opcodes may cross a frame's end; `int()`'s
+//!   underscores in protocol-0 arguments). Payloads longer than 16 MiB are
+//!   stepped over, never held.
 //!
 //! Malformed input is an error, never a pass (the scanner fails closed): a
 //! report with an error has the verdict [`Verdict::Error`] unless something
