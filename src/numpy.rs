@@ -278,20 +278,11 @@ impl DType {
             None => None,
             Some(st) => {
                 let items: Vec<ValueRef<'_>> = st.iter().collect();
-                let (e, f) = DTypeState::positions(items.len()).unwrap_or((usize::MAX, None));
-                let int = |i: usize| items.get(i).and_then(|x| x.as_i64());
-                let nested = items
-                    .iter()
-                    .skip(2)
-                    .take(e.min(items.len()).saturating_sub(2))
-                    .any(|x| !x.is_none());
-                Some(DTypeState {
-                    len: items.len(),
-                    version: int(0).unwrap_or(-1),
-                    elsize: int(e),
-                    flags: f.and_then(int),
-                    nested,
-                })
+                Some(DTypeState::from_items(
+                    items.len(),
+                    |i| items.get(i).and_then(|x| x.as_i64()),
+                    |i| items[i].is_none(),
+                ))
             }
         };
         pickled_item_layout(&typestr, state.as_ref())
@@ -400,6 +391,25 @@ impl DTypeState {
             7 => Some((5, None)),
             6 => Some((4, None)),
             _ => None,
+        }
+    }
+
+    /// The state from its `len` items, given how to read an item as an int
+    /// and whether one is `None` (the loader reads a document, the scanner
+    /// its abstract values).
+    pub(crate) fn from_items(
+        len: usize,
+        int: impl Fn(usize) -> Option<i64>,
+        is_none: impl Fn(usize) -> bool,
+    ) -> DTypeState {
+        let (e, f) = DTypeState::positions(len).unwrap_or((usize::MAX, None));
+        DTypeState {
+            len,
+            version: int(0).unwrap_or(-1),
+            elsize: int(e),
+            flags: f.and_then(&int),
+            // subarray, names and fields sit between the byte order and elsize.
+            nested: (2..e.min(len)).any(|i| !is_none(i)),
         }
     }
 }

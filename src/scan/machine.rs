@@ -1625,24 +1625,15 @@ impl<'c, 'p> Machine<'c, 'p> {
                 let Some(Node::Tuple(items)) = self.node(st) else {
                     return Err(bad("dtype state is not a tuple"));
                 };
-                let (e, f) = DTypeState::positions(items.len()).unwrap_or((usize::MAX, None));
-                let int = |i: usize| match items.get(i) {
-                    Some(V::Int(n)) => Some(*n),
-                    Some(V::Bool(b)) => Some(*b as i64),
-                    _ => None,
-                };
-                let nested = items
-                    .iter()
-                    .skip(2)
-                    .take(e.min(items.len()).saturating_sub(2))
-                    .any(|v| *v != V::None);
-                Some(DTypeState {
-                    len: items.len(),
-                    version: int(0).unwrap_or(-1),
-                    elsize: int(e),
-                    flags: f.and_then(int),
-                    nested,
-                })
+                Some(DTypeState::from_items(
+                    items.len(),
+                    |i| match items.get(i) {
+                        Some(V::Int(n)) => Some(*n),
+                        Some(V::Bool(b)) => Some(*b as i64),
+                        _ => None,
+                    },
+                    |i| items[i] == V::None,
+                ))
             }
         };
         crate::numpy::pickled_item_layouts(&typestr, state.as_ref()).map_err(|e| bad(e.message()))

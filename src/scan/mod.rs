@@ -312,17 +312,7 @@ impl<'p> Ctx<'p> {
         }
         let mut child = Ctx::new(self.policy);
         child.nesting = self.nesting + 1;
-        let head = &data[..data.len().min(512)];
-        let (_, err) = match layout(head) {
-            Layout::Pickle => scan_slice_into(data, &mut child),
-            l => scan_container(
-                &mut std::io::Cursor::new(data),
-                data.len() as u64,
-                head,
-                l,
-                &mut child,
-            ),
-        };
+        let (_, err) = scan_data_into(data, &mut child);
         let prefix = match &self.member {
             Some(m) => format!("{m}:{label}"),
             None => label.to_string(),
@@ -1205,18 +1195,24 @@ fn scan_container<F: std::io::Read + Seek + Send>(
 /// or `.npz` file).
 pub fn scan_bytes(data: &[u8], policy: &Policy) -> Report {
     let mut ctx = Ctx::new(policy);
+    let (format, err) = scan_data_into(data, &mut ctx);
+    ctx.report(format, err)
+}
+
+/// Scan a whole file held in memory: a container by its first bytes, else a
+/// pickle stream.
+fn scan_data_into(data: &[u8], ctx: &mut Ctx<'_>) -> (Format, Option<Error>) {
     let head = &data[..data.len().min(512)];
-    let (format, err) = match layout(head) {
-        Layout::Pickle => scan_slice_into(data, &mut ctx),
+    match layout(head) {
+        Layout::Pickle => scan_slice_into(data, ctx),
         l => scan_container(
             &mut std::io::Cursor::new(data),
             data.len() as u64,
             head,
             l,
-            &mut ctx,
+            ctx,
         ),
-    };
-    ctx.report(format, err)
+    }
 }
 
 /// Files up to this size are read whole; larger ones are streamed.
