@@ -8,7 +8,7 @@
 //! [`crate::unpickler`]'s machine), so names fed to `STACK_GLOBAL` from the
 //! memo or built by earlier opcodes resolve as they would at load time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::{Ctx, FindingKind, Verdict};
@@ -61,6 +61,20 @@ enum Special {
     /// `torch.storage._load_from_bytes(b)`: `torch.load` of embedded bytes
     /// (what `pickle.dumps(tensor)` writes), judged by scanning them.
     EmbeddedTorchLoad,
+    /// `functools.reduce(f, items[, initial])`: calls `f`, judged as `f`
+    /// (how `int | None` pickles: `reduce(operator.or_, (int, NoneType))`).
+    Reduce,
+}
+
+impl Special {
+    /// Judged at each call by its arguments: dangerous once it is handed
+    /// to code that may call it with anything.
+    fn judged_per_call(self) -> bool {
+        matches!(
+            self,
+            Special::Getattr | Special::ImportByName | Special::EmbeddedTorchLoad | Special::Reduce
+        )
+    }
 }
 
 /// What a global is to the machine, from its module and (dotted) name:
@@ -75,6 +89,7 @@ fn special_of(module: &str, name: &str) -> Special {
         }
         ("numpy.core" | "numpy._core", "_ufunc_reconstruct") => return Special::ImportByName,
         ("torch.storage", "_load_from_bytes") => return Special::EmbeddedTorchLoad,
+        ("functools" | "_functools", "reduce") => return Special::Reduce,
         _ => {}
     }
     let full = format!("{module}.{name}");
@@ -150,6 +165,8 @@ struct Machine<'c, 'p> {
     fork: bool,
     /// Bytes held in `Node::Bytes` values (at most [`KEPT_BYTES_BUDGET`]).
     kept_bytes: usize,
+    /// Containers that hold a global judged per call ([`Machine::carries`]).
+    carriers: HashSet<u32>,
 }
 
 /// The legacy torch magic number, `0x1950a86a20f9469cfc6c`, as LONG1 bytes.
@@ -186,6 +203,7 @@ pub(super) fn run<R: Read>(
         depth,
         fork: false,
         kept_bytes: 0,
+        carriers: HashSet::new(),
     };
     m.run_to_stop(reader)
 }
@@ -204,7 +222,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             let (op, offset) = (ins.op, ins.offset);
             if op == Opcode::Stop {
                 let root = m.pop().map_err(|e| e.in_opcode(op).at(offset))?;
-                m.escape(root);
                 return Ok(m.outcome(root));
             }
             let joblib = m
@@ -324,25 +341,60 @@ impl<'c, 'p> Machine<'c, 'p> {
             .emit(offset, op, kind, module, name, verdict, reason)
     }
 
-    /// A value is used as data (stored in a container, passed as an argument,
-    /// given as a state, returned). `getattr` used so cannot be resolved.
-    fn escape(&mut self, v: V) {
-        let Some(Node::Global(g)) = self.node_mut(v) else {
-            return;
-        };
-        if !matches!(
-            g.special,
-            Special::Getattr | Special::ImportByName | Special::EmbeddedTorchLoad
-        ) || g.escaped
-        {
-            return;
+    /// A global judged at each call (`getattr`, an import by name, an
+    /// embedded `torch.load`), or a container that holds one.
+    fn carries(&self, v: V) -> bool {
+        match (v, self.node(v)) {
+            (_, Some(Node::Global(g))) => g.special.judged_per_call(),
+            (V::Ref(i), Some(Node::Tuple(_) | Node::List(_) | Node::Dict(_))) => {
+                self.carriers.contains(&i)
+            }
+            _ => false,
         }
-        g.escaped = true;
-        if let Some(i) = g.finding {
-            let f = &mut self.ctx.findings[i];
-            f.verdict = Verdict::Dangerous;
-            f.reason =
-                "getattr used as a value: what it will be called with cannot be resolved".into();
+    }
+
+    /// A container built of `items` holds what they hold.
+    fn contain(&mut self, container: V, items: &[V]) {
+        if let V::Ref(i) = container {
+            if items.iter().any(|&v| self.carries(v)) {
+                self.carriers.insert(i);
+            }
+        }
+    }
+
+    /// A value is handed to code the pickle calls (an argument, a state, a
+    /// persistent id): a global judged at each call that it holds, at any
+    /// depth, may be called with anything. Storing one in a container or
+    /// returning it is data.
+    fn escape(&mut self, v: V) {
+        let mut todo = vec![v];
+        while let Some(v) = todo.pop() {
+            if !self.carries(v) {
+                continue;
+            }
+            match self.node_mut(v) {
+                Some(Node::Global(g)) => {
+                    if g.escaped {
+                        continue;
+                    }
+                    g.escaped = true;
+                    let what = format!("{}.{}", g.module, g.name);
+                    if let Some(i) = g.finding {
+                        let f = &mut self.ctx.findings[i];
+                        f.verdict = Verdict::Dangerous;
+                        f.reason = format!(
+                            "{what} handed to code the pickle calls: what it will be called with cannot be resolved"
+                        );
+                    }
+                }
+                Some(Node::Tuple(items) | Node::List(items)) => todo.extend(items.iter().copied()),
+                Some(Node::Dict(pairs)) => todo.extend(pairs.iter().flat_map(|&(k, v)| [k, v])),
+                _ => {}
+            }
+            // Each container is walked once.
+            if let V::Ref(i) = v {
+                self.carriers.remove(&i);
+            }
         }
     }
 
@@ -385,6 +437,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             reason = "builtins.getattr: judged at each call by what it resolves to".into();
         } else if special == Special::Partial && verdict == Verdict::Safe {
             reason = "functools.partial: judged when called by the function it wraps".into();
+        } else if special == Special::Reduce {
+            verdict = Verdict::Safe;
+            reason = format!(
+                "{m3}.{n3}(f, items) calls f: judged at each call by the function it applies"
+            );
         } else if special == Special::EmbeddedTorchLoad {
             verdict = Verdict::Safe;
             reason = format!(
@@ -498,13 +555,14 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
             Opcode::List | Opcode::Tuple | Opcode::FrozenSet => {
                 let items = self.pop_mark()?;
-                self.escape_all(&items);
+                let held = items.clone();
                 let node = if op == Opcode::Tuple {
                     Node::Tuple(items)
                 } else {
                     Node::List(items)
                 };
                 let v = self.alloc(node);
+                self.contain(v, &held);
                 self.push(v);
             }
             Opcode::Tuple1 | Opcode::Tuple2 | Opcode::Tuple3 => {
@@ -517,8 +575,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                     return Err(underflow());
                 }
                 let items = self.stack.split_off(self.stack.len() - n);
-                self.escape_all(&items);
+                let held = items.clone();
                 let v = self.alloc(Node::Tuple(items));
+                self.contain(v, &held);
                 self.push(v);
             }
             Opcode::Dict => {
@@ -526,9 +585,9 @@ impl<'c, 'p> Machine<'c, 'p> {
                 if items.len() % 2 != 0 {
                     return Err(Error::syntax("odd number of items for DICT"));
                 }
-                self.escape_all(&items);
                 let pairs = items.chunks_exact(2).map(|c| (c[0], c[1])).collect();
                 let v = self.alloc(Node::Dict(pairs));
+                self.contain(v, &items);
                 self.push(v);
             }
             Opcode::Append => {
@@ -647,7 +706,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             Opcode::Reduce => {
                 let args = self.pop()?;
                 let callable = self.pop()?;
-                self.escape(args);
                 let items = match self.node(args) {
                     Some(Node::Tuple(t)) => Some(t.clone()),
                     _ => None,
@@ -662,7 +720,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                 }
                 let args = self.pop()?;
                 let cls = self.pop()?;
-                self.escape(args);
                 let items = match self.node(args) {
                     Some(Node::Tuple(t)) => Some(t.clone()),
                     _ => None,
@@ -676,7 +733,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                 };
                 let (m, n) = (Self::text(m), Self::text(n));
                 let items = self.pop_mark()?;
-                self.escape_all(&items);
                 self.push_global(offset, op, &m, &n);
                 let cls = self.pop()?;
                 let v = self.call(offset, op, cls, Some(items));
@@ -688,7 +744,6 @@ impl<'c, 'p> Machine<'c, 'p> {
                     return Err(underflow());
                 }
                 let cls = items.remove(0);
-                self.escape_all(&items);
                 let v = self.call(offset, op, cls, Some(items));
                 self.push(v);
             }
@@ -712,8 +767,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             Opcode::BinPersId => {
                 let pid = self.pop()?;
                 self.escape(pid);
-                self.persistent(offset, op, pid);
-                let v = self.alloc(Node::Pid);
+                let v = match self.persistent(offset, op, pid) {
+                    Some(class) => class,
+                    None => self.alloc(Node::Pid),
+                };
                 self.push(v);
             }
             Opcode::Stop => return Err(bad_arg()),
@@ -731,12 +788,32 @@ impl<'c, 'p> Machine<'c, 'p> {
         Ok(())
     }
 
-    fn persistent(&mut self, offset: u64, op: Opcode, pid: V) {
+    /// A `BINPERSID`'s finding; `Some(value)` when the loader's
+    /// `persistent_load` is known to return a value the pickle holds.
+    fn persistent(&mut self, offset: u64, op: Opcode, pid: V) -> Option<V> {
         let items = match self.node(pid) {
             Some(Node::Tuple(t)) => t.clone(),
             _ => Vec::new(),
         };
         let tag = items.first().and_then(|&v| self.str_of(v));
+        // Legacy torch.save of a whole module: ('module', cls, source_file,
+        // source); torch's persistent_load returns cls (comparing the source
+        // only to warn), so what is done with it is judged as cls.
+        if tag.as_deref() == Some("module") && items.len() >= 2 {
+            if let Some(Node::Global(g)) = self.node(items[1]) {
+                let name = format!("{}.{}", g.module, g.name);
+                self.emit(
+                    offset,
+                    op,
+                    FindingKind::PersistentId,
+                    "module",
+                    &name,
+                    Verdict::Safe,
+                    format!("legacy torch module reference: torch's persistent_load returns {name}, judged where it is used"),
+                );
+                return Some(items[1]);
+            }
+        }
         if tag.as_deref() == Some("storage") && items.len() >= 3 {
             let ty = match items.get(1).and_then(|&v| self.node(v)) {
                 Some(Node::Global(g)) => format!("{}.{}", g.module, g.name),
@@ -766,12 +843,13 @@ impl<'c, 'p> Machine<'c, 'p> {
                 "persistent id: resolved by the loader's persistent_load".into(),
             );
         }
+        None
     }
 
     /// `APPEND`/`APPENDS`/`ADDITEMS`: a list grows; on anything else
     /// `_pickle.c` calls the target's `extend`/`append`/`add`.
     fn extend(&mut self, offset: u64, op: Opcode, target: V, items: Vec<V>) -> Result<()> {
-        self.escape_all(&items);
+        self.contain(target, &items);
         let fork = self.fork;
         match self.node_mut(target) {
             Some(Node::List(l)) => l.extend(items),
@@ -786,7 +864,7 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// `SETITEM`/`SETITEMS`: a dict gets the pairs; on anything else
     /// `_pickle.c` calls the target's `__setitem__` (a list takes int keys).
     fn set_items(&mut self, offset: u64, op: Opcode, target: V, items: Vec<V>) -> Result<()> {
-        self.escape_all(&items);
+        self.contain(target, &items);
         let fork = self.fork;
         match self.node_mut(target) {
             Some(Node::Dict(d)) => d.extend(items.chunks_exact(2).map(|c| (c[0], c[1]))),
@@ -854,6 +932,13 @@ impl<'c, 'p> Machine<'c, 'p> {
     /// (NEWOBJ, NEWOBJ_EX). Records a Call finding and returns the result.
     fn call(&mut self, offset: u64, op: Opcode, callee: V, args: Option<Vec<V>>) -> V {
         let args = args.unwrap_or_default();
+        // The arguments go to the callee; a partial only binds them, and is
+        // judged with them when it is called.
+        let binds =
+            matches!(self.node(callee), Some(Node::Global(g)) if g.special == Special::Partial);
+        if !binds {
+            self.escape_all(&args);
+        }
         self.call_depth(offset, op, callee, args, 0)
     }
 
@@ -889,6 +974,41 @@ impl<'c, 'p> Machine<'c, 'p> {
                     n,
                     Verdict::Dangerous,
                     "NEWOBJ on getattr cannot be resolved".to_string(),
+                    self.alloc(Node::Tainted),
+                )
+            }
+            Callee::Global(m, n, _, Special::Reduce)
+                if !is_new && (2..=3).contains(&args.len()) && depth < 8 =>
+            {
+                let func = args[0];
+                let fname = self
+                    .global_name(func)
+                    .map(|(fm, fnm)| format!("{fm}.{fnm}"))
+                    .unwrap_or_else(|| "<value>".into());
+                // f(accumulated, item): what the items are does not change
+                // what f is.
+                let before = self.ctx.findings.len();
+                let r = self.call_depth(offset, op, func, vec![V::Other, V::Other], depth + 1);
+                let verdict = self
+                    .ctx
+                    .findings
+                    .get(before)
+                    .map_or(Verdict::Dangerous, |f| f.verdict);
+                if let Some(f) = self.ctx.findings.get_mut(before) {
+                    f.reason = format!("{m}.{n} applies {fname}: {}", f.reason);
+                }
+                if verdict == Verdict::Dangerous {
+                    self.escape(callee);
+                }
+                return r;
+            }
+            Callee::Global(m, n, _, Special::Reduce) => {
+                self.escape(callee);
+                (
+                    m,
+                    n,
+                    Verdict::Dangerous,
+                    "reduce with arguments it cannot take".to_string(),
                     self.alloc(Node::Tainted),
                 )
             }
@@ -1072,6 +1192,10 @@ impl<'c, 'p> Machine<'c, 'p> {
             Callee::Partial(func, bound, _) if !is_new && depth < 8 => {
                 let mut all = bound;
                 all.extend(args);
+                let binds = matches!(self.node(func), Some(Node::Global(g)) if g.special == Special::Partial);
+                if !binds {
+                    self.escape_all(&all);
+                }
                 let fname = self
                     .global_name(func)
                     .map(|(m, n)| format!("{m}.{n}"))
@@ -1321,6 +1445,12 @@ impl<'c, 'p> Machine<'c, 'p> {
                 .origin
                 .as_ref()
                 .map(|(m, n)| (m.clone(), n.clone(), o.verdict)),
+            // A bound method of a built-in value (`{}.get`, `[].append`).
+            Some(Node::Dict(_)) => Some((Rc::from("builtins"), Rc::from("dict"), Verdict::Safe)),
+            Some(Node::List(_)) => Some((Rc::from("builtins"), Rc::from("list"), Verdict::Safe)),
+            Some(Node::Tuple(_)) => Some((Rc::from("builtins"), Rc::from("tuple"), Verdict::Safe)),
+            Some(Node::Str(_)) => Some((Rc::from("builtins"), Rc::from("str"), Verdict::Safe)),
+            Some(Node::Bytes(_)) => Some((Rc::from("builtins"), Rc::from("bytes"), Verdict::Safe)),
             _ => None,
         });
         let attr = args.get(1).and_then(|&v| self.str_of(v));
@@ -1613,6 +1743,15 @@ impl<'c, 'p> Machine<'c, 'p> {
         let Some(Node::Object(d)) = self.node(dtype) else {
             return Err(bad("dtype is not a numpy.dtype"));
         };
+        // numpy 2's variable-width strings: elements are references, so
+        // `hasobject` holds and joblib pickles the array (nested).
+        if matches!(
+            &*d.class,
+            "numpy._core._internal._convert_to_stringdtype_kwargs"
+                | "numpy.core._internal._convert_to_stringdtype_kwargs"
+        ) {
+            return Ok((vec![16], true));
+        }
         if &*d.class != "numpy.dtype" {
             return Err(bad("dtype is not a numpy.dtype"));
         }
@@ -1740,6 +1879,7 @@ impl<'c, 'p> Machine<'c, 'p> {
             depth: self.depth + 1,
             fork: true,
             kept_bytes: 0,
+            carriers: HashSet::new(),
         };
         let mut r = InstructionReader::new(SliceRead::new(window));
         r.lenient_frames();
@@ -1788,7 +1928,9 @@ fn names_look_real(module: &str, name: &str) -> bool {
                     && c.all(|ch| ch == '_' || ch.is_ascii_alphanumeric())
             })
     };
-    (module.is_empty() || ident(module)) && (name.starts_with('<') || ident(name))
+    // A real global: a call of something the fork's garbage made up
+    // (`<tainted>`, `<value>`) is not what an attacker writes either.
+    ident(module) && ident(name)
 }
 
 fn index_arg(arg: &Arg<'_>) -> Result<u64> {

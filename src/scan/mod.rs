@@ -402,6 +402,15 @@ fn scan_stream<R: Read>(
             }
             return Ok(None);
         }
+        if n > 0 && !legacy && !starts_an_opcode(reader)? {
+            // pickle.load stops at a STOP; whatever follows that cannot start
+            // a pickle (a trailing newline, padding) is read by no loader.
+            ctx.notes.push(format!(
+                "data after the last pickle, from byte {}, is not a pickle: not read by pickle.load",
+                reader.offset()
+            ));
+            return Ok(None);
+        }
         let out = machine::run(reader, ctx, 0)?;
         n += 1;
         ctx.pickles += 1;
@@ -415,6 +424,18 @@ fn scan_stream<R: Read>(
             }));
         }
     }
+}
+
+/// Whether the next byte is an opcode (a pickle could start there).
+fn starts_an_opcode<R: Read>(reader: &mut InstructionReader<R>) -> Result<bool> {
+    let src = reader.source_mut();
+    src.available(1)?;
+    Ok(match src.slice_parts() {
+        Some((data, pos, _)) => data
+            .get(*pos)
+            .map_or(true, |&b| crate::opcodes::Opcode::from_byte(b).is_some()),
+        None => true,
+    })
 }
 
 /// Bytes per element of a torch storage type.

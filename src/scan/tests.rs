@@ -42,7 +42,6 @@ fn malformed_is_an_error() {
         b"\x80\x02]",
         b"\x80\x02a.",
         b"\x80\x02\xff.",
-        b"\x80\x02N.\xff",
         b"\x80\x02N.\x80\x02(",
     ] {
         let r = scan(bad);
@@ -51,6 +50,21 @@ fn malformed_is_an_error() {
         assert_eq!(r.verdict(), Verdict::Error, "{bad:?}");
         assert_eq!(r.findings_verdict(), Verdict::Safe, "{bad:?}");
     }
+}
+
+#[test]
+fn bytes_after_the_last_pickle_that_start_no_pickle_are_noted() {
+    // pickle.load stops at STOP; a trailing newline is read by nothing.
+    for tail in [&b"\n"[..], b"\xff", b"\x00\x00\x00"] {
+        let mut data = b"\x80\x02N.".to_vec();
+        data.extend_from_slice(tail);
+        let r = scan(&data);
+        assert_eq!(r.verdict(), Verdict::Safe, "{tail:?}: {}", describe(&r));
+        assert!(r.notes.iter().any(|n| n.contains("not a pickle")), "{tail:?}");
+    }
+    // What could start a pickle is still read, and a broken one is an error.
+    let r = scan(b"\x80\x02N.(");
+    assert_eq!(r.verdict(), Verdict::Error);
 }
 
 #[test]

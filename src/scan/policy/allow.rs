@@ -571,7 +571,7 @@ pub(super) const EXACT: &[Exact] = &[
     },
     Exact {
         module: "http.cookiejar",
-        names: &["Cookie"],
+        names: &["Cookie", "CookieJar", "DefaultCookiePolicy"],
         enums: false,
         why: "a cookie record: the constructor stores its fields",
         writers: "Python 3 (requests' cookie jars hold them)",
@@ -606,6 +606,13 @@ pub(super) const EXACT: &[Exact] = &[
         enums: false,
         why: "struct sequences: a tuple of values, no system call",
         writers: "CPython (os.stat(), os.get_terminal_size(), ...)",
+    },
+    Exact {
+        module: "os",
+        names: &["_make_stat_result", "_make_statvfs_result"],
+        enums: false,
+        why: "copyreg reducers of the struct sequences: stat_result(tup, dict), no system call",
+        writers: "Python 2 and 3 pickles of os.stat() results at protocols 0-1 and from Python 2",
     },
     Exact {
         module: "posix",
@@ -1036,6 +1043,123 @@ pub(super) const EXACT: &[Exact] = &[
         enums: false,
         why: "token to id mapping",
         writers: "gensim",
+    },
+    // ---- found by scanning real benign files (redteam/benign_breadth) ------
+    Exact {
+        module: "operator",
+        names: &[
+            "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs",
+            "or_", "and_", "xor", "invert", "lshift", "rshift", "matmul", "lt", "le", "eq",
+            "ne", "gt", "ge", "not_", "truth", "is_", "is_not", "contains", "concat", "index",
+        ],
+        enums: false,
+        why: "arithmetic and comparison functions: they call the operands' own operators, and the operands are judged themselves",
+        writers: "pickles of int | None (functools.reduce(operator.or_, ...)), of sort keys and aggregations",
+    },
+    Exact {
+        module: "_operator",
+        names: &[
+            "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs",
+            "or_", "and_", "xor", "invert", "lshift", "rshift", "matmul", "lt", "le", "eq",
+            "ne", "gt", "ge", "not_", "truth", "is_", "is_not", "contains", "concat", "index",
+        ],
+        enums: false,
+        why: "the C module behind operator: the same functions",
+        writers: "CPython 3 pickles operator functions under _operator",
+    },
+    Exact {
+        module: "numpy._core._internal",
+        names: &["_convert_to_stringdtype_kwargs"],
+        enums: false,
+        why: "makes a StringDType from its pickled coerce and na_object arguments",
+        writers: "numpy 2.0+ (np.dtypes.StringDType arrays)",
+    },
+    Exact {
+        module: "numpy.core._internal",
+        names: &["_convert_to_stringdtype_kwargs"],
+        enums: false,
+        why: "the numpy 1.x-compatible spelling of the same",
+        writers: "numpy 2.0+ pickles read through numpy.core",
+    },
+    Exact {
+        module: "torch._C",
+        names: &["Generator"],
+        enums: false,
+        why: "a random number generator; its state is a byte tensor given back by __setstate__",
+        writers: "torch.save(torch.Generator()) (torch 2.x)",
+    },
+    Exact {
+        module: "torch.jit._pickle",
+        names: &[
+            "build_intlist", "build_tensorlist", "build_doublelist", "build_boollist",
+            "build_tensor_from_id", "restore_type_tag",
+        ],
+        enums: false,
+        why: "TorchScript's pickle helpers: return the list, tensor id or value they are given",
+        writers: "torch.jit.save (constants.pkl, data.pkl, *.debug_pkl)",
+    },
+    Exact {
+        module: "http.cookies",
+        names: &["SimpleCookie", "BaseCookie", "Morsel"],
+        enums: false,
+        why: "cookie values: dicts of strings; no connection is made",
+        writers: "pickles of web sessions and caches",
+    },
+    Exact {
+        module: "requests.cookies",
+        names: &["RequestsCookieJar"],
+        enums: false,
+        why: "a cookie jar: __setstate__ stores the cookies and makes a lock",
+        writers: "requests 2.x (pickled sessions and responses)",
+    },
+    Exact {
+        module: "requests.models",
+        names: &["Response", "Request", "PreparedRequest"],
+        enums: false,
+        why: "a response or request as data: __setstate__ sets attributes; nothing is sent",
+        writers: "requests 2.x (pickled responses in caches)",
+    },
+    Exact {
+        module: "requests.sessions",
+        names: &["Session"],
+        enums: false,
+        why: "a session as data: __setstate__ sets attributes and mounts adapters, which open no connection",
+        writers: "requests 2.x",
+    },
+    Exact {
+        module: "requests.adapters",
+        names: &["HTTPAdapter"],
+        enums: false,
+        why: "__setstate__ makes a pool manager, which connects only when a request is sent",
+        writers: "requests 2.x (inside pickled sessions)",
+    },
+    Exact {
+        module: "requests.structures",
+        names: &["CaseInsensitiveDict"],
+        enums: false,
+        why: "a dict with case-insensitive keys",
+        writers: "requests 2.x (headers of pickled sessions and responses)",
+    },
+    Exact {
+        module: "dill._dill",
+        names: &["_create_array", "_load_type"],
+        enums: false,
+        why: "dill's numpy array constructor and its table of built-in types (a type it returns is judged where it is called)",
+        writers: "dill 0.3.x pickles of arrays, frames and built-in types",
+    },
+    Exact {
+        module: "urllib3.util.retry",
+        names: &["Retry"],
+        enums: false,
+        why: "retry settings of a connection pool: numbers and sets",
+        writers: "urllib3 1.x-2.x (inside pickled requests sessions)",
+    },
+    Exact {
+        module: "urllib3.util.timeout",
+        names: &["Timeout"],
+        enums: false,
+        why: "timeout settings: numbers",
+        writers: "urllib3 1.x-2.x",
     },
 ];
 
@@ -1586,4 +1710,58 @@ pub(super) const EXCEPTIONS: &[(&str, &[&str])] = &[
             "InvalidHeader",
         ],
     ),
+];
+
+/// Modules and classes whose attributes are all tensor functions: any
+/// non-dunder attribute is data (`torch._C._nn.gelu` in a saved module,
+/// `getattr(torch._C._VariableFunctionsClass, 'relu')` for `torch.relu`),
+/// though `torch._C` as a whole is denied. `(module, class or "")`.
+pub(super) const NAMESPACES: &[(&str, &str, &str)] = &[
+    (
+        "torch._C._nn",
+        "",
+        "torch.nn.functional's native ops (gelu, linear, ...)",
+    ),
+    ("torch._C._linalg", "", "torch.linalg's native ops"),
+    ("torch._C._fft", "", "torch.fft's native ops"),
+    ("torch._C._special", "", "torch.special's native ops"),
+    ("torch._C._nested", "", "nested-tensor native ops"),
+    ("torch._C._sparse", "", "sparse-tensor native ops"),
+    (
+        "torch._C",
+        "_VariableFunctionsClass",
+        "the torch.* tensor functions (torch.relu, torch.tanh)",
+    ),
+    ("torch._C", "_TensorBase", "Tensor methods"),
+    ("torch._C", "TensorBase", "Tensor methods"),
+    (
+        "torch.nn.functional",
+        "",
+        "functions on tensors (F.relu in a saved module)",
+    ),
+];
+
+/// Modules whose upper-case module-level names are constants (enum members
+/// or ints: `signal.SIGINT`, `socket.AF_INET`, `subprocess.PIPE`), data
+/// though the modules are denied. Python 3.10 and earlier pickle enum
+/// members under these names.
+pub(super) const CONSTANTS_OF: &[&str] = &[
+    "signal",
+    "_signal",
+    "socket",
+    "_socket",
+    "ssl",
+    "_ssl",
+    "errno",
+    "stat",
+    "os",
+    "posix",
+    "nt",
+    "subprocess",
+    "select",
+    "fcntl",
+    "termios",
+    "resource",
+    "mmap",
+    "http",
 ];

@@ -71,7 +71,7 @@ mod tests;
 use std::collections::HashSet;
 
 use super::Verdict;
-use allow::{ByPrefix, Exact, Pat, BY_PREFIX, EXACT, EXCEPTIONS};
+use allow::{ByPrefix, Exact, Pat, BY_PREFIX, CONSTANTS_OF, EXACT, EXCEPTIONS, NAMESPACES};
 use deny::{Family, FAMILIES, LAST_STEPS, WEAK_STEP_NAMES};
 
 /// Names that, as a qualname step, always mean a walk into interpreter
@@ -114,8 +114,41 @@ fn allowed_exactly(module: &str, name: &str) -> Option<String> {
     if let Some(e) = exact_allowed(module, name) {
         return Some(format!("allow-list: {} ({})", e.why, e.writers));
     }
+    if let Some(why) = namespace_allowed(module, name) {
+        return Some(format!("allow-list: {why}"));
+    }
+    if CONSTANTS_OF.contains(&module) && is_member_name(name) {
+        return Some(format!(
+            "allow-list: {module}.{name} is a constant (an int or enum member)"
+        ));
+    }
     exception_allowed(module, name).then(|| {
         format!("allow-list: exception class of {module}: constructing one stores its arguments")
+    })
+}
+
+/// A non-dunder attribute of a module or class of [`allow::NAMESPACES`].
+fn namespace_allowed(module: &str, name: &str) -> Option<&'static str> {
+    let ident = |s: &str| {
+        !s.is_empty()
+            && !is_dunder(s)
+            && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    NAMESPACES.iter().find_map(|&(m, class, why)| {
+        if m != module {
+            return None;
+        }
+        let fits = if class.is_empty() {
+            ident(name)
+        } else {
+            name == class
+                || name
+                    .strip_prefix(class)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .is_some_and(ident)
+        };
+        fits.then_some(why)
     })
 }
 
