@@ -731,6 +731,27 @@ pub(super) const EXACT: &[Exact] = &[
         writers: "numpy 1.20+ (pickled by name)",
     },
     Exact {
+        module: "numpy.core._multiarray_umath",
+        names: NUMPY_FUNCS,
+        enums: false,
+        why: "the same ufuncs under the C module that defines them",
+        writers: "numpy 1.x (FunctionTransformer(np.log1p) in scikit-learn 1.3-1.5)",
+    },
+    Exact {
+        module: "numpy._core._multiarray_umath",
+        names: NUMPY_FUNCS,
+        enums: false,
+        why: "the same ufuncs under the C module that defines them",
+        writers: "numpy 2.0",
+    },
+    Exact {
+        module: "numpy.core.umath",
+        names: NUMPY_FUNCS,
+        enums: false,
+        why: "the same ufuncs under their older module",
+        writers: "numpy 1.x",
+    },
+    Exact {
         module: "numpy.ma",
         names: &["MaskedArray", "masked_array", "MaskedConstant"],
         enums: false,
@@ -1160,6 +1181,34 @@ pub(super) const EXACT: &[Exact] = &[
         enums: false,
         why: "timeout settings: numbers",
         writers: "urllib3 1.x-2.x",
+    },
+    Exact {
+        module: "sklearn.metrics._scorer",
+        names: &["_passthrough_scorer", "_PassthroughScorer", "_Scorer", "_PredictScorer", "_ProbaScorer", "_ThresholdScorer", "_MultimetricScorer"],
+        enums: false,
+        why: "scorer objects of a fitted search: a metric function and its arguments, called by the estimator's methods only",
+        writers: "scikit-learn 0.22-1.9 (every fitted GridSearchCV / RandomizedSearchCV)",
+    },
+    Exact {
+        module: "sklearn.metrics.scorer",
+        names: &["_passthrough_scorer", "_PredictScorer", "_ProbaScorer", "_ThresholdScorer"],
+        enums: false,
+        why: "the same, under scikit-learn 0.20-0.21's module",
+        writers: "scikit-learn 0.20-0.21",
+    },
+    Exact {
+        module: "dateutil.tz._tzfile",
+        names: &["_unpickle"],
+        enums: false,
+        why: "rebuilds a tzfile from its pickled transition tables (no file is read)",
+        writers: "python-dateutil 2.7+ (pandas columns with dateutil time zones)",
+    },
+    Exact {
+        module: "dateutil.tz.tz",
+        names: &["tzutc", "tzlocal", "tzoffset", "tzstr", "tzrange", "_tzicalvtz"],
+        enums: false,
+        why: "time zone objects built from their arguments (tzfile and tzical, which open a path they are given, stay unknown)",
+        writers: "python-dateutil 2.x",
     },
 ];
 
