@@ -262,9 +262,95 @@ fn dtype(d: &Lit, depth: usize) -> Result<DType> {
     }
 }
 
+/// A dtype string as `numpy.dtype(s)` reads it: comma-separated fields
+/// (`"i4,O"`), each with an optional repeat count or subarray shape
+/// (`"2O"`, `"(2,3)f4"`), each type by numpy's own rules (`"object"`,
+/// `"float64"`, `"<f8"`; [`crate::numpy::DType::from_numpy_str`], the
+/// rules the joblib sizing uses) or in `dtype.str` spelling.
+fn typestr(s: &str) -> Result<DType> {
+    let fail = || bad(format!("dtype string {s:?} not understood"));
+    // Fields are split at commas outside a subarray shape's parentheses.
+    let mut parts: Vec<&str> = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(s[start..].trim());
+    if parts.len() > 1 && parts.last() == Some(&"") {
+        parts.pop(); // numpy takes "i4," as one field
+    }
+    let mut out = DType {
+        itemsize: 0,
+        object: false,
+    };
+    for part in parts {
+        let (count, t) = repeat_prefix(part).ok_or_else(fail)?;
+        let base = one_type(t)?;
+        out.itemsize = base
+            .itemsize
+            .checked_mul(count)
+            .and_then(|n| n.checked_add(out.itemsize))
+            .ok_or_else(fail)?;
+        out.object |= base.object;
+    }
+    Ok(out)
+}
+
+/// `"2O"` → (2, "O"); `"(2,3)f4"` → (6, "f4"); `"f4"` → (1, "f4").
+fn repeat_prefix(s: &str) -> Option<(u64, &str)> {
+    if let Some(rest) = s.strip_prefix('(') {
+        let close = rest.find(')')?;
+        let mut n: u64 = 1;
+        for d in rest[..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            n = n.checked_mul(d.parse().ok()?)?;
+        }
+        return Some((n, rest[close + 1..].trim_start()));
+    }
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &s[digits..];
+    // "8" alone, or "O8": the digits belong to the type.
+    if digits == 0 || rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some((1, s));
+    }
+    Some((s[..digits].parse().ok()?, rest))
+}
+
+fn one_type(t: &str) -> Result<DType> {
+    if let Ok(d) = crate::numpy::DType::from_numpy_str(t) {
+        return Ok(DType {
+            itemsize: d.itemsize as u64,
+            object: d.kind == 'O',
+        });
+    }
+    if let Ok(d) = dtype_str(t) {
+        return Ok(d);
+    }
+    let bare = t.trim_start_matches(['<', '>', '=', '|']);
+    match crate::numpy::PLATFORM_TYPES.iter().find(|p| p.0 == bare) {
+        // Raw data: its size is checked against the file; this platform's.
+        Some(&(_, _, sizes)) => Ok(DType {
+            itemsize: sizes[0] as u64,
+            object: false,
+        }),
+        None => Err(bad(format!("dtype string {t:?} not understood"))),
+    }
+}
+
 /// A dtype string in numpy's `dtype.str` spelling: `[<>|=]` then a kind
 /// letter and a size, or a one-letter code of fixed size.
-fn typestr(s: &str) -> Result<DType> {
+fn dtype_str(s: &str) -> Result<DType> {
     let fail = || bad(format!("dtype string {s:?} not understood"));
     let body = s.strip_prefix(['<', '>', '|', '=']).unwrap_or(s);
     let mut chars = body.chars();
@@ -547,13 +633,12 @@ mod tests {
     #[test]
     fn malformed_headers_are_errors() {
         for s in [
-            "{'descr': 'object', 'fortran_order': False, 'shape': ()}",
             "{'descr': '<f8', 'fortran_order': False}",
             "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
             "{'descr': '<f8', 'fortran_order': 0, 'shape': ()}",
             "{'descr': '<f8', 'fortran_order': False, 'shape': (), 'x': 1}",
             "{'descr': '<f8', 'fortran_order': False, 'shape': ()} junk",
-            "{'descr': 'l', 'fortran_order': False, 'shape': ()}",
+            "{'descr': 'nonsense', 'fortran_order': False, 'shape': ()}",
             "{'descr': '<f8', 'fortran_order': False, 'shape': (1e3,)}",
             &"[".repeat(10_000),
         ] {

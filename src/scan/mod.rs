@@ -215,6 +215,8 @@ pub enum Format {
     Npz,
     /// The torch < 0.4 tar layout (`sys_info`, `storages`, `tensors`, `pickle`).
     TorchTar,
+    /// Any other tar archive: the files a loader could unpickle.
+    Tar,
     /// A compressed joblib file, scanned as it decompresses.
     Compressed(Compression),
 }
@@ -1090,9 +1092,10 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
     }
     ctx.member = None;
     if found == 0 {
-        return Some(Error::syntax(
-            "tar archive without torch's sys_info, storages, tensors or pickle members",
-        ));
+        // Not a torch checkpoint: a tar of files (pandas' `to_pickle(...,
+        // compression='tar')`, WebDataset shards, checkpoints in an archive).
+        ctx.notes.push(PLAIN_TAR_NOTE.into());
+        return as_pickle.or_else(|| scan_plain_tar(f, &entries, ctx).err());
     }
     let others = entries
         .iter()
@@ -1119,6 +1122,68 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
         )));
     }
     None
+}
+
+const PLAIN_TAR_NOTE: &str = "tar archive without torch's members: its files scanned one by one";
+
+/// Member names whose loaders unpickle them (pandas reads a tar's member
+/// whatever its name; WebDataset decodes `.pyd`/`.pickle` with
+/// `pickle.loads` and `.pth` with `torch.load`).
+const PICKLE_NAMES: &[&str] = &[
+    ".pkl", ".pickle", ".pyd", ".pt", ".pth", ".ckpt", ".joblib", ".npy", ".npz", ".p",
+];
+
+/// The files of a tar that is not a torch checkpoint, each scanned as a file
+/// of its own when a loader could unpickle it: a pickle name, a container's
+/// or compressor's magic, or a first byte that is an opcode. A member that
+/// only starts like a pickle by chance (text) and cannot be read as one is
+/// noted, not an error; what was found in it before stays.
+fn scan_plain_tar<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    entries: &[tar::Entry],
+    ctx: &mut Ctx<'_>,
+) -> Result<()> {
+    let (mut scanned, mut skipped) = (0usize, 0usize);
+    for e in entries.iter().filter(|e| e.is_file()) {
+        let lower = e.name.to_ascii_lowercase();
+        let named = PICKLE_NAMES.iter().any(|x| lower.ends_with(x));
+        f.seek(SeekFrom::Start(e.data_offset))?;
+        let mut head = Vec::with_capacity(512);
+        std::io::Read::take(&mut *f, e.size.min(512)).read_to_end(&mut head)?;
+        let opcode = head
+            .first()
+            .is_some_and(|&b| crate::opcodes::Opcode::from_byte(b).is_some());
+        let proto = head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]);
+        let container = !matches!(layout(&head), Layout::Pickle);
+        if !(named || proto || container || opcode) {
+            skipped += 1;
+            continue;
+        }
+        if e.size > MAX_BUFFERED_DECOMPRESSED {
+            return Err(Error::limit(format!(
+                "tar member {} is larger than {MAX_BUFFERED_DECOMPRESSED} bytes",
+                e.name
+            )));
+        }
+        f.seek(SeekFrom::Start(e.data_offset))?;
+        let mut data = Vec::new();
+        std::io::Read::take(&mut *f, e.size).read_to_end(&mut data)?;
+        scanned += 1;
+        match ctx.scan_embedded(&data, &e.name) {
+            Ok(_) => {}
+            Err(err) if named || proto || container => {
+                return Err(within(&format!("tar member {}", e.name), err));
+            }
+            Err(err) => ctx.notes.push(format!(
+                "tar member {} starts like a pickle but is not one ({err}); no loader reads it as one",
+                e.name
+            )),
+        }
+    }
+    ctx.notes.push(format!(
+        "tar: {scanned} members scanned, {skipped} members that no loader unpickles not read"
+    ));
+    Ok(())
 }
 
 /// The layout a file's first bytes announce, in the order the loaders test
@@ -1152,14 +1217,40 @@ fn scan_compressed_into<R: std::io::Read + Send>(
     src: R,
     ctx: &mut Ctx<'_>,
 ) -> Option<Error> {
-    let what = format!("{}-compressed joblib file", kind.name());
+    let what = format!("{}-compressed file", kind.name());
     let r = compress::with_decoder(kind, src, |r| {
-        let r = Bounded {
+        let mut r = Bounded {
             inner: r,
             left: MAX_DECOMPRESSED,
             what: "the compressed stream",
         };
-        scan_reader(r, ctx)
+        // What was compressed decides how it is read: a pickle stream (a
+        // joblib file) as it decompresses; a zip, tar, .npy or a second
+        // compression (`model.pt.gz`, pandas' `.tar.gz`) held in memory and
+        // read as a file of its own.
+        let mut head = Vec::with_capacity(512);
+        std::io::Read::by_ref(&mut r)
+            .take(512)
+            .read_to_end(&mut head)?;
+        match layout(&head) {
+            Layout::Pickle => scan_reader(std::io::Cursor::new(head).chain(r), ctx),
+            _ => {
+                if ctx.nesting >= MAX_EMBEDDED_NESTING {
+                    return Err(Error::limit("compressed data nested too deep"));
+                }
+                let mut data = head;
+                std::io::Read::take(r, MAX_BUFFERED_DECOMPRESSED + 1).read_to_end(&mut data)?;
+                if data.len() as u64 > MAX_BUFFERED_DECOMPRESSED {
+                    return Err(Error::limit(format!(
+                        "a compressed archive decompresses to more than {MAX_BUFFERED_DECOMPRESSED} bytes, which the scanner holds at most"
+                    )));
+                }
+                ctx.nesting += 1;
+                let (_, err) = scan_data_into(&data, ctx);
+                ctx.nesting -= 1;
+                err.map_or(Ok(()), Err)
+            }
+        }
     });
     match r {
         Ok(()) => {
@@ -1170,6 +1261,10 @@ fn scan_compressed_into<R: std::io::Read + Send>(
         Err(e) => Some(within(&what, e)),
     }
 }
+
+/// The most a compressed archive (zip, tar) is decompressed into memory to
+/// be read with seeks.
+const MAX_BUFFERED_DECOMPRESSED: u64 = 1 << 30;
 
 /// Scan a container (anything but a plain pickle stream) read through `f`.
 fn scan_container<F: std::io::Read + Seek + Send>(
@@ -1198,7 +1293,8 @@ fn scan_container<F: std::io::Read + Seek + Send>(
                     )));
                 }
             }
-            (Format::TorchTar, err)
+            let plain = ctx.notes.iter().any(|n| n == PLAIN_TAR_NOTE);
+            (if plain { Format::Tar } else { Format::TorchTar }, err)
         }
         Layout::Compressed(kind) => {
             let err = match f.seek(SeekFrom::Start(0)) {

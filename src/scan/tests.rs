@@ -60,7 +60,10 @@ fn bytes_after_the_last_pickle_that_start_no_pickle_are_noted() {
         data.extend_from_slice(tail);
         let r = scan(&data);
         assert_eq!(r.verdict(), Verdict::Safe, "{tail:?}: {}", describe(&r));
-        assert!(r.notes.iter().any(|n| n.contains("not a pickle")), "{tail:?}");
+        assert!(
+            r.notes.iter().any(|n| n.contains("not a pickle")),
+            "{tail:?}"
+        );
     }
     // What could start a pickle is still read, and a broken one is an error.
     let r = scan(b"\x80\x02N.(");
@@ -639,11 +642,32 @@ fn container_npy_object_arrays_are_pickles() {
     // Malformed headers, a header claiming 4 GiB.
     for dict in [
         "{'descr': '<f8', 'shape': (2, 2), }",
-        "{'descr': 'object', 'fortran_order': False, 'shape': (1,), }",
+        "{'descr': 'nonsense', 'fortran_order': False, 'shape': (1,), }",
         "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), } + 1",
     ] {
         let r = scan(&npy(1, dict, EVIL));
         assert_eq!(r.verdict(), Verdict::Error, "{dict}: {}", describe(&r));
+    }
+    // Every spelling numpy reads as an object dtype holds a pickle.
+    for descr in [
+        "object",
+        "O",
+        "|O8",
+        "(2,)O",
+        "2O",
+        "1O",
+        "i4,O",
+        "O8,i4",
+        "[('a', '<i4'), ('b', 'O')]",
+    ] {
+        let quoted = if descr.starts_with('[') {
+            descr.to_string()
+        } else {
+            format!("'{descr}'")
+        };
+        let dict = format!("{{'descr': {quoted}, 'fortran_order': False, 'shape': (1,), }}");
+        let r = scan(&npy(1, &dict, EVIL));
+        assert_dangerous(&r);
     }
     let mut huge = npy(2, F8, &[]);
     huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -775,11 +799,10 @@ fn container_torch_tar_members_are_walked() {
     linked.extend(tar_header("pickle", b'2', 0));
     linked.extend(vec![0u8; 1024]);
     assert_eq!(scan(&linked).verdict(), Verdict::Error);
-    // A tar without torch's members.
-    assert_eq!(
-        scan(&tar_bytes(&[("other", PLAIN)])).verdict(),
-        Verdict::Error
-    );
+    // A tar without torch's members is a tar of files, each scanned.
+    let plain = scan(&tar_bytes(&[("other", PLAIN)]));
+    assert_eq!(plain.format, Format::Tar);
+    assert_eq!(plain.verdict(), Verdict::Safe);
 }
 
 #[test]
@@ -985,13 +1008,19 @@ mod compressed {
 
     #[test]
     fn container_decompression_bomb_is_streamed() {
-        // 8 MiB of zeros after a pickle: scanned as it streams, an error
-        // (bytes that are not a pickle), never held whole.
+        // 8 MiB of zeros after a pickle: scanned as it streams, and read
+        // no further than the first byte that cannot start a pickle.
         let mut data = PLAIN.to_vec();
         data.extend(vec![0u8; 8 << 20]);
         let c = compress(Compression::Bz2, &data);
         assert!(c.len() < 1 << 16);
         let r = scan(&c);
+        assert_eq!(r.verdict(), Verdict::Safe);
+        assert!(has_note(&r, "not a pickle"));
+        // Zeros inside a pickle that never ends: an error.
+        let mut data = b"\x80\x02(".to_vec();
+        data.extend(vec![b'N'; 8 << 20]);
+        let r = scan(&compress(Compression::Bz2, &data));
         assert_eq!(r.verdict(), Verdict::Error);
     }
 }
@@ -1108,4 +1137,54 @@ fn joblib_legacy_side_files_are_scanned_with_the_pickle() {
         "{}",
         describe(&scan(far))
     );
+}
+
+#[test]
+fn plain_tar_members_are_scanned_as_files_of_their_own() {
+    // pandas' to_pickle(compression='tar'), a WebDataset shard: files, not torch's members.
+    let benign = b"\x80\x02]q\x00(K\x01K\x02e.";
+    let tar = tar_bytes(&[("frame.pkl", benign), ("README.txt", b"just text\n")]);
+    let r = scan(&tar);
+    assert_eq!(r.format, Format::Tar);
+    assert_safe(&r);
+    for (name, member) in [
+        ("frame.pkl", EVIL.to_vec()),
+        ("sample.pyd", EVIL.to_vec()),
+        ("noname", EVIL.to_vec()),
+        ("model.pt", torch_zip("archive/data.pkl", EVIL)),
+    ] {
+        let tar = tar_bytes(&[("a.txt", b"cat and dog\n"), (name, &member)]);
+        let r = scan(&tar);
+        assert_dangerous(&r);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.name == "system"
+                    && f.member.as_deref().is_some_and(|m| m.starts_with(name))),
+            "{name}: {}",
+            describe(&r)
+        );
+    }
+    // A pickle-named member that is no pickle: an error, not a pass.
+    let tar = tar_bytes(&[("frame.pkl", b"\x80\x05]")]);
+    assert_eq!(scan(&tar).verdict(), Verdict::Error);
+}
+
+#[cfg(feature = "joblib-compress")]
+#[test]
+fn compressed_archives_are_read_as_the_file_they_hold() {
+    use std::io::Write;
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    // model.pt.gz, pandas' .tar.gz, a gzip of a gzip.
+    let zip = torch_zip("archive/data.pkl", EVIL);
+    let tar = tar_bytes(&[("frame.pkl", EVIL)]);
+    for data in [gz(&zip), gz(&tar), gz(&gz(EVIL))] {
+        assert_dangerous(&scan(&data));
+    }
+    let benign = torch_zip("archive/data.pkl", b"\x80\x02}q\x00.");
+    assert_safe(&scan(&gz(&benign)));
 }

@@ -601,6 +601,95 @@ pub(super) const FAMILIES: &[Family] = &[
             ("tensorflow.keras.utils", "get_file"),
         ],
     },
+    // Found by red-teaming the scanner (tests/fixtures/redteam/attacks),
+    // each verified to run code in CPython; grouped by capability.
+    Family {
+        name: "code generation",
+        why: "generates Python source from the pickled data and executes it",
+        modules: &[
+            "torch.fx",
+            "torch.ao.quantization.fx",
+            "torch.quantization.fx",
+            "torch.ao.ns.fx",
+            "torch._precompile",
+        ],
+        names: &[
+            ("typing", "get_type_hints"),
+            ("typing", "ForwardRef._evaluate"),
+            ("typing", "_eval_type"),
+            ("typing", "evaluate_forward_ref"),
+            ("dataclasses", "_create_fn"),
+            ("dataclasses", "_FuncBuilder"),
+        ],
+    },
+    Family {
+        name: "imports by name",
+        why: "imports a module named by the pickle, running its top-level code",
+        modules: &["sklearn.externals.array_api_compat._internal"],
+        names: &[
+            ("warnings", "_getcategory"),
+            ("warnings", "_setoption"),
+            ("warnings", "_processoptions"),
+            ("xml.sax", "make_parser"),
+            ("xml.sax", "_create_parser"),
+            ("sklearn.utils._set_output", "check_library_installed"),
+            ("pandas", "set_option"),
+            ("pandas._config.config", "set_option"),
+            ("pandas._config", "set_option"),
+            ("pandas.compat._optional", "import_optional_dependency"),
+            ("numpy", "add_newdoc"),
+            ("numpy.lib", "add_newdoc"),
+            ("numpy.lib.function_base", "add_newdoc"),
+            ("numpy.core.function_base", "add_newdoc"),
+            ("numpy._core.function_base", "add_newdoc"),
+            ("numpy.core.function_base", "_add_docstring"),
+            ("torch.utils._pytree", "enum_object_hook"),
+            ("optparse", "Values.read_module"),
+        ],
+    },
+    Family {
+        name: "process execution (helpers)",
+        why: "runs a program",
+        modules: &["torch.cuda._memory_viz"],
+        names: &[("pandas._config.localization", "get_locales")],
+    },
+    Family {
+        name: "file and URL access (helpers)",
+        why: "opens, writes or fetches the path or URL it is given",
+        modules: &[
+            "aifc",
+            "sunau",
+            "wave",
+            "xml.sax",
+            "xml.dom.xmlbuilder",
+            "xml.dom.expatbuilder",
+            "xml.dom.pulldom",
+            "sklearn.callback._transport",
+        ],
+        names: &[
+            ("xml.etree.ElementTree", "ElementTree.write"),
+            ("xml.etree.ElementTree", "ElementTree.parse"),
+            ("xml.dom.minidom", "parse"),
+            ("pandas.api.typing", "JsonReader"),
+            ("pandas.api.typing", "StataReader"),
+            ("pandas.api.typing", "SASReader"),
+            ("pandas.compat.pickle_compat", "Unpickler"),
+        ],
+    },
+    Family {
+        name: "pickling registries",
+        why: "changes how the loading process resolves extension codes and pickles objects",
+        modules: &[],
+        names: &[
+            ("copyreg", "_extension_registry"),
+            ("copyreg", "_inverted_registry"),
+            ("copyreg", "_extension_cache"),
+            ("copyreg", "dispatch_table"),
+            ("copy_reg", "_extension_registry"),
+            ("copy_reg", "_inverted_registry"),
+            ("copy_reg", "dispatch_table"),
+        ],
+    },
 ];
 
 /// A capability recognised by the last step of a name, in any module: a
@@ -612,6 +701,26 @@ pub(super) struct LastStep {
 }
 
 pub(super) const LAST_STEPS: &[LastStep] = &[
+    LastStep {
+        why: "imports a module by name, runs generated code, or reads a file or URL given to it",
+        names: &[
+            "import_optional_dependency",
+            "_fa3_import_module",
+            "clone_module",
+            "add_newdoc",
+            "get_type_hints",
+            "_eval_type",
+            "GraphModule",
+            "ObservedGraphModule",
+            "JsonReader",
+            "StataReader",
+            "SASReader",
+            "XportReader",
+            "SAS7BDATReader",
+            "Unpickler",
+            "Listener",
+        ],
+    },
     LastStep {
         why: "executes code",
         names: &[
@@ -829,6 +938,7 @@ pub(super) const LAST_STEPS: &[LastStep] = &[
 /// Every other denied top-level name (`os`, `sys`, `subprocess`,
 /// `builtins`, ...) counts at any position but the last after a class.
 pub(super) const WEAK_STEP_NAMES: &[&str] = &[
+    "wave",
     "code",
     "past",
     "trace",
