@@ -41,9 +41,34 @@ pub struct Entry {
     pub data_offset: u64,
     /// Offset of its header.
     pub header_offset: u64,
+    /// For a hard (`1`) or symbolic (`2`) link: the name it points to.
+    pub linkname: String,
 }
 
 impl Entry {
+    /// The member a link resolves to, as `tarfile.extractfile` finds it: a
+    /// symbolic link's name relative to the link's folder, a hard link's as
+    /// written; links followed at most 8 deep.
+    pub fn resolve<'e>(&'e self, entries: &'e [Entry]) -> Option<&'e Entry> {
+        let mut e = self;
+        for _ in 0..8 {
+            let target = match e.kind {
+                b'1' => e.linkname.clone(),
+                b'2' => {
+                    let dir = e.name.rsplit_once('/').map_or("", |(d, _)| d);
+                    normalize(&if dir.is_empty() || e.linkname.starts_with('/') {
+                        e.linkname.clone()
+                    } else {
+                        format!("{dir}/{}", e.linkname)
+                    })
+                }
+                _ => return Some(e),
+            };
+            e = entries.iter().rev().find(|x| x.name == target)?;
+        }
+        None
+    }
+
     /// A regular file, as `TarInfo.isreg` says, or a type tarfile does not
     /// know (which it extracts as a regular file).
     pub fn is_file(&self) -> bool {
@@ -183,6 +208,7 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
     let mut offset = 0u64;
     let mut global: Vec<(String, String)> = Vec::new();
     let mut long_name: Option<String> = None;
+    let mut long_link: Option<String> = None;
     let mut local: Option<Vec<(String, String)>> = None;
     let mut member_start: Option<u64> = None;
     loop {
@@ -216,6 +242,7 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
             size: 0,
             data_offset,
             header_offset,
+            linkname: String::new(),
         }
         .is_file();
         match kind {
@@ -232,7 +259,7 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
                 let data = read_at(f, data_offset, padded as usize)?;
                 match kind {
                     b'L' => long_name = Some(nts(&data[..size_field as usize])),
-                    b'K' => {}
+                    b'K' => long_link = Some(nts(&data[..size_field as usize])),
                     b'g' => pax_records(&data, &mut global)?,
                     _ => {
                         let mut p = local.take().unwrap_or_default();
@@ -261,6 +288,7 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
         if let Some(l) = long_name.take() {
             name = l;
         }
+        let mut linkname = long_link.take().unwrap_or_else(|| nts(&b[157..257]));
         let mut size = size_field;
         let mut advance = if has_data && !is_dir { size_field } else { 0 };
         // Global headers first (applied by _proc_builtin, after the offset),
@@ -269,6 +297,9 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
             let Some(p) = p else { continue };
             if let Some(path) = pax_get(p, "path") {
                 name = path.to_string();
+            }
+            if let Some(l) = pax_get(p, "linkpath") {
+                linkname = l.to_string();
             }
             if let Some(s) = pax_get(p, "size") {
                 size = s
@@ -303,6 +334,7 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
             size: if has_data { size } else { 0 },
             data_offset,
             header_offset,
+            linkname,
         });
         if next > len {
             return Err(bad(
@@ -358,4 +390,19 @@ mod tests {
         let cut = &t[..600];
         assert!(entries(&mut std::io::Cursor::new(cut), 600).is_err());
     }
+}
+
+/// `posixpath.normpath` of a member name, as tarfile compares link targets.
+fn normalize(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            x => out.push(x),
+        }
+    }
+    out.join("/")
 }

@@ -1062,12 +1062,13 @@ fn scan_tar_into<F: std::io::Read + Seek + Send>(
         for e in entries.iter().filter(|e| e.name == want) {
             found += 1;
             ctx.member = Some(want.to_string());
-            if !e.is_file() {
+            // tarfile.extractfile follows links: read what it reads.
+            let Some(e) = e.resolve(&entries).filter(|t| t.is_file()) else {
                 return Some(Error::unsupported(format!(
-                    "tar member {want} is not a regular file (type {:?}): torch would read what it links to",
-                    e.kind as char
+                    "tar member {want} is a link to no regular member (type {:?} to {:?})",
+                    e.kind as char, e.linkname
                 )));
-            }
+            };
             let r = f
                 .seek(SeekFrom::Start(e.data_offset))
                 .map_err(Error::from)
