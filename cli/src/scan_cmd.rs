@@ -77,7 +77,7 @@ fn looks_scannable(path: &Path) -> bool {
         .is_some_and(|ext| {
             matches!(
                 ext.to_ascii_lowercase().as_str(),
-                "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "npy" | "npz"
+                "pkl" | "pickle" | "pt" | "pth" | "ckpt" | "joblib" | "p" | "npy" | "npz" | "pyd"
             )
         });
     by_name || sniff(path)
@@ -109,6 +109,7 @@ fn sniff(path: &Path) -> bool {
         || h.starts_with(b"\x5d\x00\x00")
         || h.starts_with(b"\x04\x22\x4d\x18")
         || h.starts_with(b"ZF")
+        || h.starts_with(b"\x28\xb5\x2f\xfd")
         || zlib
         || h.get(257..262) == Some(b"ustar")
 }

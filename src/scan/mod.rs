@@ -1196,6 +1196,9 @@ enum Layout {
     Npy,
     Compressed(Compression),
     Tar,
+    /// zstd (`28 b5 2f fd`: pandas' `compression='zstd'`), which no
+    /// decoder here reads: an error that says so, never a pickle.
+    Zstd,
     Pickle,
 }
 
@@ -1208,6 +1211,8 @@ fn layout(head: &[u8]) -> Layout {
         Layout::Tar
     } else if let Some(kind) = Compression::detect(head) {
         Layout::Compressed(kind)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Layout::Zstd
     } else {
         Layout::Pickle
     }
@@ -1304,6 +1309,12 @@ fn scan_container<F: std::io::Read + Seek + Send>(
             };
             (Format::Compressed(kind), err)
         }
+        Layout::Zstd => (
+            Format::Pickle,
+            Some(Error::unsupported(
+                "zstd-compressed file (pandas' compression='zstd'): the scanner cannot decompress zstd, so it is not known to be safe",
+            )),
+        ),
         Layout::Pickle => unreachable!("pickle streams are not containers"),
     }
 }
