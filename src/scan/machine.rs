@@ -64,6 +64,9 @@ enum Special {
     /// `functools.reduce(f, items[, initial])`: calls `f`, judged as `f`
     /// (how `int | None` pickles: `reduce(operator.or_, (int, NoneType))`).
     Reduce,
+    /// `numpy.memmap`: calling it opens (or creates) the file it is given;
+    /// as the class `_reconstruct` builds a pickled array of, it is data.
+    FileBackedArray,
 }
 
 impl Special {
@@ -72,7 +75,11 @@ impl Special {
     fn judged_per_call(self) -> bool {
         matches!(
             self,
-            Special::Getattr | Special::ImportByName | Special::EmbeddedTorchLoad | Special::Reduce
+            Special::Getattr
+                | Special::ImportByName
+                | Special::EmbeddedTorchLoad
+                | Special::Reduce
+                | Special::FileBackedArray
         )
     }
 }
@@ -90,6 +97,9 @@ fn special_of(module: &str, name: &str) -> Special {
         ("numpy.core" | "numpy._core", "_ufunc_reconstruct") => return Special::ImportByName,
         ("torch.storage", "_load_from_bytes") => return Special::EmbeddedTorchLoad,
         ("functools" | "_functools", "reduce") => return Special::Reduce,
+        ("numpy" | "numpy.core.memmap" | "numpy._core.memmap", "memmap") => {
+            return Special::FileBackedArray
+        }
         _ => {}
     }
     let full = format!("{module}.{name}");
@@ -437,6 +447,11 @@ impl<'c, 'p> Machine<'c, 'p> {
             reason = "builtins.getattr: judged at each call by what it resolves to".into();
         } else if special == Special::Partial && verdict == Verdict::Safe {
             reason = "functools.partial: judged when called by the function it wraps".into();
+        } else if special == Special::FileBackedArray {
+            verdict = Verdict::Safe;
+            reason = format!(
+                "{m3}.{n3} opens the file it is given when called: judged at each use (as the class of a pickled array it is data)"
+            );
         } else if special == Special::Reduce {
             verdict = Verdict::Safe;
             reason = format!(
@@ -936,7 +951,15 @@ impl<'c, 'p> Machine<'c, 'p> {
         // judged with them when it is called.
         let binds =
             matches!(self.node(callee), Some(Node::Global(g)) if g.special == Special::Partial);
-        if !binds {
+        // numpy's _reconstruct(cls, shape, dtype) makes an empty array of
+        // cls with ndarray.__new__: cls is not called.
+        let reconstructs = matches!(
+            self.global_name(callee),
+            Some((m, n)) if matches!(&*m, "numpy.core.multiarray" | "numpy._core.multiarray") && &*n == "_reconstruct"
+        );
+        if reconstructs && !args.is_empty() {
+            self.escape_all(&args[1..]);
+        } else if !binds {
             self.escape_all(&args);
         }
         self.call_depth(offset, op, callee, args, 0)
@@ -1009,6 +1032,16 @@ impl<'c, 'p> Machine<'c, 'p> {
                     n,
                     Verdict::Dangerous,
                     "reduce with arguments it cannot take".to_string(),
+                    self.alloc(Node::Tainted),
+                )
+            }
+            Callee::Global(m, n, _, Special::FileBackedArray) => {
+                self.escape(callee);
+                (
+                    m,
+                    n,
+                    Verdict::Dangerous,
+                    "calling it opens, or creates, the file it is given".to_string(),
                     self.alloc(Node::Tainted),
                 )
             }
@@ -1497,7 +1530,15 @@ impl<'c, 'p> Machine<'c, 'p> {
     fn build(&mut self, offset: u64, op: Opcode) -> Result<Option<JoblibArray>> {
         let state = self.pop()?;
         let target = self.top()?;
-        self.escape(state);
+        // joblib's wrappers keep their state as attributes (the array's
+        // subclass among them) and call nothing with it.
+        let wrapper = matches!(
+            self.node(target),
+            Some(Node::Object(o)) if matches!(o.special, Special::JoblibWrapper | Special::JoblibLegacyWrapper)
+        );
+        if !wrapper {
+            self.escape(state);
+        }
         let state_items = match self.node(state) {
             Some(Node::Tuple(t)) => Some(t.clone()),
             _ => None,
@@ -2233,6 +2274,21 @@ mod tests {
             data.truncate(len / 2);
             assert_eq!(scan(&data).verdict(), Verdict::Error);
         }
+    }
+
+    #[test]
+    fn numpy_memmap_is_data_as_a_class_and_dangerous_when_called() {
+        // _reconstruct(numpy.memmap, (0,), b'b'): how a memmap array pickles.
+        let class =
+            b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nmemmap\nK\x00\x85C\x01b\x87R.";
+        let r = scan(class);
+        assert_eq!(r.verdict(), Verdict::Safe, "{}", describe(&r));
+        // numpy.memmap('/tmp/x', mode='w+', shape=(8,)) creates a file.
+        let call = b"\x80\x02cnumpy\nmemmap\nX\x06\x00\x00\x00/tmp/x\x85R.";
+        assert_eq!(scan(call).verdict(), Verdict::Dangerous);
+        // Handed to another callable, it may be called with anything.
+        let handed = b"\x80\x02cbuiltins\nmap\ncnumpy\nmemmap\n]\x86R.";
+        assert_eq!(scan(handed).verdict(), Verdict::Dangerous);
     }
 
     #[test]
