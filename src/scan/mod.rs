@@ -334,6 +334,7 @@ impl<'p> Ctx<'p> {
         }
         self.notes
             .extend(child.notes.into_iter().map(|n| format!("{prefix}: {n}")));
+        self.pickles += child.pickles;
         match err {
             Some(e) if worst < Verdict::Dangerous => Err(e),
             _ => Ok(worst),

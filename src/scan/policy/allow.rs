@@ -1210,6 +1210,20 @@ pub(super) const EXACT: &[Exact] = &[
         why: "time zone objects built from their arguments (tzfile and tzical, which open a path they are given, stay unknown)",
         writers: "python-dateutil 2.x",
     },
+    Exact {
+        module: "pyarrow.lib",
+        names: &[
+            "_restore_array", "type_for_alias", "py_buffer", "field", "timestamp", "dictionary",
+            "struct", "list_", "large_list", "map_", "chunked_array", "schema",
+            "_reconstruct_table", "_reconstruct_record_batch", "string", "large_string",
+            "binary", "large_binary", "int8", "int16", "int32", "int64", "uint8", "uint16",
+            "uint32", "uint64", "float16", "float32", "float64", "bool_", "date32", "date64",
+            "time32", "time64", "duration", "decimal128", "decimal256", "null",
+        ],
+        enums: false,
+        why: "Arrow arrays, types and tables rebuilt from their buffers (pyarrow's own __reduce__ helpers)",
+        writers: "pyarrow 10-22 (pandas 2-3 ArrowDtype and string columns)",
+    },
 ];
 
 pub(super) const BY_PREFIX: &[ByPrefix] = &[
