@@ -1,5 +1,12 @@
 //! The scanner against published attack techniques and benign look-alikes.
 //!
+//! Sets: tests/fixtures/attacks (from advisories) and the red teams'
+//! tests/fixtures/redteam*/attacks (new constructions, each verified in
+//! CPython); tests/fixtures/hard_negatives and the red teams' benign sets
+//! (real files of the ML stack and look-alikes), where a file the policy
+//! deliberately calls dangerous or cannot read carries that judgement and
+//! its reason in its manifest (`judged`, `why_judged`).
+//!
 //! tests/fixtures/attacks/manifest.json lists payloads built from public
 //! advisories and scanner bug reports (see tests/fixtures/attacks/README.md);
 //! tests/scripts/verify_attacks.py showed in CPython that each one runs code.
@@ -115,56 +122,91 @@ impl Counts {
     }
 }
 
+/// The malicious sets: every file must be dangerous.
+const ATTACK_SETS: &[&str] = &["attacks", "redteam/attacks", "redteam2/attacks"];
+/// The benign sets: no file dangerous or unreadable, except where the
+/// manifest records a judgement (`judged`, with `why_judged`), which must
+/// then hold exactly.
+const BENIGN_SETS: &[&str] = &[
+    "hard_negatives",
+    "redteam/benign",
+    "redteam/benign_breadth",
+    "redteam2/benign",
+];
+
 #[test]
 fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
     let policy = Policy::default();
     let mut failures = Vec::new();
 
-    let attacks = manifest("attacks");
-    assert!(
-        attacks.len() >= 60,
-        "attack corpus has {} files",
-        attacks.len()
-    );
-    let mut a = Counts::default();
-    let mut gated = 0;
-    for e in &attacks {
-        let file = field(e, "file");
-        let r = scan_path(&fixtures().join("attacks").join(file), &policy);
-        if needs_decompressors(&r) {
-            gated += 1;
+    let (mut a, mut h) = (Counts::default(), Counts::default());
+    let (mut gated, mut attacks_n, mut negatives_n, mut judged_n) = (0, 0, 0, 0);
+    for set in ATTACK_SETS {
+        if !fixtures().join(set).join("manifest.json").is_file() && *set != "attacks" {
             continue;
         }
-        let c = class(&r);
-        a.add(c);
-        if c != "dangerous" {
-            failures.push(format!(
-                "attack {file} [{}] {c} (expected dangerous): {}{}",
-                field(e, "group"),
-                field(e, "technique"),
-                describe(&r)
-            ));
+        let attacks = manifest(set);
+        if *set == "attacks" {
+            assert!(
+                attacks.len() >= 60,
+                "attack corpus has {} files",
+                attacks.len()
+            );
+        }
+        for e in &attacks {
+            attacks_n += 1;
+            let file = field(e, "file");
+            let r = scan_path(&fixtures().join(set).join(file), &policy);
+            if needs_decompressors(&r) {
+                gated += 1;
+                continue;
+            }
+            let c = class(&r);
+            a.add(c);
+            if c != "dangerous" {
+                failures.push(format!(
+                    "attack {set}/{file} [{}] {c} (expected dangerous): {}{}",
+                    field(e, "group"),
+                    field(e, "technique"),
+                    describe(&r)
+                ));
+            }
         }
     }
-
-    let negatives = manifest("hard_negatives");
-    assert!(!negatives.is_empty());
-    let mut h = Counts::default();
-    for e in &negatives {
-        let file = field(e, "file");
-        let r = scan_path(&fixtures().join("hard_negatives").join(file), &policy);
-        if needs_decompressors(&r) {
-            gated += 1;
+    for set in BENIGN_SETS {
+        if !fixtures().join(set).join("manifest.json").is_file() && *set != "hard_negatives" {
             continue;
         }
-        let c = class(&r);
-        h.add(c);
-        if c == "dangerous" || c == "error" {
-            failures.push(format!(
-                "hard negative {file} [{}] {c} (expected not dangerous, no error){}",
-                field(e, "kind"),
-                describe(&r)
-            ));
+        let negatives = manifest(set);
+        assert!(!negatives.is_empty());
+        for e in &negatives {
+            negatives_n += 1;
+            let file = field(e, "file");
+            let r = scan_path(&fixtures().join(set).join(file), &policy);
+            if needs_decompressors(&r) {
+                gated += 1;
+                continue;
+            }
+            let c = class(&r);
+            h.add(c);
+            let judged = field(e, "judged");
+            if !judged.is_empty() {
+                judged_n += 1;
+                if c != judged {
+                    failures.push(format!(
+                        "benign {set}/{file} [{}] {c} (judged {judged}: {}){}",
+                        field(e, "kind"),
+                        field(e, "why_judged"),
+                        describe(&r)
+                    ));
+                }
+            } else if c == "dangerous" || c == "error" {
+                failures.push(format!(
+                    "hard negative {set}/{file} [{}] {c} (expected not dangerous, no error){}",
+                    field(e, "kind"),
+                    describe(&r)
+                ));
+            }
         }
     }
 
@@ -173,7 +215,7 @@ fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
     }
     println!(
         "attacks: {} dangerous, {} unknown, {} error, {} safe; \
-         hard negatives: {} dangerous, {} unknown, {} error, {} safe; \
+         benign: {} dangerous, {} unknown, {} error, {} safe ({judged_n} judged in their manifests); \
          {} files need the decompressors (features: torch={}, joblib-compress={})",
         a.dangerous,
         a.unknown,
@@ -189,11 +231,8 @@ fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
     );
     assert!(
         failures.is_empty(),
-        "{} of {} attack files not called dangerous ({} safe), {} of {} hard negatives dangerous or unreadable",
-        a.unknown + a.error + a.safe,
-        attacks.len(),
+        "{} failures among {attacks_n} attack files ({} safe) and {negatives_n} benign files",
+        failures.len(),
         a.safe,
-        h.dangerous + h.error,
-        negatives.len()
     );
 }
