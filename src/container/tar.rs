@@ -345,6 +345,21 @@ pub fn entries<F: Read + Seek>(f: &mut F, len: u64) -> Result<Vec<Entry>> {
     }
 }
 
+/// `posixpath.normpath` of a member name, as tarfile compares link targets.
+fn normalize(p: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            x => out.push(x),
+        }
+    }
+    out.join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,19 +405,4 @@ mod tests {
         let cut = &t[..600];
         assert!(entries(&mut std::io::Cursor::new(cut), 600).is_err());
     }
-}
-
-/// `posixpath.normpath` of a member name, as tarfile compares link targets.
-fn normalize(p: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            x => out.push(x),
-        }
-    }
-    out.join("/")
 }
