@@ -32,7 +32,8 @@ pub(super) enum Pat {
     Suffixes(&'static [&'static str]),
     /// Names starting with one of these.
     Prefixes(&'static [&'static str]),
-    /// Any single module-level name.
+    /// Any single module-level name that is a class or a rebuild helper
+    /// by its name (`rebuild_like`): not what the module imported.
     Any,
 }
 

@@ -74,6 +74,24 @@ use super::Verdict;
 use allow::{ByPrefix, Exact, Pat, BY_PREFIX, CONSTANTS_OF, EXACT, EXCEPTIONS, NAMESPACES};
 use deny::{Family, FAMILIES, LAST_STEPS, WEAK_STEP_NAMES};
 
+/// The conventional names packages are imported under (`import numpy as np`).
+const IMPORT_ALIASES: &[(&str, &str)] = &[
+    ("np", "numpy"),
+    ("pd", "pandas"),
+    ("sp", "scipy"),
+    ("tf", "tensorflow"),
+    ("th", "torch"),
+    ("nn", "torch.nn"),
+    ("F", "torch.nn.functional"),
+    ("plt", "matplotlib.pyplot"),
+    ("mpl", "matplotlib"),
+    ("sk", "sklearn"),
+    ("jl", "joblib"),
+    ("osp", "os.path"),
+    ("_np", "numpy"),
+    ("_pd", "pandas"),
+];
+
 /// Names that, as a qualname step, always mean a walk into interpreter
 /// internals, although the module itself is not denied whole.
 const STRONG_STEP_NAMES: &[&str] = &["builtins", "__builtin__", "__builtins__"];
@@ -93,6 +111,20 @@ fn is_dunder(s: &str) -> bool {
 fn is_class_like(s: &str) -> bool {
     s.trim_start_matches('_')
         .starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// A data class or a rebuild helper by its name: a class, or a function
+/// whose name says it rebuilds a pickled object (`_new_Index`,
+/// `_unpickle_block`, `__nat_unpickle`, `new_block`). A package's other
+/// module-level names include what it imported (`inspect.signature` in
+/// pandas.core.indexes.extension, `set_module` in pandas._libs.lib), which are
+/// not its data.
+fn rebuild_like(s: &str) -> bool {
+    is_class_like(s)
+        || s.contains("unpickle")
+        || ["_new_", "new_block", "_reconstruct", "_restore", "_rebuild"]
+            .iter()
+            .any(|p| s.starts_with(p))
 }
 
 /// An enum member by naming convention: `SIGINT`, `AF_INET6`, `OK`.
@@ -127,6 +159,9 @@ fn allowed_exactly(module: &str, name: &str) -> Option<String> {
     })
 }
 
+/// Tensor functions of torch's native namespaces that read or map files.
+const FILE_TENSOR_OPS: &[&str] = &["from_file", "_from_file", "load", "save", "_load", "_save"];
+
 /// A non-dunder attribute of a module or class of [`allow::NAMESPACES`].
 fn namespace_allowed(module: &str, name: &str) -> Option<&'static str> {
     let ident = |s: &str| {
@@ -135,6 +170,12 @@ fn namespace_allowed(module: &str, name: &str) -> Option<&'static str> {
             && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
             && !s.starts_with(|c: char| c.is_ascii_digit())
     };
+    // What a name says it does outranks where it lives (`from_file` maps
+    // a file, even among the tensor functions).
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if LAST_STEPS.iter().any(|l| l.names.contains(&last)) || FILE_TENSOR_OPS.contains(&last) {
+        return None;
+    }
     NAMESPACES.iter().find_map(|&(m, class, why)| {
         if m != module {
             return None;
@@ -210,7 +251,7 @@ fn prefix_allowed(module: &str, name: &str) -> Option<&'static ByPrefix> {
                 Pat::Classes => is_class_like(name),
                 Pat::Suffixes(s) => s.iter().any(|x| name.ends_with(x)),
                 Pat::Prefixes(s) => s.iter().any(|x| name.starts_with(x)),
-                Pat::Any => true,
+                Pat::Any => rebuild_like(name),
             }
     })
 }
@@ -258,6 +299,12 @@ fn walks_into_denied(module: &str, steps: &[&str]) -> Option<String> {
             continue;
         }
         let rest = &steps[i + 1..];
+        // The names modules import packages under: `np.lib.format` in a
+        // module that did `import numpy as np` is numpy.lib.format.
+        let s = IMPORT_ALIASES
+            .iter()
+            .find(|(a, _)| *a == s)
+            .map_or(s, |&(_, m)| m);
         for j in 0..rest.len() {
             let sub = if j == 0 {
                 s.to_string()
