@@ -1191,10 +1191,17 @@ impl<'c, 'p> Machine<'c, 'p> {
                     && self.container_call(&m, &n, &args).is_some() =>
             {
                 let node = self.container_call(&m, &n, &args).expect("checked");
-                if let Node::Bytes(b) = &node {
-                    self.kept_bytes += b.len();
-                }
+                let held: Vec<V> = match &node {
+                    Node::Bytes(b) => {
+                        self.kept_bytes += b.len();
+                        Vec::new()
+                    }
+                    Node::List(x) | Node::Tuple(x) => x.clone(),
+                    Node::Dict(d) => d.iter().flat_map(|&(k, v)| [k, v]).collect(),
+                    _ => Vec::new(),
+                };
                 let c = self.alloc(node);
+                self.contain(c, &held);
                 (m.clone(), n.clone(), v, format!("makes a {m}.{n}"), c)
             }
             Callee::Global(m, n, v, special) => {
@@ -2289,6 +2296,29 @@ mod tests {
         // Handed to another callable, it may be called with anything.
         let handed = b"\x80\x02cbuiltins\nmap\ncnumpy\nmemmap\n]\x86R.";
         assert_eq!(scan(handed).verdict(), Verdict::Dangerous);
+    }
+
+    #[test]
+    fn getattr_held_in_data_is_data_until_handed_to_a_call() {
+        // [getattr] returned: data.
+        let held = b"\x80\x02]cbuiltins\ngetattr\na.";
+        assert_eq!(
+            scan(held).verdict(),
+            Verdict::Safe,
+            "{}",
+            describe(&scan(held))
+        );
+        // map(getattr, ...) through list(...) of a held list: handed to a call.
+        let handed = b"\x80\x02cbuiltins\nmap\ncbuiltins\nlist\n]cbuiltins\ngetattr\na\x85R\x85R.";
+        assert_eq!(
+            scan(handed).verdict(),
+            Verdict::Dangerous,
+            "{}",
+            describe(&scan(handed))
+        );
+        // In a dict given as a BUILD state.
+        let state = b"\x80\x02cpcorpus\nPoint\n)\x81}X\x01\x00\x00\x00fcbuiltins\ngetattr\nsb.";
+        assert_eq!(scan(state).verdict(), Verdict::Dangerous);
     }
 
     #[test]
