@@ -1183,6 +1183,52 @@ impl<'c, 'p> Machine<'c, 'p> {
                     obj,
                 )
             }
+            // type(name, bases, dict): a class whose dunders are values from
+            // the pickle; hash(), len(), str() ... of an instance call them.
+            Callee::Global(m, n, _, Special::Plain)
+                if &*m == "builtins" && &*n == "type" && args.len() == 3 =>
+            {
+                self.escape_all(&args);
+                (
+                    m,
+                    n,
+                    Verdict::Dangerous,
+                    "type(name, bases, dict) makes a class whose methods are values from the pickle".to_string(),
+                    self.alloc(Node::Tainted),
+                )
+            }
+            // numpy's RNG unpicklers call their second argument with the
+            // first (the bit generator's constructor and its name).
+            Callee::Global(m, n, v, Special::Plain)
+                if !is_new
+                    && args.len() >= 2
+                    && depth < 8
+                    && &*m == "numpy.random._pickle"
+                    && matches!(&*n, "__generator_ctor" | "__randomstate_ctor") =>
+            {
+                let before = self.ctx.findings.len();
+                let r = self.call_depth(offset, op, args[1], vec![args[0]], depth + 1);
+                let inner = self
+                    .ctx
+                    .findings
+                    .get(before)
+                    .map_or(Verdict::Dangerous, |f| f.verdict);
+                if let Some(f) = self.ctx.findings.get_mut(before) {
+                    f.reason = format!("{m}.{n} calls its bit generator constructor: {}", f.reason);
+                }
+                let _ = r;
+                let obj = self.opaque_object(&format!("{m}.{n}"));
+                if let Some(Node::Object(o)) = self.node_mut(obj) {
+                    o.verdict = v.max(inner);
+                }
+                (
+                    m.clone(),
+                    n.clone(),
+                    v.max(inner),
+                    format!("calls {m}.{n}"),
+                    obj,
+                )
+            }
             // Python's own containers: the result is the container, which
             // later opcodes and the joblib sizing can read.
             Callee::Global(m, n, v, Special::Plain)
@@ -2319,6 +2365,35 @@ mod tests {
         // In a dict given as a BUILD state.
         let state = b"\x80\x02cpcorpus\nPoint\n)\x81}X\x01\x00\x00\x00fcbuiltins\ngetattr\nsb.";
         assert_eq!(scan(state).verdict(), Verdict::Dangerous);
+    }
+
+    #[test]
+    fn calls_that_call_their_arguments_are_judged_by_what_they_call() {
+        // numpy's Generator unpickler calls its second argument.
+        let rng = b"\x80\x02cnumpy.random._pickle\n__generator_ctor\nX\x05\x00\x00\x00PCG64cnumpy.random._pickle\n__bit_generator_ctor\n\x86R.";
+        assert_eq!(
+            scan(rng).verdict(),
+            Verdict::Safe,
+            "{}",
+            describe(&scan(rng))
+        );
+        let obj = b"\x80\x02cnumpy.random._pickle\n__generator_ctor\nX\x05\x00\x00\x00PCG64ccollections\nOrderedDict\n)R\x86R.";
+        assert_eq!(
+            scan(obj).verdict(),
+            Verdict::Dangerous,
+            "{}",
+            describe(&scan(obj))
+        );
+        // type(name, bases, dict): dunders dispatch to values of the pickle.
+        let class = b"\x80\x02cbuiltins\ntype\nX\x01\x00\x00\x00X)}\x87R.";
+        assert_eq!(scan(class).verdict(), Verdict::Dangerous);
+        let one = b"\x80\x02cbuiltins\ntype\nN\x85R.";
+        assert_eq!(
+            scan(one).verdict(),
+            Verdict::Safe,
+            "{}",
+            describe(&scan(one))
+        );
     }
 
     #[test]

@@ -88,6 +88,7 @@ const IMPORT_ALIASES: &[(&str, &str)] = &[
     ("sk", "sklearn"),
     ("jl", "joblib"),
     ("osp", "os.path"),
+    ("fmt", "pandas.io.formats.format"),
     ("_np", "numpy"),
     ("_pd", "pandas"),
 ];
