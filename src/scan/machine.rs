@@ -443,31 +443,21 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         let special = special_of(m3, n3);
-        if special == Special::Getattr && verdict == Verdict::Safe {
-            reason = "builtins.getattr: judged at each call by what it resolves to".into();
-        } else if special == Special::Partial && verdict == Verdict::Safe {
-            reason = "functools.partial: judged when called by the function it wraps".into();
-        } else if special == Special::FileBackedArray {
+        // Globals whose danger lies in how they are called are judged at
+        // each call (and when handed to code that may call them), not at
+        // their import; getattr and partial only when the policy allows them.
+        let judged_later = match special {
+            Special::Getattr if verdict == Verdict::Safe => Some("what it resolves to"),
+            Special::Partial if verdict == Verdict::Safe => Some("the function it wraps"),
+            Special::FileBackedArray => Some("its use (it opens the file it is given when called; as the class of a pickled array it is data)"),
+            Special::Reduce => Some("the function it applies"),
+            Special::EmbeddedTorchLoad => Some("scanning the bytes torch.load(weights_only=False) is given"),
+            Special::ImportByName => Some("the global it imports"),
+            _ => None,
+        };
+        if let Some(by) = judged_later {
             verdict = Verdict::Safe;
-            reason = format!(
-                "{m3}.{n3} opens the file it is given when called: judged at each use (as the class of a pickled array it is data)"
-            );
-        } else if special == Special::Reduce {
-            verdict = Verdict::Safe;
-            reason = format!(
-                "{m3}.{n3}(f, items) calls f: judged at each call by the function it applies"
-            );
-        } else if special == Special::EmbeddedTorchLoad {
-            verdict = Verdict::Safe;
-            reason = format!(
-                "{m3}.{n3}(b) runs torch.load(weights_only=False) on embedded bytes: judged at each call by scanning them"
-            );
-        } else if special == Special::ImportByName {
-            // An import by name: what it imports decides, at each call.
-            verdict = Verdict::Safe;
-            reason = format!(
-                "{m3}.{n3}(module, name) imports a global: judged at each call by what it names"
-            );
+            reason = format!("{m3}.{n3}: judged at each call by {by}");
         }
         let finding = self.emit(offset, op, FindingKind::Import, m3, n3, verdict, reason);
         let v = self.alloc(Node::Global(Box::new(GlobalNode {
@@ -1010,16 +1000,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                     .unwrap_or_else(|| "<value>".into());
                 // f(accumulated, item): what the items are does not change
                 // what f is.
-                let before = self.ctx.findings.len();
-                let r = self.call_depth(offset, op, func, vec![V::Other, V::Other], depth + 1);
-                let verdict = self
-                    .ctx
-                    .findings
-                    .get(before)
-                    .map_or(Verdict::Dangerous, |f| f.verdict);
-                if let Some(f) = self.ctx.findings.get_mut(before) {
-                    f.reason = format!("{m}.{n} applies {fname}: {}", f.reason);
-                }
+                let (r, verdict) = self.call_through(
+                    offset,
+                    op,
+                    func,
+                    vec![V::Other, V::Other],
+                    depth,
+                    &format!("{m}.{n} applies {fname}"),
+                );
                 if verdict == Verdict::Dangerous {
                     self.escape(callee);
                 }
@@ -1206,17 +1194,14 @@ impl<'c, 'p> Machine<'c, 'p> {
                     && &*m == "numpy.random._pickle"
                     && matches!(&*n, "__generator_ctor" | "__randomstate_ctor") =>
             {
-                let before = self.ctx.findings.len();
-                let r = self.call_depth(offset, op, args[1], vec![args[0]], depth + 1);
-                let inner = self
-                    .ctx
-                    .findings
-                    .get(before)
-                    .map_or(Verdict::Dangerous, |f| f.verdict);
-                if let Some(f) = self.ctx.findings.get_mut(before) {
-                    f.reason = format!("{m}.{n} calls its bit generator constructor: {}", f.reason);
-                }
-                let _ = r;
+                let (_, inner) = self.call_through(
+                    offset,
+                    op,
+                    args[1],
+                    vec![args[0]],
+                    depth,
+                    &format!("{m}.{n} calls its bit generator constructor"),
+                );
                 let obj = self.opaque_object(&format!("{m}.{n}"));
                 if let Some(Node::Object(o)) = self.node_mut(obj) {
                     o.verdict = v.max(inner);
@@ -1286,12 +1271,8 @@ impl<'c, 'p> Machine<'c, 'p> {
                     .global_name(func)
                     .map(|(m, n)| format!("{m}.{n}"))
                     .unwrap_or_else(|| "<value>".into());
-                let before = self.ctx.findings.len();
-                let r = self.call_depth(offset, op, func, all, depth + 1);
-                if let Some(f) = self.ctx.findings.get_mut(before) {
-                    f.reason = format!("calls functools.partial of {fname}: {}", f.reason);
-                }
-                return r;
+                let what = format!("calls functools.partial of {fname}");
+                return self.call_through(offset, op, func, all, depth, &what).0;
             }
             Callee::Partial(_, _, class) | Callee::Object(class) => (
                 Rc::from(""),
@@ -1514,6 +1495,33 @@ impl<'c, 'p> Machine<'c, 'p> {
             attrs: Vec::new(),
             origin: None,
         })))
+    }
+
+    /// A call made by the callable the pickle calls (a partial's function,
+    /// reduce's f, an RNG unpickler's constructor): judged one level deeper,
+    /// its finding's reason saying through what. Returns the result and the
+    /// inner call's verdict.
+    fn call_through(
+        &mut self,
+        offset: u64,
+        op: Opcode,
+        func: V,
+        args: Vec<V>,
+        depth: u32,
+        through: &str,
+    ) -> (V, Verdict) {
+        let before = self.ctx.findings.len();
+        let r = self.call_depth(offset, op, func, args, depth + 1);
+        // The call's own finding is the last one it made (an embedded scan's
+        // findings come before it).
+        let made = self.ctx.findings.len() > before;
+        match self.ctx.findings.last_mut().filter(|_| made) {
+            Some(f) => {
+                f.reason = format!("{through}: {}", f.reason);
+                (r, f.verdict)
+            }
+            None => (r, Verdict::Dangerous),
+        }
     }
 
     /// `getattr(obj, 'name'[, default])`: resolved when `obj` is a global that
