@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use pickle_codec::scan::{scan_bytes, Policy};
+
+mod common;
 use pickle_codec::{loads_all, Document, Node};
 
 fn fixture_files() -> Vec<PathBuf> {
@@ -149,30 +151,13 @@ fn mutants(data: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
     out
 }
 
-/// `python3`, or `None` (and a printed reason) when it is absent. Under
-/// `CI=true` a missing python3 is a failure, not a skip.
-fn python3() -> Option<&'static str> {
-    let ok = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some("python3");
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("python3 is required when CI=true");
-    }
-    eprintln!("skipped the generated corpus: python3 not found");
-    None
-}
-
 /// The files of a fresh `gen_corpus.py --set variant` corpus (CPython's own
 /// pickles of many shapes), when python3 and the conformance kit are there.
 fn generated_corpus(seed: u32) -> Vec<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/gen_corpus.py");
-    let Some(py) = python3() else {
+    if !common::python_available("the scanner/unpickler agreement on a generated corpus") {
         return Vec::new();
-    };
+    }
     if !script.is_file() {
         eprintln!(
             "skipped the generated corpus: {} not found",
@@ -182,7 +167,7 @@ fn generated_corpus(seed: u32) -> Vec<PathBuf> {
     }
     let out = std::env::temp_dir().join(format!("scan-agrees-{}-{seed}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let status = std::process::Command::new(py)
+    let status = std::process::Command::new("python3")
         .arg(&script)
         .arg(&out)
         .args(["--set", "variant", "--seed", &seed.to_string()])

@@ -31,16 +31,13 @@
 //! It prints one line per failure and a summary line
 //! (`attacks: N dangerous, N unknown, N error, N safe; hard negatives: ...`).
 
-use std::path::{Path, PathBuf};
-
 use pickle_codec::scan::{scan_path, Policy, Report, Verdict};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+mod common;
+use common::fixture_dir;
 
 fn manifest(set: &str) -> Vec<serde_json::Value> {
-    let path = fixtures().join(set).join("manifest.json");
+    let path = fixture_dir(set).join("manifest.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let v: serde_json::Value =
@@ -142,7 +139,7 @@ fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
     let (mut a, mut h) = (Counts::default(), Counts::default());
     let (mut gated, mut attacks_n, mut negatives_n, mut judged_n) = (0, 0, 0, 0);
     for set in ATTACK_SETS {
-        if !fixtures().join(set).join("manifest.json").is_file() && *set != "attacks" {
+        if !fixture_dir(set).join("manifest.json").is_file() && *set != "attacks" {
             continue;
         }
         let attacks = manifest(set);
@@ -156,7 +153,7 @@ fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
         for e in &attacks {
             attacks_n += 1;
             let file = field(e, "file");
-            let r = scan_path(&fixtures().join(set).join(file), &policy);
+            let r = scan_path(&fixture_dir(set).join(file), &policy);
             if needs_decompressors(&r) {
                 gated += 1;
                 continue;
@@ -174,7 +171,7 @@ fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
         }
     }
     for set in BENIGN_SETS {
-        if !fixtures().join(set).join("manifest.json").is_file() && *set != "hard_negatives" {
+        if !fixture_dir(set).join("manifest.json").is_file() && *set != "hard_negatives" {
             continue;
         }
         let negatives = manifest(set);
@@ -182,7 +179,7 @@ fn published_attacks_are_dangerous_and_hard_negatives_are_not() {
         for e in &negatives {
             negatives_n += 1;
             let file = field(e, "file");
-            let r = scan_path(&fixtures().join(set).join(file), &policy);
+            let r = scan_path(&fixture_dir(set).join(file), &policy);
             if needs_decompressors(&r) {
                 gated += 1;
                 continue;

@@ -360,23 +360,26 @@ fn normalize(p: &str) -> String {
     out.join("/")
 }
 
+/// A ustar header block with its checksum, for tests here and the scanner's.
+#[cfg(test)]
+pub(crate) fn test_header(name: &str, kind: u8, size: u64) -> Vec<u8> {
+    let mut b = vec![0u8; 512];
+    b[..name.len()].copy_from_slice(name.as_bytes());
+    b[100..108].copy_from_slice(b"0000644\0");
+    b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+    b[156] = kind;
+    b[257..263].copy_from_slice(b"ustar\0");
+    b[263..265].copy_from_slice(b"00");
+    b[148..156].copy_from_slice(b"        ");
+    let sum: u32 = b.iter().map(|&c| c as u32).sum();
+    b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    b
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_header as header;
     use super::*;
-
-    fn header(name: &str, kind: u8, size: u64) -> Vec<u8> {
-        let mut b = vec![0u8; 512];
-        b[..name.len()].copy_from_slice(name.as_bytes());
-        b[100..108].copy_from_slice(b"0000644\0");
-        b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
-        b[156] = kind;
-        b[257..263].copy_from_slice(b"ustar\0");
-        b[263..265].copy_from_slice(b"00");
-        b[148..156].copy_from_slice(b"        ");
-        let sum: u32 = b.iter().map(|&c| c as u32).sum();
-        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        b
-    }
 
     #[test]
     fn lists_members() {

@@ -699,20 +699,7 @@ fn container_npz_members_are_npy_files() {
     assert_safe(&scan(&zip_bytes(&[], false)));
 }
 
-/// A tar header block (ustar, checksum filled in).
-fn tar_header(name: &str, kind: u8, size: u64) -> Vec<u8> {
-    let mut b = vec![0u8; 512];
-    b[..name.len()].copy_from_slice(name.as_bytes());
-    b[100..108].copy_from_slice(b"0000644\0");
-    b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
-    b[156] = kind;
-    b[257..263].copy_from_slice(b"ustar\0");
-    b[263..265].copy_from_slice(b"00");
-    b[148..156].copy_from_slice(b"        ");
-    let sum: u32 = b.iter().map(|&c| c as u32).sum();
-    b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-    b
-}
+use crate::container::tar::test_header as tar_header;
 
 fn tar_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -1058,6 +1045,7 @@ fn container_zip_bzip2_and_lzma_members_as_zipfile_reads_them() {
 /// panic, and never `Safe` for a cut that drops a pickle's end.
 #[test]
 fn container_mutations_never_panic() {
+    #[cfg_attr(not(feature = "joblib-compress"), allow(unused_mut))]
     let mut samples = vec![
         torch_zip("archive/data.pkl", EVIL),
         zip_bytes(&[z("archive/data.pkl", EVIL)], true),
