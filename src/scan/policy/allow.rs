@@ -120,6 +120,14 @@ const NUMPY_SCALARS: &[&str] = &[
     "recarray",
 ];
 
+/// operator's arithmetic and comparison functions (in `operator` and the C
+/// module `_operator` behind it): they call the operands' own operators.
+const OPERATOR_FUNCS: &[&str] = &[
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "or_", "and_",
+    "xor", "invert", "lshift", "rshift", "matmul", "lt", "le", "eq", "ne", "gt", "ge", "not_",
+    "truth", "is_", "is_not", "contains", "concat", "index",
+];
+
 /// numpy's element-wise ufuncs and reductions: pure functions of arrays.
 /// numpy 1.20+ pickles a ufunc by name (`numpy.log1p`, e.g. in a
 /// scikit-learn `FunctionTransformer`); older numpy wrote
@@ -1069,22 +1077,14 @@ pub(super) const EXACT: &[Exact] = &[
     // ---- found by scanning real benign files (redteam/benign_breadth) ------
     Exact {
         module: "operator",
-        names: &[
-            "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs",
-            "or_", "and_", "xor", "invert", "lshift", "rshift", "matmul", "lt", "le", "eq",
-            "ne", "gt", "ge", "not_", "truth", "is_", "is_not", "contains", "concat", "index",
-        ],
+        names: OPERATOR_FUNCS,
         enums: false,
         why: "arithmetic and comparison functions: they call the operands' own operators, and the operands are judged themselves",
         writers: "pickles of int | None (functools.reduce(operator.or_, ...)), of sort keys and aggregations",
     },
     Exact {
         module: "_operator",
-        names: &[
-            "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs",
-            "or_", "and_", "xor", "invert", "lshift", "rshift", "matmul", "lt", "le", "eq",
-            "ne", "gt", "ge", "not_", "truth", "is_", "is_not", "contains", "concat", "index",
-        ],
+        names: OPERATOR_FUNCS,
         enums: false,
         why: "the C module behind operator: the same functions",
         writers: "CPython 3 pickles operator functions under _operator",
