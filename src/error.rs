@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::opcodes::Opcode;
+use crate::codec::opcodes::Opcode;
 
 /// What kind of failure an [`Error`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -186,7 +186,7 @@ fn printable_table_is_current() {
         .unwrap();
     assert!(out.status.success());
     let fresh = String::from_utf8(out.stdout).unwrap();
-    let committed = std::fs::read_to_string(root.join("src/repr_printable_table.rs")).unwrap();
+    let committed = std::fs::read_to_string(root.join("src/python/printable.rs")).unwrap();
     let body = |s: &str| s.lines().skip(2).collect::<Vec<_>>().join("\n");
     if !fresh.contains("(unicodedata 14.0.0)") {
         eprintln!("skipping: python3 is not CPython 3.11 (Unicode 14.0); the table follows 3.11");
@@ -195,6 +195,6 @@ fn printable_table_is_current() {
     assert_eq!(
         body(&fresh),
         body(&committed),
-        "regenerate src/repr_printable_table.rs"
+        "regenerate src/python/printable.rs"
     );
 }

@@ -151,44 +151,13 @@ fn mutants(data: &[u8], rng: &mut Rng, count: usize) -> Vec<Vec<u8>> {
     out
 }
 
-/// The files of a fresh `gen_corpus.py --set variant` corpus (CPython's own
-/// pickles of many shapes), when python3 and the conformance kit are there.
-fn generated_corpus(seed: u32) -> Vec<PathBuf> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/gen_corpus.py");
-    if !common::python_available("the scanner/unpickler agreement on a generated corpus") {
-        return Vec::new();
-    }
-    if !script.is_file() {
-        eprintln!(
-            "skipped the generated corpus: {} not found",
-            script.display()
-        );
-        return Vec::new();
-    }
-    let out = std::env::temp_dir().join(format!("scan-agrees-{}-{seed}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let status = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&out)
-        .args(["--set", "variant", "--seed", &seed.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "gen_corpus.py failed");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pkl"))
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn scan_reads_whatever_loads_reads_and_names_its_globals() {
     let mut files = fixture_files();
-    files.extend(generated_corpus(5309));
+    files.extend(common::generated_corpus(
+        5309,
+        "the scanner/unpickler agreement on a generated corpus",
+    ));
     assert!(files.len() > 300, "only {} fixture files", files.len());
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut compared, mut failures) = (0usize, Vec::new());

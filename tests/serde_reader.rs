@@ -1,4 +1,4 @@
-//! `from_reader` reads one pickle's bytes (`src/de/extent.rs`) and then
+//! `from_reader` reads one pickle's bytes (`src/codec/extent.rs`) and then
 //! deserializes as `from_slice` does: for every pickle we hold, and for
 //! truncated and mutated copies, it must give what `from_slice` gives (the
 //! same value, or the same error at the same offset) whatever sizes the

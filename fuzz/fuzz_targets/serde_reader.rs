@@ -1,6 +1,6 @@
 //! `from_reader` against `from_slice` on any bytes, read in chunks of
 //! varying sizes: the same value or the same error (see
-//! `src/de/extent.rs`). A reader may hold bytes after the pickle, which
+//! `src/codec/extent.rs`). A reader may hold bytes after the pickle, which
 //! `from_reader` leaves and `from_slice` refuses: then the slice up to the
 //! STOP is compared.
 #![no_main]

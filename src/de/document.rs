@@ -14,7 +14,9 @@ use serde::de::{
 
 use super::handover::{Handover, Payload};
 use crate::error::{Error, Result};
-use crate::py::{PYOBJECT_FIELDS, PYOBJECT_TOKEN};
+use crate::python::types::{
+    hand_over, Handoff, DOCUMENT_TOKEN, PYOBJECT_FIELDS, PYOBJECT_TOKEN, SUBVALUE_TOKEN,
+};
 use crate::value::{Document, Node, NodeId, Object, ObjectKind, ObjectOp, Value, ValueRef};
 
 /// Where a str comes from: lent for `'de`, or copied from a shorter-lived place.
@@ -153,16 +155,8 @@ enum View {
     /// A `datetime.timedelta`, in seconds.
     Float(f64),
     /// A numpy scalar (`np.float64(1.5)`): presented as the plain number it holds.
-    Scalar(crate::numpy::Scalar),
+    Scalar(crate::ml::numpy::Scalar),
 }
-
-/// The newtype-struct name that asks this deserializer for a value as a
-/// standalone pickle: `deserialize_newtype_struct(SUBVALUE_TOKEN, v)` calls
-/// `v.visit_byte_buf` with the protocol-5 pickle of the graph reachable from
-/// the current value (out-of-band buffers written in band). Types that need
-/// the document itself, not the serde data model, use it: [`crate::numpy::NdArray`]'s
-/// `Deserialize` loads the bytes and reads the array from them.
-pub(crate) const SUBVALUE_TOKEN: &str = "$pickle_codec::subvalue";
 
 impl<'d, 'b, B> Deserializer<'d, 'b, B> {
     pub(super) fn new(
@@ -238,13 +232,13 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
     /// sequence (list items, namedtuple args), a value, or text.
     fn object_view(&self, o: &'d Object) -> View {
         let vr = ValueRef::new(self.doc, self.value);
-        if let Some(text) = crate::py::known_scalar_text(vr) {
+        if let Some(text) = crate::python::types::known_scalar_text(vr) {
             return View::Text(text);
         }
-        if let Some(seconds) = crate::py::timedelta_as_seconds(vr) {
+        if let Some(seconds) = crate::python::types::timedelta_as_seconds(vr) {
             return View::Float(seconds);
         }
-        if let Some((_, s)) = crate::numpy::Scalar::from_value(vr) {
+        if let Some((_, s)) = crate::ml::numpy::Scalar::from_value(vr) {
             return View::Scalar(s);
         }
         let callable = self.global_name(o.callable);
@@ -397,7 +391,7 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
             View::Text(s) => visitor.visit_string(s),
             View::Float(f) => visitor.visit_f64(f),
             View::Scalar(s) => {
-                use crate::numpy::Scalar;
+                use crate::ml::numpy::Scalar;
                 match s {
                     Scalar::Bool(b) => visitor.visit_bool(b),
                     Scalar::Int(i) => visitor.visit_i64(i),
@@ -467,6 +461,14 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, '
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == DOCUMENT_TOKEN {
+            let sub = match self.handover {
+                Some(h) => h.extract(self.doc, self.value),
+                None => self.doc.extract(self.value),
+            };
+            hand_over(Handoff::Loaded(sub));
+            return visitor.visit_unit();
+        }
         if name == SUBVALUE_TOKEN {
             let sub = match self.handover {
                 Some(h) => h.extract(self.doc, self.value),

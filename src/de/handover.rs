@@ -24,7 +24,7 @@ use crate::value::{Document, Node, NodeId, PyStr, Value};
 
 /// Payloads from this many bytes on are handed over: the size from which
 /// the unpickler reads a payload from a reader into a vector of its own.
-pub(super) const HANDOVER_FROM: usize = crate::read::OWNED_PAYLOAD as usize;
+pub(super) const HANDOVER_FROM: usize = crate::codec::read::OWNED_PAYLOAD as usize;
 
 /// A payload moved out of the document.
 pub(super) enum Payload {

@@ -18,15 +18,17 @@
 //! See the crate docs for the type mapping.
 
 mod document;
-mod extent;
+
 mod handover;
 mod stream;
+mod value;
 
 use serde::de::{self, DeserializeOwned};
 
-pub(crate) use document::SUBVALUE_TOKEN;
+pub(crate) use crate::python::types::SUBVALUE_TOKEN;
 use document::{Budget, Deserializer, DocBorrow, SliceBorrow};
 use handover::Handover;
+pub use value::ValueSeed;
 
 use crate::error::{Category, Error, Result};
 use crate::unpickler::{LoadOptions, Unpickler};
@@ -86,7 +88,13 @@ pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T
     let as_stream = |read: Vec<u8>, rest: R| {
         Unpickler::from_reader(Cursor::new(read).chain(rest), LoadOptions::default()).deserialize()
     };
-    match extent::read_pickle(reader, &LoadOptions::default()) {
+    use crate::codec::extent::{self, Limits};
+    let options = LoadOptions::default();
+    let limits = Limits {
+        max_input: options.max_input,
+        max_line: options.max_line,
+    };
+    match extent::read_pickle(reader, limits) {
         extent::Extent::Whole(bytes, stop, rest) => match from_slice(&bytes[..stop]) {
             // The walk skips the inside of frames that cannot end the
             // pickle: an instruction running past one of them meets the
@@ -121,7 +129,7 @@ pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> 
     ))
 }
 
-impl<R: crate::read::Read> Unpickler<R> {
+impl<R: crate::codec::read::Read> Unpickler<R> {
     /// Load the next pickle of the stream and deserialize it into a `T`.
     ///
     /// Large strs and bytes (from 1 MiB) that the value holds once are

@@ -37,12 +37,13 @@ use serde::de::{
 };
 
 use super::SUBVALUE_TOKEN;
+use crate::codec::framing::FrameTracker;
+use crate::codec::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
+use crate::codec::read::{decode_fast, Arg};
+use crate::codec::text::long_from_le_word;
 use crate::error::{Error, Result};
-use crate::framing::FrameTracker;
-use crate::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
-use crate::py::PYOBJECT_TOKEN;
-use crate::read::{decode_fast, Arg};
-use crate::text::long_from_le_word;
+use crate::python::types::DOCUMENT_TOKEN;
+use crate::python::types::PYOBJECT_TOKEN;
 use crate::unpickler::LoadOptions;
 
 /// Deserialize a `T` from a whole pickle (nothing may follow its STOP), or
@@ -376,7 +377,7 @@ impl<'de> Stream<'de> {
         self.frames()?;
         let start = self.pos;
         if let Some(op) = self.input.get(start).and_then(|&b| Opcode::from_byte(b)) {
-            if op.arg() == crate::opcodes::ArgKind::None {
+            if op.arg() == crate::codec::opcodes::ArgKind::None {
                 self.check_frame(op, start, start + 1)?;
                 self.pos = start + 1;
                 return Ok((op, Arg::None));
@@ -418,7 +419,7 @@ impl<'de> Stream<'de> {
     /// that takes no argument (MARK, APPENDS, SETITEMS...): no decoding.
     #[inline(always)]
     fn skip_op(&mut self, op: Opcode) -> Result<()> {
-        debug_assert_eq!(op.arg(), crate::opcodes::ArgKind::None);
+        debug_assert_eq!(op.arg(), crate::codec::opcodes::ArgKind::None);
         let pos = self.pos;
         self.check_frame(op, pos, pos + 1)?;
         self.pos = pos + 1;
@@ -861,7 +862,7 @@ impl<'de> Stream<'de> {
     fn any_rest_nested<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
         let op = self.peek()?;
         let pos = self.pos;
-        let arg = if op.arg() == crate::opcodes::ArgKind::None {
+        let arg = if op.arg() == crate::codec::opcodes::ArgKind::None {
             self.skip_op(op)?;
             Arg::None
         } else {
@@ -1452,7 +1453,7 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value> {
-        if name == SUBVALUE_TOKEN {
+        if name == SUBVALUE_TOKEN || name == DOCUMENT_TOKEN {
             return bail();
         }
         visitor.visit_newtype_struct(self)
@@ -1559,7 +1560,7 @@ mod tests {
     /// Every way an int is written, each value as CPython's pickler would
     /// pick its opcode (and as LONG1 always).
     fn int_encodings(v: i64) -> Vec<Vec<u8>> {
-        let payload = crate::text::long_to_le(&v.into());
+        let payload = crate::codec::text::long_to_le(&v.into());
         let mut long1 = vec![0x8a, payload.len() as u8];
         long1.extend_from_slice(&payload);
         let mut out = vec![long1];

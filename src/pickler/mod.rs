@@ -50,12 +50,12 @@ mod memo;
 use std::borrow::Cow;
 use std::io::Write;
 
+use crate::codec::framing::FRAME_SIZE_TARGET;
+use crate::codec::opcodes::Opcode;
+use crate::codec::write::InstrWriter;
 use crate::error::{Error, Result};
-use crate::framing::FRAME_SIZE_TARGET;
-use crate::opcodes::Opcode;
-use crate::repr::repr_float;
+use crate::python::repr::repr_float;
 use crate::value::{Buffer, Document, Node, NodeId, ObjectKind, ObjectOp, Value};
-use crate::write::InstrWriter;
 
 use memo::Memo;
 
@@ -90,7 +90,7 @@ impl DumpOptions {
 
 impl Default for DumpOptions {
     fn default() -> Self {
-        DumpOptions::new(crate::DEFAULT_PROTOCOL)
+        DumpOptions::new(crate::codec::opcodes::DEFAULT_PROTOCOL)
     }
 }
 
@@ -509,7 +509,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 let data = self.bytes_data(id)?;
                 let mut s = Vec::with_capacity(data.len() * 2);
                 for &b in data {
-                    crate::text::push_code_point(&mut s, b as u32);
+                    crate::codec::text::push_code_point(&mut s, b as u32);
                 }
                 self.w.str(&s)?;
                 self.memoize_temp()?;
@@ -1189,7 +1189,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             return Ok(());
         }
         let (wm, wn) = if self.proto() < 3 && self.fix_imports {
-            crate::compat::to_python2(m, n)
+            crate::python::compat::to_python2(m, n)
         } else {
             (m, n)
         };
@@ -1266,7 +1266,7 @@ impl<'d, 'o> Engine<'d, 'o> {
         };
         let (m, n) = (to_str(m)?, to_str(n)?);
         let (wm, wn) = if self.proto() < 3 && self.fix_imports {
-            crate::compat::to_python2(m, n)
+            crate::python::compat::to_python2(m, n)
         } else {
             (m, n)
         };

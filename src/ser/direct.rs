@@ -32,10 +32,12 @@ use std::collections::HashMap;
 use num_bigint::BigInt;
 use serde::ser::{self, Serialize};
 
+use crate::codec::opcodes::Opcode;
+use crate::codec::write::InstrWriter;
 use crate::error::{Error, Result};
-use crate::opcodes::Opcode;
-use crate::py::{BYTEARRAY_TOKEN, FROZENSET_TOKEN, PYOBJECT_TOKEN, SET_TOKEN};
-use crate::write::InstrWriter;
+use crate::python::types::{
+    BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN, PYOBJECT_TOKEN, SET_TOKEN,
+};
 
 /// Items per `APPENDS`/`SETITEMS`, as CPython's `BATCHSIZE`.
 const BATCH: usize = 1000;
@@ -265,7 +267,7 @@ impl Direct {
         self.w.boundary();
         let mut text = Vec::with_capacity(v.len() * 2);
         for &b in v {
-            crate::text::push_code_point(&mut text, u32::from(b));
+            crate::codec::text::push_code_point(&mut text, u32::from(b));
         }
         self.w.str(&text)?;
         self.memoize()?;
@@ -296,7 +298,7 @@ impl Direct {
             return Ok(i);
         }
         let (m, n) = if self.fix_imports {
-            crate::compat::to_python2(module, name)
+            crate::python::compat::to_python2(module, name)
         } else {
             (module, name)
         };
@@ -421,8 +423,13 @@ impl<'a> ser::Serializer for &'a mut Direct {
         name: &'static str,
         value: &T,
     ) -> Result<()> {
-        if matches!(name, SET_TOKEN | FROZENSET_TOKEN | BYTEARRAY_TOKEN) {
-            return Err(give_up("a PySet, PyFrozenSet or PyByteArray"));
+        if matches!(
+            name,
+            SET_TOKEN | FROZENSET_TOKEN | BYTEARRAY_TOKEN | DOCUMENT_TOKEN
+        ) {
+            return Err(give_up(
+                "a PySet, PyFrozenSet, PyByteArray or a document's value",
+            ));
         }
         value.serialize(self)
     }

@@ -4,7 +4,10 @@
 use serde::ser::{self, Serialize};
 
 use crate::error::{Error, Result};
-use crate::py::{BYTEARRAY_TOKEN, FROZENSET_TOKEN, PYOBJECT_TOKEN, SET_TOKEN};
+use crate::python::types::{
+    hand_over, take_handed, Handoff, BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN,
+    PYOBJECT_TOKEN, SET_TOKEN,
+};
 use crate::value::{Document, Node, Value};
 
 /// Builds values in a document.
@@ -115,6 +118,25 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         value: &T,
     ) -> Result<Value> {
         let doc = self.doc;
+        if name == DOCUMENT_TOKEN {
+            // A document's value: it copies itself into the document handed
+            // over (see `ser/value.rs`), sharing, cycles and all.
+            hand_over(Handoff::Target(std::mem::take(doc)));
+            let r = value.serialize(ValueSerializer {
+                doc: &mut Document::new(),
+            });
+            return match take_handed() {
+                Some(Handoff::Copied(d, v)) => {
+                    *doc = d;
+                    r.map(|_| v)
+                }
+                Some(Handoff::Target(d)) | Some(Handoff::Loaded(d)) => {
+                    *doc = d;
+                    r.and_then(|_| Err(Error::data("the document's value was not handed over")))
+                }
+                None => Err(Error::data("the document being built was not handed back")),
+            };
+        }
         let inner = value.serialize(ValueSerializer { doc: &mut *doc })?;
         let retag = |doc: &mut Document, f: fn(Vec<Value>) -> Node| -> Result<Value> {
             match inner {

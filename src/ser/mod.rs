@@ -18,13 +18,14 @@
 
 mod direct;
 mod document;
+mod value;
 
 use serde::Serialize;
 
+use crate::codec::opcodes::DEFAULT_PROTOCOL;
 use crate::error::{Error, Result};
 use crate::pickler::{self, DumpOptions};
 use crate::value::Document;
-use crate::DEFAULT_PROTOCOL;
 
 pub use document::{MapBuilder, SeqBuilder, ValueSerializer};
 

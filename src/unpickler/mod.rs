@@ -11,7 +11,7 @@ mod vm;
 
 use std::collections::HashMap;
 
-use crate::read::{InstructionReader, IoRead, Read, SliceRead};
+use crate::codec::read::{InstructionReader, IoRead, Read, SliceRead};
 use crate::{Document, Error, Result, Value};
 
 /// How Python 2 strings (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) decode,
@@ -121,7 +121,7 @@ impl Default for LoadOptions {
             max_memo: 1 << 26,
             max_depth: 1 << 20,
             max_input: u64::MAX,
-            max_line: crate::read::DEFAULT_MAX_LINE,
+            max_line: crate::codec::read::DEFAULT_MAX_LINE,
             recursion_limit: 128,
             max_unfold: 64,
         }

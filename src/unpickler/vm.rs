@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use super::memo::Memo;
 use super::{Encoding, Errors, LoadOptions};
+use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
-use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
-use crate::read::{Arg, InstructionReader, Read};
 use crate::value::{
     Buffer, Document, Global, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr, Value,
 };
@@ -296,7 +296,7 @@ impl Machine<'_> {
             b'e' => (1, Opcode::Appends, self.appends()),
             b'u' => (1, Opcode::SetItems, self.setitems()),
             _ => {
-                let (op, arg, len) = crate::read::decode_fast(data, p)?;
+                let (op, arg, len) = crate::codec::read::decode_fast(data, p)?;
                 if matches!(op, Opcode::Frame | Opcode::Stop) || (hook && op == Opcode::Build) {
                     return None;
                 }
@@ -591,7 +591,7 @@ impl Machine<'_> {
     /// A global, with Python 2 names mapped for protocol < 3 pickles.
     fn global(&mut self, module: &str, name: &str) -> Value {
         let (module, name) = if self.proto < 3 && self.opts.fix_imports {
-            crate::compat::to_python3(module, name)
+            crate::python::compat::to_python3(module, name)
         } else {
             (module, name)
         };
@@ -871,7 +871,7 @@ impl Machine<'_> {
                 };
                 let (ms, ns) = (ms.to_string_lossy(), ns.to_string_lossy());
                 let mapped = if self.proto < 3 && self.opts.fix_imports {
-                    crate::compat::to_python3(&ms, &ns)
+                    crate::python::compat::to_python3(&ms, &ns)
                 } else {
                     (&*ms, &*ns)
                 };
@@ -1216,7 +1216,7 @@ fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
             x
         }
     };
-    crate::text::long_from_le_word(u64::from_le_bytes(word), n)
+    crate::codec::text::long_from_le_word(u64::from_le_bytes(word), n)
 }
 
 #[cold]
@@ -1247,7 +1247,6 @@ mod tests {
 
     #[test]
     fn small_long_matches_long_from_le() {
-        use crate::read::Arg;
         let mut data = vec![0u8; 24];
         for seed in 0..2000u32 {
             let x = seed.wrapping_mul(2_654_435_761);
@@ -1257,8 +1256,8 @@ mod tests {
             for n in 0..=8 {
                 // In the middle (whole word read) and at the very end (bytewise).
                 for at in [3, data.len() - n] {
-                    let want = match crate::text::long_from_le(&data[at..at + n]) {
-                        Arg::Int(i) => i,
+                    let want = match crate::codec::text::long_from_le(&data[at..at + n]) {
+                        crate::codec::text::Int::Small(i) => i,
                         other => panic!("{other:?}"),
                     };
                     assert_eq!(super::small_long(&data, at, n), want, "{n} at {at}");

@@ -46,13 +46,11 @@
 mod arbitrary;
 mod build;
 mod eq;
-mod serde;
-mod utf8_check;
+
 mod view;
 
 use num_bigint::BigInt;
 
-pub use self::serde::ValueSeed;
 pub use view::{Kind, ValueRef};
 
 /// Index of a node in a [`Document`].
@@ -126,7 +124,7 @@ impl PyStr {
             PyStr::Short(s) => std::borrow::Cow::Borrowed(s.as_str()),
             PyStr::Surrogates(b) => {
                 let mut out = String::new();
-                for cp in crate::text::code_points(b) {
+                for cp in crate::codec::text::code_points(b) {
                     out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
                 }
                 std::borrow::Cow::Owned(out)
@@ -139,7 +137,7 @@ impl PyStr {
         match std::str::from_utf8(bytes) {
             Ok(s) => Some(PyStr::from(s)),
             Err(_) => {
-                crate::text::check_surrogatepass(bytes).ok()?;
+                crate::codec::text::check_surrogatepass(bytes).ok()?;
                 Some(PyStr::Surrogates(bytes.into()))
             }
         }
@@ -239,7 +237,7 @@ impl ShortStr {
             w.copy_from_slice(word);
             high |= u64::from_ne_bytes(w);
         }
-        if high & 0x8080_8080_8080_8080 != 0 && !utf8_check::is_utf8(b) {
+        if high & 0x8080_8080_8080_8080 != 0 && !crate::codec::utf8::is_utf8(b) {
             return None;
         }
         let mut bytes = [0u8; Self::CAPACITY];

@@ -120,3 +120,41 @@ impl std::io::Read for Dribble<'_> {
         Ok(k)
     }
 }
+
+/// The files of a fresh `gen_corpus.py --set variant` corpus (CPython's own
+/// pickles of many shapes), when python3 and the conformance kit are there.
+pub fn generated_corpus(seed: u32, what: &str) -> Vec<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/gen_corpus.py");
+    if !python_available(what) {
+        return Vec::new();
+    }
+    if !script.is_file() {
+        eprintln!(
+            "skipped the generated corpus: {} not found",
+            script.display()
+        );
+        return Vec::new();
+    }
+    let out = std::env::temp_dir().join(format!(
+        "gen-corpus-{}-{seed}-{}",
+        std::process::id(),
+        what.len()
+    ));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&out)
+        .args(["--set", "variant", "--seed", &seed.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "gen_corpus.py failed");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pkl"))
+        .collect();
+    files.sort();
+    files
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Regenerate src/compat_table.rs from CPython's _compat_pickle name tables.
+"""Regenerate src/python/compat_table.rs from CPython's _compat_pickle name tables.
 
-    python3 tests/scripts/gen_compat_table.py > src/compat_table.rs
+    python3 tests/scripts/gen_compat_table.py > src/python/compat_table.rs
 
 The tables are data (Python 2 <-> 3 module and name renames), read from the
 running interpreter so they match what `pickle.load(fix_imports=True)` does.

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Write src/dis_docs.rs: for every opcode in `pickletools.opcodes`, the facts
-the disassembler needs besides src/opcodes.rs: the first line of the opcode's
+"""Write src/tools/dis_docs.rs: for every opcode in `pickletools.opcodes`, the facts
+the disassembler needs besides src/codec/opcodes.rs: the first line of the opcode's
 doc (printed by `pickletools -a`) and its stack effect as pickletools models
 it (how many items it pops, where the mark is among them, how many it pushes
 and whether it pushes a mark).
 
-    python3 tests/scripts/gen_opcode_docs.py src/dis_docs.rs
+    python3 tests/scripts/gen_opcode_docs.py src/tools/dis_docs.rs
 
 Run with CPython 3.11; the generated file is committed.
 """

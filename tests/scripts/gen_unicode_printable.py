@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Write src/repr_printable_table.rs: the code points that Python's
+"""Write src/python/printable.rs: the code points that Python's
 str.isprintable() calls NOT printable, as sorted inclusive ranges.
 
 Run with CPython 3.11 (the table follows its unicodedata, Unicode 14.0):
 
-    python3 tests/scripts/gen_unicode_printable.py > src/repr_printable_table.rs
+    python3 tests/scripts/gen_unicode_printable.py > src/python/printable.rs
 
 or with a path argument to write that file. The generated file is committed,
 so building the crate never needs Python.

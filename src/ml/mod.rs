@@ -1,0 +1,11 @@
+//! Machine-learning files: numpy arrays and scalars, joblib files, torch
+//! checkpoints, and the array finder; `container` holds the facts of the
+//! file formats around pickles (zip, tar, `.npy`, compressors) that the
+//! loaders here and the scanner share.
+
+pub mod arrays;
+pub(crate) mod container;
+pub mod joblib;
+pub mod numpy;
+#[cfg(feature = "torch")]
+pub mod torch;

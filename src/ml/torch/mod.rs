@@ -1,0 +1,653 @@
+//! PyTorch checkpoints (`torch.save`), read like `torch.load(weights_only=True)`
+//! without PyTorch: the object pickle is loaded as an inert [`Document`], and
+//! only an allow-list of tensor rebuild functions is given meaning.
+//!
+//! [`Checkpoint::open`] reads the object pickle and nothing else: storages are
+//! read when asked for ([`Checkpoint::tensor_bytes`], [`Checkpoint::read`]),
+//! so listing the tensors of a 10 GB checkpoint reads a few kilobytes.
+//!
+//! # Formats
+//!
+//! | format | layout | supported |
+//! |---|---|---|
+//! | zip (torch ≥ 1.6 default) | `<archive>/data.pkl` (the object pickle, protocol 2), `<archive>/data/<key>` (raw storages), `<archive>/byteorder` (`little`/`big`, missing = little), `<archive>/version`, `.format_version` | yes |
+//! | legacy (`_use_new_zipfile_serialization=False`) | pickles of: magic number `0x1950a86a20f9469cfc6c`, protocol version 1001, sys info; the object pickle; the sorted storage keys; then per key an 8-byte little-endian element count and the raw storage | yes |
+//! | tar (torch < 0.4), TorchScript archives (`constants.pkl`, code) | | no |
+//!
+//! Persistent ids `('storage', StorageType, key, location, numel)` (and the
+//! legacy 6-tuple whose last item is a view `(view_key, offset, size)`) name
+//! storages. Tensors are recognised from these calls only:
+//! `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_tensor`,
+//! `torch._utils._rebuild_parameter`, `torch._utils._rebuild_parameter_with_state`,
+//! and `torch._tensor._rebuild_from_type_v2` around `_rebuild_tensor_v2`.
+//! Everything else (`collections.OrderedDict`, optimizer state dicts, plain
+//! containers) is ordinary inert data, walked by [`crate::arrays::walk`].
+//!
+//! # dtypes
+//!
+//! | storage type | [`DType`] |
+//! |---|---|
+//! | `FloatStorage` `DoubleStorage` `HalfStorage` `BFloat16Storage` | float32, float64, float16, bfloat16 |
+//! | `CharStorage` `ShortStorage` `IntStorage` `LongStorage` `ByteStorage` `BoolStorage` | int8, int16, int32, int64, uint8, bool |
+//! | `ComplexFloatStorage` `ComplexDoubleStorage` | complex64, complex128 |
+//!
+//! Not supported yet: quantized tensors (`_rebuild_qtensor`), sparse and
+//! nested tensors, float8 types, `UntypedStorage` pids with a separate dtype,
+//! meta / mmap-only loading options, writing checkpoints.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
+
+use crate::error::{Error, Result};
+use crate::value::{Document, Node, ValueRef};
+use crate::LoadOptions;
+
+/// A tensor element type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum DType {
+    Float32,
+    Float64,
+    Float16,
+    BFloat16,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    UInt8,
+    Bool,
+    Complex64,
+    Complex128,
+}
+
+impl DType {
+    /// torch's name: `"float32"`, `"bfloat16"`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+            DType::Float16 => "float16",
+            DType::BFloat16 => "bfloat16",
+            DType::Int8 => "int8",
+            DType::Int16 => "int16",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::UInt8 => "uint8",
+            DType::Bool => "bool",
+            DType::Complex64 => "complex64",
+            DType::Complex128 => "complex128",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn itemsize(self) -> usize {
+        match self {
+            DType::Int8 | DType::UInt8 | DType::Bool => 1,
+            DType::Float16 | DType::BFloat16 | DType::Int16 => 2,
+            DType::Float32 | DType::Int32 => 4,
+            DType::Float64 | DType::Int64 | DType::Complex64 => 8,
+            DType::Complex128 => 16,
+        }
+    }
+
+    /// The dtype of a storage class name (`"FloatStorage"`).
+    pub fn from_storage(name: &str) -> Option<DType> {
+        Some(match name {
+            "FloatStorage" => DType::Float32,
+            "DoubleStorage" => DType::Float64,
+            "HalfStorage" => DType::Float16,
+            "BFloat16Storage" => DType::BFloat16,
+            "CharStorage" => DType::Int8,
+            "ShortStorage" => DType::Int16,
+            "IntStorage" => DType::Int32,
+            "LongStorage" => DType::Int64,
+            "ByteStorage" => DType::UInt8,
+            "BoolStorage" => DType::Bool,
+            "ComplexFloatStorage" => DType::Complex64,
+            "ComplexDoubleStorage" => DType::Complex128,
+            _ => return None,
+        })
+    }
+
+    /// The numpy dtype with the same element layout (little-endian); none for bfloat16.
+    pub fn numpy(self) -> Option<crate::ml::numpy::DType> {
+        let s = match self {
+            DType::Float32 => "<f4",
+            DType::Float64 => "<f8",
+            DType::Float16 => "<f2",
+            DType::BFloat16 => return None,
+            DType::Int8 => "|i1",
+            DType::Int16 => "<i2",
+            DType::Int32 => "<i4",
+            DType::Int64 => "<i8",
+            DType::UInt8 => "|u1",
+            DType::Bool => "|b1",
+            DType::Complex64 => "<c8",
+            DType::Complex128 => "<c16",
+        };
+        crate::ml::numpy::DType::parse(s).ok()
+    }
+
+    /// The unit whose bytes swap with the byte order (complex: each half).
+    fn swap_unit(self) -> usize {
+        match self {
+            DType::Complex64 => 4,
+            DType::Complex128 => 8,
+            d => d.itemsize(),
+        }
+    }
+}
+
+/// A storage named by a persistent id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Storage {
+    /// The key (`data/<key>` in a zip archive).
+    pub key: String,
+    /// Element type.
+    pub dtype: DType,
+    /// Device location when saved, e.g. `"cpu"`, `"cuda:0"`.
+    pub location: String,
+    /// Number of elements.
+    pub numel: u64,
+}
+
+/// A tensor: a strided view of a storage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// The storage it views.
+    pub storage: Storage,
+    /// First element's index in the storage.
+    pub storage_offset: usize,
+    /// Sizes.
+    pub shape: Vec<usize>,
+    /// Strides, in elements.
+    pub stride: Vec<usize>,
+    /// `requires_grad` when saved.
+    pub requires_grad: bool,
+    /// True for an `nn.Parameter`.
+    pub parameter: bool,
+}
+
+fn storage_of(pid: ValueRef<'_>) -> Result<(Storage, usize)> {
+    let t: Vec<ValueRef<'_>> = pid.iter().collect();
+    if t.len() < 5 || t[0].as_str() != Some("storage") {
+        return Err(Error::data("persistent id is not a ('storage', ...) tuple"));
+    }
+    let (_, ty) = t[1]
+        .as_global()
+        .ok_or_else(|| Error::data("storage type is not a global"))?;
+    let dtype = DType::from_storage(ty)
+        .ok_or_else(|| Error::unsupported(format!("storage type {ty} is not supported")))?;
+    let text = |v: ValueRef<'_>| {
+        v.as_str()
+            .map(str::to_string)
+            .or_else(|| v.as_i64().map(|i| i.to_string()))
+    };
+    let key = text(t[2]).ok_or_else(|| Error::data("storage key is not a str"))?;
+    let location = t[3].as_str().unwrap_or("").to_string();
+    let numel = t[4]
+        .as_i64()
+        .and_then(|n| u64::try_from(n).ok())
+        .ok_or_else(|| Error::data("storage size is not an int"))?;
+    let storage = Storage {
+        key,
+        dtype,
+        location,
+        numel,
+    };
+    // Legacy views: (view_key, offset, view_size) into the root storage.
+    let mut offset = 0;
+    if let Some(view) = t.get(5).filter(|v| !v.is_none()) {
+        offset = view
+            .index(1)
+            .and_then(|o| o.as_i64())
+            .and_then(|o| usize::try_from(o).ok())
+            .ok_or_else(|| Error::data("storage view without an offset"))?;
+    }
+    Ok((storage, offset))
+}
+
+fn dims(v: Option<ValueRef<'_>>, what: &str) -> Result<Vec<usize>> {
+    let v = v.ok_or_else(|| Error::data(format!("tensor without {what}")))?;
+    v.iter()
+        .map(|d| {
+            d.as_i64()
+                .and_then(|d| usize::try_from(d).ok())
+                .ok_or_else(|| Error::data(format!("tensor {what} is not a tuple of ints")))
+        })
+        .collect()
+}
+
+impl Tensor {
+    /// Read a tensor from its rebuild call; `None` if `v` is not one of the
+    /// allow-listed calls, an error if it is one with bad arguments.
+    pub fn from_value(v: ValueRef<'_>) -> Option<Result<Tensor>> {
+        let o = v.as_object()?;
+        let (m, n) = v.at(o.callable).as_global()?;
+        let args = v.at(o.args);
+        match (m, n) {
+            ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => {
+                Some(Tensor::from_args(args))
+            }
+            ("torch._utils", "_rebuild_parameter" | "_rebuild_parameter_with_state") => {
+                let data = args.index(0)?;
+                let mut t = match Tensor::from_value(data)? {
+                    Ok(t) => t,
+                    Err(e) => return Some(Err(e)),
+                };
+                t.parameter = true;
+                t.requires_grad = args.index(1).and_then(|b| b.as_bool()).unwrap_or(false);
+                Some(Ok(t))
+            }
+            ("torch._tensor", "_rebuild_from_type_v2") => {
+                let func = args.index(0)?.as_global()?;
+                if func != ("torch._utils", "_rebuild_tensor_v2") {
+                    return None;
+                }
+                Some(Tensor::from_args(args.index(2)?))
+            }
+            _ => None,
+        }
+    }
+
+    fn from_args(args: ValueRef<'_>) -> Result<Tensor> {
+        let st = args
+            .index(0)
+            .ok_or_else(|| Error::data("tensor without a storage"))?;
+        let pid = match st.kind() {
+            crate::Kind::PersistentId(p) => st.at(p),
+            _ => return Err(Error::data("tensor storage is not a persistent id")),
+        };
+        let (storage, view_offset) = storage_of(pid)?;
+        let offset = args
+            .index(1)
+            .and_then(|o| o.as_i64())
+            .and_then(|o| usize::try_from(o).ok())
+            .ok_or_else(|| Error::data("tensor storage offset is not an int"))?;
+        let shape = dims(args.index(2), "size")?;
+        let stride = dims(args.index(3), "stride")?;
+        if shape.len() != stride.len() {
+            return Err(Error::data("tensor size and stride differ in length"));
+        }
+        Ok(Tensor {
+            storage,
+            storage_offset: offset + view_offset,
+            shape,
+            stride,
+            requires_grad: args.index(4).and_then(|b| b.as_bool()).unwrap_or(false),
+            parameter: false,
+        })
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.storage.dtype
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Bytes of its elements (`numel * itemsize`).
+    pub fn nbytes(&self) -> usize {
+        self.numel() * self.dtype().itemsize()
+    }
+
+    /// True if the elements are contiguous in C order.
+    pub fn is_contiguous(&self) -> bool {
+        crate::ml::numpy::layout_strides(&self.shape, crate::ml::numpy::Order::C)
+            .iter()
+            .zip(&self.shape)
+            .zip(&self.stride)
+            .all(|((want, &d), &got)| d <= 1 || *want == got)
+    }
+
+    /// Check the view stays inside its storage.
+    fn check_bounds(&self) -> Result<()> {
+        if self.numel() == 0 {
+            return Ok(());
+        }
+        let last = self
+            .shape
+            .iter()
+            .zip(&self.stride)
+            .try_fold(self.storage_offset, |a, (&d, &s)| {
+                (d - 1).checked_mul(s).and_then(|x| a.checked_add(x))
+            });
+        match last {
+            Some(l) if (l as u64) < self.storage.numel => Ok(()),
+            _ => Err(Error::data("tensor view reaches outside its storage")),
+        }
+    }
+}
+
+/// Every tensor reachable from `root`, with its path (see [`crate::arrays`]).
+pub fn find_tensors(root: ValueRef<'_>) -> Vec<(String, Result<Tensor>)> {
+    let mut out = Vec::new();
+    crate::ml::arrays::walk(root, |path, v| match Tensor::from_value(v) {
+        Some(t) => {
+            out.push((path.to_string(), t));
+            false
+        }
+        None => true,
+    });
+    out
+}
+
+/// The legacy format's magic number pickle (`0x1950a86a20f9469cfc6c`, protocol 2).
+const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.";
+
+/// True if the bytes start a zip archive or a legacy torch file.
+pub fn is_checkpoint(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04") || head.starts_with(LEGACY_MAGIC)
+}
+
+/// The pickle part of a checkpoint's bytes, for tools that show pickles
+/// (`pickle dis`, `pickle json`): a zip archive's `data.pkl`, or the five
+/// pickles at the head of a legacy file (magic number, protocol, system
+/// info, the object, the storage keys), without the raw storages after them.
+/// `None` if the bytes are not a checkpoint.
+pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
+    if data.starts_with(b"PK\x03\x04") {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).map_err(zip_err)?;
+        let name = archive
+            .file_names()
+            .filter(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
+            .min_by_key(|n| n.len())
+            .map(str::to_string)
+            .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
+        let mut f = archive.by_name(&name).map_err(zip_err)?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).map_err(Error::io)?;
+        return Ok(Some(buf));
+    }
+    if data.starts_with(LEGACY_MAGIC) {
+        let mut u = crate::Unpickler::from_slice(data, LoadOptions::default());
+        for _ in 0..5 {
+            u.load()?;
+        }
+        let end = usize::try_from(u.offset()).unwrap_or(data.len());
+        return Ok(Some(data[..end].to_vec()));
+    }
+    Ok(None)
+}
+
+/// Hands out at most 4 KiB per read.
+struct Trickle<R> {
+    inner: R,
+}
+
+impl<R: Read> Read for Trickle<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(4096);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+enum Source<R> {
+    Zip {
+        archive: Box<zip::ZipArchive<R>>,
+        prefix: String,
+    },
+    Legacy {
+        reader: R,
+        /// key → (absolute offset of the data, bytes).
+        storages: HashMap<String, (u64, u64)>,
+    },
+}
+
+/// An opened checkpoint: its object graph, and storages read on demand.
+pub struct Checkpoint<R> {
+    doc: Document,
+    source: Source<R>,
+    big_endian: bool,
+}
+
+impl Checkpoint<std::io::BufReader<std::fs::File>> {
+    /// Open a checkpoint file (reads the object pickle only).
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let f = std::fs::File::open(path).map_err(Error::io)?;
+        Checkpoint::from_reader(std::io::BufReader::new(f))
+    }
+}
+
+fn zip_err(e: zip::result::ZipError) -> Error {
+    Error::data(format!("zip: {e}"))
+}
+
+impl<R: Read + Seek> Checkpoint<R> {
+    /// Open a checkpoint from a seekable reader positioned at its start.
+    pub fn from_reader(mut reader: R) -> Result<Self> {
+        let start = reader.stream_position().map_err(Error::io)?;
+        let mut head = [0u8; 4];
+        reader.read_exact(&mut head).map_err(Error::io)?;
+        reader.seek(SeekFrom::Start(start)).map_err(Error::io)?;
+        if &head == b"PK\x03\x04" {
+            Self::open_zip(reader)
+        } else {
+            Self::open_legacy(reader, start)
+        }
+    }
+
+    fn open_zip(reader: R) -> Result<Self> {
+        let mut archive = zip::ZipArchive::new(reader).map_err(zip_err)?;
+        let pkl = archive
+            .file_names()
+            .filter(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
+            .min_by_key(|n| n.len())
+            .map(str::to_string)
+            .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
+        let prefix = pkl[..pkl.len() - "data.pkl".len()].to_string();
+        let read_entry =
+            |archive: &mut zip::ZipArchive<R>, name: &str| -> Result<Option<Vec<u8>>> {
+                let mut f = match archive.by_name(name) {
+                    Ok(f) => f,
+                    Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+                    Err(e) => return Err(zip_err(e)),
+                };
+                let mut buf = Vec::new();
+                f.read_to_end(&mut buf).map_err(Error::io)?;
+                Ok(Some(buf))
+            };
+        let data = read_entry(&mut archive, &pkl)?.unwrap_or_default();
+        let big_endian = read_entry(&mut archive, &format!("{prefix}byteorder"))?
+            .is_some_and(|b| b.starts_with(b"big"));
+        let doc = crate::loads_with(&data, LoadOptions::default())?;
+        Ok(Checkpoint {
+            doc,
+            source: Source::Zip {
+                archive: Box::new(archive),
+                prefix,
+            },
+            big_endian,
+        })
+    }
+
+    fn open_legacy(mut reader: R, start: u64) -> Result<Self> {
+        // The pickles are read through one unpickler; its offset then tells
+        // where the raw storages start. Small reads keep it from buffering
+        // (reading) far into the storages.
+        let mut u =
+            crate::Unpickler::from_reader(Trickle { inner: &mut reader }, LoadOptions::default());
+        let magic = u.load()?;
+        let want = num_bigint::BigInt::parse_bytes(b"1950a86a20f9469cfc6c", 16);
+        if magic.root().as_bigint().map(|b| b.into_owned()) != want {
+            return Err(Error::data("not a torch checkpoint (bad magic number)"));
+        }
+        let proto = u.load()?;
+        if proto.root().as_i64() != Some(1001) {
+            return Err(Error::unsupported(format!(
+                "legacy torch protocol {} (1001 is supported)",
+                proto
+                    .root()
+                    .as_i64()
+                    .map_or_else(|| "?".into(), |p| p.to_string())
+            )));
+        }
+        let sys_info = u.load()?;
+        let little = sys_info
+            .root()
+            .get("little_endian")
+            .and_then(|b| b.as_bool());
+        let doc = u.load()?;
+        let keys_doc = u.load()?;
+        let keys: Vec<String> = keys_doc
+            .root()
+            .iter()
+            .map(|k| {
+                k.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::data("storage key is not a str"))
+            })
+            .collect::<Result<_>>()?;
+        let mut pos = start + u.offset();
+        drop(u);
+        // Element sizes come from the storage types in the persistent ids.
+        let mut itemsize: HashMap<String, usize> = HashMap::new();
+        for node in doc.nodes() {
+            if let Node::PersistentId(pid) = node {
+                if let Ok((s, _)) = storage_of(doc.get(*pid)) {
+                    itemsize.insert(s.key, s.dtype.itemsize());
+                }
+            }
+        }
+        let mut storages = HashMap::new();
+        for key in keys {
+            reader.seek(SeekFrom::Start(pos)).map_err(Error::io)?;
+            let mut n = [0u8; 8];
+            reader.read_exact(&mut n).map_err(Error::io)?;
+            let count = u64::from_le_bytes(n);
+            let size = *itemsize
+                .get(&key)
+                .ok_or_else(|| Error::data(format!("storage {key} is not used by any tensor")))?
+                as u64;
+            let nbytes = count
+                .checked_mul(size)
+                .ok_or_else(|| Error::data("storage size overflows"))?;
+            storages.insert(key, (pos + 8, nbytes));
+            pos = pos + 8 + nbytes;
+        }
+        Ok(Checkpoint {
+            doc,
+            source: Source::Legacy { reader, storages },
+            big_endian: little == Some(false),
+        })
+    }
+
+    /// The object graph (`torch.load`'s result, with tensors as rebuild recipes).
+    pub fn document(&self) -> &Document {
+        &self.doc
+    }
+
+    /// True if the storages were written big-endian.
+    pub fn is_big_endian(&self) -> bool {
+        self.big_endian
+    }
+
+    /// Every tensor with its path, without reading any storage.
+    pub fn tensors(&self) -> Vec<(String, Result<Tensor>)> {
+        find_tensors(self.doc.root())
+    }
+
+    /// The raw bytes of a whole storage (as stored: see [`Checkpoint::is_big_endian`]).
+    pub fn storage_bytes(&mut self, storage: &Storage) -> Result<Vec<u8>> {
+        let want = storage
+            .numel
+            .checked_mul(storage.dtype.itemsize() as u64)
+            .ok_or_else(|| Error::data("storage size overflows"))?;
+        let data = match &mut self.source {
+            Source::Zip { archive, prefix } => {
+                let name = format!("{prefix}data/{}", storage.key);
+                let mut f = archive.by_name(&name).map_err(zip_err)?;
+                let mut buf = Vec::new();
+                (&mut f)
+                    .take(want)
+                    .read_to_end(&mut buf)
+                    .map_err(Error::io)?;
+                buf
+            }
+            Source::Legacy { reader, storages } => {
+                let &(at, n) = storages
+                    .get(&storage.key)
+                    .ok_or_else(|| Error::data(format!("no storage {}", storage.key)))?;
+                reader.seek(SeekFrom::Start(at)).map_err(Error::io)?;
+                let mut buf = Vec::new();
+                (&mut *reader)
+                    .take(n.min(want))
+                    .read_to_end(&mut buf)
+                    .map_err(Error::io)?;
+                buf
+            }
+        };
+        if (data.len() as u64) < want {
+            return Err(Error::data(format!(
+                "storage {} holds {} bytes, {} elements of {} need {want}",
+                storage.key,
+                data.len(),
+                storage.numel,
+                storage.dtype.name()
+            )));
+        }
+        Ok(data)
+    }
+
+    /// A tensor's elements in C order, little-endian: reads its storage.
+    pub fn tensor_bytes(&mut self, t: &Tensor) -> Result<Vec<u8>> {
+        t.check_bounds()?;
+        let raw = self.storage_bytes(&t.storage)?;
+        let size = t.dtype().itemsize();
+        let mut out =
+            crate::ml::numpy::gather_c_order(&raw, &t.shape, &t.stride, t.storage_offset, size)?;
+        if self.big_endian {
+            let unit = t.dtype().swap_unit();
+            if unit > 1 {
+                for c in out.chunks_exact_mut(unit) {
+                    c.reverse();
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A tensor's elements in C order as `T` (`f32` for float32, `[f64; 2]` for
+    /// complex128, `u16` bits for float16/bfloat16, ...).
+    pub fn read<T: crate::ml::numpy::Element>(&mut self, t: &Tensor) -> Result<Vec<T>> {
+        let np = match t.dtype() {
+            DType::BFloat16 | DType::Float16 => crate::ml::numpy::DType::parse("<u2")?,
+            d => d.numpy().expect("numpy layout"),
+        };
+        if !T::matches(&np) {
+            return Err(Error::data(format!(
+                "a {} tensor cannot be read as {}",
+                t.dtype().name(),
+                std::any::type_name::<T>()
+            )));
+        }
+        let b = self.tensor_bytes(t)?;
+        Ok(b.chunks_exact(T::SIZE).map(|c| T::read(c, false)).collect())
+    }
+
+    /// Any real tensor (bfloat16 and float16 included) as f64, C order.
+    pub fn read_f64(&mut self, t: &Tensor) -> Result<Vec<f64>> {
+        if t.dtype() == DType::BFloat16 {
+            let bits = self.read::<u16>(t)?;
+            return Ok(bits
+                .into_iter()
+                .map(|b| f32::from_bits((b as u32) << 16) as f64)
+                .collect());
+        }
+        let np = t
+            .dtype()
+            .numpy()
+            .ok_or_else(|| Error::data("no numpy layout"))?;
+        let data = self.tensor_bytes(t)?;
+        let arr = crate::ml::numpy::NdArray::from_bytes(
+            np,
+            t.shape.clone(),
+            crate::ml::numpy::Order::C,
+            data,
+        )?;
+        arr.to_f64_vec()
+    }
+}

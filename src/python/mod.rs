@@ -1,0 +1,8 @@
+//! Python's semantics, as data: `repr` of values (and which code points
+//! Python prints), the Python 2 ↔ 3 name tables of `_compat_pickle`, and the
+//! Rust types that stand for Python ones in the serde mapping
+//! (`PySet`, `PyObject`, ...). Nothing here runs Python code.
+
+pub mod compat;
+pub mod repr;
+pub(crate) mod types;

@@ -1,0 +1,300 @@
+//! Python-flavoured helper types for the serde layer.
+//!
+//! * [`PyObject`]: an instance of a named Python class (`module.name`) with a
+//!   state, written as CPython writes a plain instance (`NEWOBJ` + `BUILD`) so
+//!   that Python loads an instance of its own class; read back from any
+//!   pickled instance.
+//! * [`PySet`], [`PyFrozenSet`]: write a sequence as a Python `set` /
+//!   `frozenset` instead of a `list`.
+//! * [`PyByteArray`]: write bytes as a `bytearray`.
+//!
+//! With other serde formats these behave as plain structs and sequences.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::value::{Document, Node, Value, ValueRef};
+
+/// The newtype-struct name that asks this crate's deserializers for a value as a
+/// standalone pickle: `deserialize_newtype_struct(SUBVALUE_TOKEN, v)` calls
+/// `v.visit_byte_buf` with the protocol-5 pickle of the graph reachable from
+/// the current value (out-of-band buffers written in band). Types that need
+/// the document itself, not the serde data model, use it: [`crate::numpy::NdArray`]'s
+/// `Deserialize` loads the bytes and reads the array from them.
+pub(crate) const SUBVALUE_TOKEN: &str = "$pickle_codec::subvalue";
+
+/// The newtype-struct name with which `Serialize` for a document's values
+/// and `Deserialize` for [`Document`] ask for the document itself: this
+/// crate's serializers and deserializers answer by handing it over through
+/// [`hand_over`] and [`take_handed`] (the serde data model has no tuples
+/// apart from lists, no sets, objects, sharing or cycles, so a document
+/// passed through it would not come back whole). Other formats see a
+/// transparent newtype.
+pub(crate) const DOCUMENT_TOKEN: &str = "$pickle_codec::Document";
+
+/// What passes between a document's `Serialize`/`Deserialize` and this
+/// crate's serializers and deserializers under [`DOCUMENT_TOKEN`].
+pub(crate) enum Handoff {
+    /// From the document builder: the document the value is to be copied
+    /// into.
+    Target(Document),
+    /// Back to it: that document, and the copied value.
+    Copied(Document, Value),
+    /// From a deserializer: the document of the value being read.
+    Loaded(Document),
+}
+
+thread_local! {
+    static HANDOFF: std::cell::RefCell<Option<Handoff>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Leave `h` for the other side of a [`DOCUMENT_TOKEN`] exchange, which
+/// takes it before anything else runs on this thread.
+pub(crate) fn hand_over(h: Handoff) {
+    HANDOFF.with(|slot| *slot.borrow_mut() = Some(h));
+}
+
+/// Take what the other side handed over, if it did.
+pub(crate) fn take_handed() -> Option<Handoff> {
+    HANDOFF.with(|slot| slot.borrow_mut().take())
+}
+
+/// The struct name that marks a [`PyObject`] to this crate's serializers and deserializers.
+pub(crate) const PYOBJECT_TOKEN: &str = "$pickle_codec::PyObject";
+pub(crate) const PYOBJECT_FIELDS: &[&str] = &["module", "name", "state"];
+pub(crate) const SET_TOKEN: &str = "$pickle_codec::set";
+pub(crate) const FROZENSET_TOKEN: &str = "$pickle_codec::frozenset";
+pub(crate) const BYTEARRAY_TOKEN: &str = "$pickle_codec::bytearray";
+
+/// An instance of the Python class `module.name` with a state (its `__dict__`
+/// usually, so a struct or a map).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PyObject<S> {
+    /// The class's module, e.g. `"sklearn.linear_model._base"`.
+    pub module: String,
+    /// The class's qualified name, e.g. `"LinearRegression"`.
+    pub name: String,
+    /// The state given by BUILD (`None` in Python when there is none).
+    pub state: S,
+}
+
+impl<S: Serialize> Serialize for PyObject<S> {
+    fn serialize<Z: Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+        let mut st = s.serialize_struct(PYOBJECT_TOKEN, 3)?;
+        st.serialize_field("module", &self.module)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("state", &self.state)?;
+        st.end()
+    }
+}
+
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for PyObject<S> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<S>(std::marker::PhantomData<S>);
+        impl<'de, S: Deserialize<'de>> Visitor<'de> for V<S> {
+            type Value = PyObject<S>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Python object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PyObject<S>, A::Error> {
+                let (mut module, mut name, mut state) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "module" => module = Some(map.next_value()?),
+                        "name" => name = Some(map.next_value()?),
+                        "state" => state = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PyObject {
+                    module: module.ok_or_else(|| de::Error::missing_field("module"))?,
+                    name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+                    state: state.ok_or_else(|| de::Error::missing_field("state"))?,
+                })
+            }
+        }
+        d.deserialize_struct(PYOBJECT_TOKEN, PYOBJECT_FIELDS, V(std::marker::PhantomData))
+    }
+}
+
+macro_rules! seq_wrapper {
+    ($(#[$doc:meta])* $name:ident, $token:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        pub struct $name<T>(pub T);
+
+        impl<T: Serialize> Serialize for $name<T> {
+            fn serialize<Z: Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+                s.serialize_newtype_struct($token, &self.0)
+            }
+        }
+
+        impl<'de, T: Deserialize<'de>> Deserialize<'de> for $name<T> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                T::deserialize(d).map($name)
+            }
+        }
+    };
+}
+
+seq_wrapper!(
+    /// Writes the wrapped sequence (a `Vec`, `HashSet`, `BTreeSet`...) as a Python `set`.
+    PySet,
+    SET_TOKEN
+);
+seq_wrapper!(
+    /// Writes the wrapped sequence as a Python `frozenset`.
+    PyFrozenSet,
+    FROZENSET_TOKEN
+);
+seq_wrapper!(
+    /// Writes the wrapped bytes (`serde_bytes::ByteBuf`, `&[u8]` with
+    /// `serde_bytes`) as a Python `bytearray`.
+    PyByteArray,
+    BYTEARRAY_TOKEN
+);
+
+fn args_of<'a>(v: ValueRef<'a>) -> &'a [Value] {
+    v.as_object()
+        .and_then(|o| v.at(o.args).as_slice())
+        .unwrap_or(&[])
+}
+
+fn be_uint(b: &[u8]) -> u32 {
+    b.iter().fold(0u32, |acc, &x| (acc << 8) | x as u32)
+}
+
+/// Text of a pickled bytes-or-latin1-str state (datetime states at protocol 0–2
+/// are latin1 strs, from protocol 3 bytes).
+fn state_bytes(v: ValueRef<'_>) -> Option<Vec<u8>> {
+    match v.node()? {
+        Node::Bytes(b) => Some(b.clone()),
+        Node::Str(s) => s
+            .as_str()?
+            .chars()
+            .map(|c| u8::try_from(c as u32).ok())
+            .collect(),
+        _ => None,
+    }
+}
+
+/// UTC offset of a `datetime.timezone(timedelta(...))` as `+HH:MM`.
+fn tz_suffix(tz: ValueRef<'_>) -> Option<String> {
+    if tz.class()? != ("datetime", "timezone") {
+        return None;
+    }
+    let td = tz.at(*args_of(tz).first()?);
+    let secs = timedelta_seconds(td)?;
+    let total = secs.round() as i64;
+    let sign = if total < 0 { '-' } else { '+' };
+    let a = total.abs();
+    Some(format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60))
+}
+
+fn timedelta_seconds(td: ValueRef<'_>) -> Option<f64> {
+    if td.class()? != ("datetime", "timedelta") {
+        return None;
+    }
+    let a = args_of(td);
+    let get = |i: usize| a.get(i).and_then(|&v| td.at(v).as_i64()).unwrap_or(0);
+    Some(get(0) as f64 * 86400.0 + get(1) as f64 + get(2) as f64 / 1e6)
+}
+
+fn micros(us: u32) -> String {
+    if us == 0 {
+        String::new()
+    } else {
+        format!(".{us:06}")
+    }
+}
+
+/// Text for standard-library scalars: `datetime.datetime/date/time` as ISO
+/// 8601, `decimal.Decimal`, `fractions.Fraction`, `uuid.UUID` (hyphenated),
+/// `pathlib` paths. `None` for anything else.
+pub(crate) fn known_scalar_text(v: ValueRef<'_>) -> Option<String> {
+    let (module, name) = v.class()?;
+    let args = args_of(v);
+    let arg = |i: usize| args.get(i).map(|&a| v.at(a));
+    match (module, name) {
+        ("decimal", "Decimal") | ("fractions", "Fraction") => arg(0)?.as_str().map(str::to_string),
+        ("datetime", "datetime") => {
+            let b = state_bytes(arg(0)?)?;
+            if b.len() != 10 {
+                return None;
+            }
+            let tz = arg(1).and_then(tz_suffix).unwrap_or_default();
+            Some(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}{}",
+                be_uint(&b[0..2]),
+                b[2] & 0x7f,
+                b[3],
+                b[4],
+                b[5],
+                b[6],
+                micros(be_uint(&b[7..10])),
+                tz
+            ))
+        }
+        ("datetime", "date") => {
+            let b = state_bytes(arg(0)?)?;
+            (b.len() == 4).then(|| format!("{:04}-{:02}-{:02}", be_uint(&b[0..2]), b[2], b[3]))
+        }
+        ("datetime", "time") => {
+            let b = state_bytes(arg(0)?)?;
+            if b.len() != 6 {
+                return None;
+            }
+            let tz = arg(1).and_then(tz_suffix).unwrap_or_default();
+            Some(format!(
+                "{:02}:{:02}:{:02}{}{}",
+                b[0] & 0x7f,
+                b[1],
+                b[2],
+                micros(be_uint(&b[3..6])),
+                tz
+            ))
+        }
+        ("uuid", "UUID") => {
+            let int = v.state_dict()?.get("int")?.as_bigint()?;
+            let hex = format!("{:032x}", int.as_ref());
+            if hex.len() != 32 {
+                return None;
+            }
+            Some(format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..32]
+            ))
+        }
+        (
+            "pathlib",
+            "PurePosixPath" | "PosixPath" | "PurePath" | "Path" | "PureWindowsPath" | "WindowsPath",
+        ) => {
+            let parts: Option<Vec<&str>> = args.iter().map(|&a| v.at(a).as_str()).collect();
+            let parts = parts?;
+            let sep = if name.contains("Windows") { "\\" } else { "/" };
+            let mut out = String::new();
+            for (i, p) in parts.iter().enumerate() {
+                if i > 0 && !out.ends_with(sep) {
+                    out.push_str(sep);
+                }
+                out.push_str(p);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Seconds of a pickled `datetime.timedelta`.
+pub fn timedelta_as_seconds(v: ValueRef<'_>) -> Option<f64> {
+    timedelta_seconds(v)
+}
