@@ -1,4 +1,6 @@
-//! The unpickler's memo: index → value.
+//! The memo of a pickle machine: index → value. One type for the unpickler
+//! (`Memo<Value>`) and the scanner (`Memo` of its symbolic values), with one
+//! limit and one error each for a full memo and a missing entry.
 //!
 //! CPython writes memo indices 0, 1, 2, ... in order, so the memo is a dense
 //! vector; an index far beyond the number of entries (a hostile `LONG_BINPUT
@@ -15,42 +17,45 @@ use crate::value::Value;
 const DENSE_SLACK: u64 = 1024;
 
 /// The memo of one load.
-#[derive(Debug, Default)]
-pub struct Memo {
-    dense: Vec<Option<Value>>,
-    sparse: HashMap<u64, Value>,
+#[derive(Debug)]
+pub(crate) struct Memo<V = Value> {
+    dense: Vec<Option<V>>,
+    sparse: HashMap<u64, V>,
     len: usize,
     max: usize,
 }
 
-impl Memo {
+impl<V: Copy> Memo<V> {
     /// An empty memo holding at most `max` entries.
-    pub fn new(max: usize) -> Memo {
+    pub(crate) fn new(max: usize) -> Memo<V> {
         Memo {
+            dense: Vec::new(),
+            sparse: HashMap::new(),
+            len: 0,
             max,
-            ..Memo::default()
         }
     }
 
     /// Number of entries (what `MEMOIZE` uses as its index, like CPython).
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// True if no entry was stored.
-    pub fn is_empty(&self) -> bool {
+    #[allow(dead_code)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Store `v` at `idx`.
-    pub fn put(&mut self, idx: u64, v: Value) -> Result<()> {
+    pub(crate) fn put(&mut self, idx: u64, v: V) -> Result<()> {
         self.put_ref(idx, &v)
     }
 
     /// Store `*v` at `idx`. The common case, the next index in order with
     /// nothing sparse, is one push.
     #[inline(always)]
-    pub(crate) fn put_ref(&mut self, idx: u64, v: &Value) -> Result<()> {
+    pub(crate) fn put_ref(&mut self, idx: u64, v: &V) -> Result<()> {
         if self.put_next(idx, *v) {
             return Ok(());
         }
@@ -60,7 +65,7 @@ impl Memo {
     /// Store `v` at `idx` if that is the common case (the next index in
     /// order, nothing sparse, under the limit); false, storing nothing, otherwise.
     #[inline(always)]
-    pub(crate) fn put_next(&mut self, idx: u64, v: Value) -> bool {
+    pub(crate) fn put_next(&mut self, idx: u64, v: V) -> bool {
         let next = idx == self.dense.len() as u64 && self.sparse.is_empty() && self.len < self.max;
         if next {
             self.len += 1;
@@ -70,7 +75,7 @@ impl Memo {
     }
 
     #[inline(never)]
-    fn put_slow(&mut self, idx: u64, v: Value) -> Result<()> {
+    fn put_slow(&mut self, idx: u64, v: V) -> Result<()> {
         let dense_len = self.dense.len() as u64;
         if idx < dense_len {
             if self.dense[idx as usize].is_none()
@@ -112,25 +117,26 @@ impl Memo {
 
     /// The value at `idx`.
     #[inline]
-    pub fn get(&self, idx: u64) -> Result<Value> {
-        self.get_ref(idx).copied().ok_or_else(|| Memo::missing(idx))
+    #[cfg(test)]
+    pub(crate) fn get(&self, idx: u64) -> Result<V> {
+        self.get_ref(idx).copied().ok_or_else(|| missing(idx))
     }
 
     /// The slot of the value at `idx`, if there is one.
     #[inline(always)]
-    pub(crate) fn get_ref(&self, idx: u64) -> Option<&Value> {
+    pub(crate) fn get_ref(&self, idx: u64) -> Option<&V> {
         match self.dense.get(idx as usize) {
             Some(Some(v)) => Some(v),
             _ if self.sparse.is_empty() => None,
             _ => self.sparse.get(&idx),
         }
     }
+}
 
-    /// The error of a `GET` of an index never stored.
-    #[cold]
-    pub(crate) fn missing(idx: u64) -> Error {
-        Error::syntax(format!("memo value not found at index {idx}"))
-    }
+/// A `GET` of an index the memo does not hold (CPython's message).
+#[cold]
+pub(crate) fn missing(idx: u64) -> Error {
+    Error::syntax(format!("Memo value not found at index {idx}"))
 }
 
 #[cfg(test)]
@@ -139,7 +145,7 @@ mod tests {
 
     #[test]
     fn dense_and_sparse() {
-        let mut m = Memo::new(10);
+        let mut m: Memo = Memo::new(10);
         m.put(0, Value::Int(0)).unwrap();
         m.put(1, Value::Int(1)).unwrap();
         m.put(2_147_483_647, Value::Int(2)).unwrap();
@@ -154,7 +160,7 @@ mod tests {
 
     #[test]
     fn limit() {
-        let mut m = Memo::new(2);
+        let mut m: Memo = Memo::new(2);
         m.put(0, Value::None).unwrap();
         m.put(1, Value::None).unwrap();
         let e = m.put(2, Value::None).unwrap_err();

@@ -6,7 +6,15 @@
 //! become inert nodes (see [`crate::value`]). The loop is iterative, so input
 //! depth costs heap, never native stack. The memo is in [`memo`].
 
-pub mod memo;
+pub(crate) mod memo;
+pub(crate) mod stack;
+
+/// Most memo entries a load keeps by default ([`LoadOptions::max_memo`]);
+/// the scanner keeps the same.
+pub(crate) const DEFAULT_MAX_MEMO: usize = 1 << 26;
+/// Most open MARKs by default ([`LoadOptions::max_depth`]); the scanner
+/// keeps the same.
+pub(crate) const DEFAULT_MAX_DEPTH: usize = 1 << 20;
 mod vm;
 
 use std::collections::HashMap;
@@ -118,8 +126,8 @@ impl Default for LoadOptions {
             persistent_load: None,
             after_build: None,
             extensions: HashMap::new(),
-            max_memo: 1 << 26,
-            max_depth: 1 << 20,
+            max_memo: DEFAULT_MAX_MEMO,
+            max_depth: DEFAULT_MAX_DEPTH,
             max_input: u64::MAX,
             max_line: crate::codec::read::DEFAULT_MAX_LINE,
             recursion_limit: 128,

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::memo::Memo;
+use super::stack::{bad_arg, memo_index, underflow, Stack};
 use super::{Encoding, Errors, LoadOptions};
 use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::{Arg, InstructionReader, Read};
@@ -14,8 +15,7 @@ use crate::value::{
 
 struct Machine<'o> {
     doc: Document,
-    stack: Vec<Value>,
-    marks: Vec<usize>,
+    stack: Stack<Value>,
     memo: Memo,
     proto: u8,
     opts: &'o mut LoadOptions,
@@ -42,10 +42,10 @@ pub(super) fn run<R: Read>(
     track: Option<&[u8]>,
 ) -> Result<Document> {
     let max_memo = opts.max_memo;
+    let max_depth = opts.max_depth;
     let mut m = Machine {
         doc: Document::new(),
-        stack: Vec::new(),
-        marks: Vec::new(),
+        stack: Stack::new(max_depth),
         memo: Memo::new(max_memo),
         proto: 0,
         opts,
@@ -113,10 +113,6 @@ impl<R: Read> super::RawInput for Raw<'_, R> {
     }
 }
 
-fn underflow() -> Error {
-    Error::syntax("unpickling stack underflow")
-}
-
 impl Machine<'_> {
     /// The fast path: decode each instruction where it lies in the bytes at
     /// hand (the input slice, or a reader's buffer whose first byte is at
@@ -170,30 +166,34 @@ impl Machine<'_> {
         let (len, op, r) = match data[p] {
             b'K' => {
                 let [b] = fixed(data, p)?;
-                self.stack.push(Value::Int(b.into()));
+                self.stack.items.push(Value::Int(b.into()));
                 return Some((2, Ok(())));
             }
             b'M' => {
                 let b = fixed(data, p)?;
-                self.stack.push(Value::Int(u16::from_le_bytes(b).into()));
+                self.stack
+                    .items
+                    .push(Value::Int(u16::from_le_bytes(b).into()));
                 return Some((3, Ok(())));
             }
             b'J' => {
                 let b = fixed(data, p)?;
-                self.stack.push(Value::Int(i32::from_le_bytes(b).into()));
+                self.stack
+                    .items
+                    .push(Value::Int(i32::from_le_bytes(b).into()));
                 return Some((5, Ok(())));
             }
             b'G' => {
                 let b = fixed(data, p)?;
-                self.stack.push(Value::Float(f64::from_be_bytes(b)));
+                self.stack.items.push(Value::Float(f64::from_be_bytes(b)));
                 return Some((9, Ok(())));
             }
             b'N' => {
-                self.stack.push(Value::None);
+                self.stack.items.push(Value::None);
                 return Some((1, Ok(())));
             }
             0x88 | 0x89 => {
-                self.stack.push(Value::Bool(data[p] == 0x88));
+                self.stack.items.push(Value::Bool(data[p] == 0x88));
                 return Some((1, Ok(())));
             }
             // Up to 8 bytes is an i64; longer ones are decoded below.
@@ -201,7 +201,9 @@ impl Machine<'_> {
                 let [n] = fixed(data, p)?;
                 let n = usize::from(n);
                 data.get(p + 2..p + 2 + n)?;
-                self.stack.push(Value::Int(small_long(data, p + 2, n)));
+                self.stack
+                    .items
+                    .push(Value::Int(small_long(data, p + 2, n)));
                 return Some((2 + n, Ok(())));
             }
             // Memo traffic: straight between the stack and the memo.
@@ -336,7 +338,7 @@ impl Machine<'_> {
             Ok(id) => Value::Ref(id),
             Err(e) => return (len, Err(e.in_opcode(op).at(offset))),
         };
-        self.stack.push(v);
+        self.stack.items.push(v);
         let put = match data.get(next) {
             Some(b'q') => fixed::<1>(data, next).map(|[i]| (u64::from(i), 2)),
             Some(b'r') => fixed(data, next).map(|b| (u64::from(u32::from_le_bytes(b)), 5)),
@@ -352,14 +354,7 @@ impl Machine<'_> {
     /// `MARK`.
     #[inline]
     fn mark(&mut self) -> Result<()> {
-        if self.marks.len() >= self.opts.max_depth {
-            return Err(Error::limit(format!(
-                "more than {} nested MARKs (LoadOptions::max_depth)",
-                self.opts.max_depth
-            )));
-        }
-        self.marks.push(self.stack.len());
-        Ok(())
+        self.stack.mark()
     }
 
     /// `APPENDS`: the items above the mark into the list (or object) below it.
@@ -369,7 +364,7 @@ impl Machine<'_> {
         if at == 0 || at <= self.fence() {
             return Err(underflow());
         }
-        let target = self.stack[at - 1];
+        let target = self.stack.items[at - 1];
         self.extend(target, at)
     }
 
@@ -380,10 +375,10 @@ impl Machine<'_> {
         if at == 0 || at <= self.fence() {
             return Err(underflow());
         }
-        if (self.stack.len() - at) % 2 != 0 {
+        if (self.stack.items.len() - at) % 2 != 0 {
             return Err(Error::syntax("odd number of items for SETITEMS"));
         }
-        let target = self.stack[at - 1];
+        let target = self.stack.items[at - 1];
         self.set_items(target, at)
     }
 
@@ -406,7 +401,7 @@ impl Machine<'_> {
 
     #[inline]
     fn fence(&self) -> usize {
-        self.marks.last().copied().unwrap_or(0)
+        self.stack.fence()
     }
 
     /// `GET`: push the memo's value at `idx` (a shared handle, never a copy
@@ -417,10 +412,10 @@ impl Machine<'_> {
     fn push_memo(&mut self, idx: u64) -> Result<()> {
         match self.memo.get_ref(idx) {
             Some(v) => {
-                self.stack.extend_from_slice(std::slice::from_ref(v));
+                self.stack.items.extend_from_slice(std::slice::from_ref(v));
                 Ok(())
             }
-            None => Err(Memo::missing(idx)),
+            None => Err(super::memo::missing(idx)),
         }
     }
 
@@ -435,7 +430,7 @@ impl Machine<'_> {
         let mut q = p;
         while let Some((len, _, idx)) = get_arg(data, q) {
             match memo.get_ref(idx) {
-                Some(v) => stack.extend_from_slice(std::slice::from_ref(v)),
+                Some(v) => stack.items.extend_from_slice(std::slice::from_ref(v)),
                 None => break,
             }
             q += len;
@@ -448,8 +443,8 @@ impl Machine<'_> {
     fn memo_top(&mut self, idx: u64) -> Result<()> {
         let fence = self.fence();
         let Machine { stack, memo, .. } = self;
-        match stack.last() {
-            Some(v) if stack.len() > fence => memo.put_ref(idx, v),
+        match stack.items.last() {
+            Some(v) if stack.items.len() > fence => memo.put_ref(idx, v),
             _ => Err(underflow()),
         }
     }
@@ -461,25 +456,17 @@ impl Machine<'_> {
 
     #[inline]
     fn pop(&mut self) -> Result<Value> {
-        if self.stack.len() <= self.fence() {
-            return Err(underflow());
-        }
-        Ok(self.stack.pop().expect("above fence"))
+        self.stack.pop()
     }
 
     #[inline]
     fn top(&self) -> Result<Value> {
-        if self.stack.len() <= self.fence() {
-            return Err(underflow());
-        }
-        Ok(*self.stack.last().expect("above fence"))
+        self.stack.top()
     }
 
     /// Pop the topmost mark; returns the stack length it recorded.
     fn pop_mark(&mut self) -> Result<usize> {
-        self.marks
-            .pop()
-            .ok_or_else(|| Error::syntax("could not find MARK"))
+        self.stack.pop_mark()
     }
 
     fn alloc(&mut self, n: Node) -> Value {
@@ -526,15 +513,6 @@ impl Machine<'_> {
             Arg::Int(i) => Value::Int(i),
             Arg::BigInt(b) => self.alloc(Node::BigInt(b)),
             _ => Value::None,
-        }
-    }
-
-    fn index_arg(arg: &Arg<'_>) -> Result<u64> {
-        match arg {
-            Arg::Int(i) if *i >= 0 => Ok(*i as u64),
-            Arg::Bool(b) => Ok(*b as u64),
-            Arg::Int(_) => Err(Error::syntax("negative memo index")),
-            _ => Err(Error::syntax("memo index out of range")),
         }
     }
 
@@ -738,11 +716,11 @@ impl Machine<'_> {
             Opcode::List | Opcode::Tuple | Opcode::FrozenSet => {
                 let at = self.pop_mark()?;
                 if op == Opcode::FrozenSet {
-                    for &item in &self.stack[at..] {
+                    for &item in &self.stack.items[at..] {
                         self.check_hashable(item)?;
                     }
                 }
-                let items = self.stack.split_off(at);
+                let items = self.stack.items.split_off(at);
                 let node = match op {
                     Opcode::List => Node::List(items),
                     Opcode::Tuple => Node::Tuple(items),
@@ -757,16 +735,16 @@ impl Machine<'_> {
                     Opcode::Tuple2 => 2,
                     _ => 3,
                 };
-                if self.stack.len() < self.fence() + n {
+                if self.stack.items.len() < self.fence() + n {
                     return Err(underflow());
                 }
-                let items = self.stack.split_off(self.stack.len() - n);
+                let items = self.stack.items.split_off(self.stack.items.len() - n);
                 let v = self.alloc(Node::Tuple(items));
                 self.push(v);
             }
             Opcode::Dict => {
                 let at = self.pop_mark()?;
-                let items = self.stack.split_off(at);
+                let items = self.stack.items.split_off(at);
                 if items.len() % 2 != 0 {
                     return Err(Error::syntax("odd number of items for DICT"));
                 }
@@ -778,20 +756,20 @@ impl Machine<'_> {
                 self.push(v);
             }
             Opcode::Append => {
-                if self.stack.len() < self.fence() + 2 {
+                if self.stack.items.len() < self.fence() + 2 {
                     return Err(underflow());
                 }
-                let at = self.stack.len() - 1;
-                let target = self.stack[at - 1];
+                let at = self.stack.items.len() - 1;
+                let target = self.stack.items[at - 1];
                 self.extend(target, at)?;
             }
             Opcode::Appends => self.appends()?,
             Opcode::SetItem => {
-                if self.stack.len() < self.fence() + 3 {
+                if self.stack.items.len() < self.fence() + 3 {
                     return Err(underflow());
                 }
-                let at = self.stack.len() - 2;
-                let target = self.stack[at - 1];
+                let at = self.stack.items.len() - 2;
+                let target = self.stack.items[at - 1];
                 self.set_items(target, at)?;
             }
             Opcode::SetItems => self.setitems()?,
@@ -800,17 +778,11 @@ impl Machine<'_> {
                 if at == 0 || at <= self.fence() {
                     return Err(underflow());
                 }
-                let items = self.stack.split_off(at);
-                let target = self.stack[at - 1];
+                let items = self.stack.items.split_off(at);
+                let target = self.stack.items[at - 1];
                 self.add_items(target, items)?;
             }
-            Opcode::Pop => {
-                if self.marks.last() == Some(&self.stack.len()) {
-                    self.marks.pop();
-                } else {
-                    self.pop()?;
-                }
-            }
+            Opcode::Pop => self.stack.pop_value_or_mark()?,
             Opcode::Dup => {
                 let v = self.top()?;
                 self.push(v);
@@ -818,14 +790,14 @@ impl Machine<'_> {
             Opcode::Mark => self.mark()?,
             Opcode::PopMark => {
                 let at = self.pop_mark()?;
-                self.stack.truncate(at);
+                self.stack.items.truncate(at);
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
-                let idx = Self::index_arg(&arg)?;
+                let idx = memo_index(&arg)?;
                 self.push_memo(idx)?;
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
-                let idx = Self::index_arg(&arg)?;
+                let idx = memo_index(&arg)?;
                 self.memo_top(idx)?;
             }
             Opcode::Memoize => self.memo_top(self.memo.len() as u64)?,
@@ -912,7 +884,7 @@ impl Machine<'_> {
                 let m = Self::utf8_name(m, "INST module name")?.to_string();
                 let n = Self::utf8_name(n, "INST name")?.to_string();
                 let at = self.pop_mark()?;
-                let items = self.stack.split_off(at);
+                let items = self.stack.items.split_off(at);
                 let args = self.alloc(Node::Tuple(items));
                 let cls = self.global(&m, &n);
                 let v = self.object(ObjectKind::Inst, cls, args, None);
@@ -920,7 +892,7 @@ impl Machine<'_> {
             }
             Opcode::Obj => {
                 let at = self.pop_mark()?;
-                let mut items = self.stack.split_off(at);
+                let mut items = self.stack.items.split_off(at);
                 if items.is_empty() {
                     return Err(underflow());
                 }
@@ -981,7 +953,7 @@ impl Machine<'_> {
         let r = hook(&mut self.doc, target, &mut raw);
         self.opts.after_build = Some(hook);
         if let Some(v) = r? {
-            if let Some(top) = self.stack.last_mut() {
+            if let Some(top) = self.stack.items.last_mut() {
                 *top = v;
             }
         }
@@ -1022,10 +994,10 @@ impl Machine<'_> {
             // fresh list (the usual case: EMPTY_LIST, MARK, ..., APPENDS)
             // gets exactly the batch in one allocation.
             Node::List(v) => {
-                v.extend_from_slice(&stack[at..]);
-                stack.truncate(at);
+                v.extend_from_slice(&stack.items[at..]);
+                stack.items.truncate(at);
             }
-            Node::Object(o) => o.ops.extend(stack.drain(at..).map(ObjectOp::Append)),
+            Node::Object(o) => o.ops.extend(stack.items.drain(at..).map(ObjectOp::Append)),
             other => {
                 return Err(Error::syntax(format!(
                     "APPEND to a {} (only lists and objects take items)",
@@ -1051,7 +1023,7 @@ impl Machine<'_> {
             return Err(Error::syntax("SETITEM on a value that is not a dict"));
         };
         let Machine { doc, stack, .. } = self;
-        let items = &stack[at..];
+        let items = &stack.items[at..];
         if let Some(Node::Dict(_)) = doc.nodes().get(id.index()) {
             for pair in items.chunks_exact(2) {
                 doc.check_hashable(pair[0]).map_err(unhashable_key)?;
@@ -1080,7 +1052,7 @@ impl Machine<'_> {
                 )))
             }
         }
-        stack.truncate(at);
+        stack.items.truncate(at);
         Ok(())
     }
 
@@ -1224,11 +1196,6 @@ fn unhashable_key(type_name: &str) -> Error {
     Error::syntax(format!("unhashable type: '{type_name}' used as a key"))
 }
 
-#[cold]
-fn bad_arg() -> Error {
-    Error::syntax("internal: opcode argument of unexpected kind")
-}
-
 #[cfg(test)]
 mod tests {
     use crate::{loads, loads_all, Category, Kind, Node};
@@ -1288,7 +1255,7 @@ mod tests {
         let e = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01h\x01h\x07h\x01e.").unwrap_err();
         assert_eq!(e.offset(), Some(18), "{e}");
         assert!(
-            e.to_string().contains("memo value not found at index 7"),
+            e.to_string().contains("Memo value not found at index 7"),
             "{e}"
         );
         let e = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01h\x01j\x01\x00").unwrap_err();

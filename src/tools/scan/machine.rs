@@ -8,7 +8,7 @@
 //! [`crate::unpickler`]'s machine), so names fed to `STACK_GLOBAL` from the
 //! memo or built by earlier opcodes resolve as they would at load time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use super::{Ctx, FindingKind, Verdict};
@@ -16,13 +16,12 @@ use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::{Arg, InstructionReader, Read, SliceRead};
 use crate::error::{Error, Result};
 use crate::ml::numpy::DTypeState;
+use crate::unpickler::memo::{self, Memo};
+use crate::unpickler::stack::{bad_arg, memo_index, underflow, Stack};
+use crate::unpickler::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_MEMO};
 
 /// How deep pickles nested in a joblib stream (object arrays) may go.
 const MAX_NESTING: usize = 8;
-/// Most open MARKs, as the unpickler's default.
-const MAX_MARKS: usize = 1 << 20;
-/// Most memo entries, as the unpickler's default (`LoadOptions::max_memo`).
-const MAX_MEMO: usize = 1 << 26;
 /// How many bytes after a joblib array's start the `pickle.load` reading of
 /// them is followed (see [`Machine::fork_plain`]).
 const FORK_WINDOW: usize = 1 << 20;
@@ -164,9 +163,8 @@ pub(super) struct Outcome {
 struct Machine<'c, 'p> {
     ctx: &'c mut Ctx<'p>,
     nodes: Vec<Node>,
-    stack: Vec<V>,
-    marks: Vec<usize>,
-    memo: HashMap<u64, V>,
+    stack: Stack<V>,
+    memo: Memo<V>,
     proto: u8,
     depth: usize,
     /// Reading bytes from the middle of a pickle (see [`Machine::fork_plain`]):
@@ -181,10 +179,6 @@ struct Machine<'c, 'p> {
 
 /// The legacy torch magic number, `0x1950a86a20f9469cfc6c`, as LONG1 bytes.
 const TORCH_MAGIC_LE: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
-
-fn underflow() -> Error {
-    Error::syntax("unpickling stack underflow")
-}
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
@@ -206,9 +200,8 @@ pub(super) fn run<R: Read>(
     let mut m = Machine {
         ctx,
         nodes: Vec::new(),
-        stack: Vec::new(),
-        marks: Vec::new(),
-        memo: HashMap::new(),
+        stack: Stack::new(DEFAULT_MAX_DEPTH),
+        memo: Memo::new(DEFAULT_MAX_MEMO),
         proto: 0,
         depth,
         fork: false,
@@ -280,41 +273,40 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     fn fence(&self) -> usize {
-        self.marks.last().copied().unwrap_or(0)
+        self.stack.fence()
     }
 
     fn push(&mut self, v: V) {
         self.stack.push(v);
     }
 
+    /// In a fork, what lies below the bytes read is unknown: `V::Other`.
+    fn below_fork(&self) -> bool {
+        self.fork && self.stack.is_clear()
+    }
+
     fn pop(&mut self) -> Result<V> {
-        if self.stack.len() <= self.fence() {
-            if self.fork && self.marks.is_empty() {
-                return Ok(V::Other);
-            }
-            return Err(underflow());
+        if self.below_fork() {
+            return Ok(V::Other);
         }
-        Ok(self.stack.pop().expect("above fence"))
+        self.stack.pop()
     }
 
     fn top(&self) -> Result<V> {
-        if self.stack.len() <= self.fence() {
-            if self.fork && self.marks.is_empty() {
-                return Ok(V::Other);
-            }
-            return Err(underflow());
+        if self.below_fork() {
+            return Ok(V::Other);
         }
-        Ok(*self.stack.last().expect("above fence"))
+        self.stack.top()
     }
 
     fn pop_mark(&mut self) -> Result<Vec<V>> {
-        let at = match self.marks.pop() {
-            Some(at) => at,
+        let at = match self.stack.pop_mark() {
+            Ok(at) => at,
             // A MARK from the part of the pickle before the fork.
-            None if self.fork => 0,
-            None => return Err(Error::syntax("could not find MARK")),
+            Err(_) if self.fork => 0,
+            Err(e) => return Err(e),
         };
-        Ok(self.stack.split_off(at))
+        Ok(self.stack.items.split_off(at))
     }
 
     fn str_of(&self, v: V) -> Option<Rc<str>> {
@@ -576,10 +568,10 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Opcode::Tuple2 => 2,
                     _ => 3,
                 };
-                if self.stack.len() < self.fence() + n {
+                if self.stack.items.len() < self.fence() + n {
                     return Err(underflow());
                 }
-                let items = self.stack.split_off(self.stack.len() - n);
+                let items = self.stack.items.split_off(self.stack.items.len() - n);
                 let held = items.clone();
                 let v = self.alloc(Node::Tuple(items));
                 self.contain(v, &held);
@@ -620,47 +612,38 @@ impl<'c, 'p> Machine<'c, 'p> {
                 self.set_items(offset, op, target, items)?;
             }
             Opcode::Pop => {
-                if self.marks.last() == Some(&self.stack.len()) {
-                    self.marks.pop();
+                if self.below_fork() {
+                    // What the fork pops is unknown.
                 } else {
-                    self.pop()?;
+                    self.stack.pop_value_or_mark()?;
                 }
             }
             Opcode::Dup => {
                 let v = self.top()?;
                 self.push(v);
             }
-            Opcode::Mark => {
-                if self.marks.len() >= MAX_MARKS {
-                    return Err(Error::limit("too many nested MARKs"));
-                }
-                self.marks.push(self.stack.len());
-            }
+            Opcode::Mark => self.stack.mark()?,
             Opcode::PopMark => {
                 self.pop_mark()?;
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
-                let idx = index_arg(&arg)?;
-                let v = match self.memo.get(&idx) {
+                let idx = memo_index(&arg)?;
+                let v = match self.memo.get_ref(idx) {
                     Some(&v) => v,
                     None if self.fork => V::Other,
-                    None => {
-                        return Err(Error::syntax(format!(
-                            "Memo value not found at index {idx}"
-                        )))
-                    }
+                    None => return Err(memo::missing(idx)),
                 };
                 self.push(v);
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
-                let idx = index_arg(&arg)?;
+                let idx = memo_index(&arg)?;
                 let v = self.top()?;
-                self.memo_put(idx, v)?;
+                self.memo.put(idx, v)?;
             }
             Opcode::Memoize => {
                 let v = self.top()?;
                 let idx = self.memo.len() as u64;
-                self.memo_put(idx, v)?;
+                self.memo.put(idx, v)?;
             }
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
                 let Arg::Int(code) = arg else {
@@ -781,16 +764,6 @@ impl<'c, 'p> Machine<'c, 'p> {
             Opcode::Stop => return Err(bad_arg()),
         }
         Ok(None)
-    }
-
-    fn memo_put(&mut self, idx: u64, v: V) -> Result<()> {
-        if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&idx) {
-            return Err(Error::limit(format!(
-                "more than {MAX_MEMO} memo entries (the unpickler's default limit)"
-            )));
-        }
-        self.memo.insert(idx, v);
-        Ok(())
     }
 
     /// A `BINPERSID`'s finding; `Some(value)` when the loader's
@@ -1928,8 +1901,8 @@ impl<'c, 'p> Machine<'c, 'p> {
             }
         }
         // The wrapper on the stack is replaced by the array.
-        let top = self.stack.len() - 1;
-        self.stack[top] = V::Other;
+        let top = self.stack.items.len() - 1;
+        self.stack.items[top] = V::Other;
         Ok(())
     }
 
@@ -1975,9 +1948,8 @@ impl<'c, 'p> Machine<'c, 'p> {
         let mut fork = Machine {
             ctx: &mut ctx,
             nodes: Vec::new(),
-            stack: Vec::new(),
-            marks: Vec::new(),
-            memo: HashMap::new(),
+            stack: Stack::new(DEFAULT_MAX_DEPTH),
+            memo: Memo::new(DEFAULT_MAX_MEMO),
             proto: self.proto,
             depth: self.depth + 1,
             fork: true,
@@ -2034,20 +2006,6 @@ fn names_look_real(module: &str, name: &str) -> bool {
     // A real global: a call of something the fork's garbage made up
     // (`<tainted>`, `<value>`) is not what an attacker writes either.
     ident(module) && ident(name)
-}
-
-fn index_arg(arg: &Arg<'_>) -> Result<u64> {
-    match arg {
-        Arg::Int(i) if *i >= 0 => Ok(*i as u64),
-        Arg::Bool(b) => Ok(*b as u64),
-        Arg::Int(_) => Err(Error::syntax("negative memo index")),
-        _ => Err(Error::syntax("memo index out of range")),
-    }
-}
-
-#[cold]
-fn bad_arg() -> Error {
-    Error::syntax("internal: opcode argument of unexpected kind")
 }
 
 #[cfg(test)]
