@@ -1755,8 +1755,8 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     /// Where the data joblib reads after this `NumpyArrayWrapper`'s `BUILD`
     /// ends, from the wrapper's attributes, sized as numpy sizes it
-    /// ([`crate::numpy::pickled_item_layout`], the same function the joblib
-    /// loader uses).
+    /// ([`crate::numpy::pickled_item_layouts`], which the joblib loader's
+    /// `pickled_item_layout` is built on).
     fn joblib_array(&mut self, wrapper: V) -> Result<JoblibArray> {
         let bad = |what: &str| Error::syntax(format!("joblib NumpyArrayWrapper: {what}"));
         let shape = self.attr(wrapper, "shape").ok_or_else(|| bad("no shape"))?;
