@@ -64,7 +64,7 @@ pub use tools::{dis, json, scan};
 
 pub use de::{from_reader, from_slice, from_slice_with, from_value, from_value_ref};
 pub use error::{Category, Error, Result};
-pub use opcodes::{ArgKind, Opcode, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
+pub use opcodes::{ArgKind, Opcode, StackEffect, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
 pub use pickler::{dump, dump_with, dumps, dumps_with, DumpOptions, Pickler};
 pub use python::types::{PyByteArray, PyFrozenSet, PyObject, PySet};
 pub use read::{Arg, Instruction, Instructions};

@@ -259,3 +259,47 @@ fn quadratic_listings_stop_at_the_output_limit() {
     assert!(t.elapsed().as_secs() < 10);
     assert!(out.starts_with(b"    0: \\x80 PROTO      2\n    2: (    MARK\n    3: (        MARK\n"));
 }
+
+/// The opcode table in `src/codec/opcodes.rs` (docs and stack effects that
+/// the listings above depend on) is what `tests/scripts/gen_opcode_docs.py`
+/// writes from this Python's pickletools. Checked with CPython 3.11, which
+/// the table was generated from; the header line names the exact version, so
+/// it is left out of the comparison.
+#[test]
+fn opcode_table_is_what_the_generator_writes() {
+    if !common::python_available("the opcode table check") {
+        return;
+    }
+    let version = Command::new("python3")
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    if version != "3.11" {
+        eprintln!("SKIPPED the opcode table check: python3 is {version}, the table is 3.11's");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed = std::fs::read_to_string(root.join("src/codec/opcodes.rs")).unwrap();
+    let dir = scratch("opcode-table");
+    let copy = dir.join("opcodes.rs");
+    std::fs::write(&copy, &committed).unwrap();
+    run_python(&[
+        root.join("tests/scripts/gen_opcode_docs.py").as_os_str(),
+        copy.as_os_str(),
+    ]);
+    let generated = std::fs::read_to_string(&copy).unwrap();
+    let without_header = |s: &str| -> Vec<String> {
+        s.split('\n')
+            .filter(|l| !l.starts_with("// @generated begin"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        without_header(&generated),
+        without_header(&committed),
+        "src/codec/opcodes.rs differs from what tests/scripts/gen_opcode_docs.py writes: \
+         run it and commit the result"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

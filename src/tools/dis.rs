@@ -32,44 +32,6 @@ use crate::codec::text;
 use crate::error::{Error, Result};
 use crate::python::repr::{write_repr_bytes, write_repr_str};
 
-#[rustfmt::skip]
-#[path = "dis_docs.rs"]
-mod docs;
-
-/// What pickletools knows about an opcode beyond [`Opcode`]'s table.
-pub(crate) struct OpInfo {
-    byte: u8,
-    name: &'static str,
-    /// The first line of the opcode's doc, as `pickletools -a` prints it.
-    doc: &'static str,
-    /// `len(stack_before)`.
-    pops: u8,
-    /// Index of `markobject` in `stack_before`, or -1.
-    mark_at: i8,
-    /// `len(stack_after)`.
-    pushes: u8,
-    /// `markobject in stack_after` (only `MARK`).
-    pushes_mark: bool,
-}
-
-fn info(op: Opcode) -> &'static OpInfo {
-    static TABLE: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
-    let t = TABLE.get_or_init(|| {
-        let mut t = [u8::MAX; 256];
-        for (i, inf) in docs::OPINFO.iter().enumerate() {
-            t[inf.byte as usize] = i as u8;
-        }
-        t
-    });
-    &docs::OPINFO[t[op.byte() as usize] as usize]
-}
-
-/// The first line of the opcode's documentation in `pickletools`
-/// (what `pickletools -a` prints), e.g. `"Push an integer or bool."`.
-pub fn opcode_doc(op: Opcode) -> &'static str {
-    info(op).doc
-}
-
 /// Options of [`disassemble`], named after `python3 -m pickletools`' flags.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisOptions {
@@ -599,7 +561,6 @@ fn arg_repr_for_msg(arg: &DArg<'_>) -> String {
 /// Per opcode byte: the opcode and its line head (`"\x80 "` padded as `%-4s `).
 struct Head {
     op: Opcode,
-    info: &'static OpInfo,
     code: [u8; 5],
 }
 
@@ -611,11 +572,7 @@ fn heads() -> Vec<Option<Head>> {
             let inner = &r.as_bytes()[1..r.len() - 1];
             let mut code = [b' '; 5];
             code[..inner.len().min(4)].copy_from_slice(&inner[..inner.len().min(4)]);
-            Some(Head {
-                op,
-                info: info(op),
-                code,
-            })
+            Some(Head { op, code })
         })
         .collect()
 }
@@ -724,7 +681,8 @@ impl Dis {
                 ))
                 .at(pos));
             };
-            let (op, inf) = (head.op, head.info);
+            let op = head.op;
+            let fx = op.stack_effect();
             cur.pos += 1;
             let arg = cur.read(op.arg()).map_err(|e| e.in_opcode(op).at(pos))?;
             let has_arg = op.arg() != ArgKind::None;
@@ -735,11 +693,11 @@ impl Dis {
             maxproto = maxproto.max(op.protocol() as i32);
             // pickletools indents by the marks open before this opcode.
             let depth = markstack.len();
-            let mut numtopop = inf.pops as usize;
+            let mut numtopop = fx.pops as usize;
             let mut errormsg: Option<String> = None;
             // Whether the markmsg is "(MARK at N)" (Some(N)), "(as N)" or an error.
             let mut markmsg: Option<String> = None;
-            if inf.mark_at >= 0 || (op == Opcode::Pop && stack.last() == Some(&true)) {
+            if fx.mark_at.is_some() || (op == Opcode::Pop && stack.last() == Some(&true)) {
                 if let Some(markpos) = markstack.pop() {
                     markmsg = Some(format!("(MARK at {markpos})"));
                     loop {
@@ -749,7 +707,7 @@ impl Dis {
                             None => return Err(err("pop from empty list").in_opcode(op).at(pos)),
                         }
                     }
-                    numtopop = inf.mark_at.max(0) as usize;
+                    numtopop = fx.mark_at.unwrap_or(0) as usize;
                 } else {
                     errormsg = Some("no MARK exists on stack".into());
                     markmsg = errormsg.clone();
@@ -794,9 +752,9 @@ impl Dis {
             for _ in 0..depth {
                 buf.extend_from_slice(&self.indent);
             }
-            buf.extend_from_slice(inf.name.as_bytes());
+            buf.extend_from_slice(op.name().as_bytes());
             if has_arg || markmsg.is_some() {
-                for _ in inf.name.len()..10 {
+                for _ in op.name().len()..10 {
                     buf.push(b' ');
                 }
                 if has_arg {
@@ -822,7 +780,7 @@ impl Dis {
                     annocol = self.annotate;
                 }
                 buf.push(b' ');
-                buf.extend_from_slice(inf.doc.as_bytes());
+                buf.extend_from_slice(op.doc().as_bytes());
             }
             buf.push(b'\n');
 
@@ -838,11 +796,11 @@ impl Dis {
                 .at(pos));
             }
             stack.truncate(stack.len() - numtopop);
-            if inf.pushes_mark {
+            if fx.pushes_mark {
                 markstack.push(pos);
             }
-            for _ in 0..inf.pushes {
-                stack.push(inf.pushes_mark);
+            for _ in 0..fx.pushes {
+                stack.push(fx.pushes_mark);
             }
             if op == Opcode::Stop {
                 break;
@@ -880,17 +838,6 @@ mod tests {
         let mut out = Vec::new();
         let r = disassemble(data, &mut out, opts);
         (String::from_utf8(out).unwrap(), r)
-    }
-
-    #[test]
-    fn table_matches_opcodes() {
-        assert_eq!(docs::OPINFO.len(), crate::codec::opcodes::ALL.len());
-        for inf in &docs::OPINFO {
-            let op = Opcode::from_byte(inf.byte).expect("known byte");
-            assert_eq!(op.name(), inf.name);
-            assert!(std::ptr::eq(info(op), inf));
-        }
-        assert_eq!(opcode_doc(Opcode::Int), "Push an integer or bool.");
     }
 
     #[test]

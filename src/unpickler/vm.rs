@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::memo::Memo;
 use super::stack::{bad_arg, memo_index, underflow, Stack};
 use super::{Encoding, Errors, LoadOptions};
-use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::codec::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
 use crate::value::{
@@ -164,40 +164,40 @@ impl Machine<'_> {
     ) -> Option<(usize, Result<()>)> {
         let offset = base + p as u64;
         let (len, op, r) = match data[p] {
-            b'K' => {
+            byte::BinInt1 => {
                 let [b] = fixed(data, p)?;
                 self.stack.items.push(Value::Int(b.into()));
                 return Some((2, Ok(())));
             }
-            b'M' => {
+            byte::BinInt2 => {
                 let b = fixed(data, p)?;
                 self.stack
                     .items
                     .push(Value::Int(u16::from_le_bytes(b).into()));
                 return Some((3, Ok(())));
             }
-            b'J' => {
+            byte::BinInt => {
                 let b = fixed(data, p)?;
                 self.stack
                     .items
                     .push(Value::Int(i32::from_le_bytes(b).into()));
                 return Some((5, Ok(())));
             }
-            b'G' => {
+            byte::BinFloat => {
                 let b = fixed(data, p)?;
                 self.stack.items.push(Value::Float(f64::from_be_bytes(b)));
                 return Some((9, Ok(())));
             }
-            b'N' => {
+            byte::None => {
                 self.stack.items.push(Value::None);
                 return Some((1, Ok(())));
             }
-            0x88 | 0x89 => {
-                self.stack.items.push(Value::Bool(data[p] == 0x88));
+            byte::NewTrue | byte::NewFalse => {
+                self.stack.items.push(Value::Bool(data[p] == byte::NewTrue));
                 return Some((1, Ok(())));
             }
             // Up to 8 bytes is an i64; longer ones are decoded below.
-            0x8a if data.get(p + 1).is_some_and(|&n| n <= 8) => {
+            byte::Long1 if data.get(p + 1).is_some_and(|&n| n <= 8) => {
                 let [n] = fixed(data, p)?;
                 let n = usize::from(n);
                 data.get(p + 2..p + 2 + n)?;
@@ -209,26 +209,31 @@ impl Machine<'_> {
             // Memo traffic: straight between the stack and the memo.
             // A GET followed by more (a list of shared values): the rest of
             // the run in one loop.
-            b'h' | b'j' => {
+            byte::BinGet | byte::LongBinGet => {
                 let (len, op, idx) = get_arg(data, p)?;
                 let r = self.push_memo(idx);
-                if r.is_ok() && matches!(data.get(p + len), Some(b'h' | b'j')) {
+                if r.is_ok()
+                    && matches!(
+                        data.get(p + len).copied(),
+                        Some(byte::BinGet | byte::LongBinGet)
+                    )
+                {
                     return Some((len + self.get_run(data, p + len), Ok(())));
                 }
                 (len, op, r)
             }
-            b'q' => {
+            byte::BinPut => {
                 let [i] = fixed(data, p)?;
                 (2, Opcode::BinPut, self.memo_top(i.into()))
             }
-            b'r' => {
+            byte::LongBinPut => {
                 let i = u32::from_le_bytes(fixed(data, p)?);
                 (5, Opcode::LongBinPut, self.memo_top(i.into()))
             }
-            0x94 => (1, Opcode::Memoize, self.memo_top(self.memo.len() as u64)),
+            byte::Memoize => (1, Opcode::Memoize, self.memo_top(self.memo.len() as u64)),
             // New objects; the PUT or MEMOIZE that follows them is done
             // here too (see `push_and_memoize`).
-            0x8c => {
+            byte::ShortBinUnicode => {
                 let [n] = fixed(data, p)?;
                 let b = data.get(p + 2..p + 2 + usize::from(n))?;
                 let len = 2 + b.len();
@@ -242,7 +247,7 @@ impl Machine<'_> {
                     offset,
                 ));
             }
-            b'X' => {
+            byte::BinUnicode => {
                 let n = u32::from_le_bytes(fixed(data, p)?) as usize;
                 let b = data.get(p + 5..)?.get(..n)?;
                 let r = self.str_value(offset, b);
@@ -258,7 +263,7 @@ impl Machine<'_> {
             // One arm each, so that each node is a constant the compiler
             // writes straight into the arena (a node chosen at run time is
             // built in a temporary and copied with loads that stall).
-            b']' => {
+            byte::EmptyList => {
                 self.track_origin(offset, &Arg::None);
                 let made = self.alloc_id(|| Node::List(Vec::new()));
                 return Some(self.push_and_memoize(
@@ -270,7 +275,7 @@ impl Machine<'_> {
                     offset,
                 ));
             }
-            b'}' => {
+            byte::EmptyDict => {
                 self.track_origin(offset, &Arg::None);
                 let made = self.alloc_id(|| Node::Dict(Vec::new()));
                 return Some(self.push_and_memoize(
@@ -282,7 +287,7 @@ impl Machine<'_> {
                     offset,
                 ));
             }
-            b')' => {
+            byte::EmptyTuple => {
                 self.track_origin(offset, &Arg::None);
                 let made = self.alloc_id(|| Node::Tuple(Vec::new()));
                 return Some(self.push_and_memoize(
@@ -294,9 +299,9 @@ impl Machine<'_> {
                     offset,
                 ));
             }
-            b'(' => (1, Opcode::Mark, self.mark()),
-            b'e' => (1, Opcode::Appends, self.appends()),
-            b'u' => (1, Opcode::SetItems, self.setitems()),
+            byte::Mark => (1, Opcode::Mark, self.mark()),
+            byte::Appends => (1, Opcode::Appends, self.appends()),
+            byte::SetItems => (1, Opcode::SetItems, self.setitems()),
             _ => {
                 let (op, arg, len) = crate::codec::read::decode_fast(data, p)?;
                 if matches!(op, Opcode::Frame | Opcode::Stop) || (hook && op == Opcode::Build) {
@@ -339,10 +344,12 @@ impl Machine<'_> {
             Err(e) => return (len, Err(e.in_opcode(op).at(offset))),
         };
         self.stack.items.push(v);
-        let put = match data.get(next) {
-            Some(b'q') => fixed::<1>(data, next).map(|[i]| (u64::from(i), 2)),
-            Some(b'r') => fixed(data, next).map(|b| (u64::from(u32::from_le_bytes(b)), 5)),
-            Some(0x94) => Some((self.memo.len() as u64, 1)),
+        let put = match data.get(next).copied() {
+            Some(byte::BinPut) => fixed::<1>(data, next).map(|[i]| (u64::from(i), 2)),
+            Some(byte::LongBinPut) => {
+                fixed(data, next).map(|b| (u64::from(u32::from_le_bytes(b)), 5))
+            }
+            Some(byte::Memoize) => Some((self.memo.len() as u64, 1)),
             _ => None,
         };
         match put {
@@ -1163,9 +1170,11 @@ fn fixed<const N: usize>(data: &[u8], p: usize) -> Option<[u8; N]> {
 /// index; `None` for anything else or a GET cut short.
 #[inline(always)]
 fn get_arg(data: &[u8], p: usize) -> Option<(usize, Opcode, u64)> {
-    match data.get(p)? {
-        b'h' => fixed(data, p).map(|[i]| (2, Opcode::BinGet, u64::from(i))),
-        b'j' => fixed(data, p).map(|i| (5, Opcode::LongBinGet, u64::from(u32::from_le_bytes(i)))),
+    match *data.get(p)? {
+        byte::BinGet => fixed(data, p).map(|[i]| (2, Opcode::BinGet, u64::from(i))),
+        byte::LongBinGet => {
+            fixed(data, p).map(|i| (5, Opcode::LongBinGet, u64::from(u32::from_le_bytes(i))))
+        }
         _ => None,
     }
 }

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use super::{Ctx, FindingKind, Verdict};
-use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::codec::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::{Arg, InstructionReader, Read, SliceRead};
 use crate::error::{Error, Result};
 use crate::ml::numpy::DTypeState;
@@ -1354,13 +1354,13 @@ impl<'c, 'p> Machine<'c, 'p> {
         let rest = &data[*pos..];
         let at = base + *pos as u64;
         let (op, header, len) = match rest {
-            [0x8e | 0x8d | 0x96, l @ ..] if l.len() >= 8 => {
+            [byte::BinBytes8 | byte::BinUnicode8 | byte::ByteArray8, l @ ..] if l.len() >= 8 => {
                 let n = u64::from_le_bytes(l[..8].try_into().expect("8 bytes"));
                 (rest[0], 9, n)
             }
-            [b'B' | b'X' | b'T', l @ ..] if l.len() >= 4 => {
+            [byte::BinBytes | byte::BinUnicode | byte::BinString, l @ ..] if l.len() >= 4 => {
                 let n = u32::from_le_bytes(l[..4].try_into().expect("4 bytes"));
-                if rest[0] == b'T' && n > i32::MAX as u32 {
+                if rest[0] == byte::BinString && n > i32::MAX as u32 {
                     return Ok(false); // a negative BINSTRING length: the reader's error
                 }
                 (rest[0], 5, u64::from(n))
