@@ -8,8 +8,8 @@ fn main() {
     let mut path = None;
     for a in std::env::args().skip(1) {
         match a.as_str() {
-            "-a" => opts.annotate = true,
-            "-m" => opts.memo = true,
+            "-a" => opts = opts.annotate(true),
+            "-m" => opts = opts.memo(true),
             _ => path = Some(a),
         }
     }

@@ -195,6 +195,39 @@ impl From<std::io::Error> for Error {
     }
 }
 
+/// A fast path's "not here": the caller takes the general path, which
+/// reports any error itself (the serde layer's stream and direct paths give
+/// up this way). Zero-sized and not an [`Error`], so giving up allocates
+/// nothing and cannot reach a user as an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GiveUp;
+
+impl From<Error> for GiveUp {
+    fn from(_: Error) -> GiveUp {
+        GiveUp
+    }
+}
+
+impl fmt::Display for GiveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not on the fast path")
+    }
+}
+
+impl std::error::Error for GiveUp {}
+
+impl serde::de::Error for GiveUp {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        GiveUp
+    }
+}
+
+impl serde::ser::Error for GiveUp {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        GiveUp
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

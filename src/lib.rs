@@ -42,12 +42,13 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The layers, bottom up; a module names only those below it (tests/layers.rs
-// holds the code to this list).
+// The layers are listed bottom up in the docs above; tests/layers.rs holds
+// the code to them.
 mod codec;
 pub mod de;
 pub mod error;
 mod ml;
+mod options;
 pub mod pickler;
 mod python;
 pub mod ser;
@@ -62,13 +63,16 @@ pub use ml::{arrays, joblib, numpy};
 pub use python::{compat, repr};
 pub use tools::{dis, json, scan};
 
-pub use de::{from_reader, from_slice, from_slice_with, from_value, from_value_ref};
+pub use de::{
+    from_document, from_reader, from_slice, from_slice_with, from_value_ref, from_value_ref_with,
+    DeOptions,
+};
 pub use error::{Category, Error, Result};
 pub use opcodes::{ArgKind, Opcode, StackEffect, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
 pub use pickler::{dump, dump_with, dumps, dumps_with, DumpOptions, Pickler};
 pub use python::types::{PyByteArray, PyFrozenSet, PyObject, PySet};
 pub use read::{Arg, Instruction, Instructions};
-pub use ser::{to_value, to_vec, to_vec_with, to_writer, to_writer_with};
+pub use ser::{to_document, to_vec, to_vec_with, to_writer, to_writer_with};
 pub use unpickler::{
     load, loads, loads_all, loads_all_with, loads_with, AfterBuild, Encoding, Errors, LoadOptions,
     RawInput, Unpickler,

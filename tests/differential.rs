@@ -206,20 +206,16 @@ fn differential_against_cpython() {
         stats.fixtures += 1;
         let data = fs::read(dir.join(&fx.file)).expect("read fixture");
         let options = || -> LoadOptions {
-            let buffers = if fx.buffers.is_empty() {
-                None
+            let o = LoadOptions::default().encoding(fx.encoding);
+            if fx.buffers.is_empty() {
+                o
             } else {
-                Some(
+                o.buffers(
                     fx.buffers
                         .iter()
                         .map(|b| fs::read(dir.join(b)).expect("read buffer"))
                         .collect(),
                 )
-            };
-            LoadOptions {
-                encoding: fx.encoding,
-                buffers,
-                ..LoadOptions::default()
             }
         };
         let docs = match load_stream(&data, options()) {

@@ -70,8 +70,7 @@ fn check(
     };
     if !good {
         failures.push(format!(
-            "{name} (annotate={}): ours ok={ok}, pickletools ok={want_ok}; {}",
-            opts.annotate,
+            "{name} ({opts:?}): ours ok={ok}, pickletools ok={want_ok}; {}",
             first_diff(&ours, want)
         ));
     }
@@ -121,10 +120,7 @@ fn matches_pickletools_on_generated_and_corpus_pickles() {
         let want_ok = read("pkl.ok") == "1";
         let name = base.file_name().unwrap().to_string_lossy().into_owned();
         let plain = DisOptions::default();
-        let anno = DisOptions {
-            annotate: true,
-            ..DisOptions::default()
-        };
+        let anno = DisOptions::default().annotate(true);
         check(
             &name,
             &data,
@@ -174,20 +170,10 @@ fn indent_level_and_cli_match_pickletools() {
     run_python(&["-c".as_ref(), mk.as_ref(), file.as_os_str()]);
     let data = std::fs::read(&file).unwrap();
     for (flags, opts) in [
-        (
-            vec!["-l", "2"],
-            DisOptions {
-                indent: 2,
-                ..DisOptions::default()
-            },
-        ),
+        (vec!["-l", "2"], DisOptions::default().indent(2)),
         (
             vec!["-l", "0", "-a"],
-            DisOptions {
-                indent: 0,
-                annotate: true,
-                ..DisOptions::default()
-            },
+            DisOptions::default().indent(0).annotate(true),
         ),
         (vec![], DisOptions::default()),
     ] {
@@ -216,10 +202,7 @@ fn memo_option_carries_the_memo_across_a_stream() {
     let (fresh, ok) = dis(data, &DisOptions::default());
     assert!(!ok);
     assert!(fresh.ends_with("   14: h    BINGET     0\n"));
-    let shared = DisOptions {
-        memo: true,
-        ..DisOptions::default()
-    };
+    let shared = DisOptions::default().memo(true);
     let (out, ok) = dis(data, &shared);
     assert!(ok);
     assert_eq!(

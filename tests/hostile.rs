@@ -230,10 +230,7 @@ fn nested_marks_within_and_beyond_the_depth_limit() {
     let doc = survive("10k nested MARK tuples", &data);
     redump_all("10k nested MARK tuples", &doc, 0, None);
 
-    let options = LoadOptions {
-        max_depth: 100,
-        ..LoadOptions::default()
-    };
+    let options = LoadOptions::default().max_depth(100);
     let e = Unpickler::from_slice(&data, options)
         .load()
         .expect_err("depth limit 100 must reject 10,000 nested MARKs");
@@ -250,10 +247,7 @@ fn memo_limit_is_enforced_with_an_offset() {
     }
     data.extend_from_slice(b"l.");
     assert!(loads(&data).is_ok());
-    let options = LoadOptions {
-        max_memo: 5,
-        ..LoadOptions::default()
-    };
+    let options = LoadOptions::default().max_memo(5);
     let e = Unpickler::from_slice(&data, options)
         .load()
         .expect_err("memo limit");
@@ -599,5 +593,5 @@ fn serde_refuses_to_unfold_a_dag_into_billions_of_values() {
     let data = pickle_codec::dumps(&d, 5).unwrap();
     let v: Vec<Vec<i64>> = pickle_codec::from_slice(&data).unwrap();
     assert_eq!(v.len(), 10_000);
-    assert_eq!(pickle_codec::from_value::<Vec<Vec<i64>>>(&d).unwrap(), v);
+    assert_eq!(pickle_codec::from_document::<Vec<Vec<i64>>>(&d).unwrap(), v);
 }

@@ -23,6 +23,8 @@ fn rank(module: &str) -> Option<u32> {
     }
     let top = module.split("::").next().unwrap_or("");
     Some(match top {
+        // The options types' setter macro: names nothing.
+        "options" => 0,
         "error" => 1,
         "codec" => 2,
         "value" => 3,

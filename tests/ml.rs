@@ -35,14 +35,14 @@ fn load(entry: &Json) -> Option<Document> {
     }
     let mut opts = LoadOptions::default();
     if let Some(bufs) = entry["buffers"].as_array() {
-        opts.buffers = Some(
+        opts = opts.buffers(
             bufs.iter()
                 .map(|b| std::fs::read(dir().join(b.as_str().unwrap())).unwrap())
                 .collect(),
         );
     }
     if entry["encoding"] == "latin1" {
-        opts.encoding = Encoding::Latin1;
+        opts = opts.encoding(Encoding::Latin1);
     }
     Some(pickle_codec::loads_with(&data, opts).unwrap())
 }
@@ -246,16 +246,14 @@ fn python_loads_what_we_write() {
                 out.set_root(v);
                 let mut bufs = Vec::new();
                 let bytes = if p == 5 {
-                    let mut opts = pickle_codec::DumpOptions {
-                        protocol: 5,
-                        ..Default::default()
-                    };
                     let shared = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
                     let s2 = shared.clone();
-                    opts.buffer_callback = Some(Box::new(move |b: &pickle_codec::Buffer| {
-                        s2.borrow_mut().push(b.data.clone());
-                        false
-                    }));
+                    let mut opts = pickle_codec::DumpOptions::new(5).buffer_callback(
+                        move |b: &pickle_codec::Buffer| {
+                            s2.borrow_mut().push(b.data.clone());
+                            false
+                        },
+                    );
                     let r = pickle_codec::dumps_with(&out, &mut opts).unwrap();
                     bufs = shared.borrow().clone();
                     r
@@ -438,7 +436,7 @@ fn conformance_kit_gen_ml() {
             let data = std::fs::read(out.join(file)).unwrap();
             let mut opts = LoadOptions::default();
             if let Some(b) = e["buffers"].as_array() {
-                opts.buffers = Some(
+                opts = opts.buffers(
                     b.iter()
                         .map(|n| std::fs::read(out.join(n.as_str().unwrap())).unwrap())
                         .collect(),

@@ -298,7 +298,7 @@ fn fix_imports_off_keeps_python3_names() {
         dumps_with(&d, &mut o).unwrap(),
         b"\x80\x02c__builtin__\nset\nq\x00]q\x01K\x01a\x85q\x02Rq\x03."
     );
-    o.fix_imports = false;
+    let mut o = DumpOptions::new(2).fix_imports(false);
     assert_eq!(
         dumps_with(&d, &mut o).unwrap(),
         b"\x80\x02cbuiltins\nset\nq\x00]q\x01K\x01a\x85q\x02Rq\x03."

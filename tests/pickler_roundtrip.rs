@@ -27,8 +27,7 @@ fn cpython_pickles_reencode_identically() {
     let mut bad = Vec::new();
     for (name, proto, fix, data) in &all {
         let doc = loads(data).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let mut opts = DumpOptions::new(*proto);
-        opts.fix_imports = *fix;
+        let mut opts = DumpOptions::new(*proto).fix_imports(*fix);
         match dumps_with(&doc, &mut opts) {
             Ok(out) if out == *data => {}
             Ok(out) => {

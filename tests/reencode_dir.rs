@@ -31,8 +31,7 @@ fn reencode_dir() {
         if name.starts_with("optimized") {
             continue;
         }
-        let mut opts = DumpOptions::new(p);
-        opts.fix_imports = !name.starts_with("no_fix_imports");
+        let mut opts = DumpOptions::new(p).fix_imports(!name.starts_with("no_fix_imports"));
         let data = std::fs::read(e.path()).unwrap();
         let doc = match loads(&data) {
             Ok(d) => d,

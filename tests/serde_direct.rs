@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use pickle_codec::ser::to_vec_direct;
 use pickle_codec::{
-    dumps_with, to_value, to_vec_with, to_writer_with, DumpOptions, PyByteArray, PyFrozenSet,
+    dumps_with, to_document, to_vec_with, to_writer_with, DumpOptions, PyByteArray, PyFrozenSet,
     PyObject, PySet,
 };
 use proptest::prelude::*;
@@ -20,16 +20,13 @@ use serde::{Serialize, Serializer};
 
 /// What the document path writes (or its error message).
 fn via_document<T: Serialize + ?Sized>(v: &T, p: u8, fix_imports: bool) -> Result<Vec<u8>, String> {
-    let doc = to_value(v).map_err(|e| e.to_string())?;
-    let mut o = DumpOptions::new(p);
-    o.fix_imports = fix_imports;
+    let doc = to_document(v).map_err(|e| e.to_string())?;
+    let mut o = DumpOptions::new(p).fix_imports(fix_imports);
     dumps_with(&doc, &mut o).map_err(|e| e.to_string())
 }
 
 fn options(p: u8, fix_imports: bool) -> DumpOptions {
-    let mut o = DumpOptions::new(p);
-    o.fix_imports = fix_imports;
-    o
+    DumpOptions::new(p).fix_imports(fix_imports)
 }
 
 /// The public writers agree with the document path at every protocol

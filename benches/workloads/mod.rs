@@ -115,7 +115,7 @@ pub fn build(name: &str, scale: usize) -> Workload {
                 })
                 .collect();
             // As Python builds them: the keys and the tag strings are shared objects.
-            let doc = pickle_codec::to_value(&records).expect("records");
+            let doc = pickle_codec::to_document(&records).expect("records");
             Workload {
                 name: "records_100k",
                 doc: share_records(doc),

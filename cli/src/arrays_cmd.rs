@@ -100,10 +100,10 @@ pub fn list_file(path: &std::path::Path, buffers: Vec<Vec<u8>>) -> Result<Vec<En
         return Ok(out);
     }
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let options = pickle_codec::LoadOptions {
-        buffers: (!buffers.is_empty()).then_some(buffers),
-        ..Default::default()
-    };
+    let mut options = pickle_codec::LoadOptions::default();
+    if !buffers.is_empty() {
+        options = options.buffers(buffers);
+    }
     let doc = pickle_codec::joblib::load_with(&data, options).map_err(|e| e.to_string())?;
     for (p, a) in pickle_codec::arrays::find_ndarrays(doc.root()) {
         let a = a.map_err(|e| format!("{p}: {e}"))?;

@@ -35,11 +35,10 @@ pub(crate) struct DisArgs {
 pub(crate) fn run(args: &DisArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
-    let options = DisOptions {
-        annotate: args.annotate,
-        indent: args.indent,
-        memo: args.memo,
-    };
+    let options = DisOptions::default()
+        .annotate(args.annotate)
+        .indent(args.indent)
+        .memo(args.memo);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = disassemble(&data, &mut out, &options);

@@ -51,14 +51,12 @@ pub(crate) struct FromJsonArgs {
 pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
-    let mut options = LoadOptions::default();
-    let data = crate::joblib_aware(&data, &mut options).map_err(|e| format!("{name}: {e}"))?;
+    let (data, options) =
+        crate::joblib_aware(&data, LoadOptions::default()).map_err(|e| format!("{name}: {e}"))?;
     let mut unpickler = Unpickler::from_slice(&data, options);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let options = JsonOptions {
-        compact: args.compact,
-    };
+    let options = JsonOptions::default().compact(args.compact);
     let mut count = 0usize;
     loop {
         if unpickler.at_end().map_err(|e| format!("{name}: {e}"))? {
@@ -68,7 +66,7 @@ pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
             .load()
             .map_err(|e| format!("{name}: pickle #{}: {e}", count + 1))?;
         to_json(&doc, &mut out, &options).map_err(|e| format!("{name}: {e}"))?;
-        if options.compact {
+        if args.compact {
             out.write_all(b"\n")
                 .map_err(|e| format!("cannot write <stdout>: {e}"))?;
         }

@@ -182,23 +182,17 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = read_input(&args.file)?;
 
-    let buffers = if args.buffers.is_empty() {
-        None
-    } else {
+    let mut options = LoadOptions::default().encoding(args.encoding.into());
+    if !args.buffers.is_empty() {
         let mut bufs = Vec::with_capacity(args.buffers.len());
         for path in &args.buffers {
             let buf = fs::read(path)
                 .map_err(|e| format!("cannot read buffer {}: {e}", path.display()))?;
             bufs.push(buf);
         }
-        Some(bufs)
-    };
-    let mut options = LoadOptions {
-        encoding: args.encoding.into(),
-        buffers,
-        ..LoadOptions::default()
-    };
-    let data = joblib_aware(&data, &mut options).map_err(|e| format!("{name}: {e}"))?;
+        options = options.buffers(bufs);
+    }
+    let (data, options) = joblib_aware(&data, options).map_err(|e| format!("{name}: {e}"))?;
 
     // Everything is encoded in memory first, so a failure leaves no output.
     let mut out = Vec::new();
@@ -286,20 +280,21 @@ pub(crate) fn checkpoint_pickles(data: Vec<u8>, name: &str) -> Result<Vec<u8>, F
 /// `joblib.dump` files: decompress zlib/gzip ones, and when the stream holds
 /// joblib's array wrappers, read the raw array data that follows each one
 /// (the loaded document then holds ordinary numpy arrays).
-pub(crate) fn joblib_aware<'a>(
-    data: &'a [u8],
-    options: &mut LoadOptions,
-) -> pickle_codec::Result<std::borrow::Cow<'a, [u8]>> {
+pub(crate) fn joblib_aware(
+    data: &[u8],
+    mut options: LoadOptions,
+) -> pickle_codec::Result<(std::borrow::Cow<'_, [u8]>, LoadOptions)> {
     use pickle_codec::joblib;
     let plain = match joblib::compression(data) {
         joblib::Compression::None => std::borrow::Cow::Borrowed(data),
-        _ => joblib::decompress(data, options.max_input)?,
+        // The CLI reads whole files: no input limit beyond memory.
+        _ => joblib::decompress(data, u64::MAX)?,
     };
     let wrapper = b"NumpyArrayWrapper";
     if plain.windows(wrapper.len()).any(|w| w == wrapper) {
-        options.after_build = Some(joblib::hook());
+        options = options.after_build(joblib::hook());
     }
-    Ok(plain)
+    Ok((plain, options))
 }
 
 /// Write `data` to stdout (`-`) or atomically replace the file `out`.

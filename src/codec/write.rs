@@ -24,6 +24,10 @@ use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::codec::text;
 use crate::error::{Error, Result};
 
+/// Items per `APPENDS`, `SETITEMS` and `ADDITEMS`, as CPython's `BATCHSIZE`:
+/// every writer of containers batches by it, so their bytes are CPython's.
+pub(crate) const BATCH: usize = 1000;
+
 /// Writes pickle instructions into an in-memory buffer.
 #[derive(Debug)]
 pub struct InstrWriter {
@@ -504,7 +508,7 @@ fn header8(op: Opcode, n: usize) -> [u8; 9] {
 /// `_pickle.c`'s `raw_unicode_escape`: code points above U+FFFF as
 /// `\Uxxxxxxxx`, above U+00FF and `\`, NUL, `\n`, `\r`, `\x1a` as `\uxxxx`
 /// (lowercase hex), everything else as one Latin-1 byte.
-pub fn raw_unicode_escape_into(out: &mut Vec<u8>, utf8: &[u8]) {
+pub(crate) fn raw_unicode_escape_into(out: &mut Vec<u8>, utf8: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for cp in text::code_points(utf8) {
         if cp >= 0x10000 {

@@ -28,33 +28,70 @@ use serde::de::{self, DeserializeOwned};
 pub(crate) use crate::python::types::SUBVALUE_TOKEN;
 use document::{Budget, Deserializer, DocBorrow, SliceBorrow};
 use handover::Handover;
-pub use value::ValueSeed;
 
 use crate::error::{Category, Error, Result};
 use crate::unpickler::{LoadOptions, Unpickler};
 use crate::value::{Document, ValueRef};
 
+/// The serde layer's limits, apart from the loader's ([`LoadOptions`]):
+/// `Deserialize` implementations recurse, and a value reached through
+/// several references is deserialized each time.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DeOptions {
+    pub(crate) recursion_limit: usize,
+    pub(crate) max_unfold: u64,
+}
+
+impl Default for DeOptions {
+    fn default() -> Self {
+        DeOptions {
+            recursion_limit: 128,
+            max_unfold: 64,
+        }
+    }
+}
+
+crate::options::setters! {
+    DeOptions {
+        /// Deepest nesting the walk goes into (default 128).
+        recursion_limit: usize,
+        /// How far the walk unfolds sharing (default 64): one walk may visit
+        /// at most this many times the document's values (nodes and their
+        /// items), beyond a first 2^16. A few hundred bytes describing a DAG
+        /// of 2^30 leaves are refused instead of filling memory; raise it for
+        /// documents that share large values very many times.
+        max_unfold: u64,
+    }
+}
+
 /// Deserialize a `T` from a pickle in a byte slice, borrowing strs and bytes from it.
 /// Bytes after the pickle's STOP are an error.
 pub fn from_slice<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
-    from_slice_with(data, LoadOptions::default())
+    from_slice_with(data, LoadOptions::default(), &DeOptions::default())
 }
 
-/// [`from_slice`] with load options (encoding, limits, buffers, hooks).
+/// [`from_slice`] with load options (encoding, limits, buffers, hooks) and
+/// the serde layer's limits.
 pub fn from_slice_with<'de, T: de::Deserialize<'de>>(
     data: &'de [u8],
     options: LoadOptions,
+    de_options: &DeOptions,
 ) -> Result<T> {
-    if let Some(t) = stream::from_slice(data, &options) {
+    if let Some(t) = stream::from_slice(data, &options, de_options) {
         return Ok(t);
     }
-    from_document(data, options)
+    via_document(data, options, de_options)
 }
 
 /// The document path of [`from_slice_with`].
-fn from_document<'de, T: de::Deserialize<'de>>(data: &'de [u8], options: LoadOptions) -> Result<T> {
-    let limit = options.recursion_limit;
-    let budget = Budget::new(options.max_unfold);
+fn via_document<'de, T: de::Deserialize<'de>>(
+    data: &'de [u8],
+    options: LoadOptions,
+    de_options: &DeOptions,
+) -> Result<T> {
+    let limit = de_options.recursion_limit;
+    let budget = Budget::new(de_options.max_unfold);
     let mut u = Unpickler::from_slice(data, options);
     let doc = u.load_tracked()?;
     if !u.at_end()? {
@@ -112,19 +149,26 @@ pub fn from_reader<R: std::io::Read, T: DeserializeOwned>(reader: R) -> Result<T
 }
 
 /// Deserialize a `T` from a document, borrowing strs and bytes from it.
-pub fn from_value<'a, T: de::Deserialize<'a>>(doc: &'a Document) -> Result<T> {
+pub fn from_document<'a, T: de::Deserialize<'a>>(doc: &'a Document) -> Result<T> {
     from_value_ref(doc.root())
 }
 
 /// Deserialize a `T` from any value of a document.
 pub fn from_value_ref<'a, T: de::Deserialize<'a>>(v: ValueRef<'a>) -> Result<T> {
-    let options = LoadOptions::default();
+    from_value_ref_with(v, &DeOptions::default())
+}
+
+/// [`from_value_ref`] with the serde layer's limits.
+pub fn from_value_ref_with<'a, T: de::Deserialize<'a>>(
+    v: ValueRef<'a>,
+    de_options: &DeOptions,
+) -> Result<T> {
     T::deserialize(Deserializer::new(
         v.document(),
         v.value(),
         DocBorrow,
-        options.recursion_limit,
-        &Budget::new(options.max_unfold),
+        de_options.recursion_limit,
+        &Budget::new(de_options.max_unfold),
         None,
     ))
 }
@@ -135,8 +179,13 @@ impl<R: crate::codec::read::Read> Unpickler<R> {
     /// Large strs and bytes (from 1 MiB) that the value holds once are
     /// moved into it, not copied: the load never holds two copies of them.
     pub fn deserialize<T: DeserializeOwned>(&mut self) -> Result<T> {
-        let limit = self.options_mut().recursion_limit;
-        let budget = Budget::new(self.options_mut().max_unfold);
+        self.deserialize_with(&DeOptions::default())
+    }
+
+    /// [`Unpickler::deserialize`] with the serde layer's limits.
+    pub fn deserialize_with<T: DeserializeOwned>(&mut self, de_options: &DeOptions) -> Result<T> {
+        let limit = de_options.recursion_limit;
+        let budget = Budget::new(de_options.max_unfold);
         let mut doc = self.load_with_offsets()?;
         let handover = Handover::take_from(&mut doc);
         T::deserialize(Deserializer::new(
@@ -158,11 +207,11 @@ pub mod paths {
 
     /// The streaming path alone: `None` where it hands over to the document path.
     pub fn stream<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Option<T> {
-        stream::from_slice(data, &LoadOptions::default())
+        stream::from_slice(data, &LoadOptions::default(), &DeOptions::default())
     }
 
     /// The document path alone.
     pub fn document<'de, T: de::Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
-        from_document(data, LoadOptions::default())
+        via_document(data, LoadOptions::default(), &DeOptions::default())
     }
 }

@@ -41,7 +41,11 @@ use crate::codec::framing::FrameTracker;
 use crate::codec::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::{decode_fast, Arg};
 use crate::codec::text::long_from_le_word;
-use crate::error::{Error, Result};
+use crate::error::GiveUp;
+
+/// Every error on the stream path is a give-up: the document path then
+/// loads the input and reports what is wrong.
+type Result<T, E = GiveUp> = std::result::Result<T, E>;
 use crate::python::types::DOCUMENT_TOKEN;
 use crate::python::types::PYOBJECT_TOKEN;
 use crate::unpickler::LoadOptions;
@@ -51,6 +55,7 @@ use crate::unpickler::LoadOptions;
 pub(super) fn from_slice<'de, T: de::Deserialize<'de>>(
     input: &'de [u8],
     options: &LoadOptions,
+    de_options: &super::DeOptions,
 ) -> Option<T> {
     let hooks = options.buffers.is_some()
         || options.persistent_load.is_some()
@@ -58,7 +63,7 @@ pub(super) fn from_slice<'de, T: de::Deserialize<'de>>(
     if hooks || (input.len() as u64) > options.max_input {
         return None;
     }
-    let mut s = Stream::new(input, options);
+    let mut s = Stream::new(input, options, de_options);
     let t = s.pickle::<T>().ok()?;
     (s.pos == input.len()).then_some(t)
 }
@@ -164,12 +169,8 @@ enum Mode {
 }
 
 /// The stream path gives up; the document path will decide.
-fn fallback() -> Error {
-    Error::data("not on the streaming path")
-}
-
 fn bail<T>() -> Result<T> {
-    Err(fallback())
+    Err(GiveUp)
 }
 
 struct Stream<'de> {
@@ -283,7 +284,7 @@ fn memo_index(arg: &Arg<'_>) -> Result<usize> {
 }
 
 impl<'de> Stream<'de> {
-    fn new(input: &'de [u8], options: &LoadOptions) -> Self {
+    fn new(input: &'de [u8], options: &LoadOptions, de_options: &super::DeOptions) -> Self {
         Stream {
             input,
             pos: 0,
@@ -293,7 +294,7 @@ impl<'de> Stream<'de> {
             memo: Vec::with_capacity((input.len() / 8).min(1 << 22)),
             max_memo: options.max_memo,
             frame_end: usize::MAX,
-            depth_left: options.recursion_limit.min(STREAM_DEPTH),
+            depth_left: de_options.recursion_limit.min(STREAM_DEPTH),
             mode: Mode::Read,
             lookahead_left: input.len() + 4096,
             replay_left: 2 * input.len() + (1 << 20),
@@ -352,7 +353,7 @@ impl<'de> Stream<'de> {
         if self.mode == Mode::Read {
             self.frames
                 .check(op, start as u64, end as u64, len)
-                .map_err(|_| fallback())?;
+                .map_err(|_| GiveUp)?;
             self.frame_end = match self.frames.open_end() {
                 Some(e) => usize::try_from(e).unwrap_or(usize::MAX),
                 None => usize::MAX,
@@ -366,7 +367,7 @@ impl<'de> Stream<'de> {
     fn peek(&mut self) -> Result<Opcode> {
         self.frames()?;
         match self.input.get(self.pos) {
-            Some(&b) => Opcode::from_byte(b).ok_or_else(fallback),
+            Some(&b) => Opcode::from_byte(b).ok_or(GiveUp),
             None => bail(),
         }
     }
@@ -542,7 +543,7 @@ impl<'de> Stream<'de> {
         if e.shape != Shape::Walk || !(hashable_scalar(e.op) || e.op == Opcode::ByteArray8) {
             // Reading a scalar again costs one instruction; anything else counts.
             let used = self.pos - e.pos;
-            self.replay_left = self.replay_left.checked_sub(used).ok_or_else(fallback)?;
+            self.replay_left = self.replay_left.checked_sub(used).ok_or(GiveUp)?;
         }
         self.pos = pos;
         self.mode = mode;
@@ -558,7 +559,7 @@ impl<'de> Stream<'de> {
         let used = self.pos - pos;
         self.pos = pos;
         self.mode = mode;
-        self.lookahead_left = self.lookahead_left.checked_sub(used).ok_or_else(fallback)?;
+        self.lookahead_left = self.lookahead_left.checked_sub(used).ok_or(GiveUp)?;
         r
     }
 
@@ -1145,7 +1146,7 @@ impl<'a, 'de> SeqItems<'a, 'de> {
 }
 
 impl<'de> SeqAccess<'de> for SeqItems<'_, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
 
     #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
@@ -1179,7 +1180,7 @@ struct TupleItems<'a, 'de> {
 }
 
 impl<'de> SeqAccess<'de> for TupleItems<'_, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         if self.left == 0 {
@@ -1198,7 +1199,7 @@ impl<'de> SeqAccess<'de> for TupleItems<'_, 'de> {
 struct NoItems;
 
 impl<'de> SeqAccess<'de> for NoItems {
-    type Error = Error;
+    type Error = GiveUp;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, _: T) -> Result<Option<T::Value>> {
         Ok(None)
@@ -1270,7 +1271,7 @@ impl<'a, 'de> DictPairs<'a, 'de> {
 }
 
 impl<'de> MapAccess<'de> for DictPairs<'_, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
 
     #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
@@ -1334,7 +1335,7 @@ struct UnitVariant<'a, 'de> {
 }
 
 impl<'de> EnumAccess<'de> for UnitVariant<'_, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
     type Variant = Self;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
@@ -1344,7 +1345,7 @@ impl<'de> EnumAccess<'de> for UnitVariant<'_, 'de> {
 }
 
 impl<'de> VariantAccess<'de> for UnitVariant<'_, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
 
     fn unit_variant(self) -> Result<()> {
         Ok(())
@@ -1369,7 +1370,7 @@ struct TaggedVariant<'p, 'a, 'de> {
 }
 
 impl<'p, 'a, 'de> EnumAccess<'de> for TaggedVariant<'p, 'a, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
     type Variant = Self;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
@@ -1381,7 +1382,7 @@ impl<'p, 'a, 'de> EnumAccess<'de> for TaggedVariant<'p, 'a, 'de> {
 }
 
 impl<'de> VariantAccess<'de> for TaggedVariant<'_, '_, 'de> {
-    type Error = Error;
+    type Error = GiveUp;
 
     fn unit_variant(self) -> Result<()> {
         self.pairs.next_value::<()>()
@@ -1415,7 +1416,7 @@ macro_rules! forward_to {
 }
 
 impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
-    type Error = Error;
+    type Error = GiveUp;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         self.any(visitor)
@@ -1612,7 +1613,11 @@ mod tests {
                 // Alone (near the end).
                 let mut alone = one.clone();
                 alone.push(b'.');
-                assert_eq!(super::from_slice::<i64>(&alone, &opts), Some(v), "{one:?}");
+                assert_eq!(
+                    super::from_slice::<i64>(&alone, &opts, &super::super::DeOptions::default()),
+                    Some(v),
+                    "{one:?}"
+                );
                 // First in a list, with a BINPUT or not, then 0 to 12 more
                 // bytes of BININT1s: near the end, then in the window.
                 for put in [false, true] {
@@ -1629,7 +1634,11 @@ mod tests {
                         let mut want = vec![v];
                         want.extend(std::iter::repeat_n(7, more));
                         assert_eq!(
-                            super::from_slice::<Vec<i64>>(&list, &opts),
+                            super::from_slice::<Vec<i64>>(
+                                &list,
+                                &opts,
+                                &super::super::DeOptions::default()
+                            ),
                             Some(want),
                             "{list:?}"
                         );

@@ -62,19 +62,24 @@ use memo::Memo;
 /// A `buffer_callback`: returns false to write the buffer out of band.
 pub type BufferCallback = Box<dyn FnMut(&Buffer) -> bool>;
 
-/// Items per `APPENDS`/`SETITEMS`/`ADDITEMS`, as CPython's `BATCHSIZE`.
-const BATCH: usize = 1000;
+use crate::codec::write::BATCH;
 
-/// Options for dumping.
+/// Options for dumping, built with setters:
+/// `DumpOptions::new(2).fix_imports(false)`.
+#[non_exhaustive]
 pub struct DumpOptions {
-    /// The protocol, 0 to 5.
-    pub protocol: u8,
-    /// Write Python 2 names for globals below protocol 3 (default true).
-    pub fix_imports: bool,
-    /// Called with each [`Buffer`] at protocol 5: returning false writes it
-    /// out of band (`NEXT_BUFFER`, plus `READONLY_BUFFER` if read-only), as
-    /// `pickle`'s `buffer_callback`. Without a callback buffers are in band.
-    pub buffer_callback: Option<BufferCallback>,
+    pub(crate) protocol: u8,
+    pub(crate) fix_imports: bool,
+    pub(crate) buffer_callback: Option<BufferCallback>,
+}
+
+crate::options::setters! {
+    DumpOptions {
+        /// The protocol, 0 to 5 (default 4, as CPython 3.8–3.13).
+        protocol: u8,
+        /// Write Python 2 names for globals below protocol 3 (default true).
+        fix_imports: bool,
+    }
 }
 
 impl DumpOptions {
@@ -85,6 +90,15 @@ impl DumpOptions {
             fix_imports: true,
             buffer_callback: None,
         }
+    }
+
+    /// Called with each [`Buffer`] at protocol 5: returning false writes it
+    /// out of band (`NEXT_BUFFER`, plus `READONLY_BUFFER` if read-only), as
+    /// `pickle`'s `buffer_callback`. Without a callback buffers are in band.
+    #[must_use]
+    pub fn buffer_callback(mut self, f: impl FnMut(&Buffer) -> bool + 'static) -> Self {
+        self.buffer_callback = Some(Box::new(f));
+        self
     }
 }
 

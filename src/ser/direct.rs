@@ -2,7 +2,7 @@
 //! while the value is being walked, without building a [`Document`] first.
 //!
 //! It writes exactly what [`crate::pickler`] writes for the document
-//! [`super::to_value`] builds, which is a tree whose only shared nodes are
+//! [`super::to_document`] builds, which is a tree whose only shared nodes are
 //! the interned names (struct field and variant names). So:
 //!
 //! * every str, bytes, list, dict and non-empty tuple takes the next memo
@@ -34,13 +34,16 @@ use serde::ser::{self, Serialize};
 
 use crate::codec::opcodes::Opcode;
 use crate::codec::write::InstrWriter;
-use crate::error::{Error, Result};
+use crate::error::GiveUp;
+
+/// Every error of the direct walk is a give-up: the document path then
+/// serializes the value and reports what is wrong.
+type Result<T, E = GiveUp> = std::result::Result<T, E>;
 use crate::python::types::{
     BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN, PYOBJECT_TOKEN, SET_TOKEN,
 };
 
-/// Items per `APPENDS`/`SETITEMS`, as CPython's `BATCHSIZE`.
-const BATCH: usize = 1000;
+use crate::codec::write::BATCH;
 
 /// Write `value` at `protocol`; an error means "serialize through the
 /// document instead" (see the module documentation).
@@ -65,11 +68,10 @@ pub(crate) fn to_vec<T: Serialize + ?Sized>(
     Ok(d.w.into_bytes())
 }
 
-/// The error that makes the caller start over through the document.
-fn give_up(why: &str) -> Error {
-    Error::data(format!(
-        "the direct serializer cannot write this value: {why}"
-    ))
+/// What makes the caller start over through the document; `why` says what
+/// the walk does not write, for the reader of the code.
+fn give_up(_why: &'static str) -> GiveUp {
+    GiveUp
 }
 
 /// Memo indices of the interned names written so far, by text. Names are
@@ -154,7 +156,7 @@ impl Direct {
     fn name(&mut self, s: &'static str) -> Result<()> {
         self.w.boundary();
         if let Some(i) = self.names.get(s) {
-            return self.w.get(i);
+            return Ok(self.w.get(i)?);
         }
         self.w.str(s.as_bytes())?;
         let i = self.memoize()?;
@@ -309,7 +311,7 @@ impl Direct {
 
 impl<'a> ser::Serializer for &'a mut Direct {
     type Ok = ();
-    type Error = Error;
+    type Error = GiveUp;
     type SerializeSeq = Seq<'a>;
     type SerializeTuple = Seq<'a>;
     type SerializeTupleStruct = Seq<'a>;
@@ -616,7 +618,7 @@ macro_rules! seq_impl {
     ($($tr:ident :: $m:ident),*) => {$(
         impl ser::$tr for Seq<'_> {
             type Ok = ();
-            type Error = Error;
+            type Error = GiveUp;
             #[inline]
             fn $m<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
                 self.item(value)
@@ -736,7 +738,7 @@ impl<'a> Map<'a> {
 
 impl ser::SerializeMap for Map<'_> {
     type Ok = ();
-    type Error = Error;
+    type Error = GiveUp;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
         self.before_key()?;
@@ -757,7 +759,7 @@ impl ser::SerializeMap for Map<'_> {
 
 impl ser::SerializeStruct for Map<'_> {
     type Ok = ();
-    type Error = Error;
+    type Error = GiveUp;
 
     #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
@@ -775,7 +777,7 @@ impl ser::SerializeStruct for Map<'_> {
 
 impl ser::SerializeStructVariant for Map<'_> {
     type Ok = ();
-    type Error = Error;
+    type Error = GiveUp;
 
     #[inline]
     fn serialize_field<T: Serialize + ?Sized>(

@@ -1,4 +1,4 @@
-//! The document builder behind [`super::to_value`]: every serde value
+//! The document builder behind [`super::to_document`]: every serde value
 //! becomes a node of a [`Document`].
 
 use serde::ser::{self, Serialize};

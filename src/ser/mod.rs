@@ -1,9 +1,9 @@
 //! serde serialization: any `T: Serialize` into a [`Document`] or a pickle.
 //!
-//! [`to_value`] builds a document. The pickle writers ([`to_vec`],
+//! [`to_document`] builds a document. The pickle writers ([`to_vec`],
 //! [`to_writer`], ...) do not: they walk `T` once, emitting instructions
 //! straight into the instruction writer (the `direct` submodule), and write
-//! byte for byte what the pickler writes for `to_value`'s document, so typed
+//! byte for byte what the pickler writes for `to_document`'s document, so typed
 //! data pickles exactly as CPython would pickle the equivalent Python object
 //! (structs become dicts whose keys are interned like Python attribute names,
 //! so a repeated field name is a memo reference).
@@ -27,10 +27,10 @@ use crate::error::{Error, Result};
 use crate::pickler::{self, DumpOptions};
 use crate::value::Document;
 
-pub use document::{MapBuilder, SeqBuilder, ValueSerializer};
+pub(crate) use document::ValueSerializer;
 
 /// Serialize a `T` into a document.
-pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Document> {
+pub fn to_document<T: Serialize + ?Sized>(value: &T) -> Result<Document> {
     let mut doc = Document::new();
     let root = value.serialize(ValueSerializer::new(&mut doc))?;
     doc.set_root(root);
@@ -49,14 +49,14 @@ pub fn to_vec_with<T: Serialize + ?Sized>(value: &T, mut options: DumpOptions) -
     match direct::to_vec(value, options.protocol, options.fix_imports) {
         Ok(bytes) => Ok(bytes),
         Err(_) => {
-            let doc = to_value(value)?;
+            let doc = to_document(value)?;
             pickler::dumps_with(&doc, &mut options)
         }
     }
 }
 
 /// The direct walk alone, without the document fallback: an error where
-/// [`to_vec_with`] would start over through [`to_value`]. For tests that
+/// [`to_vec_with`] would start over through [`to_document`]. For tests that
 /// check the two paths write the same bytes.
 #[doc(hidden)]
 pub fn to_vec_direct<T: Serialize + ?Sized>(
@@ -65,6 +65,7 @@ pub fn to_vec_direct<T: Serialize + ?Sized>(
     fix_imports: bool,
 ) -> Result<Vec<u8>> {
     direct::to_vec(value, protocol, fix_imports)
+        .map_err(|_| Error::data("the direct serializer does not write this value"))
 }
 
 fn protocol_options(protocol: u8) -> DumpOptions {

@@ -34,15 +34,25 @@ use crate::python::repr::{write_repr_bytes, write_repr_str};
 
 /// Options of [`disassemble`], named after `python3 -m pickletools`' flags.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DisOptions {
-    /// `-a`: add each opcode's one-line description (annotation column 30).
-    pub annotate: bool,
-    /// `-l`: blanks per mark level (pickletools' default is 4).
-    pub indent: usize,
-    /// `-m`: keep the memo from one pickle of the stream to the next (as
-    /// pickletools does across files with `-m`), so a later pickle may `GET`
-    /// what an earlier one `PUT`. Without it each pickle starts with an empty memo.
-    pub memo: bool,
+    pub(crate) annotate: bool,
+    pub(crate) indent: usize,
+    pub(crate) memo: bool,
+}
+
+crate::options::setters! {
+    DisOptions {
+        /// `-a`: add each opcode's one-line description (annotation column 30).
+        annotate: bool,
+        /// `-l`: blanks per mark level (pickletools' default is 4).
+        indent: usize,
+        /// `-m`: keep the memo from one pickle of the stream to the next (as
+        /// pickletools does across files with `-m`), so a later pickle may
+        /// `GET` what an earlier one `PUT`. Without it each pickle starts with
+        /// an empty memo.
+        memo: bool,
+    }
 }
 
 impl Default for DisOptions {

@@ -4,7 +4,8 @@
 //! top is a fence for pops, `POP` of a mark, `MEMOIZE` indexing by entry
 //! count) but never imports or calls anything: globals, calls and states
 //! become inert nodes (see [`crate::value`]). The loop is iterative, so input
-//! depth costs heap, never native stack. The memo is in [`memo`].
+//! depth costs heap, never native stack. The stack and the memo (`stack.rs`,
+//! `memo.rs`) are the scanner's too.
 
 pub(crate) mod memo;
 pub(crate) mod stack;
@@ -25,6 +26,7 @@ use crate::{Document, Error, Result, Value};
 /// How Python 2 strings (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) decode,
 /// as `pickle.load(encoding=...)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Encoding {
     /// `encoding="ASCII"` (CPython's default).
     #[default]
@@ -40,6 +42,7 @@ pub enum Encoding {
 /// What to do with Python 2 string bytes the encoding cannot decode,
 /// as `pickle.load(errors=...)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Errors {
     /// Fail (CPython's default).
     #[default]
@@ -78,42 +81,24 @@ pub trait RawInput {
 pub type AfterBuild =
     Box<dyn FnMut(&mut Document, Value, &mut dyn RawInput) -> Result<Option<Value>>>;
 
-/// Options of the unpickler. Every limit has a default and an error naming
-/// the opcode and byte offset where it was hit.
+/// Options of the unpickler, built with setters:
+/// `LoadOptions::default().encoding(Encoding::Latin1).max_memo(1 << 20)`.
+/// Every limit has a default and an error naming the opcode and byte offset
+/// where it was hit. The serde layer's own limits are in
+/// [`DeOptions`](crate::de::DeOptions).
+#[non_exhaustive]
 pub struct LoadOptions {
-    /// Decoding of Python 2 strings.
-    pub encoding: Encoding,
-    /// Error handling of that decoding.
-    pub errors: Errors,
-    /// Map Python 2 module names to Python 3 for protocol 0–2 pickles (default true).
-    pub fix_imports: bool,
-    /// Out-of-band buffers for `NEXT_BUFFER`, in order (`None`: the pickle may not use any).
-    pub buffers: Option<Vec<Vec<u8>>>,
-    /// Resolves persistent ids; without it they stay inert [`crate::Node::PersistentId`] nodes.
-    pub persistent_load: Option<PersistentLoad>,
-    /// Hook run after each `BUILD` (see [`AfterBuild`]; [`crate::joblib`] uses it).
-    pub after_build: Option<AfterBuild>,
-    /// Extension registry (`copyreg.add_extension`): code → (module, name).
-    /// Codes not found stay inert [`crate::Node::Extension`] nodes.
-    pub extensions: HashMap<i32, (String, String)>,
-    /// Most memo entries (default 2^26).
-    pub max_memo: usize,
-    /// Deepest nesting of open MARKs (default 2^20).
-    pub max_depth: usize,
-    /// Most bytes read from the input (default unlimited).
-    pub max_input: u64,
-    /// Longest protocol-0 text line (default 64 MiB).
-    pub max_line: usize,
-    /// Deepest nesting the serde layer walks into (default 128), since
-    /// `Deserialize` implementations recurse.
-    pub recursion_limit: usize,
-    /// How far the serde layer unfolds sharing (default 64): a value reached
-    /// through several references is deserialized each time, and one walk
-    /// may visit at most this many times the document's values (nodes and
-    /// their items), beyond a first 2^16. A few hundred bytes describing a
-    /// DAG of 2^30 leaves are refused instead of filling memory; raise it
-    /// for documents that share large values very many times.
-    pub max_unfold: u64,
+    pub(crate) encoding: Encoding,
+    pub(crate) errors: Errors,
+    pub(crate) fix_imports: bool,
+    pub(crate) buffers: Option<Vec<Vec<u8>>>,
+    pub(crate) persistent_load: Option<PersistentLoad>,
+    pub(crate) after_build: Option<AfterBuild>,
+    pub(crate) extensions: HashMap<i32, (String, String)>,
+    pub(crate) max_memo: usize,
+    pub(crate) max_depth: usize,
+    pub(crate) max_input: u64,
+    pub(crate) max_line: usize,
 }
 
 impl Default for LoadOptions {
@@ -130,9 +115,78 @@ impl Default for LoadOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_input: u64::MAX,
             max_line: crate::codec::read::DEFAULT_MAX_LINE,
-            recursion_limit: 128,
-            max_unfold: 64,
         }
+    }
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("encoding", &self.encoding)
+            .field("errors", &self.errors)
+            .field("fix_imports", &self.fix_imports)
+            .field("buffers", &self.buffers.as_ref().map(Vec::len))
+            .field("persistent_load", &self.persistent_load.is_some())
+            .field("after_build", &self.after_build.is_some())
+            .field("extensions", &self.extensions)
+            .field("max_memo", &self.max_memo)
+            .field("max_depth", &self.max_depth)
+            .field("max_input", &self.max_input)
+            .field("max_line", &self.max_line)
+            .finish()
+    }
+}
+
+crate::options::setters! {
+    LoadOptions {
+        /// How Python 2 strings decode (default [`Encoding::Ascii`], as CPython).
+        encoding: Encoding,
+        /// Error handling of that decoding (default [`Errors::Strict`]).
+        errors: Errors,
+        /// Map Python 2 module names to Python 3 in protocol 0–2 pickles
+        /// (default true, as CPython).
+        fix_imports: bool,
+        /// Extension registry (`copyreg.add_extension`): code → (module,
+        /// name). Codes not found stay inert [`crate::Node::Extension`] nodes.
+        extensions: HashMap<i32, (String, String)>,
+        /// Most memo entries (default 2^26).
+        max_memo: usize,
+        /// Deepest nesting of open MARKs (default 2^20).
+        max_depth: usize,
+        /// Most bytes read from the input (default unlimited).
+        max_input: u64,
+        /// Longest protocol-0 text line (default 64 MiB).
+        max_line: usize,
+    }
+}
+
+impl LoadOptions {
+    /// Out-of-band buffers for `NEXT_BUFFER`, in order, as
+    /// `pickle.load(buffers=...)`. Without them a pickle that uses one is
+    /// an error.
+    #[must_use]
+    pub fn buffers(mut self, buffers: Vec<Vec<u8>>) -> Self {
+        self.buffers = Some(buffers);
+        self
+    }
+
+    /// Resolve persistent ids (`persistent_load`); without it they stay
+    /// inert [`crate::Node::PersistentId`] nodes.
+    #[must_use]
+    pub fn persistent_load(
+        mut self,
+        f: impl FnMut(&mut Document, Value) -> Result<Value> + 'static,
+    ) -> Self {
+        self.persistent_load = Some(Box::new(f));
+        self
+    }
+
+    /// A hook run after each `BUILD` (see [`AfterBuild`]; [`crate::joblib`]
+    /// uses it).
+    #[must_use]
+    pub fn after_build(mut self, hook: AfterBuild) -> Self {
+        self.after_build = Some(hook);
+        self
     }
 }
 
@@ -148,8 +202,6 @@ impl LoadOptions {
             max_depth: self.max_depth,
             max_input: self.max_input,
             max_line: self.max_line,
-            recursion_limit: self.recursion_limit,
-            max_unfold: self.max_unfold,
             ..LoadOptions::default()
         }
     }

@@ -62,10 +62,12 @@ use std::borrow::Cow;
 use crate::error::{Error, Result};
 use crate::value::ValueRef;
 
-pub use self::array::{gather_c_order, is_ndarray, layout_strides, ArrayData, NdArray, Order};
+#[cfg(feature = "torch")]
+pub(crate) use self::array::{gather_c_order, layout_strides};
+pub use self::array::{is_ndarray, ArrayData, NdArray, Order};
 pub(crate) use self::dtype::{pickled_item_layouts, DTypeState, PLATFORM_TYPES};
 pub use self::dtype::{DType, Field};
-pub use self::element::{f16_to_f64, swap_element_to_le, Element};
+pub use self::element::Element;
 pub use self::scalar::Scalar;
 
 // The modules numpy's recipes name, in numpy 1.x and 2.x: `multiarray` for

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use super::array::{ArrayData, NdArray};
 
 /// Reads an array inside any `#[derive(Deserialize)]` struct loaded by this
-/// crate ([`crate::from_slice`], [`crate::from_value`], ...): the field's
+/// crate ([`crate::from_slice`], [`crate::from_document`], ...): the field's
 /// value must be a pickled numpy array (`coef_: NdArray<'static>`). Other
 /// serde formats may give it the bytes of a pickle holding the array.
 impl<'de> ::serde::Deserialize<'de> for NdArray<'static> {

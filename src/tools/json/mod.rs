@@ -35,15 +35,23 @@ use crate::value::{Document, Node, ObjectKind, ObjectOp, Value};
 
 /// Options for [`to_json`].
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct JsonOptions {
-    /// One line, no spaces (default: indented, two spaces a level, at most 32 levels of indent).
-    pub compact: bool,
+    pub(crate) compact: bool,
+}
+
+crate::options::setters! {
+    JsonOptions {
+        /// One line, no spaces (default: indented, two spaces a level, at
+        /// most 32 levels of indent).
+        compact: bool,
+    }
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Standard base64 with padding.
-pub fn base64_encode(data: &[u8]) -> String {
+pub(crate) fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -69,7 +77,7 @@ pub fn base64_encode(data: &[u8]) -> String {
 }
 
 /// Decode standard base64 (padding optional, no whitespace).
-pub fn base64_decode(text: &str) -> Result<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut acc = 0u32;
     let mut bits = 0;
