@@ -58,6 +58,7 @@ pub mod value;
 
 pub use codec::{opcodes, read, write};
 #[cfg(feature = "torch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub use ml::torch;
 pub use ml::{arrays, joblib, numpy};
 pub use python::{compat, repr};

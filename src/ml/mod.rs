@@ -8,4 +8,5 @@ pub(crate) mod container;
 pub mod joblib;
 pub mod numpy;
 #[cfg(feature = "torch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub mod torch;

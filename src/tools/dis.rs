@@ -31,6 +31,8 @@ use crate::codec::opcodes::{ArgKind, Opcode};
 use crate::codec::text;
 use crate::error::{Error, Result};
 use crate::python::repr::{write_repr_bytes, write_repr_str};
+use crate::unpickler::memo;
+use crate::unpickler::DEFAULT_MAX_MEMO;
 
 /// Options of [`disassemble`], named after `python3 -m pickletools`' flags.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,40 +90,49 @@ enum Key {
     Big(BigInt),
 }
 
-/// pickletools' memo: only the keys matter (no value is ever a mark).
-#[derive(Default)]
+/// pickletools' memo: which keys were stored (no value is ever needed).
+/// Keys that are memo indices (non-negative, within `u64`) live in the
+/// unpickler's [`memo::Memo`], with its limit; the others (`PUT` takes any
+/// Python int in protocol 0, and pickletools stores `p-1` where `_pickle.c`
+/// refuses it) in a set beside it.
 struct Memo {
-    dense: Vec<bool>,
-    sparse: HashSet<Key>,
-    len: usize,
+    indices: memo::Memo<()>,
+    others: HashSet<Key>,
 }
 
 impl Memo {
-    fn contains(&self, k: &Key) -> bool {
-        match k {
-            Key::Small(i) if *i >= 0 && (*i as u64) < self.dense.len() as u64 => {
-                self.dense[*i as usize]
-            }
-            _ => self.sparse.contains(k),
+    fn new() -> Memo {
+        Memo {
+            indices: memo::Memo::new(DEFAULT_MAX_MEMO),
+            others: HashSet::new(),
         }
     }
 
-    fn insert(&mut self, k: Key) {
-        if let Key::Small(i) = k {
-            if i >= 0 && (i as u64) <= self.dense.len() as u64 * 2 + 4096 {
-                let i = i as usize;
-                if i >= self.dense.len() {
-                    self.dense.resize(i + 1, false);
-                }
-                if !self.dense[i] {
-                    self.dense[i] = true;
-                    self.len += 1;
-                }
-                return;
-            }
+    fn index(k: &Key) -> Option<u64> {
+        match k {
+            Key::Small(i) => u64::try_from(*i).ok(),
+            Key::Big(_) => None,
         }
-        if self.sparse.insert(k) {
-            self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.indices.len() + self.others.len()
+    }
+
+    fn contains(&self, k: &Key) -> bool {
+        match Memo::index(k) {
+            Some(i) => self.indices.get_ref(i).is_some(),
+            None => self.others.contains(k),
+        }
+    }
+
+    fn insert(&mut self, k: Key) -> Result<()> {
+        match Memo::index(&k) {
+            Some(i) => self.indices.put(i, ()),
+            None => {
+                self.others.insert(k);
+                Ok(())
+            }
         }
     }
 }
@@ -626,7 +637,7 @@ pub fn disassemble_with_limit<W: Write>(
         heads: heads(),
         buf: Vec::with_capacity(FLUSH_AT + 4096),
         scratch: String::new(),
-        memo: Memo::default(),
+        memo: Memo::new(),
         indent: vec![b' '; opts.indent],
         annotate: if opts.annotate { 30 } else { 0 },
         flushed: 0,
@@ -635,7 +646,7 @@ pub fn disassemble_with_limit<W: Write>(
     let mut cur = Cursor { data, pos: 0 };
     let result = loop {
         if !opts.memo {
-            d.memo = Memo::default();
+            d.memo = Memo::new();
         }
         let r = d.one(&mut cur, out);
         if r.is_err() || cur.pos >= data.len() {
@@ -727,8 +738,8 @@ impl Dis {
             match op {
                 Opcode::Put | Opcode::BinPut | Opcode::LongBinPut | Opcode::Memoize => {
                     let key = if op == Opcode::Memoize {
-                        markmsg = Some(format!("(as {})", self.memo.len));
-                        Key::Small(self.memo.len as i64)
+                        markmsg = Some(format!("(as {})", self.memo.len()));
+                        Key::Small(self.memo.len() as i64)
                     } else {
                         memo_key(&arg)
                     };
@@ -741,8 +752,8 @@ impl Dis {
                         errormsg = Some("stack is empty -- can't store into memo".into());
                     } else if stack.last() == Some(&true) {
                         errormsg = Some("can't store markobject in the memo".into());
-                    } else {
-                        self.memo.insert(key);
+                    } else if let Err(e) = self.memo.insert(key) {
+                        errormsg = Some(e.to_string());
                     }
                 }
                 Opcode::Get | Opcode::BinGet | Opcode::LongBinGet

@@ -340,6 +340,7 @@ fn encode_surrogatepass(cp: u32, out: &mut Vec<u8>) {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "arbitrary")))]
 impl<'a> Arbitrary<'a> for Document {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
         let mut g = Gen {

@@ -5,6 +5,7 @@ use super::array::NdArray;
 use super::element::Element;
 use crate::error::{Error, Result};
 
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 impl NdArray<'_> {
     /// Convert to an `ndarray::ArrayD<T>` (C order, native endianness).
     pub fn to_ndarray<T: Element>(&self) -> Result<::ndarray::ArrayD<T>> {

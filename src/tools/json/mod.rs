@@ -504,6 +504,7 @@ pub fn to_json<W: Write>(doc: &Document, writer: W, options: &JsonOptions) -> Re
 #[cfg(feature = "json")]
 mod parse;
 #[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use parse::{from_json, from_json_stream, MAX_JSON_DEPTH};
 
 #[cfg(test)]
