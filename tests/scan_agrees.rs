@@ -187,3 +187,38 @@ fn scan_reads_whatever_loads_reads_and_names_its_globals() {
         failures.join("\n")
     );
 }
+
+/// The same agreement on generated object graphs (`Arbitrary for Document`:
+/// globals, objects of every kind, sharing, cycles), pickled at every
+/// protocol: a bounded property run in every test run with `--all-features`,
+/// beside the `scan_agrees` fuzz target.
+#[cfg(feature = "arbitrary")]
+#[test]
+fn scan_agrees_on_generated_documents() {
+    use arbitrary::{Arbitrary, Unstructured};
+    let mut rng = Rng(0x5ca9_a9ee_5eed_0017);
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for case in 0..3000 {
+        let bytes: Vec<u8> = (0..64 + rng.below(960)).map(|_| rng.next() as u8).collect();
+        let Ok(doc) = Document::arbitrary(&mut Unstructured::new(&bytes)) else {
+            continue;
+        };
+        for protocol in 0..=5 {
+            let Ok(data) = pickle_codec::dumps(&doc, protocol) else {
+                continue;
+            };
+            compared += 1;
+            if let Some(why) = check(&format!("case {case}, protocol {protocol}"), &data) {
+                failures.push(why);
+            }
+        }
+    }
+    assert!(compared > 5000, "only {compared} pickles compared");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared}:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
