@@ -29,16 +29,69 @@
 //!    mapping and the scanner.
 //!
 //! `Display` on [`ValueRef`] prints Python's `repr`.
-
+//!
 //! # Safety
 //!
 //! Loading never imports or calls anything: a `GLOBAL` is a name, a `REDUCE`
 //! is a recipe ([`Object`]). No input makes the crate panic, recurse in
 //! proportion to its depth, or allocate for a length it does not hold; every
-//! limit ([`LoadOptions`]: memo entries, MARK depth, input bytes, line length,
-//! serde recursion, serde unfolding of shared values) has a default and an
-//! error naming the opcode and offset.
-//! `#![forbid(unsafe_code)]
+//! limit ([`LoadOptions`]: memo entries, MARK depth, input bytes, line
+//! length; [`DeOptions`]: serde recursion, serde unfolding of shared values)
+//! has a default and an error naming the opcode and offset. Options are
+//! built with setters: `LoadOptions::default().max_memo(1 << 20)`.
+//! `#![forbid(unsafe_code)]`.
+//!
+//! # The serde mapping
+//!
+//! | Rust (serde data model) | Python, written | Python, read |
+//! |---|---|---|
+//! | `bool` | `bool` | `bool` |
+//! | `i8`..`i64`, `u8`..`u32` | `int` | `int` |
+//! | `u64` above 2^63, `i128`, `u128` | `int` (`LONG1` at protocol 2+) | `int` up to 128 bits |
+//! | `f32`, `f64` | `float` (NaN, ±inf, -0.0 kept) | `float`, and `int` |
+//! | `char`, `String`, `&str` | `str` | `str` (`&'de str`/`Cow` borrow from [`from_slice`] input) |
+//! | bytes (`serde_bytes`) | `bytes` ([`PyByteArray`]: `bytearray`) | `bytes`, `bytearray` (`&'de [u8]` borrows) |
+//! | `Option<T>` | `None` or the value | `None` or the value |
+//! | `()`, unit struct | `None` | `None` |
+//! | newtype struct | the inner value | the inner value |
+//! | `Vec`, slices, any seq | `list` ([`PySet`]: `set`, [`PyFrozenSet`]: `frozenset`) | `list`, `tuple`, `set`, `frozenset`, `deque` |
+//! | tuple, tuple struct | `tuple` | `tuple`, `list` |
+//! | maps (any key type, order kept) | `dict` | `dict`, `OrderedDict`, `defaultdict`, `Counter`, dict subclasses |
+//! | struct | `dict` of field names (names interned, as Python's attribute names) | `dict`, or any class instance: its `__dict__`/slots state, dataclasses, namedtuples (by position) |
+//! | enum, unit variant | `'Variant'` | `'Variant'` |
+//! | enum, other variants | `{'Variant': value}` (externally tagged; `#[serde(tag/content/untagged)]` work as in serde) | the same |
+//! | [`PyObject<S>`] | an instance of `module.name` (`NEWOBJ` + `BUILD(state)`), so Python gets its own class | any instance: class, and state as `S` |
+//! | `String` | – | `datetime`/`date`/`time` as ISO 8601, `Decimal`, `Fraction`, `UUID` (hyphenated), `pathlib` paths |
+//! | `(f64, f64)` | – | `complex` |
+//! | `f64` | – | `datetime.timedelta`, in seconds |
+//! | [`Document`], [`ValueRef`] | the value exactly, as [`dumps`] writes it (`to_vec(&doc) == dumps(&doc, 4)`) | the value exactly, as [`loads`] reads it (`from_slice::<Document>(b) == loads(b)`) |
+//!
+//! `#[serde(flatten)]`, `#[serde(default)]` and the skip attributes work.
+//! Errors say where: `records[3].score: expected f64, got string "x" at byte 1234`.
+//!
+//! Machine-learning files, read without Python and without executing anything:
+//!
+//! * [`numpy`]: `numpy.ndarray` and numpy scalars in every pickled form
+//!   (protocols 0–5, in-band and out-of-band buffers), written back as numpy
+//!   writes them; `NdArray` implements `Deserialize`, so scikit-learn
+//!   estimators read into `#[derive(Deserialize)]` structs
+//!   (`struct LinearRegression { coef_: NdArray<'static>, intercept_: f64 }`).
+//! * [`joblib`]: `joblib.dump` files (every compressor with `joblib-compress`).
+//! * `torch` (feature `torch`): `torch.save` checkpoints, zip and legacy,
+//!   with storages read lazily.
+//! * [`arrays`]: every array in a document with its path in the object tree.
+//!
+//! ```
+//! use pickle_codec::{loads, dumps};
+//!
+//! // pickle.dumps({"a": [1, 2.5, None]}, protocol=2)
+//! let data = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00Nes.";
+//! let doc = loads(data).unwrap();
+//! assert_eq!(doc.root().get("a").unwrap().index(1).unwrap().as_f64(), Some(2.5));
+//! assert_eq!(doc.root().to_string(), "{'a': [1, 2.5, None]}");
+//! assert_eq!(dumps(&doc, 2).unwrap(), data);
+//! ```
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
