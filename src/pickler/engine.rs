@@ -1,160 +1,26 @@
-//! The walk: an [`Engine`] runs a stack of `Task`s, each one step of `save()`,
-//! over a document; the public API is at the top of this file for now.
+//! The walk: an [`Engine`] runs a stack of [`Task`]s, each one step of
+//! `save()`; it writes immediates, strs, containers (lists, dicts, sets and
+//! tuples, with their batches), memoizes, guards against endless recursion
+//! and commits frames. Globals and objects are written by the methods in
+//! `objects`.
 
 use std::borrow::Cow;
 use std::io::Write;
 
 use crate::codec::framing::FRAME_SIZE_TARGET;
 use crate::codec::opcodes::Opcode;
-use crate::codec::write::InstrWriter;
+use crate::codec::write::{InstrWriter, BATCH};
 use crate::error::{Error, Result};
 use crate::python::repr::repr_float;
-use crate::value::{Buffer, Document, Node, NodeId, ObjectKind, ObjectOp, Value};
+use crate::value::{Buffer, Document, Node, NodeId, Value};
 
 use super::memo::Memo;
 
-/// A `buffer_callback`: returns false to write the buffer out of band.
-pub type BufferCallback = Box<dyn FnMut(&Buffer) -> bool>;
-
-use crate::codec::write::BATCH;
-
-/// Options for dumping, built with setters:
-/// `DumpOptions::new(2).fix_imports(false)`.
-#[non_exhaustive]
-pub struct DumpOptions {
-    pub(crate) protocol: u8,
-    pub(crate) fix_imports: bool,
-    pub(crate) buffer_callback: Option<BufferCallback>,
-}
-
-crate::options::setters! {
-    DumpOptions {
-        /// The protocol, 0 to 5 (default 4, as CPython 3.8–3.13).
-        protocol: u8,
-        /// Write Python 2 names for globals below protocol 3 (default true).
-        fix_imports: bool,
-    }
-}
-
-impl DumpOptions {
-    /// Options for `protocol`, with `fix_imports` on and no buffer callback.
-    pub fn new(protocol: u8) -> DumpOptions {
-        DumpOptions {
-            protocol,
-            fix_imports: true,
-            buffer_callback: None,
-        }
-    }
-
-    /// Called with each [`Buffer`] at protocol 5: returning false writes it
-    /// out of band (`NEXT_BUFFER`, plus `READONLY_BUFFER` if read-only), as
-    /// `pickle`'s `buffer_callback`. Without a callback buffers are in band.
-    #[must_use]
-    pub fn buffer_callback(mut self, f: impl FnMut(&Buffer) -> bool + 'static) -> Self {
-        self.buffer_callback = Some(Box::new(f));
-        self
-    }
-}
-
-impl Default for DumpOptions {
-    fn default() -> Self {
-        DumpOptions::new(crate::codec::opcodes::DEFAULT_PROTOCOL)
-    }
-}
-
-impl std::fmt::Debug for DumpOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DumpOptions")
-            .field("protocol", &self.protocol)
-            .field("fix_imports", &self.fix_imports)
-            .field("buffer_callback", &self.buffer_callback.is_some())
-            .finish()
-    }
-}
-
-/// Writes documents to an [`std::io::Write`], flushing each frame as it is
-/// committed (as `_pickle.c` does when dumping to a file).
-pub struct Pickler<W: Write> {
-    out: W,
-    options: DumpOptions,
-}
-
-impl<W: Write> Pickler<W> {
-    /// A pickler writing `protocol` to `out`.
-    pub fn new(out: W, protocol: u8) -> Pickler<W> {
-        Pickler::with_options(out, DumpOptions::new(protocol))
-    }
-
-    /// A pickler with options.
-    pub fn with_options(out: W, options: DumpOptions) -> Pickler<W> {
-        Pickler { out, options }
-    }
-
-    /// The options, to change between dumps.
-    pub fn options_mut(&mut self) -> &mut DumpOptions {
-        &mut self.options
-    }
-
-    /// Write one pickle of `doc`.
-    pub fn dump(&mut self, doc: &Document) -> Result<()> {
-        let out: &mut dyn Write = &mut self.out;
-        let mut e = Engine::new(doc, &mut self.options, Some(out))?;
-        e.run()?;
-        let rest = e.w.into_bytes();
-        self.out.write_all(&rest)?;
-        self.out.flush()?;
-        Ok(())
-    }
-
-    /// The writer.
-    pub fn get_ref(&self) -> &W {
-        &self.out
-    }
-
-    /// The writer, mutably.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
-    }
-
-    /// Give back the writer.
-    pub fn into_inner(self) -> W {
-        self.out
-    }
-}
-
-/// `pickle.dumps(doc, protocol)`.
-pub fn dumps(doc: &Document, protocol: u8) -> Result<Vec<u8>> {
-    dumps_with(doc, &mut DumpOptions::new(protocol))
-}
-
-/// `pickle.dumps` with options.
-pub fn dumps_with(doc: &Document, options: &mut DumpOptions) -> Result<Vec<u8>> {
-    let mut e = Engine::new(doc, options, None)?;
-    e.run()?;
-    Ok(e.w.into_bytes())
-}
-
-/// `pickle.dump(doc, w, protocol)`: frames are written as they are committed.
-pub fn dump<W: Write>(w: W, doc: &Document, protocol: u8) -> Result<()> {
-    Pickler::new(w, protocol).dump(doc)
-}
-
-/// `pickle.dump` with options.
-pub fn dump_with<W: Write>(mut w: W, doc: &Document, options: &mut DumpOptions) -> Result<()> {
-    let out: &mut dyn Write = &mut w;
-    let mut e = Engine::new(doc, options, Some(out))?;
-    e.run()?;
-    let rest = e.w.into_bytes();
-    w.write_all(&rest)?;
-    w.flush()?;
-    Ok(())
-}
-
 /// A global the pickler makes up (module, qualname), Python 3 names.
-type SynthName = Box<(Cow<'static, str>, Cow<'static, str>)>;
+pub(super) type SynthName = Box<(Cow<'static, str>, Cow<'static, str>)>;
 
 /// One step of the walk. Steps run in stack order (last pushed first).
-enum Task {
+pub(super) enum Task {
     /// `save(value)`.
     Save(Value),
     /// `save()` of a global the pickler makes up.
@@ -215,7 +81,7 @@ enum Task {
 /// The container a batch of items belongs to, which says how the batch is
 /// read and closed.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Batch {
+pub(super) enum Batch {
     /// A list's items (or a set's temporary list's): `APPENDS` or `APPEND`.
     List,
     /// A dict's pairs: `SETITEMS` or `SETITEM`.
@@ -228,7 +94,7 @@ enum Batch {
 /// dict's pairs flattened (slot `2k` is the key of pair `k`, `2k + 1` its
 /// value), so one loop serves both.
 #[derive(Clone, Copy)]
-enum Slots<'d> {
+pub(super) enum Slots<'d> {
     Items(&'d [Value]),
     Pairs(&'d [(Value, Value)]),
 }
@@ -272,54 +138,55 @@ fn pair_slot(pairs: &[(Value, Value)], s: usize) -> Value {
 }
 
 /// A module name written by `STACK_GLOBAL`.
-enum GlobalName {
+pub(super) enum GlobalName {
     Node(Value),
     Text(Cow<'static, str>),
 }
 
-struct Engine<'d, 'o> {
-    doc: &'d Document,
-    w: InstrWriter,
-    memo: Memo,
+pub(super) struct Engine<'d, 'o> {
+    pub(super) doc: &'d Document,
+    pub(super) w: InstrWriter,
+    pub(super) memo: Memo,
     /// For nodes being written that are memoized only after their children:
     /// the memo size when they were entered (to detect endless recursion).
     /// Indexed by node, allocated (zeroed) at the first node entered; 0
     /// means not being written, else the memo size plus one.
     active: Vec<u64>,
-    stack: Vec<Task>,
-    fix_imports: bool,
-    buffer_callback: Option<&'o mut BufferCallback>,
+    pub(super) stack: Vec<Task>,
+    pub(super) fix_imports: bool,
+    buffer_callback: Option<&'o mut (dyn FnMut(&Buffer) -> bool + 'static)>,
     sink: Option<&'o mut dyn Write>,
     /// Memo index of `getattr(cls, '__new__')` by class node, so a class's
     /// `__new__` is written once, as CPython memoizes the function object.
-    cls_new: std::collections::HashMap<NodeId, u64>,
+    pub(super) cls_new: std::collections::HashMap<NodeId, u64>,
     /// Memo index of the first module name written for a global, by text,
     /// for the globals the pickler makes up (see `save_global_name`).
-    global_names: std::collections::HashMap<Vec<u8>, u64>,
+    pub(super) global_names: std::collections::HashMap<Vec<u8>, u64>,
 }
 
-fn dangling() -> Error {
+pub(super) fn dangling() -> Error {
     Error::data("value refers to a node that is not in the document")
 }
 
-fn synth(module: impl Into<Cow<'static, str>>, name: impl Into<Cow<'static, str>>) -> SynthName {
-    Box::new((module.into(), name.into()))
-}
-
 impl<'d, 'o> Engine<'d, 'o> {
-    fn new(
+    /// An engine writing `doc` at `protocol`, handing frames to `sink` as
+    /// they are committed when there is one (the options' fields, taken
+    /// apart so that the engine does not name the API's types).
+    pub(super) fn new(
         doc: &'d Document,
-        options: &'o mut DumpOptions,
+        protocol: u8,
+        fix_imports: bool,
+        buffer_callback: Option<&'o mut (dyn FnMut(&Buffer) -> bool + 'static)>,
         sink: Option<&'o mut dyn Write>,
     ) -> Result<Engine<'d, 'o>> {
         Ok(Engine {
             doc,
-            w: InstrWriter::new(options.protocol)?,
+            w: InstrWriter::new(protocol)?,
             memo: Memo::new(doc.len()),
             active: Vec::new(),
             stack: Vec::new(),
-            fix_imports: options.fix_imports,
-            buffer_callback: options.buffer_callback.as_mut(),
+            fix_imports,
+            buffer_callback,
             sink,
             cls_new: std::collections::HashMap::new(),
             global_names: std::collections::HashMap::new(),
@@ -327,20 +194,23 @@ impl<'d, 'o> Engine<'d, 'o> {
     }
 
     #[inline]
-    fn proto(&self) -> u8 {
+    pub(super) fn proto(&self) -> u8 {
         self.w.protocol()
     }
 
-    fn node(&self, id: NodeId) -> Result<&'d Node> {
+    // `#[inline]` here and on `tuple_op`/`tuple_marked`: `objects` calls
+    // them too, and may be compiled in another codegen unit.
+    #[inline]
+    pub(super) fn node(&self, id: NodeId) -> Result<&'d Node> {
         self.doc.nodes().get(id.index()).ok_or_else(dangling)
     }
 
     /// Push tasks to run in the order given.
-    fn seq<const N: usize>(&mut self, tasks: [Task; N]) {
+    pub(super) fn seq<const N: usize>(&mut self, tasks: [Task; N]) {
         self.stack.extend(tasks.into_iter().rev());
     }
 
-    fn run(&mut self) -> Result<()> {
+    pub(super) fn run(&mut self) -> Result<()> {
         self.w.proto();
         self.stack.push(Task::Save(self.doc.root_value()));
         while let Some(t) = self.stack.pop() {
@@ -374,7 +244,7 @@ impl<'d, 'o> Engine<'d, 'o> {
     }
 
     #[inline]
-    fn memoize_node(&mut self, id: NodeId) -> Result<()> {
+    pub(super) fn memoize_node(&mut self, id: NodeId) -> Result<()> {
         let i = self.memo.add_node(id)?;
         self.w.put(i)
     }
@@ -407,7 +277,7 @@ impl<'d, 'o> Engine<'d, 'o> {
 
     /// Mark a node as being written; fails if it was entered before and
     /// nothing was memoized since (the walk would repeat forever).
-    fn enter(&mut self, id: NodeId) -> Result<()> {
+    pub(super) fn enter(&mut self, id: NodeId) -> Result<()> {
         let cur = self.memo.len() + 1;
         if self.active.is_empty() {
             self.active = vec![0; self.doc.len()];
@@ -426,7 +296,8 @@ impl<'d, 'o> Engine<'d, 'o> {
     }
 
     /// The opcode closing a tuple of `n` items: `TUPLEn` or `TUPLE`.
-    fn tuple_op(&self, n: usize) -> Opcode {
+    #[inline]
+    pub(super) fn tuple_op(&self, n: usize) -> Opcode {
         match (self.proto() >= 2, n) {
             (true, 1) => Opcode::Tuple1,
             (true, 2) => Opcode::Tuple2,
@@ -436,11 +307,12 @@ impl<'d, 'o> Engine<'d, 'o> {
     }
 
     /// True if a fresh tuple of `n` items is written with a MARK.
-    fn tuple_marked(&self, n: usize) -> bool {
+    #[inline]
+    pub(super) fn tuple_marked(&self, n: usize) -> bool {
         self.proto() < 2 || n > 3
     }
 
-    fn exec(&mut self, t: Task) -> Result<()> {
+    pub(super) fn exec(&mut self, t: Task) -> Result<()> {
         if matches!(
             t,
             Task::Save(_)
@@ -484,28 +356,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Ok(())
             }
             Task::BytesData { id, temp } => self.save_bytes(id, temp),
-            Task::ClsNew(cls) => {
-                if let Some(&i) = cls.node_id().and_then(|id| self.cls_new.get(&id)) {
-                    self.w.get(i)?;
-                    return Ok(());
-                }
-                let tuple_marked = self.tuple_marked(2);
-                self.seq([
-                    Task::SynthGlobal(synth("builtins", "getattr")),
-                    Task::Boundary,
-                    Task::Op(Opcode::Mark),
-                    Task::Save(cls),
-                    Task::ConstStr("__new__"),
-                    Task::Op(self.tuple_op(2)),
-                    Task::MemoTemp,
-                    Task::Op(Opcode::Reduce),
-                    Task::MemoClsNew(cls.node_id()),
-                ]);
-                if !tuple_marked {
-                    self.drop_pending_mark(1);
-                }
-                Ok(())
-            }
+            Task::ClsNew(cls) => self.save_cls_new(cls),
             Task::Op(op) => {
                 self.w.op(op);
                 Ok(())
@@ -594,7 +445,7 @@ impl<'d, 'o> Engine<'d, 'o> {
     /// Remove the `nth` most recently pushed (still pending) `Op(Mark)`
     /// task: used where a sequence is written with a MARK only at some
     /// protocols.
-    fn drop_pending_mark(&mut self, nth: usize) {
+    pub(super) fn drop_pending_mark(&mut self, nth: usize) {
         let mut seen = 0;
         for k in (0..self.stack.len()).rev() {
             if matches!(self.stack[k], Task::Op(Opcode::Mark)) {
@@ -782,132 +633,12 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
     }
 
-    fn bytes_data(&self, id: NodeId) -> Result<&'d [u8]> {
+    pub(super) fn bytes_data(&self, id: NodeId) -> Result<&'d [u8]> {
         match self.node(id)? {
             Node::Bytes(b) | Node::ByteArray(b) => Ok(b),
             Node::Buffer(b) => Ok(&b.data),
             _ => Err(dangling()),
         }
-    }
-
-    /// `save_bytes` (or `_save_bytes_data`): the node's data as `bytes`,
-    /// memoized as the node, or as a temporary.
-    fn save_bytes(&mut self, id: NodeId, temp: bool) -> Result<()> {
-        let data = self.bytes_data(id)?;
-        let memo = if temp {
-            Task::MemoTemp
-        } else {
-            Task::ReduceEnd(id)
-        };
-        if self.proto() >= 3 {
-            self.w.bytes(data)?;
-            self.stack.push(memo);
-            return Ok(());
-        }
-        if data.is_empty() {
-            self.seq([
-                Task::SynthGlobal(synth("builtins", "bytes")),
-                Task::Boundary,
-                Task::Op(Opcode::EmptyTuple),
-                Task::Op(Opcode::Reduce),
-                memo,
-            ]);
-            if !self.w.bin() {
-                self.fix_empty_tuple_p0();
-            }
-            return Ok(());
-        }
-        let bin2 = self.proto() >= 2;
-        self.seq([
-            Task::SynthGlobal(synth("_codecs", "encode")),
-            Task::Boundary,
-            Task::Op(Opcode::Mark),
-            Task::Latin1Str(id),
-            Task::ConstStr("latin1"),
-            Task::Op(self.tuple_op(2)),
-            Task::MemoTemp,
-            Task::Op(Opcode::Reduce),
-            memo,
-        ]);
-        if bin2 {
-            self.drop_pending_mark(1);
-        }
-        Ok(())
-    }
-
-    /// At protocol 0 an empty tuple is `MARK TUPLE`: rewrite the most
-    /// recently pushed pending `Op(EmptyTuple)`.
-    fn fix_empty_tuple_p0(&mut self) {
-        for k in (0..self.stack.len()).rev() {
-            if matches!(self.stack[k], Task::Op(Opcode::EmptyTuple)) {
-                self.stack[k] = Task::Op(Opcode::Tuple);
-                self.stack.insert(k + 1, Task::Op(Opcode::Mark));
-                return;
-            }
-        }
-    }
-
-    /// `save_bytearray`.
-    fn save_bytearray(&mut self, id: NodeId) -> Result<()> {
-        let data = self.bytes_data(id)?;
-        if self.proto() >= 5 {
-            self.w.bytearray8(data)?;
-            self.memoize_node(id)?;
-            return Ok(());
-        }
-        if data.is_empty() {
-            self.seq([
-                Task::SynthGlobal(synth("builtins", "bytearray")),
-                Task::Boundary,
-                Task::Op(Opcode::EmptyTuple),
-                Task::Op(Opcode::Reduce),
-                Task::ReduceEnd(id),
-            ]);
-            if !self.w.bin() {
-                self.fix_empty_tuple_p0();
-            }
-            return Ok(());
-        }
-        self.seq([
-            Task::SynthGlobal(synth("builtins", "bytearray")),
-            Task::Boundary,
-            Task::Op(Opcode::Mark),
-            Task::BytesData { id, temp: true },
-            Task::Op(self.tuple_op(1)),
-            Task::MemoTemp,
-            Task::Op(Opcode::Reduce),
-            Task::ReduceEnd(id),
-        ]);
-        if !self.tuple_marked(1) {
-            self.drop_pending_mark(1);
-        }
-        Ok(())
-    }
-
-    /// `set`/`frozenset` below protocol 4: `builtins.set([items])`.
-    fn save_set_reduce(&mut self, id: NodeId, frozen: bool) -> Result<()> {
-        self.enter(id)?;
-        let name = if frozen { "frozenset" } else { "set" };
-        let marked = self.tuple_marked(1);
-        let mut tasks = vec![Task::SynthGlobal(synth("builtins", name)), Task::Boundary];
-        if marked {
-            tasks.push(Task::Op(Opcode::Mark));
-        }
-        tasks.push(Task::Boundary);
-        if self.w.bin() {
-            tasks.push(Task::Op(Opcode::EmptyList));
-        } else {
-            tasks.push(Task::Op(Opcode::Mark));
-            tasks.push(Task::Op(Opcode::List));
-        }
-        tasks.push(Task::MemoTemp);
-        tasks.push(Task::ListItems { id, start: 0 });
-        tasks.push(Task::Op(self.tuple_op(1)));
-        tasks.push(Task::MemoTemp);
-        tasks.push(Task::Op(Opcode::Reduce));
-        tasks.push(Task::ReduceEnd(id));
-        self.stack.extend(tasks.into_iter().rev());
-        Ok(())
     }
 
     fn items_of(&self, id: NodeId) -> Result<&'d [Value]> {
@@ -1089,404 +820,6 @@ impl<'d, 'o> Engine<'d, 'o> {
             }
         }
         Ok(None)
-    }
-
-    /// Module and qualname of a global node, as the bytes of its str nodes.
-    fn global_names(&self, id: NodeId) -> Result<(&'d [u8], &'d [u8])> {
-        let g = match self.node(id)? {
-            Node::Global(g) => g,
-            _ => return Err(Error::data("expected a global")),
-        };
-        let text = |v: Value| match self.doc.node_of(v) {
-            Some(Node::Str(s)) => Ok(s.as_bytes()),
-            _ => Err(Error::data("a global's module and name must be str")),
-        };
-        Ok((text(g.module)?, text(g.name)?))
-    }
-
-    fn save_global(&mut self, id: NodeId) -> Result<()> {
-        let (m, n) = self.global_names(id)?;
-        if let Some(i) = self.memo.global(m, n) {
-            self.memo.alias_node(id, i);
-            self.w.get(i)?;
-            return Ok(());
-        }
-        if self.proto() >= 4 {
-            let (module, name) = match self.node(id)? {
-                Node::Global(g) => (g.module, g.name),
-                _ => return Err(dangling()),
-            };
-            let key = synth(
-                String::from_utf8_lossy(m).into_owned(),
-                String::from_utf8_lossy(n).into_owned(),
-            );
-            self.seq([
-                Task::GlobalName(GlobalName::Node(module)),
-                Task::Save(name),
-                Task::Op(Opcode::StackGlobal),
-                Task::MemoGlobal(Some(id), key),
-            ]);
-            return Ok(());
-        }
-        let to_str = |b: &'d [u8]| {
-            std::str::from_utf8(b).map_err(|_| Error::data("a global's name holds lone surrogates"))
-        };
-        let (m, n) = (to_str(m)?, to_str(n)?);
-        self.global_below_4(Some(id), m, n)
-    }
-
-    /// A global at protocol 0–3: `GLOBAL`, or `getattr(parent, last)` for a
-    /// dotted qualname.
-    fn global_below_4(&mut self, id: Option<NodeId>, m: &str, n: &str) -> Result<()> {
-        let key = synth(m.to_owned(), n.to_owned());
-        if let Some((parent, last)) = n.rsplit_once('.') {
-            self.seq([
-                Task::SynthGlobal(synth("builtins", "getattr")),
-                Task::Boundary,
-                Task::Op(Opcode::Mark),
-                Task::SynthGlobal(synth(m.to_owned(), parent.to_owned())),
-                Task::TempStr(Cow::Owned(last.to_owned())),
-                Task::Op(self.tuple_op(2)),
-                Task::MemoTemp,
-                Task::Op(Opcode::Reduce),
-                Task::MemoGlobal(id, key),
-            ]);
-            if !self.tuple_marked(2) {
-                self.drop_pending_mark(1);
-            }
-            return Ok(());
-        }
-        let (wm, wn) = if self.proto() < 3 && self.fix_imports {
-            crate::python::compat::to_python2(m, n)
-        } else {
-            (m, n)
-        };
-        self.w.global_text(Opcode::Global, wm, wn)?;
-        self.exec(Task::MemoGlobal(id, key))?;
-        Ok(())
-    }
-
-    fn save_synth_global(&mut self, g: SynthName) -> Result<()> {
-        if let Some(i) = self.memo.global(g.0.as_bytes(), g.1.as_bytes()) {
-            self.w.get(i)?;
-            return Ok(());
-        }
-        if self.proto() >= 4 {
-            let module = Task::GlobalName(GlobalName::Text(g.0.clone()));
-            let name = Task::TempStr(g.1.clone());
-            self.seq([
-                module,
-                name,
-                Task::Op(Opcode::StackGlobal),
-                Task::MemoGlobal(None, g),
-            ]);
-            return Ok(());
-        }
-        let (m, n) = (g.0.clone(), g.1.clone());
-        self.global_below_4(None, &m, &n)
-    }
-
-    /// A global's module name at protocol 4+. A str node of the document is
-    /// written like any str (by identity: CPython's module strs are not all
-    /// one object, `len.__module__` is not `int.__module__`); a name the
-    /// pickler makes up reuses the memo entry of the same text written for an
-    /// earlier global, so a re-encoded `bytearray` shares the `'builtins'` of
-    /// the global before it as CPython's did.
-    fn save_global_name(&mut self, name: GlobalName) -> Result<()> {
-        match name {
-            GlobalName::Node(v) => {
-                let id = v.node_id().ok_or_else(dangling)?;
-                if let Some(i) = self.memo.node(id) {
-                    return self.w.get(i);
-                }
-                let text = match self.node(id)? {
-                    Node::Str(s) => s.as_bytes(),
-                    _ => return Err(Error::data("a global's module and name must be str")),
-                };
-                self.w.str(text)?;
-                let i = self.memo.add_node(id)?;
-                self.global_names.entry(text.to_vec()).or_insert(i);
-                self.w.put(i)
-            }
-            GlobalName::Text(t) => {
-                if let Some(&i) = self.global_names.get(t.as_bytes()) {
-                    return self.w.get(i);
-                }
-                self.w.str(t.as_bytes())?;
-                let i = self.memo.add_temp()?;
-                self.global_names.insert(t.as_bytes().to_vec(), i);
-                self.w.put(i)
-            }
-        }
-    }
-
-    fn inst_text(&mut self, id: NodeId) -> Result<()> {
-        let callable = match self.node(id)? {
-            Node::Object(o) => o.callable,
-            _ => return Err(dangling()),
-        };
-        let cid = callable
-            .node_id()
-            .ok_or_else(|| Error::data("INST needs a global as its class"))?;
-        let (m, n) = self.global_names(cid)?;
-        let to_str = |b: &'d [u8]| {
-            std::str::from_utf8(b).map_err(|_| Error::data("a global's name holds lone surrogates"))
-        };
-        let (m, n) = (to_str(m)?, to_str(n)?);
-        let (wm, wn) = if self.proto() < 3 && self.fix_imports {
-            crate::python::compat::to_python2(m, n)
-        } else {
-            (m, n)
-        };
-        self.w.global_text(Opcode::Inst, wm, wn)
-    }
-
-    fn tuple_items(&self, v: Value, what: &str) -> Result<&'d [Value]> {
-        match self.doc.node_of(v) {
-            Some(Node::Tuple(t)) => Ok(t),
-            _ => Err(Error::data(format!("{what} must be a tuple"))),
-        }
-    }
-
-    fn save_object(&mut self, id: NodeId) -> Result<()> {
-        let o = match self.node(id)? {
-            Node::Object(o) => o,
-            _ => return Err(dangling()),
-        };
-        self.enter(id)?;
-        let p = self.proto();
-        match o.kind {
-            ObjectKind::Reduce => self.seq([
-                Task::Save(o.callable),
-                Task::Save(o.args),
-                Task::Op(Opcode::Reduce),
-                Task::ReduceEnd(id),
-            ]),
-            ObjectKind::NewObj if p >= 2 => self.seq([
-                Task::Save(o.callable),
-                Task::Save(o.args),
-                Task::Op(Opcode::NewObj),
-                Task::ReduceEnd(id),
-            ]),
-            ObjectKind::NewObj => {
-                // copyreg.__newobj__(cls, *args)
-                let args = self.tuple_items(o.args, "NEWOBJ arguments")?;
-                self.seq([Task::Op(Opcode::Reduce), Task::ReduceEnd(id)]);
-                self.seq([Task::Op(Opcode::Tuple), Task::MemoTemp]);
-                self.stack.extend(args.iter().rev().map(|&v| Task::Save(v)));
-                self.seq([
-                    Task::SynthGlobal(synth("copyreg", "__newobj__")),
-                    Task::Boundary,
-                    Task::Op(Opcode::Mark),
-                    Task::Save(o.callable),
-                ]);
-            }
-            ObjectKind::NewObjEx if (2..4).contains(&p) => {
-                let kwargs_empty = match o.kwargs {
-                    None => true,
-                    Some(k) => match self.doc.node_of(k) {
-                        Some(Node::Dict(d)) => d.is_empty(),
-                        _ => return Err(Error::data("NEWOBJ_EX keyword arguments must be a dict")),
-                    },
-                };
-                self.newobj_ex_partial(id, o.callable, o.args, o.kwargs, kwargs_empty)?;
-            }
-            ObjectKind::NewObjEx => {
-                // Protocol 4+: cls args kwargs NEWOBJ_EX; below 2:
-                // copyreg.__newobj_ex__(cls, args, kwargs).
-                if p >= 4 {
-                    self.seq([Task::Op(Opcode::NewObjEx), Task::ReduceEnd(id)]);
-                } else {
-                    self.seq([
-                        Task::Op(Opcode::Tuple),
-                        Task::MemoTemp,
-                        Task::Op(Opcode::Reduce),
-                        Task::ReduceEnd(id),
-                    ]);
-                }
-                match o.kwargs {
-                    Some(k) => self.stack.push(Task::Save(k)),
-                    None => self.push_empty_dict_temp(),
-                }
-                self.seq([Task::Save(o.callable), Task::Save(o.args)]);
-                if p < 2 {
-                    self.seq([
-                        Task::SynthGlobal(synth("copyreg", "__newobj_ex__")),
-                        Task::Boundary,
-                        Task::Op(Opcode::Mark),
-                    ]);
-                }
-            }
-            ObjectKind::Inst => {
-                let args = self.tuple_items(o.args, "INST arguments")?;
-                self.w.op(Opcode::Mark);
-                self.seq([Task::InstText(id), Task::ReduceEnd(id)]);
-                self.stack.extend(args.iter().rev().map(|&v| Task::Save(v)));
-            }
-            ObjectKind::Obj => {
-                let args = self.tuple_items(o.args, "OBJ arguments")?;
-                self.w.op(Opcode::Mark);
-                self.seq([Task::Op(Opcode::Obj), Task::ReduceEnd(id)]);
-                self.stack.extend(args.iter().rev().map(|&v| Task::Save(v)));
-                self.stack.push(Task::Save(o.callable));
-            }
-        }
-        Ok(())
-    }
-
-    /// Push the tasks writing a fresh `{}`.
-    fn push_empty_dict_temp(&mut self) {
-        if self.w.bin() {
-            self.seq([Task::Boundary, Task::Op(Opcode::EmptyDict), Task::MemoTemp]);
-        } else {
-            self.seq([
-                Task::Boundary,
-                Task::Op(Opcode::Mark),
-                Task::Op(Opcode::Dict),
-                Task::MemoTemp,
-            ]);
-        }
-    }
-
-    /// `NEWOBJ_EX` at protocol 2–3, as `_pickle.c`'s `save_reduce`:
-    /// `functools.partial(cls.__new__, cls, *args, **kwargs)()`, with
-    /// `cls.__new__` written as `getattr(cls, '__new__')`, which finds the
-    /// class's own `__new__` or the inherited one alike.
-    fn newobj_ex_partial(
-        &mut self,
-        id: NodeId,
-        cls: Value,
-        args: Value,
-        kwargs: Option<Value>,
-        kwargs_empty: bool,
-    ) -> Result<()> {
-        let items = self.tuple_items(args, "NEWOBJ_EX arguments")?;
-        // Groups are pushed last first; each `Boundary` starts a save().
-        self.seq([
-            Task::Boundary,
-            Task::Op(Opcode::EmptyTuple),
-            Task::Op(Opcode::Reduce),
-            Task::ReduceEnd(id),
-        ]);
-        // The partial's state: (func, (cls, *args), kwargs or None, None), BUILD.
-        self.seq([
-            Task::Boundary,
-            Task::Op(Opcode::None),
-            Task::Op(Opcode::Tuple),
-            Task::MemoTemp,
-            Task::Op(Opcode::Build),
-        ]);
-        match kwargs {
-            Some(k) if !kwargs_empty => {
-                // The partial holds a copy of the dict: a fresh dict, same pairs.
-                self.seq([
-                    Task::Boundary,
-                    Task::Op(Opcode::EmptyDict),
-                    Task::MemoTemp,
-                    Task::DictItems {
-                        id: k.node_id().ok_or_else(dangling)?,
-                        start: 0,
-                    },
-                ]);
-            }
-            _ => self.seq([Task::Boundary, Task::Op(Opcode::None)]),
-        }
-        let n = items.len() + 1;
-        let marked = self.tuple_marked(n);
-        self.seq([Task::Op(self.tuple_op(n)), Task::MemoTemp]);
-        self.stack
-            .extend(items.iter().rev().map(|&v| Task::Save(v)));
-        self.stack.push(Task::Save(cls));
-        if marked {
-            self.stack.push(Task::Op(Opcode::Mark));
-        }
-        self.seq([
-            Task::Boundary,
-            Task::SynthGlobal(synth("functools", "partial")),
-            Task::Boundary,
-            Task::ClsNew(cls),
-            Task::Op(Opcode::Tuple1),
-            Task::MemoTemp,
-            Task::Op(Opcode::Reduce),
-            Task::MemoTemp,
-            Task::Boundary,
-            Task::Op(Opcode::Mark),
-            Task::ClsNew(cls),
-            Task::Boundary,
-        ]);
-        Ok(())
-    }
-
-    /// One group of an object's ops: up to 1000 consecutive appends,
-    /// setitems or adds (as the generic `batch_list`/`batch_dict`), or one
-    /// BUILD.
-    fn object_ops(&mut self, id: NodeId, start: usize) -> Result<()> {
-        let ops = match self.node(id)? {
-            Node::Object(o) => &o.ops,
-            _ => return Err(dangling()),
-        };
-        let Some(first) = ops.get(start) else {
-            return Ok(());
-        };
-        let same = |op: &ObjectOp| std::mem::discriminant(op) == std::mem::discriminant(first);
-        let mut end = start + 1;
-        if !matches!(first, ObjectOp::Build(_)) {
-            while end < ops.len() && end - start < BATCH && same(&ops[end]) {
-                end += 1;
-            }
-        }
-        self.stack.push(Task::ObjectOps { id, start: end });
-        let group = &ops[start..end];
-        let bin = self.w.bin();
-        match first {
-            ObjectOp::Build(state) => {
-                self.seq([Task::Save(*state), Task::Op(Opcode::Build)]);
-            }
-            ObjectOp::Append(_) => {
-                if bin && group.len() > 1 {
-                    self.w.op(Opcode::Mark);
-                    self.stack.push(Task::Op(Opcode::Appends));
-                }
-                for op in group.iter().rev() {
-                    if let ObjectOp::Append(v) = op {
-                        if !bin || group.len() == 1 {
-                            self.stack.push(Task::Op(Opcode::Append));
-                        }
-                        self.stack.push(Task::Save(*v));
-                    }
-                }
-            }
-            ObjectOp::SetItem(..) => {
-                if bin && group.len() > 1 {
-                    self.w.op(Opcode::Mark);
-                    self.stack.push(Task::Op(Opcode::SetItems));
-                }
-                for op in group.iter().rev() {
-                    if let ObjectOp::SetItem(k, v) = op {
-                        if !bin || group.len() == 1 {
-                            self.stack.push(Task::Op(Opcode::SetItem));
-                        }
-                        self.stack.push(Task::Save(*v));
-                        self.stack.push(Task::Save(*k));
-                    }
-                }
-            }
-            ObjectOp::Add(_) => {
-                if self.proto() < 4 {
-                    return Err(Error::unsupported(
-                        "items added to an object (ADDITEMS) need protocol 4 or higher",
-                    ));
-                }
-                self.w.op(Opcode::Mark);
-                self.stack.push(Task::Op(Opcode::AddItems));
-                for op in group.iter().rev() {
-                    if let ObjectOp::Add(v) = op {
-                        self.stack.push(Task::Save(*v));
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
     /// `str(pid)` for `PERSID` at protocol 0.

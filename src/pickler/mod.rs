@@ -49,10 +49,17 @@
 //! [`NodeId`]: crate::value::NodeId
 //! [`Node::Buffer`]: crate::value::Node::Buffer
 
+// The code: `api` (the options, `Pickler` and the `dump` functions),
+// `engine` (the walk: its task stack, the dispatch on node kinds, containers
+// and their batches, the recursion check, framing), `objects` (globals,
+// objects and the reductions synthesized for what a protocol lacks) and
+// `memo` (which nodes were written, at which index).
+mod api;
 mod engine;
 mod memo;
+mod objects;
 
-pub use engine::{dump, dump_with, dumps, dumps_with, BufferCallback, DumpOptions, Pickler};
+pub use api::{dump, dump_with, dumps, dumps_with, BufferCallback, DumpOptions, Pickler};
 
 #[cfg(test)]
 mod tests;
