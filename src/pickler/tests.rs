@@ -2,6 +2,8 @@
 //! `tests/pickler_exact.rs`.
 
 use super::*;
+use crate::codec::opcodes::Opcode;
+use crate::value::{Document, Node, Value};
 
 #[test]
 fn protocol_above_5_is_an_error() {
