@@ -176,9 +176,8 @@ impl Machine<'_> {
     }
 
     /// `GET`: push the memo's value at `idx` (a shared handle, never a copy
-    /// of the object). The 16 bytes go from the memo slot to the stack in one
-    /// block: moving a `Value` through a temporary makes the compiler copy
-    /// its bytes in overlapping pieces, which stalls store forwarding.
+    /// of the object). The slot is copied onto the stack whole, not moved
+    /// through a temporary (see "Values copied whole" in benches/README.md).
     #[inline(always)]
     fn push_memo(&mut self, idx: u64) -> Result<()> {
         match self.memo.get_ref(idx) {
@@ -237,8 +236,8 @@ impl Machine<'_> {
             .ok_or_else(|| Error::limit("more than 2^32 - 1 objects in one pickle"))
     }
 
-    /// A new str node. Returns the bare id, which travels in a register
-    /// (a returned `Value` goes through memory, and reading it back stalls).
+    /// A new str node. Returns the bare id, not a `Value` (see "Built in
+    /// place, memoized from a register" in benches/README.md).
     fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
         if let Some(s) = ShortStr::from_utf8(bytes) {
             return self.alloc_id(move || Node::Str(PyStr::Short(s)));

@@ -157,9 +157,9 @@ impl Machine<'_> {
                     offset,
                 ));
             }
-            // One arm each, so that each node is a constant the compiler
-            // writes straight into the arena (a node chosen at run time is
-            // built in a temporary and copied with loads that stall).
+            // One arm each, so that each node is a constant built straight
+            // in the arena, not chosen at run time and copied (see "Built in
+            // place, memoized from a register" in benches/README.md).
             byte::EmptyList => {
                 self.track_origin(offset, &Arg::None);
                 let made = self.alloc_id(|| Node::List(Vec::new()));
@@ -222,10 +222,11 @@ impl Machine<'_> {
     /// Push `made`, the new object of the `len`-byte instruction `op` at
     /// `offset`, and when the next instruction (at `next`) is the usual
     /// in-order `BINPUT`/`LONG_BINPUT`/`MEMOIZE` of it, store it in the memo
-    /// right away: from a register, instead of reading back the stack slot
-    /// just written (a load the CPU cannot forward from the narrower stores
-    /// that wrote it), and one dispatch fewer. Any other case (an index out
-    /// of order, the memo limit) is left to the instruction itself.
+    /// right away, from the value in hand rather than by reading back the
+    /// stack slot just written, and with one dispatch fewer (see "Built in
+    /// place, memoized from a register" in benches/README.md). Any other case
+    /// (an index out of order, the memo limit) is left to the instruction
+    /// itself.
     #[inline(always)]
     fn push_and_memoize(
         &mut self,
@@ -297,9 +298,9 @@ fn get_arg(data: &[u8], p: usize) -> Option<(usize, Opcode, u64)> {
 /// The LONG1 payload of `n` (at most 8) bytes at `data[at..]`, which the
 /// caller checked is there: little-endian two's complement (as
 /// [`crate::text::long_from_le`], without the big-integer case). Reads one
-/// whole 8-byte word where the input has it (a copy of `n` bytes into a
-/// buffer costs a call and a stalled load), and shifts the bytes past the
-/// payload out ([`crate::text::long_from_le_word`]).
+/// whole 8-byte word where the input has it rather than copying `n` bytes
+/// into a buffer (see "LONG1 as one word" in benches/README.md), and shifts
+/// the bytes past the payload out ([`crate::text::long_from_le_word`]).
 #[inline(always)]
 fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
     let word = match data.get(at..at + 8) {
