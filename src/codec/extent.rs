@@ -254,8 +254,8 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
             byte::BinInt => (5, 1),
             byte::BinInt2 => (3, 1),
             byte::BinInt1 => (2, 1),
-            // A one-byte length (read in place: copying it to a buffer and
-            // reading that back stalls), then the payload.
+            // A one-byte length (read in place, not through a buffer), then
+            // the payload.
             byte::Long1 | byte::ShortBinUnicode | byte::ShortBinBytes | byte::ShortBinString => {
                 match buf.get(at + 1) {
                     Some(&n) => (2 + n as usize, 2),
@@ -268,9 +268,9 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
             at = skip_run(buf, at, step, header);
             continue;
         }
-        // The other common instructions by a match, not a table: the length
-        // then comes from a predicted branch, not from a load the next step
-        // waits on.
+        // The other common instructions by a match, not a table, so that
+        // the next position does not wait on a load (see "The extent walk"
+        // in benches/README.md).
         let end = match b {
             byte::BinGet | byte::BinPut => at + 2,
             byte::LongBinGet | byte::LongBinPut => at + 5,
@@ -337,8 +337,9 @@ fn walk(buf: &[u8], mut at: usize, max_line: usize) -> Walk {
 /// Skip the instruction at `at`, `step` bytes long (whole in `buf`), and
 /// those after it that begin with the same `header` bytes (the opcode, and
 /// for a one-byte-length instruction its length), so have the same length:
-/// where the next different one begins. The next position does not wait on
-/// a load: each step only compares, and the comparison is predicted.
+/// where the next different one begins. Each step adds a constant and
+/// compares bytes, so the next position does not wait on a load (see "The
+/// extent walk" in benches/README.md).
 #[inline(always)]
 fn skip_run(buf: &[u8], at: usize, step: usize, header: usize) -> usize {
     let (op, len) = (buf[at], buf.get(at + 1).copied().unwrap_or(0));

@@ -1,21 +1,36 @@
 //! serde deserialization: a pickle (or a [`Document`]) into any `T: Deserialize`.
 //!
-//! Two paths give the same result:
+//! * Borrowing: [`from_slice`] lends strs and bytes from the input
+//!   (`&'de str`, `&'de [u8]`, `Cow::Borrowed`) where their bytes lie in it
+//!   as they are; [`from_document`] and [`from_value_ref`] lend them from the
+//!   document. [`from_reader`] and [`Unpickler::deserialize`] give owned
+//!   values.
+//! * Side effects: [`from_slice`] (and [`from_reader`], which uses it) may
+//!   stop a first, faster attempt partway and start over from the beginning
+//!   of the pickle, so a `Deserialize` implementation with side effects may
+//!   see part of the input twice. The value is the same either way.
+//! * Errors: an error in the pickle is the loader's ([`crate::loads`]), with
+//!   its message, opcode and byte offset.
 //!
-//! * the stream path (`de/stream.rs`): for plain data in the form CPython writes it (numbers, str,
-//!   bytes, lists, dicts, sets, tuples, memo references), the instructions are
-//!   walked straight from the input while the visitor builds `T`: no document
-//!   is built, and strs and bytes are lent from the input (`&'de str`,
-//!   `&'de [u8]`, `Cow::Borrowed`).
-//! * the document path (`de/document.rs`): everything else (objects, globals, protocol 0 text, hooks,
-//!   and every error, so messages and offsets are the loader's) is loaded by
-//!   the unpickler into a document first (a pickle is a stack program: a
-//!   tuple is made after its items), then walked.
-//!
-//! The stream path gives up at the first thing it does not handle or any
-//! error, and the document path runs from the start (so a `Deserialize`
-//! implementation with side effects may see part of the input twice).
 //! See the crate docs for the type mapping.
+
+// Two paths give the same result:
+//
+// * the stream path (`stream.rs`): for plain data in the form CPython
+//   writes it (numbers, str, bytes, lists, dicts, sets, tuples, memo
+//   references), the instructions are walked straight from the input while
+//   the visitor builds `T`: no document is built, and strs and bytes are
+//   lent from the input.
+// * the document path (`document.rs`): everything else (objects, globals,
+//   protocol 0 text, hooks, and every error, so messages and offsets are
+//   the loader's) is loaded by the unpickler into a document first (a
+//   pickle is a stack program: a tuple is made after its items), then
+//   walked; `from_slice` tracks node origins, so strs and bytes whose
+//   payload lies in the input are lent from it here too.
+//
+// The stream path gives up at the first thing it does not handle or any
+// error, and the document path runs from the start (hence the side effects
+// seen twice that the module docs warn of).
 
 mod document;
 

@@ -1,4 +1,12 @@
-//! The stack machine proper: one `match` per opcode.
+//! The stack machine proper: `Machine`, the loop `run` (with the
+//! `after_build` hook, which it lends the reader to), and `step`, one
+//! `match` per opcode: the general path. Here too are the small steps both
+//! paths share (memo traffic, marks, new str nodes). `Machine`'s `impl`
+//! continues in the child modules: the in-place fast path in `fast.rs`,
+//! containers and reconstructed objects in `objects.rs`.
+
+mod fast;
+mod objects;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -6,11 +14,11 @@ use std::collections::HashMap;
 use super::memo::Memo;
 use super::stack::{bad_arg, memo_index, underflow, Stack};
 use super::{Encoding, Errors, LoadOptions};
-use crate::codec::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
+use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
 use crate::value::{
-    Buffer, Document, Global, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr, Value,
+    Buffer, Document, Global, Node, NodeId, ObjectKind, ObjectOp, PyStr, ShortStr, Value,
 };
 
 struct Machine<'o> {
@@ -114,250 +122,6 @@ impl<R: Read> super::RawInput for Raw<'_, R> {
 }
 
 impl Machine<'_> {
-    /// The fast path: decode each instruction where it lies in the bytes at
-    /// hand (the input slice, or a reader's buffer whose first byte is at
-    /// stream offset `base`) and execute it, up to `limit` (the end of the
-    /// open frame, of the bytes at hand, or of `max_input`). Returns, leaving
-    /// `pos` on it, at the first instruction the general path must see: one
-    /// that does not fit before `limit`, a text argument, FRAME, STOP, a BUILD
-    /// with a hook, or malformed input (whose error the general path then
-    /// reports). Execution is `step`, the same as on the general path.
-    fn run_in_place(
-        &mut self,
-        data: &[u8],
-        pos: &mut usize,
-        limit: usize,
-        base: u64,
-    ) -> Result<()> {
-        // Cut the bytes at `limit`, so that an argument that does not fit
-        // before it simply fails to decode here.
-        let data = &data[..limit.min(data.len())];
-        let hook = self.opts.after_build.is_some();
-        // A local position (not `*pos`, which may alias) keeps the loop in registers.
-        let mut p = *pos;
-        while p < data.len() {
-            let Some((len, outcome)) = self.quick_step(data, p, base, hook) else {
-                break;
-            };
-            p += len;
-            if let Err(e) = outcome {
-                *pos = p;
-                return Err(e);
-            }
-        }
-        *pos = p;
-        Ok(())
-    }
-
-    /// Execute the instruction at `data[p]` (`p` is in bounds): its length
-    /// and outcome, or `None` when the general path must take it. The
-    /// commonest opcodes are decoded and run right here, by the same helpers
-    /// `step` uses; the others go through [`crate::read::decode_fast`] and
-    /// `step`.
-    #[inline(always)]
-    fn quick_step(
-        &mut self,
-        data: &[u8],
-        p: usize,
-        base: u64,
-        hook: bool,
-    ) -> Option<(usize, Result<()>)> {
-        let offset = base + p as u64;
-        let (len, op, r) = match data[p] {
-            byte::BinInt1 => {
-                let [b] = fixed(data, p)?;
-                self.stack.items.push(Value::Int(b.into()));
-                return Some((2, Ok(())));
-            }
-            byte::BinInt2 => {
-                let b = fixed(data, p)?;
-                self.stack
-                    .items
-                    .push(Value::Int(u16::from_le_bytes(b).into()));
-                return Some((3, Ok(())));
-            }
-            byte::BinInt => {
-                let b = fixed(data, p)?;
-                self.stack
-                    .items
-                    .push(Value::Int(i32::from_le_bytes(b).into()));
-                return Some((5, Ok(())));
-            }
-            byte::BinFloat => {
-                let b = fixed(data, p)?;
-                self.stack.items.push(Value::Float(f64::from_be_bytes(b)));
-                return Some((9, Ok(())));
-            }
-            byte::None => {
-                self.stack.items.push(Value::None);
-                return Some((1, Ok(())));
-            }
-            byte::NewTrue | byte::NewFalse => {
-                self.stack.items.push(Value::Bool(data[p] == byte::NewTrue));
-                return Some((1, Ok(())));
-            }
-            // Up to 8 bytes is an i64; longer ones are decoded below.
-            byte::Long1 if data.get(p + 1).is_some_and(|&n| n <= 8) => {
-                let [n] = fixed(data, p)?;
-                let n = usize::from(n);
-                data.get(p + 2..p + 2 + n)?;
-                self.stack
-                    .items
-                    .push(Value::Int(small_long(data, p + 2, n)));
-                return Some((2 + n, Ok(())));
-            }
-            // Memo traffic: straight between the stack and the memo.
-            // A GET followed by more (a list of shared values): the rest of
-            // the run in one loop.
-            byte::BinGet | byte::LongBinGet => {
-                let (len, op, idx) = get_arg(data, p)?;
-                let r = self.push_memo(idx);
-                if r.is_ok()
-                    && matches!(
-                        data.get(p + len).copied(),
-                        Some(byte::BinGet | byte::LongBinGet)
-                    )
-                {
-                    return Some((len + self.get_run(data, p + len), Ok(())));
-                }
-                (len, op, r)
-            }
-            byte::BinPut => {
-                let [i] = fixed(data, p)?;
-                (2, Opcode::BinPut, self.memo_top(i.into()))
-            }
-            byte::LongBinPut => {
-                let i = u32::from_le_bytes(fixed(data, p)?);
-                (5, Opcode::LongBinPut, self.memo_top(i.into()))
-            }
-            byte::Memoize => (1, Opcode::Memoize, self.memo_top(self.memo.len() as u64)),
-            // New objects; the PUT or MEMOIZE that follows them is done
-            // here too (see `push_and_memoize`).
-            byte::ShortBinUnicode => {
-                let [n] = fixed(data, p)?;
-                let b = data.get(p + 2..p + 2 + usize::from(n))?;
-                let len = 2 + b.len();
-                let r = self.str_value(offset, b);
-                return Some(self.push_and_memoize(
-                    data,
-                    p + len,
-                    len,
-                    r,
-                    Opcode::ShortBinUnicode,
-                    offset,
-                ));
-            }
-            byte::BinUnicode => {
-                let n = u32::from_le_bytes(fixed(data, p)?) as usize;
-                let b = data.get(p + 5..)?.get(..n)?;
-                let r = self.str_value(offset, b);
-                return Some(self.push_and_memoize(
-                    data,
-                    p + 5 + n,
-                    5 + n,
-                    r,
-                    Opcode::BinUnicode,
-                    offset,
-                ));
-            }
-            // One arm each, so that each node is a constant the compiler
-            // writes straight into the arena (a node chosen at run time is
-            // built in a temporary and copied with loads that stall).
-            byte::EmptyList => {
-                self.track_origin(offset, &Arg::None);
-                let made = self.alloc_id(|| Node::List(Vec::new()));
-                return Some(self.push_and_memoize(
-                    data,
-                    p + 1,
-                    1,
-                    made,
-                    Opcode::EmptyList,
-                    offset,
-                ));
-            }
-            byte::EmptyDict => {
-                self.track_origin(offset, &Arg::None);
-                let made = self.alloc_id(|| Node::Dict(Vec::new()));
-                return Some(self.push_and_memoize(
-                    data,
-                    p + 1,
-                    1,
-                    made,
-                    Opcode::EmptyDict,
-                    offset,
-                ));
-            }
-            byte::EmptyTuple => {
-                self.track_origin(offset, &Arg::None);
-                let made = self.alloc_id(|| Node::Tuple(Vec::new()));
-                return Some(self.push_and_memoize(
-                    data,
-                    p + 1,
-                    1,
-                    made,
-                    Opcode::EmptyTuple,
-                    offset,
-                ));
-            }
-            byte::Mark => (1, Opcode::Mark, self.mark()),
-            byte::Appends => (1, Opcode::Appends, self.appends()),
-            byte::SetItems => (1, Opcode::SetItems, self.setitems()),
-            _ => {
-                let (op, arg, len) = crate::codec::read::decode_fast(data, p)?;
-                if matches!(op, Opcode::Frame | Opcode::Stop) || (hook && op == Opcode::Build) {
-                    return None;
-                }
-                self.track_origin(offset, &arg);
-                let budget = offset.saturating_mul(8).saturating_add(1 << 20);
-                (len, op, self.step(op, arg, budget))
-            }
-        };
-        Some((len, r.map_err(|e| e.in_opcode(op).at(offset))))
-    }
-
-    /// A new str node (`*UNICODE*`).
-    #[inline]
-    fn str_value(&mut self, offset: u64, payload: &[u8]) -> Result<NodeId> {
-        self.track_origin(offset, &Arg::Unicode(Cow::Borrowed(payload)));
-        self.str_id(payload)
-    }
-
-    /// Push `made`, the new object of the `len`-byte instruction `op` at
-    /// `offset`, and when the next instruction (at `next`) is the usual
-    /// in-order `BINPUT`/`LONG_BINPUT`/`MEMOIZE` of it, store it in the memo
-    /// right away: from a register, instead of reading back the stack slot
-    /// just written (a load the CPU cannot forward from the narrower stores
-    /// that wrote it), and one dispatch fewer. Any other case (an index out
-    /// of order, the memo limit) is left to the instruction itself.
-    #[inline(always)]
-    fn push_and_memoize(
-        &mut self,
-        data: &[u8],
-        next: usize,
-        len: usize,
-        made: Result<NodeId>,
-        op: Opcode,
-        offset: u64,
-    ) -> (usize, Result<()>) {
-        let v = match made {
-            Ok(id) => Value::Ref(id),
-            Err(e) => return (len, Err(e.in_opcode(op).at(offset))),
-        };
-        self.stack.items.push(v);
-        let put = match data.get(next).copied() {
-            Some(byte::BinPut) => fixed::<1>(data, next).map(|[i]| (u64::from(i), 2)),
-            Some(byte::LongBinPut) => {
-                fixed(data, next).map(|b| (u64::from(u32::from_le_bytes(b)), 5))
-            }
-            Some(byte::Memoize) => Some((self.memo.len() as u64, 1)),
-            _ => None,
-        };
-        match put {
-            Some((idx, put_len)) if self.memo.put_next(idx, v) => (len + put_len, Ok(())),
-            _ => (len, Ok(())),
-        }
-    }
-
     /// `MARK`.
     #[inline]
     fn mark(&mut self) -> Result<()> {
@@ -412,9 +176,8 @@ impl Machine<'_> {
     }
 
     /// `GET`: push the memo's value at `idx` (a shared handle, never a copy
-    /// of the object). The 16 bytes go from the memo slot to the stack in one
-    /// block: moving a `Value` through a temporary makes the compiler copy
-    /// its bytes in overlapping pieces, which stalls store forwarding.
+    /// of the object). The slot is copied onto the stack whole, not moved
+    /// through a temporary (see "Values copied whole" in benches/README.md).
     #[inline(always)]
     fn push_memo(&mut self, idx: u64) -> Result<()> {
         match self.memo.get_ref(idx) {
@@ -424,25 +187,6 @@ impl Machine<'_> {
             }
             None => Err(super::memo::missing(idx)),
         }
-    }
-
-    /// Push the values of the `BINGET`/`LONG_BINGET` instructions from
-    /// `data[p]` on, as long as each is whole and its index is in the memo;
-    /// the bytes they took. A GET that fails is left to the
-    /// single-instruction path, which reports it. Out of line: the loop
-    /// pays one call per run, and the main loop stays as compact as it was.
-    #[inline(never)]
-    fn get_run(&mut self, data: &[u8], p: usize) -> usize {
-        let Machine { stack, memo, .. } = self;
-        let mut q = p;
-        while let Some((len, _, idx)) = get_arg(data, q) {
-            match memo.get_ref(idx) {
-                Some(v) => stack.items.extend_from_slice(std::slice::from_ref(v)),
-                None => break,
-            }
-            q += len;
-        }
-        q - p
     }
 
     /// `PUT`/`MEMOIZE`: store the top of the stack at `idx`.
@@ -492,8 +236,8 @@ impl Machine<'_> {
             .ok_or_else(|| Error::limit("more than 2^32 - 1 objects in one pickle"))
     }
 
-    /// A new str node. Returns the bare id, which travels in a register
-    /// (a returned `Value` goes through memory, and reading it back stalls).
+    /// A new str node. Returns the bare id, not a `Value` (see "Built in
+    /// place, memoized from a register" in benches/README.md).
     fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
         if let Some(s) = ShortStr::from_utf8(bytes) {
             return self.alloc_id(move || Node::Str(PyStr::Short(s)));
@@ -585,16 +329,6 @@ impl Machine<'_> {
 
     fn utf8_name<'b>(b: &'b [u8], what: &str) -> Result<&'b str> {
         std::str::from_utf8(b).map_err(|_| Error::syntax(format!("{what} is not valid UTF-8")))
-    }
-
-    fn charge(&mut self, n: u64, budget: u64) -> Result<()> {
-        self.copied = self.copied.saturating_add(n);
-        if self.copied > budget {
-            return Err(Error::limit(
-                "reconstructing sets/bytes copies far more data than the input holds",
-            ));
-        }
-        Ok(())
     }
 
     #[inline(always)]
@@ -966,248 +700,11 @@ impl Machine<'_> {
         }
         Ok(())
     }
-
-    fn persistent(&mut self, pid: Value) -> Result<Value> {
-        match self.opts.persistent_load.as_mut() {
-            Some(f) => f(&mut self.doc, pid),
-            None => Ok(self.doc.alloc(Node::PersistentId(pid))),
-        }
-    }
-
-    fn object(
-        &mut self,
-        kind: ObjectKind,
-        callable: Value,
-        args: Value,
-        kwargs: Option<Value>,
-    ) -> Value {
-        self.alloc(Node::Object(Box::new(Object {
-            kind,
-            callable,
-            args,
-            kwargs,
-            ops: Vec::new(),
-        })))
-    }
-
-    /// Move the stack items from `at` up into `target` (APPEND, APPENDS).
-    fn extend(&mut self, target: Value, at: usize) -> Result<()> {
-        let Value::Ref(id) = target else {
-            return Err(Error::syntax("APPEND to a value that is not a list"));
-        };
-        let Machine { doc, stack, .. } = self;
-        match doc.node_mut(id) {
-            // Values are Copy: one memcpy, not an item-by-item drain. A
-            // fresh list (the usual case: EMPTY_LIST, MARK, ..., APPENDS)
-            // gets exactly the batch in one allocation.
-            Node::List(v) => {
-                v.extend_from_slice(&stack.items[at..]);
-                stack.items.truncate(at);
-            }
-            Node::Object(o) => o.ops.extend(stack.items.drain(at..).map(ObjectOp::Append)),
-            other => {
-                return Err(Error::syntax(format!(
-                    "APPEND to a {} (only lists and objects take items)",
-                    other.type_name()
-                )))
-            }
-        }
-        Ok(())
-    }
-
-    /// A dict key or set item must be hashable, as CPython checks when it
-    /// inserts (see [`Document::check_hashable`]).
-    #[inline]
-    fn check_hashable(&self, key: Value) -> Result<()> {
-        self.doc.check_hashable(key).map_err(unhashable_key)
-    }
-
-    /// Move the key/value pairs on the stack from `at` up into `target`
-    /// (SETITEM, SETITEMS). Every key of a dict is checked first, so a
-    /// failing batch leaves the dict as it was.
-    fn set_items(&mut self, target: Value, at: usize) -> Result<()> {
-        let Value::Ref(id) = target else {
-            return Err(Error::syntax("SETITEM on a value that is not a dict"));
-        };
-        let Machine { doc, stack, .. } = self;
-        let items = &stack.items[at..];
-        if let Some(Node::Dict(_)) = doc.nodes().get(id.index()) {
-            for pair in items.chunks_exact(2) {
-                doc.check_hashable(pair[0]).map_err(unhashable_key)?;
-            }
-        }
-        match doc.node_mut(id) {
-            // Pairs are appended in wire order, equal keys included (the
-            // document keeps the wire's pairs).
-            Node::Dict(d) => {
-                // A fresh dict gets exactly the batch in one allocation.
-                d.reserve(items.len() / 2);
-                for pair in items.chunks_exact(2) {
-                    d.push((pair[0], pair[1]));
-                }
-            }
-            Node::Object(o) => {
-                o.ops.reserve(items.len() / 2);
-                for pair in items.chunks_exact(2) {
-                    o.ops.push(ObjectOp::SetItem(pair[0], pair[1]));
-                }
-            }
-            other => {
-                return Err(Error::syntax(format!(
-                    "SETITEM on a {} (only dicts and objects take items)",
-                    other.type_name()
-                )))
-            }
-        }
-        stack.items.truncate(at);
-        Ok(())
-    }
-
-    fn add_items(&mut self, target: Value, items: Vec<Value>) -> Result<()> {
-        if matches!(self.node_ref(target), Some(Node::Set(_))) {
-            for &k in &items {
-                self.check_hashable(k)?;
-            }
-        }
-        let Value::Ref(id) = target else {
-            return Err(Error::syntax("ADDITEMS on a value that is not a set"));
-        };
-        match self.doc.node_mut(id) {
-            Node::Set(s) => s.extend(items),
-            Node::Object(o) => o.ops.extend(items.into_iter().map(ObjectOp::Add)),
-            other => {
-                return Err(Error::syntax(format!(
-                    "ADDITEMS on a {} (only sets and objects take items)",
-                    other.type_name()
-                )))
-            }
-        }
-        Ok(())
-    }
-
-    /// Recognise CPython's spellings of built-in types below the protocol
-    /// that has an opcode for them, and build the plain node: `set([..])` and
-    /// `frozenset([..])` below 4, `bytes()` and `_codecs.encode(s, 'latin1')`
-    /// below 3, `bytearray()`/`bytearray(b)` below 5. Anything else (another
-    /// shape, or a protocol where CPython would not write it) stays a call, so
-    /// that re-encoding at the same protocol reproduces it.
-    fn reconstruct(&mut self, callable: Value, args: Value, budget: u64) -> Result<Option<Value>> {
-        let Some(Node::Global(g)) = self.node_ref(callable) else {
-            return Ok(None);
-        };
-        let name_of = |v: Value| match self.doc.node_of(v) {
-            Some(Node::Str(s)) => s.as_str(),
-            _ => None,
-        };
-        let (Some(module), Some(name)) = (name_of(g.module), name_of(g.name)) else {
-            return Ok(None);
-        };
-        let Some(Node::Tuple(a)) = self.node_ref(args) else {
-            return Ok(None);
-        };
-        let arg = |i: usize| a.get(i).and_then(|&v| self.doc.node_of(v));
-        // Only the spellings CPython writes at this protocol are recognised,
-        // so that re-encoding at the same protocol is a fixed point.
-        let proto = self.proto;
-        let node = match (module, name, a.len()) {
-            ("builtins", "set" | "frozenset", 1) if proto < 4 => match arg(0) {
-                Some(Node::List(items)) => {
-                    // With an unhashable item it is no set: keep the call as
-                    // it is (inert; CPython would fail when calling it).
-                    if items.iter().any(|&k| self.doc.check_hashable(k).is_err()) {
-                        return Ok(None);
-                    }
-                    let items = items.clone();
-                    if name == "set" {
-                        Node::Set(items)
-                    } else {
-                        Node::FrozenSet(items)
-                    }
-                }
-                _ => return Ok(None),
-            },
-            ("builtins", "bytes", 0) if proto < 3 => Node::Bytes(Vec::new()),
-            ("builtins", "bytearray", 0) if proto < 5 => Node::ByteArray(Vec::new()),
-            ("builtins", "bytearray", 1) if proto < 5 => match arg(0) {
-                Some(Node::Bytes(b)) => Node::ByteArray(b.clone()),
-                _ => return Ok(None),
-            },
-            ("_codecs", "encode", 2) if proto < 3 => match (arg(0), arg(1)) {
-                (Some(Node::Str(s)), Some(Node::Str(enc)))
-                    if enc.as_str() == Some("latin1") && s.as_str().is_some() =>
-                {
-                    let s = s.as_str().unwrap_or_default();
-                    let mut out = Vec::with_capacity(s.len());
-                    for c in s.chars() {
-                        match u8::try_from(c as u32) {
-                            Ok(b) => out.push(b),
-                            Err(_) => return Ok(None),
-                        }
-                    }
-                    Node::Bytes(out)
-                }
-                _ => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
-        let copied = match &node {
-            Node::Set(v) | Node::FrozenSet(v) => v.len(),
-            Node::Bytes(b) | Node::ByteArray(b) => b.len(),
-            _ => 0,
-        };
-        self.charge(copied as u64, budget)?;
-        Ok(Some(self.alloc(node)))
-    }
-}
-
-/// The `N` argument bytes after the opcode at `p`, if they are all there.
-#[inline(always)]
-fn fixed<const N: usize>(data: &[u8], p: usize) -> Option<[u8; N]> {
-    data.get(p + 1..p + 1 + N)?.try_into().ok()
-}
-
-/// The `BINGET`/`LONG_BINGET` at `data[p]`: its length, opcode and memo
-/// index; `None` for anything else or a GET cut short.
-#[inline(always)]
-fn get_arg(data: &[u8], p: usize) -> Option<(usize, Opcode, u64)> {
-    match *data.get(p)? {
-        byte::BinGet => fixed(data, p).map(|[i]| (2, Opcode::BinGet, u64::from(i))),
-        byte::LongBinGet => {
-            fixed(data, p).map(|i| (5, Opcode::LongBinGet, u64::from(u32::from_le_bytes(i))))
-        }
-        _ => None,
-    }
-}
-
-/// The LONG1 payload of `n` (at most 8) bytes at `data[at..]`, which the
-/// caller checked is there: little-endian two's complement (as
-/// [`crate::text::long_from_le`], without the big-integer case). Reads one
-/// whole 8-byte word where the input has it (a copy of `n` bytes into a
-/// buffer costs a call and a stalled load), and shifts the bytes past the
-/// payload out ([`crate::text::long_from_le_word`]).
-#[inline(always)]
-fn small_long(data: &[u8], at: usize, n: usize) -> i64 {
-    let word = match data.get(at..at + 8) {
-        Some(w) => w.try_into().unwrap_or([0; 8]),
-        None => {
-            let mut x = [0u8; 8];
-            for (d, s) in x.iter_mut().zip(data.get(at..at + n).unwrap_or_default()) {
-                *d = *s;
-            }
-            x
-        }
-    };
-    crate::codec::text::long_from_le_word(u64::from_le_bytes(word), n)
-}
-
-#[cold]
-fn unhashable_key(type_name: &str) -> Error {
-    Error::syntax(format!("unhashable type: '{type_name}' used as a key"))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::{loads, loads_all, Category, Kind, Node};
+    use crate::{loads, loads_all, Category, Kind};
 
     #[test]
     fn scalars_and_containers() {
@@ -1222,27 +719,6 @@ mod tests {
     }
 
     #[test]
-    fn small_long_matches_long_from_le() {
-        let mut data = vec![0u8; 24];
-        for seed in 0..2000u32 {
-            let x = seed.wrapping_mul(2_654_435_761);
-            for (i, b) in data.iter_mut().enumerate() {
-                *b = (x >> (i % 4 * 8)) as u8 ^ (i as u8).wrapping_mul(37);
-            }
-            for n in 0..=8 {
-                // In the middle (whole word read) and at the very end (bytewise).
-                for at in [3, data.len() - n] {
-                    let want = match crate::codec::text::long_from_le(&data[at..at + n]) {
-                        crate::codec::text::Int::Small(i) => i,
-                        other => panic!("{other:?}"),
-                    };
-                    assert_eq!(super::small_long(&data, at, n), want, "{n} at {at}");
-                }
-            }
-        }
-    }
-
-    #[test]
     fn memo_shares() {
         // [x, x] where x = []
         let d = loads(b"\x80\x02]q\x00(]q\x01h\x01e.").unwrap();
@@ -1250,40 +726,10 @@ mod tests {
         assert_eq!(items[0], items[1]);
     }
 
-    /// A run of GETs is pushed in one loop; a GET of a missing index in it
-    /// still fails at its own offset, and a truncated one as at the end.
-    #[test]
-    fn get_runs() {
-        let d = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01j\x01\x00\x00\x00h\x00h\x01e.")
-            .unwrap();
-        let items = d.root().as_slice().unwrap();
-        assert_eq!(items.len(), 5);
-        assert!(items[1] == items[0] && items[2] == items[0] && items[4] == items[0]);
-        assert_eq!(items[3], d.root_value());
-        assert_eq!(d.root().index(4).unwrap().as_str(), Some("a"));
-        let e = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01h\x01h\x07h\x01e.").unwrap_err();
-        assert_eq!(e.offset(), Some(18), "{e}");
-        assert!(
-            e.to_string().contains("Memo value not found at index 7"),
-            "{e}"
-        );
-        let e = loads(b"\x80\x02]q\x00(X\x01\x00\x00\x00aq\x01h\x01h\x01j\x01\x00").unwrap_err();
-        assert_eq!(e.category(), Category::Eof, "{e}");
-    }
-
     #[test]
     fn recursive_list() {
         let d = loads(b"\x80\x02]q\x00h\x00a.").unwrap();
         assert_eq!(d.root().index(0).unwrap().value(), d.root_value());
-    }
-
-    #[test]
-    fn protocol2_set_and_bytes() {
-        let d =
-            loads(b"\x80\x02c__builtin__\nset\nq\x00]q\x01(K\x01K\x02e\x85q\x02Rq\x03.").unwrap();
-        assert!(matches!(d.root().node(), Some(Node::Set(v)) if v.len() == 2));
-        let d = loads(b"\x80\x02c_codecs\nencode\nq\x00X\x02\x00\x00\x00abq\x01X\x06\x00\x00\x00latin1q\x02\x86q\x03Rq\x04.").unwrap();
-        assert_eq!(d.root().as_bytes(), Some(&b"ab"[..]));
     }
 
     #[test]
