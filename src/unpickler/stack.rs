@@ -9,6 +9,7 @@
 //! machines' hot paths (`items[at - 1]`, `extend_from_slice`); the methods
 //! are the semantics.
 
+use crate::codec::opcodes::HIGHEST_PROTOCOL;
 use crate::codec::read::Arg;
 use crate::error::{Error, Result};
 
@@ -124,6 +125,18 @@ pub(crate) fn memo_index(arg: &Arg<'_>) -> Result<u64> {
         Arg::Bool(b) => Ok(*b as u64),
         Arg::Int(_) => Err(Error::syntax("negative memo index")),
         _ => Err(Error::syntax("memo index out of range")),
+    }
+}
+
+/// The protocol a `PROTO` declares, if this crate reads it.
+#[inline]
+pub(crate) fn protocol_arg(arg: &Arg<'_>) -> Result<u8> {
+    match arg {
+        Arg::Int(p) if (0..=HIGHEST_PROTOCOL as i64).contains(p) => Ok(*p as u8),
+        Arg::Int(p) => Err(Error::unsupported(format!(
+            "unsupported pickle protocol: {p}"
+        ))),
+        _ => Err(bad_arg()),
     }
 }
 

@@ -12,9 +12,9 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::memo::Memo;
-use super::stack::{bad_arg, memo_index, underflow, Stack};
+use super::stack::{bad_arg, memo_index, protocol_arg, underflow, Stack};
 use super::{Encoding, Errors, LoadOptions};
-use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::codec::opcodes::Opcode;
 use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
 use crate::value::{
@@ -334,17 +334,7 @@ impl Machine<'_> {
     #[inline(always)]
     fn step(&mut self, op: Opcode, arg: Arg<'_>, budget: u64) -> Result<()> {
         match op {
-            Opcode::Proto => {
-                let Arg::Int(p) = arg else {
-                    return Err(bad_arg());
-                };
-                if p > HIGHEST_PROTOCOL as i64 {
-                    return Err(Error::unsupported(format!(
-                        "unsupported pickle protocol: {p}"
-                    )));
-                }
-                self.proto = p as u8;
-            }
+            Opcode::Proto => self.proto = protocol_arg(&arg)?,
             Opcode::Frame => {}
             Opcode::None => self.push(Value::None),
             Opcode::NewTrue => self.push(Value::Bool(true)),

@@ -12,12 +12,12 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use super::{Ctx, FindingKind, Verdict};
-use crate::codec::opcodes::{byte, Opcode, HIGHEST_PROTOCOL};
+use crate::codec::opcodes::{byte, Opcode};
 use crate::codec::read::{Arg, InstructionReader, Read, SliceRead};
 use crate::error::{Error, Result};
 use crate::ml::numpy::DTypeState;
 use crate::unpickler::memo::{self, Memo};
-use crate::unpickler::stack::{bad_arg, memo_index, underflow, Stack};
+use crate::unpickler::stack::{bad_arg, memo_index, protocol_arg, underflow, Stack};
 use crate::unpickler::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_MEMO};
 
 /// How deep pickles nested in a joblib stream (object arrays) may go.
@@ -465,17 +465,7 @@ impl<'c, 'p> Machine<'c, 'p> {
 
     fn step(&mut self, op: Opcode, offset: u64, arg: Arg<'_>) -> Result<Option<JoblibArray>> {
         match op {
-            Opcode::Proto => {
-                let Arg::Int(p) = arg else {
-                    return Err(bad_arg());
-                };
-                if p > HIGHEST_PROTOCOL as i64 {
-                    return Err(Error::unsupported(format!(
-                        "unsupported pickle protocol: {p}"
-                    )));
-                }
-                self.proto = p as u8;
-            }
+            Opcode::Proto => self.proto = protocol_arg(&arg)?,
             Opcode::Frame => {}
             Opcode::None => self.push(V::None),
             Opcode::NewTrue => self.push(V::Bool(true)),
