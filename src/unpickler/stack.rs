@@ -73,6 +73,15 @@ impl<V: Copy> Stack<V> {
         Ok(())
     }
 
+    /// The top `n` values, bottom first (`TUPLE1`..`TUPLE3`).
+    #[inline]
+    pub(crate) fn pop_n(&mut self, n: usize) -> Result<Vec<V>> {
+        if self.items.len() < self.fence() + n {
+            return Err(underflow());
+        }
+        Ok(self.items.split_off(self.items.len() - n))
+    }
+
     /// Close the innermost mark; the position of the first value above it.
     #[inline]
     pub(crate) fn pop_mark(&mut self) -> Result<usize> {
@@ -153,6 +162,7 @@ mod tests {
         assert!(s.top().is_err());
         s.push(2);
         assert_eq!(s.top().unwrap(), 2);
+        assert!(s.pop_n(2).is_err(), "only one value above the mark");
         s.mark().unwrap();
         let e = s.mark().unwrap_err();
         assert_eq!(e.category(), crate::Category::Limit);

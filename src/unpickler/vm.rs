@@ -466,10 +466,7 @@ impl Machine<'_> {
                     Opcode::Tuple2 => 2,
                     _ => 3,
                 };
-                if self.stack.items.len() < self.fence() + n {
-                    return Err(underflow());
-                }
-                let items = self.stack.items.split_off(self.stack.items.len() - n);
+                let items = self.stack.pop_n(n)?;
                 let v = self.alloc(Node::Tuple(items));
                 self.push(v);
             }

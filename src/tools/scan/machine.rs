@@ -272,10 +272,6 @@ impl<'c, 'p> Machine<'c, 'p> {
         }
     }
 
-    fn fence(&self) -> usize {
-        self.stack.fence()
-    }
-
     fn push(&mut self, v: V) {
         self.stack.push(v);
     }
@@ -558,10 +554,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                     Opcode::Tuple2 => 2,
                     _ => 3,
                 };
-                if self.stack.items.len() < self.fence() + n {
-                    return Err(underflow());
-                }
-                let items = self.stack.items.split_off(self.stack.items.len() - n);
+                let items = self.stack.pop_n(n)?;
                 let held = items.clone();
                 let v = self.alloc(Node::Tuple(items));
                 self.contain(v, &held);
