@@ -110,6 +110,7 @@ use crate::codec::opcodes::Opcode;
 use crate::codec::read::{InstructionReader, IoRead, Read, SliceRead};
 use crate::error::{Category, Error, Result};
 use crate::ml::container::{compress, npy, tar, zip};
+use crate::ml::torch_facts::storage_itemsize;
 
 /// How far loading a pickle reaches. Ordered: `Safe < Unknown < Error < Dangerous`.
 ///
@@ -441,20 +442,6 @@ fn starts_an_opcode<R: Read>(reader: &mut InstructionReader<R>) -> Result<bool> 
     })
 }
 
-/// Bytes per element of a torch storage type.
-fn storage_element_size(ty: &str) -> Option<u64> {
-    let name = ty.rsplit('.').next()?;
-    Some(match name {
-        "DoubleStorage" | "LongStorage" | "ComplexFloatStorage" => 8,
-        "ComplexDoubleStorage" => 16,
-        "FloatStorage" | "IntStorage" | "QInt32Storage" => 4,
-        "HalfStorage" | "ShortStorage" | "BFloat16Storage" => 2,
-        "CharStorage" | "ByteStorage" | "BoolStorage" | "QInt8Storage" | "QUInt8Storage"
-        | "QUInt4x2Storage" | "QUInt2x4Storage" | "UntypedStorage" => 1,
-        _ => return None,
-    })
-}
-
 /// Walk the raw storages of a legacy torch file: each key's 8-byte element
 /// count and elements, in key order, must end exactly at `len`.
 fn check_legacy_tail(
@@ -471,7 +458,7 @@ fn check_legacy_tail(
     };
     let mut pos = tail.offset;
     for key in keys {
-        let Some(size) = ctx.storages.get(key).and_then(|t| storage_element_size(t)) else {
+        let Some(size) = ctx.storages.get(key).and_then(|t| storage_itemsize(t)) else {
             return Err(Error::syntax(format!(
                 "legacy torch file: storage {key:?} has no known element size"
             ))
@@ -554,7 +541,7 @@ fn walk_legacy_stream<R: Read>(
     };
     for key in keys {
         let pos = reader.offset();
-        let Some(size) = ctx.storages.get(key).and_then(|t| storage_element_size(t)) else {
+        let Some(size) = ctx.storages.get(key).and_then(|t| storage_itemsize(t)) else {
             return Err(Error::syntax(format!(
                 "legacy torch file: storage {key:?} has no known element size"
             ))
@@ -967,7 +954,7 @@ fn walk_tar_storages<R: Read>(rd: &mut InstructionReader<R>, ctx: &mut Ctx<'_>) 
             .filter_map(|f| {
                 f.name
                     .ends_with("Storage")
-                    .then(|| storage_element_size(&f.name))
+                    .then(|| storage_itemsize(&f.name))
                     .flatten()
             })
             .collect();
