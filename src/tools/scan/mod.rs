@@ -617,34 +617,6 @@ impl<R: std::io::Read> std::io::Read for Bounded<R> {
     }
 }
 
-/// A decompressed zip member, which must inflate to the size its directory
-/// entry gives (miniz refuses any other size; zipfile cuts it there).
-struct SizeChecked<R> {
-    inner: R,
-    want: u64,
-    got: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for SizeChecked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.got += n as u64;
-        let over = self.got > self.want;
-        if over || (n == 0 && !buf.is_empty() && self.got != self.want) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "it decompresses to {}{} bytes, its directory entry says {}",
-                    if over { "more than " } else { "" },
-                    if over { self.want } else { self.got },
-                    self.want
-                ),
-            ));
-        }
-        Ok(n)
-    }
-}
-
 /// Read up to `buf.len()` bytes (fewer only at the end of the input).
 fn read_head<R: std::io::Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize> {
     let mut n = 0;
@@ -774,7 +746,7 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
             String::from_utf8_lossy(&loc.local_name)
         ));
     }
-    let readable = matches!(m.method, 0 | 8 | 12 | 14) && m.flags & 0x61 == 0;
+    let readable = zip::ZIPFILE_METHODS.contains(&m.method) && !m.is_encrypted();
     if !readable {
         if by_name {
             return Err(Error::unsupported(format!(
@@ -791,8 +763,6 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
         ));
         return Ok(MemberKind::Skipped);
     }
-    f.seek(SeekFrom::Start(loc.data_start))?;
-    let src = std::io::Read::take(&mut *f, m.compressed_size);
     ctx.member = Some(m.name.clone());
     if m.method == 0 {
         if m.size != m.compressed_size {
@@ -801,16 +771,14 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
                 m.name, m.compressed_size, m.size, m.compressed_size
             ));
         }
-        return classify_member(src, by_name, storage, Some(m.compressed_size), ctx);
+        return zip::with_data(f, m, &loc, |src| {
+            classify_member(src, by_name, storage, Some(m.compressed_size), ctx)
+        });
     }
     let what = compress::method_name(m.method);
-    compress::with_zip_decoder(m.method, m.size, src, |r| {
+    zip::with_data(f, m, &loc, |r| {
         let r = Bounded {
-            inner: SizeChecked {
-                inner: r,
-                want: m.size,
-                got: 0,
-            },
+            inner: r,
             left: MAX_DECOMPRESSED,
             what: "a zip member",
         };
@@ -840,11 +808,7 @@ fn scan_zip_members<F: std::io::Read + Seek + Send>(
     counts: &mut ZipCounts,
     ctx: &mut Ctx<'_>,
 ) -> Option<Error> {
-    // torch's archive name: the first entry's name up to its first '/'.
-    let prefix = members
-        .first()
-        .and_then(|m| m.name.split_once('/'))
-        .map(|(p, _)| p.to_ascii_lowercase());
+    let prefix = zip::torch_archive_name(members).map(str::to_ascii_lowercase);
     for m in members {
         let r = scan_zip_member(f, len, m, prefix.as_deref(), ctx);
         ctx.member = None;
