@@ -149,10 +149,12 @@ where
 /// for stored and deflated members, miniz in torch) decodes it: 8 (deflate),
 /// 12 (bzip2), 14 (lzma, with zipfile's 4-byte header before the
 /// properties). `size` is the member's declared uncompressed size, which
-/// a `zipfile` lzma member without an end marker needs.
+/// a `zipfile` lzma member without an end marker needs. `src` need not be
+/// `Send` (the zip decoders are pull-based), so that the torch loader can
+/// inflate from any reader it is given.
 pub fn with_zip_decoder<R, T, F>(method: u16, size: u64, src: R, f: F) -> Result<T>
 where
-    R: Read + Send,
+    R: Read,
     F: FnOnce(&mut dyn Read) -> Result<T>,
 {
     imp::with_zip_decoder(method, size, src, f)
@@ -179,7 +181,7 @@ mod imp {
 
     pub(super) fn with_zip_decoder<R, T, F>(method: u16, _size: u64, _src: R, _f: F) -> Result<T>
     where
-        R: Read + Send,
+        R: Read,
         F: FnOnce(&mut dyn Read) -> Result<T>,
     {
         Err(Error::unsupported(format!(
@@ -784,7 +786,7 @@ mod imp {
 
     pub(super) fn with_zip_decoder<R, T, F>(method: u16, size: u64, src: R, f: F) -> Result<T>
     where
-        R: Read + Send,
+        R: Read,
         F: FnOnce(&mut dyn Read) -> Result<T>,
     {
         match method {

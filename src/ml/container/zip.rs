@@ -28,12 +28,34 @@
 //!   duplicates included; `zipfile` keeps the last member of a name. So
 //!   callers consider every member, whatever the case of its name.
 //!
+//! * miniz extracts stored and deflated members only ([`MINIZ_METHODS`]),
+//!   `zipfile` bzip2 and lzma ones too ([`ZIPFILE_METHODS`]); neither reads
+//!   an encrypted or patch member ([`Member::is_encrypted`]). A compressed
+//!   member must inflate to the size its directory entry gives
+//!   ([`with_data`]; miniz refuses any other size, `zipfile` cuts it there).
+//!
 //! Only what a caller asks for is read, with seeks: a checkpoint's storages
-//! are never touched.
+//! are never touched, and the end record is looked for in a small tail
+//! first, so that listing a checkpoint's tensors reads its pickle and
+//! directory only.
 
 use std::io::{Read, Seek, SeekFrom};
 
 use crate::error::{Error, Result};
+use crate::ml::container::compress;
+
+/// The compression methods miniz (torch) extracts: stored, deflate.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+pub const MINIZ_METHODS: [u16; 2] = [0, 8];
+
+/// The compression methods Python's `zipfile` (numpy) extracts: stored,
+/// deflate, bzip2, lzma.
+pub const ZIPFILE_METHODS: [u16; 4] = [0, 8, 12, 14];
+
+/// General purpose flags with which neither miniz nor `zipfile` reads a
+/// member: encrypted (bit 0), compressed patch data (bit 5), strong
+/// encryption (bit 6).
+const UNREADABLE_FLAGS: u16 = 0x61;
 
 /// One member of the central directory.
 #[derive(Clone, Debug)]
@@ -59,6 +81,36 @@ impl Member {
     pub fn lower_name(&self) -> String {
         self.name.to_ascii_lowercase()
     }
+
+    /// True if its flags say encrypted or patch data, which neither miniz
+    /// nor `zipfile` extracts.
+    pub fn is_encrypted(&self) -> bool {
+        self.flags & UNREADABLE_FLAGS != 0
+    }
+}
+
+/// torch's archive name, which every record it reads is looked up under:
+/// the first member's name (in central directory order) up to its first
+/// `/` (`PyTorchStreamReader::init`; torch refuses an archive whose first
+/// member is in no folder). As written: compare it with
+/// [`str::eq_ignore_ascii_case`], as miniz does.
+pub fn torch_archive_name(members: &[Member]) -> Option<&str> {
+    members
+        .first()
+        .and_then(|m| m.name.split_once('/'))
+        .map(|(p, _)| p)
+}
+
+/// The members miniz's `mz_zip_reader_locate_file(..., 0)` may answer for
+/// `name`: all those whose whole name equals it in ASCII case-insensitive
+/// comparison, in directory order. More than one is an archive that torch
+/// reads one of, which one depending on miniz's sort.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+pub fn find<'a>(members: &'a [Member], name: &str) -> Vec<&'a Member> {
+    members
+        .iter()
+        .filter(|m| m.raw_name.eq_ignore_ascii_case(name.as_bytes()))
+        .collect()
 }
 
 /// Where a member's data is, from its local header.
@@ -115,16 +167,28 @@ pub struct End {
 
 /// Find and read the end record of a zip of `len` bytes.
 pub fn end_record<F: Read + Seek>(f: &mut F, len: u64) -> Result<End> {
-    let tail_len = len.min(65_557) as usize;
-    if tail_len < 22 {
+    let max_tail = len.min(65_557) as usize;
+    if max_tail < 22 {
         return Err(bad("too short for an end-of-central-directory record"));
     }
-    let tail_start = len - tail_len as u64;
-    let tail = read_at(f, tail_start, tail_len)?;
-    let eocd = (0..=tail_len - 22)
-        .rev()
-        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
-        .ok_or_else(|| bad("no end-of-central-directory record"))?;
+    // The last signature in a tail is the last in any longer tail: look in
+    // a short one first (an archive without a comment ends with the
+    // record), so that a small archive's members are not read with it.
+    let mut tail_len = max_tail.min(1024);
+    let (tail_start, tail, eocd) = loop {
+        let tail_start = len - tail_len as u64;
+        let tail = read_at(f, tail_start, tail_len)?;
+        if let Some(i) = (0..=tail_len - 22)
+            .rev()
+            .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
+        {
+            break (tail_start, tail, i);
+        }
+        if tail_len == max_tail {
+            return Err(bad("no end-of-central-directory record"));
+        }
+        tail_len = (tail_len * 8).min(max_tail);
+    };
     let eocd_pos = tail_start + eocd as u64;
     let mut entries = u16_at(&tail, eocd + 10) as u64;
     let mut cd_size = u32_at(&tail, eocd + 12) as u64;
@@ -273,4 +337,182 @@ pub fn locate<F: Read + Seek>(f: &mut F, len: u64, m: &Member) -> Result<Located
         data_start,
         local_name,
     })
+}
+
+/// A compressed member's data, which must come to the size its directory
+/// entry gives.
+struct SizeChecked<R> {
+    inner: R,
+    want: u64,
+    got: u64,
+}
+
+impl<R: Read> Read for SizeChecked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.got += n as u64;
+        let over = self.got > self.want;
+        if over || (n == 0 && !buf.is_empty() && self.got != self.want) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "it decompresses to {}{} bytes, its directory entry says {}",
+                    if over { "more than " } else { "" },
+                    if over { self.want } else { self.got },
+                    self.want
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// Call `body` with a reader of `m`'s data, which [`locate`] found at
+/// `loc`: a stored member's `compressed_size` bytes as they are, a
+/// compressed one's as it inflates ([`compress::with_zip_decoder`]: without
+/// the `joblib-compress` feature, an error that names it), failing with an
+/// `InvalidData` I/O error when it comes to more or fewer bytes than
+/// `m.size`. An encrypted or patch member is an error. Nothing is read
+/// beyond what `body` reads; the CRC-32 is not checked.
+pub fn with_data<F, T>(
+    f: &mut F,
+    m: &Member,
+    loc: &Located,
+    body: impl FnOnce(&mut dyn Read) -> Result<T>,
+) -> Result<T>
+where
+    F: Read + Seek,
+{
+    if m.is_encrypted() {
+        return Err(Error::unsupported(format!(
+            "zip member {}: encrypted or patch data (flags {:#x}), which neither torch nor numpy reads",
+            m.name, m.flags
+        )));
+    }
+    f.seek(SeekFrom::Start(loc.data_start))?;
+    let mut src = (&mut *f).take(m.compressed_size);
+    if m.method == 0 {
+        return body(&mut src);
+    }
+    compress::with_zip_decoder(m.method, m.size, src, |r| {
+        body(&mut SizeChecked {
+            inner: r,
+            want: m.size,
+            got: 0,
+        })
+    })
+}
+
+/// Zip archives written for tests: the scanner's and the torch loader's.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A zip member to write: its central name, local name, data as stored
+    /// and compression method.
+    pub(crate) struct Z<'a> {
+        pub(crate) name: &'a str,
+        pub(crate) local: &'a str,
+        pub(crate) data: Vec<u8>,
+        pub(crate) method: u16,
+        pub(crate) size: u64,
+    }
+
+    pub(crate) fn z<'a>(name: &'a str, data: &[u8]) -> Z<'a> {
+        Z {
+            name,
+            local: name,
+            data: data.to_vec(),
+            method: 0,
+            size: data.len() as u64,
+        }
+    }
+
+    /// A deflate stream of one stored block (valid for any inflater).
+    pub(crate) fn deflate_stored(data: &[u8]) -> Vec<u8> {
+        assert!(data.len() < 65536);
+        let n = data.len() as u16;
+        let mut out = vec![1];
+        out.extend_from_slice(&n.to_le_bytes());
+        out.extend_from_slice(&(!n).to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    pub(crate) fn zd<'a>(name: &'a str, data: &[u8]) -> Z<'a> {
+        Z {
+            method: 8,
+            data: deflate_stored(data),
+            ..z(name, data)
+        }
+    }
+
+    /// A zip archive (CRC-32 fields left zero: neither torch nor the scanner
+    /// checks them). `zip64`: sizes and offsets in zip64 extra fields and a
+    /// zip64 end record.
+    pub(crate) fn zip_bytes(members: &[Z<'_>], zip64: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut cd = Vec::new();
+        for m in members {
+            let off = out.len() as u64;
+            out.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+            out.extend_from_slice(&m.method.to_le_bytes());
+            out.extend_from_slice(&[0; 8]); // time, date, crc
+            out.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(m.size as u32).to_le_bytes());
+            out.extend_from_slice(&(m.local.len() as u16).to_le_bytes());
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(m.local.as_bytes());
+            out.extend_from_slice(&m.data);
+            cd.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00");
+            cd.extend_from_slice(&m.method.to_le_bytes());
+            cd.extend_from_slice(&[0; 8]);
+            let extra: Vec<u8> = if zip64 {
+                let mut e = vec![1, 0, 24, 0];
+                e.extend_from_slice(&m.size.to_le_bytes());
+                e.extend_from_slice(&(m.data.len() as u64).to_le_bytes());
+                e.extend_from_slice(&off.to_le_bytes());
+                e
+            } else {
+                Vec::new()
+            };
+            let (cs, us, of) = if zip64 {
+                (u32::MAX, u32::MAX, u32::MAX)
+            } else {
+                (m.data.len() as u32, m.size as u32, off as u32)
+            };
+            cd.extend_from_slice(&cs.to_le_bytes());
+            cd.extend_from_slice(&us.to_le_bytes());
+            cd.extend_from_slice(&(m.name.len() as u16).to_le_bytes());
+            cd.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+            cd.extend_from_slice(&[0; 10]); // comment, disk, attributes
+            cd.extend_from_slice(&of.to_le_bytes());
+            cd.extend_from_slice(m.name.as_bytes());
+            cd.extend_from_slice(&extra);
+        }
+        let cd_off = out.len() as u64;
+        out.extend_from_slice(&cd);
+        let n = members.len() as u64;
+        if zip64 {
+            let rec = out.len() as u64;
+            out.extend_from_slice(b"PK\x06\x06");
+            out.extend_from_slice(&44u64.to_le_bytes());
+            out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            out.extend_from_slice(&n.to_le_bytes());
+            out.extend_from_slice(&n.to_le_bytes());
+            out.extend_from_slice(&(cd.len() as u64).to_le_bytes());
+            out.extend_from_slice(&cd_off.to_le_bytes());
+            out.extend_from_slice(b"PK\x06\x07\x00\x00\x00\x00");
+            out.extend_from_slice(&rec.to_le_bytes());
+            out.extend_from_slice(&1u32.to_le_bytes());
+            out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\xff\xff\xff\xff");
+            out.extend_from_slice(&[0xff; 8]);
+        } else {
+            out.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+            out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(cd_off as u32).to_le_bytes());
+        }
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
 }

@@ -6,6 +6,16 @@
 //! read when asked for ([`Checkpoint::tensor_bytes`], [`Checkpoint::read`]),
 //! so listing the tensors of a 10 GB checkpoint reads a few kilobytes.
 //!
+//! A zip checkpoint is read as torch reads it (miniz), by the crate's own
+//! zip reader, which the scanner reads archives with too: records are
+//! `<archive>/<name>`, `<archive>` being the first member's folder, and names
+//! compare in ASCII case-insensitively (two members with the same name are
+//! an error: which one torch reads depends on miniz's sort); offsets count
+//! from where the reader was when handed over; records are stored (what
+//! `torch.save` writes) or deflated (read with the `joblib-compress` feature,
+//! an error that names it without). CRC-32s are not checked, as torch builds
+//! miniz without the check.
+//!
 //! # Formats
 //!
 //! | format | layout | supported |
@@ -39,104 +49,11 @@ use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
 
 use crate::error::{Error, Result};
+use crate::ml::container::zip;
 use crate::value::{Document, Node, ValueRef};
 use crate::LoadOptions;
 
-/// A tensor element type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum DType {
-    Float32,
-    Float64,
-    Float16,
-    BFloat16,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    Bool,
-    Complex64,
-    Complex128,
-}
-
-impl DType {
-    /// torch's name: `"float32"`, `"bfloat16"`, ...
-    pub fn name(self) -> &'static str {
-        match self {
-            DType::Float32 => "float32",
-            DType::Float64 => "float64",
-            DType::Float16 => "float16",
-            DType::BFloat16 => "bfloat16",
-            DType::Int8 => "int8",
-            DType::Int16 => "int16",
-            DType::Int32 => "int32",
-            DType::Int64 => "int64",
-            DType::UInt8 => "uint8",
-            DType::Bool => "bool",
-            DType::Complex64 => "complex64",
-            DType::Complex128 => "complex128",
-        }
-    }
-
-    /// Bytes per element.
-    pub fn itemsize(self) -> usize {
-        match self {
-            DType::Int8 | DType::UInt8 | DType::Bool => 1,
-            DType::Float16 | DType::BFloat16 | DType::Int16 => 2,
-            DType::Float32 | DType::Int32 => 4,
-            DType::Float64 | DType::Int64 | DType::Complex64 => 8,
-            DType::Complex128 => 16,
-        }
-    }
-
-    /// The dtype of a storage class name (`"FloatStorage"`).
-    pub fn from_storage(name: &str) -> Option<DType> {
-        Some(match name {
-            "FloatStorage" => DType::Float32,
-            "DoubleStorage" => DType::Float64,
-            "HalfStorage" => DType::Float16,
-            "BFloat16Storage" => DType::BFloat16,
-            "CharStorage" => DType::Int8,
-            "ShortStorage" => DType::Int16,
-            "IntStorage" => DType::Int32,
-            "LongStorage" => DType::Int64,
-            "ByteStorage" => DType::UInt8,
-            "BoolStorage" => DType::Bool,
-            "ComplexFloatStorage" => DType::Complex64,
-            "ComplexDoubleStorage" => DType::Complex128,
-            _ => return None,
-        })
-    }
-
-    /// The numpy dtype with the same element layout (little-endian); none for bfloat16.
-    pub fn numpy(self) -> Option<crate::ml::numpy::DType> {
-        let s = match self {
-            DType::Float32 => "<f4",
-            DType::Float64 => "<f8",
-            DType::Float16 => "<f2",
-            DType::BFloat16 => return None,
-            DType::Int8 => "|i1",
-            DType::Int16 => "<i2",
-            DType::Int32 => "<i4",
-            DType::Int64 => "<i8",
-            DType::UInt8 => "|u1",
-            DType::Bool => "|b1",
-            DType::Complex64 => "<c8",
-            DType::Complex128 => "<c16",
-        };
-        crate::ml::numpy::DType::parse(s).ok()
-    }
-
-    /// The unit whose bytes swap with the byte order (complex: each half).
-    fn swap_unit(self) -> usize {
-        match self {
-            DType::Complex64 => 4,
-            DType::Complex128 => 8,
-            d => d.itemsize(),
-        }
-    }
-}
+pub use crate::ml::torch_facts::DType;
 
 /// A storage named by a persistent id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -350,17 +267,10 @@ pub fn is_checkpoint(head: &[u8]) -> bool {
 /// `None` if the bytes are not a checkpoint.
 pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
     if data.starts_with(b"PK\x03\x04") {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).map_err(zip_err)?;
-        let name = archive
-            .file_names()
-            .filter(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
-            .min_by_key(|n| n.len())
-            .map(str::to_string)
-            .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
-        let mut f = archive.by_name(&name).map_err(zip_err)?;
-        let mut buf = Vec::new();
-        f.read_to_end(&mut buf).map_err(Error::io)?;
-        return Ok(Some(buf));
+        let mut archive = Archive::open(std::io::Cursor::new(data))?;
+        let pkl = archive.record("data.pkl")?;
+        let pkl = pkl.ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
+        return Ok(Some(pkl));
     }
     if data.starts_with(LEGACY_MAGIC) {
         let mut u = crate::Unpickler::from_slice(data, LoadOptions::default());
@@ -385,11 +295,135 @@ impl<R: Read> Read for Trickle<R> {
     }
 }
 
+/// A reader seen from `start` on, as torch's `BufferAdapter` sees a file
+/// object: zip offsets count from where it was when `torch.load` got it.
+struct Shifted<R> {
+    inner: R,
+    start: u64,
+}
+
+impl<R: Read> Read for Shifted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Seek> Seek for Shifted<R> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let pos = match pos {
+            SeekFrom::Start(n) => SeekFrom::Start(self.start.checked_add(n).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek past u64::MAX")
+            })?),
+            other => other,
+        };
+        let at = self.inner.seek(pos)?;
+        at.checked_sub(self.start).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the checkpoint's start",
+            )
+        })
+    }
+}
+
+/// A zip checkpoint as torch reads it (miniz, `PyTorchStreamReader`): the
+/// central directory, and records looked up by name under the archive name.
+struct Archive<R> {
+    reader: Shifted<R>,
+    len: u64,
+    members: Vec<zip::Member>,
+    /// The archive name and a `/`: `archive/` for `archive/data.pkl`.
+    prefix: String,
+}
+
+impl<R: Read + Seek> Archive<R> {
+    /// Read the directory of the archive that starts where `reader` is
+    /// (offsets as miniz reads them: not moved by `zipfile`'s `concat`).
+    fn open(reader: R) -> Result<Self> {
+        let mut reader = Shifted {
+            inner: reader,
+            start: 0,
+        };
+        reader.start = reader.inner.stream_position().map_err(Error::io)?;
+        let len = reader.seek(SeekFrom::End(0)).map_err(Error::io)?;
+        let end = zip::end_record(&mut reader, len)?;
+        let members = zip::directory(&mut reader, len, &end, 0)?;
+        let prefix = match zip::torch_archive_name(&members) {
+            Some(name) => format!("{name}/"),
+            None => {
+                return Err(Error::data(match members.first() {
+                    Some(m) => format!(
+                        "zip: the first member, {}, is in no folder (torch looks records up under the first member's folder)",
+                        m.name
+                    ),
+                    None => "zip archive without members".to_string(),
+                }))
+            }
+        };
+        Ok(Archive {
+            reader,
+            len,
+            members,
+            prefix,
+        })
+    }
+
+    /// The member torch reads for record `name` (`data.pkl`, `data/0`):
+    /// `<archive>/<name>` in any ASCII case; `None` if there is none.
+    fn member(&self, name: &str) -> Result<Option<&zip::Member>> {
+        let full = format!("{}{name}", self.prefix);
+        match zip::find(&self.members, &full)[..] {
+            [] => Ok(None),
+            [m] => Ok(Some(m)),
+            ref all => Err(Error::data(format!(
+                "zip: {} members are named {full} (ASCII case aside); which one torch reads depends on miniz's sort",
+                all.len()
+            ))),
+        }
+    }
+
+    /// Call `body` with a reader of record `name`'s data (`None`: no such record).
+    fn with_record<T>(
+        &mut self,
+        name: &str,
+        body: impl FnOnce(&mut dyn Read) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let Some(m) = self.member(name)?.cloned() else {
+            return Ok(None);
+        };
+        let within = |e: Error| Error::new(e.category(), format!("zip member {}: {e}", m.name));
+        if !zip::MINIZ_METHODS.contains(&m.method) {
+            return Err(Error::unsupported(format!(
+                "zip member {}: compression method {} ({}), which torch (miniz) does not read",
+                m.name,
+                m.method,
+                crate::ml::container::compress::method_name(m.method)
+            )));
+        }
+        if m.method == 0 && m.size != m.compressed_size {
+            return Err(Error::data(format!(
+                "zip member {}: stored, yet its sizes differ ({} stored, {} declared), which torch (miniz) refuses",
+                m.name, m.compressed_size, m.size
+            )));
+        }
+        let loc = zip::locate(&mut self.reader, self.len, &m)?;
+        zip::with_data(&mut self.reader, &m, &loc, body)
+            .map(Some)
+            .map_err(within)
+    }
+
+    /// Record `name`'s bytes, all of them.
+    fn record(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+        self.with_record(name, |r| {
+            let mut buf = Vec::new();
+            r.read_to_end(&mut buf).map_err(Error::io)?;
+            Ok(buf)
+        })
+    }
+}
+
 enum Source<R> {
-    Zip {
-        archive: Box<zip::ZipArchive<R>>,
-        prefix: String,
-    },
+    Zip(Box<Archive<R>>),
     Legacy {
         reader: R,
         /// key → (absolute offset of the data, bytes).
@@ -412,10 +446,6 @@ impl Checkpoint<std::io::BufReader<std::fs::File>> {
     }
 }
 
-fn zip_err(e: zip::result::ZipError) -> Error {
-    Error::data(format!("zip: {e}"))
-}
-
 impl<R: Read + Seek> Checkpoint<R> {
     /// Open a checkpoint from a seekable reader positioned at its start.
     pub fn from_reader(mut reader: R) -> Result<Self> {
@@ -431,35 +461,17 @@ impl<R: Read + Seek> Checkpoint<R> {
     }
 
     fn open_zip(reader: R) -> Result<Self> {
-        let mut archive = zip::ZipArchive::new(reader).map_err(zip_err)?;
-        let pkl = archive
-            .file_names()
-            .filter(|n| *n == "data.pkl" || n.ends_with("/data.pkl"))
-            .min_by_key(|n| n.len())
-            .map(str::to_string)
+        let mut archive = Archive::open(reader)?;
+        let data = archive
+            .record("data.pkl")?
             .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
-        let prefix = pkl[..pkl.len() - "data.pkl".len()].to_string();
-        let read_entry =
-            |archive: &mut zip::ZipArchive<R>, name: &str| -> Result<Option<Vec<u8>>> {
-                let mut f = match archive.by_name(name) {
-                    Ok(f) => f,
-                    Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-                    Err(e) => return Err(zip_err(e)),
-                };
-                let mut buf = Vec::new();
-                f.read_to_end(&mut buf).map_err(Error::io)?;
-                Ok(Some(buf))
-            };
-        let data = read_entry(&mut archive, &pkl)?.unwrap_or_default();
-        let big_endian = read_entry(&mut archive, &format!("{prefix}byteorder"))?
+        let big_endian = archive
+            .record("byteorder")?
             .is_some_and(|b| b.starts_with(b"big"));
         let doc = crate::loads_with(&data, LoadOptions::default())?;
         Ok(Checkpoint {
             doc,
-            source: Source::Zip {
-                archive: Box::new(archive),
-                prefix,
-            },
+            source: Source::Zip(Box::new(archive)),
             big_endian,
         })
     }
@@ -557,15 +569,17 @@ impl<R: Read + Seek> Checkpoint<R> {
             .checked_mul(storage.dtype.itemsize() as u64)
             .ok_or_else(|| Error::data("storage size overflows"))?;
         let data = match &mut self.source {
-            Source::Zip { archive, prefix } => {
-                let name = format!("{prefix}data/{}", storage.key);
-                let mut f = archive.by_name(&name).map_err(zip_err)?;
-                let mut buf = Vec::new();
-                (&mut f)
-                    .take(want)
-                    .read_to_end(&mut buf)
-                    .map_err(Error::io)?;
-                buf
+            Source::Zip(archive) => {
+                let name = format!("data/{}", storage.key);
+                archive
+                    .with_record(&name, |r| {
+                        let mut buf = Vec::new();
+                        r.take(want).read_to_end(&mut buf).map_err(Error::io)?;
+                        Ok(buf)
+                    })?
+                    .ok_or_else(|| {
+                        Error::data(format!("zip archive without {}{name}", archive.prefix))
+                    })?
             }
             Source::Legacy { reader, storages } => {
                 let &(at, n) = storages
@@ -649,5 +663,164 @@ impl<R: Read + Seek> Checkpoint<R> {
             data,
         )?;
         arr.to_f64_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::container::zip::testing::{z, zd, zip_bytes, Z};
+    use std::io::Cursor;
+
+    fn fixture() -> Vec<u8> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(dir.join("tests/fixtures/torch/checkpoint_zip.pt")).unwrap()
+    }
+
+    /// Every member of an archive: its name and extracted bytes.
+    fn members_of(data: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut c = Cursor::new(data);
+        let len = data.len() as u64;
+        let end = zip::end_record(&mut c, len).unwrap();
+        let members = zip::directory(&mut c, len, &end, 0).unwrap();
+        members
+            .iter()
+            .map(|m| {
+                let loc = zip::locate(&mut c, len, m).unwrap();
+                let data = zip::with_data(&mut c, m, &loc, |r| {
+                    let mut b = Vec::new();
+                    r.read_to_end(&mut b)?;
+                    Ok(b)
+                })
+                .unwrap();
+                (m.name.clone(), data)
+            })
+            .collect()
+    }
+
+    /// The fixture's members rewritten by `each` (name, bytes).
+    fn rewritten(each: impl Fn(&'static str, &[u8]) -> Z<'static>) -> Vec<u8> {
+        let members: Vec<Z<'static>> = members_of(&fixture())
+            .into_iter()
+            .map(|(name, data)| each(Box::leak(name.into_boxed_str()), &data))
+            .collect();
+        zip_bytes(&members, false)
+    }
+
+    /// Every tensor of a checkpoint with its elements.
+    fn contents(data: Vec<u8>) -> Result<Vec<(String, Tensor, Vec<u8>)>> {
+        let mut ck = Checkpoint::from_reader(Cursor::new(data))?;
+        let mut out = Vec::new();
+        for (path, t) in ck.tensors() {
+            let t = t?;
+            let bytes = ck.tensor_bytes(&t)?;
+            out.push((path, t, bytes));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn stored_records_read_through_the_crates_zip_reader() {
+        let want = contents(fixture()).unwrap();
+        assert!(want.len() > 3);
+        // The same members written again, stored: the same checkpoint.
+        assert_eq!(contents(rewritten(z)).unwrap(), want);
+        // miniz compares names in ASCII case-insensitively.
+        let upper = rewritten(|name, data| z(Box::leak(name.to_uppercase().into()), data));
+        assert_eq!(contents(upper.clone()).unwrap(), want);
+        let pkl = pickle_part(&upper).unwrap().unwrap();
+        assert_eq!(Some(pkl), pickle_part(&fixture()).unwrap());
+        // Offsets count from where the reader is, as in torch.load(f).
+        let mut prepended = b"not the checkpoint".to_vec();
+        prepended.extend(fixture());
+        let mut r = Cursor::new(prepended);
+        r.set_position(18);
+        let mut ck = Checkpoint::from_reader(r).unwrap();
+        let t = ck.tensors().into_iter().next().unwrap().1.unwrap();
+        assert_eq!(ck.tensor_bytes(&t).unwrap(), want[0].2);
+    }
+
+    #[test]
+    fn deflated_records_need_the_decompression_feature() {
+        let deflated = rewritten(zd);
+        if cfg!(feature = "joblib-compress") {
+            assert_eq!(
+                contents(deflated.clone()).unwrap(),
+                contents(fixture()).unwrap()
+            );
+            assert_eq!(
+                pickle_part(&deflated).unwrap(),
+                pickle_part(&fixture()).unwrap()
+            );
+            // Inflating to another size than the directory's: an error.
+            let short = rewritten(|name, data| {
+                let mut m = zd(name, data);
+                if name.ends_with("data.pkl") {
+                    m.size += 1;
+                }
+                m
+            });
+            let e = contents(short).unwrap_err().to_string();
+            assert!(
+                e.contains("data.pkl") && e.contains("decompresses to"),
+                "{e}"
+            );
+        } else {
+            let e = contents(deflated).unwrap_err().to_string();
+            assert!(
+                e.contains("checkpoint_zip/data.pkl") && e.contains("joblib-compress"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn archives_torch_would_not_read_are_errors() {
+        let err = |data: Vec<u8>| contents(data).unwrap_err().to_string();
+        // Two members torch cannot tell apart.
+        let mut members: Vec<Z<'static>> = members_of(&fixture())
+            .into_iter()
+            .map(|(name, data)| z(Box::leak(name.into_boxed_str()), &data))
+            .collect();
+        let pkl = members.iter().position(|m| m.name.ends_with("data.pkl"));
+        let copy = &members[pkl.unwrap()];
+        let dup = z(
+            Box::leak(copy.name.to_uppercase().into()),
+            &copy.data.clone(),
+        );
+        members.push(dup);
+        let e = err(zip_bytes(&members, false));
+        assert!(e.contains("2 members") && e.contains("miniz"), "{e}");
+        // A method miniz does not extract.
+        let bz = rewritten(|name, data| Z {
+            method: if name.ends_with("data.pkl") { 12 } else { 0 },
+            ..z(name, data)
+        });
+        let e = err(bz);
+        assert!(e.contains("bzip2") && e.contains("miniz"), "{e}");
+        // A stored record whose sizes differ.
+        let odd = rewritten(|name, data| Z {
+            size: data.len() as u64 + u64::from(name.ends_with("byteorder")),
+            ..z(name, data)
+        });
+        let e = err(odd);
+        assert!(e.contains("byteorder") && e.contains("sizes differ"), "{e}");
+        // No folder around the records.
+        let flat = rewritten(|name, data| z(name.split_once('/').unwrap().1, data));
+        let e = err(flat);
+        assert!(e.contains("in no folder"), "{e}");
+        // A missing storage record: an error when it is read.
+        let no_storage = rewritten(|name, data| {
+            let name = if name.contains("/data/") {
+                "checkpoint_zip/other"
+            } else {
+                name
+            };
+            z(name, data)
+        });
+        let mut ck = Checkpoint::from_reader(Cursor::new(no_storage)).unwrap();
+        let t = ck.tensors().into_iter().next().unwrap().1.unwrap();
+        let e = ck.tensor_bytes(&t).unwrap_err().to_string();
+        assert!(e.contains("without checkpoint_zip/data/"), "{e}");
     }
 }

@@ -110,6 +110,7 @@ use crate::codec::opcodes::Opcode;
 use crate::codec::read::{InstructionReader, IoRead, Read, SliceRead};
 use crate::error::{Category, Error, Result};
 use crate::ml::container::{compress, npy, tar, zip};
+use crate::ml::torch_facts::storage_itemsize;
 
 /// How far loading a pickle reaches. Ordered: `Safe < Unknown < Error < Dangerous`.
 ///
@@ -441,20 +442,6 @@ fn starts_an_opcode<R: Read>(reader: &mut InstructionReader<R>) -> Result<bool> 
     })
 }
 
-/// Bytes per element of a torch storage type.
-fn storage_element_size(ty: &str) -> Option<u64> {
-    let name = ty.rsplit('.').next()?;
-    Some(match name {
-        "DoubleStorage" | "LongStorage" | "ComplexFloatStorage" => 8,
-        "ComplexDoubleStorage" => 16,
-        "FloatStorage" | "IntStorage" | "QInt32Storage" => 4,
-        "HalfStorage" | "ShortStorage" | "BFloat16Storage" => 2,
-        "CharStorage" | "ByteStorage" | "BoolStorage" | "QInt8Storage" | "QUInt8Storage"
-        | "QUInt4x2Storage" | "QUInt2x4Storage" | "UntypedStorage" => 1,
-        _ => return None,
-    })
-}
-
 /// Walk the raw storages of a legacy torch file: each key's 8-byte element
 /// count and elements, in key order, must end exactly at `len`.
 fn check_legacy_tail(
@@ -471,7 +458,7 @@ fn check_legacy_tail(
     };
     let mut pos = tail.offset;
     for key in keys {
-        let Some(size) = ctx.storages.get(key).and_then(|t| storage_element_size(t)) else {
+        let Some(size) = ctx.storages.get(key).and_then(|t| storage_itemsize(t)) else {
             return Err(Error::syntax(format!(
                 "legacy torch file: storage {key:?} has no known element size"
             ))
@@ -554,7 +541,7 @@ fn walk_legacy_stream<R: Read>(
     };
     for key in keys {
         let pos = reader.offset();
-        let Some(size) = ctx.storages.get(key).and_then(|t| storage_element_size(t)) else {
+        let Some(size) = ctx.storages.get(key).and_then(|t| storage_itemsize(t)) else {
             return Err(Error::syntax(format!(
                 "legacy torch file: storage {key:?} has no known element size"
             ))
@@ -626,34 +613,6 @@ impl<R: std::io::Read> std::io::Read for Bounded<R> {
             ));
         }
         self.left -= n as u64;
-        Ok(n)
-    }
-}
-
-/// A decompressed zip member, which must inflate to the size its directory
-/// entry gives (miniz refuses any other size; zipfile cuts it there).
-struct SizeChecked<R> {
-    inner: R,
-    want: u64,
-    got: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for SizeChecked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.got += n as u64;
-        let over = self.got > self.want;
-        if over || (n == 0 && !buf.is_empty() && self.got != self.want) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "it decompresses to {}{} bytes, its directory entry says {}",
-                    if over { "more than " } else { "" },
-                    if over { self.want } else { self.got },
-                    self.want
-                ),
-            ));
-        }
         Ok(n)
     }
 }
@@ -787,7 +746,7 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
             String::from_utf8_lossy(&loc.local_name)
         ));
     }
-    let readable = matches!(m.method, 0 | 8 | 12 | 14) && m.flags & 0x61 == 0;
+    let readable = zip::ZIPFILE_METHODS.contains(&m.method) && !m.is_encrypted();
     if !readable {
         if by_name {
             return Err(Error::unsupported(format!(
@@ -804,8 +763,6 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
         ));
         return Ok(MemberKind::Skipped);
     }
-    f.seek(SeekFrom::Start(loc.data_start))?;
-    let src = std::io::Read::take(&mut *f, m.compressed_size);
     ctx.member = Some(m.name.clone());
     if m.method == 0 {
         if m.size != m.compressed_size {
@@ -814,16 +771,14 @@ fn scan_zip_member<F: std::io::Read + Seek + Send>(
                 m.name, m.compressed_size, m.size, m.compressed_size
             ));
         }
-        return classify_member(src, by_name, storage, Some(m.compressed_size), ctx);
+        return zip::with_data(f, m, &loc, |src| {
+            classify_member(src, by_name, storage, Some(m.compressed_size), ctx)
+        });
     }
     let what = compress::method_name(m.method);
-    compress::with_zip_decoder(m.method, m.size, src, |r| {
+    zip::with_data(f, m, &loc, |r| {
         let r = Bounded {
-            inner: SizeChecked {
-                inner: r,
-                want: m.size,
-                got: 0,
-            },
+            inner: r,
             left: MAX_DECOMPRESSED,
             what: "a zip member",
         };
@@ -853,11 +808,7 @@ fn scan_zip_members<F: std::io::Read + Seek + Send>(
     counts: &mut ZipCounts,
     ctx: &mut Ctx<'_>,
 ) -> Option<Error> {
-    // torch's archive name: the first entry's name up to its first '/'.
-    let prefix = members
-        .first()
-        .and_then(|m| m.name.split_once('/'))
-        .map(|(p, _)| p.to_ascii_lowercase());
+    let prefix = zip::torch_archive_name(members).map(str::to_ascii_lowercase);
     for m in members {
         let r = scan_zip_member(f, len, m, prefix.as_deref(), ctx);
         ctx.member = None;
@@ -967,7 +918,7 @@ fn walk_tar_storages<R: Read>(rd: &mut InstructionReader<R>, ctx: &mut Ctx<'_>) 
             .filter_map(|f| {
                 f.name
                     .ends_with("Storage")
-                    .then(|| storage_element_size(&f.name))
+                    .then(|| storage_itemsize(&f.name))
                     .flatten()
             })
             .collect();
