@@ -77,6 +77,7 @@ pub(crate) fn base64_encode(data: &[u8]) -> String {
 }
 
 /// Decode standard base64 (padding optional, no whitespace).
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
 pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let mut acc = 0u32;
