@@ -122,8 +122,14 @@ impl std::io::Read for Dribble<'_> {
 }
 
 /// The files of a fresh `gen_corpus.py --set variant` corpus (CPython's own
-/// pickles of many shapes), when python3 and the conformance kit are there.
+/// pickles of many shapes; seed `seed`, or `PICKLE_CORPUS_SEED` when set),
+/// when python3 and the conformance kit are there.
 pub fn generated_corpus(seed: u32, what: &str) -> Vec<PathBuf> {
+    // PICKLE_CORPUS_SEED runs the same checks on another corpus.
+    let seed = std::env::var("PICKLE_CORPUS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(seed);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/gen_corpus.py");
     if !python_available(what) {
         return Vec::new();
