@@ -215,6 +215,7 @@ fn scan_agrees_on_generated_documents() {
         }
     }
     assert!(compared > 5000, "only {compared} pickles compared");
+    eprintln!("{compared} pickles of generated documents compared");
     assert!(
         failures.is_empty(),
         "{} of {compared}:\n{}",
