@@ -536,4 +536,72 @@ mod tests {
             r#"{"$tuple":[{"$id":0,"$list":[1,2.5,{"$id":1,"$str":"x"},{"$ref":1}]},{"$ref":0}]}"#
         );
     }
+
+    /// Every float comes back with its bits, as a value and as a dict key:
+    /// random bit patterns (all exponents, subnormals, both signs) and the
+    /// values a shortest-digits printer and a parser are known to disagree on.
+    #[cfg(feature = "json")]
+    #[test]
+    fn floats_round_trip_exactly() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut floats: Vec<f64> = vec![
+            2.370_543_302_997_248_2,
+            5e-324,
+            -5e-324,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            0.1 + 0.2,
+            1e23,
+            8.988_465_674_311_579e307,
+            2.225_073_858_507_201e-308,
+            -0.0,
+            0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if !f.is_nan() {
+                floats.push(f);
+            }
+        }
+        for chunk in floats.chunks(5_000) {
+            let mut doc = Document::new();
+            let items: Vec<Value> = chunk.iter().map(|&f| Value::Float(f)).collect();
+            let pairs: Vec<(Value, Value)> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, &f)| (Value::Float(f), Value::Int(i as i64)))
+                .collect();
+            let list = doc.list(items);
+            let dict = doc.dict(pairs);
+            let root = doc.tuple([list, dict]);
+            doc.set_root(root);
+            for compact in [true, false] {
+                let mut out = Vec::new();
+                to_json(&doc, &mut out, &JsonOptions { compact }).unwrap();
+                let back = from_json(&out).unwrap();
+                let r = back.root();
+                let got = r.index(0).unwrap();
+                for (i, &want) in chunk.iter().enumerate() {
+                    let f = got.index(i).unwrap().as_f64().unwrap();
+                    assert_eq!(f.to_bits(), want.to_bits(), "{want:?} came back as {f:?}");
+                }
+                // A document's dict holds its pairs as written.
+                let keys: Vec<u64> = r
+                    .index(1)
+                    .unwrap()
+                    .items()
+                    .map(|(k, _)| k.as_f64().unwrap().to_bits())
+                    .collect();
+                let want: Vec<u64> = chunk.iter().map(|f| f.to_bits()).collect();
+                assert_eq!(keys, want, "dict keys");
+            }
+        }
+    }
 }
