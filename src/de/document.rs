@@ -358,7 +358,7 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
             Node::ByteArray(b) => visitor.visit_bytes(b),
             Node::Buffer(b) => visitor.visit_bytes(&b.data),
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                visitor.visit_seq(ItemAccess::new(&self, Cow::Borrowed(v)))
+                self.visit_items(Cow::Borrowed(v), visitor)
             }
             Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, Cow::Borrowed(p))),
             Node::Object(o) => {
@@ -380,10 +380,29 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
         r.map_err(at)
     }
 
+    /// `visit_seq` over `items`, refusing a visitor that leaves some unread
+    /// (`[1, 2, 3]` as a `(i64, i64)`), as serde's own sequence deserializers
+    /// and serde_json do, instead of dropping them.
+    fn visit_items<V: Visitor<'de>>(
+        &self,
+        items: Cow<'d, [Value]>,
+        visitor: V,
+    ) -> Result<V::Value> {
+        let mut access = ItemAccess::new(self, items);
+        let v = visitor.visit_seq(&mut access)?;
+        if access.index < access.items.len() {
+            return Err(de::Error::invalid_length(
+                access.items.len(),
+                &ExpectedInSeq(access.index),
+            ));
+        }
+        Ok(v)
+    }
+
     fn visit_view<V: Visitor<'de>>(self, view: View, visitor: V) -> Result<V::Value> {
         match view {
             View::Map(pairs) => visitor.visit_map(PairAccess::new(&self, Cow::Owned(pairs))),
-            View::Seq(items) => visitor.visit_seq(ItemAccess::new(&self, Cow::Owned(items))),
+            View::Seq(items) => self.visit_items(Cow::Owned(items), visitor),
             View::Value(v) => {
                 let child = self.child(v)?;
                 de::Deserializer::deserialize_any(child, visitor)
@@ -554,6 +573,18 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, '
 }
 
 /// Items of a sequence.
+/// What a visitor that read `n` items of a longer sequence expected.
+struct ExpectedInSeq(usize);
+
+impl de::Expected for ExpectedInSeq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            1 => f.write_str("1 element in sequence"),
+            n => write!(f, "{n} elements in sequence"),
+        }
+    }
+}
+
 struct ItemAccess<'d, 'b, B> {
     parent: Deserializer<'d, 'b, B>,
     items: Cow<'d, [Value]>,

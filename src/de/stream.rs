@@ -1059,7 +1059,15 @@ impl<'a, 'de> SeqItems<'a, 'de> {
     #[inline(always)]
     fn finish(mut self) -> Result<Option<usize>> {
         if self.state != SeqState::Done {
-            self.skip_rest()?;
+            // The visitor left items unread (`[1, 2, 3]` as a pair): the
+            // document path reports it. A lookahead skips what it passes.
+            if self.de.mode != Mode::Lookahead {
+                if self.advance()? {
+                    return bail();
+                }
+            } else {
+                self.skip_rest()?;
+            }
         }
         Ok(self.open)
     }
