@@ -595,3 +595,30 @@ fn serde_refuses_to_unfold_a_dag_into_billions_of_values() {
     assert_eq!(v.len(), 10_000);
     assert_eq!(pickle_codec::from_document::<Vec<Vec<i64>>>(&d).unwrap(), v);
 }
+
+/// CPython refuses a decimal int of more than 4300 digits (its
+/// `int_max_str_digits`), which also keeps a 64 MiB line of digits from
+/// costing a quadratic parse; the limit is an option, 0 lifting it.
+#[test]
+fn long_decimal_ints_are_refused_as_cpython_refuses_them() {
+    for (op, tail) in [(&b"I"[..], &b"\n."[..]), (b"L", b"L\n.")] {
+        let mut ok = op.to_vec();
+        ok.extend(std::iter::repeat(b'9').take(4300));
+        ok.extend_from_slice(tail);
+        assert!(pickle_codec::loads(&ok).is_ok());
+        let mut long = op.to_vec();
+        long.extend(std::iter::repeat(b'9').take(1 << 20));
+        long.extend_from_slice(tail);
+        let t = std::time::Instant::now();
+        let e = pickle_codec::loads(&long).unwrap_err();
+        assert!(t.elapsed().as_secs() < 2, "refused without parsing");
+        assert_eq!(e.category(), pickle_codec::Category::Limit, "{e}");
+        assert_eq!(e.offset(), Some(0), "{e}");
+        assert!(e.to_string().contains("max_int_digits"), "{e}");
+        let mut lifted = op.to_vec();
+        lifted.extend(std::iter::repeat(b'9').take(5000));
+        lifted.extend_from_slice(tail);
+        let opts = LoadOptions::default().max_int_digits(0);
+        assert!(pickle_codec::loads_with(&lifted, opts).is_ok());
+    }
+}

@@ -14,21 +14,21 @@ fn extra_items_are_refused_everywhere() {
             pickle_codec::to_vec_with(&three, pickle_codec::DumpOptions::new(p)).unwrap(),
             pickle_codec::to_vec_with(&tuple3, pickle_codec::DumpOptions::new(p)).unwrap(),
         ] {
-            let p = &bytes;
-            let e = from_slice::<(i64, i64)>(&p).unwrap_err();
+            let p = &bytes[..];
+            let e = from_slice::<(i64, i64)>(p).unwrap_err();
             assert!(
                 e.to_string()
                     .contains("invalid length 3, expected 2 elements in sequence"),
                 "{e}"
             );
-            assert!(from_slice::<[i64; 2]>(&p).is_err());
-            assert!(from_reader::<_, (i64, i64)>(&p[..]).is_err());
-            let doc = loads(&p).unwrap();
+            assert!(from_slice::<[i64; 2]>(p).is_err());
+            assert!(from_reader::<_, (i64, i64)>(p).is_err());
+            let doc = loads(p).unwrap();
             assert!(from_document::<(i64, i64)>(&doc).is_err());
             // Exactly as long, or read into a growable type: fine.
-            assert_eq!(from_slice::<(i64, i64, i64)>(&p).unwrap(), (1, 2, 3));
-            assert_eq!(from_slice::<Vec<i64>>(&p).unwrap(), vec![1, 2, 3]);
-            assert_eq!(from_slice::<[i64; 3]>(&p).unwrap(), [1, 2, 3]);
+            assert_eq!(from_slice::<(i64, i64, i64)>(p).unwrap(), (1, 2, 3));
+            assert_eq!(from_slice::<Vec<i64>>(p).unwrap(), vec![1, 2, 3]);
+            assert_eq!(from_slice::<[i64; 3]>(p).unwrap(), [1, 2, 3]);
         }
     }
     // A struct read from a sequence (a namedtuple's args) too.

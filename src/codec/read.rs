@@ -114,13 +114,35 @@ pub trait Read: private::Sealed {
     /// The next instruction's offset, opcode, argument and end offset.
     #[doc(hidden)]
     #[inline]
-    fn next_raw(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>>
+    fn next_raw(&mut self, limits: TextLimits) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>>
     where
         Self: Sized,
     {
-        next_raw_generic(self, max_line)
+        next_raw_generic(self, limits)
     }
 }
+
+/// The limits on text arguments the decoder keeps: the longest line, and
+/// the most digits of a decimal int (CPython's `sys.get_int_max_str_digits()`,
+/// 4300; 0 is no limit), which also bounds the quadratic cost of parsing one.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct TextLimits {
+    pub(crate) max_line: usize,
+    pub(crate) max_int_digits: usize,
+}
+
+impl Default for TextLimits {
+    fn default() -> Self {
+        TextLimits {
+            max_line: DEFAULT_MAX_LINE,
+            max_int_digits: DEFAULT_MAX_INT_DIGITS,
+        }
+    }
+}
+
+/// CPython's default limit on the digits of a decimal int (`int_max_str_digits`).
+pub const DEFAULT_MAX_INT_DIGITS: usize = 4300;
 
 /// Reads from a byte slice, borrowing arguments from it.
 #[derive(Clone, Debug)]
@@ -219,8 +241,8 @@ impl Read for SliceRead<'_> {
     }
 
     #[inline]
-    fn next_raw(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>> {
-        self.next_raw_long(max_line)
+    fn next_raw(&mut self, limits: TextLimits) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>> {
+        self.next_raw_long(limits)
     }
 
     #[inline]
@@ -234,7 +256,7 @@ impl<'a> SliceRead<'a> {
     /// the fast path decodes straight from the slice; text arguments and
     /// errors take the general path.
     #[inline]
-    fn next_raw_long(&mut self, max_line: usize) -> Result<Option<(u64, Opcode, Arg<'a>, u64)>> {
+    fn next_raw_long(&mut self, limits: TextLimits) -> Result<Option<(u64, Opcode, Arg<'a>, u64)>> {
         let data: &'a [u8] = self.data;
         if let Some((op, arg, len)) = decode_fast(data, self.pos) {
             let offset = self.pos as u64;
@@ -254,11 +276,12 @@ impl<'a> SliceRead<'a> {
         let Some(op) = Opcode::from_byte(byte) else {
             return Err(Error::syntax(format!("invalid opcode byte 0x{byte:02x}")).at(offset));
         };
-        let raw = consume_arg(self, op, max_line).map_err(|e| e.in_opcode(op).at(offset))?;
+        let raw = consume_arg(self, op, limits.max_line).map_err(|e| e.in_opcode(op).at(offset))?;
         let end = self.pos as u64;
         check_frame_available(self, op, &raw, offset)?;
         let bytes = span_of(&raw).map_or(&[][..], |s| self.slice_long(s));
-        let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+        let arg = resolve_arg(raw, bytes, limits.max_int_digits)
+            .map_err(|e| e.in_opcode(op).at(offset))?;
         Ok(Some((offset, op, arg, end)))
     }
 }
@@ -557,7 +580,7 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
 
 /// Turn consumed argument bytes into an [`Arg`] borrowing `bytes`.
 #[inline(always)]
-fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
+fn resolve_arg(raw: RawArg, bytes: &[u8], max_int_digits: usize) -> Result<Arg<'_>> {
     Ok(match raw {
         RawArg::Ready(a) => a,
         RawArg::Owned(v, false) => Arg::Bytes(Cow::Owned(v)),
@@ -565,7 +588,7 @@ fn resolve_arg(raw: RawArg, bytes: &[u8]) -> Result<Arg<'_>> {
         RawArg::Long(_) => text::long_from_le(bytes).into(),
         RawArg::Bytes(_) => Arg::Bytes(Cow::Borrowed(bytes)),
         RawArg::Unicode(_) => Arg::Unicode(Cow::Borrowed(bytes)),
-        RawArg::Lines(kind, _) => decode_line_arg(kind, bytes)?,
+        RawArg::Lines(kind, _) => decode_line_arg(kind, bytes, max_int_digits)?,
     })
 }
 
@@ -581,7 +604,7 @@ fn span_of(raw: &RawArg) -> Option<Span> {
 #[inline(always)]
 fn next_raw_generic<R: Read>(
     src: &mut R,
-    max_line: usize,
+    limits: TextLimits,
 ) -> Result<Option<(u64, Opcode, Arg<'_>, u64)>> {
     let offset = src.offset();
     let Some(byte) = src.next_byte()? else {
@@ -590,11 +613,12 @@ fn next_raw_generic<R: Read>(
     let Some(op) = Opcode::from_byte(byte) else {
         return Err(Error::syntax(format!("invalid opcode byte 0x{byte:02x}")).at(offset));
     };
-    let raw = consume_arg(src, op, max_line).map_err(|e| e.in_opcode(op).at(offset))?;
+    let raw = consume_arg(src, op, limits.max_line).map_err(|e| e.in_opcode(op).at(offset))?;
     let end = src.offset();
     check_frame_available(src, op, &raw, offset)?;
     let bytes = span_of(&raw).map_or(&[][..], |s| src.slice(s));
-    let arg = resolve_arg(raw, bytes).map_err(|e| e.in_opcode(op).at(offset))?;
+    let arg =
+        resolve_arg(raw, bytes, limits.max_int_digits).map_err(|e| e.in_opcode(op).at(offset))?;
     Ok(Some((offset, op, arg, end)))
 }
 
@@ -671,7 +695,7 @@ fn short_arg(kind: ArgKind, b: &[u8]) -> Arg<'_> {
 pub struct InstructionReader<R> {
     src: R,
     frames: FrameTracker,
-    max_line: usize,
+    limits: TextLimits,
 }
 
 impl<R: Read> InstructionReader<R> {
@@ -680,13 +704,18 @@ impl<R: Read> InstructionReader<R> {
         InstructionReader {
             src,
             frames: FrameTracker::default(),
-            max_line: DEFAULT_MAX_LINE,
+            limits: TextLimits::default(),
         }
     }
 
     /// Set the longest protocol-0 text line accepted.
     pub fn set_max_line(&mut self, max: usize) {
-        self.max_line = max;
+        self.limits.max_line = max;
+    }
+
+    /// Set the most digits a decimal int argument may have (0: no limit).
+    pub fn set_max_int_digits(&mut self, max: usize) {
+        self.limits.max_int_digits = max;
     }
 
     /// The source.
@@ -758,7 +787,7 @@ impl<R: Read> InstructionReader<R> {
     /// The next instruction, or `None` at the end of the input.
     #[inline]
     pub fn next_instruction(&mut self) -> Result<Option<Instruction<'_>>> {
-        let raw = self.src.next_raw(self.max_line)?;
+        let raw = self.src.next_raw(self.limits)?;
         framed(&mut self.frames, raw)
     }
 }
@@ -766,7 +795,7 @@ impl<R: Read> InstructionReader<R> {
 impl<'a> InstructionReader<SliceRead<'a>> {
     /// The next instruction, with arguments borrowed from the input slice.
     pub fn next_borrowed(&mut self) -> Result<Option<Instruction<'a>>> {
-        let raw = self.src.next_raw_long(self.max_line)?;
+        let raw = self.src.next_raw_long(self.limits)?;
         framed(&mut self.frames, raw)
     }
 }
@@ -834,7 +863,7 @@ impl<'a> Iterator for Instructions<'a> {
 }
 
 /// Decode a newline-terminated argument. `lines` includes the final newline(s).
-fn decode_line_arg(kind: ArgKind, lines: &[u8]) -> Result<Arg<'_>> {
+fn decode_line_arg(kind: ArgKind, lines: &[u8], max_int_digits: usize) -> Result<Arg<'_>> {
     let line = &lines[..lines.len() - 1];
     Ok(match kind {
         ArgKind::StringNlNoEscape => Arg::Text(line),
@@ -847,11 +876,11 @@ fn decode_line_arg(kind: ArgKind, lines: &[u8]) -> Result<Arg<'_>> {
         ArgKind::DecimalNlShort => match line {
             b"00" => Arg::Bool(false),
             b"01" => Arg::Bool(true),
-            _ => text::parse_int(line)?.into(),
+            _ => text::parse_int(line, max_int_digits)?.into(),
         },
         ArgKind::DecimalNlLong => {
             let digits = line.strip_suffix(b"L").unwrap_or(line);
-            text::parse_int(digits)?.into()
+            text::parse_int(digits, max_int_digits)?.into()
         }
         ArgKind::FloatNl => Arg::Float(text::parse_float(line)?),
         other => {

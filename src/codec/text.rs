@@ -94,7 +94,10 @@ fn trim_ascii(s: &[u8]) -> &[u8] {
 }
 
 /// Parse a protocol-0 integer (`INT`, `LONG`, `GET`, `PUT` arguments), like `int(s, 0)`.
-pub fn parse_int(s: &[u8]) -> Result<Int> {
+///
+/// A decimal int of more than `max_digits` digits (0: no limit) is refused,
+/// as CPython refuses one of more than `sys.get_int_max_str_digits()`.
+pub fn parse_int(s: &[u8], max_digits: usize) -> Result<Int> {
     let t = trim_ascii(s);
     let (neg, body) = match t.first() {
         Some(b'-') => (true, &t[1..]),
@@ -136,6 +139,17 @@ pub fn parse_int(s: &[u8]) -> Result<Int> {
     };
     if digits.is_empty() || !digits.iter().all(|&c| (c as char).is_digit(radix)) {
         return Err(bad());
+    }
+    if radix == 10
+        && max_digits > 0
+        && digits.len() > max_digits
+        && digits.iter().any(|&c| c != b'0')
+    {
+        return Err(Error::limit(format!(
+            "Exceeds the limit ({max_digits} digits) for integer string conversion: \
+             value has {} digits (LoadOptions::max_int_digits)",
+            digits.len()
+        )));
     }
     if digits.len() <= 18 && radix == 10 {
         let mut v: i64 = 0;
@@ -380,25 +394,40 @@ mod tests {
 
     #[test]
     fn ints_take_underscores_where_python_does() {
-        assert_eq!(parse_int(b"1_0").unwrap(), Int::Small(10));
-        assert_eq!(parse_int(b"-1_000_000").unwrap(), Int::Small(-1_000_000));
-        assert_eq!(parse_int(b"0x_1f").unwrap(), Int::Small(31));
-        assert_eq!(parse_int(b"0b1_1").unwrap(), Int::Small(3));
+        // CPython's int_max_str_digits: 4300 decimal digits, all zeros
+        // aside; 0 is no limit; other bases are not limited.
+        let long = vec![b'7'; 4301];
+        let e = parse_int(&long, 4300).unwrap_err();
+        assert_eq!(e.category(), crate::Category::Limit);
+        assert!(e.to_string().contains("value has 4301 digits"), "{e}");
+        assert!(matches!(parse_int(&long[..4300], 4300), Ok(Int::Big(_))));
+        assert!(parse_int(&long, 0).is_ok());
+        assert_eq!(parse_int(&[b'0'; 5000], 4300).unwrap(), Int::Small(0));
+        let mut hex = b"0x".to_vec();
+        hex.extend(std::iter::repeat(b'f').take(5000));
+        assert!(parse_int(&hex, 4300).is_ok());
+        assert_eq!(parse_int(b"1_0", 4300).unwrap(), Int::Small(10));
+        assert_eq!(
+            parse_int(b"-1_000_000", 4300).unwrap(),
+            Int::Small(-1_000_000)
+        );
+        assert_eq!(parse_int(b"0x_1f", 4300).unwrap(), Int::Small(31));
+        assert_eq!(parse_int(b"0b1_1", 4300).unwrap(), Int::Small(3));
         for bad in [&b"_1"[..], b"1_", b"1__0", b"_", b"0x", b"1_x"] {
-            assert!(parse_int(bad).is_err(), "{bad:?}");
+            assert!(parse_int(bad, 4300).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn ints_and_floats() {
-        assert_eq!(parse_int(b" -42 ").unwrap(), Int::Small(-42));
-        assert_eq!(parse_int(b"0x10").unwrap(), Int::Small(16));
+        assert_eq!(parse_int(b" -42 ", 4300).unwrap(), Int::Small(-42));
+        assert_eq!(parse_int(b"0x10", 4300).unwrap(), Int::Small(16));
         assert!(matches!(
-            parse_int(b"123456789012345678901234567890").unwrap(),
+            parse_int(b"123456789012345678901234567890", 4300).unwrap(),
             Int::Big(_)
         ));
-        assert!(parse_int(b"12x").is_err());
-        assert!(parse_int(b"").is_err());
+        assert!(parse_int(b"12x", 4300).is_err());
+        assert!(parse_int(b"", 4300).is_err());
         assert_eq!(parse_float(b"1e+16").unwrap(), 1e16);
         assert!(parse_float(b"nan").unwrap().is_nan());
         assert!(parse_float(b"1e999").is_err());

@@ -99,6 +99,7 @@ pub struct LoadOptions {
     pub(crate) max_depth: usize,
     pub(crate) max_input: u64,
     pub(crate) max_line: usize,
+    pub(crate) max_int_digits: usize,
 }
 
 impl Default for LoadOptions {
@@ -115,6 +116,7 @@ impl Default for LoadOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_input: u64::MAX,
             max_line: crate::codec::read::DEFAULT_MAX_LINE,
+            max_int_digits: crate::codec::read::DEFAULT_MAX_INT_DIGITS,
         }
     }
 }
@@ -133,6 +135,7 @@ impl std::fmt::Debug for LoadOptions {
             .field("max_depth", &self.max_depth)
             .field("max_input", &self.max_input)
             .field("max_line", &self.max_line)
+            .field("max_int_digits", &self.max_int_digits)
             .finish()
     }
 }
@@ -157,6 +160,11 @@ crate::options::setters! {
         max_input: u64,
         /// Longest protocol-0 text line (default 64 MiB).
         max_line: usize,
+        /// Most digits of a decimal int in protocol 0 (`INT`, `LONG`, memo
+        /// indices): 4300 by default, CPython's `sys.get_int_max_str_digits()`;
+        /// 0 for no limit, as `sys.set_int_max_str_digits(0)`. Parsing such a
+        /// number costs time quadratic in its length.
+        max_int_digits: usize,
     }
 }
 
@@ -202,6 +210,7 @@ impl LoadOptions {
             max_depth: self.max_depth,
             max_input: self.max_input,
             max_line: self.max_line,
+            max_int_digits: self.max_int_digits,
             ..LoadOptions::default()
         }
     }
@@ -239,6 +248,7 @@ impl<R: Read> Unpickler<R> {
     pub fn new(src: R, options: LoadOptions) -> Self {
         let mut reader = InstructionReader::new(src);
         reader.set_max_line(options.max_line);
+        reader.set_max_int_digits(options.max_int_digits);
         Unpickler { reader, options }
     }
 
