@@ -280,7 +280,7 @@ impl<'a> SliceRead<'a> {
         let end = self.pos as u64;
         check_frame_available(self, op, &raw, offset)?;
         let bytes = span_of(&raw).map_or(&[][..], |s| self.slice_long(s));
-        let arg = resolve_arg(raw, bytes, limits.max_int_digits)
+        let arg = resolve_arg(op, raw, bytes, limits.max_int_digits)
             .map_err(|e| e.in_opcode(op).at(offset))?;
         Ok(Some((offset, op, arg, end)))
     }
@@ -580,7 +580,7 @@ fn consume_arg<R: Read>(src: &mut R, op: Opcode, max_line: usize) -> Result<RawA
 
 /// Turn consumed argument bytes into an [`Arg`] borrowing `bytes`.
 #[inline(always)]
-fn resolve_arg(raw: RawArg, bytes: &[u8], max_int_digits: usize) -> Result<Arg<'_>> {
+fn resolve_arg(op: Opcode, raw: RawArg, bytes: &[u8], max_int_digits: usize) -> Result<Arg<'_>> {
     Ok(match raw {
         RawArg::Ready(a) => a,
         RawArg::Owned(v, false) => Arg::Bytes(Cow::Owned(v)),
@@ -588,7 +588,7 @@ fn resolve_arg(raw: RawArg, bytes: &[u8], max_int_digits: usize) -> Result<Arg<'
         RawArg::Long(_) => text::long_from_le(bytes).into(),
         RawArg::Bytes(_) => Arg::Bytes(Cow::Borrowed(bytes)),
         RawArg::Unicode(_) => Arg::Unicode(Cow::Borrowed(bytes)),
-        RawArg::Lines(kind, _) => decode_line_arg(kind, bytes, max_int_digits)?,
+        RawArg::Lines(kind, _) => decode_line_arg(op, kind, bytes, max_int_digits)?,
     })
 }
 
@@ -617,8 +617,8 @@ fn next_raw_generic<R: Read>(
     let end = src.offset();
     check_frame_available(src, op, &raw, offset)?;
     let bytes = span_of(&raw).map_or(&[][..], |s| src.slice(s));
-    let arg =
-        resolve_arg(raw, bytes, limits.max_int_digits).map_err(|e| e.in_opcode(op).at(offset))?;
+    let arg = resolve_arg(op, raw, bytes, limits.max_int_digits)
+        .map_err(|e| e.in_opcode(op).at(offset))?;
     Ok(Some((offset, op, arg, end)))
 }
 
@@ -863,7 +863,12 @@ impl<'a> Iterator for Instructions<'a> {
 }
 
 /// Decode a newline-terminated argument. `lines` includes the final newline(s).
-fn decode_line_arg(kind: ArgKind, lines: &[u8], max_int_digits: usize) -> Result<Arg<'_>> {
+fn decode_line_arg(
+    op: Opcode,
+    kind: ArgKind,
+    lines: &[u8],
+    max_int_digits: usize,
+) -> Result<Arg<'_>> {
     let line = &lines[..lines.len() - 1];
     Ok(match kind {
         ArgKind::StringNlNoEscape => Arg::Text(line),
@@ -873,14 +878,24 @@ fn decode_line_arg(kind: ArgKind, lines: &[u8], max_int_digits: usize) -> Result
         },
         ArgKind::StringNl => Arg::Bytes(Cow::Owned(text::unquote_string(line)?)),
         ArgKind::UnicodeStringNl => Arg::Unicode(Cow::Owned(text::raw_unicode_escape(line)?)),
-        ArgKind::DecimalNlShort => match line {
-            b"00" => Arg::Bool(false),
-            b"01" => Arg::Bool(true),
-            _ => text::parse_int(line, max_int_digits)?.into(),
-        },
+        ArgKind::DecimalNlShort => {
+            let how = if op == Opcode::Int {
+                text::IntText::Int
+            } else {
+                text::IntText::Index
+            };
+            match text::parse_int_as(line, how, max_int_digits)? {
+                // load_int: a two-character argument worth 0 or 1 is a bool
+                // (`00`, `01`, and so `+1` too), as protocol 0 spells them.
+                text::Int::Small(b @ (0 | 1)) if op == Opcode::Int && line.len() == 2 => {
+                    Arg::Bool(b == 1)
+                }
+                v => v.into(),
+            }
+        }
         ArgKind::DecimalNlLong => {
             let digits = line.strip_suffix(b"L").unwrap_or(line);
-            text::parse_int(digits, max_int_digits)?.into()
+            text::parse_int_as(digits, text::IntText::Long, max_int_digits)?.into()
         }
         ArgKind::FloatNl => Arg::Float(text::parse_float(line)?),
         other => {

@@ -93,18 +93,84 @@ fn trim_ascii(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// Parse a protocol-0 integer (`INT`, `LONG`, `GET`, `PUT` arguments), like `int(s, 0)`.
+/// How `_pickle.c` reads a protocol-0 integer argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntText {
+    /// `INT` (`load_int`): C's `strtol` with base 0 (leading blanks, a sign,
+    /// `0x` hex, a leading `0` octal: `I010` is 8), and where that fails or
+    /// overflows, Python's `int(s, 0)`.
+    Int,
+    /// `LONG` (`load_long`): Python's `int(s, 0)` (prefixes `0x`, `0o`,
+    /// `0b`; a decimal with a leading zero is refused).
+    Long,
+    /// `GET`, `PUT` (memo indices): Python's `int(s, 10)` (leading zeros
+    /// taken, no prefixes).
+    Index,
+}
+
+/// The value C's `strtol(s, &end, 0)` reads when it reads all of `s` and
+/// the value fits an `i64`; `None` where `load_int` falls back to Python's
+/// `int()`.
+fn strtol_base0(s: &[u8]) -> Option<i64> {
+    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let mut t = s;
+    while let Some((&c, rest)) = t.split_first() {
+        if !is_space(c) {
+            break;
+        }
+        t = rest;
+    }
+    let (neg, t) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = match t {
+        [b'0', b'x' | b'X', rest @ ..] if rest.first().is_some_and(u8::is_ascii_hexdigit) => {
+            (16, rest)
+        }
+        [b'0', ..] => (8, t),
+        _ => (10, t),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        let d = (c as char).to_digit(radix)? as i64;
+        v = v.checked_mul(radix as i64)?.checked_add(d)?;
+    }
+    Some(if neg { -v } else { v })
+}
+
+/// Parse a protocol-0 integer argument as `_pickle.c` does for `how`.
 ///
 /// A decimal int of more than `max_digits` digits (0: no limit) is refused,
 /// as CPython refuses one of more than `sys.get_int_max_str_digits()`.
+pub fn parse_int_as(s: &[u8], how: IntText, max_digits: usize) -> Result<Int> {
+    if how == IntText::Int {
+        if let Some(v) = strtol_base0(s) {
+            return Ok(Int::Small(v));
+        }
+    }
+    parse_py_int(s, how == IntText::Index, max_digits)
+}
+
+/// Python's `int(s, 0)`.
+#[cfg(test)]
 pub fn parse_int(s: &[u8], max_digits: usize) -> Result<Int> {
+    parse_py_int(s, false, max_digits)
+}
+
+/// Python's `int(s, 0)`, or `int(s, 10)` with `base10`.
+fn parse_py_int(s: &[u8], base10: bool, max_digits: usize) -> Result<Int> {
     let t = trim_ascii(s);
     let (neg, body) = match t.first() {
         Some(b'-') => (true, &t[1..]),
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    let (radix, digits) = if body.len() > 2 && body[0] == b'0' {
+    let (radix, digits) = if !base10 && body.len() > 2 && body[0] == b'0' {
         match body[1] {
             b'x' | b'X' => (16, &body[2..]),
             b'o' | b'O' => (8, &body[2..]),
@@ -114,6 +180,18 @@ pub fn parse_int(s: &[u8], max_digits: usize) -> Result<Int> {
     } else {
         (10, body)
     };
+    // int(s, 0) takes no leading zero before a nonzero decimal digit
+    // (`007`; `0`, `00` and `0_0` are zero).
+    if !base10
+        && radix == 10
+        && digits.first() == Some(&b'0')
+        && digits.iter().any(|&c| c != b'0' && c != b'_')
+    {
+        return Err(Error::syntax(format!(
+            "invalid literal for int() with base 0: {:?}",
+            String::from_utf8_lossy(s)
+        )));
+    }
     let bad = || {
         Error::syntax(format!(
             "invalid literal for int(): {:?}",
