@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 const CASES: &[&[u8]] = &[
     b"I010\n.",
     b"I09\n.",
@@ -65,25 +63,7 @@ for line in sys.stdin.read().split():
         .iter()
         .map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n")
         .collect();
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let want: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect();
+    let want = common::python_lines(script, &input);
     assert_eq!(want.len(), CASES.len());
     let mut bad = Vec::new();
     for (case, want) in CASES.iter().zip(&want) {

@@ -4,31 +4,9 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use pickle_codec::repr::{repr_bytearray, repr_bytes, repr_float, repr_str};
-
-/// Run a python script with `input` on stdin; its stdout lines.
-fn python_lines(script: &str, input: &str) -> Vec<String> {
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 struct Rng(u64);
 
@@ -90,7 +68,7 @@ fn floats_match_python() {
         .collect();
     let script = "import sys,struct\n\
         for l in sys.stdin:\n    print(repr(struct.unpack('>d', bytes.fromhex(l.strip()))[0]))";
-    let want = python_lines(script, &input);
+    let want = common::python_lines(script, &input);
     assert_eq!(want.len(), vals.len());
     let mut bad = Vec::new();
     for (v, w) in vals.iter().zip(&want) {
@@ -155,7 +133,7 @@ fn strings_and_bytes_match_python() {
         \x20   out.write(repr(b.decode('utf-8', 'surrogatepass')).encode('utf-8') + b'\\n')\n\
         \x20   out.write(repr(b).encode() + b'\\n')\n\
         \x20   out.write(repr(bytearray(b)).encode() + b'\\n')";
-    let want = python_lines(script, &input);
+    let want = common::python_lines(script, &input);
     assert_eq!(want.len(), 3 * texts.len());
     let mut bad = Vec::new();
     for (t, w) in texts.iter().zip(want.chunks(3)) {

@@ -164,3 +164,27 @@ pub fn generated_corpus(seed: u32, what: &str) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+/// Run a python3 script with `input` on stdin (written from another thread,
+/// so a large input cannot fill the pipe while python3 writes); its stdout
+/// lines.
+pub fn python_lines(script: &str, input: &str) -> Vec<String> {
+    use std::io::Write as _;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
