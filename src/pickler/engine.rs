@@ -49,6 +49,8 @@ pub(super) enum Task {
     MemoGlobal(Option<NodeId>, SynthName),
     /// Memoize a temporary.
     MemoTemp,
+    /// Memoize a node just written (a shared persistent id).
+    MemoNode(NodeId),
     /// Start of a `save()` written inline as opcodes: a frame may be committed.
     Boundary,
     /// After a tuple's items: `TUPLEn`/`TUPLE`, or the recursive-tuple dance.
@@ -162,6 +164,13 @@ pub(super) struct Engine<'d, 'o> {
     /// Memo index of the first module name written for a global, by text,
     /// for the globals the pickler makes up (see `save_global_name`).
     pub(super) global_names: std::collections::HashMap<Vec<u8>, u64>,
+    /// By node: true for a persistent id that more than one value refers
+    /// to (a pickle's `BINPERSID PUT` fetched again by `GET`). Such an id is
+    /// memoized after its opcode, so that Python's `persistent_load` runs
+    /// once and the references stay one object, as in the original. CPython
+    /// never memoizes persistent ids itself, so ids referred to once are
+    /// written as it writes them. Counted at the first persistent id met.
+    shared_pids: Option<Vec<bool>>,
 }
 
 pub(super) fn dangling() -> Error {
@@ -190,6 +199,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             sink,
             cls_new: std::collections::HashMap::new(),
             global_names: std::collections::HashMap::new(),
+            shared_pids: None,
         })
     }
 
@@ -371,6 +381,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 self.w.put(i)
             }
             Task::MemoTemp => self.memoize_temp(),
+            Task::MemoNode(id) => self.memoize_node(id),
             Task::MemoClsNew(cls) => {
                 let i = self.memo.add_temp()?;
                 if let Some(cls) = cls {
@@ -616,13 +627,25 @@ impl<'d, 'o> Engine<'d, 'o> {
             Node::Object(_) => self.save_object(id),
             Node::PersistentId(pid) => {
                 let pid = *pid;
+                let shared = self.pid_shared(id);
                 if self.w.bin() {
                     self.enter(id)?;
-                    self.seq([Task::Save(pid), Task::Op(Opcode::BinPersId)]);
+                    if shared {
+                        self.seq([
+                            Task::Save(pid),
+                            Task::Op(Opcode::BinPersId),
+                            Task::MemoNode(id),
+                        ]);
+                    } else {
+                        self.seq([Task::Save(pid), Task::Op(Opcode::BinPersId)]);
+                    }
                     Ok(())
                 } else {
                     let text = self.pid_text(pid)?;
                     self.w.persid_text(&text)?;
+                    if shared {
+                        self.memoize_node(id)?;
+                    }
                     Ok(())
                 }
             }
@@ -631,6 +654,29 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Ok(())
             }
         }
+    }
+
+    /// Whether the persistent id `id` is referred to more than once (see
+    /// `shared_pids`).
+    fn pid_shared(&mut self, id: NodeId) -> bool {
+        let doc = self.doc;
+        let shared = self.shared_pids.get_or_insert_with(|| {
+            let nodes = doc.nodes();
+            let mut refs = vec![0u8; nodes.len()];
+            let mut count = |v: Value| {
+                if let Value::Ref(r) = v {
+                    if let Some(n @ 0..=1) = refs.get_mut(r.index()) {
+                        if matches!(nodes[r.index()], Node::PersistentId(_)) {
+                            *n += 1;
+                        }
+                    }
+                }
+            };
+            count(doc.root_value());
+            nodes.iter().for_each(|n| n.for_each_child(&mut count));
+            refs.into_iter().map(|n| n > 1).collect()
+        });
+        shared.get(id.index()).copied().unwrap_or(false)
     }
 
     pub(super) fn bytes_data(&self, id: NodeId) -> Result<&'d [u8]> {

@@ -210,3 +210,34 @@ fn pickler_writes_whole_frames_as_they_are_committed() {
         }
     }
 }
+
+#[test]
+fn a_shared_persistent_id_is_written_once() {
+    // (P, P) where both items are one persistent object: `BINPERSID PUT`,
+    // then `GET`, as a hand-written pickle has it (CPython's pickler calls
+    // `persistent_id` for each reference and never memoizes the result).
+    let shared = b"\x80\x02X\x03\x00\x00\x00pidQq\x00h\x00\x86q\x01.";
+    let doc = crate::loads(shared).unwrap();
+    for p in 0..=5u8 {
+        let out = dumps(&doc, p).unwrap();
+        let ops: Vec<Opcode> = crate::codec::read::Instructions::new(&out)
+            .map(|i| i.unwrap().op)
+            .collect();
+        let persids = ops
+            .iter()
+            .filter(|o| matches!(o, Opcode::BinPersId | Opcode::PersId))
+            .count();
+        assert_eq!(persids, 1, "p{p}: {ops:?}");
+        let again = crate::loads(&out).unwrap();
+        let items = again.root().as_slice().unwrap();
+        assert!(matches!(items[0], Value::Ref(_)), "p{p}");
+        assert_eq!(items[0], items[1], "p{p}: one node");
+    }
+    // Two separate ids stay two opcodes each unmemoized, as CPython writes them.
+    let two = b"\x80\x02X\x03\x00\x00\x00pidQX\x03\x00\x00\x00pidQ\x86q\x00.";
+    let out = dumps(&crate::loads(two).unwrap(), 2).unwrap();
+    assert_eq!(
+        out,
+        b"\x80\x02X\x03\x00\x00\x00pidq\x00QX\x03\x00\x00\x00pidq\x01Q\x86q\x02."
+    );
+}
