@@ -61,6 +61,8 @@
 //! | enum, unit variant | `'Variant'` | `'Variant'` |
 //! | enum, other variants | `{'Variant': value}` (externally tagged; `#[serde(tag/content/untagged)]` work as in serde) | the same |
 //! | [`PyObject<S>`] | an instance of `module.name` (`NEWOBJ` + `BUILD(state)`), so Python gets its own class | any instance: class, and state as `S` |
+//! | [`PySlotted<S>`] | an instance of a `__slots__` class or `@dataclass(slots=True)` (`NEWOBJ` + `BUILD((None, state))`) | such an instance, or any with a dict state |
+//! | [`PyNamedTuple<T>`] | a `NamedTuple`/`namedtuple` instance: `NEWOBJ(cls, *fields)`, fields from a struct's values in order or a tuple | such an instance at any protocol (`copyreg._reconstructor` below 2) |
 //! | `String` | – | `datetime`/`date`/`time` as ISO 8601, `Decimal`, `Fraction`, `UUID` (hyphenated), `pathlib` paths |
 //! | `(f64, f64)` | – | `complex` |
 //! | `f64` | – | `datetime.timedelta`, in seconds |
@@ -124,7 +126,7 @@ pub use de::{
 pub use error::{Category, Error, Result};
 pub use opcodes::{ArgKind, Opcode, StackEffect, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
 pub use pickler::{dump, dump_with, dumps, dumps_with, DumpOptions, Pickler};
-pub use python::types::{PyByteArray, PyFrozenSet, PyObject, PySet};
+pub use python::types::{PyByteArray, PyFrozenSet, PyNamedTuple, PyObject, PySet, PySlotted};
 pub use read::{Arg, Instruction, Instructions};
 pub use ser::{to_document, to_vec, to_vec_with, to_writer, to_writer_with};
 pub use unpickler::{

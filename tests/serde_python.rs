@@ -11,7 +11,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use pickle_codec::{
-    from_slice, to_vec_with, DumpOptions, PyByteArray, PyFrozenSet, PyObject, PySet,
+    from_slice, to_vec_with, DumpOptions, PyByteArray, PyFrozenSet, PyNamedTuple, PyObject, PySet,
+    PySlotted,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -233,6 +234,43 @@ fn cases() -> Vec<Case> {
             },
             "serdecls.Point(1, 2.5)",
         ),
+        // A `__slots__` class and a slotted dataclass take `(None, slots)`.
+        case(
+            "pyslotted",
+            PySlotted {
+                module: "serdecls".into(),
+                name: "SPoint".into(),
+                state: Point { x: 5, y: 2.0 },
+            },
+            "serdecls.SPoint(5, 2.0)",
+        ),
+        case(
+            "pyslotted_dataclass",
+            PySlotted {
+                module: "serdecls".into(),
+                name: "SDPoint".into(),
+                state: Point { x: 6, y: -1.0 },
+            },
+            "serdecls.SDPoint(6, -1.0)",
+        ),
+        case(
+            "pynamedtuple",
+            PyNamedTuple {
+                module: "serdecls".into(),
+                name: "NPoint".into(),
+                fields: Point { x: 4, y: 1.5 },
+            },
+            "serdecls.NPoint(4, 1.5)",
+        ),
+        case(
+            "pynamedtuple_typing",
+            PyNamedTuple {
+                module: "serdecls".into(),
+                name: "TPoint".into(),
+                fields: (7i64, 0.25f64),
+            },
+            "serdecls.TPoint(7, 0.25)",
+        ),
         // Python-only shapes read into Rust types
         write_only(case(
             "hashmap",
@@ -329,8 +367,18 @@ class SPoint:
     def __init__(self, x, y):
         self.x = x
         self.y = y
+    def __eq__(self, o):
+        return type(o) is type(self) and (o.x, o.y) == (self.x, self.y)
+@dataclasses.dataclass(slots=True)
+class SDPoint:
+    x: int
+    y: float
+import typing
+class TPoint(typing.NamedTuple):
+    x: int
+    y: float
 ''', serdecls.__dict__)
-for n in ("Point", "DPoint", "NPoint", "SPoint"):
+for n in ("Point", "DPoint", "NPoint", "SPoint", "SDPoint", "TPoint"):
     getattr(serdecls, n).__module__ = "serdecls"
 
 def same(a, b):

@@ -15,7 +15,8 @@ use serde::de::{
 use super::handover::{Handover, Payload};
 use crate::error::{Error, Result};
 use crate::python::types::{
-    hand_over, Handoff, DOCUMENT_TOKEN, PYOBJECT_FIELDS, PYOBJECT_TOKEN, SUBVALUE_TOKEN,
+    hand_over, Handoff, DOCUMENT_TOKEN, PYNEW_FIELDS, PYNEW_TOKEN, PYOBJECT_FIELDS, PYOBJECT_TOKEN,
+    SUBVALUE_TOKEN,
 };
 use crate::value::{Document, Node, NodeId, Object, ObjectKind, ObjectOp, Value, ValueRef};
 
@@ -523,6 +524,35 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, '
                 step: 0,
             });
         }
+        if name == PYNEW_TOKEN && fields == PYNEW_FIELDS {
+            let vr = ValueRef::new(self.doc, self.value);
+            let Some(o) = vr.as_object() else {
+                return Err(self.err(Error::data(format!(
+                    "expected a named tuple (an object), got {}",
+                    type_desc(self.doc, self.value)
+                ))));
+            };
+            let (module, qualname) = vr.class().unwrap_or(("", ""));
+            let args = vr.at(o.args);
+            let nth = |i: usize| args.index(i).and_then(|a| a.as_slice()).unwrap_or(&[]);
+            // The items as `cls.__new__(cls, *items)` gets them, however the
+            // protocol spelled the call.
+            let items: &'d [Value] = match (o.kind, vr.at(o.callable).as_global()) {
+                (ObjectKind::Reduce, Some(("copyreg", "__newobj__"))) => {
+                    args.as_slice().and_then(|a| a.get(1..)).unwrap_or(&[])
+                }
+                (ObjectKind::Reduce, Some(("copyreg", "__newobj_ex__"))) => nth(1),
+                (ObjectKind::Reduce, Some(("copyreg", "_reconstructor"))) => nth(2),
+                _ => args.as_slice().unwrap_or(&[]),
+            };
+            return visitor.visit_map(PyNewAccess {
+                de: &self,
+                module,
+                name: qualname,
+                items,
+                step: 0,
+            });
+        }
         self.deserialize_any(visitor)
     }
 
@@ -719,6 +749,61 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> MapAccess<'de> for PyObjectAccess<'_, 'd, 'b
                 .deserialize(self.de.child(self.state)?)
                 .map_err(|e| e.in_path(".state")),
         }
+    }
+}
+
+/// The fields of [`crate::PyNamedTuple`]: module, name, and the items as args.
+struct PyNewAccess<'a, 'd, 'b, B> {
+    de: &'a Deserializer<'d, 'b, B>,
+    module: &'d str,
+    name: &'d str,
+    items: &'d [Value],
+    step: usize,
+}
+
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> MapAccess<'de> for PyNewAccess<'_, 'd, 'b, B> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        match PYNEW_FIELDS.get(self.step) {
+            Some(f) => seed.deserialize((*f).into_deserializer()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        let step = self.step;
+        self.step += 1;
+        match step {
+            0 => seed.deserialize(self.module.to_string().into_deserializer()),
+            1 => seed.deserialize(self.name.to_string().into_deserializer()),
+            _ => seed
+                .deserialize(Items {
+                    de: self.de,
+                    items: self.items,
+                })
+                .map_err(|e| e.in_path(".args")),
+        }
+    }
+}
+
+/// A run of values deserialized as one sequence (a named tuple's items).
+struct Items<'a, 'd, 'b, B> {
+    de: &'a Deserializer<'d, 'b, B>,
+    items: &'d [Value],
+}
+
+impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Items<'_, 'd, 'b, B> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.de.visit_items(Cow::Borrowed(self.items), visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
     }
 }
 

@@ -47,7 +47,7 @@ use crate::error::GiveUp;
 /// loads the input and reports what is wrong.
 type Result<T, E = GiveUp> = std::result::Result<T, E>;
 use crate::python::types::DOCUMENT_TOKEN;
-use crate::python::types::PYOBJECT_TOKEN;
+use crate::python::types::{PYNEW_TOKEN, PYOBJECT_TOKEN};
 use crate::unpickler::LoadOptions;
 
 /// Deserialize a `T` from a whole pickle (nothing may follow its STOP), or
@@ -1473,7 +1473,7 @@ impl<'de> de::Deserializer<'de> for &mut Stream<'de> {
         _: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        if name == PYOBJECT_TOKEN {
+        if name == PYOBJECT_TOKEN || name == PYNEW_TOKEN {
             return bail();
         }
         self.any(visitor)

@@ -4,6 +4,10 @@
 //!   state, written as CPython writes a plain instance (`NEWOBJ` + `BUILD`) so
 //!   that Python loads an instance of its own class; read back from any
 //!   pickled instance.
+//! * [`PySlotted`]: the same for a class with `__slots__` and no `__dict__`
+//!   (`@dataclass(slots=True)` too), whose state is `(None, {slot: value})`.
+//! * [`PyNamedTuple`]: an instance of a tuple subclass (`typing.NamedTuple`,
+//!   `collections.namedtuple`), written `cls.__new__(cls, *fields)`.
 //! * [`PySet`], [`PyFrozenSet`]: write a sequence as a Python `set` /
 //!   `frozenset` instead of a `list`.
 //! * [`PyByteArray`]: write bytes as a `bytearray`.
@@ -65,6 +69,9 @@ pub(crate) fn take_handed() -> Option<Handoff> {
 /// The struct name that marks a [`PyObject`] to this crate's serializers and deserializers.
 pub(crate) const PYOBJECT_TOKEN: &str = "$pickle_codec::PyObject";
 pub(crate) const PYOBJECT_FIELDS: &[&str] = &["module", "name", "state"];
+/// The struct name that marks a [`PyNamedTuple`]: `NEWOBJ(cls, args)`, no state.
+pub(crate) const PYNEW_TOKEN: &str = "$pickle_codec::PyNew";
+pub(crate) const PYNEW_FIELDS: &[&str] = &["module", "name", "args"];
 pub(crate) const SET_TOKEN: &str = "$pickle_codec::set";
 pub(crate) const FROZENSET_TOKEN: &str = "$pickle_codec::frozenset";
 pub(crate) const BYTEARRAY_TOKEN: &str = "$pickle_codec::bytearray";
@@ -119,6 +126,131 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for PyObject<S> {
             }
         }
         d.deserialize_struct(PYOBJECT_TOKEN, PYOBJECT_FIELDS, V(std::marker::PhantomData))
+    }
+}
+
+/// An instance of a class with `__slots__` and no `__dict__`, such as a
+/// `@dataclass(slots=True)`: CPython pickles it as `NEWOBJ(cls)` and
+/// `BUILD((None, {slot: value}))` (`object.__reduce_ex__`'s state), and
+/// that is what is written here; a [`PyObject`] would give `BUILD(dict)`,
+/// which such a class cannot take (a slotted dataclass of Python 3.10
+/// zips its fields with the dict's keys). Reads either state form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PySlotted<S> {
+    /// The class's module.
+    pub module: String,
+    /// The class's qualified name.
+    pub name: String,
+    /// The slots' values, by name (a struct or a map).
+    pub state: S,
+}
+
+impl<S: Serialize> Serialize for PySlotted<S> {
+    fn serialize<Z: Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+        let mut st = s.serialize_struct(PYOBJECT_TOKEN, 3)?;
+        st.serialize_field("module", &self.module)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("state", &(None::<()>, &self.state))?;
+        st.end()
+    }
+}
+
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for PySlotted<S> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let o = PyObject::<SlotState<S>>::deserialize(d)?;
+        Ok(PySlotted {
+            module: o.module,
+            name: o.name,
+            state: o.state.0,
+        })
+    }
+}
+
+/// A slotted object's state: `(dict_state, slots)` (the first part, `None`
+/// for a class without `__dict__`, is skipped) or a plain map.
+struct SlotState<S>(S);
+
+impl<'de, S: Deserialize<'de>> Deserialize<'de> for SlotState<S> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<S>(std::marker::PhantomData<S>);
+        impl<'de, S: Deserialize<'de>> Visitor<'de> for V<S> {
+            type Value = SlotState<S>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a slotted object's state: (None, {slot: value}) or a dict")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<SlotState<S>, A::Error> {
+                seq.next_element::<de::IgnoredAny>()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let slots = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                Ok(SlotState(slots))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SlotState<S>, A::Error> {
+                S::deserialize(de::value::MapAccessDeserializer::new(map)).map(SlotState)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// An instance of a tuple subclass, such as a `typing.NamedTuple` or a
+/// `collections.namedtuple`: written as CPython writes one,
+/// `cls.__new__(cls, *fields)` (`NEWOBJ`, no state), so that Python gets
+/// its own class. `fields` is a struct (its values are taken in order) or a
+/// tuple. Read back from `NEWOBJ`/`NEWOBJ_EX`, and from protocol 0–1's
+/// `copyreg._reconstructor(cls, tuple, fields)` and `copyreg.__newobj__`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PyNamedTuple<T> {
+    /// The class's module.
+    pub module: String,
+    /// The class's qualified name.
+    pub name: String,
+    /// The items, in order.
+    pub fields: T,
+}
+
+impl<T: Serialize> Serialize for PyNamedTuple<T> {
+    fn serialize<Z: Serializer>(&self, s: Z) -> Result<Z::Ok, Z::Error> {
+        let mut st = s.serialize_struct(PYNEW_TOKEN, 3)?;
+        st.serialize_field("module", &self.module)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("args", &self.fields)?;
+        st.end()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for PyNamedTuple<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = PyNamedTuple<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Python named tuple")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PyNamedTuple<T>, A::Error> {
+                let (mut module, mut name, mut fields) = (None, None, None);
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "module" => module = Some(map.next_value()?),
+                        "name" => name = Some(map.next_value()?),
+                        "args" => fields = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(PyNamedTuple {
+                    module: module.ok_or_else(|| de::Error::missing_field("module"))?,
+                    name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+                    fields: fields.ok_or_else(|| de::Error::missing_field("args"))?,
+                })
+            }
+        }
+        d.deserialize_struct(PYNEW_TOKEN, PYNEW_FIELDS, V(std::marker::PhantomData))
     }
 }
 

@@ -40,7 +40,7 @@ use crate::error::GiveUp;
 /// serializes the value and reports what is wrong.
 type Result<T, E = GiveUp> = std::result::Result<T, E>;
 use crate::python::types::{
-    BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN, PYOBJECT_TOKEN, SET_TOKEN,
+    BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN, PYNEW_TOKEN, PYOBJECT_TOKEN, SET_TOKEN,
 };
 
 use crate::codec::write::BATCH;
@@ -510,7 +510,7 @@ impl<'a> ser::Serializer for &'a mut Direct {
         Ok(Map::new(self, len, false))
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Map<'a>> {
-        if name == PYOBJECT_TOKEN {
+        if name == PYOBJECT_TOKEN || name == PYNEW_TOKEN {
             return Err(give_up("a PyObject"));
         }
         self.w.boundary();

@@ -5,10 +5,10 @@ use serde::ser::{self, Serialize};
 
 use crate::error::{Error, Result};
 use crate::python::types::{
-    hand_over, take_handed, Handoff, BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN,
+    hand_over, take_handed, Handoff, BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN, PYNEW_TOKEN,
     PYOBJECT_TOKEN, SET_TOKEN,
 };
-use crate::value::{Document, Node, Value};
+use crate::value::{Document, Node, ObjectKind, Value};
 
 /// Builds values in a document.
 pub struct ValueSerializer<'a> {
@@ -207,10 +207,10 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         Ok(MapBuilder::new(self.doc, len, MapWrap::Dict))
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<MapBuilder<'a>> {
-        let wrap = if name == PYOBJECT_TOKEN {
-            MapWrap::PyObject
-        } else {
-            MapWrap::Dict
+        let wrap = match name {
+            PYOBJECT_TOKEN => MapWrap::PyObject,
+            PYNEW_TOKEN => MapWrap::PyNew,
+            _ => MapWrap::Dict,
         };
         Ok(MapBuilder::new(self.doc, Some(len), wrap))
     }
@@ -298,6 +298,8 @@ enum MapWrap {
     Dict,
     Variant(&'static str),
     PyObject,
+    /// A [`crate::PyNamedTuple`]: `NEWOBJ(cls, args)`.
+    PyNew,
 }
 
 /// Collects the pairs of a map or struct.
@@ -329,29 +331,53 @@ impl<'a> MapBuilder<'a> {
 
     fn finish(self) -> Result<Value> {
         let doc = self.doc;
+        let pairs = self.pairs;
+        let field = |doc: &Document, name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| doc.get(*k).as_str() == Some(name))
+                .map(|&(_, v)| v)
+        };
+        let text = |doc: &Document, name: &str| -> Result<String> {
+            field(doc, name)
+                .and_then(|v| doc.get(v).as_str().map(str::to_string))
+                .ok_or_else(|| Error::data(format!("PyObject needs a str {name}")))
+        };
         Ok(match self.wrap {
-            MapWrap::Dict => doc.alloc(Node::Dict(self.pairs)),
+            MapWrap::Dict => doc.alloc(Node::Dict(pairs)),
             MapWrap::Variant(name) => {
-                let d = doc.alloc(Node::Dict(self.pairs));
+                let d = doc.alloc(Node::Dict(pairs));
                 let k = doc.name(name);
                 doc.dict([(k, d)])
             }
             MapWrap::PyObject => {
-                let field = |doc: &Document, name: &str| {
-                    self.pairs
-                        .iter()
-                        .find(|(k, _)| doc.get(*k).as_str() == Some(name))
-                        .map(|&(_, v)| v)
-                };
-                let text = |doc: &Document, name: &str| -> Result<String> {
-                    field(doc, name)
-                        .and_then(|v| doc.get(v).as_str().map(str::to_string))
-                        .ok_or_else(|| Error::data(format!("PyObject needs a str {name}")))
-                };
                 let module = text(doc, "module")?;
                 let name = text(doc, "name")?;
                 let state = field(doc, "state").unwrap_or(Value::None);
                 doc.instance(&module, &name, state)
+            }
+            MapWrap::PyNew => {
+                let module = text(doc, "module")?;
+                let name = text(doc, "name")?;
+                let args = field(doc, "args").unwrap_or(Value::None);
+                // A struct's values in order, or a sequence's items.
+                let items: Vec<Value> = {
+                    let a = doc.get(args);
+                    if let Some(pairs) = a.as_pairs() {
+                        pairs.iter().map(|&(_, v)| v).collect()
+                    } else if let Some(items) = a.as_slice() {
+                        items.to_vec()
+                    } else if args == Value::None {
+                        Vec::new()
+                    } else {
+                        return Err(Error::data(
+                            "PyNamedTuple fields must be a struct, a tuple or a sequence",
+                        ));
+                    }
+                };
+                let cls = doc.global(&module, &name);
+                let args = doc.tuple(items);
+                doc.object(ObjectKind::NewObj, cls, args)
             }
         })
     }
