@@ -81,7 +81,13 @@ impl<'a> NdArray<'a> {
                 let state = v
                     .state()
                     .ok_or_else(|| Error::data("numpy array without a BUILD state"))?;
-                let s: Vec<ValueRef<'a>> = state.iter().collect();
+                let mut s: Vec<ValueRef<'a>> = state.iter().collect();
+                // An ndarray subclass that extends `ndarray.__reduce__`'s
+                // state (old pandas' Series and Index: `(array_state,
+                // (index, name))`): the array is the first part.
+                if s.len() == 2 && matches!(s[0].as_slice().map(<[_]>::len), Some(4 | 5)) {
+                    s = s[0].iter().collect();
+                }
                 let s = match s.len() {
                     5 => &s[1..],
                     4 => &s[..],
@@ -444,4 +450,21 @@ pub fn gather_c_order(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod subclass_state {
+    use super::NdArray;
+
+    #[test]
+    fn an_extended_subclass_state_reads_its_array_part() {
+        // An ndarray subclass whose `__reduce__` extends the array's state
+        // as old pandas' Series did: `(array_state, ('idx', 'name'))`.
+        let b = b"\x80\x02cnumpy\x2e\x5fcore\x2emultiarray\x0a\x5freconstruct\x0acoldpd\x0aSub\x0aK\x00\x85c\x5fcodecs\x0aencode\x0aq\x00X\x01\x00\x00\x00bX\x06\x00\x00\x00latin1q\x01\x86R\x87R\x28K\x01K\x02\x85cnumpy\x0adtype\x0aX\x02\x00\x00\x00i2\x89\x88\x87R\x28K\x03X\x01\x00\x00\x00\x3cNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89h\x00X\x04\x00\x00\x00\x00\x00\x01\x00h\x01\x86RtX\x03\x00\x00\x00idxX\x04\x00\x00\x00name\x86\x86b\x2e";
+        let doc = crate::loads(b).unwrap();
+        let a = NdArray::from_value(doc.root()).unwrap();
+        assert_eq!(a.shape, [2]);
+        assert_eq!(a.class, Some(("oldpd".to_string(), "Sub".to_string())));
+        assert_eq!(a.to_vec::<i16>().unwrap(), [0, 1]);
+    }
 }
