@@ -185,3 +185,74 @@ fn garbage_is_an_error_not_a_panic() {
         });
     }
 }
+
+/// Checkpoints written by real PyTorch (tests/scripts/gen_real_torch_fixtures.py):
+/// quantized tensors and the dtypes saved through `_rebuild_tensor_v3`.
+#[test]
+fn real_torch_quantized_and_v3_dtypes() {
+    use pickle_codec::torch::Quantization;
+    let text = std::fs::read_to_string(dir().join("real_torch.json")).unwrap();
+    let m: Json = serde_json::from_str(&text).unwrap();
+    let want = m["tensors"].as_array().unwrap();
+    for file in m["files"].as_array().unwrap() {
+        let file = file.as_str().unwrap();
+        let mut ck = Checkpoint::open(dir().join(file)).unwrap();
+        let tensors = ck.tensors();
+        assert_eq!(tensors.len(), want.len(), "{file}");
+        for ((path, t), w) in tensors.into_iter().zip(want) {
+            let ctx = format!("{file} {path}");
+            let t = t.unwrap_or_else(|e| panic!("{ctx}: {e}"));
+            assert_eq!(path, w["path"].as_str().unwrap(), "{ctx}");
+            assert_eq!(t.dtype().name(), w["dtype"].as_str().unwrap(), "{ctx}");
+            assert_eq!(t.shape, usizes(&w["shape"]), "{ctx}");
+            assert_eq!(t.stride, usizes(&w["stride"]), "{ctx}");
+            assert_eq!(
+                t.storage_offset as u64,
+                w["storage_offset"].as_u64().unwrap(),
+                "{ctx}"
+            );
+            let bytes = ck.tensor_bytes(&t).unwrap();
+            assert_eq!(hex(&bytes), w["sha256"].as_str().unwrap(), "{ctx}");
+            match w.get("dequantized") {
+                Some(d) => {
+                    assert!(t.quantization.is_some(), "{ctx}");
+                    let got = ck.read_f64(&t).unwrap();
+                    let d: Vec<f64> = d
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_f64().unwrap())
+                        .collect();
+                    assert_eq!(got.len(), d.len(), "{ctx}");
+                    for (g, e) in got.iter().zip(&d) {
+                        // torch dequantizes in float32.
+                        assert!(
+                            (g - e).abs() <= 1e-6 * e.abs().max(1.0),
+                            "{ctx}: {g} vs {e}"
+                        );
+                    }
+                }
+                None => assert!(t.quantization.is_none(), "{ctx}"),
+            }
+        }
+        // The per-channel scheme keeps its parameters as tensors.
+        let (_, qc) = ck
+            .tensors()
+            .into_iter()
+            .find(|(p, _)| p == "['q_per_channel']")
+            .unwrap();
+        match qc.unwrap().quantization {
+            Some(Quantization::PerChannelAffine {
+                scales,
+                zero_points,
+                axis,
+                float_qparams,
+            }) => {
+                assert_eq!((axis, float_qparams), (0, false));
+                assert_eq!(ck.read::<f64>(&scales).unwrap(), [0.1, 0.02, 0.5]);
+                assert_eq!(ck.read::<i64>(&zero_points).unwrap(), [0, -3, 2]);
+            }
+            q => panic!("{file}: {q:?}"),
+        }
+    }
+}

@@ -11,6 +11,7 @@
 /// A tensor element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum DType {
     Float32,
     Float64,
@@ -24,20 +25,77 @@ pub enum DType {
     Bool,
     Complex64,
     Complex128,
+    /// `torch.complex32` (`chalf`): two float16 halves.
+    Complex32,
+    UInt16,
+    UInt32,
+    UInt64,
+    Float8E4M3Fn,
+    Float8E5M2,
+    Float8E4M3FnUz,
+    Float8E5M2FnUz,
+    /// Quantized types: the stored integers (see `torch::Quantization`).
+    QInt8,
+    QUInt8,
+    QInt32,
+    /// Two 4-bit values packed in a byte.
+    QUInt4x2,
+    /// Four 2-bit values packed in a byte.
+    QUInt2x4,
 }
 
-/// Storage classes with no [`DType`] (the loader refuses their tensors),
-/// with their element sizes: `torch.qint32`, `qint8`, `quint8`, the packed
-/// `quint4x2` and `quint2x4` (a byte per element), and untyped storages
-/// (bytes).
-const OTHER_STORAGES: [(&str, u64); 6] = [
-    ("QInt32Storage", 4),
-    ("QInt8Storage", 1),
-    ("QUInt8Storage", 1),
-    ("QUInt4x2Storage", 1),
-    ("QUInt2x4Storage", 1),
-    ("UntypedStorage", 1),
+/// Every dtype, with torch's name (`torch.<name>`, and what
+/// `_rebuild_tensor_v3` is given), its size in bytes, and its storage
+/// class when it has one (dtypes without one are saved in an
+/// `UntypedStorage` with `_rebuild_tensor_v3`).
+const DTYPES: [(DType, &str, usize, Option<&str>); 25] = [
+    (DType::Float32, "float32", 4, Some("FloatStorage")),
+    (DType::Float64, "float64", 8, Some("DoubleStorage")),
+    (DType::Float16, "float16", 2, Some("HalfStorage")),
+    (DType::BFloat16, "bfloat16", 2, Some("BFloat16Storage")),
+    (DType::Int8, "int8", 1, Some("CharStorage")),
+    (DType::Int16, "int16", 2, Some("ShortStorage")),
+    (DType::Int32, "int32", 4, Some("IntStorage")),
+    (DType::Int64, "int64", 8, Some("LongStorage")),
+    (DType::UInt8, "uint8", 1, Some("ByteStorage")),
+    (DType::Bool, "bool", 1, Some("BoolStorage")),
+    (
+        DType::Complex64,
+        "complex64",
+        8,
+        Some("ComplexFloatStorage"),
+    ),
+    (
+        DType::Complex128,
+        "complex128",
+        16,
+        Some("ComplexDoubleStorage"),
+    ),
+    (DType::Complex32, "complex32", 4, None),
+    (DType::UInt16, "uint16", 2, None),
+    (DType::UInt32, "uint32", 4, None),
+    (DType::UInt64, "uint64", 8, None),
+    (DType::Float8E4M3Fn, "float8_e4m3fn", 1, None),
+    (DType::Float8E5M2, "float8_e5m2", 1, None),
+    (DType::Float8E4M3FnUz, "float8_e4m3fnuz", 1, None),
+    (DType::Float8E5M2FnUz, "float8_e5m2fnuz", 1, None),
+    (DType::QInt8, "qint8", 1, Some("QInt8Storage")),
+    (DType::QUInt8, "quint8", 1, Some("QUInt8Storage")),
+    (DType::QInt32, "qint32", 4, Some("QInt32Storage")),
+    (DType::QUInt4x2, "quint4x2", 1, Some("QUInt4x2Storage")),
+    (DType::QUInt2x4, "quint2x4", 1, Some("QUInt2x4Storage")),
 ];
+
+/// The storage class of bytes: its tensors' dtype is given apart
+/// (`_rebuild_tensor_v3`), and its size counts bytes.
+pub(crate) const UNTYPED_STORAGE: &str = "UntypedStorage";
+
+fn row(d: DType) -> &'static (DType, &'static str, usize, Option<&'static str>) {
+    DTYPES
+        .iter()
+        .find(|r| r.0 == d)
+        .expect("every dtype has a row")
+}
 
 /// Bytes per element of a storage class, by its name with or without its
 /// module (`"FloatStorage"`, `"torch.FloatStorage"`); `None` for a name
@@ -46,10 +104,7 @@ pub(crate) fn storage_itemsize(class: &str) -> Option<u64> {
     let name = class.rsplit('.').next()?;
     match DType::from_storage(name) {
         Some(d) => Some(d.itemsize() as u64),
-        None => OTHER_STORAGES
-            .iter()
-            .find(|&&(n, _)| n == name)
-            .map(|&(_, size)| size),
+        None => (name == UNTYPED_STORAGE).then_some(1),
     }
 }
 
@@ -57,53 +112,37 @@ impl DType {
     /// torch's name: `"float32"`, `"bfloat16"`, ...
     #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub fn name(self) -> &'static str {
-        match self {
-            DType::Float32 => "float32",
-            DType::Float64 => "float64",
-            DType::Float16 => "float16",
-            DType::BFloat16 => "bfloat16",
-            DType::Int8 => "int8",
-            DType::Int16 => "int16",
-            DType::Int32 => "int32",
-            DType::Int64 => "int64",
-            DType::UInt8 => "uint8",
-            DType::Bool => "bool",
-            DType::Complex64 => "complex64",
-            DType::Complex128 => "complex128",
-        }
+        row(self).1
     }
 
-    /// Bytes per element.
+    /// The dtype named `torch.<name>` (`"float32"`, `"complex32"`), as
+    /// `_rebuild_tensor_v3` is given it.
+    #[cfg_attr(not(feature = "torch"), allow(dead_code))]
+    pub fn from_name(name: &str) -> Option<DType> {
+        DTYPES.iter().find(|r| r.1 == name).map(|r| r.0)
+    }
+
+    /// Bytes per element (a byte for the packed quantized types).
     pub fn itemsize(self) -> usize {
-        match self {
-            DType::Int8 | DType::UInt8 | DType::Bool => 1,
-            DType::Float16 | DType::BFloat16 | DType::Int16 => 2,
-            DType::Float32 | DType::Int32 => 4,
-            DType::Float64 | DType::Int64 | DType::Complex64 => 8,
-            DType::Complex128 => 16,
-        }
+        row(self).2
     }
 
     /// The dtype of a storage class name (`"FloatStorage"`).
     pub fn from_storage(name: &str) -> Option<DType> {
-        Some(match name {
-            "FloatStorage" => DType::Float32,
-            "DoubleStorage" => DType::Float64,
-            "HalfStorage" => DType::Float16,
-            "BFloat16Storage" => DType::BFloat16,
-            "CharStorage" => DType::Int8,
-            "ShortStorage" => DType::Int16,
-            "IntStorage" => DType::Int32,
-            "LongStorage" => DType::Int64,
-            "ByteStorage" => DType::UInt8,
-            "BoolStorage" => DType::Bool,
-            "ComplexFloatStorage" => DType::Complex64,
-            "ComplexDoubleStorage" => DType::Complex128,
-            _ => return None,
-        })
+        DTYPES.iter().find(|r| r.3 == Some(name)).map(|r| r.0)
     }
 
-    /// The numpy dtype with the same element layout (little-endian); none for bfloat16.
+    /// True for the quantized types.
+    pub fn is_quantized(self) -> bool {
+        matches!(
+            self,
+            DType::QInt8 | DType::QUInt8 | DType::QInt32 | DType::QUInt4x2 | DType::QUInt2x4
+        )
+    }
+
+    /// The numpy dtype with the same element layout (little-endian); none
+    /// for the types numpy lacks (bfloat16, complex32, float8) and the
+    /// packed quantized ones; a quantized type's stored integers otherwise.
     #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub fn numpy(self) -> Option<crate::ml::numpy::DType> {
         let s = match self {
@@ -119,6 +158,19 @@ impl DType {
             DType::Bool => "|b1",
             DType::Complex64 => "<c8",
             DType::Complex128 => "<c16",
+            DType::UInt16 => "<u2",
+            DType::UInt32 => "<u4",
+            DType::UInt64 => "<u8",
+            DType::QInt8 => "|i1",
+            DType::QUInt8 => "|u1",
+            DType::QInt32 => "<i4",
+            DType::Complex32
+            | DType::Float8E4M3Fn
+            | DType::Float8E5M2
+            | DType::Float8E4M3FnUz
+            | DType::Float8E5M2FnUz
+            | DType::QUInt4x2
+            | DType::QUInt2x4 => return None,
         };
         crate::ml::numpy::DType::parse(s).ok()
     }
@@ -127,6 +179,7 @@ impl DType {
     #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub(crate) fn swap_unit(self) -> usize {
         match self {
+            DType::Complex32 => 2,
             DType::Complex64 => 4,
             DType::Complex128 => 8,
             d => d.itemsize(),
@@ -146,6 +199,14 @@ mod tests {
         assert_eq!(storage_itemsize("torch.QInt32Storage"), Some(4));
         assert_eq!(storage_itemsize("torch.storage.UntypedStorage"), Some(1));
         assert_eq!(storage_itemsize("torch.TypedStorage"), None);
+        for &(d, name, size, storage) in &DTYPES {
+            assert_eq!(DType::from_name(name), Some(d));
+            assert_eq!(d.itemsize(), size);
+            if let Some(s) = storage {
+                assert_eq!(DType::from_storage(s), Some(d));
+            }
+            assert!(d.swap_unit() >= 1 && d.itemsize() % d.swap_unit() == 0);
+        }
         assert_eq!(storage_itemsize("FloatTensor"), None);
         for (name, _) in OTHER_STORAGES {
             assert_eq!(DType::from_storage(name), None, "{name}");

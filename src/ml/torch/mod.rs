@@ -28,6 +28,9 @@
 //! legacy 6-tuple whose last item is a view `(view_key, offset, size)`) name
 //! storages. Tensors are recognised from these calls only:
 //! `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_tensor`,
+//! `torch._utils._rebuild_tensor_v3` (a dtype given apart, over an
+//! `UntypedStorage` whose size counts bytes), `torch._utils._rebuild_qtensor`
+//! (quantized: [`Tensor::quantization`]),
 //! `torch._utils._rebuild_parameter`, `torch._utils._rebuild_parameter_with_state`,
 //! and `torch._tensor._rebuild_from_type_v2` around `_rebuild_tensor_v2`.
 //! Everything else (`collections.OrderedDict`, optimizer state dicts, plain
@@ -40,10 +43,11 @@
 //! | `FloatStorage` `DoubleStorage` `HalfStorage` `BFloat16Storage` | float32, float64, float16, bfloat16 |
 //! | `CharStorage` `ShortStorage` `IntStorage` `LongStorage` `ByteStorage` `BoolStorage` | int8, int16, int32, int64, uint8, bool |
 //! | `ComplexFloatStorage` `ComplexDoubleStorage` | complex64, complex128 |
+//! | `QInt8Storage` `QUInt8Storage` `QInt32Storage` `QUInt4x2Storage` `QUInt2x4Storage` | qint8, quint8, qint32, quint4x2, quint2x4 (per-tensor or per-channel affine; [`Checkpoint::read_f64`] dequantizes) |
+//! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, and any of the above |
 //!
-//! Not supported yet: quantized tensors (`_rebuild_qtensor`), sparse and
-//! nested tensors, float8 types, `UntypedStorage` pids with a separate dtype,
-//! meta / mmap-only loading options, writing checkpoints.
+//! Not supported yet: sparse and nested tensors, meta / mmap-only loading
+//! options, writing checkpoints.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -83,6 +87,35 @@ pub struct Tensor {
     pub requires_grad: bool,
     /// True for an `nn.Parameter`.
     pub parameter: bool,
+    /// How a quantized tensor's integers map to reals (`_rebuild_qtensor`).
+    pub quantization: Option<Quantization>,
+}
+
+/// A quantized tensor's scheme: its real values are
+/// `(q - zero_point) * scale`, per tensor or per channel along `axis`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Quantization {
+    /// `torch.per_tensor_affine`.
+    PerTensorAffine {
+        /// The scale.
+        scale: f64,
+        /// The zero point.
+        zero_point: i64,
+    },
+    /// `torch.per_channel_affine` (or `per_channel_affine_float_qparams`,
+    /// where the zero points are reals): a scale and a zero point per index
+    /// along `axis`, stored as tensors of their own.
+    PerChannelAffine {
+        /// One scale per channel.
+        scales: Box<Tensor>,
+        /// One zero point per channel.
+        zero_points: Box<Tensor>,
+        /// The channel dimension.
+        axis: usize,
+        /// True for `per_channel_affine_float_qparams`.
+        float_qparams: bool,
+    },
 }
 
 fn storage_of(pid: ValueRef<'_>) -> Result<(Storage, usize)> {
@@ -93,8 +126,17 @@ fn storage_of(pid: ValueRef<'_>) -> Result<(Storage, usize)> {
     let (_, ty) = t[1]
         .as_global()
         .ok_or_else(|| Error::data("storage type is not a global"))?;
-    let dtype = DType::from_storage(ty)
-        .ok_or_else(|| Error::unsupported(format!("storage type {ty} is not supported")))?;
+    // An untyped storage's size counts bytes; `_rebuild_tensor_v3` says
+    // what its elements are (see `retype`).
+    let dtype = match DType::from_storage(ty) {
+        Some(d) => d,
+        None if ty == crate::ml::torch_facts::UNTYPED_STORAGE => DType::UInt8,
+        None => {
+            return Err(Error::unsupported(format!(
+                "storage type {ty} is not supported"
+            )))
+        }
+    };
     let text = |v: ValueRef<'_>| {
         v.as_str()
             .map(str::to_string)
@@ -146,6 +188,20 @@ impl Tensor {
             ("torch._utils", "_rebuild_tensor_v2" | "_rebuild_tensor") => {
                 Some(Tensor::from_args(args))
             }
+            // (storage, offset, size, stride, requires_grad, hooks, dtype[, metadata])
+            ("torch._utils", "_rebuild_tensor_v3") => Some(Tensor::from_args(args).and_then(|t| {
+                let dtype = args
+                    .index(6)
+                    .and_then(|d| d.as_global())
+                    .filter(|(m, _)| *m == "torch")
+                    .and_then(|(_, n)| DType::from_name(n))
+                    .ok_or_else(|| {
+                        Error::unsupported("tensor dtype is not a torch dtype this reader knows")
+                    })?;
+                t.retype(dtype)
+            })),
+            // (storage, offset, size, stride, quantizer_params, requires_grad, hooks)
+            ("torch._utils", "_rebuild_qtensor") => Some(Tensor::quantized(args)),
             ("torch._utils", "_rebuild_parameter" | "_rebuild_parameter_with_state") => {
                 let data = args.index(0)?;
                 let mut t = match Tensor::from_value(data)? {
@@ -193,7 +249,73 @@ impl Tensor {
             stride,
             requires_grad: args.index(4).and_then(|b| b.as_bool()).unwrap_or(false),
             parameter: false,
+            quantization: None,
         })
+    }
+
+    /// A tensor of `dtype` over an untyped storage (`_rebuild_tensor_v3`),
+    /// whose size counts bytes.
+    fn retype(mut self, dtype: DType) -> Result<Tensor> {
+        let size = dtype.itemsize() as u64;
+        if self.storage.dtype != DType::UInt8 || self.storage.numel % size != 0 {
+            return Err(Error::data(format!(
+                "a {} tensor over a storage of {} {} elements",
+                dtype.name(),
+                self.storage.numel,
+                self.storage.dtype.name()
+            )));
+        }
+        self.storage.numel /= size;
+        self.storage.dtype = dtype;
+        Ok(self)
+    }
+
+    fn quantized(args: ValueRef<'_>) -> Result<Tensor> {
+        let mut t = Tensor::from_args(args)?;
+        if !t.dtype().is_quantized() {
+            return Err(Error::data(format!(
+                "a quantized tensor over a {} storage",
+                t.dtype().name()
+            )));
+        }
+        t.requires_grad = args.index(5).and_then(|b| b.as_bool()).unwrap_or(false);
+        let params = args
+            .index(4)
+            .ok_or_else(|| Error::data("quantized tensor without quantizer parameters"))?;
+        let bad = || Error::data("quantized tensor with malformed quantizer parameters");
+        let param = |i: usize| params.index(i).ok_or_else(bad);
+        let sub = |i: usize| -> Result<Box<Tensor>> {
+            match Tensor::from_value(param(i)?) {
+                Some(t) => t.map(Box::new),
+                None => Err(bad()),
+            }
+        };
+        t.quantization = Some(match param(0)?.as_global() {
+            Some(("torch", "per_tensor_affine")) => Quantization::PerTensorAffine {
+                scale: param(1)?.as_f64().ok_or_else(bad)?,
+                zero_point: param(2)?.as_i64().ok_or_else(bad)?,
+            },
+            Some(("torch", q @ ("per_channel_affine" | "per_channel_affine_float_qparams"))) => {
+                let axis = param(3)?
+                    .as_i64()
+                    .and_then(|a| usize::try_from(a).ok())
+                    .filter(|&a| a < t.shape.len())
+                    .ok_or_else(bad)?;
+                Quantization::PerChannelAffine {
+                    scales: sub(1)?,
+                    zero_points: sub(2)?,
+                    axis,
+                    float_qparams: q == "per_channel_affine_float_qparams",
+                }
+            }
+            Some((m, n)) => {
+                return Err(Error::unsupported(format!(
+                    "quantization scheme {m}.{n} is not supported"
+                )))
+            }
+            None => return Err(bad()),
+        });
+        Ok(t)
     }
 
     /// Element type.
@@ -627,9 +749,21 @@ impl<R: Read + Seek> Checkpoint<R> {
     /// A tensor's elements in C order as `T` (`f32` for float32, `[f64; 2]` for
     /// complex128, `u16` bits for float16/bfloat16, ...).
     pub fn read<T: crate::ml::numpy::Element>(&mut self, t: &Tensor) -> Result<Vec<T>> {
+        // Types numpy lacks are read as their bits.
         let np = match t.dtype() {
             DType::BFloat16 | DType::Float16 => crate::ml::numpy::DType::parse("<u2")?,
-            d => d.numpy().expect("numpy layout"),
+            DType::Float8E4M3Fn
+            | DType::Float8E5M2
+            | DType::Float8E4M3FnUz
+            | DType::Float8E5M2FnUz
+            | DType::QUInt4x2
+            | DType::QUInt2x4 => crate::ml::numpy::DType::parse("|u1")?,
+            d => d.numpy().ok_or_else(|| {
+                Error::unsupported(format!(
+                    "a {} tensor is read with tensor_bytes (its bits, C order)",
+                    d.name()
+                ))
+            })?,
         };
         if !T::matches(&np) {
             return Err(Error::data(format!(
@@ -642,8 +776,53 @@ impl<R: Read + Seek> Checkpoint<R> {
         Ok(b.chunks_exact(T::SIZE).map(|c| T::read(c, false)).collect())
     }
 
-    /// Any real tensor (bfloat16 and float16 included) as f64, C order.
+    /// Any real tensor (bfloat16 and float16 included) as f64, C order; a
+    /// quantized one dequantized, `(q - zero_point) * scale`, as
+    /// `Tensor.dequantize()` computes it.
     pub fn read_f64(&mut self, t: &Tensor) -> Result<Vec<f64>> {
+        if let Some(q) = &t.quantization {
+            if matches!(t.dtype(), DType::QUInt4x2 | DType::QUInt2x4) {
+                return Err(Error::unsupported(format!(
+                    "dequantizing a packed {} tensor",
+                    t.dtype().name()
+                )));
+            }
+            let mut raw = t.clone();
+            raw.quantization = None;
+            let q_values = self.read_f64(&raw)?;
+            return match q {
+                Quantization::PerTensorAffine { scale, zero_point } => Ok(q_values
+                    .into_iter()
+                    .map(|v| (v - *zero_point as f64) * scale)
+                    .collect()),
+                Quantization::PerChannelAffine {
+                    scales,
+                    zero_points,
+                    axis,
+                    ..
+                } => {
+                    let scales = self.read_f64(scales)?;
+                    let zero_points = self.read_f64(zero_points)?;
+                    let channels = t.shape[*axis];
+                    if scales.len() != channels || zero_points.len() != channels {
+                        return Err(Error::data(
+                            "quantized tensor with a scale or zero point count unlike its channels",
+                        ));
+                    }
+                    // In C order, an element's channel is its index divided
+                    // by the inner dimensions' size, modulo the channels.
+                    let inner: usize = t.shape[*axis + 1..].iter().product();
+                    Ok(q_values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let c = (i / inner.max(1)) % channels;
+                            (v - zero_points[c]) * scales[c]
+                        })
+                        .collect())
+                }
+            };
+        }
         if t.dtype() == DType::BFloat16 {
             let bits = self.read::<u16>(t)?;
             return Ok(bits
