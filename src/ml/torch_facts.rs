@@ -208,8 +208,6 @@ mod tests {
             assert!(d.swap_unit() >= 1 && d.itemsize() % d.swap_unit() == 0);
         }
         assert_eq!(storage_itemsize("FloatTensor"), None);
-        for (name, _) in OTHER_STORAGES {
-            assert_eq!(DType::from_storage(name), None, "{name}");
-        }
+        assert_eq!(DType::from_storage(UNTYPED_STORAGE), None);
     }
 }
