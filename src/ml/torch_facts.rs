@@ -133,6 +133,7 @@ impl DType {
     }
 
     /// True for the quantized types.
+    #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub fn is_quantized(self) -> bool {
         matches!(
             self,
