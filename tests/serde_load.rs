@@ -1,5 +1,7 @@
 //! serde deserialization from CPython pickles (literals written by CPython 3.11).
 
+mod common;
+
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
@@ -115,4 +117,63 @@ fn sets_ordered_dicts_and_big_ints() {
     assert_eq!(m.od.get("a"), Some(&1));
     assert_eq!(m.big, 1u128 << 64);
     assert_eq!(m.neg, -(1i128 << 100));
+}
+
+/// `bytes(...)`/`bytearray(...)` calls as CPython's unpickler builds them:
+/// the same bytes, or an error where CPython raises (`bytearray('ab')`:
+/// "string argument without an encoding"). An int argument is refused here
+/// (it sizes an allocation by a number in the pickle) though CPython builds
+/// that many zero bytes.
+#[test]
+fn bytes_calls_as_cpython_builds_them() {
+    if !common::python_available("the bytes-call comparison") {
+        return;
+    }
+    let g = |t: &str| [b"\x80\x03cbuiltins\n", t.as_bytes(), b"\n"].concat();
+    let s = |x: &str| [&b"X"[..], &(x.len() as u32).to_le_bytes(), x.as_bytes()].concat();
+    let c = |parts: &[&[u8]]| parts.concat();
+    let (ba, by) = (g("bytearray"), g("bytes"));
+    let cases: Vec<(Vec<u8>, bool)> = vec![
+        (c(&[&ba, b")R."]), true),
+        (c(&[&ba, b"C\x02ab\x85R."]), true),
+        (c(&[&by, b"C\x02ab\x85R."]), true),
+        (c(&[&ba, &s("ab"), b"\x85R."]), true),
+        (c(&[&ba, &s("ab"), &s("ascii"), b"\x86R."]), true),
+        (c(&[&by, &s("\u{e9}"), &s("latin-1"), b"\x86R."]), true),
+        (c(&[&by, &s("\u{e9}"), &s("ascii"), b"\x86R."]), true),
+        (c(&[&by, &s("\u{e9}"), &s("utf-8"), b"\x86R."]), true),
+        (c(&[&ba, b"C\x02ab", &s("ascii"), b"\x86R."]), true),
+        (c(&[&ba, b"](K\x01K\xffe\x85R."]), true),
+        (c(&[&ba, b"](K\x01M\x00\x01e\x85R."]), true),
+        (c(&[&by, b"]", &s("x"), b"a\x85R."]), true),
+        (c(&[&by, b"G?\xf0\x00\x00\x00\x00\x00\x00\x85R."]), true),
+        // CPython builds five zero bytes; refused here.
+        (c(&[&ba, b"K\x05\x85R."]), false),
+    ];
+    let bytes: Vec<Vec<u8>> = cases.iter().map(|(b, _)| b.clone()).collect();
+    let input: String = bytes.iter().map(|b| format!("{}\n", hex(b))).collect();
+    let script = "import sys, pickle\n\
+        for line in sys.stdin:\n\
+        \x20   try:\n\
+        \x20       print('ok ' + bytes(pickle.loads(bytes.fromhex(line.strip()))).hex())\n\
+        \x20   except Exception as e:\n\
+        \x20       print('error ' + str(e))\n";
+    let want = common::python_lines(script, &input);
+    assert_eq!(want.len(), cases.len());
+    for ((b, (_, compared)), w) in bytes.iter().zip(&cases).zip(&want) {
+        let got = pickle_codec::from_slice::<serde_bytes::ByteBuf>(b);
+        if !compared {
+            assert!(got.is_err(), "{w}");
+            continue;
+        }
+        match (w.strip_prefix("ok "), &got) {
+            (Some(h), Ok(v)) => assert_eq!(&hex(v), h, "{b:?}"),
+            (None, Err(_)) => {}
+            _ => panic!("{b:?}: CPython {w}, here {got:?}"),
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

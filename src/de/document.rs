@@ -157,6 +157,10 @@ enum View {
     Float(f64),
     /// A numpy scalar (`np.float64(1.5)`): presented as the plain number it holds.
     Scalar(crate::ml::numpy::Scalar),
+    /// `bytes(...)`/`bytearray(...)` called with arguments that make bytes.
+    Bytes(Vec<u8>),
+    /// An object Python could not build (`bytearray('ab')`): its error.
+    Refused(String),
 }
 
 impl<'d, 'b, B> Deserializer<'d, 'b, B> {
@@ -241,6 +245,12 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
         }
         if let Some((_, s)) = crate::ml::numpy::Scalar::from_value(vr) {
             return View::Scalar(s);
+        }
+        if let Some(b) = crate::python::types::bytes_call(vr) {
+            return match b {
+                Ok(b) => View::Bytes(b),
+                Err(e) => View::Refused(e),
+            };
         }
         let callable = self.global_name(o.callable);
         let args: &[Value] = match self.doc.node_of(o.args) {
@@ -410,6 +420,8 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
             }
             View::Text(s) => visitor.visit_string(s),
             View::Float(f) => visitor.visit_f64(f),
+            View::Bytes(b) => visitor.visit_byte_buf(b),
+            View::Refused(e) => Err(self.err(Error::data(e))),
             View::Scalar(s) => {
                 use crate::ml::numpy::Scalar;
                 match s {

@@ -430,3 +430,99 @@ pub(crate) fn known_scalar_text(v: ValueRef<'_>) -> Option<String> {
 pub fn timedelta_as_seconds(v: ValueRef<'_>) -> Option<f64> {
     timedelta_seconds(v)
 }
+
+/// What `bytes(*args)` or `bytearray(*args)` gives, for a `REDUCE` of
+/// `builtins.bytes`/`builtins.bytearray` (CPython writes neither form
+/// itself at the protocols that have opcodes for them; other picklers and
+/// hand-made pickles do): the bytes, or CPython's complaint about the
+/// arguments. `None` when `v` is no such call.
+///
+/// An int argument (`bytearray(10**12)`: that many zero bytes) is refused:
+/// it would size an allocation by a number in the pickle. With an encoding,
+/// only ASCII, Latin-1 and UTF-8 are known here.
+pub(crate) fn bytes_call(v: ValueRef<'_>) -> Option<std::result::Result<Vec<u8>, String>> {
+    let o = v.as_object()?;
+    if o.kind != crate::value::ObjectKind::Reduce || !o.ops.is_empty() {
+        return None;
+    }
+    let ty = match v.at(o.callable).as_global()? {
+        ("builtins", t @ ("bytes" | "bytearray")) => t,
+        _ => return None,
+    };
+    let args: Vec<ValueRef<'_>> = v.at(o.args).as_slice()?.iter().map(|&a| v.at(a)).collect();
+    Some(bytes_of_args(ty, &args))
+}
+
+fn bytes_of_args(ty: &str, args: &[ValueRef<'_>]) -> std::result::Result<Vec<u8>, String> {
+    let Some(&source) = args.first() else {
+        return Ok(Vec::new());
+    };
+    if args.len() > 3 {
+        return Err(format!(
+            "{ty}() takes at most 3 arguments ({} given)",
+            args.len()
+        ));
+    }
+    if let Some(s) = source.as_str() {
+        let Some(encoding) = args.get(1) else {
+            return Err("string argument without an encoding".into());
+        };
+        let encoding = encoding
+            .as_str()
+            .ok_or_else(|| format!("{ty}() argument 'encoding' must be str"))?;
+        let normal = encoding.to_ascii_lowercase().replace(['-', ' '], "_");
+        let limit = match normal.as_str() {
+            "ascii" | "us_ascii" | "646" => 0x80,
+            "latin_1" | "latin1" | "iso_8859_1" | "iso8859_1" | "8859" | "cp819" | "l1" => 0x100,
+            "utf_8" | "utf8" | "u8" => return Ok(s.as_bytes().to_vec()),
+            _ => {
+                return Err(format!(
+                    "{ty}() with encoding {encoding:?} is not read here"
+                ))
+            }
+        };
+        return s
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                u8::try_from(c as u32)
+                    .ok()
+                    .filter(|&b| (b as u32) < limit)
+                    .ok_or_else(|| {
+                        format!("{encoding:?} codec can't encode character {c:?} in position {i}")
+                    })
+            })
+            .collect();
+    }
+    if args.len() > 1 {
+        return Err(if args[1].as_str().is_some() {
+            "encoding without a string argument".into()
+        } else {
+            format!("{ty}() argument 'encoding' must be str")
+        });
+    }
+    if let Some(b) = source.as_bytes() {
+        return Ok(b.to_vec());
+    }
+    if source.as_i64().is_some() || source.as_bigint().is_some() {
+        return Err(format!(
+            "{ty}(int) is not read: it sizes an allocation by a number in the pickle"
+        ));
+    }
+    if let Some(items) = source.as_slice() {
+        return items
+            .iter()
+            .map(|&i| match source.at(i).as_i64() {
+                Some(n) => u8::try_from(n).map_err(|_| "byte must be in range(0, 256)".to_string()),
+                None => Err(format!(
+                    "'{}' object cannot be interpreted as an integer",
+                    source.at(i).type_name()
+                )),
+            })
+            .collect();
+    }
+    Err(format!(
+        "cannot convert '{}' object to {ty}",
+        source.type_name()
+    ))
+}
