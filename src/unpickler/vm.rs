@@ -531,11 +531,11 @@ impl Machine<'_> {
                 self.stack.items.truncate(at);
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
-                let idx = memo_index(&arg)?;
+                let idx = memo_index(&arg, op)?;
                 self.push_memo(idx)?;
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
-                let idx = memo_index(&arg)?;
+                let idx = memo_index(&arg, op)?;
                 self.memo_top(idx)?;
             }
             Opcode::Memoize => self.memo_top(self.memo.len() as u64)?,
