@@ -64,7 +64,11 @@ fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
     {
         let mut input = child.stdin.take().unwrap();
         if let Some(data) = stdin {
-            input.write_all(data).unwrap();
+            // A command that fails before reading (a usage error) closes
+            // the pipe: that is its answer, not the test's failure.
+            if let Err(e) = input.write_all(data) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
         }
     }
     child.wait_with_output().unwrap()
@@ -555,7 +559,7 @@ fn every_loading_command_takes_any_codec_and_errors() {
         ("--encoding", "no-such", "unknown encoding: no-such"),
         ("--errors", "surrogateescape", "not supported"),
     ] {
-        let out = pickle(&["json", "-", flag, value], Some(PY2_KOI8));
+        let out = pickle(&["json", "-", flag, value], None);
         assert_eq!(out.status.code(), Some(2), "{value}");
         let err = stderr(&out);
         assert!(err.contains(flag) && err.contains(says), "{err}");
