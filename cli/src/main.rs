@@ -220,7 +220,6 @@ pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
 fn convert(args: &ConvertArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = read_input(&args.file)?;
-    refuse_checkpoint(&data, name)?;
 
     let mut options = args.load.options();
     if !args.buffers.is_empty() {
@@ -232,6 +231,7 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         }
         options = options.buffers(bufs);
     }
+    refuse_checkpoint(&data, name)?;
     let (data, options) = joblib_aware(&data, options).map_err(|e| format!("{name}: {e}"))?;
 
     // Everything is encoded in memory first, so a failure leaves no output.
@@ -300,14 +300,19 @@ pub(crate) fn ignored_rest(data: &[u8], offset: u64, loaded: usize, name: &str) 
 
 /// `convert` rewrites pickle streams; a checkpoint is more than its
 /// pickles (a zip of records, or storages after the pickles), and
-/// rewriting its pickles alone would lose the tensors.
+/// rewriting its pickles alone would lose the tensors. A zip is never a
+/// pickle stream (its first byte is no opcode the loader would get far
+/// with): say what it is rather than fail on its header as opcodes.
 fn refuse_checkpoint(data: &[u8], name: &str) -> Result<(), Failure> {
     if data.starts_with(b"PK\x03\x04") {
+        let what = match pickle_codec::torch::pickle_part(data) {
+            Ok(Some(_)) => "a PyTorch checkpoint (torch.save): a zip archive",
+            _ => "a zip archive",
+        };
         return Err(format!(
-            "{name} is a zip archive (a PyTorch checkpoint saved by torch.save, or an .npz), \
-             not a pickle stream: convert does not rewrite archives; `pickle json`, \
-             `pickle dis` and `pickle scan` read a checkpoint's data.pkl, `pickle arrays` \
-             lists its tensors"
+            "{name} is {what}, not a pickle stream: convert does not rewrite archives; \
+             `pickle json`, `pickle dis` and `pickle scan` read a checkpoint's data.pkl, \
+             `pickle arrays` lists its tensors"
         ));
     }
     if pickle_codec::torch::is_checkpoint(data) {

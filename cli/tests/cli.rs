@@ -742,7 +742,7 @@ fn convert_refuses_checkpoints_and_says_what_to_use() {
     for (f, what) in [
         (
             "torch/checkpoint_zip.pt",
-            "is a zip archive (a PyTorch checkpoint",
+            "is a PyTorch checkpoint (torch.save): a zip archive",
         ),
         (
             "torch/checkpoint_legacy.pt",
@@ -759,4 +759,11 @@ fn convert_refuses_checkpoints_and_says_what_to_use() {
         );
         assert!(!line.contains("PERSID"), "{line}");
     }
+    // Any other zip (no data.pkl) is named as a zip, not read as opcodes.
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x00\x00";
+    let line = assert_one_line_error(&pickle(&["convert", "-", "-p", "2", "-o", "-"], Some(zip)));
+    assert!(
+        line.contains("<stdin> is a zip archive, not a pickle stream"),
+        "{line}"
+    );
 }
