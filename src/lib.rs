@@ -130,8 +130,8 @@ pub use python::types::{PyByteArray, PyFrozenSet, PyNamedTuple, PyObject, PySet,
 pub use read::{Arg, Instruction, Instructions};
 pub use ser::{to_document, to_vec, to_vec_with, to_writer, to_writer_with};
 pub use unpickler::{
-    load, loads, loads_all, loads_all_with, loads_with, AfterBuild, Encoding, Errors, LoadOptions,
-    RawInput, Unpickler,
+    load, loads, loads_all, loads_all_with, loads_with, AfterBuild, Codec, Encoding, Errors,
+    LoadOptions, RawInput, Unpickler,
 };
 pub use value::{
     Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr,

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 /// Arguments of `pickle arrays`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ArraysArgs {
-    /// The pickle, joblib file (plain, zlib or gzip) or torch checkpoint (zip or legacy).
+    /// The pickle, joblib file (plain or compressed) or torch checkpoint (zip or legacy); `-` reads stdin.
     pub file: PathBuf,
     /// Print a JSON array of {path, dtype, shape, stride, storage_offset, nbytes, sha256}.
     #[arg(long)]
@@ -27,6 +27,8 @@ pub struct ArraysArgs {
     /// A protocol-5 out-of-band buffer file, in order (repeat for several).
     #[arg(long = "buffer", value_name = "BUF")]
     pub buffers: Vec<PathBuf>,
+    #[command(flatten)]
+    pub load: crate::LoadArgs,
 }
 
 /// One listed array or tensor.
@@ -68,43 +70,72 @@ pub fn ndarray_entry(path: &str, a: &NdArray<'_>) -> Entry {
     }
 }
 
-/// The entries of every array and tensor in a file's bytes.
-pub fn list_file(path: &std::path::Path, buffers: Vec<Vec<u8>>) -> Result<Vec<Entry>, String> {
+/// The entries of every array and tensor in a file's bytes (`-`: stdin).
+pub fn list_file(
+    path: &std::path::Path,
+    buffers: Vec<Vec<u8>>,
+    options: pickle_codec::LoadOptions,
+) -> Result<Vec<Entry>, String> {
+    if path.as_os_str() == "-" {
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut data)
+            .map_err(|e| e.to_string())?;
+        if pickle_codec::torch::is_checkpoint(&data) {
+            let ck =
+                Checkpoint::from_reader(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
+            return list_checkpoint(ck);
+        }
+        return list_pickle(&data, buffers, options);
+    }
     let mut head = [0u8; 16];
     let n = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
         f.read(&mut head).map_err(|e| e.to_string())?
     };
-    let mut out = Vec::new();
     if pickle_codec::torch::is_checkpoint(&head[..n]) {
-        let mut ck = Checkpoint::open(path).map_err(|e| e.to_string())?;
-        let tensors = ck.tensors();
-        for (p, t) in tensors {
-            let t: Tensor = t.map_err(|e| format!("{p}: {e}"))?;
-            let data = ck.tensor_bytes(&t).map_err(|e| format!("{p}: {e}"))?;
-            out.push(Entry {
-                path: p,
-                dtype: t.dtype().name().to_string(),
-                shape: t.shape.clone(),
-                stride: t.stride.clone(),
-                storage_offset: t.storage_offset,
-                nbytes: t.nbytes(),
-                sha256: Some(sha256(&data)),
-            });
-        }
-        for (p, a) in pickle_codec::arrays::find_ndarrays(ck.document().root()) {
-            let a = a.map_err(|e| format!("{p}: {e}"))?;
-            out.push(ndarray_entry(&p, &a));
-        }
-        return Ok(out);
+        let ck = Checkpoint::open(path).map_err(|e| e.to_string())?;
+        return list_checkpoint(ck);
     }
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut options = pickle_codec::LoadOptions::default();
+    let data = std::fs::read(path).map_err(|e| e.to_string())?;
+    list_pickle(&data, buffers, options)
+}
+
+fn list_checkpoint<R: std::io::Read + std::io::Seek>(
+    mut ck: Checkpoint<R>,
+) -> Result<Vec<Entry>, String> {
+    let mut out = Vec::new();
+    let tensors = ck.tensors();
+    for (p, t) in tensors {
+        let t: Tensor = t.map_err(|e| format!("{p}: {e}"))?;
+        let data = ck.tensor_bytes(&t).map_err(|e| format!("{p}: {e}"))?;
+        out.push(Entry {
+            path: p,
+            dtype: t.dtype().name().to_string(),
+            shape: t.shape.clone(),
+            stride: t.stride.clone(),
+            storage_offset: t.storage_offset,
+            nbytes: t.nbytes(),
+            sha256: Some(sha256(&data)),
+        });
+    }
+    for (p, a) in pickle_codec::arrays::find_ndarrays(ck.document().root()) {
+        let a = a.map_err(|e| format!("{p}: {e}"))?;
+        out.push(ndarray_entry(&p, &a));
+    }
+    Ok(out)
+}
+
+fn list_pickle(
+    data: &[u8],
+    buffers: Vec<Vec<u8>>,
+    mut options: pickle_codec::LoadOptions,
+) -> Result<Vec<Entry>, String> {
+    let mut out = Vec::new();
     if !buffers.is_empty() {
         options = options.buffers(buffers);
     }
-    let doc = pickle_codec::joblib::load_with(&data, options).map_err(|e| e.to_string())?;
+    let doc = pickle_codec::joblib::load_with(data, options).map_err(|e| e.to_string())?;
     for (p, a) in pickle_codec::arrays::find_ndarrays(doc.root()) {
         let a = a.map_err(|e| format!("{p}: {e}"))?;
         out.push(ndarray_entry(&p, &a));
@@ -117,34 +148,20 @@ fn dims(d: &[usize]) -> String {
     format!("({})", inner.join(", "))
 }
 
-/// Run `pickle arrays`; returns the exit status.
-pub fn run(args: ArraysArgs) -> i32 {
+/// Run `pickle arrays`.
+pub fn run(args: &ArraysArgs) -> Result<(), crate::Failure> {
     let mut buffers = Vec::new();
     for b in &args.buffers {
-        match std::fs::read(b) {
-            Ok(d) => buffers.push(d),
-            Err(e) => {
-                eprintln!("pickle arrays: {}: {e}", b.display());
-                return 2;
-            }
-        }
+        let d = std::fs::read(b).map_err(|e| format!("cannot read buffer {}: {e}", b.display()))?;
+        buffers.push(d);
     }
-    let entries = match list_file(&args.file, buffers) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("pickle arrays: {}: {e}", args.file.display());
-            return 1;
-        }
-    };
+    let file = args.file.to_string_lossy();
+    let entries = list_file(&args.file, buffers, args.load.options())
+        .map_err(|e| format!("{}: {e}", crate::display_name(&file)))?;
     if args.json {
-        match serde_json::to_string_pretty(&entries) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("pickle arrays: {e}");
-                return 1;
-            }
-        }
-        return 0;
+        let s = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
+        println!("{s}");
+        return Ok(());
     }
     for e in &entries {
         let path = if e.path.is_empty() { "(root)" } else { &e.path };
@@ -158,7 +175,7 @@ pub fn run(args: ArraysArgs) -> i32 {
             e.sha256.as_deref().unwrap_or("-")
         );
     }
-    0
+    Ok(())
 }
 
 #[cfg(test)]
@@ -171,7 +188,12 @@ mod tests {
 
     #[test]
     fn lists_joblib_numpy_and_torch() {
-        let e = list_file(&fixtures().join("ml/joblib_gzip.joblib"), Vec::new()).unwrap();
+        let e = list_file(
+            &fixtures().join("ml/joblib_gzip.joblib"),
+            Vec::new(),
+            Default::default(),
+        )
+        .unwrap();
         let w = e.iter().find(|e| e.path == "['weights']").unwrap();
         assert_eq!(
             (w.dtype.as_str(), w.shape.clone(), w.stride.clone()),
@@ -184,14 +206,29 @@ mod tests {
             None
         );
 
-        let e = list_file(&fixtures().join("ml/sklearn_linreg.p4.pkl"), Vec::new()).unwrap();
+        let e = list_file(
+            &fixtures().join("ml/sklearn_linreg.p4.pkl"),
+            Vec::new(),
+            Default::default(),
+        )
+        .unwrap();
         assert!(e.iter().any(|e| e.path == ".coef_"));
 
         let buf = std::fs::read(fixtures().join("ml/f8.oob.buf0.bin")).unwrap();
-        let e = list_file(&fixtures().join("ml/f8.oob.p5.pkl"), vec![buf]).unwrap();
+        let e = list_file(
+            &fixtures().join("ml/f8.oob.p5.pkl"),
+            vec![buf],
+            Default::default(),
+        )
+        .unwrap();
         assert_eq!((e[0].path.as_str(), e[0].nbytes), ("", 48));
 
-        let e = list_file(&fixtures().join("torch/checkpoint_legacy.pt"), Vec::new()).unwrap();
+        let e = list_file(
+            &fixtures().join("torch/checkpoint_legacy.pt"),
+            Vec::new(),
+            Default::default(),
+        )
+        .unwrap();
         let t = e.iter().find(|e| e.path == "['views'][2]").unwrap();
         assert_eq!(
             (t.dtype.as_str(), t.shape.clone(), t.stride.clone()),
@@ -220,7 +257,13 @@ mod tests {
             file: fixtures().join("does-not-exist.pkl"),
             json: true,
             buffers: Vec::new(),
+            load: crate::LoadArgs::default(),
         };
-        assert_eq!(run(args), 1);
+        let e = run(&args).unwrap_err();
+        assert!(
+            e.ends_with("does-not-exist.pkl: No such file or directory (os error 2)"),
+            "{e}"
+        );
+        assert_eq!(e.matches("does-not-exist").count(), 1, "{e}");
     }
 }

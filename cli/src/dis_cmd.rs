@@ -11,6 +11,7 @@ pub(crate) const EXAMPLES: &str = "\
 Examples:
   pickle dis model.pkl
   pickle dis model.pkl --annotate --memo
+  pickle dis model.joblib.gz                # compressed joblib files are decompressed first
   python3 -c 'import pickle,sys; sys.stdout.buffer.write(pickle.dumps([1,2]))' | pickle dis -";
 
 #[derive(Args)]
@@ -35,6 +36,8 @@ pub(crate) struct DisArgs {
 pub(crate) fn run(args: &DisArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
+    // A compressed joblib file is shown as what it decompresses to.
+    let data = crate::decompressed(&data).map_err(|e| format!("{name}: {e}"))?;
     let options = DisOptions::default()
         .annotate(args.annotate)
         .indent(args.indent)

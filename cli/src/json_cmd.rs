@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 
 use clap::Args;
 use pickle_codec::json::{from_json_stream, to_json, JsonOptions};
-use pickle_codec::{dumps, LoadOptions, Unpickler};
+use pickle_codec::{dumps, Unpickler};
 
 use crate::{display_name, read_input, write_output, Failure};
 
@@ -33,6 +33,8 @@ pub(crate) struct JsonArgs {
     /// One line per pickle, no spaces.
     #[arg(long)]
     compact: bool,
+    #[command(flatten)]
+    load: crate::LoadArgs,
 }
 
 #[derive(Args)]
@@ -52,14 +54,16 @@ pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
     let (data, options) =
-        crate::joblib_aware(&data, LoadOptions::default()).map_err(|e| format!("{name}: {e}"))?;
+        crate::joblib_aware(&data, args.load.options()).map_err(|e| format!("{name}: {e}"))?;
     let mut unpickler = Unpickler::from_slice(&data, options);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let options = JsonOptions::default().compact(args.compact);
     let mut count = 0usize;
     loop {
-        if unpickler.at_end().map_err(|e| format!("{name}: {e}"))? {
+        if unpickler.at_end().map_err(|e| format!("{name}: {e}"))?
+            || crate::ignored_rest(&data, unpickler.offset(), count, name)
+        {
             break;
         }
         let doc = unpickler

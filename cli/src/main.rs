@@ -8,8 +8,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use pickle_codec::{dumps, Encoding, LoadOptions, Unpickler};
+use clap::{Args, Parser, Subcommand};
+use pickle_codec::{dumps, Encoding, Errors, LoadOptions, Unpickler};
 
 mod arrays_cmd;
 mod dis_cmd;
@@ -22,6 +22,13 @@ Examples:
   cat data.pkl | pickle convert - --protocol 5 -o - > data.p5.pkl
   pickle convert py2.pkl --protocol 4 --encoding latin1 -o py3.pkl";
 
+const ARRAYS_EXAMPLES: &str = "\
+Examples:
+  pickle arrays model.joblib                # path, dtype, shape, stride, offset, size, sha256
+  pickle arrays --json checkpoint.pt | jq '.[].shape'
+  pickle arrays py2_arrays.pkl --encoding latin1
+  cat arrays.pkl | pickle arrays -";
+
 const CONVERT_EXAMPLES: &str = "\
 Examples:
   # Re-encode every pickle of a stream at protocol 2 (readable by Python 2.7):
@@ -30,6 +37,8 @@ Examples:
   pickle convert arrays.pkl --buffer arrays.buf0 --buffer arrays.buf1 --protocol 5 -o arrays.inband.pkl
   # Python 2 pickle holding binary str data (numpy, datetime): decode as latin1:
   pickle convert py2.pkl --encoding latin1 --protocol 4 -o py3.pkl
+  # Python 2 pickle of Russian text in KOI8-R, undecodable bytes as U+FFFD:
+  pickle convert py2.pkl --encoding koi8-r --errors replace -p 4 -o py3.pkl
   # Filter stdin to stdout:
   cat data.pkl | pickle convert - -p 0 -o -";
 
@@ -62,6 +71,7 @@ enum Command {
     #[command(after_help = json_cmd::FROM_JSON_EXAMPLES)]
     FromJson(json_cmd::FromJsonArgs),
     /// List every numpy array and torch tensor in a pickle, joblib file or checkpoint.
+    #[command(after_help = ARRAYS_EXAMPLES)]
     Arrays(arrays_cmd::ArraysArgs),
 }
 
@@ -84,36 +94,65 @@ struct ConvertArgs {
     #[arg(long = "buffer", value_name = "BUF")]
     buffers: Vec<PathBuf>,
 
-    /// How Python 2 `str` data decodes, as `pickle.load(encoding=...)`.
-    #[arg(long, value_enum, default_value = "ASCII")]
-    encoding: EncodingArg,
+    #[command(flatten)]
+    load: LoadArgs,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum EncodingArg {
-    /// Python's default: fail on non-ASCII bytes.
-    #[value(name = "ASCII", alias = "ascii")]
-    Ascii,
-    /// Every byte is a code point (numpy arrays, datetimes from Python 2).
-    #[value(name = "latin1", alias = "latin-1")]
-    Latin1,
-    /// Decode as UTF-8.
-    #[value(name = "utf-8", alias = "utf8")]
-    Utf8,
-    /// Keep Python 2 strings as `bytes`.
-    #[value(name = "bytes")]
-    Bytes,
+/// The options of `pickle.load` and the loader's limits, for every command
+/// that loads values.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct LoadArgs {
+    /// How Python 2 `str` data decodes, as `pickle.load(encoding=...)`: a
+    /// codec name or alias as Python spells it (ASCII, latin1, utf-8,
+    /// koi8-r, cp1252, cp932, gb18030, ...), or `bytes` to keep them as bytes.
+    #[arg(long, value_name = "NAME", default_value = "ASCII", value_parser = parse_encoding)]
+    pub(crate) encoding: Encoding,
+
+    /// What to do with bytes that --encoding cannot decode, as
+    /// `pickle.load(errors=...)`: strict (fail), replace (U+FFFD) or ignore.
+    #[arg(long, value_name = "HOW", default_value = "strict", value_parser = parse_errors)]
+    pub(crate) errors: Errors,
+
+    /// Most digits of a decimal int in a protocol-0 pickle, as Python's
+    /// `sys.set_int_max_str_digits`; 0 lifts the limit.
+    #[arg(long, value_name = "N", default_value_t = 4300)]
+    pub(crate) max_int_digits: usize,
 }
 
-impl From<EncodingArg> for Encoding {
-    fn from(e: EncodingArg) -> Encoding {
-        match e {
-            EncodingArg::Ascii => Encoding::Ascii,
-            EncodingArg::Latin1 => Encoding::Latin1,
-            EncodingArg::Utf8 => Encoding::Utf8,
-            EncodingArg::Bytes => Encoding::Bytes,
+impl Default for LoadArgs {
+    fn default() -> LoadArgs {
+        LoadArgs {
+            encoding: Encoding::Ascii,
+            errors: Errors::Strict,
+            max_int_digits: 4300,
         }
     }
+}
+
+impl LoadArgs {
+    /// The loader's options these flags ask for.
+    pub(crate) fn options(&self) -> LoadOptions {
+        LoadOptions::default()
+            .encoding(self.encoding)
+            .errors(self.errors)
+            .max_int_digits(self.max_int_digits)
+    }
+}
+
+fn parse_encoding(name: &str) -> Result<Encoding, String> {
+    Encoding::named(name).map_err(|e| e.to_string())
+}
+
+fn parse_errors(name: &str) -> Result<Errors, String> {
+    Errors::named(name).map_err(|e| e.to_string())
+}
+
+/// The library's errors name the `LoadOptions` field behind a limit or a
+/// decoding failure; on the command line, name the flag instead.
+fn flag_names(msg: &str) -> String {
+    msg.replace("(LoadOptions::encoding)", "(--encoding, --errors)")
+        .replace("(LoadOptions::max_int_digits)", "(--max-int-digits)")
+        .replace("(LoadOptions::buffers)", "(--buffer)")
 }
 
 /// A failure to report: one line, without the `error: ` prefix.
@@ -135,13 +174,13 @@ fn main() -> ExitCode {
         Command::Dis(args) => dis_cmd::run(&args),
         Command::Json(args) => json_cmd::json(&args),
         Command::FromJson(args) => json_cmd::from_json(&args),
-        Command::Arrays(args) => return ExitCode::from(arrays_cmd::run(args).clamp(0, 255) as u8),
+        Command::Arrays(args) => arrays_cmd::run(&args),
         Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            eprintln!("error: {}", one_line(&msg));
+            eprintln!("error: {}", one_line(&flag_names(&msg)));
             ExitCode::from(1)
         }
     }
@@ -182,7 +221,7 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
     let data = read_input(&args.file)?;
 
-    let mut options = LoadOptions::default().encoding(args.encoding.into());
+    let mut options = args.load.options();
     if !args.buffers.is_empty() {
         let mut bufs = Vec::with_capacity(args.buffers.len());
         for path in &args.buffers {
@@ -192,6 +231,7 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         }
         options = options.buffers(bufs);
     }
+    refuse_checkpoint(&data, name)?;
     let (data, options) = joblib_aware(&data, options).map_err(|e| format!("{name}: {e}"))?;
 
     // Everything is encoded in memory first, so a failure leaves no output.
@@ -204,6 +244,9 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
             Ok(true) => break,
             Ok(false) => {}
             Err(e) => return Err(format!("{name}: {e}")),
+        }
+        if ignored_rest(&data, unpickler.offset(), count, name) {
+            break;
         }
         progress.phase(unpickler.offset(), "loading");
         let doc = unpickler
@@ -229,6 +272,58 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
     let written = write_output(&args.output, &out);
     progress.finish();
     written
+}
+
+/// What follows the last pickle of a stream. `pickle.load` and pickletools
+/// stop at the first STOP; `convert` and `json` go on to every pickle of a
+/// stream. After at least one complete pickle, a rest that cannot begin
+/// one (its first byte is not an opcode: a trailing newline, spaces, NUL
+/// padding) is not read: a note on stderr says what was left. A rest that
+/// does begin with an opcode is loaded, and fails as any broken pickle.
+/// True when the rest is left.
+pub(crate) fn ignored_rest(data: &[u8], offset: u64, loaded: usize, name: &str) -> bool {
+    let Some(rest) = usize::try_from(offset).ok().and_then(|o| data.get(o..)) else {
+        return false;
+    };
+    match rest.first() {
+        Some(&b) if loaded > 0 && pickle_codec::Opcode::from_byte(b).is_none() => {
+            eprintln!(
+                "note: {name}: ignored the {} bytes after pickle #{loaded} (from byte {offset}): \
+                 0x{b:02x} is not an opcode, so they do not begin a pickle",
+                rest.len()
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `convert` rewrites pickle streams; a checkpoint is more than its
+/// pickles (a zip of records, or storages after the pickles), and
+/// rewriting its pickles alone would lose the tensors. A zip is never a
+/// pickle stream (its first byte is no opcode the loader would get far
+/// with): say what it is rather than fail on its header as opcodes.
+fn refuse_checkpoint(data: &[u8], name: &str) -> Result<(), Failure> {
+    if data.starts_with(b"PK\x03\x04") {
+        let what = match pickle_codec::torch::pickle_part(data) {
+            Ok(Some(_)) => "a PyTorch checkpoint (torch.save): a zip archive",
+            _ => "a zip archive",
+        };
+        return Err(format!(
+            "{name} is {what}, not a pickle stream: convert does not rewrite archives; \
+             `pickle json`, `pickle dis` and `pickle scan` read a checkpoint's data.pkl, \
+             `pickle arrays` lists its tensors"
+        ));
+    }
+    if pickle_codec::torch::is_checkpoint(data) {
+        return Err(format!(
+            "{name} is a legacy PyTorch checkpoint (torch.save with \
+             _use_new_zipfile_serialization=False): its pickles are followed by raw tensor \
+             storages, which convert cannot carry over; `pickle json` and `pickle dis` show \
+             its pickles, `pickle arrays` lists its tensors"
+        ));
+    }
+    Ok(())
 }
 
 /// A progress bar on stderr for inputs over 64 MiB, when stderr is a terminal.
@@ -284,17 +379,23 @@ pub(crate) fn joblib_aware(
     data: &[u8],
     mut options: LoadOptions,
 ) -> pickle_codec::Result<(std::borrow::Cow<'_, [u8]>, LoadOptions)> {
-    use pickle_codec::joblib;
-    let plain = match joblib::compression(data) {
-        joblib::Compression::None => std::borrow::Cow::Borrowed(data),
-        // The CLI reads whole files: no input limit beyond memory.
-        _ => joblib::decompress(data, u64::MAX)?,
-    };
+    let plain = decompressed(data)?;
     let wrapper = b"NumpyArrayWrapper";
     if plain.windows(wrapper.len()).any(|w| w == wrapper) {
-        options = options.after_build(joblib::hook());
+        options = options.after_build(pickle_codec::joblib::hook());
     }
     Ok((plain, options))
+}
+
+/// A compressed `joblib.dump` file (zlib, gzip, bz2, xz, lzma, lz4, joblib
+/// < 0.10's `ZF`) decompressed; anything else as it is.
+pub(crate) fn decompressed(data: &[u8]) -> pickle_codec::Result<std::borrow::Cow<'_, [u8]>> {
+    use pickle_codec::joblib;
+    match joblib::compression(data) {
+        joblib::Compression::None => Ok(std::borrow::Cow::Borrowed(data)),
+        // The CLI reads whole files: no input limit beyond memory.
+        _ => joblib::decompress(data, u64::MAX),
+    }
 }
 
 /// Write `data` to stdout (`-`) or atomically replace the file `out`.

@@ -9,7 +9,9 @@
 //!   container or compression the scanner cannot open) and none is
 //!   dangerous: such a file is never reported clean.
 //!
-//! A non-zero status always comes with a summary line on stderr.
+//! A non-zero status always comes with one summary line on stderr that
+//! starts with `error: `; the files that could not be scanned and the
+//! `--allow`s that silence a dangerous name are `warning: ` lines before it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -356,7 +358,7 @@ pub fn run(mut args: ScanArgs) -> i32 {
     let mut policy = Policy::default();
     for a in &args.allow {
         if let Some(w) = pickle_codec::scan::policy::allow_warning(a) {
-            eprintln!("pickle scan: warning: --allow {a}: {w}");
+            eprintln!("warning: --allow {a}: {w}");
         }
         policy.allow(a);
     }
@@ -374,7 +376,7 @@ pub fn run(mut args: ScanArgs) -> i32 {
     let (mut dangerous, mut unknown, mut errors) = (0usize, 0usize, unreadable.len());
     let mut sarif = Vec::new();
     for (path, why) in &unreadable {
-        eprintln!("pickle scan: {}: {why}", path.display());
+        eprintln!("warning: {}: could not scan: {why}", path.display());
         if args.format == ScanFormat::Sarif {
             sarif.push(json!({
                 "ruleId": "scan-error",
@@ -397,11 +399,11 @@ pub fn run(mut args: ScanArgs) -> i32 {
             if verdict == Verdict::Dangerous {
                 errors += 1;
             }
-            eprintln!("pickle scan: {}: {e}", path.display());
+            eprintln!("warning: {}: could not scan: {e}", path.display());
         }
         for f in r.findings.iter().filter(|f| overridden(f)) {
             eprintln!(
-                "pickle scan: warning: {}: {} at byte {} is dangerous by policy, allowed by --allow",
+                "warning: {}: {} at byte {} is dangerous by policy, allowed by --allow",
                 path.display(),
                 qualified(f),
                 f.offset
@@ -447,7 +449,7 @@ pub fn run(mut args: ScanArgs) -> i32 {
     };
     if code != 0 {
         eprintln!(
-            "pickle scan: {} files: {dangerous} dangerous, {unknown} unknown, {errors} could not be scanned",
+            "error: {} files: {dangerous} dangerous, {unknown} unknown, {errors} could not be scanned",
             files.len() + unreadable.len()
         );
     }

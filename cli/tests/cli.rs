@@ -64,7 +64,11 @@ fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
     {
         let mut input = child.stdin.take().unwrap();
         if let Some(data) = stdin {
-            input.write_all(data).unwrap();
+            // A command that fails before reading (a usage error) closes
+            // the pipe: that is its answer, not the test's failure.
+            if let Err(e) = input.write_all(data) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
         }
     }
     child.wait_with_output().unwrap()
@@ -96,6 +100,13 @@ fn help_shows_examples() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Examples:"), "{args:?}: {text}");
         assert!(text.contains("pickle convert"), "{args:?}: {text}");
+    }
+    for cmd in ["dis", "json", "from-json", "scan", "arrays"] {
+        let out = pickle(&[cmd, "--help"], None);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Examples:"), "{cmd}: {text}");
+        assert!(text.contains(&format!("pickle {cmd} ")), "{cmd}: {text}");
     }
 }
 
@@ -483,4 +494,276 @@ fn scan_of_a_folder_finds_pickles_by_their_bytes_not_their_names() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("weights"), "{}", stdout(&out));
     assert!(!stdout(&out).contains("notes.txt"), "{}", stdout(&out));
+}
+
+/// Python 2.7: pickle.dumps(u'Привет'.encode('koi8-r'), 2).
+const PY2_KOI8: &[u8] = b"\x80\x02U\x06\xf0\xd2\xc9\xd7\xc5\xd4q\x00.";
+
+#[test]
+fn every_loading_command_takes_any_codec_and_errors() {
+    // Without --encoding: CPython's ASCII fails, and the error names the flag.
+    for cmd in [
+        &["convert", "-", "-p", "3", "-o", "-"][..],
+        &["json", "-"],
+        &["arrays", "-"],
+    ] {
+        let out = pickle(cmd, Some(PY2_KOI8));
+        let line = assert_one_line_error(&out);
+        assert!(
+            line.contains("'ascii' codec can't decode byte 0xf0 in position 0")
+                && line.contains("(--encoding, --errors)")
+                && !line.contains("LoadOptions"),
+            "{cmd:?}: {line}"
+        );
+        let mut with = cmd.to_vec();
+        with.extend(["--encoding", "KOI8-R"]);
+        let out = pickle(&with, Some(PY2_KOI8));
+        assert_eq!(out.status.code(), Some(0), "{with:?}: {}", stderr(&out));
+    }
+    let out = pickle(
+        &["convert", "-", "-p", "3", "-o", "-", "--encoding", "koi8_r"],
+        Some(PY2_KOI8),
+    );
+    assert_eq!(loads(&out.stdout).unwrap().root().as_str(), Some("Привет"));
+    let out = pickle(&["json", "-", "--encoding", "koi8-r"], Some(PY2_KOI8));
+    assert_eq!(stdout(&out).trim(), "\"Привет\"");
+    // cp1252 leaves 0x81 undefined, as CPython: an error, or U+FFFD.
+    let cp1252 = b"\x80\x02U\x02\x80\x81.";
+    let out = pickle(&["json", "-", "--encoding", "cp1252"], Some(cp1252));
+    let line = assert_one_line_error(&out);
+    assert!(line.contains("byte 0x81 in position 1"), "{line}");
+    let out = pickle(
+        &["json", "-", "--encoding", "cp1252", "--errors", "replace"],
+        Some(cp1252),
+    );
+    assert_eq!(stdout(&out).trim(), "\"\u{20ac}\u{fffd}\"");
+    let out = pickle(
+        &[
+            "json",
+            "-",
+            "--encoding",
+            "windows-1252",
+            "--errors",
+            "ignore",
+        ],
+        Some(cp1252),
+    );
+    assert_eq!(stdout(&out).trim(), "\"\u{20ac}\"");
+    // Names the codecs do not decode exactly are usage errors naming the flag.
+    for (flag, value, says) in [
+        (
+            "--encoding",
+            "big5",
+            "CPython's 'big5' codec is not supported",
+        ),
+        ("--encoding", "no-such", "unknown encoding: no-such"),
+        ("--errors", "surrogateescape", "not supported"),
+    ] {
+        let out = pickle(&["json", "-", flag, value], None);
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let err = stderr(&out);
+        assert!(err.contains(flag) && err.contains(says), "{err}");
+    }
+}
+
+#[test]
+fn max_int_digits_is_a_flag_of_every_loading_command() {
+    // Protocol 0: an INT of 5000 digits (over CPython's default 4300).
+    let mut big = b"I".to_vec();
+    big.extend(vec![b'7'; 5000]);
+    big.extend_from_slice(b"\n.");
+    for cmd in [
+        &["convert", "-", "-p", "2", "-o", "-"][..],
+        &["json", "-"],
+        &["arrays", "-"],
+    ] {
+        let out = pickle(cmd, Some(&big));
+        let line = assert_one_line_error(&out);
+        assert!(line.contains("(--max-int-digits)"), "{cmd:?}: {line}");
+        for n in ["0", "5000"] {
+            let mut with = cmd.to_vec();
+            with.extend(["--max-int-digits", n]);
+            let out = pickle(&with, Some(&big));
+            assert_eq!(out.status.code(), Some(0), "{with:?}: {}", stderr(&out));
+        }
+    }
+    let out = pickle(&["json", "-", "--max-int-digits", "0"], Some(&big));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("{{\"$int\":\"{}\"}}", "7".repeat(5000))
+    );
+}
+
+#[test]
+fn bytes_after_the_last_pickle_that_begin_none_are_left_with_a_note() {
+    // A trailing newline (numpy's py2 object-array payloads end in one).
+    let mut data = P2.to_vec();
+    data.extend_from_slice(b"\n");
+    for cmd in [&["convert", "-", "-p", "2", "-o", "-"][..], &["json", "-"]] {
+        let out = pickle(cmd, Some(&data));
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("note: <stdin>: ignored the 1 bytes after pickle #1 (from byte 32)")
+                && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+    let out = pickle(&["convert", "-", "-p", "2", "-o", "-"], Some(&data));
+    assert_eq!(out.stdout, P2);
+    // Streams still work, and a rest that begins with an opcode is loaded
+    // (and fails as a broken pickle does).
+    let two = [P2, P2].concat();
+    let out = pickle(&["convert", "-", "-p", "2", "-o", "-"], Some(&two));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, two);
+    assert!(stderr(&out).is_empty());
+    let broken = [P2, b"}q"].concat();
+    let out = pickle(&["json", "-"], Some(&broken));
+    let line = assert_one_line_error(&out);
+    assert!(line.contains("pickle #2"), "{line}");
+    // Nothing but the rest: no pickle at all is still an error.
+    let out = pickle(&["json", "-"], Some(b"\n"));
+    assert_one_line_error(&out);
+}
+
+#[test]
+fn arrays_reads_stdin() {
+    for f in [
+        "ml/sklearn_linreg.p4.pkl",
+        "torch/checkpoint_zip.pt",
+        "torch/checkpoint_legacy.pt",
+    ] {
+        let path = fixture(f);
+        let from_file = pickle(&["arrays", "--json", &path], None);
+        assert!(from_file.status.success(), "{f}: {}", stderr(&from_file));
+        let data = fs::read(&path).unwrap();
+        let from_stdin = pickle(&["arrays", "--json", "-"], Some(&data));
+        assert!(from_stdin.status.success(), "{f}: {}", stderr(&from_stdin));
+        assert_eq!(stdout(&from_stdin), stdout(&from_file), "{f}");
+        assert!(stdout(&from_file).contains("sha256"), "{f}");
+    }
+    let out = pickle(&["arrays", "-"], Some(BAD));
+    let line = assert_one_line_error(&out);
+    assert!(line.starts_with("error: <stdin>: "), "{line}");
+}
+
+#[test]
+fn every_command_reports_failure_with_one_error_prefix() {
+    let s = Scratch::new("prefix");
+    let missing = s.path("missing.pkl");
+    let missing = missing.to_str().unwrap();
+    for cmd in [
+        &["convert", missing, "-p", "2", "-o", "-"][..],
+        &["dis", missing],
+        &["json", missing],
+        &["from-json", missing, "-p", "2", "-o", "-"],
+        &["arrays", missing],
+    ] {
+        let line = assert_one_line_error(&pickle(cmd, None));
+        assert_eq!(line.matches("missing.pkl").count(), 1, "{cmd:?}: {line}");
+    }
+    let buf = s.path("missing.buf");
+    let line = assert_one_line_error(&pickle(
+        &[
+            "arrays",
+            &fixture("ml/f8.oob.p5.pkl"),
+            "--buffer",
+            buf.to_str().unwrap(),
+        ],
+        None,
+    ));
+    assert!(line.contains("cannot read buffer"), "{line}");
+    // scan: the file it could not read is a warning, the verdict one error line.
+    let out = pickle(&["scan", missing], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("error: ") || l.starts_with("warning: ")),
+        "{err}"
+    );
+    assert!(!err.contains("pickle scan:"), "{err}");
+}
+
+#[test]
+fn a_missing_memo_entry_reads_the_same_everywhere() {
+    // [GET 7]: nothing was stored at 7.
+    let data = b"\x80\x02]h\x07a.";
+    let want = "Memo value not found at index 7";
+    for cmd in [
+        &["convert", "-", "-p", "2", "-o", "-"][..],
+        &["json", "-"],
+        &["dis", "-"],
+        &["arrays", "-"],
+    ] {
+        let line = assert_one_line_error(&pickle(cmd, Some(data)));
+        assert!(line.contains(want), "{cmd:?}: {line}");
+    }
+    let s = Scratch::new("memo");
+    let f = s.file("memo.pkl", data);
+    let out = pickle(&["scan", f.to_str().unwrap()], None);
+    assert!(stdout(&out).contains(want), "{}", stdout(&out));
+    // Protocol 0's negative index, as CPython: g-1 finds nothing.
+    let line = assert_one_line_error(&pickle(&["json", "-"], Some(b"(lg-1\na.")));
+    assert!(line.contains("Memo value not found at index -1"), "{line}");
+}
+
+/// `data` as a zlib stream of one stored block (what `joblib.dump(compress=
+/// ("zlib", 0))` writes).
+fn zlib_stored(data: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x78, 0x01, 0x01];
+    let n = data.len() as u16;
+    out.extend_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(&(!n).to_le_bytes());
+    out.extend_from_slice(data);
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in data {
+        a = (a + u32::from(x)) % 65521;
+        b = (b + a) % 65521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
+}
+
+#[test]
+fn dis_decompresses_joblib_files() {
+    let plain = pickle(&["dis", "-"], Some(P2));
+    assert!(plain.status.success());
+    let out = pickle(&["dis", "-"], Some(&zlib_stored(P2)));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&plain));
+}
+
+#[test]
+fn convert_refuses_checkpoints_and_says_what_to_use() {
+    for (f, what) in [
+        (
+            "torch/checkpoint_zip.pt",
+            "is a PyTorch checkpoint (torch.save): a zip archive",
+        ),
+        (
+            "torch/checkpoint_legacy.pt",
+            "is a legacy PyTorch checkpoint",
+        ),
+    ] {
+        let line = assert_one_line_error(&pickle(
+            &["convert", &fixture(f), "-p", "2", "-o", "-"],
+            None,
+        ));
+        assert!(
+            line.contains(what) && line.contains("pickle arrays"),
+            "{f}: {line}"
+        );
+        assert!(!line.contains("PERSID"), "{line}");
+    }
+    // Any other zip (no data.pkl) is named as a zip, not read as opcodes.
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x00\x00";
+    let line = assert_one_line_error(&pickle(&["convert", "-", "-p", "2", "-o", "-"], Some(zip)));
+    assert!(
+        line.contains("<stdin> is a zip archive, not a pickle stream"),
+        "{line}"
+    );
 }

@@ -759,9 +759,12 @@ impl Dis {
                 Opcode::Get | Opcode::BinGet | Opcode::LongBinGet
                     if !self.memo.contains(&memo_key(&arg)) =>
                 {
+                    // The loader's wording (CPython's `_pickle.c`), then
+                    // pickletools' own.
+                    let key = arg_repr_for_msg(&arg);
                     errormsg = Some(format!(
-                        "memo key {} has never been stored into",
-                        arg_repr_for_msg(&arg)
+                        "Memo value not found at index {key} \
+                         (pickletools: memo key {key} has never been stored into)"
                     ));
                 }
                 _ => {}
@@ -909,7 +912,10 @@ mod tests {
         let (out, r) = listing(b"\x80\x02h\x03.", &DisOptions::default());
         assert_eq!(out, "    0: \\x80 PROTO      2\n    2: h    BINGET     3\n");
         let e = r.unwrap_err();
-        assert_eq!(e.message(), "memo key 3 has never been stored into");
+        assert_eq!(
+            e.message(),
+            "Memo value not found at index 3 (pickletools: memo key 3 has never been stored into)"
+        );
         assert_eq!(e.offset(), Some(2));
         let (out, r) = listing(b"", &DisOptions::default());
         assert_eq!(out, "");

@@ -21,10 +21,16 @@ mod vm;
 use std::collections::HashMap;
 
 use crate::codec::read::{InstructionReader, IoRead, Read, SliceRead};
+use crate::python::codecs;
 use crate::{Document, Error, Result, Value};
 
 /// How Python 2 strings (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) decode,
 /// as `pickle.load(encoding=...)`.
+///
+/// [`Encoding::named`] takes any name CPython's `codecs.lookup` takes for
+/// the codecs this crate decodes exactly as CPython does (`"koi8-r"`,
+/// `"cp1252"`, `"cp932"`, ...; `"shift_jis"`, whose decoder here would not
+/// be exactly CPython's, is refused).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Encoding {
@@ -37,6 +43,72 @@ pub enum Encoding {
     Utf8,
     /// `encoding="bytes"`: keep them as `bytes`.
     Bytes,
+    /// Another of CPython's codecs, from [`Encoding::named`].
+    Codec(Codec),
+}
+
+/// One of CPython's text codecs other than ascii, latin-1 and utf-8, as
+/// [`Encoding::named`] finds it: a code page (`cp1251`, `cp932`, `cp949`),
+/// an ISO 8859 part, KOI8, a Mac code page, gb18030 and gbk, or UTF-16.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Codec(codecs::Id);
+
+impl Codec {
+    /// CPython's name of the codec, as `codecs.lookup(name).name`: `"koi8-r"`.
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl std::fmt::Debug for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Codec({:?})", self.name())
+    }
+}
+
+impl Encoding {
+    /// The encoding CPython's `pickle.load(encoding=name)` would use: `"bytes"`
+    /// (exactly, as CPython compares it) or a codec name or alias, looked up
+    /// as `codecs.lookup` does (case and punctuation ignored: `"KOI8_R"`,
+    /// `"koi8-r"`, `"Latin-1"`, `"utf8"`). An unknown name, a codec that is
+    /// not a text encoding, and a codec this crate cannot decode exactly as
+    /// CPython does (big5, shift_jis, euc_jp, cp437, ...) are errors that say
+    /// which it is and list the codecs there are.
+    pub fn named(name: &str) -> Result<Encoding> {
+        if name == "bytes" {
+            return Ok(Encoding::Bytes);
+        }
+        let why = match codecs::lookup(name) {
+            codecs::Lookup::Ascii => return Ok(Encoding::Ascii),
+            codecs::Lookup::Latin1 => return Ok(Encoding::Latin1),
+            codecs::Lookup::Utf8 => return Ok(Encoding::Utf8),
+            codecs::Lookup::Codec(id) => return Ok(Encoding::Codec(Codec(id))),
+            codecs::Lookup::Unsupported(codec) => format!(
+                "encoding {name:?}: CPython's '{codec}' codec is not supported \
+                 (no decoder here decodes it exactly as CPython does)"
+            ),
+            codecs::Lookup::NotText(codec) => {
+                format!("encoding {name:?}: '{codec}' is not a text encoding")
+            }
+            codecs::Lookup::Unknown => format!("unknown encoding: {name}"),
+        };
+        Err(Error::unsupported(format!(
+            "{why}; supported: {}",
+            codecs::SUPPORTED
+        )))
+    }
+
+    /// CPython's name of the encoding (`codecs.lookup(...).name`; `"bytes"`
+    /// for [`Encoding::Bytes`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Encoding::Ascii => "ascii",
+            Encoding::Latin1 => "iso8859-1",
+            Encoding::Utf8 => "utf-8",
+            Encoding::Bytes => "bytes",
+            Encoding::Codec(c) => c.name(),
+        }
+    }
 }
 
 /// What to do with Python 2 string bytes the encoding cannot decode,
@@ -51,6 +123,28 @@ pub enum Errors {
     Replace,
     /// Drop undecodable bytes.
     Ignore,
+}
+
+impl Errors {
+    /// The handler of that name, as `pickle.load(errors=name)`: `"strict"`,
+    /// `"replace"` or `"ignore"`; CPython's other handlers and unknown
+    /// names are errors.
+    pub fn named(name: &str) -> Result<Errors> {
+        match name {
+            "strict" => Ok(Errors::Strict),
+            "replace" => Ok(Errors::Replace),
+            "ignore" => Ok(Errors::Ignore),
+            "surrogateescape" | "backslashreplace" | "surrogatepass" => {
+                Err(Error::unsupported(format!(
+                    "error handler '{name}' is not supported (its result is not always \
+                     valid Unicode, or not yet done here); supported: strict, replace, ignore"
+                )))
+            }
+            _ => Err(Error::unsupported(format!(
+                "unknown error handler name '{name}'; supported: strict, replace, ignore"
+            ))),
+        }
+    }
 }
 
 /// Resolves a persistent id: gets the document and the pid, returns the object.

@@ -9,7 +9,7 @@
 //! machines' hot paths (`items[at - 1]`, `extend_from_slice`); the methods
 //! are the semantics.
 
-use crate::codec::opcodes::HIGHEST_PROTOCOL;
+use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::codec::read::Arg;
 use crate::error::{Error, Result};
 
@@ -126,13 +126,19 @@ pub(crate) fn bad_arg() -> Error {
     Error::syntax("internal: opcode argument of unexpected kind")
 }
 
-/// The memo index of a `GET`/`PUT` argument.
+/// The memo index of a `GET`/`PUT` argument. A negative one (protocol 0's
+/// `g-1`, `p-1`) fails as in CPython: a `GET` finds nothing there ("Memo
+/// value not found at index -1", the wording of every missing memo entry),
+/// a `PUT` is refused ("negative PUT argument").
 #[inline]
-pub(crate) fn memo_index(arg: &Arg<'_>) -> Result<u64> {
+pub(crate) fn memo_index(arg: &Arg<'_>, op: Opcode) -> Result<u64> {
     match arg {
         Arg::Int(i) if *i >= 0 => Ok(*i as u64),
         Arg::Bool(b) => Ok(*b as u64),
-        Arg::Int(_) => Err(Error::syntax("negative memo index")),
+        Arg::Int(i) if matches!(op, Opcode::Get | Opcode::BinGet | Opcode::LongBinGet) => {
+            Err(Error::syntax(format!("Memo value not found at index {i}")))
+        }
+        Arg::Int(_) => Err(Error::syntax("negative PUT argument")),
         _ => Err(Error::syntax("memo index out of range")),
     }
 }
@@ -178,9 +184,21 @@ mod tests {
 
     #[test]
     fn memo_indices() {
-        assert_eq!(memo_index(&Arg::Int(3)).unwrap(), 3);
-        assert_eq!(memo_index(&Arg::Bool(true)).unwrap(), 1);
-        assert!(memo_index(&Arg::Int(-1)).is_err());
-        assert!(memo_index(&Arg::None).is_err());
+        assert_eq!(memo_index(&Arg::Int(3), Opcode::Get).unwrap(), 3);
+        assert_eq!(memo_index(&Arg::Bool(true), Opcode::Put).unwrap(), 1);
+        // As CPython: a GET of -1 finds nothing, a PUT of -1 is refused.
+        assert_eq!(
+            memo_index(&Arg::Int(-1), Opcode::Get)
+                .unwrap_err()
+                .to_string(),
+            "Memo value not found at index -1"
+        );
+        assert_eq!(
+            memo_index(&Arg::Int(-1), Opcode::Put)
+                .unwrap_err()
+                .to_string(),
+            "negative PUT argument"
+        );
+        assert!(memo_index(&Arg::None, Opcode::Get).is_err());
     }
 }

@@ -17,6 +17,7 @@ use super::{Encoding, Errors, LoadOptions};
 use crate::codec::opcodes::Opcode;
 use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
+use crate::python::codecs;
 use crate::value::{
     Buffer, Document, Global, Node, NodeId, ObjectKind, ObjectOp, PyStr, ShortStr, Value,
 };
@@ -274,46 +275,55 @@ impl Machine<'_> {
     /// A Python 2 string per the encoding options.
     fn py2_string(&mut self, bytes: &[u8]) -> Result<Value> {
         let (enc, errors) = (self.opts.encoding, self.opts.errors);
-        let text: Cow<'_, str> = match enc {
+        let mode = match errors {
+            Errors::Strict => codecs::Mode::Strict,
+            Errors::Replace => codecs::Mode::Replace,
+            Errors::Ignore => codecs::Mode::Ignore,
+        };
+        let decoded = match enc {
             Encoding::Bytes => return Ok(self.alloc(Node::Bytes(bytes.to_vec()))),
-            Encoding::Latin1 => Cow::Owned(bytes.iter().map(|&b| b as char).collect()),
+            Encoding::Latin1 => Ok(Cow::Owned(bytes.iter().map(|&b| b as char).collect())),
             Encoding::Ascii => match bytes.iter().position(|b| !b.is_ascii()) {
-                None => Cow::Borrowed(std::str::from_utf8(bytes).expect("ascii")),
-                Some(pos) => match errors {
-                    Errors::Strict => {
-                        return Err(Error::syntax(format!(
-                            "'ascii' codec can't decode byte 0x{:02x} in position {pos}: ordinal not in range(128) (LoadOptions::encoding)",
-                            bytes[pos]
-                        )))
-                    }
-                    Errors::Replace => Cow::Owned(
+                None => Ok(Cow::Borrowed(std::str::from_utf8(bytes).expect("ascii"))),
+                Some(pos) => match mode {
+                    codecs::Mode::Strict => Err(codecs::Undecodable {
+                        start: pos,
+                        end: pos + 1,
+                        reason: "ordinal not in range(128)",
+                    }),
+                    codecs::Mode::Replace => Ok(Cow::Owned(
                         bytes
                             .iter()
                             .map(|&b| if b.is_ascii() { b as char } else { '\u{fffd}' })
                             .collect(),
-                    ),
-                    Errors::Ignore => Cow::Owned(
-                        bytes.iter().filter(|b| b.is_ascii()).map(|&b| b as char).collect(),
-                    ),
+                    )),
+                    codecs::Mode::Ignore => Ok(Cow::Owned(
+                        bytes
+                            .iter()
+                            .filter(|b| b.is_ascii())
+                            .map(|&b| b as char)
+                            .collect(),
+                    )),
                 },
             },
             Encoding::Utf8 => match std::str::from_utf8(bytes) {
-                Ok(s) => Cow::Borrowed(s),
-                Err(e) => match errors {
-                    Errors::Strict => {
-                        return Err(Error::syntax(format!(
-                            "'utf-8' codec can't decode byte 0x{:02x} in position {}",
-                            bytes[e.valid_up_to()],
-                            e.valid_up_to()
-                        )))
-                    }
-                    Errors::Replace => String::from_utf8_lossy(bytes),
-                    Errors::Ignore => {
-                        Cow::Owned(String::from_utf8_lossy(bytes).replace('\u{fffd}', ""))
-                    }
-                },
+                Ok(s) => Ok(Cow::Borrowed(s)),
+                Err(_) => codecs::decode_utf8(bytes, mode).map(Cow::Owned),
             },
+            Encoding::Codec(c) => codecs::decode(c.0, bytes, mode).map(Cow::Owned),
         };
+        let text = decoded.map_err(|e| {
+            let what = if e.end - e.start == 1 {
+                format!("byte 0x{:02x} in position {}", bytes[e.start], e.start)
+            } else {
+                format!("bytes in position {}-{}", e.start, e.end - 1)
+            };
+            Error::syntax(format!(
+                "'{}' codec can't decode {what}: {} (LoadOptions::encoding)",
+                enc.name(),
+                e.reason
+            ))
+        })?;
         Ok(self.alloc(Node::Str(PyStr::from(&*text))))
     }
 
@@ -521,11 +531,11 @@ impl Machine<'_> {
                 self.stack.items.truncate(at);
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
-                let idx = memo_index(&arg)?;
+                let idx = memo_index(&arg, op)?;
                 self.push_memo(idx)?;
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
-                let idx = memo_index(&arg)?;
+                let idx = memo_index(&arg, op)?;
                 self.memo_top(idx)?;
             }
             Opcode::Memoize => self.memo_top(self.memo.len() as u64)?,

@@ -610,7 +610,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 self.pop_mark()?;
             }
             Opcode::Get | Opcode::BinGet | Opcode::LongBinGet => {
-                let idx = memo_index(&arg)?;
+                let idx = memo_index(&arg, op)?;
                 let v = match self.memo.get_ref(idx) {
                     Some(&v) => v,
                     None if self.fork => V::Other,
@@ -619,7 +619,7 @@ impl<'c, 'p> Machine<'c, 'p> {
                 self.push(v);
             }
             Opcode::Put | Opcode::BinPut | Opcode::LongBinPut => {
-                let idx = memo_index(&arg)?;
+                let idx = memo_index(&arg, op)?;
                 let v = self.top()?;
                 self.memo.put(idx, v)?;
             }
