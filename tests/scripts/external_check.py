@@ -384,11 +384,35 @@ def pandas_load(path_or_bytes):
     return [pd.read_pickle(path_or_bytes, compression=None)]
 
 
+def _keep_subclass(cls):
+    """joblib >= 1.0 under numpy 2 drops a wrapped array's subclass (it
+    rebuilds one through `__array_prepare__`, which numpy 2 removed), so an
+    np.matrix that the file records comes back a plain ndarray; the joblib
+    that wrote these files gave the subclass back. Restore it, as a view."""
+    read = cls.read
+
+    def keep(self, unpickler, *args, **kwargs):
+        arr = read(self, unpickler, *args, **kwargs)
+        sub = getattr(self, "subclass", None)
+        if type(arr) is np.ndarray and isinstance(sub, type) and issubclass(sub, np.ndarray) \
+                and sub not in (np.ndarray, np.memmap):
+            arr = arr.view(sub)
+        return arr
+
+    if not getattr(read, "_keeps_subclass", False):
+        keep._keeps_subclass = True
+        cls.read = keep
+
+
 def joblib_load(path, encoding="ASCII"):
     """joblib.load, but with `encoding` (joblib refuses Python 2 files under
     Python 3; CPython reads them with latin1) and arrays in stored byte order."""
     from joblib import numpy_pickle as npk
+    from joblib import numpy_pickle_compat as compat
     from joblib.numpy_pickle_compat import ZipNumpyUnpickler
+
+    _keep_subclass(npk.NumpyArrayWrapper)
+    _keep_subclass(compat.NDArrayWrapper)
 
     with open(path, "rb") as f:
         with npk._validate_fileobject_and_memmap(f, path, None) as (fobj, _):
