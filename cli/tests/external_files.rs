@@ -62,7 +62,6 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("external/joblib/joblib_0.9.4.dev0_compressed_cache_size_pickle_py35_np19.gz", "convert-p5", JOBLIB09),
     ("external/joblib/joblib_0.9.4.dev0_compressed_cache_size_pickle_py35_np19.gz", "json", JOBLIB09),
     ("external/joblib/joblib_0.9.4.dev0_compressed_cache_size_pickle_py35_np19.gz", "arrays", JOBLIB09),
-    ("external/numpy/numpy_2_0_array.pkl", "dis", TRAILING),
     ("external/numpy/numpy_2_0_array.pkl", "arrays", ENCODING),
     ("external/numpy/py2-objarr.npz", "convert-p2", NPY),
     ("external/numpy/py2-objarr.npz", "convert-p4", NPY),

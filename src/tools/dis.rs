@@ -618,6 +618,11 @@ pub fn default_output_limit(input_len: usize) -> u64 {
 /// gets large writes. On a broken pickle, the lines before the fault are
 /// written and the error is returned.
 ///
+/// After a complete pickle, bytes that cannot begin another (the first is
+/// no opcode: a trailing newline, padding) end the listing, as they end
+/// `pickle.load` and pickletools, which read one pickle; bytes that begin
+/// with an opcode are listed as the next pickle, and fail as any broken one.
+///
 /// The listing stops with an error (category [`crate::Category::Limit`])
 /// once it exceeds [`default_output_limit`]; see [`disassemble_with_limit`].
 pub fn disassemble<W: Write>(data: &[u8], out: &mut W, opts: &DisOptions) -> Result<()> {
@@ -649,7 +654,8 @@ pub fn disassemble_with_limit<W: Write>(
             d.memo = Memo::new();
         }
         let r = d.one(&mut cur, out);
-        if r.is_err() || cur.pos >= data.len() {
+        let next = data.get(cur.pos).copied();
+        if r.is_err() || next.map_or(true, |b| Opcode::from_byte(b).is_none()) {
             break r;
         }
     };
@@ -862,6 +868,22 @@ mod tests {
         let mut out = Vec::new();
         let r = disassemble(data, &mut out, opts);
         (String::from_utf8(out).unwrap(), r)
+    }
+
+    #[test]
+    fn bytes_after_a_pickle_that_begin_none_end_the_listing() {
+        let one =
+            "    0: K    BININT1    1\n    2: .    STOP\nhighest protocol among opcodes = 1\n";
+        for rest in [&b"\n"[..], b"\n\n", b"\x00\x00", b" "] {
+            let data = [&b"K\x01."[..], rest].concat();
+            let (out, r) = listing(&data, &DisOptions::default());
+            r.unwrap();
+            assert_eq!(out, one, "{rest:?}");
+        }
+        // A rest that begins with an opcode is the next pickle.
+        let (out, r) = listing(b"K\x01.K", &DisOptions::default());
+        assert!(r.is_err());
+        assert!(out.starts_with(one), "{out}");
     }
 
     #[test]
