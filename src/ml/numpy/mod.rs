@@ -52,8 +52,11 @@
 mod array;
 mod dtype;
 mod element;
+mod fields;
 #[cfg(feature = "ndarray")]
 mod ndarray;
+mod npy;
+mod npz;
 mod scalar;
 mod serde;
 
@@ -68,6 +71,8 @@ pub use self::array::{is_ndarray, ArrayData, NdArray, Order};
 pub(crate) use self::dtype::{pickled_item_layouts, DTypeState, PLATFORM_TYPES};
 pub use self::dtype::{DType, Field};
 pub use self::element::Element;
+pub use self::npy::NpyHeader;
+pub use self::npz::{read_npz, NpzReader, NpzWriter};
 pub use self::scalar::Scalar;
 
 // The modules numpy's recipes name, in numpy 1.x and 2.x: `multiarray` for
