@@ -37,6 +37,7 @@ const MAX_DEPTH: usize = 64;
 
 /// The header of a `.npy` file.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct NpyHeader {
     /// The format version: (1, 0), (2, 0) or (3, 0).
     pub version: (u8, u8),
@@ -299,20 +300,17 @@ impl NdArray<'_> {
     pub fn write_npy<W: Write>(&self, mut w: W) -> Result<()> {
         // A subarray dtype at the top: numpy has no such array (its shape
         // takes the subarray's), so write it that way, in C order.
-        let (dtype, shape, data): (&DType, Cow<'_, [usize]>, Option<Cow<'_, [u8]>>) =
-            match (&self.dtype.subarray, &self.data) {
-                (Some((base, sub)), ArrayData::Bytes(_)) => {
-                    let mut shape = self.shape.clone();
-                    shape.extend_from_slice(sub);
-                    (&**base, Cow::Owned(shape), Some(self.to_c_bytes()?))
-                }
-                (_, ArrayData::Bytes(b)) => (
-                    &self.dtype,
-                    Cow::Borrowed(&self.shape),
-                    Some(Cow::Borrowed(&b[..])),
-                ),
-                (_, ArrayData::Objects { .. }) => (&self.dtype, Cow::Borrowed(&self.shape), None),
-            };
+        let (dtype, shape, data) = match (&self.dtype.subarray, &self.data) {
+            (Some((base, sub)), ArrayData::Bytes(_)) => {
+                let mut shape = self.shape.clone();
+                shape.extend_from_slice(sub);
+                (&**base, shape, Some(self.to_c_bytes()?))
+            }
+            (_, ArrayData::Bytes(b)) => {
+                (&self.dtype, self.shape.clone(), Some(Cow::Borrowed(&b[..])))
+            }
+            (_, ArrayData::Objects { .. }) => (&self.dtype, self.shape.clone(), None),
+        };
         if dtype.has_object() != data.is_none() {
             return Err(Error::data(format!(
                 "npy: an array of dtype {} with {} data",
@@ -740,6 +738,9 @@ mod tests {
         assert_eq!(dt.fields[0].name, "name");
         assert_eq!(dt.fields[1].name, "");
         assert!(DType::from_npy_descr("[('a', '<i4'), ('a', '<i4')]").is_err());
+        // Python 2 wrote unicode field names as u'...'; literal_eval reads them.
+        let dt = DType::from_npy_descr("[(u'caf\\xe9', '<i4')]").unwrap();
+        assert_eq!(dt.fields[0].name, "caf\u{e9}");
         assert!(DType::from_npy_descr("'<l'").is_err());
     }
 
