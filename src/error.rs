@@ -90,6 +90,13 @@ impl Error {
         self
     }
 
+    /// Set the byte offset, replacing any (an error found in a part of the
+    /// input that starts elsewhere: a `.npy` header, an embedded pickle).
+    pub(crate) fn set_offset(mut self, offset: u64) -> Error {
+        self.0.offset = Some(offset);
+        self
+    }
+
     /// Attach the opcode at fault unless one is already set.
     pub(crate) fn in_opcode(mut self, op: Opcode) -> Error {
         if self.0.opcode.is_none() {

@@ -77,7 +77,9 @@
 //!   (protocols 0–5, in-band and out-of-band buffers), written back as numpy
 //!   writes them; `NdArray` implements `Deserialize`, so scikit-learn
 //!   estimators read into `#[derive(Deserialize)]` structs
-//!   (`struct LinearRegression { coef_: NdArray<'static>, intercept_: f64 }`).
+//!   (`struct LinearRegression { coef_: NdArray<'static>, intercept_: f64 }`);
+//!   numpy's `.npy` and `.npz` files, read and written as `np.save`,
+//!   `np.savez` and `np.load` do; structured fields by name (`NdArray::field`).
 //! * [`joblib`]: `joblib.dump` files (every compressor with `joblib-compress`).
 //! * `torch` (feature `torch`): `torch.save` checkpoints, zip and legacy,
 //!   with storages read lazily.

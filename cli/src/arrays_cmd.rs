@@ -1,25 +1,36 @@
 //! `pickle arrays FILE [--json] [--buffer BUF]...`: list every numpy array and
-//! torch tensor in a pickle, a joblib file or a torch checkpoint.
+//! torch tensor in a pickle, a joblib file, a torch checkpoint, a `.npy` or
+//! an `.npz` file (told apart by their first bytes, whatever their names;
+//! `-` reads stdin).
+//!
+//! The numpy files are also shown by `pickle json` and re-encoded by
+//! `pickle convert` through [`numpy_document`]: the pickle of the array that
+//! `np.load` gives (for an `.npz`, a dict of its members), so a `.npy`'s JSON
+//! is the JSON of the same array pickled.
 //!
 //! Each array or tensor is listed with its path in the object tree (e.g.
 //! `['model']['fc.weight']`, `.coef_`; the root is `""`), dtype (numpy's
 //! `dtype.str` such as `<f8`, `|b1`, `>i4`, `<M8[D]`; torch names such as
 //! `float32`, `bfloat16`), shape, stride (in elements), storage offset,
 //! nbytes and the sha256 of its values in C order, little-endian (`null` for
-//! object arrays). Checkpoint storages are read one tensor at a time; nothing
-//! else of the file is loaded.
+//! object arrays). Checkpoint storages are read one tensor at a time, `.npz`
+//! members one array at a time; nothing else of the file is loaded. An
+//! `.npy` array's path is the root (`""`), an `.npz` member's its key as
+//! `np.load(f)[key]` takes it, `['weights']` for `weights.npy`.
 
-use std::path::PathBuf;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 
-use pickle_codec::numpy::NdArray;
+use pickle_codec::numpy::{NdArray, NpyHeader, NpzReader};
 use pickle_codec::torch::{Checkpoint, Tensor};
+use pickle_codec::{Document, LoadOptions, Unpickler, Value};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// Arguments of `pickle arrays`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ArraysArgs {
-    /// The pickle, joblib file (plain or compressed) or torch checkpoint (zip or legacy); `-` reads stdin.
+    /// The pickle, joblib file, torch checkpoint (zip or legacy), .npy or .npz; `-` reads stdin.
     pub file: PathBuf,
     /// Print a JSON array of {path, dtype, shape, stride, storage_offset, nbytes, sha256}.
     #[arg(long)]
@@ -70,77 +81,206 @@ pub fn ndarray_entry(path: &str, a: &NdArray<'_>) -> Entry {
     }
 }
 
-/// The entries of every array and tensor in a file's bytes (`-`: stdin).
-pub fn list_file(
-    path: &std::path::Path,
-    buffers: Vec<Vec<u8>>,
-    options: pickle_codec::LoadOptions,
-) -> Result<Vec<Entry>, String> {
-    if path.as_os_str() == "-" {
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut data)
-            .map_err(|e| e.to_string())?;
-        if pickle_codec::torch::is_checkpoint(&data) {
-            let ck =
-                Checkpoint::from_reader(std::io::Cursor::new(data)).map_err(|e| e.to_string())?;
-            return list_checkpoint(ck);
+/// `.npy` files start with this.
+const NPY_MAGIC: &[u8] = b"\x93NUMPY";
+
+/// An `.npz` archive: a zip with `.npy` members (or none at all) and no
+/// torch `data.pkl` record. `None` for anything else, a zip that cannot be
+/// read included (the torch path then reports it).
+fn npz_of<R: Read + Seek>(mut r: R) -> Option<NpzReader<R>> {
+    r.seek(SeekFrom::Start(0)).ok()?;
+    let npz = NpzReader::new(r).ok()?;
+    let torch = npz
+        .names()
+        .any(|n| n == "data.pkl" || n.ends_with("/data.pkl"));
+    let npy = npz.names().any(|n| n.ends_with(".npy")) || npz.names().next().is_none();
+    (npy && !torch).then_some(npz)
+}
+
+/// An `.npz` key as a path segment: `['weights']`.
+fn key_path(key: &str) -> String {
+    format!("[{}]", pickle_codec::repr::repr_str(key.as_bytes()))
+}
+
+/// Read until `buf` is full or the input ends.
+fn read_head<R: Read>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        return list_pickle(&data, buffers, options);
     }
-    let mut head = [0u8; 16];
-    let n = {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-        f.read(&mut head).map_err(|e| e.to_string())?
-    };
-    if pickle_codec::torch::is_checkpoint(&head[..n]) {
-        let ck = Checkpoint::open(path).map_err(|e| e.to_string())?;
-        return list_checkpoint(ck);
-    }
-    let data = std::fs::read(path).map_err(|e| e.to_string())?;
-    list_pickle(&data, buffers, options)
+    Ok(n)
 }
 
-fn list_checkpoint<R: std::io::Read + std::io::Seek>(
-    mut ck: Checkpoint<R>,
-) -> Result<Vec<Entry>, String> {
-    let mut out = Vec::new();
-    let tensors = ck.tensors();
-    for (p, t) in tensors {
-        let t: Tensor = t.map_err(|e| format!("{p}: {e}"))?;
-        let data = ck.tensor_bytes(&t).map_err(|e| format!("{p}: {e}"))?;
-        out.push(Entry {
-            path: p,
-            dtype: t.dtype().name().to_string(),
-            shape: t.shape.clone(),
-            stride: t.stride.clone(),
-            storage_offset: t.storage_offset,
-            nbytes: t.nbytes(),
-            sha256: Some(sha256(&data)),
-        });
-    }
-    for (p, a) in pickle_codec::arrays::find_ndarrays(ck.document().root()) {
-        let a = a.map_err(|e| format!("{p}: {e}"))?;
-        out.push(ndarray_entry(&p, &a));
-    }
-    Ok(out)
-}
-
-fn list_pickle(
-    data: &[u8],
+/// The entries of every array and tensor in a file (`-`: stdin), loaded
+/// with the options `load` makes (one set per pickle read: an `.npz`'s
+/// object arrays have one each).
+pub fn list_file(
+    path: &Path,
     buffers: Vec<Vec<u8>>,
-    mut options: pickle_codec::LoadOptions,
+    load: &dyn Fn() -> LoadOptions,
 ) -> Result<Vec<Entry>, String> {
+    if path == Path::new("-") {
+        let mut data = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut data)
+            .map_err(|e| format!("cannot read <stdin>: {e}"))?;
+        return list_source(std::io::Cursor::new(data), buffers, load);
+    }
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    list_source(std::io::BufReader::new(f), buffers, load)
+}
+
+/// The entries of every array and tensor in a seekable source, at its start.
+fn list_source<R: Read + Seek>(
+    mut src: R,
+    buffers: Vec<Vec<u8>>,
+    load: &dyn Fn() -> LoadOptions,
+) -> Result<Vec<Entry>, String> {
+    let mut head = [0u8; 16];
+    let n = read_head(&mut src, &mut head).map_err(|e| e.to_string())?;
+    let head = &head[..n];
+    src.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
+    if head.starts_with(NPY_MAGIC) {
+        let a = NdArray::read_npy_with(&mut src, load()).map_err(|e| e.to_string())?;
+        return Ok(vec![ndarray_entry("", &a)]);
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        if let Some(mut npz) = npz_of(&mut src) {
+            let keys: Vec<String> = npz.keys().map(str::to_string).collect();
+            for k in keys {
+                if npz.is_array(&k).map_err(|e| format!("{k}: {e}"))? {
+                    let a = npz
+                        .array_with(&k, load())
+                        .map_err(|e| format!("{k}: {e}"))?;
+                    out.push(ndarray_entry(&key_path(&k), &a));
+                }
+            }
+            return Ok(out);
+        }
+        src.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    }
+    if pickle_codec::torch::is_checkpoint(head) {
+        let mut ck = Checkpoint::from_reader(src).map_err(|e| e.to_string())?;
+        let tensors = ck.tensors();
+        for (p, t) in tensors {
+            let t: Tensor = t.map_err(|e| format!("{p}: {e}"))?;
+            let data = ck.tensor_bytes(&t).map_err(|e| format!("{p}: {e}"))?;
+            out.push(Entry {
+                path: p,
+                dtype: t.dtype().name().to_string(),
+                shape: t.shape.clone(),
+                stride: t.stride.clone(),
+                storage_offset: t.storage_offset,
+                nbytes: t.nbytes(),
+                sha256: Some(sha256(&data)),
+            });
+        }
+        for (p, a) in pickle_codec::arrays::find_ndarrays(ck.document().root()) {
+            let a = a.map_err(|e| format!("{p}: {e}"))?;
+            out.push(ndarray_entry(&p, &a));
+        }
+        return Ok(out);
+    }
+    let mut data = Vec::new();
+    src.read_to_end(&mut data).map_err(|e| e.to_string())?;
+    let mut options = load();
     if !buffers.is_empty() {
         options = options.buffers(buffers);
     }
-    let doc = pickle_codec::joblib::load_with(data, options).map_err(|e| e.to_string())?;
+    let doc = pickle_codec::joblib::load_with(&data, options).map_err(|e| e.to_string())?;
     for (p, a) in pickle_codec::arrays::find_ndarrays(doc.root()) {
         let a = a.map_err(|e| format!("{p}: {e}"))?;
         out.push(ndarray_entry(&p, &a));
     }
     Ok(out)
+}
+
+/// The value of one `.npy` file in `doc`: an object array's own pickle
+/// (loaded with `options`, which are handed back), or the raw array
+/// written as numpy pickles it at `protocol`.
+fn npy_value(
+    data: &[u8],
+    doc: &mut Document,
+    options: &mut LoadOptions,
+    protocol: u8,
+) -> Result<Value, String> {
+    let h = NpyHeader::parse(data).map_err(|e| e.to_string())?;
+    if !h.has_object() {
+        let a = NdArray::from_npy(data).map_err(|e| e.to_string())?;
+        return Ok(a.to_value(doc, protocol));
+    }
+    // np.load reads one pickle after the header and nothing after it.
+    let start = h.data_offset as usize;
+    let mut u = Unpickler::from_slice(&data[start..], std::mem::take(options));
+    let loaded = u.load();
+    *options = std::mem::take(u.options_mut());
+    let payload = loaded.map_err(|e| {
+        // Offsets from the start of the .npy, as every other error here.
+        let op = e.opcode().map(|op| format!(" in {}", op.name()));
+        let at = e
+            .offset()
+            .map(|o| format!(" at byte {}", o + h.data_offset));
+        format!(
+            "the object array's pickle: {}{}{}",
+            e.message(),
+            op.unwrap_or_default(),
+            at.unwrap_or_default()
+        )
+    })?;
+    Ok(doc.graft(&payload, payload.root_value()))
+}
+
+/// What `pickle json` prints and `pickle convert` writes for a `.npy` or
+/// `.npz` file, `None` for any other input:
+///
+/// * a `.npy` of raw data: the array as numpy pickles it at `protocol`
+///   (`numpy.core.multiarray._reconstruct` below 5, `_frombuffer` at 5);
+/// * a `.npy` of an object array: the pickle it holds, as it is (loaded
+///   with `options`: `--encoding` for Python 2 files);
+/// * an `.npz`: a dict of its keys (`np.load(f).files`) to those arrays,
+///   and to the bytes of any member that is not an `.npy`, as `np.load`
+///   gives them.
+pub(crate) fn numpy_document(
+    data: &[u8],
+    name: &str,
+    options: &mut LoadOptions,
+    protocol: u8,
+) -> Result<Option<Document>, String> {
+    let mut doc = Document::new();
+    if data.starts_with(NPY_MAGIC) {
+        let v = npy_value(data, &mut doc, options, protocol).map_err(|e| format!("{name}: {e}"))?;
+        doc.set_root(v);
+        return Ok(Some(doc));
+    }
+    if !(data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06")) {
+        return Ok(None);
+    }
+    let Some(mut npz) = npz_of(std::io::Cursor::new(data)) else {
+        return Ok(None);
+    };
+    let keys: Vec<String> = npz.keys().map(str::to_string).collect();
+    let mut pairs = Vec::new();
+    for k in keys {
+        let bytes = npz.bytes(&k).map_err(|e| format!("{name}: {e}"))?;
+        let v = if bytes.starts_with(NPY_MAGIC) {
+            npy_value(&bytes, &mut doc, options, protocol)
+                .map_err(|e| format!("{name}: npz member {k}: {e}"))?
+        } else {
+            doc.bytes(&bytes)
+        };
+        let key = doc.str(&k);
+        pairs.push((key, v));
+    }
+    let root = doc.dict(pairs);
+    doc.set_root(root);
+    Ok(Some(doc))
 }
 
 fn dims(d: &[usize]) -> String {
@@ -156,7 +296,7 @@ pub fn run(args: &ArraysArgs) -> Result<(), crate::Failure> {
         buffers.push(d);
     }
     let file = args.file.to_string_lossy();
-    let entries = list_file(&args.file, buffers, args.load.options())
+    let entries = list_file(&args.file, buffers, &|| args.load.options())
         .map_err(|e| format!("{}: {e}", crate::display_name(&file)))?;
     if args.json {
         let s = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
@@ -191,7 +331,7 @@ mod tests {
         let e = list_file(
             &fixtures().join("ml/joblib_gzip.joblib"),
             Vec::new(),
-            Default::default(),
+            &LoadOptions::default,
         )
         .unwrap();
         let w = e.iter().find(|e| e.path == "['weights']").unwrap();
@@ -209,7 +349,7 @@ mod tests {
         let e = list_file(
             &fixtures().join("ml/sklearn_linreg.p4.pkl"),
             Vec::new(),
-            Default::default(),
+            &LoadOptions::default,
         )
         .unwrap();
         assert!(e.iter().any(|e| e.path == ".coef_"));
@@ -218,7 +358,7 @@ mod tests {
         let e = list_file(
             &fixtures().join("ml/f8.oob.p5.pkl"),
             vec![buf],
-            Default::default(),
+            &LoadOptions::default,
         )
         .unwrap();
         assert_eq!((e[0].path.as_str(), e[0].nbytes), ("", 48));
@@ -226,7 +366,7 @@ mod tests {
         let e = list_file(
             &fixtures().join("torch/checkpoint_legacy.pt"),
             Vec::new(),
-            Default::default(),
+            &LoadOptions::default,
         )
         .unwrap();
         let t = e.iter().find(|e| e.path == "['views'][2]").unwrap();

@@ -14,6 +14,7 @@ Examples:
   pickle json model.pkl > model.json
   pickle json --compact data.pkl | jq .
   pickle json model.pkl | pickle from-json - --protocol 4 -o model.p4.pkl
+  pickle json weights.npz   # .npy / .npz: the arrays as pickle.dumps writes them
 
 Plain data stays plain JSON; tuples, sets, bytes, big ints, non-str keys,
 globals and objects become one-key {\"$tuple\": [...]}-style objects; shared
@@ -27,7 +28,7 @@ Examples:
 
 #[derive(Args)]
 pub(crate) struct JsonArgs {
-    /// The pickle file; `-` reads stdin.
+    /// The pickle file (or torch checkpoint, .npy, .npz); `-` reads stdin.
     #[arg(value_name = "FILE")]
     file: String,
     /// One line per pickle, no spaces.
@@ -52,7 +53,24 @@ pub(crate) struct FromJsonArgs {
 
 pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     let name = display_name(&args.file);
-    let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
+    let data = read_input(&args.file)?;
+    // A .npy or .npz: the JSON of the array pickled (DEFAULT_PROTOCOL, as
+    // pickle.dumps(array) writes it), or of the dict of an .npz's arrays.
+    let mut numpy_options = args.load.options();
+    if let Some(doc) = crate::arrays_cmd::numpy_document(&data, name, &mut numpy_options, 4)? {
+        let stdout = io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+        let options = JsonOptions::default().compact(args.compact);
+        to_json(&doc, &mut out, &options).map_err(|e| format!("{name}: {e}"))?;
+        if args.compact {
+            out.write_all(b"\n")
+                .map_err(|e| format!("cannot write <stdout>: {e}"))?;
+        }
+        return out
+            .flush()
+            .map_err(|e| format!("cannot write <stdout>: {e}"));
+    }
+    let data = crate::checkpoint_pickles(data, name)?;
     let (data, options) =
         crate::joblib_aware(&data, args.load.options()).map_err(|e| format!("{name}: {e}"))?;
     let mut unpickler = Unpickler::from_slice(&data, options);

@@ -40,7 +40,10 @@ Examples:
   # Python 2 pickle of Russian text in KOI8-R, undecodable bytes as U+FFFD:
   pickle convert py2.pkl --encoding koi8-r --errors replace -p 4 -o py3.pkl
   # Filter stdin to stdout:
-  cat data.pkl | pickle convert - -p 0 -o -";
+  cat data.pkl | pickle convert - -p 0 -o -
+  # A .npy becomes the pickle of its array (an object array's own pickle,
+  # re-encoded), an .npz the pickle of a dict of its arrays:
+  pickle convert weights.npy --protocol 4 -o weights.pkl";
 
 /// Convert and inspect Python pickles (protocols 0-5) without Python.
 ///
@@ -230,6 +233,15 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
             bufs.push(buf);
         }
         options = options.buffers(bufs);
+    }
+    if let Some(doc) = arrays_cmd::numpy_document(&data, name, &mut options, args.protocol)? {
+        let bytes = dumps(&doc, args.protocol).map_err(|e| {
+            format!(
+                "{name}: cannot be written at protocol {}: {e}",
+                args.protocol
+            )
+        })?;
+        return write_output(&args.output, &bytes);
     }
     refuse_checkpoint(&data, name)?;
     let (data, options) = joblib_aware(&data, options).map_err(|e| format!("{name}: {e}"))?;

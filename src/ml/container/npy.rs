@@ -48,6 +48,9 @@ pub struct Header {
     pub shape: Vec<u64>,
     /// `fortran_order`.
     pub fortran_order: bool,
+    /// The `descr` literal, for readers that need the whole dtype
+    /// ([`crate::numpy::NpyHeader`]).
+    pub descr: Lit,
 }
 
 impl Header {
@@ -65,50 +68,67 @@ fn bad(msg: impl std::fmt::Display) -> Error {
 }
 
 /// Read the magic, version, length and header from `r` (which is left at
-/// the first data byte).
+/// the first data byte). Errors carry the byte offset (from the start of
+/// the `.npy`) of what is wrong: 0 for the magic, 6 for the version, 8 for
+/// the header length, where the header text stops parsing, or where the
+/// header starts for a header that parses but does not describe an array.
 pub fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<Header> {
     let mut pre = [0u8; 8];
     r.read_exact(&mut pre)
-        .map_err(|_| bad("shorter than its magic and version"))?;
+        .map_err(|_| bad("shorter than its magic and version").at(0))?;
     if pre[..6] != MAGIC[..] {
-        return Err(bad("no \\x93NUMPY magic"));
+        return Err(bad("no \\x93NUMPY magic").at(0));
     }
     let version = (pre[6], pre[7]);
     let (len, pre_len) = match version {
         (1, 0) => {
             let mut b = [0u8; 2];
             r.read_exact(&mut b)
-                .map_err(|_| bad("header length cut short"))?;
+                .map_err(|_| bad("header length cut short").at(8))?;
             (u16::from_le_bytes(b) as u64, 10)
         }
         (2, 0) | (3, 0) => {
             let mut b = [0u8; 4];
             r.read_exact(&mut b)
-                .map_err(|_| bad("header length cut short"))?;
+                .map_err(|_| bad("header length cut short").at(8))?;
             (u32::from_le_bytes(b) as u64, 12)
         }
-        (a, b) => return Err(bad(format!("unknown format version {a}.{b}"))),
+        (a, b) => return Err(bad(format!("unknown format version {a}.{b}")).at(6)),
     };
     if len > MAX_HEADER {
         return Err(Error::limit(format!(
             "npy: header of {len} bytes, more than the {MAX_HEADER} this reader accepts"
-        )));
+        ))
+        .at(8));
     }
     // Read what is there (never more than arrives): the length is a claim.
     let mut raw = Vec::new();
     r.take(len).read_to_end(&mut raw).map_err(Error::io)?;
     if (raw.len() as u64) < len {
-        return Err(bad(format!(
-            "header cut short ({} of {len} bytes)",
-            raw.len()
-        )));
+        return Err(
+            bad(format!("header cut short ({} of {len} bytes)", raw.len()))
+                .at(pre_len + raw.len() as u64),
+        );
     }
     let text: String = if version.0 == 3 {
-        String::from_utf8(raw).map_err(|_| bad("version 3.0 header is not UTF-8"))?
+        String::from_utf8(raw).map_err(|e| {
+            bad("version 3.0 header is not UTF-8").at(pre_len + e.utf8_error().valid_up_to() as u64)
+        })?
     } else {
         raw.iter().map(|&b| b as char).collect()
     };
-    let mut header = parse_header_text(&text, version.0 < 3)?;
+    let mut header = parse_header_text(&text, version.0 < 3).map_err(|e| {
+        // An offset into the text (a str index) becomes one into the file:
+        // latin-1 text has one byte per char, UTF-8 text as many as it has.
+        let at = match e.offset() {
+            Some(i) if version.0 < 3 => text
+                .get(..i as usize)
+                .map_or(i, |t| t.chars().count() as u64),
+            Some(i) => i,
+            None => 0,
+        };
+        e.set_offset(pre_len + at)
+    })?;
     header.version = version;
     header.data_offset = pre_len + len;
     Ok(header)
@@ -116,7 +136,7 @@ pub fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<Header> {
 
 /// Parse the header dict (`{'descr': ..., 'fortran_order': ..., 'shape': ...}`).
 /// `long_suffix`: accept Python 2's `3L` ints (numpy filters them out of
-/// 1.0 and 2.0 headers).
+/// 1.0 and 2.0 headers). A syntax error carries its offset in `text`.
 pub fn parse_header_text(text: &str, long_suffix: bool) -> Result<Header> {
     let mut p = Parser {
         s: text.as_bytes(),
@@ -124,10 +144,10 @@ pub fn parse_header_text(text: &str, long_suffix: bool) -> Result<Header> {
         i: 0,
         long_suffix,
     };
-    let lit = p.value(0)?;
+    let lit = p.value(0).map_err(|e| e.at(p.i as u64))?;
     p.ws();
     if p.i != p.s.len() {
-        return Err(bad("text after the header dict"));
+        return Err(bad("text after the header dict").at(p.i as u64));
     }
     let Lit::Dict(items) = lit else {
         return Err(bad("the header is not a dict"));
@@ -172,6 +192,7 @@ pub fn parse_header_text(text: &str, long_suffix: bool) -> Result<Header> {
         has_object: dt.object,
         shape,
         fortran_order,
+        descr,
     })
 }
 
@@ -415,13 +436,20 @@ fn dtype_str(s: &str) -> Result<DType> {
 
 /// A Python literal, as much of `ast.literal_eval` as npy headers use.
 #[derive(Clone, Debug, PartialEq)]
-enum Lit {
+pub enum Lit {
+    /// `'text'` (`u'text'` too, as Python 2 wrote unicode field names).
     Str(String),
+    /// A plain decimal int (`3`, Python 2's `3L`).
     Int(i128),
+    /// `True`, `False`.
     Bool(bool),
+    /// `None`.
     None,
+    /// `(a, b)`.
     Tuple(Vec<Lit>),
+    /// `[a, b]`.
     List(Vec<Lit>),
+    /// `{k: v}`, in order, repeated keys kept.
     Dict(Vec<(Lit, Lit)>),
 }
 
@@ -509,6 +537,12 @@ impl Parser<'_> {
                 }
             }
             Some(q @ (b'\'' | b'"')) => self.string(q),
+            // Python 2's unicode literals (`u'name'`), which literal_eval reads.
+            Some(b'u' | b'U') if matches!(self.s.get(self.i + 1), Some(b'\'' | b'"')) => {
+                self.i += 1;
+                let q = self.s[self.i];
+                self.string(q)
+            }
             Some(b'b' | b'B') if matches!(self.s.get(self.i + 1), Some(b'\'' | b'"')) => {
                 Err(bad("bytes literals are not dtypes numpy writes"))
             }

@@ -74,6 +74,8 @@ pub struct Member {
     pub size: u64,
     /// Offset of the local file header.
     pub header_offset: u64,
+    /// The CRC-32 of the extracted data, as the directory gives it.
+    pub crc32: u32,
 }
 
 impl Member {
@@ -262,6 +264,7 @@ pub fn directory<F: Read + Seek>(
         }
         let flags = u16_at(&cd, i + 8);
         let method = u16_at(&cd, i + 10);
+        let crc32 = u32_at(&cd, i + 16);
         let mut compressed_size = u32_at(&cd, i + 20) as u64;
         let mut size = u32_at(&cd, i + 24) as u64;
         let name_len = u16_at(&cd, i + 28) as usize;
@@ -301,6 +304,7 @@ pub fn directory<F: Read + Seek>(
             compressed_size,
             size,
             header_offset: moved(header_offset)?,
+            crc32,
         });
         i = end;
     }
@@ -401,6 +405,291 @@ where
             got: 0,
         })
     })
+}
+
+/// The CRC-32 of zip (ISO 3309, reflected polynomial `0xEDB88320`), which
+/// Python's `zipfile` checks once a member is read to its end.
+#[derive(Clone, Copy, Debug)]
+pub struct Crc32(u32);
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+impl Default for Crc32 {
+    fn default() -> Self {
+        Crc32(0xFFFF_FFFF)
+    }
+}
+
+impl Crc32 {
+    /// Add `data`.
+    pub fn update(&mut self, data: &[u8]) {
+        let mut c = self.0;
+        for &b in data {
+            c = CRC_TABLE[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8);
+        }
+        self.0 = c;
+    }
+
+    /// The checksum of everything added.
+    pub fn value(&self) -> u32 {
+        !self.0
+    }
+
+    /// The checksum of `data`.
+    pub fn of(data: &[u8]) -> u32 {
+        let mut c = Crc32::default();
+        c.update(data);
+        c.value()
+    }
+}
+
+/// A member's data that checks its CRC-32 when read to its end, as
+/// `zipfile` does: the read that finds the end fails with an
+/// `InvalidData` I/O error if the checksum is not the directory's.
+pub struct CrcChecked<'a, R: ?Sized> {
+    inner: &'a mut R,
+    crc: Crc32,
+    want: u32,
+    name: &'a str,
+}
+
+impl<'a, R: Read + ?Sized> CrcChecked<'a, R> {
+    /// Check `inner`, the data of `m`.
+    pub fn new(inner: &'a mut R, m: &'a Member) -> Self {
+        CrcChecked {
+            inner,
+            crc: Crc32::default(),
+            want: m.crc32,
+            name: &m.name,
+        }
+    }
+}
+
+impl<R: Read + ?Sized> Read for CrcChecked<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(&buf[..n]);
+        if n == 0 && !buf.is_empty() && self.crc.value() != self.want {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "zip member {}: bad CRC-32 ({:#010x}, the directory says {:#010x})",
+                    self.name,
+                    self.crc.value(),
+                    self.want
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// How a member is stored by [`Writer`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// As it is (method 0, `zipfile.ZIP_STORED`).
+    Stored,
+    /// Deflated (method 8, `zipfile.ZIP_DEFLATED`; needs `joblib-compress`).
+    #[cfg_attr(not(feature = "joblib-compress"), allow(dead_code))]
+    Deflated,
+}
+
+/// A zip archive written member by member, as Python's `zipfile` reads it:
+/// local header, data, and at the end the central directory; zip64 records
+/// (the extra field `0x0001`, the zip64 end record and locator) wherever a
+/// size, an offset or the member count does not fit the 32-bit (16-bit)
+/// fields. Every member is dated 1980-01-01 00:00, so the same members give
+/// the same bytes. Names are UTF-8 (flag bit 11 when not ASCII, as
+/// `zipfile` sets it).
+pub struct Writer<W> {
+    w: W,
+    pos: u64,
+    central: Vec<u8>,
+    count: u64,
+    /// Sizes and offsets from this value on go to zip64 fields (tests lower it).
+    zip64_from: u64,
+}
+
+const DOS_DATE_1980: u16 = 0x21; // 1980-01-01
+const ZIP64_FROM: u64 = 0xFFFF_FFFF;
+
+impl<W: std::io::Write> Writer<W> {
+    /// A writer that starts the archive at `w`'s current position.
+    pub fn new(w: W) -> Self {
+        Writer {
+            w,
+            pos: 0,
+            central: Vec::new(),
+            count: 0,
+            zip64_from: ZIP64_FROM,
+        }
+    }
+
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.w.write_all(b).map_err(Error::io)?;
+        self.pos += b.len() as u64;
+        Ok(())
+    }
+
+    /// Add a member named `name` holding `data`.
+    pub fn add(&mut self, name: &str, data: &[u8], method: Method) -> Result<()> {
+        let crc = Crc32::of(data);
+        let stored: std::borrow::Cow<'_, [u8]> = match method {
+            Method::Stored => std::borrow::Cow::Borrowed(data),
+            Method::Deflated => std::borrow::Cow::Owned(deflate(data)?),
+        };
+        let method_id: u16 = match method {
+            Method::Stored => 0,
+            Method::Deflated => 8,
+        };
+        let (size, csize, offset) = (data.len() as u64, stored.len() as u64, self.pos);
+        if name.len() > u16::MAX as usize {
+            return Err(Error::data(format!(
+                "zip: a member name of {} bytes (at most 65535)",
+                name.len()
+            )));
+        }
+        let big_sizes = size >= self.zip64_from || csize >= self.zip64_from;
+        let big_offset = offset >= self.zip64_from;
+        let flags: u16 = if name.is_ascii() { 0 } else { 0x800 };
+        let needed: u16 = if big_sizes || big_offset { 45 } else { 20 };
+        let clamp = |v: u64, big: bool| if big { u32::MAX } else { v as u32 };
+
+        let mut local = Vec::with_capacity(30 + name.len() + 20);
+        local.extend_from_slice(b"PK\x03\x04");
+        local.extend_from_slice(&needed.to_le_bytes());
+        local.extend_from_slice(&flags.to_le_bytes());
+        local.extend_from_slice(&method_id.to_le_bytes());
+        local.extend_from_slice(&0u16.to_le_bytes()); // time 00:00
+        local.extend_from_slice(&DOS_DATE_1980.to_le_bytes());
+        local.extend_from_slice(&crc.to_le_bytes());
+        local.extend_from_slice(&clamp(csize, big_sizes).to_le_bytes());
+        local.extend_from_slice(&clamp(size, big_sizes).to_le_bytes());
+        local.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        let local_extra: Vec<u8> = if big_sizes {
+            let mut e = vec![1, 0, 16, 0];
+            e.extend_from_slice(&size.to_le_bytes());
+            e.extend_from_slice(&csize.to_le_bytes());
+            e
+        } else {
+            Vec::new()
+        };
+        local.extend_from_slice(&(local_extra.len() as u16).to_le_bytes());
+        local.extend_from_slice(name.as_bytes());
+        local.extend_from_slice(&local_extra);
+        self.put(&local)?;
+        self.put(&stored)?;
+
+        // The central entry: zip64 fields for exactly those that overflow, in order.
+        let mut extra = Vec::new();
+        if big_sizes {
+            extra.extend_from_slice(&size.to_le_bytes());
+            extra.extend_from_slice(&csize.to_le_bytes());
+        }
+        if big_offset {
+            extra.extend_from_slice(&offset.to_le_bytes());
+        }
+        if !extra.is_empty() {
+            let mut e = vec![1, 0];
+            e.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+            e.extend_from_slice(&extra);
+            extra = e;
+        }
+        let c = &mut self.central;
+        c.extend_from_slice(b"PK\x01\x02");
+        c.extend_from_slice(&(0x0300 | needed).to_le_bytes()); // made by: Unix
+        c.extend_from_slice(&needed.to_le_bytes());
+        c.extend_from_slice(&flags.to_le_bytes());
+        c.extend_from_slice(&method_id.to_le_bytes());
+        c.extend_from_slice(&0u16.to_le_bytes());
+        c.extend_from_slice(&DOS_DATE_1980.to_le_bytes());
+        c.extend_from_slice(&crc.to_le_bytes());
+        c.extend_from_slice(&clamp(csize, big_sizes).to_le_bytes());
+        c.extend_from_slice(&clamp(size, big_sizes).to_le_bytes());
+        c.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        c.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+        c.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+        c.extend_from_slice(&(0o100644u32 << 16).to_le_bytes()); // -rw-r--r--
+        c.extend_from_slice(&clamp(offset, big_offset).to_le_bytes());
+        c.extend_from_slice(name.as_bytes());
+        c.extend_from_slice(&extra);
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Write the central directory and the end record; gives the writer back.
+    pub fn finish(mut self) -> Result<W> {
+        let cd_offset = self.pos;
+        let central = std::mem::take(&mut self.central);
+        self.put(&central)?;
+        let cd_size = central.len() as u64;
+        let n = self.count;
+        let zip64 = n >= 0xFFFF || cd_offset >= self.zip64_from || cd_size >= self.zip64_from;
+        let mut end = Vec::new();
+        if zip64 {
+            let rec = self.pos;
+            end.extend_from_slice(b"PK\x06\x06");
+            end.extend_from_slice(&44u64.to_le_bytes());
+            end.extend_from_slice(&(0x0300u16 | 45).to_le_bytes());
+            end.extend_from_slice(&45u16.to_le_bytes());
+            end.extend_from_slice(&[0; 8]); // this disk, the directory's disk
+            end.extend_from_slice(&n.to_le_bytes());
+            end.extend_from_slice(&n.to_le_bytes());
+            end.extend_from_slice(&cd_size.to_le_bytes());
+            end.extend_from_slice(&cd_offset.to_le_bytes());
+            end.extend_from_slice(b"PK\x06\x07");
+            end.extend_from_slice(&0u32.to_le_bytes());
+            end.extend_from_slice(&rec.to_le_bytes());
+            end.extend_from_slice(&1u32.to_le_bytes());
+        }
+        let n16 = if zip64 { u16::MAX } else { n as u16 };
+        end.extend_from_slice(b"PK\x05\x06");
+        end.extend_from_slice(&[0; 4]);
+        end.extend_from_slice(&n16.to_le_bytes());
+        end.extend_from_slice(&n16.to_le_bytes());
+        let clamp = |v: u64| if zip64 { u32::MAX } else { v as u32 };
+        end.extend_from_slice(&clamp(cd_size).to_le_bytes());
+        end.extend_from_slice(&clamp(cd_offset).to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes()); // no comment
+        self.put(&end)?;
+        self.w.flush().map_err(Error::io)?;
+        Ok(self.w)
+    }
+}
+
+#[cfg(feature = "joblib-compress")]
+fn deflate(data: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    // zlib's default level, the one `zipfile.ZIP_DEFLATED` uses.
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+    e.write_all(data).map_err(Error::io)?;
+    e.finish().map_err(Error::io)
+}
+
+#[cfg(not(feature = "joblib-compress"))]
+fn deflate(_data: &[u8]) -> Result<Vec<u8>> {
+    Err(Error::unsupported(format!(
+        "zip: deflating a member needs the `{}` feature",
+        compress::FEATURE
+    )))
 }
 
 /// Zip archives written for tests: the scanner's and the torch loader's.
@@ -514,5 +803,89 @@ pub(crate) mod testing {
         }
         out.extend_from_slice(&[0, 0]);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_check_value() {
+        assert_eq!(Crc32::of(b"123456789"), 0xCBF4_3926);
+        assert_eq!(Crc32::of(b""), 0);
+    }
+
+    fn read_back(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
+        let mut c = std::io::Cursor::new(bytes);
+        let len = bytes.len() as u64;
+        let end = end_record(&mut c, len).unwrap();
+        assert_eq!(end.concat, 0);
+        let members = directory(&mut c, len, &end, 0).unwrap();
+        members
+            .iter()
+            .map(|m| {
+                let loc = locate(&mut c, len, m).unwrap();
+                assert_eq!(loc.local_name, m.raw_name);
+                let data = with_data(&mut c, m, &loc, |r| {
+                    let mut out = Vec::new();
+                    CrcChecked::new(r, m).read_to_end(&mut out)?;
+                    Ok(out)
+                })
+                .unwrap();
+                (m.name.clone(), m.crc32, data)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn writer_round_trips_with_and_without_zip64() {
+        for zip64_from in [u64::from(u32::MAX), 0, 40] {
+            let mut w = Writer::new(Vec::new());
+            w.zip64_from = zip64_from;
+            w.add("a.npy", b"first member", Method::Stored).unwrap();
+            w.add("\u{e9}t\u{e9}.npy", &[7u8; 100], Method::Stored)
+                .unwrap();
+            w.add("empty", b"", Method::Stored).unwrap();
+            let bytes = w.finish().unwrap();
+            let back = read_back(&bytes);
+            assert_eq!(back.len(), 3, "zip64 from {zip64_from}");
+            assert_eq!(back[0].2, b"first member");
+            assert_eq!(back[1].0, "\u{e9}t\u{e9}.npy");
+            assert_eq!(back[1].1, Crc32::of(&[7u8; 100]));
+            assert_eq!(back[2].2, b"");
+        }
+    }
+
+    #[test]
+    fn a_bad_crc_fails_at_the_end_of_the_member() {
+        let mut w = Writer::new(Vec::new());
+        w.add("x", b"payload", Method::Stored).unwrap();
+        let mut bytes = w.finish().unwrap();
+        let at = bytes.windows(7).position(|w| w == b"payload").unwrap();
+        bytes[at] ^= 1;
+        let mut c = std::io::Cursor::new(&bytes[..]);
+        let len = bytes.len() as u64;
+        let end = end_record(&mut c, len).unwrap();
+        let m = &directory(&mut c, len, &end, 0).unwrap()[0];
+        let loc = locate(&mut c, len, m).unwrap();
+        let e = with_data(&mut c, m, &loc, |r| {
+            let mut out = Vec::new();
+            CrcChecked::new(r, m).read_to_end(&mut out)?;
+            Ok(out)
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("bad CRC-32"), "{e}");
+    }
+
+    #[cfg(feature = "joblib-compress")]
+    #[test]
+    fn deflated_members_inflate() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 7) as u8).collect();
+        let mut w = Writer::new(Vec::new());
+        w.add("d", &data, Method::Deflated).unwrap();
+        let bytes = w.finish().unwrap();
+        assert!(bytes.len() < 1000);
+        assert_eq!(read_back(&bytes)[0].2, data);
     }
 }

@@ -8,6 +8,12 @@
 //! itself does, so `pickle.loads` in Python gives an equal array.
 //! [`Scalar::from_value`] reads numpy scalars (`np.float64(1.5)`, ...).
 //!
+//! The files numpy writes itself are read and written too: `.npy`
+//! ([`NdArray::from_npy`], [`NdArray::read_npy`], [`NdArray::to_npy`], which
+//! is `np.save` byte for byte; [`NpyHeader`] for the header alone) and `.npz`
+//! ([`NpzReader`], [`NpzWriter`], [`read_npz`]). Structured arrays give
+//! their fields by name: [`NdArray::field`], [`NdArray::fields`].
+//!
 //! Nothing is imported or executed: the recognised recipes are matched by
 //! their global names and argument shapes only.
 //!
@@ -24,6 +30,9 @@
 //! | object arrays (`dtype('O')`): the data is a list of values | any | yes ([`ArrayData::Objects`]) |
 //! | `numpy.core.multiarray.scalar(dtype, bytes)` scalars | any | yes ([`Scalar`]) |
 //! | `numpy.ma.MaskedArray`, `numpy.matrix` and other subclasses | | the class is kept in [`NdArray::class`]; masks are not interpreted |
+//! | `np.save`: `.npy` format 1.0, 2.0 and 3.0, C and Fortran order, any dtype `descr` (structured, nested, subarrays, padding, titles) | | read ([`NdArray::from_npy`]); written as `np.save` writes it ([`NdArray::to_npy`]), field titles aside |
+//! | `np.save` of an object array: the header, then `pickle.dump(array, protocol=4)` (3 before numpy 2) | 2–5 | read through this crate's loader, with [`crate::LoadOptions`] (Python 2 encodings); written at protocol 4 |
+//! | `np.savez`, `np.savez_compressed`: a zip of `.npy` members | | read as `zipfile` reads it ([`NpzReader`]; deflate, bzip2, lzma with `joblib-compress`); written stored, or deflated with `joblib-compress` ([`NpzWriter`]) |
 //!
 //! # dtypes
 //!
@@ -35,7 +44,7 @@
 //! | complex | `<c8` `<c16` | `[f32; 2]`, `[f64; 2]` |
 //! | datetime64 / timedelta64 with unit | `<M8[D]`, `<m8[ns]`, `<M8[10s]` | `i64` |
 //! | fixed-width bytes / unicode | `\|S3`, `<U2` | raw bytes ([`NdArray::to_le_bytes`]) |
-//! | structured (fields with names and offsets), void, subarrays | `\|V12` | raw bytes; [`DType::fields`] |
+//! | structured (fields with names and offsets), void, subarrays | `\|V12` | raw bytes; each field as an array of its own with [`NdArray::field`] |
 //! | object | `\|O` | [`ArrayData::Objects`] |
 //!
 //! Both byte orders are read: [`NdArray::to_vec`] gives native values,
@@ -45,15 +54,20 @@
 //!
 //! * `float128`/`complex256` (`f16`, `c32`): parsed, but no element type.
 //! * Structured dtypes with titles, `align=True` metadata, and dtype metadata
-//!   dicts are read but not written back.
-//! * Masked arrays' masks, `numpy.memmap` file references, `numpy.recarray`
-//!   field access.
+//!   dicts are read but not written back (a field's title is dropped).
+//! * Masked arrays' masks, `numpy.memmap` file references.
+//! * `.npy` type strings whose size depends on the platform (`'<l'`,
+//!   `'<g'`): numpy never writes them (it writes `dtype.str`, `'<i8'`), and
+//!   they are refused rather than guessed.
 
 mod array;
 mod dtype;
 mod element;
+mod fields;
 #[cfg(feature = "ndarray")]
 mod ndarray;
+mod npy;
+mod npz;
 mod scalar;
 mod serde;
 
@@ -68,6 +82,8 @@ pub use self::array::{is_ndarray, ArrayData, NdArray, Order};
 pub(crate) use self::dtype::{pickled_item_layouts, DTypeState, PLATFORM_TYPES};
 pub use self::dtype::{DType, Field};
 pub use self::element::Element;
+pub use self::npy::NpyHeader;
+pub use self::npz::{read_npz, NpzReader, NpzWriter};
 pub use self::scalar::Scalar;
 
 // The modules numpy's recipes name, in numpy 1.x and 2.x: `multiarray` for
