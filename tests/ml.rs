@@ -492,3 +492,40 @@ fn ndarray_conversion() {
     let back = NdArray::from_ndarray(&nd);
     assert_eq!(back.to_le_bytes().unwrap(), a.to_le_bytes().unwrap());
 }
+
+/// joblib < 0.10: arrays in side files next to the pickle (`NDArrayWrapper`:
+/// `.npy`; `ZNDArrayWrapper`: a `ZF` zfile of the raw data), read by path;
+/// without a folder to look in, an error naming the side file.
+#[cfg(feature = "joblib-compress")]
+#[test]
+fn joblib_before_0_10_reads_its_side_files() {
+    use pickle_codec::joblib;
+    let dir = common::fixture_dir("external").join("joblib");
+    for file in [
+        "joblib_0.9.2_pickle_py33_np18.pkl",
+        "joblib_0.9.4.dev0_compressed_cache_size_pickle_py35_np19.gz",
+    ] {
+        let path = dir.join(file);
+        let doc = joblib::load_path(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let arrays = pickle_codec::arrays::find_ndarrays(doc.root());
+        let paths: Vec<&str> = arrays.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["[0]", "[1]", "[2]", "[4]"], "{file}");
+        let a = arrays[0].1.as_ref().unwrap();
+        assert_eq!(a.to_vec::<i64>().unwrap(), [0, 1, 2, 3, 4], "{file}");
+        let m = arrays[3].1.as_ref().unwrap();
+        assert_eq!(
+            m.class,
+            Some(("numpy.matrixlib.defmatrix".into(), "matrix".into())),
+            "{file}"
+        );
+        // From bytes alone the side files cannot be found: a clear error.
+        let err = joblib::load(&std::fs::read(&path).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("side file"), "{file}: {err}");
+    }
+    // A side file name is a plain name in the folder, nothing else.
+    let mut side = joblib::side_files_in(&dir, 1 << 20);
+    for name in ["../SOURCES.md", "/etc/passwd", "..", "", "a\\b", "c:x"] {
+        assert!(side(name).is_err(), "{name:?}");
+    }
+    assert!(side("joblib_0.9.2_pickle_py33_np18.pkl_01.npy").is_ok());
+}

@@ -130,17 +130,24 @@ pub fn list_file(
             .lock()
             .read_to_end(&mut data)
             .map_err(|e| format!("cannot read <stdin>: {e}"))?;
-        return list_source(std::io::Cursor::new(data), buffers, load);
+        return list_source(std::io::Cursor::new(data), buffers, load, "-");
     }
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    list_source(std::io::BufReader::new(f), buffers, load)
+    list_source(
+        std::io::BufReader::new(f),
+        buffers,
+        load,
+        &path.to_string_lossy(),
+    )
 }
 
 /// The entries of every array and tensor in a seekable source, at its start.
+/// `file` names the source for joblib < 0.10's side files (`-`: none).
 fn list_source<R: Read + Seek>(
     mut src: R,
     buffers: Vec<Vec<u8>>,
     load: &dyn Fn() -> LoadOptions,
+    file: &str,
 ) -> Result<Vec<Entry>, String> {
     let mut head = [0u8; 16];
     let n = read_head(&mut src, &mut head).map_err(|e| e.to_string())?;
@@ -194,10 +201,39 @@ fn list_source<R: Read + Seek>(
     if !buffers.is_empty() {
         options = options.buffers(buffers);
     }
-    let doc = pickle_codec::joblib::load_with(&data, options).map_err(|e| e.to_string())?;
-    for (p, a) in pickle_codec::arrays::find_ndarrays(doc.root()) {
-        let a = a.map_err(|e| format!("{p}: {e}"))?;
-        out.push(ndarray_entry(&p, &a));
+    let (data, options) =
+        crate::joblib_aware(&data, options, file, load()).map_err(|e| e.to_string())?;
+    // Every pickle of a stream, as convert and json read them; the arrays
+    // of pickle #2 on have their paths prefixed with `#2`.
+    let name = crate::display_name(file);
+    let mut unpickler = Unpickler::from_slice(&data, options);
+    let mut count = 0usize;
+    loop {
+        if unpickler.at_end().map_err(|e| e.to_string())?
+            || crate::ignored_rest(&data, unpickler.offset(), count, name)
+        {
+            break;
+        }
+        let doc = unpickler.load().map_err(|e| {
+            if count == 0 {
+                e.to_string()
+            } else {
+                format!("pickle #{}: {e}", count + 1)
+            }
+        })?;
+        count += 1;
+        let prefix = if count == 1 {
+            String::new()
+        } else {
+            format!("#{count}")
+        };
+        for (p, a) in pickle_codec::arrays::find_ndarrays(doc.root()) {
+            let a = a.map_err(|e| format!("{prefix}{p}: {e}"))?;
+            out.push(ndarray_entry(&format!("{prefix}{p}"), &a));
+        }
+    }
+    if count == 0 {
+        return Err("no pickle in the input (it is empty) at byte 0".into());
     }
     Ok(out)
 }

@@ -38,6 +38,12 @@ pub(crate) fn run(args: &DisArgs) -> Result<(), Failure> {
     let data = crate::checkpoint_pickles(read_input(&args.file)?, name)?;
     // A compressed joblib file is shown as what it decompresses to.
     let data = crate::decompressed(&data).map_err(|e| format!("{name}: {e}"))?;
+    // An object array's .npy holds a pickle after its header: that is
+    // listed (offsets from the pickle's start, as pickletools on it gives).
+    let data = match npy_pickle(&data).map_err(|e| format!("{name}: {e}"))? {
+        Some(start) => std::borrow::Cow::Owned(data[start..].to_vec()),
+        None => data,
+    };
     let options = DisOptions::default()
         .annotate(args.annotate)
         .indent(args.indent)
@@ -49,4 +55,22 @@ pub(crate) fn run(args: &DisArgs) -> Result<(), Failure> {
     let flushed = out.flush();
     result.map_err(|e| format!("{name}: {e}"))?;
     flushed.map_err(|e| format!("cannot write <stdout>: {e}"))
+}
+
+/// Where the pickle of an object array's `.npy` starts; `None` for what is
+/// not a `.npy`, an error for a `.npy` of raw data (no pickle in it).
+fn npy_pickle(data: &[u8]) -> Result<Option<usize>, String> {
+    if !data.starts_with(b"\x93NUMPY") {
+        return Ok(None);
+    }
+    let h = pickle_codec::numpy::NpyHeader::parse(data).map_err(|e| e.to_string())?;
+    if !h.has_object() {
+        return Err(format!(
+            "a .npy of raw {} data holds no pickle to disassemble (`pickle arrays` lists it) at byte 0",
+            h.dtype.str()
+        ));
+    }
+    usize::try_from(h.data_offset)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }

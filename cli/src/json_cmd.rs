@@ -72,7 +72,8 @@ pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     }
     let data = crate::checkpoint_pickles(data, name)?;
     let (data, options) =
-        crate::joblib_aware(&data, args.load.options()).map_err(|e| format!("{name}: {e}"))?;
+        crate::joblib_aware(&data, args.load.options(), &args.file, args.load.options())
+            .map_err(|e| format!("{name}: {e}"))?;
     let mut unpickler = Unpickler::from_slice(&data, options);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

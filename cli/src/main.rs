@@ -244,7 +244,8 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         return write_output(&args.output, &bytes);
     }
     refuse_checkpoint(&data, name)?;
-    let (data, options) = joblib_aware(&data, options).map_err(|e| format!("{name}: {e}"))?;
+    let (data, options) = joblib_aware(&data, options, &args.file, args.load.options())
+        .map_err(|e| format!("{name}: {e}"))?;
 
     // Everything is encoded in memory first, so a failure leaves no output.
     let mut out = Vec::new();
@@ -384,17 +385,30 @@ pub(crate) fn checkpoint_pickles(data: Vec<u8>, name: &str) -> Result<Vec<u8>, F
     }
 }
 
-/// `joblib.dump` files: decompress zlib/gzip ones, and when the stream holds
-/// joblib's array wrappers, read the raw array data that follows each one
-/// (the loaded document then holds ordinary numpy arrays).
-pub(crate) fn joblib_aware(
-    data: &[u8],
+/// `joblib.dump` files: decompress compressed ones, and when the stream
+/// holds joblib's array wrappers, read the raw array data that follows each
+/// one, or for joblib < 0.10 the side file each names, next to `file`
+/// (loaded with `side_options`; from stdin there is no folder to look in:
+/// such a wrapper is an error). The loaded document then holds ordinary
+/// numpy arrays.
+pub(crate) fn joblib_aware<'a>(
+    data: &'a [u8],
     mut options: LoadOptions,
-) -> pickle_codec::Result<(std::borrow::Cow<'_, [u8]>, LoadOptions)> {
+    file: &str,
+    side_options: LoadOptions,
+) -> pickle_codec::Result<(std::borrow::Cow<'a, [u8]>, LoadOptions)> {
+    use pickle_codec::joblib;
     let plain = decompressed(data)?;
-    let wrapper = b"NumpyArrayWrapper";
-    if plain.windows(wrapper.len()).any(|w| w == wrapper) {
-        options = options.after_build(pickle_codec::joblib::hook());
+    let holds = |w: &[u8]| plain.windows(w.len()).any(|x| x == w);
+    if holds(b"NDArrayWrapper") && file != "-" {
+        let dir = Path::new(file)
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let side = joblib::side_files_in(dir, u64::MAX);
+        options = options.after_build(joblib::hook_with_side_files(side, side_options));
+    } else if holds(b"ArrayWrapper") {
+        options = options.after_build(joblib::hook());
     }
     Ok((plain, options))
 }

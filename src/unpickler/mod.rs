@@ -215,6 +215,27 @@ impl Default for LoadOptions {
     }
 }
 
+impl LoadOptions {
+    /// The same decoding and limits, without the hooks and buffers (for a
+    /// pickle read on the side, such as an `.npy` file's object array).
+    pub(crate) fn plain_copy(&self) -> LoadOptions {
+        LoadOptions {
+            encoding: self.encoding,
+            errors: self.errors,
+            fix_imports: self.fix_imports,
+            buffers: None,
+            persistent_load: None,
+            after_build: None,
+            extensions: self.extensions.clone(),
+            max_memo: self.max_memo,
+            max_depth: self.max_depth,
+            max_input: self.max_input,
+            max_line: self.max_line,
+            max_int_digits: self.max_int_digits,
+        }
+    }
+}
+
 impl std::fmt::Debug for LoadOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadOptions")

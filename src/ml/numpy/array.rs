@@ -60,8 +60,16 @@ fn element_count(shape: &[usize]) -> Result<usize> {
 pub fn is_ndarray(v: ValueRef<'_>) -> bool {
     let Some(o) = v.as_object() else { return false };
     matches!(v.at(o.callable).as_global(),
-        Some((m, "_reconstruct")) if MULTIARRAY.contains(&m))
+        Some((m, "_reconstruct")) if reconstructs(m))
         || matches!(v.at(o.callable).as_global(), Some((m, "_frombuffer")) if NUMERIC.contains(&m))
+}
+
+/// Modules whose `_reconstruct(subtype, shape, dtype)` makes an empty
+/// array for BUILD to fill: multiarray's, and numpy 0.x's Python one in
+/// `numpy.core._internal` (`ndarray.__new__(subtype, shape, dtype)`),
+/// which numpy's own Python 2 test files name.
+fn reconstructs(module: &str) -> bool {
+    MULTIARRAY.contains(&module) || module == "numpy.core._internal"
 }
 
 impl<'a> NdArray<'a> {
@@ -73,7 +81,7 @@ impl<'a> NdArray<'a> {
         let callable = v.at(o.callable).as_global();
         let args = v.at(o.args);
         match callable {
-            Some((m, "_reconstruct")) if MULTIARRAY.contains(&m) => {
+            Some((m, "_reconstruct")) if reconstructs(m) => {
                 let class = match args.index(0).and_then(|c| c.as_global()) {
                     Some(("numpy", "ndarray")) | None => None,
                     Some((m, n)) => Some((m.to_string(), n.to_string())),

@@ -601,17 +601,20 @@ impl DType {
                     // 16 and 32: long double on x86-64, where numpy accepts them.
                     'f' => matches!(n, 2 | 4 | 8 | 16),
                     'c' => matches!(n, 8 | 16 | 32),
-                    'O' | 'M' | 'm' => n == 8,
+                    // `O4`: an object pointer of a 32-bit build (old pandas
+                    // pickles); numpy reads it as `O`.
+                    'O' => n == 4 || n == 8,
+                    'M' | 'm' => n == 8,
                     'S' | 'V' | 'U' => true,
                     _ => false,
                 };
                 if !ok {
                     return Err(bad());
                 }
-                let size = if kind == 'U' {
-                    n.checked_mul(4).ok_or_else(bad)?
-                } else {
-                    n
+                let size = match kind {
+                    'U' => n.checked_mul(4).ok_or_else(bad)?,
+                    'O' => 8,
+                    _ => n,
                 };
                 (kind, size)
             }
@@ -634,5 +637,24 @@ impl DType {
             fields: Vec::new(),
             subarray: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod object_sizes {
+    use super::DType;
+
+    #[test]
+    fn a_32_bit_object_type_is_numpys_object() {
+        // numpy.dtype('O4') is dtype('O') (8 bytes here); 'O16' is an error.
+        for s in ["O4", "O8", "|O4", "O"] {
+            let d = DType::from_numpy_str(s).unwrap();
+            assert_eq!(
+                (d.kind, d.itemsize, d.str()),
+                ('O', 8, "|O".to_string()),
+                "{s}"
+            );
+        }
+        assert!(DType::from_numpy_str("O16").is_err());
     }
 }
