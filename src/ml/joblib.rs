@@ -89,12 +89,7 @@ pub type SideFiles = Box<dyn FnMut(&str) -> Result<Vec<u8>>>;
 pub fn side_files_in(dir: impl Into<PathBuf>, max: u64) -> SideFiles {
     let dir = dir.into();
     Box::new(move |name: &str| {
-        let plain = !name.is_empty()
-            && name != "."
-            && name != ".."
-            && !name.contains(['/', '\\', '\0'])
-            && !name.contains(':');
-        if !plain {
+        if !is_plain_file_name(name) {
             return Err(Error::data(format!(
                 "joblib side file name {name:?} is not a plain file name"
             )));
@@ -116,6 +111,14 @@ pub fn side_files_in(dir: impl Into<PathBuf>, max: u64) -> SideFiles {
         }
         Ok(data)
     })
+}
+
+/// A side file name the loader reads and the scanner follows: a name in
+/// the main file's folder, with no separator, drive or `..` (joblib itself
+/// joins any name to the folder; the scanner calls a name elsewhere
+/// dangerous).
+pub(crate) fn is_plain_file_name(n: &str) -> bool {
+    !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']) && !n.contains(':')
 }
 
 /// Load a joblib file from `path`, its side files (joblib < 0.10) read from

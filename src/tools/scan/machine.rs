@@ -1715,7 +1715,7 @@ impl<'c, 'p> Machine<'c, 'p> {
         let name = self.attr(target, "filename").and_then(|v| self.str_of(v));
         let f = &mut self.ctx.findings[finding];
         match name {
-            Some(n) if is_plain_file_name(&n) => {
+            Some(n) if crate::ml::joblib::is_plain_file_name(&n) => {
                 // Unknown until `scan_path` scans the file (scan_bytes cannot).
                 f.verdict = f.verdict.max(Verdict::Unknown);
                 f.reason = format!(
@@ -1971,9 +1971,6 @@ impl<'c, 'p> Machine<'c, 'p> {
 }
 
 /// A file name joblib joins to the pickle's folder without leaving it.
-fn is_plain_file_name(n: &str) -> bool {
-    !n.is_empty() && n != "." && n != ".." && !n.contains(['/', '\\', '\0']) && !n.contains(':')
-}
 
 /// Names a fork's dangerous finding may carry: random bytes read as opcodes
 /// make "imports" of garbage, which are not what an attacker writes.
