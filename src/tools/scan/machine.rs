@@ -1970,8 +1970,6 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 }
 
-/// A file name joblib joins to the pickle's folder without leaving it.
-
 /// Names a fork's dangerous finding may carry: random bytes read as opcodes
 /// make "imports" of garbage, which are not what an attacker writes.
 fn names_look_real(module: &str, name: &str) -> bool {
