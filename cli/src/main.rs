@@ -288,27 +288,26 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
 }
 
 /// What follows the last pickle of a stream. `pickle.load` and pickletools
-/// stop at the first STOP; `convert` and `json` go on to every pickle of a
-/// stream. After at least one complete pickle, a rest that cannot begin
-/// one (its first byte is not an opcode: a trailing newline, spaces, NUL
-/// padding) is not read: a note on stderr says what was left. A rest that
-/// does begin with an opcode is loaded, and fails as any broken pickle.
-/// True when the rest is left.
+/// stop at the first STOP; `convert`, `json` and `arrays` go on to every
+/// pickle of a stream. After at least one complete pickle, a rest of only
+/// whitespace and NUL bytes (a trailing newline, padding: numpy's
+/// `numpy_2_0_array.pkl` ends in one) is not read: a note on stderr says
+/// what was left. Any other rest is read as the next pickle, so garbage
+/// after a STOP (`N.\xff\xff`) fails as a broken pickle would rather than
+/// pass unseen. True when the rest is left.
 pub(crate) fn ignored_rest(data: &[u8], offset: u64, loaded: usize, name: &str) -> bool {
     let Some(rest) = usize::try_from(offset).ok().and_then(|o| data.get(o..)) else {
         return false;
     };
-    match rest.first() {
-        Some(&b) if loaded > 0 && pickle_codec::Opcode::from_byte(b).is_none() => {
-            eprintln!(
-                "note: {name}: ignored the {} bytes after pickle #{loaded} (from byte {offset}): \
-                 0x{b:02x} is not an opcode, so they do not begin a pickle",
-                rest.len()
-            );
-            true
-        }
-        _ => false,
+    let padding = |b: &u8| matches!(b, b'\n' | b'\r' | b'\t' | b' ' | b'\0');
+    if loaded == 0 || rest.is_empty() || !rest.iter().all(padding) {
+        return false;
     }
+    eprintln!(
+        "note: {name}: ignored the {} bytes of whitespace or NUL padding after pickle #{loaded} (from byte {offset})",
+        rest.len()
+    );
+    true
 }
 
 /// `convert` rewrites pickle streams; a checkpoint is more than its

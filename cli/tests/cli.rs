@@ -595,7 +595,7 @@ fn max_int_digits_is_a_flag_of_every_loading_command() {
 }
 
 #[test]
-fn bytes_after_the_last_pickle_that_begin_none_are_left_with_a_note() {
+fn padding_after_the_last_pickle_is_left_with_a_note() {
     // A trailing newline (numpy's py2 object-array payloads end in one).
     let mut data = P2.to_vec();
     data.extend_from_slice(b"\n");
@@ -604,7 +604,9 @@ fn bytes_after_the_last_pickle_that_begin_none_are_left_with_a_note() {
         assert_eq!(out.status.code(), Some(0), "{cmd:?}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(
-            err.starts_with("note: <stdin>: ignored the 1 bytes after pickle #1 (from byte 32)")
+            err.starts_with(
+                "note: <stdin>: ignored the 1 bytes of whitespace or NUL padding after pickle #1 (from byte 32)"
+            )
                 && err.lines().count() == 1,
             "{err}"
         );
@@ -622,6 +624,19 @@ fn bytes_after_the_last_pickle_that_begin_none_are_left_with_a_note() {
     let out = pickle(&["json", "-"], Some(&broken));
     let line = assert_one_line_error(&out);
     assert!(line.contains("pickle #2"), "{line}");
+    // Other bytes after a STOP are read as a pickle, and fail: garbage is
+    // not passed over unseen (the conformance kit's `N.\xff\xff`).
+    for rest in [&b"\xff\xff"[..], b"\n\xff", b"junk"] {
+        for cmd in [
+            &["convert", "-", "-p", "2", "-o", "-"][..],
+            &["json", "-"],
+            &["arrays", "-"],
+        ] {
+            let out = pickle(cmd, Some(&[P2, rest].concat()));
+            let line = assert_one_line_error(&out);
+            assert!(line.contains("pickle #2"), "{cmd:?} {rest:?}: {line}");
+        }
+    }
     // Nothing but the rest: no pickle at all is still an error.
     let out = pickle(&["json", "-"], Some(b"\n"));
     assert_one_line_error(&out);
