@@ -82,3 +82,55 @@ mod tests {
             .all(|w| w[0].0 < w[1].0));
     }
 }
+
+/// The names in Python 3's `builtins` that are functions
+/// (`builtin_function_or_method`), not types: `NEWOBJ` of one is refused by
+/// CPython ("class argument must be a type"), which the inert loader can
+/// tell without importing anything.
+pub(crate) const BUILTIN_FUNCTIONS: &[&str] = &[
+    "__build_class__",
+    "__import__",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "breakpoint",
+    "callable",
+    "chr",
+    "compile",
+    "delattr",
+    "dir",
+    "divmod",
+    "eval",
+    "exec",
+    "format",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "hex",
+    "id",
+    "input",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "locals",
+    "max",
+    "min",
+    "next",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "repr",
+    "round",
+    "setattr",
+    "sorted",
+    "sum",
+    "vars",
+];

@@ -605,6 +605,7 @@ impl Machine<'_> {
             Opcode::NewObj => {
                 let args = self.pop()?;
                 let cls = self.pop()?;
+                self.check_newobj("NEWOBJ", cls, args, None)?;
                 let v = self.object(ObjectKind::NewObj, cls, args, None);
                 self.push(v);
             }
@@ -612,6 +613,7 @@ impl Machine<'_> {
                 let kwargs = self.pop()?;
                 let args = self.pop()?;
                 let cls = self.pop()?;
+                self.check_newobj("NEWOBJ_EX", cls, args, Some(kwargs))?;
                 let v = self.object(ObjectKind::NewObjEx, cls, args, Some(kwargs));
                 self.push(v);
             }

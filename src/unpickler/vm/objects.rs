@@ -16,6 +16,65 @@ impl Machine<'_> {
         }
     }
 
+    /// CPython's checks on `NEWOBJ`/`NEWOBJ_EX`'s operands, where the
+    /// document shows the answer without anything imported: `kwargs` must be
+    /// a dict, `args` a tuple, and the class a type (not, say, `None` or
+    /// `builtins.len`). An object or a persistent id may be anything when
+    /// Python builds it, and passes.
+    pub(super) fn check_newobj(
+        &self,
+        op: &str,
+        cls: Value,
+        args: Value,
+        kwargs: Option<Value>,
+    ) -> Result<()> {
+        let type_name = |v: Value| match v {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::Ref(_) => self.doc.node_of(v).map_or("object", Node::type_name),
+        };
+        let open = |v: Value| {
+            matches!(
+                self.doc.node_of(v),
+                Some(Node::Object(_) | Node::PersistentId(_) | Node::Extension(_))
+            )
+        };
+        if let Some(kw) = kwargs {
+            if !open(kw) && !matches!(self.doc.node_of(kw), Some(Node::Dict(_))) {
+                return Err(Error::syntax(format!(
+                    "{op} kwargs argument must be a dict, not {}",
+                    type_name(kw)
+                )));
+            }
+        }
+        if !open(args) && !matches!(self.doc.node_of(args), Some(Node::Tuple(_))) {
+            return Err(Error::syntax(format!(
+                "{op} args argument must be a tuple, not {}",
+                type_name(args)
+            )));
+        }
+        let not_type = match self.doc.node_of(cls) {
+            Some(Node::Global(_)) => match crate::ValueRef::new(&self.doc, cls).as_global() {
+                Some(("builtins", name))
+                    if crate::python::compat::BUILTIN_FUNCTIONS.contains(&name) =>
+                {
+                    Some("builtin_function_or_method")
+                }
+                _ => None,
+            },
+            _ if open(cls) => None,
+            _ => Some(type_name(cls)),
+        };
+        match not_type {
+            Some(t) => Err(Error::syntax(format!(
+                "{op} class argument must be a type, not {t}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     pub(super) fn object(
         &mut self,
         kind: ObjectKind,
