@@ -3,7 +3,8 @@
 //! unpickler refuses: ours must refuse each too, with an error, not a
 //! panic. Written by tests/scripts/gen_pickletester_vectors.py; the vectors
 //! CPython loads are in the same folder and run through every command in
-//! cli/tests/external_files.rs.
+//! cli/tests/external_files.rs; those it reads leaving bytes after the STOP
+//! are in one_pickle.json.
 
 mod common;
 
@@ -43,4 +44,28 @@ fn cpythons_malformed_vectors_are_refused() {
         accepted.len(),
         accepted.join("\n")
     );
+}
+
+/// CPython's vectors that `pickle.loads` reads leaving bytes after the STOP:
+/// `Unpickler::load` reads the one pickle and stops where CPython stops.
+#[test]
+fn one_pickle_then_the_rest_is_left() {
+    let dir = common::fixture_dir("external").join("cpython-pickletester");
+    let text = std::fs::read_to_string(dir.join("one_pickle.json")).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = m["one_pickle"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for c in cases {
+        let hex = c["hex"].as_str().unwrap();
+        let data: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let mut u = pickle_codec::Unpickler::from_slice(&data, Default::default());
+        u.load()
+            .unwrap_or_else(|e| panic!("line {}: {e}", c["line"]));
+        assert_eq!(u.offset(), c["end"].as_u64().unwrap(), "line {}", c["line"]);
+        // `loads` wants the whole input to be one pickle.
+        assert!(pickle_codec::loads(&data).is_err(), "line {}", c["line"]);
+    }
 }

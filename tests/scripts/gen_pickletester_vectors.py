@@ -8,7 +8,11 @@ Every bytes literal of pickletester.py is tried with pickle.loads (encoding
 ASCII, then latin1, then bytes, as a Python 2 pickle needs):
 
 * those CPython loads are written as L<line>.pkl, where cli/tests/external_files.rs
-  runs every command over them against CPython;
+  runs every command over them against CPython; those it loads leaving bytes
+  after the STOP (`((Kdtp0\nh\x00l.))`: pickle.loads reads one pickle) go to
+  one_pickle.json ({line, hex, end}) instead, for tests/pickletester_refused.rs
+  to check that `Unpickler::load` reads the one pickle and stops where CPython
+  stops (the CLI reads streams, so such a rest is a second pickle there);
 * those CPython refuses as a malformed pickle (UnpicklingError, EOFError,
   ValueError: the bad-stack, bad-mark, truncation and bad-argument tests)
   go to refused.json ({line, hex, error}), which tests/pickletester_refused.rs
@@ -17,6 +21,7 @@ ASCII, then latin1, then bytes, as a Python 2 pickle needs):
   left out: an inert loader builds those without importing anything.
 """
 import ast
+import io
 import json
 import os
 import pickle
@@ -38,16 +43,20 @@ for f in os.listdir(OUT):
     if f.endswith(".pkl"):
         os.remove(os.path.join(OUT, f))
 refused = []
+one_pickle = []
 for data, line in sorted(seen.items(), key=lambda kv: kv[1]):
-    loaded, error = False, None
+    loaded, error, end = False, None, None
     for enc in ("ASCII", "latin1", "bytes"):
         try:
-            pickle.loads(data, encoding=enc)
-            loaded = True
+            f = io.BytesIO(data)
+            pickle.Unpickler(f, encoding=enc).load()
+            loaded, end = True, f.tell()
             break
         except Exception as e:  # noqa: BLE001 - CPython's verdict is the point
             error = e
-    if loaded:
+    if loaded and end != len(data):
+        one_pickle.append({"line": line, "hex": data.hex(), "end": end})
+    elif loaded:
         name = f"L{line}.pkl"
         n = 2
         while os.path.exists(os.path.join(OUT, name)):
@@ -59,4 +68,7 @@ for data, line in sorted(seen.items(), key=lambda kv: kv[1]):
 with open(os.path.join(OUT, "refused.json"), "w") as f:
     json.dump({"python": sys.version.split()[0], "refused": refused}, f, indent=1)
     f.write("\n")
-print(f"{len(os.listdir(OUT)) - 1} loadable vectors, {len(refused)} refused")
+with open(os.path.join(OUT, "one_pickle.json"), "w") as f:
+    json.dump({"python": sys.version.split()[0], "one_pickle": one_pickle}, f, indent=1)
+    f.write("\n")
+print(f"{len(os.listdir(OUT)) - 2} loadable vectors, {len(one_pickle)} with bytes after, {len(refused)} refused")
