@@ -256,3 +256,29 @@ fn real_torch_quantized_and_v3_dtypes() {
         }
     }
 }
+
+/// `torch.save(pickle_protocol=p)` writes every pickle at `p`, the legacy
+/// format's magic number too: the reader knows a checkpoint by that number's
+/// value at protocols 1 to 5, zip and legacy, and reads the same tensors.
+#[test]
+fn every_pickle_protocol_torch_saves_with() {
+    let read = |file: &str| {
+        let data = std::fs::read(dir().join(file)).unwrap();
+        assert!(pickle_codec::torch::is_checkpoint(&data[..64]), "{file}");
+        assert!(pickle_codec::torch::pickle_part(&data).unwrap().is_some(), "{file}");
+        let mut ck = Checkpoint::open(dir().join(file)).unwrap();
+        let mut out = Vec::new();
+        for (path, t) in ck.tensors() {
+            let t = t.unwrap_or_else(|e| panic!("{file} {path}: {e}"));
+            let bytes = ck.tensor_bytes(&t).unwrap();
+            out.push((path, t.dtype(), t.shape.clone(), hex(&bytes)));
+        }
+        out
+    };
+    let want = read("legacy_p2.pt");
+    assert_eq!(want.len(), 3);
+    for p in [1, 3, 4, 5] {
+        assert_eq!(read(&format!("legacy_p{p}.pt")), want, "legacy protocol {p}");
+        assert_eq!(read(&format!("zip_p{p}.pt")), want, "zip protocol {p}");
+    }
+}

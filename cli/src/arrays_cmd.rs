@@ -149,7 +149,7 @@ fn list_source<R: Read + Seek>(
     load: &dyn Fn() -> LoadOptions,
     file: &str,
 ) -> Result<Vec<Entry>, String> {
-    let mut head = [0u8; 16];
+    let mut head = [0u8; 64];
     let n = read_head(&mut src, &mut head).map_err(|e| e.to_string())?;
     let head = &head[..n];
     src.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;

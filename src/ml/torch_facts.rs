@@ -8,6 +8,28 @@
 //! [`storage_itemsize`] also knows those it does not (quantized and
 //! untyped storages), whose bytes a checkpoint may still hold.
 
+/// The legacy format's magic number, `0x1950a86a20f9469cfc6c`, as
+/// little-endian bytes (what `LONG1` carries at protocol 2 and up).
+pub(crate) const LEGACY_MAGIC_LE: [u8; 10] =
+    [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+/// True if `v` is the legacy format's magic number.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+pub(crate) fn is_legacy_magic(v: crate::value::ValueRef<'_>) -> bool {
+    let want = num_bigint::BigInt::from_bytes_le(num_bigint::Sign::Plus, &LEGACY_MAGIC_LE);
+    v.as_bigint().is_some_and(|b| *b == want)
+}
+
+/// True if `head` begins with a legacy checkpoint: its first pickle is the
+/// magic number, at whatever protocol `torch.save(pickle_protocol=...)`
+/// wrote it (`L1195...L` at 1, `LONG1` at 2 and 3, framed at 4 and 5).
+/// 64 bytes of head suffice.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+pub(crate) fn starts_legacy(head: &[u8]) -> bool {
+    let mut u = crate::Unpickler::from_slice(head, crate::LoadOptions::default());
+    u.load().is_ok_and(|d| is_legacy_magic(d.root()))
+}
+
 /// A tensor element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]

@@ -68,3 +68,12 @@ torch.save(obj, os.path.join(OUT, "real_torch_legacy.pt"), _use_new_zipfile_seri
 with open(os.path.join(OUT, "real_torch.json"), "w") as f:
     json.dump({"torch": torch.__version__, "files": ["real_torch.pt", "real_torch_legacy.pt"], "tensors": tensors}, f, indent=1)
     f.write("\n")
+
+# torch.save(pickle_protocol=p) writes every pickle of the file, the legacy
+# format's magic number first, at that protocol: readers must know the
+# magic number by value, not by its protocol-2 bytes.
+small = {"w": x[:2], "n": torch.tensor([1, 2, 3]), "h": x.to(torch.float16)[0]}
+for p in (1, 3, 4, 5):
+    torch.save(small, os.path.join(OUT, f"legacy_p{p}.pt"), pickle_protocol=p, _use_new_zipfile_serialization=False)
+    torch.save(small, os.path.join(OUT, f"zip_p{p}.pt"), pickle_protocol=p)
+torch.save(small, os.path.join(OUT, "legacy_p2.pt"), _use_new_zipfile_serialization=False)

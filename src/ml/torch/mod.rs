@@ -374,12 +374,10 @@ pub fn find_tensors(root: ValueRef<'_>) -> Vec<(String, Result<Tensor>)> {
     out
 }
 
-/// The legacy format's magic number pickle (`0x1950a86a20f9469cfc6c`, protocol 2).
-const LEGACY_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.";
-
-/// True if the bytes start a zip archive or a legacy torch file.
+/// True if the bytes start a zip archive or a legacy torch file (its magic
+/// number pickled at any protocol; 64 bytes of head suffice).
 pub fn is_checkpoint(head: &[u8]) -> bool {
-    head.starts_with(b"PK\x03\x04") || head.starts_with(LEGACY_MAGIC)
+    head.starts_with(b"PK\x03\x04") || crate::ml::torch_facts::starts_legacy(head)
 }
 
 /// The pickle part of a checkpoint's bytes, for tools that show pickles
@@ -394,7 +392,7 @@ pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
         let pkl = pkl.ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
         return Ok(Some(pkl));
     }
-    if data.starts_with(LEGACY_MAGIC) {
+    if crate::ml::torch_facts::starts_legacy(data) {
         let mut u = crate::Unpickler::from_slice(data, LoadOptions::default());
         for _ in 0..5 {
             u.load()?;
@@ -605,8 +603,7 @@ impl<R: Read + Seek> Checkpoint<R> {
         let mut u =
             crate::Unpickler::from_reader(Trickle { inner: &mut reader }, LoadOptions::default());
         let magic = u.load()?;
-        let want = num_bigint::BigInt::parse_bytes(b"1950a86a20f9469cfc6c", 16);
-        if magic.root().as_bigint().map(|b| b.into_owned()) != want {
+        if !crate::ml::torch_facts::is_legacy_magic(magic.root()) {
             return Err(Error::data("not a torch checkpoint (bad magic number)"));
         }
         let proto = u.load()?;

@@ -8,6 +8,7 @@
 //! [`crate::unpickler`]'s machine), so names fed to `STACK_GLOBAL` from the
 //! memo or built by earlier opcodes resolve as they would at load time.
 
+use crate::ml::torch_facts::LEGACY_MAGIC_LE as TORCH_MAGIC_LE;
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -176,9 +177,6 @@ struct Machine<'c, 'p> {
     /// Containers that hold a global judged per call ([`Machine::carries`]).
     carriers: HashSet<u32>,
 }
-
-/// The legacy torch magic number, `0x1950a86a20f9469cfc6c`, as LONG1 bytes.
-const TORCH_MAGIC_LE: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
