@@ -265,7 +265,10 @@ fn every_pickle_protocol_torch_saves_with() {
     let read = |file: &str| {
         let data = std::fs::read(dir().join(file)).unwrap();
         assert!(pickle_codec::torch::is_checkpoint(&data[..64]), "{file}");
-        assert!(pickle_codec::torch::pickle_part(&data).unwrap().is_some(), "{file}");
+        assert!(
+            pickle_codec::torch::pickle_part(&data).unwrap().is_some(),
+            "{file}"
+        );
         let mut ck = Checkpoint::open(dir().join(file)).unwrap();
         let mut out = Vec::new();
         for (path, t) in ck.tensors() {
@@ -278,7 +281,11 @@ fn every_pickle_protocol_torch_saves_with() {
     let want = read("legacy_p2.pt");
     assert_eq!(want.len(), 3);
     for p in [1, 3, 4, 5] {
-        assert_eq!(read(&format!("legacy_p{p}.pt")), want, "legacy protocol {p}");
+        assert_eq!(
+            read(&format!("legacy_p{p}.pt")),
+            want,
+            "legacy protocol {p}"
+        );
         assert_eq!(read(&format!("zip_p{p}.pt")), want, "zip protocol {p}");
     }
 }

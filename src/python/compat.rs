@@ -45,44 +45,6 @@ pub fn to_python2<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a str) {
     (module, name)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_ways() {
-        assert_eq!(to_python3("__builtin__", "set"), ("builtins", "set"));
-        assert_eq!(
-            to_python3("copy_reg", "_reconstructor"),
-            ("copyreg", "_reconstructor")
-        );
-        assert_eq!(to_python3("__builtin__", "basestring"), ("builtins", "str"));
-        assert_eq!(to_python3("pcorpus", "Point"), ("pcorpus", "Point"));
-        assert_eq!(to_python2("builtins", "set"), ("__builtin__", "set"));
-        assert_eq!(
-            to_python2("copyreg", "_reconstructor"),
-            ("copy_reg", "_reconstructor")
-        );
-        assert_eq!(
-            to_python2("builtins", "FileNotFoundError"),
-            ("exceptions", "OSError")
-        );
-        assert_eq!(to_python2("_codecs", "encode"), ("_codecs", "encode"));
-    }
-
-    #[test]
-    fn tables_sorted() {
-        assert!(table::IMPORT_MAPPING.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(table::REVERSE_IMPORT_MAPPING
-            .windows(2)
-            .all(|w| w[0].0 < w[1].0));
-        assert!(table::NAME_MAPPING.windows(2).all(|w| w[0].0 < w[1].0));
-        assert!(table::REVERSE_NAME_MAPPING
-            .windows(2)
-            .all(|w| w[0].0 < w[1].0));
-    }
-}
-
 /// The names in Python 3's `builtins` that are functions
 /// (`builtin_function_or_method`), not types: `NEWOBJ` of one is refused by
 /// CPython ("class argument must be a type"), which the inert loader can
@@ -134,3 +96,41 @@ pub(crate) const BUILTIN_FUNCTIONS: &[&str] = &[
     "sum",
     "vars",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_ways() {
+        assert_eq!(to_python3("__builtin__", "set"), ("builtins", "set"));
+        assert_eq!(
+            to_python3("copy_reg", "_reconstructor"),
+            ("copyreg", "_reconstructor")
+        );
+        assert_eq!(to_python3("__builtin__", "basestring"), ("builtins", "str"));
+        assert_eq!(to_python3("pcorpus", "Point"), ("pcorpus", "Point"));
+        assert_eq!(to_python2("builtins", "set"), ("__builtin__", "set"));
+        assert_eq!(
+            to_python2("copyreg", "_reconstructor"),
+            ("copy_reg", "_reconstructor")
+        );
+        assert_eq!(
+            to_python2("builtins", "FileNotFoundError"),
+            ("exceptions", "OSError")
+        );
+        assert_eq!(to_python2("_codecs", "encode"), ("_codecs", "encode"));
+    }
+
+    #[test]
+    fn tables_sorted() {
+        assert!(table::IMPORT_MAPPING.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(table::REVERSE_IMPORT_MAPPING
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0));
+        assert!(table::NAME_MAPPING.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(table::REVERSE_NAME_MAPPING
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0));
+    }
+}
