@@ -431,6 +431,14 @@ impl InstrWriter {
     /// gets here for hand-made `INST`).
     pub fn global_text(&mut self, op: Opcode, module: &str, name: &str) -> Result<()> {
         for s in [module, name] {
+            // CPython's reader wants each line to hold a character.
+            if s.is_empty() {
+                return Err(Error::data(format!(
+                    "can't pickle global identifier {module:?}.{name:?} with {}: an empty name \
+                     cannot be read back (STACK_GLOBAL, protocol 4, can write it)",
+                    op.name()
+                )));
+            }
             if s.contains('\n') {
                 return Err(Error::data(format!(
                     "can't pickle global identifier {s:?}: it contains a newline"

@@ -241,3 +241,26 @@ fn a_shared_persistent_id_is_written_once() {
         b"\x80\x02X\x03\x00\x00\x00pidq\x00QX\x03\x00\x00\x00pidq\x01Q\x86q\x02."
     );
 }
+
+#[test]
+fn an_empty_global_name_is_refused_where_python_could_not_read_it() {
+    // CPython's text GLOBAL/INST lines need a character each ("pickle data
+    // was truncated"); STACK_GLOBAL (protocol 4+) takes empty strs.
+    let mut d = Document::new();
+    let g = d.global("", "");
+    d.set_root(g);
+    for p in 0..=3u8 {
+        assert!(dumps(&d, p).is_err(), "p{p}");
+    }
+    let out = dumps(&d, 4).unwrap();
+    assert!(crate::loads(&out).is_ok());
+    for bad in [
+        &b"\x80\x02c\n\n."[..],
+        b"\x80\x02c\nx\n.",
+        b"\x80\x02cx\n\n.",
+        b"(i\n\n.",
+        b"(ix\n\n.",
+    ] {
+        assert!(crate::loads(bad).is_err(), "{bad:?}");
+    }
+}

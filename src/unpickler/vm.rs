@@ -337,7 +337,15 @@ impl Machine<'_> {
         self.doc.global(module, name)
     }
 
+    /// A `GLOBAL`/`INST` text line. An empty one is refused as `_pickle.c`
+    /// refuses it ("pickle data was truncated": it wants a line of at least
+    /// one character besides the newline).
     fn utf8_name<'b>(b: &'b [u8], what: &str) -> Result<&'b str> {
+        if b.is_empty() {
+            return Err(Error::syntax(format!(
+                "{what} is empty (CPython: pickle data was truncated)"
+            )));
+        }
         std::str::from_utf8(b).map_err(|_| Error::syntax(format!("{what} is not valid UTF-8")))
     }
 
