@@ -91,9 +91,13 @@ impl<'a> NdArray<'a> {
                     .ok_or_else(|| Error::data("numpy array without a BUILD state"))?;
                 let mut s: Vec<ValueRef<'a>> = state.iter().collect();
                 // An ndarray subclass that extends `ndarray.__reduce__`'s
-                // state (old pandas' Series and Index: `(array_state,
-                // (index, name))`): the array is the first part.
-                if s.len() == 2 && matches!(s[0].as_slice().map(<[_]>::len), Some(4 | 5)) {
+                // state puts the array's state first (old pandas: Series
+                // and Index `(array_state, (index, name))`, pandas 0.7's
+                // DateRange `((array_state, (None,)), offset, tz)`).
+                for _ in 0..4 {
+                    if matches!(s.len(), 4 | 5) || s.first().and_then(|f| f.as_slice()).is_none() {
+                        break;
+                    }
                     s = s[0].iter().collect();
                 }
                 let s = match s.len() {

@@ -989,7 +989,28 @@ pub(super) const EXACT: &[Exact] = &[
         why: "cls.__new__(cls) for DistanceMetric subclasses",
         writers: "scikit-learn < 0.22",
     },
+    Exact {
+        module: "sklearn.datasets.base",
+        names: &["Bunch"],
+        enums: false,
+        why: "a dict subclass with attribute access (load_* results); the rest of sklearn.datasets downloads",
+        writers: "scikit-learn < 0.22 (gensim's test data holds one)",
+    },
+    Exact {
+        module: "sklearn.datasets._base",
+        names: &["Bunch"],
+        enums: false,
+        why: "a dict subclass with attribute access (load_* results); the rest of sklearn.datasets downloads",
+        writers: "scikit-learn 0.22-1.x",
+    },
     // ---- gensim ------------------------------------------------------------------------
+    Exact {
+        module: "gensim.models.wrappers.fasttext",
+        names: &["FastTextKeyedVectors"],
+        enums: false,
+        why: "a vector store (see gensim.models.keyedvectors), no wrapper of an external binary; the rest of gensim.models.wrappers runs them",
+        writers: "gensim 2.x-3.x",
+    },
     Exact {
         module: "gensim.models.word2vec",
         names: &["Word2Vec", "Word2VecVocab", "Word2VecTrainables", "Vocab"],

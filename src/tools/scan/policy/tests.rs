@@ -515,6 +515,12 @@ fn benign_names() {
         ("scipy.sparse._csr", "csr_array", S),
         ("gensim.models.word2vec", "Word2Vec", S),
         ("gensim.models.keyedvectors", "KeyedVectors", S),
+        // Held-out real files: gensim 3's test data, sklearn < 0.22's Bunch.
+        ("gensim.models.wrappers.fasttext", "FastTextKeyedVectors", S),
+        ("gensim.models.wrappers.fasttext", "FastText", D),
+        ("sklearn.datasets.base", "Bunch", S),
+        ("sklearn.datasets._base", "Bunch", S),
+        ("sklearn.datasets._base", "fetch_openml", D),
         ("gensim.models.doc2vec", "Doc2Vec", S),
         ("gensim.corpora.dictionary", "Dictionary", S),
         ("collections", "defaultdict", S),
