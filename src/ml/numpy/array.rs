@@ -480,7 +480,8 @@ mod subclass_state {
         assert_eq!(a.to_vec::<i16>().unwrap(), [0, 1]);
         // pandas 0.7's DateRange: `((array_state, (None,)), offset, tz)`.
         let b = b"\x80\x02cnumpy\x2e\x5fcore\x2emultiarray\x0a\x5freconstruct\x0acoldpd\x0aSub\x0aK\x00\x85c\x5fcodecs\x0aencode\x0aq\x00X\x01\x00\x00\x00bX\x06\x00\x00\x00latin1q\x01\x86R\x87R\x28K\x01K\x02\x85cnumpy\x0adtype\x0aX\x02\x00\x00\x00i2\x89\x88\x87R\x28K\x03X\x01\x00\x00\x00\x3cNNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89h\x00X\x04\x00\x00\x00\x00\x00\x01\x00h\x01\x86RtN\x85\x86X\x04\x00\x00\x00BDayN\x87b\x2e";
-        let a = NdArray::from_value(crate::loads(b).unwrap().root()).unwrap();
+        let doc = crate::loads(b).unwrap();
+        let a = NdArray::from_value(doc.root()).unwrap();
         assert_eq!(a.to_vec::<i16>().unwrap(), [0, 1]);
     }
 }
