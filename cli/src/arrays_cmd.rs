@@ -123,6 +123,7 @@ pub fn list_file(
     path: &Path,
     buffers: Vec<Vec<u8>>,
     load: &dyn Fn() -> LoadOptions,
+    first: bool,
 ) -> Result<Vec<Entry>, String> {
     if path == Path::new("-") {
         let mut data = Vec::new();
@@ -130,7 +131,7 @@ pub fn list_file(
             .lock()
             .read_to_end(&mut data)
             .map_err(|e| format!("cannot read <stdin>: {e}"))?;
-        return list_source(std::io::Cursor::new(data), buffers, load, "-");
+        return list_source(std::io::Cursor::new(data), buffers, load, "-", first);
     }
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
     list_source(
@@ -138,6 +139,7 @@ pub fn list_file(
         buffers,
         load,
         &path.to_string_lossy(),
+        first,
     )
 }
 
@@ -148,6 +150,7 @@ fn list_source<R: Read + Seek>(
     buffers: Vec<Vec<u8>>,
     load: &dyn Fn() -> LoadOptions,
     file: &str,
+    first: bool,
 ) -> Result<Vec<Entry>, String> {
     let mut head = [0u8; 64];
     let n = read_head(&mut src, &mut head).map_err(|e| e.to_string())?;
@@ -210,7 +213,7 @@ fn list_source<R: Read + Seek>(
     let mut count = 0usize;
     loop {
         if unpickler.at_end().map_err(|e| e.to_string())?
-            || crate::ignored_rest(&data, unpickler.offset(), count, name)
+            || crate::ignored_rest(&data, unpickler.offset(), count, name, first)
         {
             break;
         }
@@ -332,8 +335,13 @@ pub fn run(args: &ArraysArgs) -> Result<(), crate::Failure> {
         buffers.push(d);
     }
     let file = args.file.to_string_lossy();
-    let entries = list_file(&args.file, buffers, &|| args.load.options())
-        .map_err(|e| format!("{}: {e}", crate::display_name(&file)))?;
+    let entries = list_file(
+        &args.file,
+        buffers,
+        &|| args.load.options(),
+        args.load.first,
+    )
+    .map_err(|e| format!("{}: {e}", crate::display_name(&file)))?;
     if args.json {
         let s = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
         println!("{s}");
@@ -368,6 +376,7 @@ mod tests {
             &fixtures().join("ml/joblib_gzip.joblib"),
             Vec::new(),
             &LoadOptions::default,
+            false,
         )
         .unwrap();
         let w = e.iter().find(|e| e.path == "['weights']").unwrap();
@@ -386,6 +395,7 @@ mod tests {
             &fixtures().join("ml/sklearn_linreg.p4.pkl"),
             Vec::new(),
             &LoadOptions::default,
+            false,
         )
         .unwrap();
         assert!(e.iter().any(|e| e.path == ".coef_"));
@@ -395,6 +405,7 @@ mod tests {
             &fixtures().join("ml/f8.oob.p5.pkl"),
             vec![buf],
             &LoadOptions::default,
+            false,
         )
         .unwrap();
         assert_eq!((e[0].path.as_str(), e[0].nbytes), ("", 48));
@@ -403,6 +414,7 @@ mod tests {
             &fixtures().join("torch/checkpoint_legacy.pt"),
             Vec::new(),
             &LoadOptions::default,
+            false,
         )
         .unwrap();
         let t = e.iter().find(|e| e.path == "['views'][2]").unwrap();

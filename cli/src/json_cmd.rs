@@ -81,7 +81,7 @@ pub(crate) fn json(args: &JsonArgs) -> Result<(), Failure> {
     let mut count = 0usize;
     loop {
         if unpickler.at_end().map_err(|e| format!("{name}: {e}"))?
-            || crate::ignored_rest(&data, unpickler.offset(), count, name)
+            || crate::ignored_rest(&data, unpickler.offset(), count, name, args.load.first)
         {
             break;
         }

@@ -120,6 +120,12 @@ pub(crate) struct LoadArgs {
     /// `sys.set_int_max_str_digits`; 0 lifts the limit.
     #[arg(long, value_name = "N", default_value_t = 4300)]
     pub(crate) max_int_digits: usize,
+
+    /// Read only the first pickle, as `pickle.load` does, and leave what
+    /// follows it (a note says how many bytes); without it every pickle of
+    /// a stream is read, and bytes after the last that are not padding fail.
+    #[arg(long)]
+    pub(crate) first: bool,
 }
 
 impl Default for LoadArgs {
@@ -128,6 +134,7 @@ impl Default for LoadArgs {
             encoding: Encoding::Ascii,
             errors: Errors::Strict,
             max_int_digits: 4300,
+            first: false,
         }
     }
 }
@@ -258,7 +265,7 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
             Ok(false) => {}
             Err(e) => return Err(format!("{name}: {e}")),
         }
-        if ignored_rest(&data, unpickler.offset(), count, name) {
+        if ignored_rest(&data, unpickler.offset(), count, name, args.load.first) {
             break;
         }
         progress.phase(unpickler.offset(), "loading");
@@ -295,10 +302,25 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
 /// what was left. Any other rest is read as the next pickle, so garbage
 /// after a STOP (`N.\xff\xff`) fails as a broken pickle would rather than
 /// pass unseen. True when the rest is left.
-pub(crate) fn ignored_rest(data: &[u8], offset: u64, loaded: usize, name: &str) -> bool {
+pub(crate) fn ignored_rest(
+    data: &[u8],
+    offset: u64,
+    loaded: usize,
+    name: &str,
+    first: bool,
+) -> bool {
     let Some(rest) = usize::try_from(offset).ok().and_then(|o| data.get(o..)) else {
         return false;
     };
+    if first && loaded > 0 {
+        if !rest.is_empty() {
+            eprintln!(
+                "note: {name}: --first: left the {} bytes after pickle #1 (from byte {offset})",
+                rest.len()
+            );
+        }
+        return true;
+    }
     let padding = |b: &u8| matches!(b, b'\n' | b'\r' | b'\t' | b' ' | b'\0');
     if loaded == 0 || rest.is_empty() || !rest.iter().all(padding) {
         return false;

@@ -637,6 +637,20 @@ fn padding_after_the_last_pickle_is_left_with_a_note() {
             assert!(line.contains("pickle #2"), "{cmd:?} {rest:?}: {line}");
         }
     }
+    // --first reads one pickle, as pickle.load does, and leaves the rest.
+    for cmd in [
+        &["convert", "-", "-p", "2", "-o", "-", "--first"][..],
+        &["json", "-", "--first"],
+        &["arrays", "-", "--first"],
+    ] {
+        let out = pickle(cmd, Some(&[P2, b"\xff\xff", P2].concat()));
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--first: left the"),
+            "{cmd:?}: {}",
+            stderr(&out)
+        );
+    }
     // Nothing but the rest: no pickle at all is still an error.
     let out = pickle(&["json", "-"], Some(b"\n"));
     assert_one_line_error(&out);
