@@ -342,24 +342,31 @@ pub fn run(args: &ArraysArgs) -> Result<(), crate::Failure> {
         args.load.first,
     )
     .map_err(|e| format!("{}: {e}", crate::display_name(&file)))?;
-    if args.json {
+    // Written through one locked buffer: a closed pipe (`| head`) is an
+    // error line like every command's, not a panic of `println!`.
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = if args.json {
         let s = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
-        println!("{s}");
-        return Ok(());
-    }
-    for e in &entries {
-        let path = if e.path.is_empty() { "(root)" } else { &e.path };
-        println!(
-            "{path}\t{}\tshape={}\tstride={}\toffset={}\tnbytes={}\tsha256={}",
-            e.dtype,
-            dims(&e.shape),
-            dims(&e.stride),
-            e.storage_offset,
-            e.nbytes,
-            e.sha256.as_deref().unwrap_or("-")
-        );
-    }
-    Ok(())
+        writeln!(out, "{s}")
+    } else {
+        entries.iter().try_for_each(|e| {
+            let path = if e.path.is_empty() { "(root)" } else { &e.path };
+            writeln!(
+                out,
+                "{path}\t{}\tshape={}\tstride={}\toffset={}\tnbytes={}\tsha256={}",
+                e.dtype,
+                dims(&e.shape),
+                dims(&e.stride),
+                e.storage_offset,
+                e.nbytes,
+                e.sha256.as_deref().unwrap_or("-")
+            )
+        })
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write <stdout>: {e}"))
 }
 
 #[cfg(test)]
