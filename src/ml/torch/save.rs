@@ -948,7 +948,8 @@ impl<W: Write> TorchZip<W> {
         end.extend_from_slice(&rec.to_le_bytes());
         end.extend_from_slice(&1u32.to_le_bytes());
         let n16 = n.min(0xFFFF) as u16;
-        let clamp = |v: u64| v.min(u32::MAX as u64) as u32;
+        let from = self.zip64_from;
+        let clamp = |v: u64| if v >= from { u32::MAX } else { v as u32 };
         end.extend_from_slice(b"PK\x05\x06");
         end.extend_from_slice(&[0; 4]);
         end.extend_from_slice(&n16.to_le_bytes());
@@ -1177,6 +1178,51 @@ mod tests {
     }
 
     use std::io::Read;
+
+    /// The zip64 fields as PyTorch 2.15 wrote them for a 4 GiB record and
+    /// the records after it (byte for byte what this writer wrote for the
+    /// same state dict, the serialization id aside), here with the
+    /// threshold lowered.
+    #[test]
+    fn zip64_fields_are_where_torch_puts_them() {
+        let mut z = TorchZip::new(Vec::new(), "big");
+        z.zip64_from = 100;
+        z.record("data/0", &[1; 12]).unwrap();
+        let at = z.pos;
+        z.record("data/1", &[0; 100]).unwrap();
+        let after = z.pos;
+        z.record("data/2", &[2; 12]).unwrap();
+        let end = z.pos;
+        let bytes = z.finish().unwrap();
+        let field = |from: u64| {
+            let h = &bytes[from as usize..];
+            let (n, e) = (
+                u16::from_le_bytes([h[26], h[27]]) as usize,
+                u16::from_le_bytes([h[28], h[29]]) as usize,
+            );
+            (h[30 + n..30 + n + e].to_vec(), from as usize + 30 + n + e)
+        };
+        // A big record: its size, and 0 for the compressed size, before the
+        // padding; a descriptor with 64-bit sizes.
+        let (extra, data) = field(at);
+        assert_eq!(
+            extra[..20],
+            [[1, 0, 16, 0], [100, 0, 0, 0], [0; 4], [0; 4], [0; 4]].concat()
+        );
+        assert_eq!(&extra[20..22], b"FB");
+        assert_eq!(&bytes[data + 100..data + 104], b"PK\x07\x08");
+        assert_eq!(data + 100 + 24, after as usize);
+        // Past the threshold: the offset, and 64-bit sizes in the descriptor.
+        let (extra, data) = field(after);
+        assert_eq!(extra[..4], [1, 0, 8, 0]);
+        assert_eq!(extra[4..12], after.to_le_bytes());
+        assert_eq!(&extra[12..14], b"FB");
+        assert_eq!(data + 12 + 24, end as usize);
+        // The end records: counts and size as they are, the offset clamped.
+        let eocd = &bytes[bytes.len() - 22..];
+        assert_eq!(eocd[8..10], [3, 0]);
+        assert_eq!(eocd[16..20], [0xff; 4]);
+    }
 
     #[test]
     fn deep_values_are_built_without_recursion() {
