@@ -1,68 +1,9 @@
-//! Writing checkpoints that `torch.load(path, weights_only=True)` reads:
-//! [`save`], [`save_to`] and [`Saver`], for a value tree ([`SaveValue`],
-//! [`StateDict`]) of tensors ([`SaveTensor`]) and plain Python values.
-//!
-//! The file is what `torch.save(obj, path)` writes (PyTorch 2.x, the zip
-//! format), byte for byte but for the `.data/serialization_id` record,
-//! which torch draws at random and which is here a digest of the other
-//! records (or the caller's, [`Saver::serialization_id`]):
-//!
-//! | record, in order | holds |
-//! |---|---|
-//! | `<archive>/data.pkl` | the object, pickle protocol 2 |
-//! | `<archive>/.format_version` | `1` |
-//! | `<archive>/.storage_alignment` | `64` |
-//! | `<archive>/byteorder` | `little` |
-//! | `<archive>/data/0`, `data/1`, … | each tensor's elements, little-endian, in the order the pickle names them |
-//! | `<archive>/version` | `3` and a newline |
-//! | `<archive>/.data/serialization_id` | 40 digits |
-//!
-//! `<archive>` is the file's name up to its last `.` (`model` for
-//! `checkpoints/model.pt`), or `archive` for a writer or a name that is not
-//! ASCII, as torch names it ([`Saver::archive_name`] sets another).
-//!
-//! The archive is laid out as torch's writer (miniz) lays it out: records
-//! stored, each followed by a data descriptor (so the file is written front
-//! to back, without seeking), every record's data starting at a multiple of
-//! 64 bytes in the file (the local header's extra field pads it: `FB`, a
-//! length, `Z`s), zip64 fields for sizes and offsets of 4 GiB and more, and
-//! a zip64 end record always.
-//!
-//! A tensor is pickled as torch pickles it:
-//! `torch._utils._rebuild_tensor_v2(persistent_id(('storage',
-//! torch.FloatStorage, '0', 'cpu', numel)), 0, size, stride, requires_grad,
-//! collections.OrderedDict())`, or `_rebuild_tensor_v3` with a
-//! `torch.storage.UntypedStorage` whose size counts bytes and the dtype
-//! after the hooks, for the dtypes without a storage class (uint16, uint32,
-//! uint64, complex32, the float8 types); an `nn.Parameter`
-//! ([`SaveTensor::parameter`]) is
-//! `torch._utils._rebuild_parameter(tensor, requires_grad, OrderedDict())`.
-//! Each tensor has a storage of its own, C-contiguous from offset 0.
-//!
-//! The pickle's memo follows Python's object identities as torch's pickler
-//! meets them: torch's own `'storage'` and `'cpu'`, every global, and the
-//! strings Python shares when they are written as literals (interned
-//! identifier-like strings such as `"weight"`, one-character and empty
-//! strings) are written once and fetched from the memo afterwards; other
-//! strings are written each time. So a state dict built here pickles to the
-//! bytes torch writes for the same dict built in Python.
-//!
-//! ```
-//! use pickle_codec::torch::{self, SaveTensor, StateDict};
-//!
-//! # fn main() -> Result<(), pickle_codec::Error> {
-//! let mut sd = StateDict::new();
-//! sd.insert("fc.weight", SaveTensor::from_slice(&[2, 3], &[1f32, 2., 3., 4., 5., 6.])?);
-//! sd.insert("fc.bias", SaveTensor::from_slice(&[2], &[0.5f32, -0.5])?);
-//! let bytes = torch::Saver::new().archive_name("model").to_vec(&sd)?;
-//!
-//! let mut ck = torch::Checkpoint::from_reader(std::io::Cursor::new(bytes))?;
-//! let (path, t) = ck.tensors().remove(0);
-//! assert_eq!(path, "['fc.weight']");
-//! assert_eq!(ck.read::<f32>(&t?)?, [1., 2., 3., 4., 5., 6.]);
-//! # Ok(())
-//! # }
-//! ```
+//! Writing checkpoints as `torch.save` writes them (the zip format of
+//! PyTorch 2.x): the value tree ([`SaveValue`], [`StateDict`]) and tensors
+//! ([`SaveTensor`]) callers build, the pickle torch's pickler would write
+//! for them, and the zip layout of torch's writer (miniz's), which is kept
+//! here rather than in `container::zip` (that writer writes what Python's
+//! `zipfile` writes). The format is documented on [`save`].
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -1089,7 +1030,74 @@ impl Saver {
 }
 
 /// `torch.save(obj, path)`: write `obj` (a [`StateDict`], a [`SaveValue`])
-/// to the file at `path`, the archive named after it (see [`Saver`]).
+/// to the file at `path`, which `torch.load(path, weights_only=True)` reads.
+/// The object is checked and pickled before the file is created;
+/// [`save_to`] writes to any writer, [`Saver`] sets the archive name and
+/// the serialization id.
+///
+/// The file is what `torch.save(obj, path)` writes (PyTorch 2.x, the zip
+/// format), byte for byte but for the `.data/serialization_id` record,
+/// which torch draws at random and which is here a digest of the other
+/// records (or the caller's, [`Saver::serialization_id`]):
+///
+/// | record, in order | holds |
+/// |---|---|
+/// | `<archive>/data.pkl` | the object, pickle protocol 2 |
+/// | `<archive>/.format_version` | `1` |
+/// | `<archive>/.storage_alignment` | `64` |
+/// | `<archive>/byteorder` | `little` |
+/// | `<archive>/data/0`, `data/1`, … | each tensor's elements, little-endian, in the order the pickle names them |
+/// | `<archive>/version` | `3` and a newline |
+/// | `<archive>/.data/serialization_id` | 40 digits |
+///
+/// `<archive>` is the file's name up to its last `.` (`model` for
+/// `checkpoints/model.pt`), or `archive` for a writer or a name that is not
+/// ASCII, as torch names it ([`Saver::archive_name`] sets another).
+///
+/// The archive is laid out as torch's writer (miniz) lays it out: records
+/// stored, each followed by a data descriptor (so the file is written front
+/// to back, without seeking), every record's data starting at a multiple of
+/// 64 bytes in the file (the local header's extra field pads it: `FB`, a
+/// length, `Z`s), zip64 fields for sizes and offsets of 4 GiB and more, and
+/// a zip64 end record always.
+///
+/// A tensor is pickled as torch pickles it:
+/// `torch._utils._rebuild_tensor_v2(persistent_id(('storage',
+/// torch.FloatStorage, '0', 'cpu', numel)), 0, size, stride, requires_grad,
+/// collections.OrderedDict())`, or `_rebuild_tensor_v3` with a
+/// `torch.storage.UntypedStorage` whose size counts bytes and the dtype
+/// after the hooks, for the dtypes without a storage class (uint16, uint32,
+/// uint64, complex32, the float8 types); an `nn.Parameter`
+/// ([`SaveTensor::parameter`]) is
+/// `torch._utils._rebuild_parameter(tensor, requires_grad, OrderedDict())`.
+/// Each tensor has a storage of its own, C-contiguous from offset 0: views
+/// of one storage (tied weights) are written as copies, and quantized
+/// tensors are refused.
+///
+/// The pickle's memo follows Python's object identities as torch's pickler
+/// meets them: torch's own `'storage'` and `'cpu'`, every global, and the
+/// strings Python shares when they are written as literals (interned
+/// identifier-like strings such as `"weight"`, one-character and empty
+/// strings) are written once and fetched from the memo afterwards; other
+/// strings are written each time. So a state dict built here pickles to the
+/// bytes torch writes for the same dict built in Python.
+///
+/// ```
+/// use pickle_codec::torch::{self, SaveTensor, StateDict};
+///
+/// # fn main() -> Result<(), pickle_codec::Error> {
+/// let mut sd = StateDict::new();
+/// sd.insert("fc.weight", SaveTensor::from_slice(&[2, 3], &[1f32, 2., 3., 4., 5., 6.])?);
+/// sd.insert("fc.bias", SaveTensor::from_slice(&[2], &[0.5f32, -0.5])?);
+/// let bytes = torch::Saver::new().archive_name("model").to_vec(&sd)?;
+///
+/// let mut ck = torch::Checkpoint::from_reader(std::io::Cursor::new(bytes))?;
+/// let (path, t) = ck.tensors().remove(0);
+/// assert_eq!(path, "['fc.weight']");
+/// assert_eq!(ck.read::<f32>(&t?)?, [1., 2., 3., 4., 5., 6.]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn save<'a>(path: impl AsRef<Path>, obj: &(impl AsRef<SaveValue<'a>> + ?Sized)) -> Result<()> {
     Saver::new().save(path, obj)
 }
