@@ -443,6 +443,14 @@ fn save_names_the_archive_after_the_file() {
         .to_vec(&sd)
         .unwrap();
     assert!(b.windows(40).any(|w| w == id.as_bytes()));
+    // Refused before the file is made: a name torch refuses, an archive
+    // name that is no folder name.
+    let hidden = dir.join(".pt");
+    let e = torch::save(&hidden, &sd).unwrap_err();
+    assert!(e.to_string().contains("invalid file name"), "{e}");
+    let e = Saver::new().archive_name("a/b").save(dir.join("x.pt"), &sd);
+    assert!(e.unwrap_err().to_string().contains("without '/'"));
+    assert!(!hidden.exists() && !dir.join("x.pt").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -963,18 +963,14 @@ impl Saver {
         obj: &(impl AsRef<SaveValue<'a>> + ?Sized),
     ) -> Result<()> {
         let path = path.as_ref();
-        let name = match &self.archive_name {
-            Some(n) => n.clone(),
-            None => archive_name_of(path)?,
-        };
+        let name = self.archive(|| archive_name_of(path))?;
         let (pkl, storages) = pickle(obj.as_ref())?;
         let f = std::fs::File::create(path).map_err(Error::io)?;
         let w = std::io::BufWriter::with_capacity(1 << 20, f);
         self.write_parts(w, &name, &pkl, &storages)?
             .into_inner()
-            .map_err(|e| Error::io(e.into_error()))?
-            .sync_all()
-            .map_err(Error::io)
+            .map_err(|e| Error::io(e.into_error()))
+            .map(drop)
     }
 
     /// Write `obj` to `w` (archive name `archive` unless set), front to
@@ -984,14 +980,25 @@ impl Saver {
         w: W,
         obj: &(impl AsRef<SaveValue<'a>> + ?Sized),
     ) -> Result<W> {
-        let name = self.archive_name.as_deref().unwrap_or("archive");
+        let name = self.archive(|| Ok("archive".into()))?;
         let (pkl, storages) = pickle(obj.as_ref())?;
-        self.write_parts(w, name, &pkl, &storages)
+        self.write_parts(w, &name, &pkl, &storages)
     }
 
     /// The checkpoint's bytes (archive name `archive` unless set).
     pub fn to_vec<'a>(&self, obj: &(impl AsRef<SaveValue<'a>> + ?Sized)) -> Result<Vec<u8>> {
         self.write(Vec::new(), obj)
+    }
+
+    /// The archive name set, checked, or `default`'s.
+    fn archive(&self, default: impl FnOnce() -> Result<String>) -> Result<String> {
+        match &self.archive_name {
+            Some(name) if name.is_empty() || name.contains('/') => Err(Error::data(format!(
+                "archive name {name:?}: torch reads records under the first member's folder, so it must be a non-empty name without '/'"
+            ))),
+            Some(name) => Ok(name.clone()),
+            None => default(),
+        }
     }
 
     fn write_parts<W: Write>(
@@ -1001,11 +1008,6 @@ impl Saver {
         pkl: &[u8],
         storages: &[&[u8]],
     ) -> Result<W> {
-        if archive.is_empty() || archive.contains('/') {
-            return Err(Error::data(format!(
-                "archive name {archive:?}: torch reads records under the first member's folder, so it must be a non-empty name without '/'"
-            )));
-        }
         let mut z = TorchZip::new(w, archive);
         z.record("data.pkl", pkl)?;
         z.record(".format_version", b"1")?;
