@@ -34,7 +34,11 @@ import sys
 import tempfile
 import zipfile
 
+import warnings
+
 import torch
+
+warnings.filterwarnings("ignore", message="ComplexHalf support is experimental")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "torch")
