@@ -392,6 +392,14 @@ fn written_files_are_the_committed_ones() {
             torch::save(dir.join(file), &obj).unwrap();
         }
         let committed = std::fs::read(dir.join(file)).unwrap();
+        // The scanner finds nothing but data in them.
+        let report = pickle_codec::scan::scan_bytes(&committed, &Default::default());
+        assert_eq!(
+            report.verdict(),
+            pickle_codec::scan::Verdict::Safe,
+            "{file}: {:?}",
+            report.findings
+        );
         assert!(
             committed == bytes,
             "{file}: written bytes differ from the committed file; if the change is meant, regenerate (PICKLE_CODEC_WRITE_TORCH_FIXTURES=1) and run tests/scripts/check_torch_save.py --record with torch"
