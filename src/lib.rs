@@ -82,7 +82,8 @@
 //!   `np.savez` and `np.load` do; structured fields by name (`NdArray::field`).
 //! * [`joblib`]: `joblib.dump` files (every compressor with `joblib-compress`).
 //! * `torch` (feature `torch`): `torch.save` checkpoints, zip and legacy,
-//!   with storages read lazily.
+//!   with storages read lazily; and written (`torch::save`) as `torch.save`
+//!   writes them.
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!
 //! ```

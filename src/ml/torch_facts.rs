@@ -149,6 +149,14 @@ impl DType {
         row(self).2
     }
 
+    /// The storage class (`"FloatStorage"`, module `torch`) a tensor of
+    /// this dtype is saved in; `None` for the dtypes saved in an
+    /// `UntypedStorage` with `_rebuild_tensor_v3`.
+    #[cfg_attr(not(feature = "torch"), allow(dead_code))]
+    pub(crate) fn storage_class(self) -> Option<&'static str> {
+        row(self).3
+    }
+
     /// The dtype of a storage class name (`"FloatStorage"`).
     pub fn from_storage(name: &str) -> Option<DType> {
         DTYPES.iter().find(|r| r.3 == Some(name)).map(|r| r.0)

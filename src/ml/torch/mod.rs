@@ -47,7 +47,7 @@
 //! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, and any of the above |
 //!
 //! Not supported yet: sparse and nested tensors, meta / mmap-only loading
-//! options, writing checkpoints.
+//! options. Checkpoints are written by [`save`] (see [`Saver`]).
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -58,6 +58,9 @@ use crate::value::{Document, Node, ValueRef};
 use crate::LoadOptions;
 
 pub use crate::ml::torch_facts::DType;
+
+mod save;
+pub use save::{save, save_to, SaveTensor, SaveValue, Saver, StateDict};
 
 /// A storage named by a persistent id.
 #[derive(Clone, Debug, PartialEq, Eq)]
