@@ -412,8 +412,13 @@ where
 #[derive(Clone, Copy, Debug)]
 pub struct Crc32(u32);
 
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
+/// Slicing-by-16 tables: `CRC_TABLES[0]` is the classic byte table, and
+/// `CRC_TABLES[k][b]` the CRC of byte `b` followed by `k` zero bytes, so that
+/// 16 input bytes are folded in with 16 independent lookups. About five
+/// times the byte-at-a-time speed (a checkpoint's storages are checked as
+/// they are read: hundreds of megabytes).
+const CRC_TABLES: [[u32; 256]; 16] = {
+    let mut t = [[0u32; 256]; 16];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
@@ -426,10 +431,20 @@ const CRC_TABLE: [u32; 256] = {
             };
             k += 1;
         }
-        table[i] = c;
+        t[0][i] = c;
         i += 1;
     }
-    table
+    let mut j = 1;
+    while j < 16 {
+        let mut i = 0;
+        while i < 256 {
+            let p = t[j - 1][i];
+            t[j][i] = (p >> 8) ^ t[0][(p & 0xff) as usize];
+            i += 1;
+        }
+        j += 1;
+    }
+    t
 };
 
 impl Default for Crc32 {
@@ -441,9 +456,30 @@ impl Default for Crc32 {
 impl Crc32 {
     /// Add `data`.
     pub fn update(&mut self, data: &[u8]) {
+        let t = &CRC_TABLES;
         let mut c = self.0;
-        for &b in data {
-            c = CRC_TABLE[((c ^ b as u32) & 0xff) as usize] ^ (c >> 8);
+        let mut blocks = data.chunks_exact(16);
+        for b in &mut blocks {
+            let w = c ^ u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            c = t[15][(w & 0xff) as usize]
+                ^ t[14][((w >> 8) & 0xff) as usize]
+                ^ t[13][((w >> 16) & 0xff) as usize]
+                ^ t[12][(w >> 24) as usize]
+                ^ t[11][b[4] as usize]
+                ^ t[10][b[5] as usize]
+                ^ t[9][b[6] as usize]
+                ^ t[8][b[7] as usize]
+                ^ t[7][b[8] as usize]
+                ^ t[6][b[9] as usize]
+                ^ t[5][b[10] as usize]
+                ^ t[4][b[11] as usize]
+                ^ t[3][b[12] as usize]
+                ^ t[2][b[13] as usize]
+                ^ t[1][b[14] as usize]
+                ^ t[0][b[15] as usize];
+        }
+        for &b in blocks.remainder() {
+            c = t[0][((c ^ b as u32) & 0xff) as usize] ^ (c >> 8);
         }
         self.0 = c;
     }
@@ -814,6 +850,19 @@ mod tests {
     fn crc32_check_value() {
         assert_eq!(Crc32::of(b"123456789"), 0xCBF4_3926);
         assert_eq!(Crc32::of(b""), 0);
+        // Every split of the input gives the same checksum (the 16-byte
+        // blocks and the byte-at-a-time tail agree).
+        let data: Vec<u8> = (0..100u32).map(|i| (i * 37 % 251) as u8).collect();
+        let whole = Crc32::of(&data);
+        for cut in 0..data.len() {
+            let mut c = Crc32::default();
+            c.update(&data[..cut]);
+            c.update(&data[cut..]);
+            assert_eq!(c.value(), whole, "cut at {cut}");
+        }
+        // zlib.crc32(bytes(range(256)) * 3)
+        let bytes: Vec<u8> = (0..768u32).map(|i| i as u8).collect();
+        assert_eq!(Crc32::of(&bytes), 0xB0C0_DF2A);
     }
 
     fn read_back(bytes: &[u8]) -> Vec<(String, u32, Vec<u8>)> {
