@@ -1,11 +1,11 @@
 //! [`NdArray`]: a numpy array's dtype, shape, order and data, read from a
-//! pickled `numpy.ndarray` and written back as numpy writes it, and the
-//! strided copies ([`gather_c_order`]) that bring data into C order.
+//! pickled `numpy.ndarray` and written back as numpy writes it.
 
 use std::borrow::Cow;
 
 use super::dtype::DType;
 use super::element::{f16_to_f64, swap_element_to_le, Element};
+use super::strided::gather_c_order;
 use super::{data_bytes, py_text, shape_of, MULTIARRAY, NUMERIC};
 use crate::error::{Error, Result};
 use crate::value::{Document, ObjectOp, Value, ValueRef};
@@ -428,40 +428,6 @@ pub fn layout_strides(shape: &[usize], order: Order) -> Vec<usize> {
         acc = acc.saturating_mul(shape[i].max(1));
     }
     st
-}
-
-/// Copy the elements of a strided view (`strides` and `offset` in elements)
-/// of `src` into a new C-order buffer.
-pub fn gather_c_order(
-    src: &[u8],
-    shape: &[usize],
-    strides: &[usize],
-    offset: usize,
-    itemsize: usize,
-) -> Result<Vec<u8>> {
-    let n = element_count(shape)?;
-    let mut out = Vec::with_capacity(n.saturating_mul(itemsize).min(1 << 30));
-    if n == 0 {
-        return Ok(out);
-    }
-    let oob = || Error::data("array view reaches outside its storage");
-    let mut idx = vec![0usize; shape.len()];
-    let mut pos = offset;
-    for _ in 0..n {
-        let at = pos.checked_mul(itemsize).ok_or_else(oob)?;
-        out.extend_from_slice(src.get(at..at + itemsize).ok_or_else(oob)?);
-        // Advance the multi-index, last dimension fastest.
-        for d in (0..shape.len()).rev() {
-            idx[d] += 1;
-            pos += strides[d];
-            if idx[d] < shape[d] {
-                break;
-            }
-            pos -= strides[d] * shape[d];
-            idx[d] = 0;
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

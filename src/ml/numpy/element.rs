@@ -58,6 +58,15 @@ pub trait Element: Copy + 'static {
     fn matches(dtype: &DType) -> bool;
     /// Decode one element.
     fn read(b: &[u8], big_endian: bool) -> Self;
+    /// Decode the elements of `b` (whole elements; a partial one at the end
+    /// is left) onto `out`. The numeric types decode in a loop the compiler
+    /// vectorizes, the byte order chosen once.
+    fn extend_from_bytes(out: &mut Vec<Self>, b: &[u8], big_endian: bool) {
+        out.extend(
+            b.chunks_exact(Self::SIZE)
+                .map(|c| Self::read(c, big_endian)),
+        );
+    }
     /// Append the element little-endian.
     fn write_le(self, out: &mut Vec<u8>);
     /// The little-endian dtype written for this type.
@@ -75,6 +84,15 @@ macro_rules! element {
             fn read(b: &[u8], big: bool) -> Self {
                 let a: [u8; std::mem::size_of::<$t>()] = b[..Self::SIZE].try_into().expect("size");
                 if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }
+            }
+            fn extend_from_bytes(out: &mut Vec<Self>, b: &[u8], big: bool) {
+                const N: usize = std::mem::size_of::<$t>();
+                let items = b.chunks_exact(N).map(|c| <[u8; N]>::try_from(c).expect("N bytes"));
+                if big {
+                    out.extend(items.map(<$t>::from_be_bytes));
+                } else {
+                    out.extend(items.map(<$t>::from_le_bytes));
+                }
             }
             fn write_le(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());

@@ -70,6 +70,7 @@ mod npy;
 mod npz;
 mod scalar;
 mod serde;
+mod strided;
 
 use std::borrow::Cow;
 
@@ -77,7 +78,7 @@ use crate::error::{Error, Result};
 use crate::value::ValueRef;
 
 #[cfg(feature = "torch")]
-pub(crate) use self::array::{gather_c_order, layout_strides};
+pub(crate) use self::array::layout_strides;
 pub use self::array::{is_ndarray, ArrayData, NdArray, Order};
 pub(crate) use self::dtype::{pickled_item_layouts, DTypeState, PLATFORM_TYPES};
 pub use self::dtype::{DType, Field};
@@ -85,6 +86,8 @@ pub use self::element::Element;
 pub use self::npy::NpyHeader;
 pub use self::npz::{read_npz, NpzReader, NpzWriter};
 pub use self::scalar::Scalar;
+#[cfg(feature = "torch")]
+pub(crate) use self::strided::{gather_c_order, gather_elements, swap_units};
 
 // The modules numpy's recipes name, in numpy 1.x and 2.x: `multiarray` for
 // arrays (`_reconstruct`) and scalars, `numeric` for protocol-5 arrays.
