@@ -31,12 +31,72 @@ fn usizes(v: &Json) -> Vec<usize> {
         .collect()
 }
 
+/// The ways to open a checkpoint: a file read with positional reads, any
+/// reader (a file, bytes in memory), and a memory map.
+fn every_way(file: &str) -> Vec<(&'static str, Box<dyn Fn() -> Vec<(String, Vec<u8>)>>)> {
+    fn all<R: Read + Seek>(ck: &Checkpoint<R>) -> Vec<(String, Vec<u8>)> {
+        ck.tensors()
+            .into_iter()
+            .map(|(p, t)| {
+                let t = t.unwrap();
+                let data = ck.tensor_data(&t).unwrap().into_owned();
+                (p, data)
+            })
+            .collect()
+    }
+    let path = dir().join(file);
+    let mut ways: Vec<(&'static str, Box<dyn Fn() -> Vec<(String, Vec<u8>)>>)> = Vec::new();
+    let p = path.clone();
+    ways.push(("open", Box::new(move || all(&Checkpoint::open(&p).unwrap()))));
+    let p = path.clone();
+    ways.push((
+        "from_reader(File)",
+        Box::new(move || all(&Checkpoint::from_reader(std::fs::File::open(&p).unwrap()).unwrap())),
+    ));
+    let p = path.clone();
+    ways.push((
+        "from_reader(Cursor)",
+        Box::new(move || {
+            let bytes = std::fs::read(&p).unwrap();
+            all(&Checkpoint::from_reader(std::io::Cursor::new(bytes)).unwrap())
+        }),
+    ));
+    #[cfg(feature = "mmap")]
+    {
+        let p = path.clone();
+        ways.push(("mmap", Box::new(move || all(&Checkpoint::mmap(&p).unwrap()))));
+        let p = path;
+        ways.push((
+            "mmap, CRC checked",
+            Box::new(move || all(&Checkpoint::mmap(&p).unwrap().with_crc_check(true))),
+        ));
+    }
+    ways
+}
+
+#[test]
+fn every_way_of_opening_reads_the_same_tensors() {
+    let mut files: Vec<String> = manifest()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap().to_string())
+        .collect();
+    files.extend(["real_torch.pt".to_string(), "real_torch_legacy.pt".to_string()]);
+    for file in files {
+        let ways = every_way(&file);
+        let want = (ways[0].1)();
+        assert!(!want.is_empty(), "{file}");
+        for (how, read) in &ways[1..] {
+            assert_eq!(read(), want, "{file} by {how}");
+        }
+    }
+}
+
 #[test]
 fn every_tensor_matches_the_manifest() {
     let mut n = 0;
     for entry in manifest() {
         let file = entry["file"].as_str().unwrap();
-        let mut ck = Checkpoint::open(dir().join(file)).unwrap();
+        let ck = Checkpoint::open(dir().join(file)).unwrap();
         let tensors = ck.tensors();
         let want = entry["tensors"].as_array().unwrap();
         assert_eq!(tensors.len(), want.len(), "{file}");
@@ -66,7 +126,7 @@ fn every_tensor_matches_the_manifest() {
 
 #[test]
 fn typed_reads_and_structure() {
-    let mut ck = Checkpoint::open(dir().join("checkpoint_zip.pt")).unwrap();
+    let ck = Checkpoint::open(dir().join("checkpoint_zip.pt")).unwrap();
     let root = ck.document().root();
     assert_eq!(root.get("epoch").unwrap().as_i64(), Some(3));
     let lr = root
@@ -111,7 +171,7 @@ fn typed_reads_and_structure() {
     let bf = find("['dtypes']['bfloat16']");
     assert_eq!(ck.read_f64(&bf).unwrap().len(), 6);
     // Big-endian archives come out little-endian.
-    let mut be = Checkpoint::open(dir().join("checkpoint_big_endian.pt")).unwrap();
+    let be = Checkpoint::open(dir().join("checkpoint_big_endian.pt")).unwrap();
     assert!(be.is_big_endian());
     let tb = be.tensors();
     let v = tb
@@ -176,7 +236,7 @@ fn listing_does_not_read_storages() {
 fn garbage_is_an_error_not_a_panic() {
     let data = std::fs::read(dir().join("checkpoint_legacy.pt")).unwrap();
     for cut in [0, 10, 40, 200, data.len() - 10] {
-        let _ = Checkpoint::from_reader(std::io::Cursor::new(&data[..cut])).map(|mut c| {
+        let _ = Checkpoint::from_reader(std::io::Cursor::new(&data[..cut])).map(|c| {
             for (_, t) in c.tensors() {
                 if let Ok(t) = t {
                     let _ = c.tensor_bytes(&t);
@@ -196,7 +256,7 @@ fn real_torch_quantized_and_v3_dtypes() {
     let want = m["tensors"].as_array().unwrap();
     for file in m["files"].as_array().unwrap() {
         let file = file.as_str().unwrap();
-        let mut ck = Checkpoint::open(dir().join(file)).unwrap();
+        let ck = Checkpoint::open(dir().join(file)).unwrap();
         let tensors = ck.tensors();
         assert_eq!(tensors.len(), want.len(), "{file}");
         for ((path, t), w) in tensors.into_iter().zip(want) {
@@ -269,7 +329,7 @@ fn every_pickle_protocol_torch_saves_with() {
             pickle_codec::torch::pickle_part(&data).unwrap().is_some(),
             "{file}"
         );
-        let mut ck = Checkpoint::open(dir().join(file)).unwrap();
+        let ck = Checkpoint::open(dir().join(file)).unwrap();
         let mut out = Vec::new();
         for (path, t) in ck.tensors() {
             let t = t.unwrap_or_else(|e| panic!("{file} {path}: {e}"));
@@ -287,5 +347,153 @@ fn every_pickle_protocol_torch_saves_with() {
             "legacy protocol {p}"
         );
         assert_eq!(read(&format!("zip_p{p}.pt")), want, "zip protocol {p}");
+    }
+}
+
+fn damaged() -> Json {
+    let text = std::fs::read_to_string(dir().join("damaged.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Checkpoints written by real torch, then damaged
+/// (tests/scripts/gen_torch_damaged_fixtures.py): one storage byte flipped,
+/// one record's CRC-32 changed.
+#[test]
+fn a_crc_mismatch_is_an_error_naming_the_member() {
+    let m = damaged();
+    let want = m["tensors"].as_array().unwrap();
+    for (file, what) in m["files"].as_object().unwrap() {
+        let member = what["member"].as_str().unwrap();
+        let bad = what["tensor"].as_str().unwrap();
+        let ck = Checkpoint::open(dir().join(file)).unwrap();
+        let tensors = ck.tensors();
+        assert_eq!(tensors.len(), want.len(), "{file}");
+        for ((path, t), w) in tensors.iter().zip(want) {
+            let t = t.as_ref().unwrap();
+            assert_eq!(path, w["path"].as_str().unwrap());
+            if path == bad {
+                for e in [
+                    ck.tensor_data(t).unwrap_err(),
+                    ck.read::<f32>(t).unwrap_err(),
+                    ck.storage_bytes(&t.storage).unwrap_err(),
+                ] {
+                    let e = e.to_string();
+                    assert!(e.contains(member) && e.contains("CRC-32"), "{file}: {e}");
+                }
+            } else {
+                let data = ck.tensor_data(t).unwrap();
+                assert_eq!(hex(&data), w["sha256"].as_str().unwrap(), "{file} {path}");
+            }
+        }
+        let e = ck.verify().unwrap_err().to_string();
+        assert!(e.contains(member) && e.contains("CRC-32"), "{file}: {e}");
+        // Unchecked, the bytes are read as they are (as torch reads them).
+        let ck = ck.with_crc_check(false);
+        let (_, t) = ck.tensors().into_iter().find(|(p, _)| p == bad).unwrap();
+        let data = ck.tensor_data(&t.unwrap()).unwrap();
+        let intact = want.iter().find(|w| w["path"] == bad).unwrap()["sha256"]
+            .as_str()
+            .unwrap();
+        assert_eq!(hex(&data) == intact, file == "damaged_crc.pt", "{file}");
+        // A memory map checks on verify(), or when asked to.
+        #[cfg(feature = "mmap")]
+        {
+            let ck = Checkpoint::mmap(dir().join(file)).unwrap();
+            let (_, t) = ck.tensors().into_iter().find(|(p, _)| p == bad).unwrap();
+            let t = t.unwrap();
+            assert!(ck.tensor_data(&t).is_ok());
+            let e = ck.verify().unwrap_err().to_string();
+            assert!(e.contains(member) && e.contains("CRC-32"), "{file}: {e}");
+            let ck = ck.with_crc_check(true);
+            let e = ck.tensor_data(&t).unwrap_err().to_string();
+            assert!(e.contains(member) && e.contains("CRC-32"), "{file}: {e}");
+        }
+    }
+    // The intact checkpoints verify.
+    for file in ["real_torch.pt", "checkpoint_zip.pt", "checkpoint_legacy.pt"] {
+        Checkpoint::open(dir().join(file)).unwrap().verify().unwrap();
+    }
+}
+
+#[test]
+fn tensors_read_from_many_threads_at_once() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    for file in ["real_torch.pt", "checkpoint_zip.pt", "lazy_legacy.pt"] {
+        let ck = Checkpoint::open(dir().join(file)).unwrap();
+        shared(&ck);
+        let tensors: Vec<_> = ck.tensors().into_iter().map(|(_, t)| t.unwrap()).collect();
+        let want: Vec<Vec<u8>> = tensors
+            .iter()
+            .map(|t| ck.tensor_bytes(t).unwrap())
+            .collect();
+        let got: Vec<Vec<Vec<u8>>> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (ck, tensors) = (&ck, &tensors);
+                    s.spawn(move || {
+                        // Backwards, so that the threads meet on the same storages.
+                        let mut out: Vec<Vec<u8>> = tensors
+                            .iter()
+                            .rev()
+                            .map(|t| ck.tensor_data(t).unwrap().into_owned())
+                            .collect();
+                        out.reverse();
+                        out
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        for g in got {
+            assert_eq!(g, want, "{file}");
+        }
+    }
+}
+
+#[test]
+fn tensor_data_borrows_where_the_stored_bytes_are_the_answer() {
+    use std::borrow::Cow;
+    let ck = Checkpoint::open(dir().join("checkpoint_zip.pt")).unwrap();
+    let tensors = ck.tensors();
+    let find = |p: &str| {
+        tensors
+            .iter()
+            .find(|(q, _)| q == p)
+            .unwrap()
+            .1
+            .as_ref()
+            .unwrap()
+            .clone()
+    };
+    // Views of one storage: it is read once and kept, the contiguous ones
+    // borrow from it, the transpose is gathered.
+    let base = find("['views'][0]");
+    let transposed = find("['views'][2]");
+    assert!(matches!(ck.tensor_data(&base).unwrap(), Cow::Borrowed(_)));
+    assert!(matches!(ck.tensor_data(&transposed).unwrap(), Cow::Owned(_)));
+    // A storage of one tensor is read for it and handed over.
+    let w = find("['model']['fc.weight']");
+    assert!(matches!(ck.tensor_data(&w).unwrap(), Cow::Owned(_)));
+    // Typed reads decode the same values whatever the path.
+    let values = ck.read::<f64>(&base).unwrap();
+    let mut ck = ck;
+    ck.clear_cache();
+    assert_eq!(ck.read::<f64>(&base).unwrap(), values);
+    #[cfg(feature = "mmap")]
+    {
+        let m = Checkpoint::mmap(dir().join("checkpoint_zip.pt")).unwrap();
+        assert!(matches!(m.tensor_data(&w).unwrap(), Cow::Borrowed(_)));
+        assert!(matches!(m.tensor_data(&transposed).unwrap(), Cow::Owned(_)));
+        assert_eq!(m.read::<f64>(&base).unwrap(), values);
+        // Big-endian storages are swapped, so never borrowed.
+        let be = Checkpoint::mmap(dir().join("checkpoint_big_endian.pt")).unwrap();
+        let (_, t) = be
+            .tensors()
+            .into_iter()
+            .find(|(p, _)| p == "['views'][0]")
+            .unwrap();
+        let t = t.unwrap();
+        assert!(matches!(be.tensor_data(&t).unwrap(), Cow::Owned(_)));
+        assert_eq!(be.read::<f64>(&t).unwrap(), values);
     }
 }

@@ -230,7 +230,7 @@ type Item<'a> = (String, ValueRef<'a>, Option<ValueRef<'a>>);
 /// What the script records of a loaded object, in the order it meets
 /// them: containers' types, tensors, other values' reprs; a container of
 /// plain values is one entry with its items' reprs.
-fn entries(ck: &mut Checkpoint<Cursor<Vec<u8>>>) -> Vec<Json> {
+fn entries(ck: &Checkpoint<Cursor<Vec<u8>>>) -> Vec<Json> {
     let doc = ck.document().clone();
     let mut out = Vec::new();
     let mut stack: Vec<(String, ValueRef<'_>)> = vec![(String::new(), doc.root())];
@@ -330,7 +330,7 @@ fn every_dtype_round_trips_through_the_reader() {
             .with("t", tensor)
             .with("g", t(DType::Float32, &[1], 8).requires_grad(true));
         let bytes = torch::save_to(Vec::new(), &sd).unwrap();
-        let mut ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
+        let ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
         assert!(!ck.is_big_endian());
         let tensors = ck.tensors();
         assert_eq!(tensors.len(), 2);
@@ -367,7 +367,7 @@ fn every_dtype_round_trips_through_the_reader() {
             "p",
             SaveTensor::from_slice(&[1], &[2f64]).unwrap().parameter(),
         );
-    let mut ck =
+    let ck =
         Checkpoint::from_reader(Cursor::new(torch::save_to(Vec::new(), &sd).unwrap())).unwrap();
     let ts: Vec<torch::Tensor> = ck.tensors().into_iter().map(|(_, t)| t.unwrap()).collect();
     assert_eq!(ck.read::<f32>(&ts[0]).unwrap(), [1., -2., 3.5, 0.]);
@@ -419,8 +419,8 @@ fn the_reader_sees_what_torch_saw() {
             e["same_as_torch_save"], true,
             "{file}: torch.save wrote other bytes"
         );
-        let mut ck = Checkpoint::from_reader(Cursor::new(bytes_of(file, obj))).unwrap();
-        let got = entries(&mut ck);
+        let ck = Checkpoint::from_reader(Cursor::new(bytes_of(file, obj))).unwrap();
+        let got = entries(&ck);
         let want = e["entries"].as_array().unwrap();
         assert_eq!(got.len(), want.len(), "{file}");
         for (g, w) in got.iter().zip(want) {

@@ -177,7 +177,7 @@ fn list_source<R: Read + Seek>(
         src.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     }
     if pickle_codec::torch::is_checkpoint(head) {
-        let mut ck = Checkpoint::from_reader(src).map_err(|e| e.to_string())?;
+        let ck = Checkpoint::from_reader(src).map_err(|e| e.to_string())?;
         let tensors = ck.tensors();
         for (p, t) in tensors {
             let t: Tensor = t.map_err(|e| format!("{p}: {e}"))?;

@@ -103,18 +103,6 @@ pub fn torch_archive_name(members: &[Member]) -> Option<&str> {
         .map(|(p, _)| p)
 }
 
-/// The members miniz's `mz_zip_reader_locate_file(..., 0)` may answer for
-/// `name`: all those whose whole name equals it in ASCII case-insensitive
-/// comparison, in directory order. More than one is an archive that torch
-/// reads one of, which one depending on miniz's sort.
-#[cfg_attr(not(feature = "torch"), allow(dead_code))]
-pub fn find<'a>(members: &'a [Member], name: &str) -> Vec<&'a Member> {
-    members
-        .iter()
-        .filter(|m| m.raw_name.eq_ignore_ascii_case(name.as_bytes()))
-        .collect()
-}
-
 /// Where a member's data is, from its local header.
 #[derive(Clone, Debug)]
 pub struct Located {
@@ -739,6 +727,8 @@ pub(crate) mod testing {
         pub(crate) data: Vec<u8>,
         pub(crate) method: u16,
         pub(crate) size: u64,
+        /// The CRC-32 written (of the extracted data, for a right one).
+        pub(crate) crc: u32,
     }
 
     pub(crate) fn z<'a>(name: &'a str, data: &[u8]) -> Z<'a> {
@@ -748,6 +738,7 @@ pub(crate) mod testing {
             data: data.to_vec(),
             method: 0,
             size: data.len() as u64,
+            crc: super::Crc32::of(data),
         }
     }
 
@@ -770,8 +761,8 @@ pub(crate) mod testing {
         }
     }
 
-    /// A zip archive (CRC-32 fields left zero: neither torch nor the scanner
-    /// checks them). `zip64`: sizes and offsets in zip64 extra fields and a
+    /// A zip archive (each member's CRC-32 as [`Z::crc`] says: the torch
+    /// loader checks them, the scanner does not). `zip64`: sizes and offsets in zip64 extra fields and a
     /// zip64 end record.
     pub(crate) fn zip_bytes(members: &[Z<'_>], zip64: bool) -> Vec<u8> {
         let mut out = Vec::new();
@@ -780,7 +771,8 @@ pub(crate) mod testing {
             let off = out.len() as u64;
             out.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
             out.extend_from_slice(&m.method.to_le_bytes());
-            out.extend_from_slice(&[0; 8]); // time, date, crc
+            out.extend_from_slice(&[0; 4]); // time, date
+            out.extend_from_slice(&m.crc.to_le_bytes());
             out.extend_from_slice(&(m.data.len() as u32).to_le_bytes());
             out.extend_from_slice(&(m.size as u32).to_le_bytes());
             out.extend_from_slice(&(m.local.len() as u16).to_le_bytes());
@@ -789,7 +781,8 @@ pub(crate) mod testing {
             out.extend_from_slice(&m.data);
             cd.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00\x00\x00");
             cd.extend_from_slice(&m.method.to_le_bytes());
-            cd.extend_from_slice(&[0; 8]);
+            cd.extend_from_slice(&[0; 4]);
+            cd.extend_from_slice(&m.crc.to_le_bytes());
             let extra: Vec<u8> = if zip64 {
                 let mut e = vec![1, 0, 24, 0];
                 e.extend_from_slice(&m.size.to_le_bytes());

@@ -3,8 +3,27 @@
 //! only an allow-list of tensor rebuild functions is given meaning.
 //!
 //! [`Checkpoint::open`] reads the object pickle and nothing else: storages are
-//! read when asked for ([`Checkpoint::tensor_bytes`], [`Checkpoint::read`]),
+//! read when asked for ([`Checkpoint::tensor_data`], [`Checkpoint::read`]),
 //! so listing the tensors of a 10 GB checkpoint reads a few kilobytes.
+//! Reads take `&self` and go to the file with positional reads (one per
+//! storage), so tensors can be read from several threads at once;
+//! [`Checkpoint::from_reader`] reads any `Read + Seek` source, and
+//! [`Checkpoint::mmap`] (feature `mmap`) maps the file and lends contiguous
+//! tensors' bytes straight from the map.
+//!
+//! ```no_run
+//! # fn main() -> pickle_codec::Result<()> {
+//! use pickle_codec::torch::Checkpoint;
+//!
+//! let ck = Checkpoint::open("model.pt")?;
+//! for (path, t) in ck.tensors() {
+//!     let t = t?;
+//!     let bytes = ck.tensor_data(&t)?; // C order, little-endian
+//!     println!("{path}: {} {:?}, {} bytes", t.dtype().name(), t.shape, bytes.len());
+//! }
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! A zip checkpoint is read as torch reads it (miniz), by the crate's own
 //! zip reader, which the scanner reads archives with too: records are
@@ -13,8 +32,11 @@
 //! an error: which one torch reads depends on miniz's sort); offsets count
 //! from where the reader was when handed over; records are stored (what
 //! `torch.save` writes) or deflated (read with the `joblib-compress` feature,
-//! an error that names it without). CRC-32s are not checked, as torch builds
-//! miniz without the check.
+//! an error that names it without). Each record's CRC-32 is compared with
+//! the central directory's when it is read, a mismatch an error naming the
+//! member (stricter than torch, whose miniz is built without the check;
+//! [`Checkpoint::with_crc_check`] turns it off, and a memory-mapped
+//! checkpoint checks only on [`Checkpoint::verify`]).
 //!
 //! # Formats
 //!
@@ -46,12 +68,20 @@
 //! | `QInt8Storage` `QUInt8Storage` `QInt32Storage` `QUInt4x2Storage` `QUInt2x4Storage` | qint8, quint8, qint32, quint4x2, quint2x4 (per-tensor or per-channel affine; [`Checkpoint::read_f64`] dequantizes) |
 //! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, and any of the above |
 //!
-//! Not supported yet: sparse and nested tensors, meta / mmap-only loading
-//! options. Checkpoints are written by [`save`] (see [`Saver`]).
+//! Not supported yet: sparse and nested tensors, meta loading.
+//! Checkpoints are written by [`save`] (see [`Saver`]).
 
+#[cfg(feature = "mmap")]
+mod mmap;
+mod source;
+
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
+use self::source::{At, Bytes, PositionalFile};
 use crate::error::{Error, Result};
 use crate::ml::container::zip;
 use crate::value::{Document, Node, ValueRef};
@@ -345,9 +375,35 @@ impl Tensor {
             .all(|((want, &d), &got)| d <= 1 || *want == got)
     }
 
+    /// The bytes of its storage the view reaches, from its first element
+    /// to past its last (`None` when it has no elements); an error if that
+    /// is outside the storage.
+    fn byte_span(&self) -> Result<Option<std::ops::Range<u64>>> {
+        if self.shape.len() != self.stride.len() {
+            return Err(Error::data("tensor size and stride differ in length"));
+        }
+        if self.shape.contains(&0) {
+            return Ok(None);
+        }
+        self.check_bounds()?;
+        let last = self
+            .shape
+            .iter()
+            .zip(&self.stride)
+            .fold(self.storage_offset as u64, |a, (&d, &s)| {
+                a + (d as u64 - 1) * s as u64
+            });
+        let size = self.dtype().itemsize() as u64;
+        let span = (self.storage_offset as u64)
+            .checked_mul(size)
+            .zip((last + 1).checked_mul(size))
+            .ok_or_else(|| Error::data("tensor view reaches outside its storage"))?;
+        Ok(Some(span.0..span.1))
+    }
+
     /// Check the view stays inside its storage.
     fn check_bounds(&self) -> Result<()> {
-        if self.numel() == 0 {
+        if self.shape.contains(&0) {
             return Ok(());
         }
         let last = self
@@ -390,10 +446,17 @@ pub fn is_checkpoint(head: &[u8]) -> bool {
 /// `None` if the bytes are not a checkpoint.
 pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
     if data.starts_with(b"PK\x03\x04") {
-        let mut archive = Archive::open(std::io::Cursor::new(data))?;
-        let pkl = archive.record("data.pkl")?;
-        let pkl = pkl.ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
-        return Ok(Some(pkl));
+        let bytes = Bytes::Reader {
+            inner: Mutex::new(std::io::Cursor::new(data)),
+            start: 0,
+        };
+        let len = data.len() as u64;
+        let zip = ZipLayout::open(&bytes, len)?;
+        let i = zip
+            .member("data.pkl")?
+            .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
+        let rec = zip.record(&bytes, len, i)?;
+        return read_record(&bytes, &rec, rec.size, false).map(Some);
     }
     if crate::ml::torch_facts::starts_legacy(data) {
         let mut u = crate::Unpickler::from_slice(data, LoadOptions::default());
@@ -418,59 +481,36 @@ impl<R: Read> Read for Trickle<R> {
     }
 }
 
-/// A reader seen from `start` on, as torch's `BufferAdapter` sees a file
-/// object: zip offsets count from where it was when `torch.load` got it.
-struct Shifted<R> {
-    inner: R,
-    start: u64,
+/// Bytes read at a time where a storage is decoded as it is read
+/// ([`Checkpoint::read`]) or only checked ([`Checkpoint::verify`]).
+const CHUNK: usize = 1 << 20;
+
+fn to_usize(n: u64) -> Result<usize> {
+    usize::try_from(n).map_err(|_| Error::limit("a storage larger than this platform's memory"))
 }
 
-impl<R: Read> Read for Shifted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.inner.read(buf)
-    }
-}
-
-impl<R: Seek> Seek for Shifted<R> {
-    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
-        let pos = match pos {
-            SeekFrom::Start(n) => SeekFrom::Start(self.start.checked_add(n).ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek past u64::MAX")
-            })?),
-            other => other,
-        };
-        let at = self.inner.seek(pos)?;
-        at.checked_sub(self.start).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "seek before the checkpoint's start",
-            )
-        })
-    }
-}
-
-/// A zip checkpoint as torch reads it (miniz, `PyTorchStreamReader`): the
-/// central directory, and records looked up by name under the archive name.
-struct Archive<R> {
-    reader: Shifted<R>,
-    len: u64,
+/// A zip checkpoint's directory as torch reads it (miniz,
+/// `PyTorchStreamReader`): records are looked up by name under the archive
+/// name, in any ASCII case.
+struct ZipLayout {
     members: Vec<zip::Member>,
+    /// Member indices by ASCII lower-case name (duplicates kept: an error
+    /// when that record is read).
+    by_name: HashMap<Vec<u8>, Vec<usize>>,
     /// The archive name and a `/`: `archive/` for `archive/data.pkl`.
     prefix: String,
+    /// Where each member's data starts, read from its local header the
+    /// first time the member is read.
+    starts: Vec<OnceLock<u64>>,
 }
 
-impl<R: Read + Seek> Archive<R> {
-    /// Read the directory of the archive that starts where `reader` is
-    /// (offsets as miniz reads them: not moved by `zipfile`'s `concat`).
-    fn open(reader: R) -> Result<Self> {
-        let mut reader = Shifted {
-            inner: reader,
-            start: 0,
-        };
-        reader.start = reader.inner.stream_position().map_err(Error::io)?;
-        let len = reader.seek(SeekFrom::End(0)).map_err(Error::io)?;
-        let end = zip::end_record(&mut reader, len)?;
-        let members = zip::directory(&mut reader, len, &end, 0)?;
+impl ZipLayout {
+    /// Read the directory (offsets as miniz reads them: not moved by
+    /// `zipfile`'s `concat`).
+    fn open<R: Read + Seek>(bytes: &Bytes<R>, len: u64) -> Result<Self> {
+        let mut at = At { bytes, len, pos: 0 };
+        let end = zip::end_record(&mut at, len)?;
+        let members = zip::directory(&mut at, len, &end, 0)?;
         let prefix = match zip::torch_archive_name(&members) {
             Some(name) => format!("{name}/"),
             None => {
@@ -483,38 +523,43 @@ impl<R: Read + Seek> Archive<R> {
                 }))
             }
         };
-        Ok(Archive {
-            reader,
-            len,
+        let mut by_name: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+        for (i, m) in members.iter().enumerate() {
+            by_name
+                .entry(m.raw_name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+        let starts = members.iter().map(|_| OnceLock::new()).collect();
+        Ok(ZipLayout {
             members,
+            by_name,
             prefix,
+            starts,
         })
     }
 
     /// The member torch reads for record `name` (`data.pkl`, `data/0`):
     /// `<archive>/<name>` in any ASCII case; `None` if there is none.
-    fn member(&self, name: &str) -> Result<Option<&zip::Member>> {
+    fn member(&self, name: &str) -> Result<Option<usize>> {
         let full = format!("{}{name}", self.prefix);
-        match zip::find(&self.members, &full)[..] {
-            [] => Ok(None),
-            [m] => Ok(Some(m)),
-            ref all => Err(Error::data(format!(
+        match self
+            .by_name
+            .get(&full.as_bytes().to_ascii_lowercase())
+            .map(Vec::as_slice)
+        {
+            None | Some([]) => Ok(None),
+            Some([i]) => Ok(Some(*i)),
+            Some(all) => Err(Error::data(format!(
                 "zip: {} members are named {full} (ASCII case aside); which one torch reads depends on miniz's sort",
                 all.len()
             ))),
         }
     }
 
-    /// Call `body` with a reader of record `name`'s data (`None`: no such record).
-    fn with_record<T>(
-        &mut self,
-        name: &str,
-        body: impl FnOnce(&mut dyn Read) -> Result<T>,
-    ) -> Result<Option<T>> {
-        let Some(m) = self.member(name)?.cloned() else {
-            return Ok(None);
-        };
-        let within = |e: Error| Error::new(e.category(), format!("zip member {}: {e}", m.name));
+    /// Where member `i`'s data lies, if torch (miniz) reads it.
+    fn record<R: Read + Seek>(&self, bytes: &Bytes<R>, len: u64, i: usize) -> Result<Record<'_>> {
+        let m = &self.members[i];
         if !zip::MINIZ_METHODS.contains(&m.method) {
             return Err(Error::unsupported(format!(
                 "zip member {}: compression method {} ({}), which torch (miniz) does not read",
@@ -529,82 +574,242 @@ impl<R: Read + Seek> Archive<R> {
                 m.name, m.compressed_size, m.size
             )));
         }
-        let loc = zip::locate(&mut self.reader, self.len, &m)?;
-        zip::with_data(&mut self.reader, &m, &loc, body)
-            .map(Some)
-            .map_err(within)
-    }
-
-    /// Record `name`'s bytes, all of them.
-    fn record(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
-        self.with_record(name, |r| {
-            let mut buf = Vec::new();
-            r.read_to_end(&mut buf).map_err(Error::io)?;
-            Ok(buf)
+        if m.is_encrypted() {
+            return Err(Error::unsupported(format!(
+                "zip member {}: encrypted or patch data (flags {:#x}), which neither torch nor numpy reads",
+                m.name, m.flags
+            )));
+        }
+        let start = match self.starts[i].get() {
+            Some(&s) => s,
+            None => {
+                let mut at = At { bytes, len, pos: 0 };
+                let loc = zip::locate(&mut at, len, m)?;
+                *self.starts[i].get_or_init(|| loc.data_start)
+            }
+        };
+        Ok(Record {
+            start,
+            size: m.size,
+            member: Some(m),
         })
     }
 }
 
-enum Source<R> {
-    Zip(Box<Archive<R>>),
-    Legacy {
-        reader: R,
-        /// key → (absolute offset of the data, bytes).
-        storages: HashMap<String, (u64, u64)>,
-    },
+/// Where a storage's (or a zip record's) bytes lie.
+struct Record<'a> {
+    /// First byte of the data as stored (compressed for a deflated member),
+    /// from the checkpoint's start.
+    start: u64,
+    /// Bytes once extracted.
+    size: u64,
+    /// The zip member: its method, CRC-32 and name.
+    member: Option<&'a zip::Member>,
+}
+
+impl Record<'_> {
+    /// True if the bytes lie in the file as they are (not deflated).
+    fn is_raw(&self) -> bool {
+        self.member.map_or(true, |m| m.method == 0)
+    }
+
+    /// Compare `got`, the CRC-32 of the whole extracted record, with the
+    /// directory's (records that are no zip member have none).
+    fn check(&self, got: u32) -> Result<()> {
+        match self.member {
+            Some(m) if m.crc32 != got => Err(Error::data(format!(
+                "zip member {}: bad CRC-32 ({got:#010x}, the directory says {:#010x}): the data is damaged",
+                m.name, m.crc32
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How a checkpoint names its storages' bytes.
+enum Layout {
+    Zip(ZipLayout),
+    /// Legacy and tar files: key → (offset of the raw bytes, their count).
+    Raw(HashMap<String, (u64, u64)>),
+}
+
+/// What a checkpoint keeps per storage key.
+struct Slot {
+    /// Viewed by more than one tensor: read once, kept in `cache`.
+    shared: bool,
+    cache: OnceLock<Vec<u8>>,
+    /// Held while `cache` is filled, so that one thread reads it.
+    fill: Mutex<()>,
+    /// A mapped record's CRC-32 was found right (it is not checked again).
+    checked: AtomicBool,
+}
+
+impl Slot {
+    fn new(shared: bool) -> Self {
+        Slot {
+            shared,
+            cache: OnceLock::new(),
+            fill: Mutex::new(()),
+            checked: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Slots for the storages the persistent ids of `doc` name, shared where
+/// more than one tensor rebuild names the key.
+fn slots_of(doc: &Document) -> HashMap<String, Slot> {
+    let mut refs: HashMap<String, usize> = HashMap::new();
+    for node in doc.nodes() {
+        if let Node::PersistentId(pid) = node {
+            if let Ok((s, _)) = storage_of(doc.get(*pid)) {
+                *refs.entry(s.key).or_default() += 1;
+            }
+        }
+    }
+    refs.into_iter()
+        .map(|(k, n)| (k, Slot::new(n > 1)))
+        .collect()
+}
+
+/// Some of a storage's bytes: `data[i]` is its byte `base + i`.
+struct Loaded<'a> {
+    data: Cow<'a, [u8]>,
+    base: usize,
 }
 
 /// An opened checkpoint: its object graph, and storages read on demand.
-pub struct Checkpoint<R> {
+///
+/// Reading takes `&self`: tensors can be read from many threads at once (a
+/// file opened with [`Checkpoint::open`] is read with positional reads, one
+/// per storage; [`Checkpoint::from_reader`]'s reader is shared under a
+/// lock). `R` is the reader type of [`Checkpoint::from_reader`];
+/// [`Checkpoint::open`] and [`Checkpoint::mmap`] give a `Checkpoint` (of
+/// [`std::fs::File`]).
+///
+/// Each zip record's CRC-32 is compared with the central directory's when
+/// it is read (storages, `data.pkl`, `byteorder`; a mismatch is an error
+/// that names the member), unless [`Checkpoint::with_crc_check`] turned it
+/// off; a memory-mapped checkpoint checks only when asked
+/// ([`Checkpoint::verify`]). Legacy and tar files hold no checksums.
+///
+/// A storage that several tensors view (a tensor and its transpose, tied
+/// weights, views of one flat buffer) is read once and kept, so that its
+/// tensors' data can borrow from it ([`Checkpoint::clear_cache`] drops what
+/// was kept); any other storage is read for the tensor that asks and handed
+/// over, so reading a whole state dict tensor by tensor holds one tensor's
+/// bytes at a time.
+pub struct Checkpoint<R = std::fs::File> {
     doc: Document,
-    source: Source<R>,
+    bytes: Bytes<R>,
+    /// Bytes from the checkpoint's start to the end of its file or reader.
+    len: u64,
+    layout: Layout,
+    slots: HashMap<String, Slot>,
     big_endian: bool,
+    check_crc: bool,
+    /// The tar format's tensors, named by the object pickle's persistent ids.
+    tar_tensors: Option<HashMap<String, Tensor>>,
 }
 
-impl Checkpoint<std::io::BufReader<std::fs::File>> {
-    /// Open a checkpoint file (reads the object pickle only).
+impl Checkpoint<std::fs::File> {
+    /// Open a checkpoint file: reads the object pickle only; storages are
+    /// read when asked for, each with one positional read of the file.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let f = std::fs::File::open(path).map_err(Error::io)?;
-        Checkpoint::from_reader(std::io::BufReader::new(f))
+        let file = std::fs::File::open(path).map_err(Error::io)?;
+        let len = file.metadata().map_err(Error::io)?.len();
+        Checkpoint::from_bytes(Bytes::File(PositionalFile::new(file)), len, true)
+    }
+
+    /// Open a checkpoint file as a read-only memory map: a contiguous
+    /// little-endian tensor's [`Checkpoint::tensor_data`] borrows from the
+    /// map, nothing copied. CRC-32s are not checked as storages are read
+    /// (that would read every page of a storage at each first use); call
+    /// [`Checkpoint::verify`] for it, or turn the check on with
+    /// [`Checkpoint::with_crc_check`].
+    ///
+    /// The file must not change while the checkpoint is alive: a write to it
+    /// shows through the map, and a truncation makes the process fault
+    /// (`SIGBUS`) when the lost pages are read. When that cannot be ruled
+    /// out, use [`Checkpoint::open`].
+    #[cfg(feature = "mmap")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
+    pub fn mmap(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(Error::io)?;
+        let map = mmap::Map::new(&file)?;
+        let len = map.bytes().len() as u64;
+        Checkpoint::from_bytes(Bytes::Map(map), len, false)
     }
 }
 
 impl<R: Read + Seek> Checkpoint<R> {
-    /// Open a checkpoint from a seekable reader positioned at its start.
+    /// Open a checkpoint from a seekable reader positioned at its start
+    /// (offsets count from there, as in `torch.load(f)`).
     pub fn from_reader(mut reader: R) -> Result<Self> {
         let start = reader.stream_position().map_err(Error::io)?;
-        let mut head = [0u8; 4];
-        reader.read_exact(&mut head).map_err(Error::io)?;
-        reader.seek(SeekFrom::Start(start)).map_err(Error::io)?;
-        if &head == b"PK\x03\x04" {
-            Self::open_zip(reader)
+        let end = reader.seek(SeekFrom::End(0)).map_err(Error::io)?;
+        let bytes = Bytes::Reader {
+            inner: Mutex::new(reader),
+            start,
+        };
+        Checkpoint::from_bytes(bytes, end.saturating_sub(start), true)
+    }
+
+    fn from_bytes(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+        let mut head = [0u8; 512];
+        let n = len.min(512) as usize;
+        bytes.read_exact_at(0, &mut head[..n]).map_err(Error::io)?;
+        let head = &head[..n];
+        if head.len() < 4 {
+            return Err(Error::new(
+                crate::Category::Eof,
+                "a checkpoint of fewer than 4 bytes",
+            ));
+        }
+        if head.starts_with(b"PK\x03\x04") {
+            Self::open_zip(bytes, len, check_crc)
+        } else if crate::ml::container::tar::is_header(head) {
+            Self::open_tar(bytes, len, check_crc)
         } else {
-            Self::open_legacy(reader, start)
+            Self::open_legacy(bytes, len, check_crc)
         }
     }
 
-    fn open_zip(reader: R) -> Result<Self> {
-        let mut archive = Archive::open(reader)?;
-        let data = archive
-            .record("data.pkl")?
-            .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
-        let big_endian = archive
-            .record("byteorder")?
-            .is_some_and(|b| b.starts_with(b"big"));
+    fn open_zip(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+        let zip = ZipLayout::open(&bytes, len)?;
+        let whole = |name: &str| -> Result<Option<Vec<u8>>> {
+            let Some(i) = zip.member(name)? else {
+                return Ok(None);
+            };
+            let rec = zip.record(&bytes, len, i)?;
+            read_record(&bytes, &rec, rec.size, check_crc).map(Some)
+        };
+        let data =
+            whole("data.pkl")?.ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
+        let big_endian = whole("byteorder")?.is_some_and(|b| b.starts_with(b"big"));
         let doc = crate::loads_with(&data, LoadOptions::default())?;
         Ok(Checkpoint {
+            slots: slots_of(&doc),
             doc,
-            source: Source::Zip(Box::new(archive)),
+            bytes,
+            len,
+            layout: Layout::Zip(zip),
             big_endian,
+            check_crc,
+            tar_tensors: None,
         })
     }
 
-    fn open_legacy(mut reader: R, start: u64) -> Result<Self> {
+    fn open_legacy(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
         // The pickles are read through one unpickler; its offset then tells
         // where the raw storages start. Small reads keep it from buffering
         // (reading) far into the storages.
+        let mut at = At {
+            bytes: &bytes,
+            len,
+            pos: 0,
+        };
         let mut u =
-            crate::Unpickler::from_reader(Trickle { inner: &mut reader }, LoadOptions::default());
+            crate::Unpickler::from_reader(Trickle { inner: &mut at }, LoadOptions::default());
         let magic = u.load()?;
         if !crate::ml::torch_facts::is_legacy_magic(magic.root()) {
             return Err(Error::data("not a torch checkpoint (bad magic number)"));
@@ -635,7 +840,7 @@ impl<R: Read + Seek> Checkpoint<R> {
                     .ok_or_else(|| Error::data("storage key is not a str"))
             })
             .collect::<Result<_>>()?;
-        let mut pos = start + u.offset();
+        let mut pos = u.offset();
         drop(u);
         // Element sizes come from the storage types in the persistent ids.
         let mut itemsize: HashMap<String, usize> = HashMap::new();
@@ -648,9 +853,8 @@ impl<R: Read + Seek> Checkpoint<R> {
         }
         let mut storages = HashMap::new();
         for key in keys {
-            reader.seek(SeekFrom::Start(pos)).map_err(Error::io)?;
             let mut n = [0u8; 8];
-            reader.read_exact(&mut n).map_err(Error::io)?;
+            bytes.read_exact_at(pos, &mut n).map_err(Error::io)?;
             let count = u64::from_le_bytes(n);
             let size = *itemsize
                 .get(&key)
@@ -660,13 +864,25 @@ impl<R: Read + Seek> Checkpoint<R> {
                 .checked_mul(size)
                 .ok_or_else(|| Error::data("storage size overflows"))?;
             storages.insert(key, (pos + 8, nbytes));
-            pos = pos + 8 + nbytes;
+            pos = (pos + 8)
+                .checked_add(nbytes)
+                .ok_or_else(|| Error::data("storage size overflows"))?;
         }
         Ok(Checkpoint {
+            slots: slots_of(&doc),
             doc,
-            source: Source::Legacy { reader, storages },
+            bytes,
+            len,
+            layout: Layout::Raw(storages),
             big_endian: little == Some(false),
+            check_crc,
+            tar_tensors: None,
         })
+    }
+
+    fn open_tar(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+        let _ = (bytes, len, check_crc);
+        Err(Error::unsupported("torch < 0.4's tar checkpoints"))
     }
 
     /// The object graph (`torch.load`'s result, with tensors as rebuild recipes).
@@ -684,71 +900,236 @@ impl<R: Read + Seek> Checkpoint<R> {
         find_tensors(self.doc.root())
     }
 
-    /// The raw bytes of a whole storage (as stored: see [`Checkpoint::is_big_endian`]).
-    pub fn storage_bytes(&mut self, storage: &Storage) -> Result<Vec<u8>> {
+    /// Whether each zip record's CRC-32 is checked as it is read: on for
+    /// [`Checkpoint::open`] and [`Checkpoint::from_reader`], off for
+    /// [`Checkpoint::mmap`] (where, once on, each storage is checked at its
+    /// first read only).
+    pub fn with_crc_check(mut self, on: bool) -> Self {
+        self.check_crc = on;
+        self
+    }
+
+    /// Compare every storage's CRC-32 (and `data.pkl`'s) with the zip
+    /// central directory's, reading each once; an error names the first
+    /// member that differs. A legacy or tar checkpoint has no checksums
+    /// (`Ok`).
+    pub fn verify(&self) -> Result<()> {
+        let Layout::Zip(zip) = &self.layout else {
+            return Ok(());
+        };
+        let mut keys: Vec<&String> = self.slots.keys().collect();
+        keys.sort();
+        let mut names: Vec<(Option<&Slot>, String)> = vec![(None, "data.pkl".to_string())];
+        names.extend(
+            keys.into_iter()
+                .map(|k| (self.slots.get(k), format!("data/{k}"))),
+        );
+        for (slot, name) in names {
+            let Some(i) = zip.member(&name)? else {
+                return Err(Error::data(format!(
+                    "zip archive without {}{name}",
+                    zip.prefix
+                )));
+            };
+            let rec = zip.record(&self.bytes, self.len, i)?;
+            if slot.is_some_and(|s| s.checked.load(Ordering::Acquire)) {
+                continue;
+            }
+            if let Some(b) = rec
+                .is_raw()
+                .then(|| self.bytes.mapped(rec.start, rec.size))
+                .flatten()
+            {
+                rec.check(zip::Crc32::of(b))?;
+            } else {
+                let mut crc = zip::Crc32::default();
+                stream_record(&self.bytes, &rec, 0..rec.size, |_, c| crc.update(c))?;
+                rec.check(crc.value())?;
+            }
+            if let Some(s) = slot {
+                s.checked.store(true, Ordering::Release);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drop the storages kept for the tensors that share them.
+    pub fn clear_cache(&mut self) {
+        for slot in self.slots.values_mut() {
+            slot.cache.take();
+        }
+    }
+
+    /// Where storage `key`'s bytes lie.
+    fn record_of(&self, key: &str) -> Result<Record<'_>> {
+        match &self.layout {
+            Layout::Zip(zip) => {
+                let name = format!("data/{key}");
+                let i = zip.member(&name)?.ok_or_else(|| {
+                    Error::data(format!("zip archive without {}{name}", zip.prefix))
+                })?;
+                zip.record(&self.bytes, self.len, i)
+            }
+            Layout::Raw(storages) => {
+                let &(start, n) = storages
+                    .get(key)
+                    .ok_or_else(|| Error::data(format!("no storage {key}")))?;
+                Ok(Record {
+                    start,
+                    // What the file holds of it.
+                    size: n.min(self.len.saturating_sub(start)),
+                    member: None,
+                })
+            }
+        }
+    }
+
+    /// The record of `storage`, which must hold its `numel` elements; and
+    /// their bytes.
+    fn sized_record(&self, storage: &Storage) -> Result<(Record<'_>, u64)> {
         let want = storage
             .numel
             .checked_mul(storage.dtype.itemsize() as u64)
             .ok_or_else(|| Error::data("storage size overflows"))?;
-        let data = match &mut self.source {
-            Source::Zip(archive) => {
-                let name = format!("data/{}", storage.key);
-                archive
-                    .with_record(&name, |r| {
-                        let mut buf = Vec::new();
-                        r.take(want).read_to_end(&mut buf).map_err(Error::io)?;
-                        Ok(buf)
-                    })?
-                    .ok_or_else(|| {
-                        Error::data(format!("zip archive without {}{name}", archive.prefix))
-                    })?
-            }
-            Source::Legacy { reader, storages } => {
-                let &(at, n) = storages
-                    .get(&storage.key)
-                    .ok_or_else(|| Error::data(format!("no storage {}", storage.key)))?;
-                reader.seek(SeekFrom::Start(at)).map_err(Error::io)?;
-                let mut buf = Vec::new();
-                (&mut *reader)
-                    .take(n.min(want))
-                    .read_to_end(&mut buf)
-                    .map_err(Error::io)?;
-                buf
-            }
-        };
-        if (data.len() as u64) < want {
+        let rec = self.record_of(&storage.key)?;
+        if rec.size < want {
             return Err(Error::data(format!(
                 "storage {} holds {} bytes, {} elements of {} need {want}",
                 storage.key,
-                data.len(),
+                rec.size,
                 storage.numel,
                 storage.dtype.name()
             )));
         }
-        Ok(data)
+        Ok((rec, want))
     }
 
-    /// A tensor's elements in C order, little-endian: reads its storage.
-    pub fn tensor_bytes(&mut self, t: &Tensor) -> Result<Vec<u8>> {
-        t.check_bounds()?;
-        let raw = self.storage_bytes(&t.storage)?;
-        let size = t.dtype().itemsize();
-        let mut out =
-            crate::ml::numpy::gather_c_order(&raw, &t.shape, &t.stride, t.storage_offset, size)?;
-        if self.big_endian {
-            let unit = t.dtype().swap_unit();
-            if unit > 1 {
-                for c in out.chunks_exact_mut(unit) {
-                    c.reverse();
+    /// True if `storage` is neither mapped nor kept: reading it copies
+    /// from the file into the caller's buffer.
+    fn is_streamed(&self, storage: &Storage) -> bool {
+        !self.bytes.is_mapped() && !self.slots.get(&storage.key).is_some_and(|s| s.shared)
+    }
+
+    /// The bytes `want` of `storage` (or more of them).
+    fn load(&self, storage: &Storage, want: std::ops::Range<u64>) -> Result<Loaded<'_>> {
+        let (rec, nbytes) = self.sized_record(storage)?;
+        let n = to_usize(nbytes)?;
+        let slot = self.slots.get(&storage.key);
+        if let Some(b) = rec
+            .is_raw()
+            .then(|| self.bytes.mapped(rec.start, rec.size))
+            .flatten()
+        {
+            if self.check_crc && !slot.is_some_and(|s| s.checked.load(Ordering::Acquire)) {
+                rec.check(zip::Crc32::of(b))?;
+                if let Some(s) = slot {
+                    s.checked.store(true, Ordering::Release);
                 }
             }
+            return Ok(Loaded {
+                data: Cow::Borrowed(&b[..n]),
+                base: 0,
+            });
         }
-        Ok(out)
+        if let Some(slot) = slot.filter(|s| s.shared) {
+            let data = match slot.cache.get() {
+                Some(d) => d,
+                None => {
+                    let _only_one = slot.fill.lock().unwrap_or_else(|p| p.into_inner());
+                    match slot.cache.get() {
+                        Some(d) => d,
+                        None => {
+                            let v = read_record(&self.bytes, &rec, rec.size, self.check_crc)?;
+                            slot.cache.get_or_init(|| v)
+                        }
+                    }
+                }
+            };
+            return Ok(Loaded {
+                data: Cow::Borrowed(&data[..n]),
+                base: 0,
+            });
+        }
+        if rec.is_raw() && !(self.check_crc && rec.member.is_some()) {
+            // Only the bytes asked for.
+            let (a, b) = (want.start.min(nbytes), want.end.min(nbytes));
+            let mut buf = vec![0u8; to_usize(b - a)?];
+            self.bytes
+                .read_exact_at(rec.start + a, &mut buf)
+                .map_err(|e| Error::io(e))?;
+            return Ok(Loaded {
+                data: Cow::Owned(buf),
+                base: to_usize(a)?,
+            });
+        }
+        let size = if self.check_crc { rec.size } else { nbytes };
+        let mut v = read_record(&self.bytes, &rec, size, self.check_crc)?;
+        v.truncate(n);
+        Ok(Loaded {
+            data: Cow::Owned(v),
+            base: 0,
+        })
+    }
+
+    /// The raw bytes of a whole storage, as stored (see
+    /// [`Checkpoint::is_big_endian`]): borrowed from the memory map or from
+    /// the storages kept for sharing tensors, else read.
+    pub fn storage_bytes(&self, storage: &Storage) -> Result<Cow<'_, [u8]>> {
+        let (_, nbytes) = self.sized_record(storage)?;
+        Ok(self.load(storage, 0..nbytes)?.data)
+    }
+
+    /// A tensor's elements in C order, little-endian. Borrowed where the
+    /// stored bytes are that already (a contiguous tensor of a little-endian
+    /// checkpoint, stored, in a memory map or a storage kept for the
+    /// tensors that share it); else read into a buffer of its own: a
+    /// contiguous tensor's bytes alone (its whole storage when the CRC-32 is
+    /// checked), a strided one's gathered in C order, whole runs at a time.
+    pub fn tensor_data(&self, t: &Tensor) -> Result<Cow<'_, [u8]>> {
+        let Some(want) = t.byte_span()? else {
+            return Ok(Cow::Borrowed(&[]));
+        };
+        let size = t.dtype().itemsize();
+        let loaded = self.load(&t.storage, want)?;
+        let offset = t.storage_offset - loaded.base / size;
+        let unit = if self.big_endian {
+            t.dtype().swap_unit()
+        } else {
+            1
+        };
+        if !t.is_contiguous() {
+            let mut v =
+                crate::ml::numpy::gather_c_order(&loaded.data, &t.shape, &t.stride, offset, size)?;
+            crate::ml::numpy::swap_units(&mut v, unit);
+            return Ok(Cow::Owned(v));
+        }
+        let (a, n) = (offset * size, t.nbytes());
+        let mut v = match loaded.data {
+            Cow::Borrowed(b) if unit == 1 => return Ok(Cow::Borrowed(&b[a..a + n])),
+            Cow::Borrowed(b) => b[a..a + n].to_vec(),
+            Cow::Owned(mut v) => {
+                if a > 0 {
+                    v.copy_within(a..a + n, 0);
+                }
+                v.truncate(n);
+                v
+            }
+        };
+        crate::ml::numpy::swap_units(&mut v, unit);
+        Ok(Cow::Owned(v))
+    }
+
+    /// [`Checkpoint::tensor_data`] as a vector of its own.
+    pub fn tensor_bytes(&self, t: &Tensor) -> Result<Vec<u8>> {
+        self.tensor_data(t).map(Cow::into_owned)
     }
 
     /// A tensor's elements in C order as `T` (`f32` for float32, `[f64; 2]` for
-    /// complex128, `u16` bits for float16/bfloat16, ...).
-    pub fn read<T: crate::ml::numpy::Element>(&mut self, t: &Tensor) -> Result<Vec<T>> {
+    /// complex128, `u16` bits for float16/bfloat16, ...), decoded straight
+    /// into the result: a contiguous tensor's storage is read a megabyte at
+    /// a time into a buffer that is reused (no copy of the whole storage),
+    /// a mapped or kept one decoded where it is.
+    pub fn read<T: crate::ml::numpy::Element>(&self, t: &Tensor) -> Result<Vec<T>> {
         // Types numpy lacks are read as their bits.
         let np = match t.dtype() {
             DType::BFloat16 | DType::Float16 => crate::ml::numpy::DType::parse("<u2")?,
@@ -765,21 +1146,55 @@ impl<R: Read + Seek> Checkpoint<R> {
                 ))
             })?,
         };
-        if !T::matches(&np) {
+        if !T::matches(&np) || T::SIZE != t.dtype().itemsize() {
             return Err(Error::data(format!(
                 "a {} tensor cannot be read as {}",
                 t.dtype().name(),
                 std::any::type_name::<T>()
             )));
         }
-        let b = self.tensor_bytes(t)?;
-        Ok(b.chunks_exact(T::SIZE).map(|c| T::read(c, false)).collect())
+        let Some(want) = t.byte_span()? else {
+            return Ok(Vec::new());
+        };
+        let (size, big) = (T::SIZE, self.big_endian);
+        if t.is_contiguous() && self.is_streamed(&t.storage) {
+            let (rec, _) = self.sized_record(&t.storage)?;
+            // The whole record when its CRC-32 is checked, else the tensor's bytes.
+            let check = self.check_crc && rec.member.is_some();
+            let range = if check { 0..rec.size } else { want.clone() };
+            let numel = t.numel();
+            let mut out: Vec<T> = Vec::new();
+            let mut crc = zip::Crc32::default();
+            stream_record(&self.bytes, &rec, range, |pos, chunk| {
+                if check {
+                    crc.update(chunk);
+                }
+                // The chunk's part inside the tensor: whole elements, as
+                // chunks start at multiples of the item size.
+                let a = want.start.max(pos);
+                let b = want.end.min(pos + chunk.len() as u64);
+                if a < b {
+                    if out.capacity() == 0 {
+                        out.reserve_exact(numel);
+                    }
+                    let part = &chunk[(a - pos) as usize..(b - pos) as usize];
+                    T::extend_from_bytes(&mut out, part, big);
+                }
+            })?;
+            if check {
+                rec.check(crc.value())?;
+            }
+            return Ok(out);
+        }
+        let loaded = self.load(&t.storage, want)?;
+        let offset = t.storage_offset - loaded.base / size;
+        crate::ml::numpy::gather_elements::<T>(&loaded.data, &t.shape, &t.stride, offset, big)
     }
 
     /// Any real tensor (bfloat16 and float16 included) as f64, C order; a
     /// quantized one dequantized, `(q - zero_point) * scale`, as
     /// `Tensor.dequantize()` computes it.
-    pub fn read_f64(&mut self, t: &Tensor) -> Result<Vec<f64>> {
+    pub fn read_f64(&self, t: &Tensor) -> Result<Vec<f64>> {
         if let Some(q) = &t.quantization {
             if matches!(t.dtype(), DType::QUInt4x2 | DType::QUInt2x4) {
                 return Err(Error::unsupported(format!(
@@ -823,12 +1238,17 @@ impl<R: Read + Seek> Checkpoint<R> {
                 }
             };
         }
-        if t.dtype() == DType::BFloat16 {
-            let bits = self.read::<u16>(t)?;
-            return Ok(bits
-                .into_iter()
-                .map(|b| f32::from_bits((b as u32) << 16) as f64)
-                .collect());
+        match t.dtype() {
+            DType::BFloat16 => {
+                let bits = self.read::<u16>(t)?;
+                return Ok(bits
+                    .into_iter()
+                    .map(|b| f32::from_bits((b as u32) << 16) as f64)
+                    .collect());
+            }
+            DType::Float32 => return Ok(self.read::<f32>(t)?.into_iter().map(f64::from).collect()),
+            DType::Float64 => return self.read::<f64>(t),
+            _ => {}
         }
         let np = t
             .dtype()
@@ -842,6 +1262,105 @@ impl<R: Read + Seek> Checkpoint<R> {
             data,
         )?;
         arr.to_f64_vec()
+    }
+}
+
+/// `size` bytes of a record from its start (all of them, `rec.size`, when
+/// `check` asks for its CRC-32 to be compared), read with one positional
+/// read when stored, inflated when deflated.
+fn read_record<R: Read + Seek>(
+    bytes: &Bytes<R>,
+    rec: &Record<'_>,
+    size: u64,
+    check: bool,
+) -> Result<Vec<u8>> {
+    let v = match rec.member.filter(|m| m.method != 0) {
+        None => {
+            let mut v = vec![0u8; to_usize(size)?];
+            bytes.read_exact_at(rec.start, &mut v).map_err(Error::io)?;
+            v
+        }
+        Some(m) => {
+            let loc = zip::Located {
+                data_start: rec.start,
+                local_name: Vec::new(),
+            };
+            let mut at = At {
+                bytes,
+                len: rec.start.saturating_add(m.compressed_size),
+                pos: 0,
+            };
+            zip::with_data(&mut at, m, &loc, |r| {
+                // The directory's size is not trusted for an allocation.
+                let mut v = Vec::with_capacity(to_usize(size.min(1 << 26))?);
+                r.take(size).read_to_end(&mut v).map_err(Error::io)?;
+                Ok(v)
+            })
+            .map_err(|e| Error::new(e.category(), format!("zip member {}: {e}", m.name)))?
+        }
+    };
+    if check && size == rec.size {
+        rec.check(zip::Crc32::of(&v))?;
+    }
+    Ok(v)
+}
+
+/// Read bytes `range` of a record in chunks of [`CHUNK`] (the last one
+/// shorter), calling `f(offset, chunk)` for each, in order; chunks start at
+/// `range.start` plus multiples of [`CHUNK`] (a deflated record is inflated
+/// from its start, and what comes before `range` is passed over).
+fn stream_record<R: Read + Seek>(
+    bytes: &Bytes<R>,
+    rec: &Record<'_>,
+    range: std::ops::Range<u64>,
+    mut f: impl FnMut(u64, &[u8]),
+) -> Result<()> {
+    if range.start >= range.end {
+        return Ok(());
+    }
+    let chunk = CHUNK as u64;
+    match rec.member.filter(|m| m.method != 0) {
+        None => {
+            let mut buf = vec![0u8; to_usize((range.end - range.start).min(chunk))?];
+            let mut pos = range.start;
+            while pos < range.end {
+                let n = (range.end - pos).min(chunk) as usize;
+                bytes
+                    .read_exact_at(rec.start + pos, &mut buf[..n])
+                    .map_err(Error::io)?;
+                f(pos, &buf[..n]);
+                pos += n as u64;
+            }
+            Ok(())
+        }
+        Some(m) => {
+            let mut buf = vec![0u8; CHUNK.min(to_usize(range.end)?)];
+            let loc = zip::Located {
+                data_start: rec.start,
+                local_name: Vec::new(),
+            };
+            let mut at = At {
+                bytes,
+                len: rec.start.saturating_add(m.compressed_size),
+                pos: 0,
+            };
+            zip::with_data(&mut at, m, &loc, |r| {
+                let mut pos = 0u64;
+                while pos < range.end {
+                    // Chunks from the start, so that each that reaches into
+                    // `range` starts at an element boundary.
+                    let n = (range.end - pos).min(chunk) as usize;
+                    r.read_exact(&mut buf[..n]).map_err(Error::io)?;
+                    let skip = range.start.saturating_sub(pos).min(n as u64) as usize;
+                    if skip < n {
+                        f(pos + skip as u64, &buf[skip..n]);
+                    }
+                    pos += n as u64;
+                }
+                Ok(())
+            })
+            .map_err(|e| Error::new(e.category(), format!("zip member {}: {e}", m.name)))
+        }
     }
 }
 
@@ -888,7 +1407,7 @@ mod tests {
 
     /// Every tensor of a checkpoint with its elements.
     fn contents(data: Vec<u8>) -> Result<Vec<(String, Tensor, Vec<u8>)>> {
-        let mut ck = Checkpoint::from_reader(Cursor::new(data))?;
+        let ck = Checkpoint::from_reader(Cursor::new(data))?;
         let mut out = Vec::new();
         for (path, t) in ck.tensors() {
             let t = t?;
@@ -914,7 +1433,7 @@ mod tests {
         prepended.extend(fixture());
         let mut r = Cursor::new(prepended);
         r.set_position(18);
-        let mut ck = Checkpoint::from_reader(r).unwrap();
+        let ck = Checkpoint::from_reader(r).unwrap();
         let t = ck.tensors().into_iter().next().unwrap().1.unwrap();
         assert_eq!(ck.tensor_bytes(&t).unwrap(), want[0].2);
     }
@@ -997,7 +1516,7 @@ mod tests {
             };
             z(name, data)
         });
-        let mut ck = Checkpoint::from_reader(Cursor::new(no_storage)).unwrap();
+        let ck = Checkpoint::from_reader(Cursor::new(no_storage)).unwrap();
         let t = ck.tensors().into_iter().next().unwrap().1.unwrap();
         let e = ck.tensor_bytes(&t).unwrap_err().to_string();
         assert!(e.contains("without checkpoint_zip/data/"), "{e}");

@@ -1093,7 +1093,7 @@ impl Saver {
 /// sd.insert("fc.bias", SaveTensor::from_slice(&[2], &[0.5f32, -0.5])?);
 /// let bytes = torch::Saver::new().archive_name("model").to_vec(&sd)?;
 ///
-/// let mut ck = torch::Checkpoint::from_reader(std::io::Cursor::new(bytes))?;
+/// let ck = torch::Checkpoint::from_reader(std::io::Cursor::new(bytes))?;
 /// let (path, t) = ck.tensors().remove(0);
 /// assert_eq!(path, "['fc.weight']");
 /// assert_eq!(ck.read::<f32>(&t?)?, [1., 2., 3., 4., 5., 6.]);
@@ -1181,7 +1181,7 @@ mod tests {
                 .unwrap();
                 assert_eq!(data.len() as u64, m.size);
             }
-            let mut ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
+            let ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
             let (_, t0) = ck.tensors().remove(0);
             assert_eq!(ck.read::<i32>(&t0.unwrap()).unwrap(), [1, 2, 3]);
         }
@@ -1246,7 +1246,7 @@ mod tests {
             };
         }
         let bytes = save_to(Vec::new(), &deep).unwrap();
-        let mut ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
+        let ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
         let tensors = ck.tensors();
         assert_eq!(tensors.len(), 1);
         assert!(tensors[0].0.ends_with("['t']"));
