@@ -82,8 +82,10 @@
 //!   numpy's `.npy` and `.npz` files, read and written as `np.save`,
 //!   `np.savez` and `np.load` do; structured fields by name (`NdArray::field`).
 //! * [`joblib`]: `joblib.dump` files (every compressor with `joblib-compress`).
-//! * `torch` (feature `torch`): `torch.save` checkpoints, zip and legacy,
-//!   with storages read lazily; and written (`torch::save`) as `torch.save`
+//! * `torch` (feature `torch`): `torch.save` checkpoints, zip, legacy and
+//!   torch < 0.4's tar, with storages read lazily (positional reads, from
+//!   any number of threads; zip CRC-32s checked), or borrowed from a memory
+//!   map (feature `mmap`); and written (`torch::save`) as `torch.save`
 //!   writes them.
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!

@@ -31,10 +31,16 @@ fn usizes(v: &Json) -> Vec<usize> {
         .collect()
 }
 
+/// Every tensor of a checkpoint, its path and elements.
+type Contents = Vec<(String, Vec<u8>)>;
+
+/// A way to open a checkpoint, and what it reads.
+type Way = (&'static str, Box<dyn Fn() -> Contents>);
+
 /// The ways to open a checkpoint: a file read with positional reads, any
 /// reader (a file, bytes in memory), and a memory map.
-fn every_way(file: &str) -> Vec<(&'static str, Box<dyn Fn() -> Vec<(String, Vec<u8>)>>)> {
-    fn all<R: Read + Seek>(ck: &Checkpoint<R>) -> Vec<(String, Vec<u8>)> {
+fn every_way(file: &str) -> Vec<Way> {
+    fn all<R: Read + Seek>(ck: &Checkpoint<R>) -> Contents {
         ck.tensors()
             .into_iter()
             .map(|(p, t)| {
@@ -45,9 +51,12 @@ fn every_way(file: &str) -> Vec<(&'static str, Box<dyn Fn() -> Vec<(String, Vec<
             .collect()
     }
     let path = dir().join(file);
-    let mut ways: Vec<(&'static str, Box<dyn Fn() -> Vec<(String, Vec<u8>)>>)> = Vec::new();
+    let mut ways: Vec<Way> = Vec::new();
     let p = path.clone();
-    ways.push(("open", Box::new(move || all(&Checkpoint::open(&p).unwrap()))));
+    ways.push((
+        "open",
+        Box::new(move || all(&Checkpoint::open(&p).unwrap())),
+    ));
     let p = path.clone();
     ways.push((
         "from_reader(File)",
@@ -64,7 +73,10 @@ fn every_way(file: &str) -> Vec<(&'static str, Box<dyn Fn() -> Vec<(String, Vec<
     #[cfg(feature = "mmap")]
     {
         let p = path.clone();
-        ways.push(("mmap", Box::new(move || all(&Checkpoint::mmap(&p).unwrap()))));
+        ways.push((
+            "mmap",
+            Box::new(move || all(&Checkpoint::mmap(&p).unwrap())),
+        ));
         let p = path;
         ways.push((
             "mmap, CRC checked",
@@ -80,7 +92,10 @@ fn every_way_of_opening_reads_the_same_tensors() {
         .iter()
         .map(|e| e["file"].as_str().unwrap().to_string())
         .collect();
-    files.extend(["real_torch.pt".to_string(), "real_torch_legacy.pt".to_string()]);
+    files.extend([
+        "real_torch.pt".to_string(),
+        "real_torch_legacy.pt".to_string(),
+    ]);
     for file in files {
         let ways = every_way(&file);
         let want = (ways[0].1)();
@@ -411,7 +426,10 @@ fn a_crc_mismatch_is_an_error_naming_the_member() {
     }
     // The intact checkpoints verify.
     for file in ["real_torch.pt", "checkpoint_zip.pt", "checkpoint_legacy.pt"] {
-        Checkpoint::open(dir().join(file)).unwrap().verify().unwrap();
+        Checkpoint::open(dir().join(file))
+            .unwrap()
+            .verify()
+            .unwrap();
     }
 }
 
@@ -470,7 +488,10 @@ fn tensor_data_borrows_where_the_stored_bytes_are_the_answer() {
     let base = find("['views'][0]");
     let transposed = find("['views'][2]");
     assert!(matches!(ck.tensor_data(&base).unwrap(), Cow::Borrowed(_)));
-    assert!(matches!(ck.tensor_data(&transposed).unwrap(), Cow::Owned(_)));
+    assert!(matches!(
+        ck.tensor_data(&transposed).unwrap(),
+        Cow::Owned(_)
+    ));
     // A storage of one tensor is read for it and handed over.
     let w = find("['model']['fc.weight']");
     assert!(matches!(ck.tensor_data(&w).unwrap(), Cow::Owned(_)));
@@ -495,5 +516,55 @@ fn tensor_data_borrows_where_the_stored_bytes_are_the_answer() {
         let t = t.unwrap();
         assert!(matches!(be.tensor_data(&t).unwrap(), Cow::Owned(_)));
         assert_eq!(be.read::<f64>(&t).unwrap(), values);
+    }
+}
+
+/// torch < 0.4's tar format (tests/scripts/gen_torch_tar_fixture.py, read
+/// back by real torch there): tensors named by persistent ids, their
+/// metadata and storages in members of their own, a storage view.
+#[test]
+fn tar_checkpoints_of_torch_before_0_4() {
+    let text = std::fs::read_to_string(dir().join("tar_format.json")).unwrap();
+    let m: Json = serde_json::from_str(&text).unwrap();
+    let want = m["tensors"].as_array().unwrap();
+    let ways = every_way("tar_format.pt");
+    let first = (ways[0].1)();
+    for (how, read) in &ways[1..] {
+        assert_eq!(read(), first, "tar by {how}");
+    }
+    let ck = Checkpoint::open(dir().join("tar_format.pt")).unwrap();
+    assert!(!ck.is_big_endian());
+    assert_eq!(ck.document().root().get("epoch").unwrap().as_i64(), Some(7));
+    let mut tensors = ck.tensors();
+    tensors.sort_by_key(|(p, _)| want.iter().position(|w| w["path"] == p.as_str()));
+    assert_eq!(tensors.len(), want.len());
+    for ((path, t), w) in tensors.iter().zip(want) {
+        let t = t.as_ref().unwrap();
+        assert_eq!(path, w["path"].as_str().unwrap());
+        assert_eq!(t.dtype().name(), w["dtype"].as_str().unwrap(), "{path}");
+        assert_eq!(t.shape, usizes(&w["shape"]), "{path}");
+        assert_eq!(t.stride, usizes(&w["stride"]), "{path}");
+        // torch counts a view's offset from the view, this reader from
+        // the storage it views (elements 2.. of storage 102).
+        let view = if path.contains("view") { 2 } else { 0 };
+        assert_eq!(
+            t.storage_offset as u64,
+            w["storage_offset"].as_u64().unwrap() + view,
+            "{path}"
+        );
+        let data = ck.tensor_data(t).unwrap();
+        assert_eq!(hex(&data), w["sha256"].as_str().unwrap(), "{path}");
+    }
+    let (_, v) = tensors.iter().find(|(p, _)| p.contains("view")).unwrap();
+    assert_eq!(ck.read::<i64>(v.as_ref().unwrap()).unwrap(), [3, 5, 7, 9]);
+    ck.verify().unwrap();
+    // Cut short anywhere: an error, not a panic.
+    let data = std::fs::read(dir().join("tar_format.pt")).unwrap();
+    for cut in (0..data.len()).step_by(97) {
+        if let Ok(c) = Checkpoint::from_reader(std::io::Cursor::new(&data[..cut])) {
+            for (_, t) in c.tensors() {
+                let _ = t.map(|t| c.tensor_data(&t).map(|_| ()));
+            }
+        }
     }
 }

@@ -161,7 +161,7 @@ fn gather_n<const N: usize>(
     let mut at = 0;
     match dims[..] {
         [] => out[..N].copy_from_slice(item(offset)),
-        [.., (b, sb)] if sb == 1 => {
+        [.., (b, 1)] => {
             for_each_base(&dims[..dims.len() - 1], offset, |first| {
                 out[at..at + b * N].copy_from_slice(&src[first * N..(first + b) * N]);
                 at += b * N;

@@ -44,7 +44,13 @@
 //! |---|---|---|
 //! | zip (torch ≥ 1.6 default) | `<archive>/data.pkl` (the object pickle, protocol 2), `<archive>/data/<key>` (raw storages), `<archive>/byteorder` (`little`/`big`, missing = little), `<archive>/version`, `.format_version` | yes |
 //! | legacy (`_use_new_zipfile_serialization=False`) | pickles of: magic number `0x1950a86a20f9469cfc6c`, protocol version 1001, sys info; the object pickle; the sorted storage keys; then per key an 8-byte little-endian element count and the raw storage | yes |
-//! | tar (torch < 0.4), TorchScript archives (`constants.pkl`, code) | | no |
+//! | tar (torch < 0.4) | a tar of `sys_info` (a pickle: `little_endian`, ...); `pickle` (the object, each tensor a persistent id: its key); `tensors` (a count pickle, then per tensor a pickle of `(key, storage key, type)`, ndim as an int32 and 4 padding bytes, int64 sizes, strides and storage offset); `storages` (a count pickle, then per storage a pickle of `(key, location, storage type)`, an int64 element count and the raw elements, then a pickle of the views `(view key, root key, offset, size)`) | yes |
+//! | TorchScript archives (`constants.pkl`, code) | | no |
+//!
+//! Legacy and tar files are little-endian unless their `sys_info` says
+//! otherwise; a zip's `byteorder` record says `big` for big-endian storages.
+//! Every way of opening ([`Checkpoint::open`], [`Checkpoint::from_reader`],
+//! [`Checkpoint::mmap`]) gives the elements little-endian.
 //!
 //! Persistent ids `('storage', StorageType, key, location, numel)` (and the
 //! legacy 6-tuple whose last item is a view `(view_key, offset, size)`) name
@@ -881,8 +887,240 @@ impl<R: Read + Seek> Checkpoint<R> {
     }
 
     fn open_tar(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
-        let _ = (bytes, len, check_crc);
-        Err(Error::unsupported("torch < 0.4's tar checkpoints"))
+        let within =
+            |what: &str, e: Error| Error::new(e.category(), format!("tar member {what}: {e}"));
+        let entries = {
+            let mut at = At {
+                bytes: &bytes,
+                len,
+                pos: 0,
+            };
+            crate::ml::container::tar::entries(&mut at, len)?
+        };
+        // tarfile's getmember: the last member of a name; extractfile
+        // follows links.
+        let member = |name: &str| -> Result<(u64, u64)> {
+            let e = entries
+                .iter()
+                .rev()
+                .find(|e| e.name == name)
+                .ok_or_else(|| {
+                    Error::data(format!(
+                        "torch tar checkpoint without its {name} member (torch.load raises KeyError)"
+                    ))
+                })?;
+            let e = e.resolve(&entries).filter(|t| t.is_file()).ok_or_else(|| {
+                Error::unsupported(format!("tar member {name} is a link to no regular member"))
+            })?;
+            Ok((e.data_offset, e.size))
+        };
+        let whole = |name: &str| -> Result<Vec<u8>> {
+            let (at, n) = member(name)?;
+            let mut v = vec![0u8; to_usize(n.min(len.saturating_sub(at)))?];
+            bytes.read_exact_at(at, &mut v).map_err(Error::io)?;
+            Ok(v)
+        };
+        // One pickle at `pos` of a member ending at `end`: its value and
+        // where it ends.
+        let pickle_at = |pos: u64, end: u64| -> Result<(Document, u64)> {
+            let mut at = At {
+                bytes: &bytes,
+                len: end.min(len),
+                pos,
+            };
+            let mut u =
+                crate::Unpickler::from_reader(Trickle { inner: &mut at }, LoadOptions::default());
+            let doc = u.load()?;
+            Ok((doc, pos + u.offset()))
+        };
+        let raw_at = |pos: u64, n: usize, end: u64| -> Result<Vec<u8>> {
+            if pos.checked_add(n as u64).map_or(true, |e| e > end) {
+                return Err(Error::data("runs past the end of the member"));
+            }
+            let mut b = vec![0u8; n];
+            bytes.read_exact_at(pos, &mut b).map_err(Error::io)?;
+            Ok(b)
+        };
+        let int = |v: ValueRef<'_>, what: &str| -> Result<i64> {
+            v.as_i64()
+                .ok_or_else(|| Error::data(format!("{what} is not an int")))
+        };
+        let key_of = |v: ValueRef<'_>| -> Result<String> {
+            v.as_i64()
+                .map(|k| k.to_string())
+                .or_else(|| v.as_str().map(str::to_string))
+                .ok_or_else(|| Error::data("a key that is neither an int nor a str"))
+        };
+
+        let sys_info = crate::loads(&whole("sys_info")?).map_err(|e| within("sys_info", e))?;
+        let little = sys_info
+            .root()
+            .get("little_endian")
+            .and_then(|b| b.as_bool());
+
+        // storages: the count; per storage (key, location, type), an int64
+        // element count and the elements; then the views.
+        let (start, size) = member("storages")?;
+        let end = start.saturating_add(size);
+        let mut roots: HashMap<String, Storage> = HashMap::new();
+        let mut storages = HashMap::new();
+        let mut views: HashMap<String, (String, u64)> = HashMap::new();
+        (|| -> Result<()> {
+            let (count, mut pos) = pickle_at(start, end)?;
+            let count = int(count.root(), "the storage count")?;
+            for _ in 0..count.max(0) {
+                let (rec, p) = pickle_at(pos, end)?;
+                let r = rec.root();
+                let key = key_of(
+                    r.index(0)
+                        .ok_or_else(|| Error::data("storage record is not a tuple"))?,
+                )?;
+                let location = r
+                    .index(1)
+                    .and_then(|l| l.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                let (_, ty) = r
+                    .index(2)
+                    .and_then(|t| t.as_global())
+                    .ok_or_else(|| Error::data("storage type is not a global"))?;
+                let dtype = DType::from_storage(ty).ok_or_else(|| {
+                    Error::unsupported(format!("storage type {ty} is not supported"))
+                })?;
+                let n = raw_at(p, 8, end)?;
+                let numel = u64::try_from(i64::from_le_bytes(n.try_into().expect("8 bytes")))
+                    .map_err(|_| Error::data("a negative storage size"))?;
+                let nbytes = numel
+                    .checked_mul(dtype.itemsize() as u64)
+                    .filter(|&b| (p + 8).checked_add(b).is_some_and(|e| e <= end))
+                    .ok_or_else(|| {
+                        Error::data(format!("storage {key} runs past the end of the member"))
+                    })?;
+                storages.insert(key.clone(), (p + 8, nbytes));
+                roots.insert(
+                    key.clone(),
+                    Storage {
+                        key,
+                        dtype,
+                        location,
+                        numel,
+                    },
+                );
+                pos = p + 8 + nbytes;
+            }
+            let (v, _) = pickle_at(pos, end)?;
+            for view in v.root().iter() {
+                let target = key_of(
+                    view.index(0)
+                        .ok_or_else(|| Error::data("bad storage view"))?,
+                )?;
+                let root = key_of(
+                    view.index(1)
+                        .ok_or_else(|| Error::data("bad storage view"))?,
+                )?;
+                let offset = u64::try_from(int(
+                    view.index(2)
+                        .ok_or_else(|| Error::data("bad storage view"))?,
+                    "a view offset",
+                )?)
+                .map_err(|_| Error::data("a negative view offset"))?;
+                views.insert(target, (root, offset));
+            }
+            Ok(())
+        })()
+        .map_err(|e| within("storages", e))?;
+
+        // tensors: the count; per tensor (key, storage key, type), then its
+        // metadata as raw little-endian ints.
+        let (start, size) = member("tensors")?;
+        let end = start.saturating_add(size);
+        let mut tensors: HashMap<String, Tensor> = HashMap::new();
+        (|| -> Result<()> {
+            let (count, mut pos) = pickle_at(start, end)?;
+            let count = int(count.root(), "the tensor count")?;
+            for _ in 0..count.max(0) {
+                let (rec, p) = pickle_at(pos, end)?;
+                let r = rec.root();
+                let key = key_of(
+                    r.index(0)
+                        .ok_or_else(|| Error::data("tensor record is not a tuple"))?,
+                )?;
+                let skey = key_of(
+                    r.index(1)
+                        .ok_or_else(|| Error::data("tensor record is not a tuple"))?,
+                )?;
+                let (root, view_offset) = match views.get(&skey) {
+                    Some((root, off)) => (root.clone(), *off),
+                    None => (skey.clone(), 0),
+                };
+                let storage = roots
+                    .get(&root)
+                    .ok_or_else(|| Error::data(format!("tensor {key}: no storage {skey}")))?
+                    .clone();
+                let head = raw_at(p, 8, end)?;
+                let ndim =
+                    usize::try_from(i32::from_le_bytes(head[..4].try_into().expect("4 bytes")))
+                        .map_err(|_| Error::data("a negative ndim"))?;
+                let meta = raw_at(
+                    p + 8,
+                    ndim.checked_mul(16)
+                        .and_then(|n| n.checked_add(8))
+                        .ok_or_else(|| Error::data("ndim overflows"))?,
+                    end,
+                )?;
+                let dims: Vec<usize> = meta
+                    .chunks_exact(8)
+                    .map(|c| usize::try_from(i64::from_le_bytes(c.try_into().expect("8 bytes"))))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|_| {
+                        Error::data(format!("tensor {key}: a negative size, stride or offset"))
+                    })?;
+                let offset = usize::try_from(view_offset)
+                    .ok()
+                    .and_then(|v| v.checked_add(dims[2 * ndim]))
+                    .ok_or_else(|| Error::data("storage offset overflows"))?;
+                pos = p + 8 + meta.len() as u64;
+                tensors.insert(
+                    key,
+                    Tensor {
+                        storage,
+                        storage_offset: offset,
+                        shape: dims[..ndim].to_vec(),
+                        stride: dims[ndim..2 * ndim].to_vec(),
+                        requires_grad: false,
+                        parameter: false,
+                        quantization: None,
+                    },
+                );
+            }
+            Ok(())
+        })()
+        .map_err(|e| within("tensors", e))?;
+
+        let doc = crate::loads(&whole("pickle")?).map_err(|e| within("pickle", e))?;
+        let mut refs: HashMap<&str, usize> = HashMap::new();
+        for t in tensors.values() {
+            *refs.entry(t.storage.key.as_str()).or_default() += 1;
+        }
+        let slots = roots
+            .keys()
+            .map(|k| {
+                (
+                    k.clone(),
+                    Slot::new(refs.get(k.as_str()).is_some_and(|&n| n > 1)),
+                )
+            })
+            .collect();
+        Ok(Checkpoint {
+            slots,
+            doc,
+            bytes,
+            len,
+            layout: Layout::Raw(storages),
+            big_endian: little == Some(false),
+            check_crc,
+            tar_tensors: Some(tensors),
+        })
     }
 
     /// The object graph (`torch.load`'s result, with tensors as rebuild recipes).
@@ -897,7 +1135,27 @@ impl<R: Read + Seek> Checkpoint<R> {
 
     /// Every tensor with its path, without reading any storage.
     pub fn tensors(&self) -> Vec<(String, Result<Tensor>)> {
-        find_tensors(self.doc.root())
+        let Some(tar) = &self.tar_tensors else {
+            return find_tensors(self.doc.root());
+        };
+        // The tar format's object pickle names each tensor by a persistent
+        // id, its key in the tensors member.
+        let mut out = Vec::new();
+        crate::ml::arrays::walk(self.doc.root(), |path, v| {
+            let crate::Kind::PersistentId(p) = v.kind() else {
+                return true;
+            };
+            let id = v.at(p);
+            let key = id
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| id.as_i64().map(|i| i.to_string()));
+            if let Some(t) = key.and_then(|k| tar.get(&k)) {
+                out.push((path.to_string(), Ok(t.clone())));
+            }
+            false
+        });
+        out
     }
 
     /// Whether each zip record's CRC-32 is checked as it is read: on for
@@ -1056,7 +1314,7 @@ impl<R: Read + Seek> Checkpoint<R> {
             let mut buf = vec![0u8; to_usize(b - a)?];
             self.bytes
                 .read_exact_at(rec.start + a, &mut buf)
-                .map_err(|e| Error::io(e))?;
+                .map_err(Error::io)?;
             return Ok(Loaded {
                 data: Cow::Owned(buf),
                 base: to_usize(a)?,
