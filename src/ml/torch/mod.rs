@@ -1675,6 +1675,53 @@ mod tests {
         Ok(out)
     }
 
+    /// Every real tensor of a checkpoint as f64 (typed reads), with its
+    /// path; checked and unchecked reads agree.
+    fn typed(data: Vec<u8>) -> Vec<(String, Vec<f64>)> {
+        let ck = Checkpoint::from_reader(Cursor::new(data)).unwrap();
+        let unchecked = Checkpoint::from_reader(Cursor::new(ck_bytes(&ck)))
+            .unwrap()
+            .with_crc_check(false);
+        let mut out = Vec::new();
+        for (path, t) in ck.tensors() {
+            let t = t.unwrap();
+            if let Ok(v) = ck.read_f64(&t) {
+                assert_eq!(unchecked.read_f64(&t).unwrap(), v, "{path}");
+                out.push((path, v));
+            }
+        }
+        assert!(out.len() > 10);
+        out
+    }
+
+    /// The bytes a checkpoint was read from (a `Cursor` of them).
+    fn ck_bytes(ck: &Checkpoint<Cursor<Vec<u8>>>) -> Vec<u8> {
+        match &ck.bytes {
+            Bytes::Reader { inner, .. } => inner.lock().unwrap().get_ref().clone(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn typed_reads_of_views_and_slices_agree_with_their_bytes() {
+        // Stored: every typed read (streamed, kept, gathered) gives the
+        // values of the tensor's bytes.
+        let ck = Checkpoint::from_reader(Cursor::new(fixture())).unwrap();
+        for (path, t) in ck.tensors() {
+            let t = t.unwrap();
+            if t.dtype() != DType::Float64 {
+                continue;
+            }
+            let bytes = ck.tensor_data(&t).unwrap();
+            let want: Vec<f64> = bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            assert_eq!(ck.read::<f64>(&t).unwrap(), want, "{path}");
+        }
+        typed(fixture());
+    }
+
     #[test]
     fn stored_records_read_through_the_crates_zip_reader() {
         let want = contents(fixture()).unwrap();
@@ -1708,6 +1755,32 @@ mod tests {
                 pickle_part(&deflated).unwrap(),
                 pickle_part(&fixture()).unwrap()
             );
+            // Typed reads inflate as they decode, checking the CRC-32.
+            assert_eq!(typed(deflated.clone()), typed(fixture()));
+            let bad_crc = rewritten(|name, data| {
+                let mut m = zd(name, data);
+                if name.contains("/data/") {
+                    m.crc ^= 1;
+                }
+                m
+            });
+            let ck = Checkpoint::from_reader(Cursor::new(bad_crc)).unwrap();
+            for (_, t) in ck.tensors() {
+                let t = t.unwrap();
+                if t.numel() == 0 {
+                    continue;
+                }
+                for e in [
+                    ck.tensor_data(&t).unwrap_err(),
+                    ck.read_f64(&t).unwrap_err(),
+                ] {
+                    let e = e.to_string();
+                    assert!(
+                        e.contains("checkpoint_zip/data/") && e.contains("bad CRC-32"),
+                        "{e}"
+                    );
+                }
+            }
             // Inflating to another size than the directory's: an error.
             let short = rewritten(|name, data| {
                 let mut m = zd(name, data);
