@@ -197,6 +197,7 @@ fn gather_n<const N: usize>(
 /// The elements of a strided view of `src` (whose items are `T::SIZE`
 /// bytes, big-endian if `big_endian`) decoded in C order, straight into the
 /// result.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 pub(crate) fn gather_elements<T: Element>(
     src: &[u8],
     shape: &[usize],
@@ -229,6 +230,7 @@ pub(crate) fn gather_elements<T: Element>(
 
 /// Reverse the bytes of every `unit`-byte value of `data` in place (a
 /// big-endian buffer made little-endian, or back); `unit` 1 leaves it.
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
 pub(crate) fn swap_units(data: &mut [u8], unit: usize) {
     fn swap<const N: usize>(data: &mut [u8]) {
         for c in data.chunks_exact_mut(N) {
