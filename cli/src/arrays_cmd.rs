@@ -152,7 +152,7 @@ fn list_source<R: Read + Seek>(
     file: &str,
     first: bool,
 ) -> Result<Vec<Entry>, String> {
-    let mut head = [0u8; 64];
+    let mut head = [0u8; 512];
     let n = read_head(&mut src, &mut head).map_err(|e| e.to_string())?;
     let head = &head[..n];
     src.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;

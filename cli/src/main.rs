@@ -349,6 +349,13 @@ fn refuse_checkpoint(data: &[u8], name: &str) -> Result<(), Failure> {
              `pickle arrays` lists its tensors"
         ));
     }
+    if pickle_codec::torch::format_of(data) == Some(pickle_codec::torch::Format::Tar) {
+        return Err(format!(
+            "{name} is a tar archive (torch < 0.4's checkpoint format): its tensors are in \
+             other members, which convert cannot carry over; `pickle json` and `pickle dis` \
+             show its pickle, `pickle arrays` lists its tensors"
+        ));
+    }
     if pickle_codec::torch::is_checkpoint(data) {
         return Err(format!(
             "{name} is a legacy PyTorch checkpoint (torch.save with \

@@ -796,3 +796,22 @@ fn convert_refuses_checkpoints_and_says_what_to_use() {
         "{line}"
     );
 }
+
+#[test]
+fn a_tar_checkpoint_is_read_by_every_command_that_reads_checkpoints() {
+    // torch < 0.4's format: the object pickle is the `pickle` member.
+    let path = fixture("torch/tar_format.pt");
+    let out = pickle(&["arrays", &path], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.starts_with("['weight']\tfloat32\tshape=(4, 3)"),
+        "{listing}"
+    );
+    for cmd in [&["json", &path][..], &["dis", &path]] {
+        let out = pickle(cmd, None);
+        assert_eq!(out.status.code(), Some(0), "{cmd:?}: {}", stderr(&out));
+    }
+    let out = pickle(&["convert", &path, "-p", "2", "-o", "-"], None);
+    assert_one_line_error(&out);
+}

@@ -439,16 +439,43 @@ pub fn find_tensors(root: ValueRef<'_>) -> Vec<(String, Result<Tensor>)> {
     out
 }
 
-/// True if the bytes start a zip archive or a legacy torch file (its magic
-/// number pickled at any protocol; 64 bytes of head suffice).
+/// The formats `torch.save` has written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// A zip archive (torch >= 1.6's default).
+    Zip,
+    /// `_use_new_zipfile_serialization=False`: pickles, then raw storages.
+    Legacy,
+    /// torch < 0.4: a tar archive.
+    Tar,
+}
+
+/// The checkpoint format the bytes begin, `None` for anything else: a zip
+/// archive, a tar archive, or a legacy file's magic number pickled at any
+/// protocol. 512 bytes of head suffice.
+pub fn format_of(head: &[u8]) -> Option<Format> {
+    if head.starts_with(b"PK\x03\x04") {
+        Some(Format::Zip)
+    } else if crate::ml::container::tar::is_header(head) {
+        Some(Format::Tar)
+    } else if crate::ml::torch_facts::starts_legacy(head) {
+        Some(Format::Legacy)
+    } else {
+        None
+    }
+}
+
+/// True if the bytes begin a checkpoint ([`format_of`]).
 pub fn is_checkpoint(head: &[u8]) -> bool {
-    head.starts_with(b"PK\x03\x04") || crate::ml::torch_facts::starts_legacy(head)
+    format_of(head).is_some()
 }
 
 /// The pickle part of a checkpoint's bytes, for tools that show pickles
 /// (`pickle dis`, `pickle json`): a zip archive's `data.pkl`, or the five
 /// pickles at the head of a legacy file (magic number, protocol, system
-/// info, the object, the storage keys), without the raw storages after them.
+/// info, the object, the storage keys), without the raw storages after them,
+/// or a tar archive's `pickle` member.
 /// `None` if the bytes are not a checkpoint.
 pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
     if data.starts_with(b"PK\x03\x04") {
@@ -463,6 +490,25 @@ pub fn pickle_part(data: &[u8]) -> Result<Option<Vec<u8>>> {
             .ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
         let rec = zip.record(&bytes, len, i)?;
         return read_record(&bytes, &rec, rec.size, false).map(Some);
+    }
+    if crate::ml::container::tar::is_header(data) {
+        // torch < 0.4: the object pickle is the `pickle` member (the last
+        // of that name, as tarfile finds it).
+        let mut c = std::io::Cursor::new(data);
+        let entries = crate::ml::container::tar::entries(&mut c, data.len() as u64)?;
+        let e = entries
+            .iter()
+            .rev()
+            .find(|e| e.name == "pickle")
+            .and_then(|e| e.resolve(&entries))
+            .filter(|e| e.is_file())
+            .ok_or_else(|| Error::data("tar checkpoint without a pickle member"))?;
+        let start = usize::try_from(e.data_offset).unwrap_or(usize::MAX);
+        let end = start.saturating_add(usize::try_from(e.size).unwrap_or(usize::MAX));
+        let pkl = data
+            .get(start..end)
+            .ok_or_else(|| Error::data("tar checkpoint cut short in its pickle member"))?;
+        return Ok(Some(pkl.to_vec()));
     }
     if crate::ml::torch_facts::starts_legacy(data) {
         let mut u = crate::Unpickler::from_slice(data, LoadOptions::default());
