@@ -79,6 +79,9 @@
 
 #[cfg(feature = "mmap")]
 mod mmap;
+#[cfg(feature = "safetensors")]
+#[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
+pub mod safetensors;
 mod source;
 
 use std::borrow::Cow;
@@ -96,7 +99,7 @@ use crate::LoadOptions;
 pub use crate::ml::torch_facts::DType;
 
 mod save;
-pub use save::{save, save_to, SaveTensor, SaveValue, Saver, StateDict};
+pub use save::{archive_name, save, save_to, SaveTensor, SaveValue, Saver, StateDict};
 
 /// A storage named by a persistent id.
 #[derive(Clone, Debug, PartialEq, Eq)]

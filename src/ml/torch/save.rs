@@ -197,6 +197,26 @@ impl<'a> SaveTensor<'a> {
         self.shape.iter().product()
     }
 
+    /// Bytes of its elements (`numel * itemsize`; `data().len()`, but for
+    /// a [`SaveTensor::declared`] one).
+    fn nbytes(&self) -> usize {
+        self.numel() * self.dtype.itemsize()
+    }
+
+    /// A tensor of `dtype` and `shape` whose bytes are not here: they are
+    /// written by [`Saver::write_streamed`]'s `fill` (`shape` checked
+    /// there, quantized dtypes refused).
+    #[cfg(feature = "safetensors")]
+    pub(super) fn declared(dtype: DType, shape: &[usize]) -> SaveTensor<'static> {
+        SaveTensor {
+            dtype,
+            shape: shape.to_vec(),
+            data: Cow::Borrowed(&[]),
+            requires_grad: false,
+            parameter: false,
+        }
+    }
+
     /// Strides of the C-contiguous layout, in elements, as torch gives
     /// them: a dimension of size 0 counts as 1 (`torch.zeros(3, 0, 2)` has
     /// stride `(2, 2, 1)`).
@@ -657,7 +677,7 @@ impl<'r> Emitter<'r> {
             Some(c) => (self.doc.global("torch", c), t.numel()),
             None => (
                 self.doc.global("torch.storage", "UntypedStorage"),
-                t.data.len(),
+                t.nbytes(),
             ),
         };
         // `str(len(id_map))`: a new string each time.
@@ -767,6 +787,18 @@ impl<W: Write> TorchZip<W> {
     }
 
     fn record(&mut self, name: &str, data: &[u8]) -> Result<()> {
+        self.record_with(name, data.len() as u64, |sink| sink.write(data))
+    }
+
+    /// A record of `size` bytes, which `fill` hands to the sink (in any
+    /// number of pieces; the CRC-32 is computed as they pass, for the data
+    /// descriptor after them).
+    fn record_with(
+        &mut self,
+        name: &str,
+        size: u64,
+        fill: impl FnOnce(&mut RecordSink<'_, W>) -> Result<()>,
+    ) -> Result<()> {
         let name = format!("{}{name}", self.prefix);
         let n = name.len();
         if n > u16::MAX as usize {
@@ -774,7 +806,7 @@ impl<W: Write> TorchZip<W> {
                 "zip: a record name of {n} bytes (at most 65535)"
             )));
         }
-        let (size, offset) = (data.len() as u64, self.pos);
+        let offset = self.pos;
         let big_size = size >= self.zip64_from;
         let big_offset = offset >= self.zip64_from;
         let mut zip64 = Vec::new();
@@ -813,8 +845,18 @@ impl<W: Write> TorchZip<W> {
         local.extend_from_slice(name.as_bytes());
         local.extend_from_slice(&extra);
         self.put(&local)?;
-        self.put(data)?;
-        let crc = Crc32::of(data);
+        let mut sink = RecordSink {
+            zip: self,
+            crc: Crc32::default(),
+            written: 0,
+        };
+        fill(&mut sink)?;
+        let (crc, written) = (sink.crc.value(), sink.written);
+        if written != size {
+            return Err(Error::data(format!(
+                "zip: record {name} was given {written} bytes, {size} were declared"
+            )));
+        }
 
         if descriptor {
             // 64-bit sizes once a zip64 field was written.
@@ -904,9 +946,34 @@ impl<W: Write> TorchZip<W> {
     }
 }
 
-/// torch's archive name for a file: its name after the last `/` or `\`, up
-/// to its last `.`; `archive` for a path that is not ASCII (torch then
-/// writes through a Python file object).
+/// Where a record's bytes go ([`TorchZip::record_with`]): to the writer,
+/// through the CRC-32.
+pub(super) struct RecordSink<'z, W> {
+    zip: &'z mut TorchZip<W>,
+    crc: Crc32,
+    written: u64,
+}
+
+impl<W: Write> RecordSink<'_, W> {
+    /// Write the next bytes of the record.
+    pub(super) fn write(&mut self, b: &[u8]) -> Result<()> {
+        self.crc.update(b);
+        self.written += b.len() as u64;
+        self.zip.put(b)
+    }
+}
+
+/// The archive name `torch.save(obj, path)` gives the file at `path` (and
+/// [`save`] does): the file's name after the last `/` or `\`, up to its
+/// last `.` (`model` for `checkpoints/model.pt`); `archive` for a path that
+/// is not ASCII (torch then writes through a Python file object). An error
+/// for a name that leaves nothing (`.pt`), which torch refuses. For a
+/// program that writes a checkpoint to a temporary file and renames it:
+/// `Saver::new().archive_name(archive_name(final_path)?)`.
+pub fn archive_name(path: impl AsRef<Path>) -> Result<String> {
+    archive_name_of(path.as_ref())
+}
+
 fn archive_name_of(path: &Path) -> Result<String> {
     let Some(s) = path.to_str().filter(|s| s.is_ascii()) else {
         return Ok("archive".into());
@@ -1008,13 +1075,72 @@ impl Saver {
         pkl: &[u8],
         storages: &[&[u8]],
     ) -> Result<W> {
+        let sizes: Vec<u64> = storages.iter().map(|s| s.len() as u64).collect();
+        self.write_records(w, archive, pkl, &sizes, |key, sink| {
+            sink.write(storages[key])
+        })
+    }
+
+    /// A state dict of `tensors` (an `OrderedDict`, in order) whose
+    /// elements `fill(i, sink)` writes for tensor `i`, C order,
+    /// little-endian, `numel * itemsize` bytes of them, in pieces of any
+    /// size: the archive is written front to back without holding a
+    /// tensor's bytes ([`crate::torch::safetensors`] streams them from a
+    /// file). The archive is named `default_archive` unless
+    /// [`Saver::archive_name`] named it.
+    #[cfg(feature = "safetensors")]
+    pub(super) fn write_streamed<W: Write>(
+        &self,
+        w: W,
+        default_archive: &str,
+        tensors: &[(String, DType, Vec<usize>)],
+        fill: impl FnMut(usize, &mut RecordSink<'_, W>) -> Result<()>,
+    ) -> Result<W> {
+        let mut sizes = Vec::with_capacity(tensors.len());
+        let mut sd = StateDict::new();
+        for (key, dtype, shape) in tensors {
+            if dtype.is_quantized() {
+                return Err(Error::unsupported(format!(
+                    "tensor {key:?}: saving a quantized ({}) tensor: its quantizer parameters are not given here",
+                    dtype.name()
+                )));
+            }
+            let n = numel_of(shape)?
+                .checked_mul(dtype.itemsize())
+                .ok_or_else(|| Error::data(format!("tensor shape {shape:?} overflows")))?;
+            sizes.push(n as u64);
+            if sd
+                .insert(key.clone(), SaveTensor::declared(*dtype, shape))
+                .is_some()
+            {
+                return Err(Error::data(format!(
+                    "tensor {key:?} is given twice (a state dict holds it once)"
+                )));
+            }
+        }
+        let archive = self.archive(|| Ok(default_archive.to_string()))?;
+        let (pkl, _) = pickle(sd.as_ref())?;
+        self.write_records(w, &archive, &pkl, &sizes, fill)
+    }
+
+    /// The records of a checkpoint: the pickle, torch's small records,
+    /// storage `key` of `sizes[key]` bytes written by `fill(key, sink)`,
+    /// the version and the serialization id.
+    fn write_records<W: Write>(
+        &self,
+        w: W,
+        archive: &str,
+        pkl: &[u8],
+        sizes: &[u64],
+        mut fill: impl FnMut(usize, &mut RecordSink<'_, W>) -> Result<()>,
+    ) -> Result<W> {
         let mut z = TorchZip::new(w, archive);
         z.record("data.pkl", pkl)?;
         z.record(".format_version", b"1")?;
         z.record(".storage_alignment", ALIGNMENT.to_string().as_bytes())?;
         z.record("byteorder", b"little")?;
-        for (key, data) in storages.iter().enumerate() {
-            z.record(&format!("data/{key}"), data)?;
+        for (key, &size) in sizes.iter().enumerate() {
+            z.record_with(&format!("data/{key}"), size, |sink| fill(key, sink))?;
         }
         z.record("version", b"3\n")?;
         let id = match &self.serialization_id {

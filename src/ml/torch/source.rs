@@ -15,13 +15,44 @@ pub(super) struct PositionalFile {
     file: std::fs::File,
     #[cfg(not(any(unix, windows)))]
     file: Mutex<std::fs::File>,
+    /// Held while the file's cursor is used ([`PositionalFile::copy_to`]);
+    /// positional reads do not use it.
+    #[cfg(any(unix, windows))]
+    cursor: Mutex<()>,
 }
 
 impl PositionalFile {
     pub(super) fn new(file: std::fs::File) -> Self {
         #[cfg(not(any(unix, windows)))]
         let file = Mutex::new(file);
-        PositionalFile { file }
+        PositionalFile {
+            file,
+            #[cfg(any(unix, windows))]
+            cursor: Mutex::new(()),
+        }
+    }
+
+    /// Copy `len` bytes at `pos` to `w` with `std::io::copy` from the file
+    /// itself, which on Linux, to a file (or a `BufWriter` of one, flushed
+    /// first), is `copy_file_range`: the bytes go from file to file in the
+    /// kernel. Fewer there is an `UnexpectedEof` error.
+    #[cfg_attr(not(feature = "safetensors"), allow(dead_code))]
+    fn copy_to<W: std::io::Write>(&self, pos: u64, len: u64, w: &mut W) -> std::io::Result<()> {
+        #[cfg(any(unix, windows))]
+        let (_cursor, mut f) = (
+            self.cursor.lock().unwrap_or_else(|p| p.into_inner()),
+            &self.file,
+        );
+        #[cfg(not(any(unix, windows)))]
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.seek(SeekFrom::Start(pos))?;
+        #[cfg(not(any(unix, windows)))]
+        let f = &*f;
+        let n = std::io::copy(&mut f.take(len), w)?;
+        if n < len {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
     }
 
     #[cfg(unix)]
@@ -87,6 +118,39 @@ impl<R: Read + Seek> Bytes<R> {
                     .and_then(|p| m.bytes().get(p..p.checked_add(buf.len())?))
                     .ok_or(std::io::ErrorKind::UnexpectedEof)?;
                 buf.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+
+    /// Copy `len` bytes at `pos` to `w`, as directly as the source allows:
+    /// from a file with `std::io::copy` (`copy_file_range` on Linux, see
+    /// [`PositionalFile::copy_to`]), from a map in one write, from a reader
+    /// a megabyte at a time through one buffer. Fewer there is an
+    /// `UnexpectedEof` error.
+    #[cfg_attr(not(feature = "safetensors"), allow(dead_code))]
+    pub(super) fn copy_to<W: std::io::Write>(
+        &self,
+        pos: u64,
+        len: u64,
+        w: &mut W,
+    ) -> std::io::Result<()> {
+        if let Some(b) = self.mapped(pos, len) {
+            return w.write_all(b);
+        }
+        match self {
+            Bytes::File(f) => f.copy_to(pos, len, w),
+            _ => {
+                let chunk = 1u64 << 20;
+                let mut buf = vec![0u8; len.min(chunk) as usize];
+                let mut at = 0;
+                while at < len {
+                    let n = (len - at).min(chunk) as usize;
+                    let p = pos.checked_add(at).ok_or_else(past_end)?;
+                    self.read_exact_at(p, &mut buf[..n])?;
+                    w.write_all(&buf[..n])?;
+                    at += n as u64;
+                }
                 Ok(())
             }
         }
