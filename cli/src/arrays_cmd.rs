@@ -1,7 +1,7 @@
 //! `pickle arrays FILE [--json] [--buffer BUF]...`: list every numpy array and
-//! torch tensor in a pickle, a joblib file, a torch checkpoint, a `.npy` or
-//! an `.npz` file (told apart by their first bytes, whatever their names;
-//! `-` reads stdin).
+//! torch tensor in a pickle, a joblib file, a torch checkpoint, a `.npy`, an
+//! `.npz` or a safetensors file (told apart by their first bytes, whatever
+//! their names; `-` reads stdin).
 //!
 //! The numpy files are also shown by `pickle json` and re-encoded by
 //! `pickle convert` through [`numpy_document`]: the pickle of the array that
@@ -16,7 +16,10 @@
 //! object arrays). Checkpoint storages are read one tensor at a time, `.npz`
 //! members one array at a time; nothing else of the file is loaded. An
 //! `.npy` array's path is the root (`""`), an `.npz` member's its key as
-//! `np.load(f)[key]` takes it, `['weights']` for `weights.npy`.
+//! `np.load(f)[key]` takes it, `['weights']` for `weights.npy`; a
+//! safetensors tensor's its name as the header gives it (`model.fc.weight`),
+//! with torch's dtype name (the header's, `F8_E8M0`, where torch has one
+//! this crate does not know).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -30,7 +33,7 @@ use sha2::{Digest, Sha256};
 /// Arguments of `pickle arrays`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ArraysArgs {
-    /// The pickle, joblib file, torch checkpoint (zip or legacy), .npy or .npz; `-` reads stdin.
+    /// The pickle, joblib file, torch checkpoint (zip, legacy or tar), .npy, .npz or safetensors file; `-` reads stdin.
     pub file: PathBuf,
     /// Print a JSON array of {path, dtype, shape, stride, storage_offset, nbytes, sha256}.
     #[arg(long)]
@@ -175,6 +178,24 @@ fn list_source<R: Read + Seek>(
             return Ok(out);
         }
         src.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    }
+    if pickle_codec::torch::safetensors::is_safetensors(head) {
+        // A safetensors file's tensors, each by its name (the path).
+        let st = pickle_codec::torch::safetensors::Reader::from_reader(src)
+            .map_err(|e| e.to_string())?;
+        for e in st.entries() {
+            let data = st.data(e).map_err(|x| format!("{}: {x}", e.name))?;
+            out.push(Entry {
+                path: e.name.clone(),
+                dtype: e.dtype.map_or(e.format_dtype, |d| d.name()).to_string(),
+                shape: e.shape.clone(),
+                stride: e.stride(),
+                storage_offset: 0,
+                nbytes: data.len(),
+                sha256: Some(sha256(&data)),
+            });
+        }
+        return Ok(out);
     }
     if pickle_codec::torch::is_checkpoint(head) {
         let ck = Checkpoint::from_reader(src).map_err(|e| e.to_string())?;

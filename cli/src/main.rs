@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use pickle_codec::{dumps, Encoding, Errors, LoadOptions, Unpickler};
 
 mod arrays_cmd;
+mod convert_cmd;
 mod dis_cmd;
 mod json_cmd;
 mod scan_cmd;
@@ -27,6 +28,7 @@ Examples:
   pickle arrays model.joblib                # path, dtype, shape, stride, offset, size, sha256
   pickle arrays --json checkpoint.pt | jq '.[].shape'
   pickle arrays py2_arrays.pkl --encoding latin1
+  pickle arrays model.safetensors            # each tensor by its name
   cat arrays.pkl | pickle arrays -";
 
 const CONVERT_EXAMPLES: &str = "\
@@ -43,7 +45,12 @@ Examples:
   cat data.pkl | pickle convert - -p 0 -o -
   # A .npy becomes the pickle of its array (an object array's own pickle,
   # re-encoded), an .npz the pickle of a dict of its arrays:
-  pickle convert weights.npy --protocol 4 -o weights.pkl";
+  pickle convert weights.npy --protocol 4 -o weights.pkl
+  # A PyTorch checkpoint's tensors as a safetensors file (names joined by '.',
+  # as model.state_dict() names them), and back:
+  pickle convert model.pt --to safetensors -o model.safetensors
+  pickle convert checkpoint.pt --to safetensors --skip-non-tensors --metadata format=pt -o model.safetensors
+  pickle convert model.safetensors --to torch -o model.pt";
 
 /// Convert and inspect Python pickles (protocols 0-5) without Python.
 ///
@@ -73,20 +80,45 @@ enum Command {
     /// Write pickles from the JSON that `pickle json` prints.
     #[command(after_help = json_cmd::FROM_JSON_EXAMPLES)]
     FromJson(json_cmd::FromJsonArgs),
-    /// List every numpy array and torch tensor in a pickle, joblib file or checkpoint.
+    /// List every numpy array and torch tensor in a pickle, joblib file, checkpoint or safetensors file.
     #[command(after_help = ARRAYS_EXAMPLES)]
     Arrays(arrays_cmd::ArraysArgs),
 }
 
 #[derive(Args)]
 struct ConvertArgs {
-    /// The pickle file (one pickle or several concatenated); `-` reads stdin.
+    /// The pickle file (one pickle or several concatenated); with --to, a
+    /// PyTorch checkpoint or a safetensors file; `-` reads stdin.
     #[arg(value_name = "FILE")]
     file: String,
 
     /// The protocol to write, 0 to 5.
-    #[arg(short, long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=5))]
-    protocol: u8,
+    #[arg(short, long, value_name = "P", value_parser = clap::value_parser!(u8).range(0..=5),
+          required_unless_present = "to", conflicts_with = "to")]
+    protocol: Option<u8>,
+
+    /// Convert a PyTorch checkpoint to a safetensors file (its tensors,
+    /// named by their paths joined by '.', as model.state_dict() names
+    /// them), or a safetensors file to a PyTorch checkpoint (an
+    /// OrderedDict of its tensors, as torch.save writes it).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    to: Option<Target>,
+
+    /// With --to safetensors: leave out the values that are not tensors
+    /// (epochs, names, ...; a note lists them) instead of refusing the
+    /// checkpoint.
+    #[arg(long, requires = "to")]
+    skip_non_tensors: bool,
+
+    /// With --to safetensors: an entry of the file's __metadata__, KEY=VALUE
+    /// (repeat the option; Hugging Face's loaders want format=pt).
+    #[arg(long, value_name = "KEY=VALUE", requires = "to", value_parser = parse_metadata)]
+    metadata: Vec<(String, String)>,
+
+    /// With --to: do not compare each checkpoint record's CRC-32 as it is
+    /// read (faster: tensors are then copied file to file by the kernel).
+    #[arg(long, requires = "to")]
+    no_crc_check: bool,
 
     /// Where to write; `-` writes stdout. A file is replaced only on success.
     #[arg(short, long = "output", value_name = "OUT")]
@@ -99,6 +131,21 @@ struct ConvertArgs {
 
     #[command(flatten)]
     load: LoadArgs,
+}
+
+/// What `convert --to` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Target {
+    /// A safetensors file, from a PyTorch checkpoint.
+    Safetensors,
+    /// A PyTorch checkpoint (torch.save's zip), from a safetensors file.
+    Torch,
+}
+
+fn parse_metadata(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))
 }
 
 /// The options of `pickle.load` and the loader's limits, for every command
@@ -163,6 +210,7 @@ fn flag_names(msg: &str) -> String {
     msg.replace("(LoadOptions::encoding)", "(--encoding, --errors)")
         .replace("(LoadOptions::max_int_digits)", "(--max-int-digits)")
         .replace("(LoadOptions::buffers)", "(--buffer)")
+        .replace("(skip_other_values leaves", "(--skip-non-tensors leaves")
 }
 
 /// A failure to report: one line, without the `error: ` prefix.
@@ -180,7 +228,22 @@ fn main() -> ExitCode {
 
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Convert(args) => convert(&args),
+        Command::Convert(args) => {
+            // clap counts `--protocol`'s conflict with `--to` as meeting
+            // these options' `requires = "to"`: checked here.
+            if args.to.is_none()
+                && (args.skip_non_tensors || args.no_crc_check || !args.metadata.is_empty())
+            {
+                use clap::CommandFactory;
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        "--skip-non-tensors, --metadata and --no-crc-check go with --to",
+                    )
+                    .exit();
+            }
+            convert(&args)
+        }
         Command::Dis(args) => dis_cmd::run(&args),
         Command::Json(args) => json_cmd::json(&args),
         Command::FromJson(args) => json_cmd::from_json(&args),
@@ -228,6 +291,12 @@ pub(crate) fn read_input(file: &str) -> Result<Vec<u8>, Failure> {
 }
 
 fn convert(args: &ConvertArgs) -> Result<(), Failure> {
+    if let Some(to) = args.to {
+        return convert_cmd::run(args, to);
+    }
+    let protocol = args
+        .protocol
+        .expect("clap requires --protocol without --to");
     let name = display_name(&args.file);
     let data = read_input(&args.file)?;
 
@@ -241,16 +310,18 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
         }
         options = options.buffers(bufs);
     }
-    if let Some(doc) = arrays_cmd::numpy_document(&data, name, &mut options, args.protocol)? {
-        let bytes = dumps(&doc, args.protocol).map_err(|e| {
-            format!(
-                "{name}: cannot be written at protocol {}: {e}",
-                args.protocol
-            )
-        })?;
+    if let Some(doc) = arrays_cmd::numpy_document(&data, name, &mut options, protocol)? {
+        let bytes = dumps(&doc, protocol)
+            .map_err(|e| format!("{name}: cannot be written at protocol {protocol}: {e}"))?;
         return write_output(&args.output, &bytes);
     }
     refuse_checkpoint(&data, name)?;
+    if pickle_codec::torch::safetensors::is_safetensors(&data) {
+        return Err(format!(
+            "{name} is a safetensors file, not a pickle stream: \
+             `pickle convert {name} --to torch -o OUT.pt` makes a PyTorch checkpoint of it"
+        ));
+    }
     let (data, options) = joblib_aware(&data, options, &args.file, args.load.options())
         .map_err(|e| format!("{name}: {e}"))?;
 
@@ -273,11 +344,10 @@ fn convert(args: &ConvertArgs) -> Result<(), Failure> {
             .load()
             .map_err(|e| format!("{name}: pickle #{}: {e}", count + 1))?;
         progress.phase(unpickler.offset(), "writing");
-        let bytes = dumps(&doc, args.protocol).map_err(|e| {
+        let bytes = dumps(&doc, protocol).map_err(|e| {
             format!(
-                "{name}: pickle #{} cannot be written at protocol {}: {e}",
+                "{name}: pickle #{} cannot be written at protocol {protocol}: {e}",
                 count + 1,
-                args.protocol
             )
         })?;
         out.extend_from_slice(&bytes);
@@ -343,25 +413,32 @@ fn refuse_checkpoint(data: &[u8], name: &str) -> Result<(), Failure> {
             Ok(Some(_)) => "a PyTorch checkpoint (torch.save): a zip archive",
             _ => "a zip archive",
         };
+        let to = if what.starts_with("a PyTorch") {
+            "; `--to safetensors` converts its tensors to a safetensors file"
+        } else {
+            ""
+        };
         return Err(format!(
             "{name} is {what}, not a pickle stream: convert does not rewrite archives; \
              `pickle json`, `pickle dis` and `pickle scan` read a checkpoint's data.pkl, \
-             `pickle arrays` lists its tensors"
+             `pickle arrays` lists its tensors{to}"
         ));
     }
     if pickle_codec::torch::format_of(data) == Some(pickle_codec::torch::Format::Tar) {
         return Err(format!(
             "{name} is a tar archive (torch < 0.4's checkpoint format): its tensors are in \
-             other members, which convert cannot carry over; `pickle json` and `pickle dis` \
-             show its pickle, `pickle arrays` lists its tensors"
+             other members, which convert cannot carry over as a pickle; `pickle json` and \
+             `pickle dis` show its pickle, `pickle arrays` lists its tensors, `--to safetensors` \
+             converts them to a safetensors file"
         ));
     }
     if pickle_codec::torch::is_checkpoint(data) {
         return Err(format!(
             "{name} is a legacy PyTorch checkpoint (torch.save with \
              _use_new_zipfile_serialization=False): its pickles are followed by raw tensor \
-             storages, which convert cannot carry over; `pickle json` and `pickle dis` show \
-             its pickles, `pickle arrays` lists its tensors"
+             storages, which convert cannot carry over as pickles; `pickle json` and \
+             `pickle dis` show its pickles, `pickle arrays` lists its tensors, \
+             `--to safetensors` converts them to a safetensors file"
         ));
     }
     Ok(())
@@ -478,7 +555,7 @@ pub(crate) fn write_output(out: &str, data: &[u8]) -> Result<(), Failure> {
 
 /// Create a new, unique temporary file in the directory of `path`, so that
 /// the final rename stays on one file system.
-fn create_temp_beside(path: &Path) -> Result<(PathBuf, fs::File), Failure> {
+pub(crate) fn create_temp_beside(path: &Path) -> Result<(PathBuf, fs::File), Failure> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -129,6 +129,36 @@ fn usage_errors_exit_2() {
             "koi8",
         ],
         &["frobnicate"],
+        &[
+            "convert",
+            "x.pt",
+            "--to",
+            "safetensors",
+            "-p",
+            "2",
+            "-o",
+            "y",
+        ],
+        &["convert", "x.pt", "--to", "onnx", "-o", "y"],
+        &[
+            "convert",
+            "x.pt",
+            "-p",
+            "2",
+            "--skip-non-tensors",
+            "-o",
+            "y",
+        ],
+        &[
+            "convert",
+            "x.pt",
+            "--to",
+            "safetensors",
+            "--metadata",
+            "novalue",
+            "-o",
+            "y",
+        ],
     ] {
         let out = pickle(args, None);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
@@ -777,13 +807,16 @@ fn convert_refuses_checkpoints_and_says_what_to_use() {
             "torch/checkpoint_legacy.pt",
             "is a legacy PyTorch checkpoint",
         ),
+        ("torch/tar_format.pt", "is a tar archive"),
     ] {
         let line = assert_one_line_error(&pickle(
             &["convert", &fixture(f), "-p", "2", "-o", "-"],
             None,
         ));
         assert!(
-            line.contains(what) && line.contains("pickle arrays"),
+            line.contains(what)
+                && line.contains("pickle arrays")
+                && line.contains("--to safetensors"),
             "{f}: {line}"
         );
         assert!(!line.contains("PERSID"), "{line}");
@@ -814,4 +847,146 @@ fn a_tar_checkpoint_is_read_by_every_command_that_reads_checkpoints() {
     }
     let out = pickle(&["convert", &path, "-p", "2", "-o", "-"], None);
     assert_one_line_error(&out);
+}
+
+#[test]
+fn convert_to_safetensors_and_back() {
+    let s = Scratch::new("safetensors");
+    let ck = fixture("safetensors/from_torch.pt");
+    let python = fs::read(fixture("safetensors/python.safetensors")).unwrap();
+    // What Python's save_file wrote for the same checkpoint, byte for byte,
+    // however the input comes and the CRC-32s are checked.
+    let out = s.path("model.safetensors");
+    let o = out.to_str().unwrap();
+    for extra in [&[][..], &["--no-crc-check"]] {
+        let mut args = vec!["convert", &ck, "--to", "safetensors", "-o", o];
+        args.extend_from_slice(extra);
+        let r = pickle(&args, None);
+        assert!(r.status.success(), "{}", stderr(&r));
+        assert!(r.stderr.is_empty(), "{}", stderr(&r));
+        assert!(fs::read(&out).unwrap() == python);
+    }
+    let piped = pickle(
+        &["convert", "-", "--to", "safetensors", "-o", "-"],
+        Some(&fs::read(&ck).unwrap()),
+    );
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert!(piped.stdout == python);
+    let meta = pickle(
+        &[
+            "convert",
+            &ck,
+            "--to",
+            "safetensors",
+            "--metadata",
+            "format=pt",
+            "-o",
+            "-",
+        ],
+        None,
+    );
+    assert!(meta.stdout == fs::read(fixture("safetensors/python_meta.safetensors")).unwrap());
+
+    // Back to torch: the checkpoint whose sha256 PyTorch's verdict names
+    // (archive `ours`, after the output's name).
+    let expect: serde_json::Value =
+        serde_json::from_slice(&fs::read(fixture("safetensors/expect.json")).unwrap()).unwrap();
+    let pt = s.path("ours.pt");
+    let r = pickle(
+        &["convert", o, "--to", "torch", "-o", pt.to_str().unwrap()],
+        None,
+    );
+    assert!(r.status.success(), "{}", stderr(&r));
+    let got = sha256_hex(&fs::read(&pt).unwrap());
+    assert_eq!(got, expect["ours"]["ours.pt"].as_str().unwrap());
+    assert_eq!(s.entries(), ["model.safetensors", "ours.pt"]);
+
+    // arrays lists a safetensors file's tensors by name.
+    let r = pickle(&["arrays", o], None);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let listing = stdout(&r);
+    assert!(
+        listing.starts_with(
+            "dtypes.uint64\tuint64\tshape=(3)\tstride=(1)\toffset=0\tnbytes=24\tsha256="
+        ),
+        "{listing}"
+    );
+    assert_eq!(listing.lines().count(), 40);
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+#[test]
+fn convert_to_refuses_what_it_cannot_convert() {
+    let s = Scratch::new("safetensors-refused");
+    let out = s.path("out");
+    let o = out.to_str().unwrap();
+    let st = fixture("safetensors/python.safetensors");
+    let cases = [
+        (
+            vec!["convert", &st, "-p", "2", "-o", o],
+            "is a safetensors file, not a pickle stream",
+        ),
+        (
+            vec!["convert", &st, "--to", "safetensors", "-o", o],
+            "is a safetensors file already: `--to torch`",
+        ),
+        (
+            vec!["convert", "-", "--to", "torch", "-o", o],
+            "<stdin> is not a safetensors file",
+        ),
+        (
+            vec!["convert", "-", "--to", "safetensors", "-o", o],
+            "<stdin> is not a PyTorch checkpoint",
+        ),
+    ];
+    let plain = fixture("torch/real_torch.pt");
+    let values = fixture("torch/written/checkpoint.pt");
+    let more = [
+        (
+            vec!["convert", &plain, "--to", "safetensors", "-o", o],
+            "tensor q_per_tensor (['q_per_tensor']) is quint8",
+        ),
+        (
+            vec!["convert", &values, "--to", "safetensors", "-o", o],
+            "['epoch'] is int 3, not a tensor: safetensors holds tensors only (--skip-non-tensors leaves",
+        ),
+        (
+            vec!["convert", &plain, "--to", "torch", "-o", o],
+            "is a PyTorch checkpoint already",
+        ),
+    ];
+    for (args, want) in cases.into_iter().chain(more) {
+        let line = assert_one_line_error(&pickle(&args, Some(P2)));
+        assert!(line.contains(want), "{args:?}: {line}");
+        assert!(s.entries().is_empty(), "{args:?} left {:?}", s.entries());
+    }
+    // --skip-non-tensors: the tensors, and a note of what was left out.
+    let r = pickle(
+        &[
+            "convert",
+            &values,
+            "--to",
+            "safetensors",
+            "--skip-non-tensors",
+            "-o",
+            o,
+        ],
+        None,
+    );
+    assert!(r.status.success(), "{}", stderr(&r));
+    let note = stderr(&r);
+    assert!(
+        note.starts_with("note: ")
+            && note.contains("values that are not tensors")
+            && note.contains("['epoch'] (int 3)"),
+        "{note}"
+    );
+    assert_eq!(note.lines().count(), 1);
 }
