@@ -40,7 +40,8 @@
 //! has a default and an error naming the opcode and offset. Options are
 //! built with setters: `LoadOptions::default().max_memo(1 << 20)`.
 //! No `unsafe` code (`#![deny(unsafe_code)]`), save one call in the optional
-//! `mmap` feature's module: the memory map of `torch::Checkpoint::mmap`.
+//! `mmap` feature's module: the memory map of `torch::Checkpoint::mmap` (and
+//! `torch::safetensors::Reader::mmap`).
 //!
 //! # The serde mapping
 //!

@@ -1,6 +1,6 @@
 //! The crate's one `unsafe` block: a read-only memory map of a checkpoint
-//! file ([`super::Checkpoint::mmap`], feature `mmap`), made by the
-//! `memmap2` crate.
+//! file ([`super::Checkpoint::mmap`], feature `mmap`; a safetensors file's
+//! for `safetensors::Reader::mmap`), made by the `memmap2` crate.
 //!
 //! # Contract
 //!

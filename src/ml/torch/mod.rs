@@ -75,7 +75,9 @@
 //! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, and any of the above |
 //!
 //! Not supported yet: sparse and nested tensors, meta loading.
-//! Checkpoints are written by [`save`] (see [`Saver`]).
+//! Checkpoints are written by [`save`] (see [`Saver`]), and converted to
+//! safetensors files and back by `torch::safetensors` (feature
+//! `safetensors`).
 
 #[cfg(feature = "mmap")]
 mod mmap;
