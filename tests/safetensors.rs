@@ -640,6 +640,11 @@ fn damaged_storages_are_found_as_they_are_copied() {
                 && e.contains("bad CRC-32"),
             "{e}"
         );
+        // A failed save removes what it wrote.
+        let out = temp_dir("damaged").join("x.safetensors");
+        assert!(Writer::new().save(&ck, &out).is_err());
+        assert!(!out.exists());
+        std::fs::remove_dir_all(out.parent().unwrap()).unwrap();
         let ck = ck.with_crc_check(false);
         let (bytes, w) = Writer::new().write(&ck, Vec::new()).unwrap();
         assert_eq!(w.tensors.len(), 5);

@@ -470,24 +470,18 @@ impl Writer {
         Ok((out, skipped))
     }
 
-    /// Write `ck` as a safetensors file to `w`; gives `w` back (flushed)
-    /// and what was written. Everything is checked before the first byte
-    /// is written (names, dtypes, that every tensor lies inside its
-    /// storage), but for the data itself (a damaged record, a failed
-    /// CRC-32 found as it is read): on an error, `w` may hold part of a
-    /// file.
-    pub fn write<R: Read + Seek, W: Write>(
-        &self,
-        ck: &Checkpoint<R>,
-        mut w: W,
-    ) -> Result<(W, Written)> {
+    /// Everything but the data: the tensors in file order, the header,
+    /// the values left out. Checked here: names, dtypes, that every tensor
+    /// lies inside a storage the checkpoint holds.
+    fn prepare<R: Read + Seek>(&self, ck: &Checkpoint<R>) -> Result<Prepared> {
         let (tensors, skipped) = self.plan(ck)?;
         let mut infos = Vec::with_capacity(tensors.len());
         let mut offset = 0usize;
         for t in &tensors {
             let err = |e: Error| within(&format!("tensor {} ({})", t.name, t.path), e);
-            t.tensor.byte_span().map_err(err)?;
-            ck.sized_record(&t.tensor.storage).map_err(err)?;
+            if t.tensor.byte_span().map_err(err)?.is_some() {
+                ck.sized_record(&t.tensor.storage).map_err(err)?;
+            }
             let n = t.tensor.nbytes();
             let end = offset
                 .checked_add(n)
@@ -503,40 +497,84 @@ impl Writer {
             offset = end;
         }
         let header = header_bytes(&self.metadata, &infos)?;
-        w.write_all(&(header.len() as u64).to_le_bytes())
-            .and_then(|()| w.write_all(&header))
+        let size = 8 + header.len() as u64 + offset as u64;
+        Ok(Prepared {
+            tensors,
+            header,
+            size,
+            skipped,
+        })
+    }
+
+    /// Write the prepared file.
+    fn emit<R: Read + Seek, W: Write>(
+        ck: &Checkpoint<R>,
+        p: Prepared,
+        mut w: W,
+    ) -> Result<(W, Written)> {
+        w.write_all(&(p.header.len() as u64).to_le_bytes())
+            .and_then(|()| w.write_all(&p.header))
             .map_err(write_error)?;
-        for t in &tensors {
+        for t in &p.tensors {
             copy_tensor(ck, &t.tensor, &mut w)
                 .map_err(|e| within(&format!("tensor {} ({})", t.name, t.path), e))?;
         }
         w.flush().map_err(write_error)?;
         let written = Written {
-            tensors: tensors.into_iter().map(|t| t.name).collect(),
-            size: 8 + header.len() as u64 + offset as u64,
-            skipped,
+            tensors: p.tensors.into_iter().map(|t| t.name).collect(),
+            size: p.size,
+            skipped: p.skipped,
         };
         Ok((w, written))
     }
 
-    /// Write `ck` to the file at `path` (created or truncated; the
-    /// checkpoint is checked first, so a refused one leaves no file).
+    /// Write `ck` as a safetensors file to `w`; gives `w` back (flushed)
+    /// and what was written. Everything is checked before the first byte
+    /// is written (names, dtypes, that every tensor lies inside its
+    /// storage), but for the data itself (a damaged record, a failed
+    /// CRC-32 found as it is read): on such an error, `w` may hold part of
+    /// a file.
+    pub fn write<R: Read + Seek, W: Write>(
+        &self,
+        ck: &Checkpoint<R>,
+        w: W,
+    ) -> Result<(W, Written)> {
+        let p = self.prepare(ck)?;
+        Writer::emit(ck, p, w)
+    }
+
+    /// Write `ck` to the file at `path`, created or truncated once the
+    /// checkpoint has been checked (a refused one leaves no file), synced;
+    /// removed if writing fails.
     pub fn save<R: Read + Seek>(
         &self,
         ck: &Checkpoint<R>,
         path: impl AsRef<Path>,
     ) -> Result<Written> {
-        // Refusals (names, dtypes, other values) before the file is made.
-        self.plan(ck)?;
+        let path = path.as_ref();
+        let p = self.prepare(ck)?;
         let f = std::fs::File::create(path).map_err(Error::io)?;
         let w = std::io::BufWriter::with_capacity(1 << 20, f);
-        let (w, written) = self.write(ck, w)?;
-        w.into_inner()
-            .map_err(|e| write_error(e.into_error()))?
-            .sync_all()
-            .map_err(write_error)?;
-        Ok(written)
+        let result = Writer::emit(ck, p, w).and_then(|(w, written)| {
+            w.into_inner()
+                .map_err(|e| write_error(e.into_error()))?
+                .sync_all()
+                .map_err(write_error)?;
+            Ok(written)
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        result
     }
+}
+
+/// A safetensors file ready to be written but for its data.
+struct Prepared {
+    tensors: Vec<Named>,
+    header: Vec<u8>,
+    size: u64,
+    skipped: Vec<Skipped>,
 }
 
 /// `Writer::new().save(ck, path)`: the checkpoint's tensors as a
@@ -897,19 +935,25 @@ impl<R: Read + Seek> Reader<R> {
     }
 
     /// Write the tensors as a torch checkpoint to the file at `path`
-    /// (created or truncated), the archive named after it as
-    /// [`super::save`] names it; a refused dtype leaves no file.
+    /// (created or truncated, synced; removed if writing fails), the
+    /// archive named after it as [`super::save`] names it; a refused dtype
+    /// leaves no file.
     pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let saver = Saver::new().archive_name(super::archive_name(path)?);
         self.torch_tensors()?;
         let f = std::fs::File::create(path).map_err(Error::io)?;
         let w = std::io::BufWriter::with_capacity(1 << 20, f);
-        self.write_checkpoint(&saver, w)?
-            .into_inner()
-            .map_err(|e| write_error(e.into_error()))?
-            .sync_all()
-            .map_err(write_error)
+        let result = self.write_checkpoint(&saver, w).and_then(|w| {
+            w.into_inner()
+                .map_err(|e| write_error(e.into_error()))?
+                .sync_all()
+                .map_err(write_error)
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        result
     }
 }
 
