@@ -536,6 +536,28 @@ pub enum Method {
     Deflated,
 }
 
+/// A central directory entry's zip64 extra field (id 1): the sizes
+/// (uncompressed, then compressed) and the local header's offset, each only
+/// when given (those whose 32-bit field overflows), in that order; empty
+/// when none is.
+pub(crate) fn zip64_central_extra(sizes: Option<(u64, u64)>, offset: Option<u64>) -> Vec<u8> {
+    let mut fields = Vec::new();
+    if let Some((size, csize)) = sizes {
+        fields.extend_from_slice(&size.to_le_bytes());
+        fields.extend_from_slice(&csize.to_le_bytes());
+    }
+    if let Some(offset) = offset {
+        fields.extend_from_slice(&offset.to_le_bytes());
+    }
+    if fields.is_empty() {
+        return fields;
+    }
+    let mut e = 1u16.to_le_bytes().to_vec();
+    e.extend_from_slice(&(fields.len() as u16).to_le_bytes());
+    e.extend_from_slice(&fields);
+    e
+}
+
 /// A zip archive written member by member, as Python's `zipfile` reads it:
 /// local header, data, and at the end the central directory; zip64 records
 /// (the extra field `0x0001`, the zip64 end record and locator) wherever a
@@ -623,20 +645,10 @@ impl<W: std::io::Write> Writer<W> {
         self.put(&stored)?;
 
         // The central entry: zip64 fields for exactly those that overflow, in order.
-        let mut extra = Vec::new();
-        if big_sizes {
-            extra.extend_from_slice(&size.to_le_bytes());
-            extra.extend_from_slice(&csize.to_le_bytes());
-        }
-        if big_offset {
-            extra.extend_from_slice(&offset.to_le_bytes());
-        }
-        if !extra.is_empty() {
-            let mut e = vec![1, 0];
-            e.extend_from_slice(&(extra.len() as u16).to_le_bytes());
-            e.extend_from_slice(&extra);
-            extra = e;
-        }
+        let extra = zip64_central_extra(
+            big_sizes.then_some((size, csize)),
+            big_offset.then_some(offset),
+        );
         let c = &mut self.central;
         c.extend_from_slice(b"PK\x01\x02");
         c.extend_from_slice(&(0x0300 | needed).to_le_bytes()); // made by: Unix

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::DType;
 use crate::error::{Error, Result};
-use crate::ml::container::zip::Crc32;
+use crate::ml::container::zip::{self, Crc32};
 use crate::ml::numpy::{self, Element, NdArray, Order};
 use crate::pickler::{dumps_with, DumpOptions};
 use crate::value::{Document, ObjectKind, ObjectOp, Value};
@@ -872,20 +872,11 @@ impl<W: Write> TorchZip<W> {
             self.put(&dd)?;
         }
 
-        let mut cextra = Vec::new();
-        if big_size {
-            cextra.extend_from_slice(&size.to_le_bytes());
-            cextra.extend_from_slice(&size.to_le_bytes());
-        }
-        if big_offset {
-            cextra.extend_from_slice(&offset.to_le_bytes());
-        }
-        if !cextra.is_empty() {
-            let mut e = 1u16.to_le_bytes().to_vec();
-            e.extend_from_slice(&(cextra.len() as u16).to_le_bytes());
-            e.extend_from_slice(&cextra);
-            cextra = e;
-        }
+        // Stored records: the compressed size is the size.
+        let cextra = zip::zip64_central_extra(
+            big_size.then_some((size, size)),
+            big_offset.then_some(offset),
+        );
         let clamp = |v: u64, big: bool| if big { u32::MAX } else { v as u32 };
         let c = &mut self.central;
         c.extend_from_slice(b"PK\x01\x02");
