@@ -88,6 +88,10 @@
 //!   any number of threads; zip CRC-32s checked), or borrowed from a memory
 //!   map (feature `mmap`); and written (`torch::save`) as `torch.save`
 //!   writes them.
+//! * `pandas` (feature `pandas`): `DataFrame`s and `Series` from
+//!   `to_pickle` files of pandas 0.x to 3.x as columns (values, nulls,
+//!   dtype, index), pyarrow-backed ones included, and their CSV export as
+//!   `df.to_csv(index=False)` writes it.
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!
 //! ```
@@ -123,6 +127,9 @@ pub mod unpickler;
 pub mod value;
 
 pub use codec::{opcodes, read, write};
+#[cfg(feature = "pandas")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pandas")))]
+pub use ml::pandas;
 #[cfg(feature = "torch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub use ml::torch;

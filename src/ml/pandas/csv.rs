@@ -1,0 +1,439 @@
+//! `df.to_csv(index=False)`: the header, then each row, every field as
+//! pandas formats its column and as `csv.QUOTE_MINIMAL` quotes it.
+
+use std::io::Write;
+
+use super::column::{Cell, Column, Label, TimeUnit, Values};
+use super::extension::fixed_offset;
+use super::DataFrame;
+use crate::error::{Error, Result};
+
+pub(crate) fn write_frame<W: Write>(df: &DataFrame, out: W) -> Result<()> {
+    let mut out = std::io::BufWriter::new(out);
+    let fields: Vec<Vec<String>> = df
+        .columns
+        .iter()
+        .map(format_column)
+        .collect::<Result<_>>()?;
+    // A MultiIndex of columns gives one header row a level.
+    let depth = df
+        .columns
+        .iter()
+        .map(|c| match &c.name {
+            Label::Tuple(t) => t.len(),
+            _ => 1,
+        })
+        .max()
+        .unwrap_or(1);
+    for level in 0..depth {
+        let header: Vec<String> = df
+            .columns
+            .iter()
+            .map(|c| match &c.name {
+                Label::Tuple(t) => t.get(level).map_or_else(String::new, |l| l.to_string()),
+                l if depth == 1 => l.to_string(),
+                l => {
+                    if level == 0 {
+                        l.to_string()
+                    } else {
+                        String::new()
+                    }
+                }
+            })
+            .collect();
+        write_row(&mut out, header.iter().map(String::as_str))?;
+    }
+    for r in 0..df.len() {
+        write_row(&mut out, fields.iter().map(|f| f[r].as_str()))?;
+    }
+    out.flush().map_err(Error::io)
+}
+
+/// One CSV record: `csv.writer`'s QUOTE_MINIMAL quoting, `\n` after it.
+fn write_row<'a, W: Write>(out: &mut W, fields: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut line = String::new();
+    let mut n = 0;
+    for f in fields {
+        if n > 0 {
+            line.push(',');
+        }
+        n += 1;
+        if f.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&f.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(f);
+        }
+    }
+    // `csv.writer` quotes a record of one empty field, so that it is not
+    // read back as an empty line.
+    if n == 1 && line.is_empty() {
+        line.push_str("\"\"");
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes()).map_err(Error::io)
+}
+
+/// Every row of a column as pandas' CSV writer formats it.
+fn format_column(c: &Column) -> Result<Vec<String>> {
+    let n = c.len();
+    let null = |i: usize| c.is_null(i);
+    Ok(match &c.values {
+        Values::Bool(v) => (0..n)
+            .map(|i| {
+                if null(i) {
+                    String::new()
+                } else {
+                    py_bool(v[i]).into()
+                }
+            })
+            .collect(),
+        Values::Int(v) => (0..n)
+            .map(|i| {
+                if null(i) {
+                    String::new()
+                } else {
+                    v[i].to_string()
+                }
+            })
+            .collect(),
+        Values::UInt(v) => (0..n)
+            .map(|i| {
+                if null(i) {
+                    String::new()
+                } else {
+                    v[i].to_string()
+                }
+            })
+            .collect(),
+        Values::Float(v) => {
+            if c.dtype == "float16" {
+                return Err(Error::unsupported("CSV of a float16 column"));
+            }
+            (0..n)
+                .map(|i| {
+                    if null(i) {
+                        String::new()
+                    } else {
+                        crate::repr::repr_float(v[i])
+                    }
+                })
+                .collect()
+        }
+        Values::Float32(v) => {
+            // numpy float32 and masked `Float32` columns alike.
+            (0..n)
+                .map(|i| {
+                    if null(i) {
+                        String::new()
+                    } else {
+                        numpy_f32(v[i])
+                    }
+                })
+                .collect()
+        }
+        Values::Str(v) => (0..n)
+            .map(|i| if null(i) { String::new() } else { v[i].clone() })
+            .collect(),
+        Values::Object(v) => v.iter().map(object_field).collect::<Result<_>>()?,
+        Values::Datetime { values, unit, tz } => {
+            datetimes(values, *unit, tz.as_deref(), &|i| null(i))?
+        }
+        Values::Timedelta { values, unit } => timedeltas(values, *unit, &|i| null(i)),
+        Values::Categorical { .. } => {
+            let decoded = c.decoded()?;
+            if let Values::Datetime { .. } | Values::Timedelta { .. } = decoded.values {
+                return Err(Error::unsupported(
+                    "CSV of a categorical of datetimes or timedeltas",
+                ));
+            }
+            let mut cats = decoded;
+            // Categories are written through Python objects (`astype(object)`).
+            if let Values::Float32(v) = &cats.values {
+                cats.values = Values::Float(v.iter().map(|&x| x as f64).collect());
+            }
+            format_column(&cats)?
+        }
+    })
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+/// `str(x)` of an object column's item.
+fn object_field(c: &Cell) -> Result<String> {
+    Ok(match c {
+        Cell::Null => String::new(),
+        Cell::Bool(b) => py_bool(*b).into(),
+        Cell::Int(i) => i.to_string(),
+        Cell::UInt(u) => u.to_string(),
+        Cell::Float(f) => crate::repr::repr_float(*f),
+        Cell::Str(s) => s.clone(),
+        Cell::Datetime(..) | Cell::Timedelta(..) | Cell::Other(_) => {
+            return Err(Error::unsupported(format!(
+                "CSV of an object column holding {}",
+                match c {
+                    Cell::Other(r) => r.as_str(),
+                    _ => "numpy datetimes",
+                }
+            )))
+        }
+    })
+}
+
+/// numpy's `str(np.float32(x))`: the shortest digits that read back as
+/// the same float32, positional from 1e-4 up to 1e6, scientific
+/// (`1e+06`, `1.5e-05`) outside.
+pub(crate) fn numpy_f32(x: f32) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x < 0.0 { "-inf" } else { "inf" }.into();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    let sci = format!("{:e}", x);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant),
+    };
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let a = (x as f64).abs();
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if (1e-4..1e6).contains(&a) {
+        if exp >= 0 {
+            let e = exp as usize;
+            if digits.len() > e + 1 {
+                out.push_str(&digits[..=e]);
+                out.push('.');
+                out.push_str(&digits[e + 1..]);
+            } else {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat('0').take(e + 1 - digits.len()));
+                out.push_str(".0");
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.unsigned_abs()));
+    }
+    out
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Sub-second digits pandas shows for a column: 0, 3, 6 or 9, from the
+/// finest part any value has.
+fn fraction_digits(subs_ns: impl Iterator<Item = i64>) -> usize {
+    let mut d = 0;
+    for ns in subs_ns {
+        if ns % 1000 != 0 {
+            return 9;
+        }
+        if ns % 1_000_000 != 0 {
+            d = 6;
+        } else if ns != 0 && d < 3 {
+            d = 3;
+        }
+    }
+    d
+}
+
+fn frac(sub_ns: i64, digits: usize) -> String {
+    match digits {
+        0 => String::new(),
+        9 => format!(".{sub_ns:09}"),
+        6 => format!(".{:06}", sub_ns / 1000),
+        _ => format!(".{:03}", sub_ns / 1_000_000),
+    }
+}
+
+/// A datetime64 column as pandas writes it: `YYYY-MM-DD` when every value
+/// is a midnight (and there is no time zone), else `YYYY-MM-DD HH:MM:SS`
+/// with as many sub-second digits as the finest value needs, and the UTC
+/// offset (`+01:00`) for a time zone.
+fn datetimes(
+    values: &[i64],
+    unit: TimeUnit,
+    tz: Option<&str>,
+    null: &dyn Fn(usize) -> bool,
+) -> Result<Vec<String>> {
+    let offset = match tz {
+        None => 0,
+        Some(z) => fixed_offset(z).ok_or_else(|| {
+            Error::unsupported(format!(
+                "CSV of datetimes in the time zone {z:?} (only UTC and fixed offsets)"
+            ))
+        })?,
+    };
+    let per = unit.per_second();
+    let to_ns = 1_000_000_000 / per;
+    let split = |v: i64| -> (i64, i64) {
+        let secs = v.div_euclid(per) + offset;
+        (secs, v.rem_euclid(per) * to_ns)
+    };
+    let live = || {
+        (0..values.len())
+            .filter(|&i| !null(i))
+            .map(|i| split(values[i]))
+    };
+    let dates_only = tz.is_none() && live().all(|(s, ns)| ns == 0 && s.rem_euclid(86_400) == 0);
+    let digits = fraction_digits(live().map(|(_, ns)| ns));
+    let off = match tz {
+        None => String::new(),
+        Some(_) => {
+            let sign = if offset < 0 { '-' } else { '+' };
+            let a = offset.unsigned_abs();
+            if a % 60 != 0 {
+                format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
+            } else {
+                format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
+            }
+        }
+    };
+    Ok((0..values.len())
+        .map(|i| {
+            if null(i) {
+                return String::new();
+            }
+            let (secs, ns) = split(values[i]);
+            let (y, m, d) = civil(secs.div_euclid(86_400));
+            if dates_only {
+                return format!("{y:04}-{m:02}-{d:02}");
+            }
+            let sod = secs.rem_euclid(86_400);
+            format!(
+                "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{}{off}",
+                sod / 3600,
+                sod / 60 % 60,
+                sod % 60,
+                frac(ns, digits)
+            )
+        })
+        .collect())
+}
+
+/// A timedelta64 column as pandas writes it: `N days` when every value is
+/// whole days, else `N days HH:MM:SS` (`-1 days +23:59:59` below zero),
+/// with 6 sub-second digits, or 9 when a value has nanoseconds.
+fn timedeltas(values: &[i64], unit: TimeUnit, null: &dyn Fn(usize) -> bool) -> Vec<String> {
+    let per = unit.per_second() as i128;
+    let day = 86_400 * per;
+    let to_ns = 1_000_000_000 / per;
+    let live = || {
+        (0..values.len())
+            .filter(|&i| !null(i))
+            .map(|i| values[i] as i128)
+    };
+    let whole_days = live().all(|v| v.rem_euclid(day) == 0);
+    let digits = match fraction_digits(live().map(|v| (v.rem_euclid(per) * to_ns) as i64)) {
+        0 => 0,
+        9 => 9,
+        _ => 6,
+    };
+    (0..values.len())
+        .map(|i| {
+            if null(i) {
+                return String::new();
+            }
+            let v = values[i] as i128;
+            let days = v.div_euclid(day);
+            if whole_days {
+                return format!("{days} days");
+            }
+            let rem = v.rem_euclid(day);
+            let secs = rem / per;
+            let ns = (rem % per * to_ns) as i64;
+            let sign = if v < 0 { " +" } else { " " };
+            format!(
+                "{days} days{sign}{:02}:{:02}:{:02}{}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                frac(ns, digits)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float32_as_numpy_prints_it() {
+        let cases: &[(f32, &str)] = &[
+            (0.1, "0.1"),
+            (1e20, "1e+20"),
+            (123456789.0, "1.2345679e+08"),
+            (1e-5, "1e-05"),
+            (16777216.0, "1.6777216e+07"),
+            (1e-4, "1e-04"),
+            (0.00012345, "0.00012345"),
+            (999999.94, "999999.94"),
+            (1e6, "1e+06"),
+            (100000.0, "100000.0"),
+            (-2.5, "-2.5"),
+            (-0.0, "-0.0"),
+            (1e-45, "1e-45"),
+        ];
+        for &(x, want) in cases {
+            assert_eq!(numpy_f32(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(-1), (1969, 12, 31));
+        assert_eq!(civil(18_262), (2020, 1, 1));
+        assert_eq!(civil(-719_162), (1, 1, 1));
+    }
+
+    #[test]
+    fn quoting() {
+        let mut out = Vec::new();
+        write_row(&mut out, ["a,b", "say \"hi\"", "x\ny", "plain"].into_iter()).unwrap();
+        write_row(&mut out, [""].into_iter()).unwrap();
+        write_row(&mut out, ["", ""].into_iter()).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",plain\n\"\"\n,\n"
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! pandas `DataFrame`s and `Series`, read as columns from `to_pickle` files
+//! without pandas, and written out as CSV the way `df.to_csv(index=False)`
+//! writes them.
+//!
+//! A pickled frame is a recipe: a `DataFrame` whose state holds a
+//! `BlockManager`, whose blocks hold numpy arrays (one per dtype, several
+//! columns each) or pandas extension arrays (one column each), placed on
+//! the columns axis by a slice or an array of positions; the two axes are
+//! pandas `Index` objects. [`DataFrame::from_value`] reads that recipe from
+//! a [`crate::Document`] and gives one [`Column`] per column, in order, with
+//! its values ([`Values`]), its nulls as pandas' `isna` sees them, and its
+//! dtype as pandas prints it (`str(df[c].dtype)`), and the row [`Index`].
+//! Nothing is imported or executed.
+//!
+//! # Layouts
+//!
+//! | pandas | manager | recognised |
+//! |---|---|---|
+//! | 1.1 – 3.x | `BlockManager(blocks, axes)` by REDUCE, blocks `_unpickle_block(values, placement, ndim)` | yes |
+//! | 0.14.1 – 3.x | `BlockManager` / `SingleBlockManager` with the state `(axes, values, items, {"0.14.1": {axes, blocks}})` | yes |
+//! | 0.13 and older | the state `(axes, values, items)`: blocks placed by their item labels | yes, where the labels are unique |
+//!
+//! # dtypes
+//!
+//! | pandas dtype | pickled as | [`Values`] |
+//! |---|---|---|
+//! | `int8` … `int64`, `uint8` … `uint64`, `float32`, `float64`, `bool` | numpy blocks | `Int`, `UInt`, `Float`, `Bool` |
+//! | `object` | numpy object blocks | `Str` when every item is a str or null, else `Object` |
+//! | `str` (pandas 3), `string` (`StringDtype`, python storage) | `StringArray` | `Str` |
+//! | `str`/`string` with pyarrow storage | `ArrowStringArray` holding pyarrow's own pickle of its buffers | `Str`, read from the offsets, data and validity buffers |
+//! | `Int8` … `UInt64`, `Float32`, `Float64`, `boolean` | `IntegerArray`, `FloatingArray`, `BooleanArray`: data and mask | `Int`, `UInt`, `Float`, `Bool`, nulls from the mask |
+//! | `category` | `Categorical`: codes and a categories `Index` | `Categorical` |
+//! | `datetime64[unit]`, `datetime64[unit, tz]` | numpy `M8` blocks, `DatetimeArray` (with `DatetimeTZDtype`) | `Datetime` (NaT is null) |
+//! | `timedelta64[unit]` | numpy `m8` blocks, `TimedeltaArray` | `Timedelta` |
+//!
+//! Indexes: `RangeIndex`, any `Index` of the dtypes above (`Int64Index` and
+//! friends of pandas < 2 too), `DatetimeIndex` (with a time zone),
+//! `TimedeltaIndex`, `CategoricalIndex`, `MultiIndex` (levels and codes,
+//! [`Index::Multi`]).
+//!
+//! Every placement, shape, code and mask is checked: each column placed
+//! exactly once, every column as long as the index, categorical codes
+//! within the categories, masks as long as their data; anything else is a
+//! `Data` error that names the part.
+//!
+//! ```no_run
+//! use pickle_codec::pandas::DataFrame;
+//!
+//! // df.to_pickle("frame.pkl") in Python
+//! let df = DataFrame::load_path("frame.pkl")?;
+//! for c in &df.columns {
+//!     println!("{}: {} ({} nulls)", c.name, c.dtype, c.null_count());
+//! }
+//! // What df.to_csv("frame.csv", index=False) writes.
+//! std::fs::write("frame.csv", df.to_csv()?)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod arrow;
+mod blocks;
+mod column;
+mod csv;
+mod extension;
+mod index;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::value::{Document, ValueRef};
+
+pub use self::column::{Cell, Column, Label, TimeUnit, Values};
+pub use self::index::Index;
+
+/// A pandas `DataFrame`: its columns in order and its row index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataFrame {
+    /// The columns, in the frame's order, each named by its label.
+    pub columns: Vec<Column>,
+    /// The row index.
+    pub index: Index,
+    /// The name of the columns axis (`df.columns.name`).
+    pub columns_name: Label,
+}
+
+/// A pandas `Series`: one column and its index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// The values, named by the series' name.
+    pub column: Column,
+    /// The row index.
+    pub index: Index,
+}
+
+/// What a pandas pickle holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pickled {
+    /// A `DataFrame`.
+    DataFrame(DataFrame),
+    /// A `Series`.
+    Series(Series),
+}
+
+impl Pickled {
+    /// The value as a frame: a series becomes a frame of its one column.
+    pub fn into_frame(self) -> DataFrame {
+        match self {
+            Pickled::DataFrame(df) => df,
+            Pickled::Series(s) => s.into_frame(),
+        }
+    }
+}
+
+/// The class of a pandas object: `Some(name)` for `pandas...<name>`.
+pub(crate) fn pandas_class<'a>(v: ValueRef<'a>) -> Option<&'a str> {
+    let (m, n) = v.class()?;
+    if m == "pandas" || m.starts_with("pandas.") {
+        Some(n)
+    } else {
+        None
+    }
+}
+
+/// The callable of a REDUCE (or the class of a NEWOBJ) as `(module, name)`.
+pub(crate) fn callable<'a>(v: ValueRef<'a>) -> Option<(&'a str, &'a str)> {
+    let o = v.as_object()?;
+    v.at(o.callable).as_global()
+}
+
+/// The pandas state dict of a `NDFrame` (`DataFrame`, `Series`): the BUILD
+/// dict, or the dict of pandas < 0.12's tuple states is not supported.
+fn frame_state<'a>(v: ValueRef<'a>, what: &str) -> Result<ValueRef<'a>> {
+    v.state_dict()
+        .ok_or_else(|| Error::data(format!("pandas {what} without a state dict")))
+}
+
+fn manager_of<'a>(state: ValueRef<'a>, what: &str) -> Result<ValueRef<'a>> {
+    state
+        .get("_mgr")
+        .or_else(|| state.get("_data"))
+        .ok_or_else(|| Error::data(format!("pandas {what} state holds no `_mgr`")))
+}
+
+impl DataFrame {
+    /// Read a pickled `pandas.DataFrame`.
+    pub fn from_value(v: ValueRef<'_>) -> Result<DataFrame> {
+        match pandas_class(v) {
+            Some(n) if n.ends_with("DataFrame") => {}
+            Some(n) if n.ends_with("Series") => {
+                return Err(Error::data(
+                    "a pandas Series, not a DataFrame (read it with Series::from_value)",
+                ))
+            }
+            _ => {
+                return Err(Error::data(format!(
+                    "not a pandas DataFrame: {}",
+                    describe(v)
+                )))
+            }
+        }
+        let state = frame_state(v, "DataFrame")?;
+        let mgr = manager_of(state, "DataFrame")?;
+        blocks::read_frame(mgr)
+    }
+
+    /// Read a `to_pickle` file's bytes (plain, or compressed as
+    /// [`crate::joblib::load`] detects it) holding a `DataFrame`; a
+    /// `Series` is read as a frame of one column.
+    pub fn load(data: &[u8]) -> Result<DataFrame> {
+        load(data).map(Pickled::into_frame)
+    }
+
+    /// [`DataFrame::load`] of a file.
+    pub fn load_path(path: impl AsRef<Path>) -> Result<DataFrame> {
+        load_path(path).map(Pickled::into_frame)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True if the frame has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first column whose label prints as `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name.to_string() == name)
+    }
+
+    /// `df.to_csv(index=False)`: a header row of the column labels, then one
+    /// row per index entry; see [`DataFrame::write_csv`].
+    pub fn to_csv(&self) -> Result<String> {
+        let mut out = Vec::new();
+        self.write_csv(&mut out)?;
+        String::from_utf8(out).map_err(|_| Error::data("CSV output is not UTF-8"))
+    }
+
+    /// Write what `df.to_csv(index=False)` writes: fields quoted as
+    /// `csv.QUOTE_MINIMAL` quotes them, `"` doubled, `\n` after each row,
+    /// nulls empty, floats as numpy prints them (Python's `repr` for
+    /// float64), datetimes and timedeltas as pandas formats a column of
+    /// them. Columns whose values pandas formats through Python objects
+    /// this crate does not model (named time zones, mixed object columns
+    /// holding objects other than str, int, float, bool and None) are an
+    /// `Unsupported` error rather than a guess.
+    pub fn write_csv<W: std::io::Write>(&self, out: W) -> Result<()> {
+        csv::write_frame(self, out)
+    }
+}
+
+impl Series {
+    /// Read a pickled `pandas.Series`.
+    pub fn from_value(v: ValueRef<'_>) -> Result<Series> {
+        match pandas_class(v) {
+            Some(n) if n.ends_with("Series") => {}
+            _ => return Err(Error::data(format!("not a pandas Series: {}", describe(v)))),
+        }
+        let state = frame_state(v, "Series")?;
+        let mgr = manager_of(state, "Series")?;
+        let name = match state.get("_name").or_else(|| state.get("name")) {
+            Some(n) => Label::from_value(n),
+            None => Label::None,
+        };
+        let (mut column, index) = blocks::read_series(mgr)?;
+        column.name = name;
+        Ok(Series { column, index })
+    }
+
+    /// A frame of this series' one column (`s.to_frame()`).
+    pub fn into_frame(self) -> DataFrame {
+        DataFrame {
+            columns: vec![self.column],
+            index: self.index,
+            columns_name: Label::None,
+        }
+    }
+}
+
+fn describe(v: ValueRef<'_>) -> String {
+    match v.class() {
+        Some((m, n)) => format!("an instance of {m}.{n}"),
+        None => format!("a {}", v.type_name()),
+    }
+}
+
+/// Read the `DataFrame` or `Series` at the root of a document.
+pub fn from_document(doc: &Document) -> Result<Pickled> {
+    from_value(doc.root())
+}
+
+/// Read a pickled `DataFrame` or `Series`.
+pub fn from_value(v: ValueRef<'_>) -> Result<Pickled> {
+    match pandas_class(v) {
+        Some(n) if n.ends_with("Series") => Series::from_value(v).map(Pickled::Series),
+        _ => DataFrame::from_value(v).map(Pickled::DataFrame),
+    }
+}
+
+/// Read a `to_pickle` file's bytes: a plain pickle, a joblib file, or one
+/// compressed with gzip, bz2, xz or zlib (as `to_pickle("x.pkl.gz")` and
+/// friends write it; those need the `joblib-compress` feature). pandas'
+/// zstd and zip compressions are an `Unsupported` error.
+pub fn load(data: &[u8]) -> Result<Pickled> {
+    refuse_unsupported(data)?;
+    let doc = crate::ml::joblib::load(data)?;
+    from_document(&doc)
+}
+
+/// [`load`] of a file (joblib side files next to it are read too).
+pub fn load_path(path: impl AsRef<Path>) -> Result<Pickled> {
+    let path = path.as_ref();
+    let mut head = [0u8; 4];
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let n = std::io::Read::read(&mut f, &mut head).unwrap_or(0);
+        refuse_unsupported(&head[..n])?;
+    }
+    let doc = crate::ml::joblib::load_path(path)?;
+    from_document(&doc)
+}
+
+fn refuse_unsupported(head: &[u8]) -> Result<()> {
+    match head {
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Err(Error::unsupported(
+            "zstd-compressed pickle: this crate has no zstd decoder (decompress it first)",
+        )),
+        [b'P', b'K', 3, 4, ..] => Err(Error::unsupported(
+            "zip-compressed pickle (to_pickle(\"x.zip\")): unzip it first",
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,249 @@
+//! pandas DataFrames and Series read as columns, against what pandas itself
+//! reports: frames of every dtype written by the installed pandas
+//! (tests/scripts/pandas_frames.py, at protocols 0 to 5 and pandas'
+//! default), the committed fixtures of other pandas versions and of
+//! pyarrow-backed columns (tests/fixtures/pandas/), and pandas 0.x's own
+//! legacy test pickles (tests/fixtures/external/pandas/).
+#![cfg(feature = "pandas")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pickle_codec::pandas::{self, Cell, Column, DataFrame, Index, Label, Pickled, Values};
+use pickle_codec::Category;
+use serde_json::{json, Value as Json};
+
+/// Whether python3 with pandas can be run; under `CI=true` its absence fails.
+fn pandas_available() -> bool {
+    if !common::python_available("the pandas tests") {
+        return false;
+    }
+    let ok = Command::new("python3")
+        .args(["-c", "import pandas, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("python3 with pandas is required for the pandas tests in CI (CI=true)");
+        }
+        eprintln!("SKIPPED the pandas tests: python3 has no pandas (set CI=true to fail)");
+    }
+    ok
+}
+
+fn tag_cell(c: &Cell) -> Json {
+    match c {
+        Cell::Null => Json::Null,
+        Cell::Bool(b) => json!(format!("b:{}", if *b { "True" } else { "False" })),
+        Cell::Int(i) => json!(format!("i:{i}")),
+        Cell::UInt(u) => json!(format!("i:{u}")),
+        Cell::Float(f) => json!(format!("f:{}", pickle_codec::repr::repr_float(*f))),
+        Cell::Str(s) => json!(format!("s:{s}")),
+        Cell::Datetime(t, _) => json!(format!("dt:{t}")),
+        Cell::Timedelta(t, _) => json!(format!("td:{t}")),
+        Cell::Other(r) => json!(format!("o:{r}")),
+    }
+}
+
+fn tag_label(l: &Label) -> Json {
+    match l {
+        Label::None => Json::Null,
+        Label::Bool(b) => json!(format!("b:{}", if *b { "True" } else { "False" })),
+        Label::Int(i) => json!(format!("i:{i}")),
+        Label::Float(f) => json!(format!("f:{}", pickle_codec::repr::repr_float(*f))),
+        Label::Str(s) => json!(format!("s:{s}")),
+        Label::Tuple(t) => Json::Array(t.iter().map(tag_label).collect()),
+        Label::Other(r) => json!(format!("o:{r}")),
+    }
+}
+
+/// A column as the Python script reports one.
+fn column_json(c: &Column) -> Json {
+    let n = c.len();
+    let mut j = json!({
+        "name": tag_label(&c.name),
+        "dtype": c.dtype,
+        "nulls": (0..n).map(|i| c.is_null(i)).collect::<Vec<_>>(),
+        "values": (0..n).map(|i| tag_cell(&c.cell(i).unwrap())).collect::<Vec<_>>(),
+    });
+    if let Values::Categorical {
+        categories,
+        ordered,
+        ..
+    } = &c.values
+    {
+        j["categories"] = column_json(categories);
+        j["ordered"] = json!(ordered);
+    }
+    j
+}
+
+fn index_json(ix: &Index) -> Json {
+    match ix {
+        Index::Range {
+            start,
+            stop,
+            step,
+            name,
+        } => {
+            json!({"kind": "range", "start": start, "stop": stop, "step": step, "name": tag_label(name)})
+        }
+        Index::Column(c) => json!({"kind": "column", "levels": [column_json(c)]}),
+        Index::Multi(levels) => {
+            json!({"kind": "multi", "levels": levels.iter().map(column_json).collect::<Vec<_>>()})
+        }
+    }
+}
+
+/// The report of what was read, in the script's shape (without the CSV).
+fn report(p: &Pickled) -> Json {
+    match p {
+        Pickled::DataFrame(df) => json!({
+            "kind": "DataFrame",
+            "columns": df.columns.iter().map(column_json).collect::<Vec<_>>(),
+            "index": index_json(&df.index),
+        }),
+        Pickled::Series(s) => json!({
+            "kind": "Series",
+            "columns": [column_json(&s.column)],
+            "index": index_json(&s.index),
+        }),
+    }
+}
+
+/// Frames whose CSV this crate refuses (named time zones need a tz
+/// database; mixed object columns are written by Python's `str`).
+const CSV_UNSUPPORTED: &[&str] = &["zoned"];
+
+/// Check every case of a folder the script wrote (or a committed fixture
+/// folder); returns the number of files read.
+fn check_dir(dir: &Path) -> usize {
+    let m: Json =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let mut n = 0;
+    for case in m["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let want: Json =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        for f in case["files"].as_array().unwrap() {
+            let path = dir.join(f.as_str().unwrap());
+            let got =
+                pandas::load_path(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut want_report = want.clone();
+            let csv = want_report.as_object_mut().unwrap().remove("csv").unwrap();
+            assert_eq!(
+                report(&got),
+                want_report,
+                "{}: columns or index differ from pandas' report",
+                path.display()
+            );
+            let df = got.clone().into_frame();
+            match csv.as_str() {
+                Some(csv) if !CSV_UNSUPPORTED.contains(&name) => {
+                    let mine = df
+                        .to_csv()
+                        .unwrap_or_else(|e| panic!("{}: to_csv: {e}", path.display()));
+                    assert_eq!(mine, csv, "{}: CSV differs from to_csv", path.display());
+                }
+                Some(_) => {
+                    let e = df.to_csv().unwrap_err();
+                    assert_eq!(e.category(), Category::Unsupported, "{e}");
+                }
+                None => {}
+            }
+            n += 1;
+        }
+    }
+    n
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/pandas_frames.py")
+}
+
+#[test]
+fn frames_of_every_dtype_against_installed_pandas() {
+    if !pandas_available() {
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("pickle-codec-pandas-{}", std::process::id()));
+    let st = Command::new("python3")
+        .arg(script())
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let n = check_dir(&out);
+    std::fs::remove_dir_all(&out).ok();
+    assert!(n >= 100, "only {n} pickles checked");
+}
+
+#[test]
+fn committed_fixtures_of_other_pandas_versions() {
+    let root = common::fixture_dir("pandas");
+    let mut n = 0;
+    for e in std::fs::read_dir(&root).unwrap() {
+        let dir = e.unwrap().path();
+        if dir.join("manifest.json").exists() {
+            n += check_dir(&dir);
+        }
+    }
+    assert!(n > 0, "no fixtures under {}", root.display());
+}
+
+#[test]
+fn hostile_frames_are_errors_not_panics() {
+    if !pandas_available() {
+        return;
+    }
+    let make = |code: &str| -> Vec<u8> {
+        let st = Command::new("python3").args(["-c", code]).output().unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        st.stdout
+    };
+    let good = make(
+        "import pickle, sys, pandas as pd\n\
+         df = pd.DataFrame({'a': [1, 2], 'b': [3, 4], 'c': pd.Categorical(['x', 'y'])})\n\
+         sys.stdout.buffer.write(pickle.dumps(df, protocol=2))",
+    );
+    DataFrame::load(&good).unwrap();
+    // Every truncation and every single-byte change is an error or a frame,
+    // never a panic.
+    for cut in 0..good.len() {
+        let _ = DataFrame::load(&good[..cut]);
+    }
+    for i in 0..good.len() {
+        for delta in [1u8, 0x80] {
+            let mut bad = good.clone();
+            bad[i] = bad[i].wrapping_add(delta);
+            let _ = DataFrame::load(&bad);
+        }
+    }
+    // The int block (slice(0, 2, 1)) placed over one column too many, and a
+    // categorical code beyond its categories: clear `Data` errors.
+    let placed = replace(&good, b"K\x00K\x02K\x01\x87", b"K\x00K\x03K\x01\x87");
+    let e = DataFrame::load(&placed).unwrap_err();
+    assert!(e.to_string().contains("placed"), "{e}");
+}
+
+fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let i = hay
+        .windows(from.len())
+        .position(|w| w == from)
+        .unwrap_or_else(|| panic!("{from:?} not in the pickle"));
+    let mut out = hay[..i].to_vec();
+    out.extend_from_slice(to);
+    out.extend_from_slice(&hay[i + from.len()..]);
+    out
+}

@@ -1,0 +1,283 @@
+"""Write pandas DataFrames and Series of every dtype tests/pandas.rs reads,
+with what pandas reports about them.
+
+    python3 tests/scripts/pandas_frames.py OUT_DIR [--protocols 0,1,2,3,4,5,default]
+
+For each case NAME it writes NAME.pNN.pkl (`to_pickle` at protocol NN; NAME.pdefault.pkl
+with pandas' default) and NAME.json: the kind (DataFrame or Series), per column
+its name, `str(dtype)`, `isna()` and values (tagged strings, see `tag`), the
+index (a RangeIndex's start/stop/step, or each level as a column), and
+`to_csv(index=False)`. OUT_DIR/manifest.json lists the cases and files.
+
+Also used to make the committed fixtures of other pandas versions
+(tests/fixtures/pandas/<version>/, see SOURCES.md there): the `--cases` option
+picks cases by name and `--arrow` adds the pyarrow-backed ones.
+"""
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+
+PD_MAJOR = int(pd.__version__.split(".")[0])
+
+
+def tag(x):
+    """One value as a tagged string: s:str, i:int, f:repr(float), b:bool,
+    dt:ticks / td:ticks (in the column's unit), or None for a null."""
+    if x is None or x is pd.NA or x is pd.NaT:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return "b:" + str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return "i:" + str(int(x))
+    if isinstance(x, (float, np.floating)):
+        if math.isnan(float(x)):
+            return None
+        return "f:" + repr(float(x))
+    if isinstance(x, str):
+        return "s:" + x
+    if isinstance(x, np.datetime64):
+        return "dt:" + str(x.astype("i8"))
+    if isinstance(x, np.timedelta64):
+        return "td:" + str(x.astype("i8"))
+    return "o:" + repr(x)
+
+
+def label(x):
+    if isinstance(x, tuple):
+        return [label(v) for v in x]
+    if x is None:
+        return None
+    if isinstance(x, float) and math.isnan(x):
+        return "f:nan"
+    return tag(x)
+
+
+def column_values(s):
+    """The values of a Series (or Index) as tagged strings."""
+    dt = s.dtype
+    if isinstance(dt, pd.CategoricalDtype):
+        return [tag(v) for v in s.astype(object)]
+    if dt.kind in "mM" and not isinstance(dt, pd.ArrowDtype):
+        ticks = np.asarray(s.array._ndarray if hasattr(s.array, "_ndarray") else s.values).view("i8")
+        kind = "dt:" if dt.kind == "M" else "td:"
+        na = np.asarray(pd.isna(s))
+        return [None if n else kind + str(int(t)) for t, n in zip(ticks, na)]
+    out = []
+    na = np.asarray(pd.isna(s))
+    for v, n in zip(s.astype(object) if not isinstance(s, np.ndarray) else s, na):
+        out.append(None if n else tag(v))
+    return out
+
+
+def column(s, name):
+    d = {
+        "name": label(name),
+        "dtype": str(s.dtype),
+        "nulls": [bool(b) for b in np.asarray(pd.isna(s))],
+        "values": column_values(pd.Series(s) if isinstance(s, pd.Index) else s),
+    }
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.dtype.categories
+        d["categories"] = column(cats, None)
+        d["ordered"] = bool(s.dtype.ordered)
+    return d
+
+
+def index(ix):
+    if isinstance(ix, pd.RangeIndex):
+        return {
+            "kind": "range",
+            "start": ix.start,
+            "stop": ix.stop,
+            "step": ix.step,
+            "name": label(ix.name),
+        }
+    if isinstance(ix, pd.MultiIndex):
+        return {
+            "kind": "multi",
+            "levels": [column(ix.get_level_values(i), ix.names[i]) for i in range(ix.nlevels)],
+        }
+    return {"kind": "column", "levels": [column(ix, ix.name)]}
+
+
+def report(obj):
+    if isinstance(obj, pd.Series):
+        cols = [column(obj, obj.name)]
+        csv = obj.to_frame().to_csv(index=False) if obj.name is not None else None
+        kind = "Series"
+    else:
+        cols = [column(obj.iloc[:, i], c) for i, c in enumerate(obj.columns)]
+        csv = obj.to_csv(index=False)
+        kind = "DataFrame"
+    return {"kind": kind, "columns": cols, "index": index(obj.index), "csv": csv}
+
+
+def D(values, unit="ns"):
+    return pd.to_datetime(values, format="ISO8601").as_unit(unit)
+
+
+def T(values, unit="ns"):
+    return pd.to_timedelta(values).as_unit(unit)
+
+
+def cases(arrow=False):
+    c = {}
+    f64 = [0.1, np.nan, 1e16, -0.0, np.inf, 123456789.0, 1e-5, 2.5]
+    n = len(f64)
+    c["numeric"] = pd.DataFrame(
+        {
+            "i8": np.array([-128, 127, 0, 1, -1, 5, 6, 7], dtype="int8"),
+            "i16": np.arange(n, dtype="int16") * -300,
+            "i32": np.arange(n, dtype="int32") * 70000,
+            "i64": np.array([2**63 - 1, -(2**63), 0, 1, 2, 3, 4, 5], dtype="int64"),
+            "u8": np.arange(n, dtype="uint8") + 250,
+            "u16": np.arange(n, dtype="uint16") * 9000,
+            "u32": np.arange(n, dtype="uint32") * 600000000,
+            "u64": np.array([2**64 - 1, 0, 1, 2, 3, 4, 5, 2**63], dtype="uint64"),
+            "f32": np.array([0.1, np.nan, 1e20, -0.0, 123456789.0, 1e-5, 16777216.0, -np.inf], dtype="float32"),
+            "f64": f64,
+            "b": [True, False, True, True, False, False, True, False],
+            "f64b": np.linspace(-1, 1, n),
+        }
+    )
+    c["strings"] = pd.DataFrame(
+        {
+            "obj": np.array(["a", None, "b,c", 'say "hi"', "", "x\ny", "é✓", np.nan], dtype=object),
+            "default": ["a", None, "b,c", 'q"', "", "line\r\nbreak", " lead", "tail "],
+            "pystr": pd.array(["a", None, "b", "c", pd.NA, "", "ü", "z"], dtype=pd.StringDtype("python")),
+        },
+        index=pd.Index(["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"], name="row"),
+    )
+    c["nullable"] = pd.DataFrame(
+        {
+            "I8": pd.array([1, None, -3], dtype="Int8"),
+            "I16": pd.array([None, 2, 3], dtype="Int16"),
+            "I32": pd.array([1, 2, None], dtype="Int32"),
+            "I64": pd.array([2**62, None, -5], dtype="Int64"),
+            "U8": pd.array([255, None, 0], dtype="UInt8"),
+            "U16": pd.array([1, 2, 3], dtype="UInt16"),
+            "U32": pd.array([None, None, 7], dtype="UInt32"),
+            "U64": pd.array([2**64 - 1, None, 1], dtype="UInt64"),
+            "F32": pd.array([0.5, None, 0.1], dtype="Float32"),
+            "F64": pd.array([0.1, None, 1e300], dtype="Float64"),
+            "B": pd.array([True, None, False], dtype="boolean"),
+        },
+        index=pd.Index([10, 20, 30], name="id"),
+    )
+    c["categorical"] = pd.DataFrame(
+        {
+            "s": pd.Categorical(["a", "b", None, "a"]),
+            "o": pd.Categorical([3, 1, 2, None], categories=[3, 2, 1], ordered=True),
+            "f": pd.Categorical([1.5, 2.0, 1.5, np.nan]),
+            "unused": pd.Categorical(["x", "x", "x", "x"], categories=["y", "x", "z"]),
+        }
+    )
+    c["datetimes"] = pd.DataFrame(
+        {
+            "ns": D(["2020-01-01", "2020-01-02 03:04:05.000000001", None, "1677-09-22"], "ns"),
+            "us": D(["2020-01-01", "2020-01-02 03:04:05.5", None, "1900-01-01"], "us"),
+            "ms": D(["2020-01-01", "2020-01-02 00:00:00.123", None, "2262-01-01"], "ms"),
+            "s": D(["0001-01-01", "2020-01-02", None, "9999-12-31"], "s"),
+            "dates": D(["2020-01-01", "2021-02-28", None, "1969-12-31"], "us"),
+            "utc": D(["2020-01-01", "2020-07-02 03:04:05", None, "1950-01-01"], "ns").tz_localize("UTC"),
+            "plus1": D(["2020-01-01", "2020-07-02 03:04:05.25", None, "1950-01-01"], "us").tz_localize(
+                __import__("datetime").timezone(__import__("datetime").timedelta(hours=1))
+            ),
+        },
+        index=pd.date_range("2021-03-01", periods=4, freq="D", name="day"),
+    )
+    c["zoned"] = pd.DataFrame(
+        {"paris": D(["2020-01-01", "2020-07-02 03:04:05", None], "ns").tz_localize("Europe/Paris")},
+        index=pd.date_range("2021-03-27", periods=3, freq="D", tz="Europe/Paris", name="when"),
+    )
+    c["timedeltas"] = pd.DataFrame(
+        {
+            "ns": T(["1 days", "2 days 3s", None, "-1ns"], "ns"),
+            "us": T(["1 days", "-2 days 3s", None, "0s"], "us"),
+            "ms": T(["25h", "1ms", None, "100 days"], "ms"),
+            "s": T(["1 days", "2 days", None, "-1 days"], "s"),
+        },
+        index=pd.TimedeltaIndex(T(["1s", "2s", "3s", "4s"]), name="after"),
+    )
+    c["multiindex"] = pd.DataFrame(
+        {"v": [1.5, 2.5, 3.5, 4.5], "w": ["a", "b", "c", "d"]},
+        index=pd.MultiIndex.from_tuples(
+            [("a", 1), ("a", 2), ("b", 1), (None, 2)], names=["key", "n"]
+        ),
+    )
+    c["mixed_object"] = pd.DataFrame(
+        {"m": pd.Series([1, "a", None, 2.5, True, np.nan], dtype=object), "k": np.arange(6)}
+    )
+    wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])
+    wide["f"] = [0.5, 1.5, 2.5, 3.5]
+    wide = wide.drop(columns=["b"])
+    wide.insert(1, "g", ["p", "q", "r", "s"])
+    c["placements"] = wide
+    c["int_labels"] = pd.DataFrame(np.arange(6).reshape(3, 2) * 1.5)
+    c["empty"] = pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype=object)})
+    c["one_column"] = pd.DataFrame({"only": ["x", None, "", "y"]})
+    c["series"] = pd.Series([1.5, None, 3.0], index=pd.Index(["a", "b", "c"], name="k"), name="vals")
+    c["series_dt"] = pd.Series(
+        pd.array([1, None, 3], dtype="Int64"),
+        index=pd.date_range("2020-01-01", periods=3, freq="h", name="t"),
+        name="n",
+    )
+    if arrow:
+        c["arrow"] = pd.DataFrame(
+            {
+                "str": pd.array(["x", None, "zz", ""], dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+                "string": pd.array(["a", None, "b,c", "d"], dtype=pd.StringDtype("pyarrow")),
+                "i64": pd.array([1, None, 3, -4], dtype="int64[pyarrow]"),
+                "f64": pd.array([0.5, None, 1e16, 0.1], dtype="double[pyarrow]"),
+                "b": pd.array([True, None, False, True], dtype="bool[pyarrow]"),
+            },
+            index=pd.Index(["r0", "r1", "r2", "r3"], dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+        )
+        chunked = pd.concat([pd.Series(["a", None]), pd.Series(["b", "c"])], ignore_index=True).astype(
+            pd.StringDtype("pyarrow")
+        )
+        c["arrow_chunked"] = pd.DataFrame({"s": chunked})
+    return c
+
+
+def main():
+    out = sys.argv[1]
+    protocols = ["0", "1", "2", "3", "4", "5", "default"]
+    only = None
+    arrow = False
+    args = sys.argv[2:]
+    while args:
+        a = args.pop(0)
+        if a == "--protocols":
+            protocols = args.pop(0).split(",")
+        elif a == "--cases":
+            only = set(args.pop(0).split(","))
+        elif a == "--arrow":
+            arrow = True
+    os.makedirs(out, exist_ok=True)
+    manifest = {"pandas": pd.__version__, "numpy": np.__version__, "cases": []}
+    for name, obj in cases(arrow).items():
+        if only is not None and name not in only:
+            continue
+        files = []
+        for p in protocols:
+            fname = f"{name}.p{p}.pkl"
+            if p == "default":
+                obj.to_pickle(os.path.join(out, fname))
+            else:
+                obj.to_pickle(os.path.join(out, fname), protocol=int(p))
+            files.append(fname)
+        with open(os.path.join(out, name + ".json"), "w") as f:
+            json.dump(report(obj), f, indent=1, ensure_ascii=False)
+        manifest["cases"].append({"name": name, "files": files})
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
