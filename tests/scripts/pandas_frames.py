@@ -118,10 +118,15 @@ def report(obj):
 
 
 def D(values, unit="ns"):
-    return pd.to_datetime(values, format="ISO8601").as_unit(unit)
+    """Datetimes in `unit` (pandas < 2 has nanoseconds only)."""
+    if PD_MAJOR < 2:
+        return pd.to_datetime(values)
+    return pd.DatetimeIndex(np.array(values, dtype=f"datetime64[{unit}]"))
 
 
 def T(values, unit="ns"):
+    if PD_MAJOR < 2:
+        return pd.to_timedelta(values)
     return pd.to_timedelta(values).as_unit(unit)
 
 
@@ -182,7 +187,8 @@ def cases(arrow=False):
             "ns": D(["2020-01-01", "2020-01-02 03:04:05.000000001", None, "1677-09-22"], "ns"),
             "us": D(["2020-01-01", "2020-01-02 03:04:05.5", None, "1900-01-01"], "us"),
             "ms": D(["2020-01-01", "2020-01-02 00:00:00.123", None, "2262-01-01"], "ms"),
-            "s": D(["0001-01-01", "2020-01-02", None, "9999-12-31"], "s"),
+            "s": D(["0001-01-01" if PD_MAJOR >= 2 else "1970-01-01", "2020-01-02", None,
+                    "9999-12-31" if PD_MAJOR >= 2 else "2200-01-01"], "s"),
             "dates": D(["2020-01-01", "2021-02-28", None, "1969-12-31"], "us"),
             "utc": D(["2020-01-01", "2020-07-02 03:04:05", None, "1950-01-01"], "ns").tz_localize("UTC"),
             "plus1": D(["2020-01-01", "2020-07-02 03:04:05.25", None, "1950-01-01"], "us").tz_localize(
@@ -242,7 +248,24 @@ def cases(arrow=False):
             pd.StringDtype("pyarrow")
         )
         c["arrow_chunked"] = pd.DataFrame({"s": chunked})
+        c["arrow_sliced"] = c["arrow"].iloc[1:]
     return c
+
+
+class ChunksKept:
+    """While active, pandas' arrow arrays pickle their ChunkedArray as it
+    is (pyarrow's `chunked_array([...], type)`), as pandas 2.x did before it
+    combined the chunks in `__getstate__`."""
+
+    def __enter__(self):
+        from pandas.core.arrays.arrow.array import ArrowExtensionArray
+
+        self.cls = ArrowExtensionArray
+        self.saved = ArrowExtensionArray.__getstate__
+        ArrowExtensionArray.__getstate__ = lambda a: a.__dict__.copy()
+
+    def __exit__(self, *exc):
+        self.cls.__getstate__ = self.saved
 
 
 def main():
@@ -265,6 +288,9 @@ def main():
         if only is not None and name not in only:
             continue
         files = []
+        keep = ChunksKept() if name == "arrow_chunked" else None
+        if keep:
+            keep.__enter__()
         for p in protocols:
             fname = f"{name}.p{p}.pkl"
             if p == "default":
@@ -272,6 +298,8 @@ def main():
             else:
                 obj.to_pickle(os.path.join(out, fname), protocol=int(p))
             files.append(fname)
+        if keep:
+            keep.__exit__()
         with open(os.path.join(out, name + ".json"), "w") as f:
             json.dump(report(obj), f, indent=1, ensure_ascii=False)
         manifest["cases"].append({"name": name, "files": files})

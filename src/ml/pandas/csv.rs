@@ -8,12 +8,31 @@ use super::extension::fixed_offset;
 use super::DataFrame;
 use crate::error::{Error, Result};
 
-pub(crate) fn write_frame<W: Write>(df: &DataFrame, out: W) -> Result<()> {
+/// Options of [`DataFrame::write_csv_with`], built with setters:
+/// `CsvOptions::default().numpy_before_2_3(true)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    legacy_float32: bool,
+}
+
+impl CsvOptions {
+    /// Print float32 values as numpy before 2.3 does (`str(np.float32)`
+    /// positional up to 1e16, `123456790.0`), not as numpy 2.3 and later
+    /// (scientific from 1e6, `1.2345679e+08`), the default. pandas writes
+    /// float32 columns through numpy's `str`, so `to_csv` depends on the
+    /// numpy it runs on.
+    pub fn numpy_before_2_3(mut self, yes: bool) -> CsvOptions {
+        self.legacy_float32 = yes;
+        self
+    }
+}
+
+pub(crate) fn write_frame<W: Write>(df: &DataFrame, out: W, opts: CsvOptions) -> Result<()> {
     let mut out = std::io::BufWriter::new(out);
     let fields: Vec<Vec<String>> = df
         .columns
         .iter()
-        .map(format_column)
+        .map(|c| format_column(c, opts))
         .collect::<Result<_>>()?;
     // A MultiIndex of columns gives one header row a level.
     let depth = df
@@ -76,7 +95,7 @@ fn write_row<'a, W: Write>(out: &mut W, fields: impl Iterator<Item = &'a str>) -
 }
 
 /// Every row of a column as pandas' CSV writer formats it.
-fn format_column(c: &Column) -> Result<Vec<String>> {
+fn format_column(c: &Column, opts: CsvOptions) -> Result<Vec<String>> {
     let n = c.len();
     let null = |i: usize| c.is_null(i);
     Ok(match &c.values {
@@ -128,7 +147,7 @@ fn format_column(c: &Column) -> Result<Vec<String>> {
                     if null(i) {
                         String::new()
                     } else {
-                        numpy_f32(v[i])
+                        numpy_f32(v[i], opts.legacy_float32)
                     }
                 })
                 .collect()
@@ -153,7 +172,7 @@ fn format_column(c: &Column) -> Result<Vec<String>> {
             if let Values::Float32(v) = &cats.values {
                 cats.values = Values::Float(v.iter().map(|&x| x as f64).collect());
             }
-            format_column(&cats)?
+            format_column(&cats, opts)?
         }
     })
 }
@@ -188,9 +207,9 @@ fn object_field(c: &Cell) -> Result<String> {
 }
 
 /// numpy's `str(np.float32(x))`: the shortest digits that read back as
-/// the same float32, positional from 1e-4 up to 1e6, scientific
-/// (`1e+06`, `1.5e-05`) outside.
-pub(crate) fn numpy_f32(x: f32) -> String {
+/// the same float32, positional from 1e-4 up to 1e6 (1e16 before numpy
+/// 2.3: `legacy`), scientific (`1e+06`, `1.5e-05`) outside.
+pub(crate) fn numpy_f32(x: f32, legacy: bool) -> String {
     if x.is_nan() {
         return "nan".into();
     }
@@ -213,7 +232,8 @@ pub(crate) fn numpy_f32(x: f32) -> String {
     if neg {
         out.push('-');
     }
-    if (1e-4..1e6).contains(&a) {
+    let top = if legacy { 1e16 } else { 1e6 };
+    if (1e-4..top).contains(&a) {
         if exp >= 0 {
             let e = exp as usize;
             if digits.len() > e + 1 {
@@ -413,8 +433,12 @@ mod tests {
             (1e-45, "1e-45"),
         ];
         for &(x, want) in cases {
-            assert_eq!(numpy_f32(x), want, "{x:e}");
+            assert_eq!(numpy_f32(x, false), want, "{x:e}");
         }
+        assert_eq!(numpy_f32(123456789.0, true), "123456790.0");
+        assert_eq!(numpy_f32(1e6, true), "1000000.0");
+        assert_eq!(numpy_f32(1e16, true), "1e+16");
+        assert_eq!(numpy_f32(1e-4, true), "1e-04");
     }
 
     #[test]

@@ -69,6 +69,7 @@ use crate::error::{Error, Result};
 use crate::value::{Document, ValueRef};
 
 pub use self::column::{Cell, Column, Label, TimeUnit, Values};
+pub use self::csv::CsvOptions;
 pub use self::index::Index;
 
 /// A pandas `DataFrame`: its columns in order and its row index.
@@ -200,13 +201,20 @@ impl DataFrame {
     /// Write what `df.to_csv(index=False)` writes: fields quoted as
     /// `csv.QUOTE_MINIMAL` quotes them, `"` doubled, `\n` after each row,
     /// nulls empty, floats as numpy prints them (Python's `repr` for
-    /// float64), datetimes and timedeltas as pandas formats a column of
+    /// float64, numpy 2.3's `str` for float32: see [`CsvOptions`]),
+    /// datetimes and timedeltas as pandas formats a column of
     /// them. Columns whose values pandas formats through Python objects
     /// this crate does not model (named time zones, mixed object columns
     /// holding objects other than str, int, float, bool and None) are an
     /// `Unsupported` error rather than a guess.
     pub fn write_csv<W: std::io::Write>(&self, out: W) -> Result<()> {
-        csv::write_frame(self, out)
+        csv::write_frame(self, out, CsvOptions::default())
+    }
+
+    /// [`DataFrame::write_csv`] with options (the numpy whose float32
+    /// digits to write).
+    pub fn write_csv_with<W: std::io::Write>(&self, out: W, options: CsvOptions) -> Result<()> {
+        csv::write_frame(self, out, options)
     }
 }
 
