@@ -291,3 +291,93 @@ fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&hay[i + from.len()..]);
     out
 }
+
+/// A `RangeIndex` as the int64 index pandas < 0.18 wrote in its place.
+fn range_as_column(ix: &Json) -> Json {
+    if ix["kind"] != "range" {
+        return ix.clone();
+    }
+    let (start, stop, step) = (
+        ix["start"].as_i64().unwrap(),
+        ix["stop"].as_i64().unwrap(),
+        ix["step"].as_i64().unwrap(),
+    );
+    let values: Vec<Json> = (0..)
+        .map(|i| start + i * step)
+        .take_while(|&v| if step > 0 { v < stop } else { v > stop })
+        .map(|v| json!(format!("i:{v}")))
+        .collect();
+    json!({"kind": "column", "levels": [{
+        "name": ix["name"], "dtype": "int64",
+        "nulls": vec![false; values.len()], "values": values,
+    }]})
+}
+
+/// Values only Python's repr describes (`o:Timestamp(...)`) differ between
+/// pandas versions; everything else must be equal.
+fn same_json(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::String(x), Json::String(y)) if x.starts_with("o:") && y.starts_with("o:") => true,
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn legacy_pandas_0x_pickles_hold_their_known_contents() {
+    let known: Json = serde_json::from_slice(
+        &std::fs::read(common::fixture_dir("pandas/legacy/known.json")).unwrap(),
+    )
+    .unwrap();
+    let root = common::fixture_dir("external/pandas/legacy_pickle");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for path in &files {
+        let data = std::fs::read(path).unwrap();
+        // Python 2 pickles: numpy data in latin1 `str`s.
+        let opts = pickle_codec::LoadOptions::default().encoding(pickle_codec::Encoding::Latin1);
+        let doc = pickle_codec::loads_with(&data, opts).unwrap();
+        for kind in ["frame", "series"] {
+            let Some(group) = doc.root().get(kind) else {
+                continue;
+            };
+            for (key, v) in group.items() {
+                let key = format!("{kind}/{}", key.as_str().unwrap());
+                let got = pandas::from_value(v)
+                    .unwrap_or_else(|e| panic!("{} {key}: {e}", path.display()));
+                let mut got = report(&got);
+                let mut want = known[&key].clone();
+                assert!(!want.is_null(), "{key} has no known contents");
+                got["index"] = range_as_column(&got["index"]);
+                want["index"] = range_as_column(&want["index"]);
+                if key == "series/period" {
+                    // pandas 0.x kept Periods as objects; 1.x has a dtype.
+                    assert_eq!(got["columns"][0]["dtype"], "object");
+                    want["columns"][0]["dtype"] = json!("object");
+                }
+                assert!(
+                    same_json(&got, &want),
+                    "{} {key}:\n  read:  {got}\n  known: {want}",
+                    path.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 247,
+        "only {checked} legacy frames and series checked"
+    );
+}

@@ -367,3 +367,32 @@ pub(crate) fn read_series(mgr: ValueRef<'_>) -> Result<(Column, Index)> {
     }
     Ok((col, index))
 }
+
+/// A pandas < 0.13 `Series`: an ndarray subclass whose BUILD state is
+/// `(ndarray_state, (index, name))`.
+pub(crate) fn read_legacy_series(v: ValueRef<'_>) -> Result<super::Series> {
+    let arr = NdArray::from_value(v)?;
+    let mut cols = super::extension::numpy_columns(&arr)?;
+    if cols.len() != 1 {
+        return Err(Error::data("pandas Series of more than one dimension"));
+    }
+    let mut column = cols.remove(0);
+    let extra = v
+        .state()
+        .and_then(|s| s.index(1))
+        .ok_or_else(|| Error::data("legacy pandas Series without its index"))?;
+    let index = read_index(
+        extra
+            .index(0)
+            .ok_or_else(|| Error::data("legacy pandas Series without its index"))?,
+    )?;
+    column.name = extra.index(1).map_or(Label::None, Label::from_value);
+    if column.len() != index.len() {
+        return Err(Error::data(format!(
+            "pandas Series of {} values and an index of {}",
+            column.len(),
+            index.len()
+        )));
+    }
+    Ok(super::Series { column, index })
+}

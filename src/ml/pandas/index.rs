@@ -6,7 +6,7 @@ use super::callable;
 use super::column::{Cell, Column, Label, Values};
 use super::extension::{read_1d, set_tz, tz_name};
 use crate::error::{Error, Result};
-use crate::ml::numpy::{is_ndarray, NdArray};
+use crate::ml::numpy::NdArray;
 use crate::value::ValueRef;
 
 /// A row (or columns) index.
@@ -204,22 +204,9 @@ pub(crate) fn try_read_index(v: ValueRef<'_>) -> Result<Option<Index>> {
     }
     // pandas < 0.15: an ndarray subclass, BUILD state
     // `(ndarray_state, name)` (MultiIndex: `(.., levels, labels, sortorder, names)`).
-    if is_ndarray(v) {
-        if let Some(cls) = legacy_class(v) {
-            return legacy(v, cls).map(Some);
-        }
-        return Ok(None);
-    }
-    Ok(None)
-}
-
-fn legacy_class(v: ValueRef<'_>) -> Option<&str> {
-    let o = v.as_object()?;
-    let (m, n) = v.at(o.args).index(0)?.as_global()?;
-    if m.starts_with("pandas") && n.ends_with("Index") {
-        Some(n)
-    } else {
-        None
+    match super::legacy_ndarray_class(v) {
+        Some(cls) if cls.ends_with("Index") => legacy(v, cls).map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -229,11 +216,17 @@ fn legacy(v: ValueRef<'_>, cls: &str) -> Result<Index> {
         .ok_or_else(|| Error::data(format!("pandas {cls} without a state")))?;
     let items: Vec<ValueRef<'_>> = state.iter().collect();
     if cls == "MultiIndex" {
-        // (ndarray_state, levels, labels, sortorder, names)
-        if items.len() < 5 {
+        // (ndarray_state, (levels, labels, sortorder, names)), or the
+        // four flattened after the array's state.
+        let parts: Vec<ValueRef<'_>> = match &items[..] {
+            [_, rest] => rest.iter().collect(),
+            [_, rest @ ..] => rest.to_vec(),
+            [] => Vec::new(),
+        };
+        if parts.len() < 4 {
             return Err(Error::data("legacy MultiIndex state too short"));
         }
-        return multi(items[1], items[2], Some(items[4]));
+        return multi(parts[0], parts[1], Some(parts[3]));
     }
     let arr = NdArray::from_value(v)?;
     let mut col = super::extension::numpy_columns(&arr)?
@@ -317,7 +310,11 @@ fn multi(levels: ValueRef<'_>, codes: ValueRef<'_>, names: Option<ValueRef<'_>>)
     let mut out = Vec::with_capacity(levels.len());
     let mut len = None;
     for (i, (lv, cv)) in levels.iter().zip(&codes).enumerate() {
-        let level = read_index(*lv)?.to_column();
+        // Levels are indexes; pandas < 0.15 pickled them as plain arrays.
+        let level = match try_read_index(*lv)? {
+            Some(ix) => ix.to_column(),
+            None => read_1d(*lv, "MultiIndex level")?,
+        };
         let codes = read_1d(*cv, "MultiIndex codes")?;
         let codes = match codes.values {
             Values::Int(c) => c,

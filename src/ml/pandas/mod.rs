@@ -19,6 +19,8 @@
 //! | 1.1 – 3.x | `BlockManager(blocks, axes)` by REDUCE, blocks `_unpickle_block(values, placement, ndim)` | yes |
 //! | 0.14.1 – 3.x | `BlockManager` / `SingleBlockManager` with the state `(axes, values, items, {"0.14.1": {axes, blocks}})` | yes |
 //! | 0.13 and older | the state `(axes, values, items)`: blocks placed by their item labels | yes, where the labels are unique |
+//! | 0.16 and older | a `DataFrame` whose BUILD state is the manager itself | yes |
+//! | 0.12 and older | `Series` and `Index` as ndarray subclasses, BUILD `(array_state, (index, name))` / `(array_state, name)` (`MultiIndex`: `(.., (levels, labels, sortorder, names))`) | yes |
 //!
 //! # dtypes
 //!
@@ -127,24 +129,42 @@ pub(crate) fn callable<'a>(v: ValueRef<'a>) -> Option<(&'a str, &'a str)> {
     v.at(o.callable).as_global()
 }
 
-/// The pandas state dict of a `NDFrame` (`DataFrame`, `Series`): the BUILD
-/// dict, or the dict of pandas < 0.12's tuple states is not supported.
-fn frame_state<'a>(v: ValueRef<'a>, what: &str) -> Result<ValueRef<'a>> {
-    v.state_dict()
-        .ok_or_else(|| Error::data(format!("pandas {what} without a state dict")))
+/// The class of a pandas < 0.13 `Series` or `Index`, an ndarray subclass
+/// pickled by numpy's `_reconstruct(cls, ...)`: `Some(name)` for
+/// `pandas...<name>`.
+pub(crate) fn legacy_ndarray_class<'a>(v: ValueRef<'a>) -> Option<&'a str> {
+    if !crate::ml::numpy::is_ndarray(v) {
+        return None;
+    }
+    let o = v.as_object()?;
+    let (m, n) = v.at(o.args).index(0)?.as_global()?;
+    if m.starts_with("pandas") {
+        Some(n)
+    } else {
+        None
+    }
 }
 
-fn manager_of<'a>(state: ValueRef<'a>, what: &str) -> Result<ValueRef<'a>> {
-    state
-        .get("_mgr")
-        .or_else(|| state.get("_data"))
-        .ok_or_else(|| Error::data(format!("pandas {what} state holds no `_mgr`")))
+/// The manager of an `NDFrame` (`DataFrame`, `Series`): `_mgr` (`_data`
+/// before pandas 1.1) of its BUILD dict, or, before pandas 0.17 or so,
+/// the BUILD state itself.
+fn manager_of<'a>(v: ValueRef<'a>, what: &str) -> Result<ValueRef<'a>> {
+    if let Some(state) = v.state_dict() {
+        return state
+            .get("_mgr")
+            .or_else(|| state.get("_data"))
+            .ok_or_else(|| Error::data(format!("pandas {what} state holds no `_mgr`")));
+    }
+    match v.state() {
+        Some(m) if m.class().is_some_and(|(_, n)| n.ends_with("BlockManager")) => Ok(m),
+        _ => Err(Error::data(format!("pandas {what} without a manager"))),
+    }
 }
 
 impl DataFrame {
     /// Read a pickled `pandas.DataFrame`.
     pub fn from_value(v: ValueRef<'_>) -> Result<DataFrame> {
-        match pandas_class(v) {
+        match pandas_class(v).or_else(|| legacy_ndarray_class(v)) {
             Some(n) if n.ends_with("DataFrame") => {}
             Some(n) if n.ends_with("Series") => {
                 return Err(Error::data(
@@ -158,9 +178,7 @@ impl DataFrame {
                 )))
             }
         }
-        let state = frame_state(v, "DataFrame")?;
-        let mgr = manager_of(state, "DataFrame")?;
-        blocks::read_frame(mgr)
+        blocks::read_frame(manager_of(v, "DataFrame")?)
     }
 
     /// Read a `to_pickle` file's bytes (plain, or compressed as
@@ -221,13 +239,18 @@ impl DataFrame {
 impl Series {
     /// Read a pickled `pandas.Series`.
     pub fn from_value(v: ValueRef<'_>) -> Result<Series> {
+        if legacy_ndarray_class(v).is_some_and(|n| n.ends_with("Series")) {
+            return blocks::read_legacy_series(v);
+        }
         match pandas_class(v) {
             Some(n) if n.ends_with("Series") => {}
             _ => return Err(Error::data(format!("not a pandas Series: {}", describe(v)))),
         }
-        let state = frame_state(v, "Series")?;
-        let mgr = manager_of(state, "Series")?;
-        let name = match state.get("_name").or_else(|| state.get("name")) {
+        let mgr = manager_of(v, "Series")?;
+        let name = match v
+            .state_dict()
+            .and_then(|s| s.get("_name").or_else(|| s.get("name")))
+        {
             Some(n) => Label::from_value(n),
             None => Label::None,
         };
@@ -260,7 +283,7 @@ pub fn from_document(doc: &Document) -> Result<Pickled> {
 
 /// Read a pickled `DataFrame` or `Series`.
 pub fn from_value(v: ValueRef<'_>) -> Result<Pickled> {
-    match pandas_class(v) {
+    match pandas_class(v).or_else(|| legacy_ndarray_class(v)) {
         Some(n) if n.ends_with("Series") => Series::from_value(v).map(Pickled::Series),
         _ => DataFrame::from_value(v).map(Pickled::DataFrame),
     }
