@@ -381,3 +381,130 @@ fn legacy_pandas_0x_pickles_hold_their_known_contents() {
         "only {checked} legacy frames and series checked"
     );
 }
+
+/// Every truncation and byte change (on a stride) of the committed
+/// fixtures written at protocol 2 is an error or a frame, never a panic.
+#[test]
+fn mutated_fixtures_are_errors_not_panics() {
+    let root = common::fixture_dir("pandas");
+    let mut files = Vec::new();
+    for d in std::fs::read_dir(&root).unwrap() {
+        let d = d.unwrap().path();
+        if d.is_dir() {
+            for f in std::fs::read_dir(&d).unwrap() {
+                let f = f.unwrap().path();
+                if f.to_string_lossy().ends_with(".p2.pkl") {
+                    files.push(f);
+                }
+            }
+        }
+    }
+    assert!(files.len() >= 20, "{} protocol-2 fixtures", files.len());
+    let mut tried = 0;
+    for f in &files {
+        let good = std::fs::read(f).unwrap();
+        let whole = pandas::load(&good).unwrap();
+        let _ = whole.into_frame().to_csv();
+        for cut in (0..good.len()).step_by(11) {
+            let _ = pandas::load(&good[..cut]);
+        }
+        for i in (0..good.len()).step_by(5) {
+            for delta in [1u8, 0x7f, 0x80] {
+                let mut bad = good.clone();
+                bad[i] = bad[i].wrapping_add(delta);
+                if let Ok(p) = pandas::load(&bad) {
+                    let _ = p.into_frame().to_csv();
+                }
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 10_000, "{tried}");
+}
+
+/// A categorical whose categories are an index over the categorical
+/// itself: a cycle a pickle can hold. It is a `Limit` error.
+#[test]
+fn self_referencing_categorical_is_an_error() {
+    use pickle_codec::numpy::NdArray;
+    use pickle_codec::{Document, ObjectKind, ObjectOp};
+    let mut doc = Document::new();
+    let dtype_cls = doc.global("pandas", "CategoricalDtype");
+    let no_args = doc.tuple([]);
+    let dtype = doc.object(ObjectKind::NewObj, dtype_cls, no_args);
+    let codes = NdArray::from_vec(vec![1], &[0i8])
+        .unwrap()
+        .to_value(&mut doc, 2);
+    let state = doc.tuple([dtype, codes]);
+    let cat_cls = doc.global("pandas", "Categorical");
+    let cat = doc.reduce(
+        "pandas._libs.arrays",
+        "__pyx_unpickle_NDArrayBacked",
+        [cat_cls, pickle_codec::Value::Int(0), state],
+    );
+    let index_cls = doc.global("pandas", "Index");
+    let attrs = doc.dict_str([("data", cat), ("name", pickle_codec::Value::None)]);
+    let index = doc.reduce("pandas.core.indexes.base", "_new_Index", [index_cls, attrs]);
+    let dstate = doc.dict_str([
+        ("categories", index),
+        ("ordered", pickle_codec::Value::Bool(false)),
+    ]);
+    doc.push_op(dtype, ObjectOp::Build(dstate));
+    // A Series of that categorical, through a 0.14.1 SingleBlockManager state.
+    let range_cls = doc.global("pandas", "RangeIndex");
+    let rattrs = doc.dict_str([
+        ("start", pickle_codec::Value::Int(0)),
+        ("stop", pickle_codec::Value::Int(1)),
+    ]);
+    let rows = doc.reduce(
+        "pandas.core.indexes.base",
+        "_new_Index",
+        [range_cls, rattrs],
+    );
+    let block = doc.dict_str([("values", cat), ("mgr_locs", pickle_codec::Value::Int(0))]);
+    let blocks = doc.list([block]);
+    let axes = doc.list([rows]);
+    let extra = doc.dict_str([("axes", axes), ("blocks", blocks)]);
+    let extra = doc.dict_str([("0.14.1", extra)]);
+    let mstate = doc.tuple([
+        pickle_codec::Value::None,
+        pickle_codec::Value::None,
+        pickle_codec::Value::None,
+        extra,
+    ]);
+    let mgr = doc.instance(
+        "pandas.core.internals.managers",
+        "SingleBlockManager",
+        mstate,
+    );
+    let sstate = doc.dict_str([("_mgr", mgr)]);
+    let series = doc.instance("pandas", "Series", sstate);
+    let e = pandas::from_value(doc.get(series)).unwrap_err();
+    assert_eq!(e.category(), Category::Limit, "{e}");
+}
+
+/// A RangeIndex of 2^40 columns over a block of `(2^40, 0)` costs a few
+/// bytes of pickle; it is refused, not allocated.
+#[test]
+fn huge_column_axis_is_refused() {
+    use pickle_codec::{Document, Value};
+    let mut doc = Document::new();
+    let range = |doc: &mut Document, stop: i64| {
+        let cls = doc.global("pandas", "RangeIndex");
+        let attrs = doc.dict_str([("start", Value::Int(0)), ("stop", Value::Int(stop))]);
+        doc.reduce("pandas.core.indexes.base", "_new_Index", [cls, attrs])
+    };
+    let cols = range(&mut doc, 1 << 40);
+    let rows = range(&mut doc, 0);
+    let axes = doc.list([cols, rows]);
+    let blocks = doc.tuple([]);
+    let mgr = doc.reduce(
+        "pandas.core.internals.managers",
+        "BlockManager",
+        [blocks, axes],
+    );
+    let state = doc.dict_str([("_mgr", mgr)]);
+    let df = doc.instance("pandas", "DataFrame", state);
+    let e = DataFrame::from_value(doc.get(df)).unwrap_err();
+    assert_eq!(e.category(), Category::Limit, "{e}");
+}

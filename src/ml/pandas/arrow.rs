@@ -204,12 +204,30 @@ fn display_type(ty: &str) -> &str {
     }
 }
 
+impl Part {
+    /// The positions of this array's values in its buffers, checked
+    /// against the validity bitmap's length.
+    fn rows(&self) -> Result<std::ops::Range<usize>> {
+        let end = self
+            .offset
+            .checked_add(self.len)
+            .ok_or_else(|| Error::data("pyarrow array offset and length overflow"))?;
+        if let Some(v) = &self.validity {
+            if v.len() < end.div_ceil(8) {
+                return Err(Error::data(
+                    "pyarrow validity bitmap shorter than its array",
+                ));
+            }
+        }
+        Ok(self.offset..end)
+    }
+}
+
 fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
-    let total: usize = parts.iter().map(|p| p.len).sum();
-    let mut nulls = Vec::with_capacity(total);
+    let mut nulls = Vec::new();
     macro_rules! numbers {
         ($t:ty, $n:literal, $variant:ident, $conv:expr) => {{
-            let mut out = Vec::with_capacity(total);
+            let mut out = Vec::new();
             for p in &parts {
                 if p.ty != ty {
                     return Err(Error::data("pyarrow chunks of different types"));
@@ -218,7 +236,11 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
                     .buffers
                     .first()
                     .ok_or_else(|| Error::data("pyarrow array without values"))?;
-                for i in p.offset..p.offset + p.len {
+                let rows = p.rows()?;
+                if data.len() / $n < rows.end {
+                    return Err(Error::data("pyarrow values buffer shorter than its array"));
+                }
+                for i in rows {
                     nulls.push(match &p.validity {
                         Some(v) => !bit(v, i)?,
                         None => false,
@@ -233,8 +255,11 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
     let (values, dtype) = match ty {
         "string" | "utf8" | "large_string" | "large_utf8" => {
             let large = ty.starts_with("large");
-            let mut out = Vec::with_capacity(total);
+            let mut out = Vec::new();
             for p in &parts {
+                if p.ty != ty {
+                    return Err(Error::data("pyarrow chunks of different types"));
+                }
                 let (offs, data) = match &p.buffers[..] {
                     [o, d, ..] => (o, d),
                     [o] => (o, &Vec::new()),
@@ -248,7 +273,12 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
                     };
                     usize::try_from(v).map_err(|_| Error::data("negative pyarrow string offset"))
                 };
-                for i in p.offset..p.offset + p.len {
+                let rows = p.rows()?;
+                let width = if large { 8 } else { 4 };
+                if offs.len() / width <= rows.end {
+                    return Err(Error::data("pyarrow offsets buffer shorter than its array"));
+                }
+                for i in rows {
                     let null = match &p.validity {
                         Some(v) => !bit(v, i)?,
                         None => false,
@@ -271,13 +301,20 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
             (Values::Str(out), "string")
         }
         "bool" | "boolean" => {
-            let mut out = Vec::with_capacity(total);
+            let mut out = Vec::new();
             for p in &parts {
+                if p.ty != ty {
+                    return Err(Error::data("pyarrow chunks of different types"));
+                }
                 let data = p
                     .buffers
                     .first()
                     .ok_or_else(|| Error::data("pyarrow array without values"))?;
-                for i in p.offset..p.offset + p.len {
+                let rows = p.rows()?;
+                if data.len() < rows.end.div_ceil(8) {
+                    return Err(Error::data("pyarrow values bitmap shorter than its array"));
+                }
+                for i in rows {
                     nulls.push(match &p.validity {
                         Some(v) => !bit(v, i)?,
                         None => false,

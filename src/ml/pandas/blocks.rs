@@ -167,7 +167,14 @@ fn positions(p: &Placement<'_>, ncols: usize, column_labels: &[Label]) -> Result
         Placement::All => Ok((0..ncols).collect()),
         Placement::Locs(v) => locs(*v, ncols),
         Placement::Items(items) => {
-            let want = read_index(*items)?.labels();
+            let items = read_index(*items)?;
+            if items.len() > ncols {
+                return Err(Error::data(format!(
+                    "pandas block of {} items in a frame of {ncols} columns",
+                    items.len()
+                )));
+            }
+            let want = items.labels();
             want.iter()
                 .map(|l| {
                     let mut hits = column_labels
@@ -293,7 +300,14 @@ pub(crate) fn read_frame(mgr: ValueRef<'_>) -> Result<DataFrame> {
     }
     let columns_ix = read_index(m.axes[0])?;
     let index = read_index(m.axes[1])?;
-    let labels = columns_ix.labels();
+    if columns_ix.len() > super::MAX_COLUMNS {
+        return Err(Error::limit(format!(
+            "pandas frame of {} columns (at most {})",
+            columns_ix.len(),
+            super::MAX_COLUMNS
+        )));
+    }
+    let labels = columns_ix.labels_checked()?;
     let ncols = labels.len();
     let nrows = index.len();
     let mut slots: Vec<Option<Column>> = vec![None; ncols];

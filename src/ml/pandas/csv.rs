@@ -321,11 +321,16 @@ fn datetimes(
             ))
         })?,
     };
-    let per = unit.per_second();
+    let per = unit.per_second() as i128;
     let to_ns = 1_000_000_000 / per;
-    let split = |v: i64| -> (i64, i64) {
-        let secs = v.div_euclid(per) + offset;
-        (secs, v.rem_euclid(per) * to_ns)
+    let offset = offset as i128;
+    // (seconds since the epoch, local time; nanoseconds past the second)
+    let split = |v: i64| -> (i128, i64) {
+        let v = v as i128;
+        (
+            v.div_euclid(per) + offset,
+            (v.rem_euclid(per) * to_ns) as i64,
+        )
     };
     let live = || {
         (0..values.len())
@@ -338,6 +343,7 @@ fn datetimes(
         None => String::new(),
         Some(_) => {
             let sign = if offset < 0 { '-' } else { '+' };
+            let offset = offset as i64;
             let a = offset.unsigned_abs();
             if a % 60 != 0 {
                 format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
@@ -352,7 +358,7 @@ fn datetimes(
                 return String::new();
             }
             let (secs, ns) = split(values[i]);
-            let (y, m, d) = civil(secs.div_euclid(86_400));
+            let (y, m, d) = civil(secs.div_euclid(86_400) as i64);
             if dates_only {
                 return format!("{y:04}-{m:02}-{d:02}");
             }

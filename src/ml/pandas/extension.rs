@@ -13,6 +13,10 @@ use crate::value::{Kind, ValueRef};
 /// The columns a block's values hold: one per row of a 2-D numpy array,
 /// one for a 1-D array or an extension array.
 pub(crate) fn read_array(v: ValueRef<'_>) -> Result<Vec<Column>> {
+    super::nested(|| read_array_inner(v))
+}
+
+fn read_array_inner(v: ValueRef<'_>) -> Result<Vec<Column>> {
     if is_ndarray(v) {
         let arr = NdArray::from_value(v)?;
         return numpy_columns(&arr);
@@ -25,7 +29,7 @@ pub(crate) fn read_array(v: ValueRef<'_>) -> Result<Vec<Column>> {
     if let Some(ix) = index::try_read_index(v)? {
         return match ix {
             index::Index::Multi(_) => Err(Error::data("a MultiIndex as a block's values")),
-            ix => Ok(vec![ix.to_column()]),
+            ix => Ok(vec![ix.to_column_checked()?]),
         };
     }
     Err(Error::unsupported(format!(
@@ -65,6 +69,12 @@ pub(crate) fn numpy_columns(arr: &NdArray<'_>) -> Result<Vec<Column>> {
             )))
         }
     };
+    if k > super::MAX_COLUMNS {
+        return Err(Error::limit(format!(
+            "pandas block of {k} columns (at most {})",
+            super::MAX_COLUMNS
+        )));
+    }
     let total = element_count(arr)?;
     let whole = numpy_values(arr, total)?;
     if k == 1 {
@@ -358,7 +368,7 @@ fn backed(cls: &str, state: ValueRef<'_>) -> Result<Vec<Column>> {
                         .get("_ordered")
                         .and_then(|o| o.as_bool())
                         .unwrap_or(false);
-                    (index::read_index(cats)?.to_column(), ordered)
+                    (index::read_index(cats)?.to_column_checked()?, ordered)
                 }
             };
             categorical(codes, categories, ordered).map(|c| vec![c])
@@ -435,7 +445,7 @@ fn categorical_dtype(d: ValueRef<'_>) -> Result<(Column, bool)> {
     let cats = if cats.is_none() {
         Column::new("object", Values::Str(Vec::new()))
     } else {
-        index::read_index(cats)?.to_column()
+        index::read_index(cats)?.to_column_checked()?
     };
     Ok((cats, ordered))
 }
@@ -553,7 +563,11 @@ pub(crate) fn fixed_offset(tz: &str) -> Option<i64> {
         .strip_prefix("pytz.FixedOffset(")
         .and_then(|r| r.strip_suffix(')'))
     {
-        return m.parse::<i64>().ok().map(|m| m * 60);
+        return m
+            .parse::<i64>()
+            .ok()
+            .filter(|m| m.abs() < 24 * 60)
+            .map(|m| m * 60);
     }
     let rest = tz.strip_prefix("UTC")?;
     let (sign, rest) = match rest.as_bytes().first()? {
@@ -565,5 +579,8 @@ pub(crate) fn fixed_offset(tz: &str) -> Option<i64> {
     let h = parts.next()??;
     let m = parts.next()??;
     let s = parts.next().flatten().unwrap_or(0);
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&s) {
+        return None;
+    }
     Some(sign * (h * 3600 + m * 60 + s))
 }

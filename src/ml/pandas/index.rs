@@ -99,6 +99,29 @@ impl Index {
         }
     }
 
+    /// [`Index::to_column`], refusing a `RangeIndex` longer than the
+    /// reader expands (what a pickle of a few bytes could ask for).
+    pub(crate) fn to_column_checked(&self) -> Result<Column> {
+        if let Index::Range { .. } = self {
+            if self.len() > super::MAX_EXPANDED_RANGE {
+                return Err(Error::limit(format!(
+                    "RangeIndex of {} values used as values (at most {})",
+                    self.len(),
+                    super::MAX_EXPANDED_RANGE
+                )));
+            }
+        }
+        Ok(self.to_column())
+    }
+
+    /// [`Index::labels`], with [`Index::to_column_checked`]'s limit.
+    pub(crate) fn labels_checked(&self) -> Result<Vec<Label>> {
+        if let Index::Range { .. } = self {
+            self.to_column_checked()?;
+        }
+        Ok(self.labels())
+    }
+
     /// The levels as columns (one for a single-level index).
     pub fn levels(&self) -> Vec<Column> {
         match self {
@@ -145,7 +168,7 @@ fn cell_label(c: &Column, i: usize) -> Label {
 
 /// Read a pickled pandas index.
 pub(crate) fn read_index(v: ValueRef<'_>) -> Result<Index> {
-    try_read_index(v)?.ok_or_else(|| {
+    super::nested(|| try_read_index(v))?.ok_or_else(|| {
         Error::data(format!(
             "expected a pandas Index, got {}",
             super::describe(v)
@@ -311,8 +334,8 @@ fn multi(levels: ValueRef<'_>, codes: ValueRef<'_>, names: Option<ValueRef<'_>>)
     let mut len = None;
     for (i, (lv, cv)) in levels.iter().zip(&codes).enumerate() {
         // Levels are indexes; pandas < 0.15 pickled them as plain arrays.
-        let level = match try_read_index(*lv)? {
-            Some(ix) => ix.to_column(),
+        let level = match super::nested(|| try_read_index(*lv))? {
+            Some(ix) => ix.to_column_checked()?,
             None => read_1d(*lv, "MultiIndex level")?,
         };
         let codes = read_1d(*cv, "MultiIndex codes")?;

@@ -269,6 +269,37 @@ impl Series {
     }
 }
 
+/// How deep arrays may nest in one another (a categorical's categories,
+/// a `MultiIndex`'s levels, an index as block values): a pickle can make
+/// them refer to themselves.
+const MAX_NESTING: u32 = 32;
+
+/// The columns this reader makes for one frame, at most: a block of
+/// `(k, 0)` or a `RangeIndex` of columns costs nothing in the pickle.
+pub(crate) const MAX_COLUMNS: usize = 1 << 20;
+
+/// The most values a `RangeIndex` is expanded into, when it must be (the
+/// categories or the level of a `MultiIndex`, a columns axis).
+pub(crate) const MAX_EXPANDED_RANGE: usize = 1 << 24;
+
+thread_local! {
+    static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Run `f` one level deeper, refusing to go past [`MAX_NESTING`].
+pub(crate) fn nested<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let depth = NESTING.with(|d| d.get());
+    if depth >= MAX_NESTING {
+        return Err(Error::limit(format!(
+            "pandas arrays nested more than {MAX_NESTING} deep (a cycle?)"
+        )));
+    }
+    NESTING.with(|d| d.set(depth + 1));
+    let out = f();
+    NESTING.with(|d| d.set(depth));
+    out
+}
+
 fn describe(v: ValueRef<'_>) -> String {
     match v.class() {
         Some((m, n)) => format!("an instance of {m}.{n}"),
