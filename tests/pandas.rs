@@ -508,3 +508,39 @@ fn huge_column_axis_is_refused() {
     let e = DataFrame::from_value(doc.get(df)).unwrap_err();
     assert_eq!(e.category(), Category::Limit, "{e}");
 }
+
+/// `to_pickle("x.pkl.gz")` and friends: pandas compresses by extension.
+/// gzip, bz2 and xz are read (with `joblib-compress`); zip is refused with
+/// a clear error.
+#[cfg(feature = "joblib-compress")]
+#[test]
+fn compressed_to_pickle_files() {
+    if !pandas_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pickle-codec-pandas-z-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let code = "import sys, pandas as pd\n\
+         df = pd.DataFrame({'a': [1, 2, 3], 's': ['x', None, 'z']})\n\
+         for ext in ['gz', 'bz2', 'xz', 'zip']:\n\
+         \x20   df.to_pickle(sys.argv[1] + '/f.pkl.' + ext)\n\
+         sys.stdout.write(df.to_csv(index=False))";
+    let st = Command::new("python3")
+        .args(["-c", code])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let csv = String::from_utf8(st.stdout).unwrap();
+    for ext in ["gz", "bz2", "xz"] {
+        let df = DataFrame::load_path(dir.join(format!("f.pkl.{ext}"))).unwrap();
+        assert_eq!(df.to_csv().unwrap(), csv, "{ext}");
+    }
+    let e = DataFrame::load_path(dir.join("f.pkl.zip")).unwrap_err();
+    assert_eq!(e.category(), Category::Unsupported, "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
