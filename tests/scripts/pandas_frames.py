@@ -108,7 +108,7 @@ def index(ix):
 def report(obj):
     if isinstance(obj, pd.Series):
         cols = [column(obj, obj.name)]
-        csv = obj.to_frame().to_csv(index=False) if obj.name is not None else None
+        csv = obj.to_csv(index=False)
         kind = "Series"
     else:
         cols = [column(obj.iloc[:, i], c) for i, c in enumerate(obj.columns)]
@@ -233,6 +233,7 @@ def cases(arrow=False):
         index=pd.date_range("2020-01-01", periods=3, freq="h", name="t"),
         name="n",
     )
+    c["series_unnamed"] = pd.Series(["a", "b,c", None])
     if arrow:
         c["arrow"] = pd.DataFrame(
             {

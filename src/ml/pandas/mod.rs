@@ -259,10 +259,16 @@ impl Series {
         Ok(Series { column, index })
     }
 
-    /// A frame of this series' one column (`s.to_frame()`).
+    /// A frame of this series' one column (`s.to_frame()`: an unnamed
+    /// series' column is labelled 0, so `to_csv` writes what
+    /// `s.to_csv(index=False)` writes).
     pub fn into_frame(self) -> DataFrame {
+        let mut column = self.column;
+        if column.name == Label::None {
+            column.name = Label::Int(0);
+        }
         DataFrame {
-            columns: vec![self.column],
+            columns: vec![column],
             index: self.index,
             columns_name: Label::None,
         }
@@ -325,8 +331,14 @@ pub fn from_value(v: ValueRef<'_>) -> Result<Pickled> {
 /// friends write it; those need the `joblib-compress` feature). pandas'
 /// zstd and zip compressions are an `Unsupported` error.
 pub fn load(data: &[u8]) -> Result<Pickled> {
+    load_with(data, crate::LoadOptions::default())
+}
+
+/// [`load`] with the loader's options (`Encoding::Latin1` for pandas 0.x
+/// files written by Python 2, limits).
+pub fn load_with(data: &[u8], options: crate::LoadOptions) -> Result<Pickled> {
     refuse_unsupported(data)?;
-    let doc = crate::ml::joblib::load(data)?;
+    let doc = crate::ml::joblib::load_with(data, options)?;
     from_document(&doc)
 }
 
