@@ -94,6 +94,13 @@ fn write_row<'a, W: Write>(out: &mut W, fields: impl Iterator<Item = &'a str>) -
     out.write_all(line.as_bytes()).map_err(Error::io)
 }
 
+impl Column {
+    /// Every row as `to_csv` writes it, before quoting (nulls empty).
+    pub fn csv_fields(&self, options: CsvOptions) -> Result<Vec<String>> {
+        format_column(self, options)
+    }
+}
+
 /// Every row of a column as pandas' CSV writer formats it.
 fn format_column(c: &Column, opts: CsvOptions) -> Result<Vec<String>> {
     let n = c.len();
