@@ -115,9 +115,8 @@ fn report(p: &Pickled) -> Json {
     }
 }
 
-/// Frames whose CSV this crate refuses (named time zones need a tz
-/// database; mixed object columns are written by Python's `str`).
-const CSV_UNSUPPORTED: &[&str] = &["zoned"];
+/// Frames whose CSV this crate refuses.
+const CSV_UNSUPPORTED: &[&str] = &[];
 
 /// Frames whose CSV pandas < 3 writes in ways pandas 3 no longer does
 /// (pandas 2.2 writes year 1 as `1-01-01`, and timedeltas and the

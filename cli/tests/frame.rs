@@ -12,8 +12,13 @@ fn fixtures() -> PathBuf {
 }
 
 fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    pickle_env(args, stdin, &[])
+}
+
+fn pickle_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(PICKLE)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -121,20 +126,28 @@ fn csv_to_a_file_and_from_stdin() {
         std::fs::read_to_string(&out_file).unwrap(),
         pandas_csv("1.5.3", "nullable")
     );
-    // A frame whose CSV is refused leaves no file behind.
+    // Named time zones come from the tz database ($TZDIR when set).
     let zoned = fixtures().join("1.5.3/zoned.p4.pkl");
+    let zoned = zoned.to_str().unwrap();
+    let out = pickle(&["frame", zoned, "--csv", "-"], None);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        pandas_csv("1.5.3", "zoned")
+    );
+    // A frame whose CSV is refused leaves no file behind.
     let refused = dir.join("zoned.csv");
-    let out = pickle(
-        &[
-            "frame",
-            zoned.to_str().unwrap(),
-            "--csv",
-            refused.to_str().unwrap(),
-        ],
+    let empty = dir.join("no-zones");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = pickle_env(
+        &["frame", zoned, "--csv", refused.to_str().unwrap()],
         None,
+        &[("TZDIR", empty.to_str().unwrap())],
     );
     let line = one_error_line(&out);
-    assert!(line.contains("time zone"), "{line}");
+    assert!(
+        line.contains("\"Europe/Paris\" is not in the system's tz database"),
+        "{line}"
+    );
     assert!(!refused.exists());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -197,9 +197,17 @@ def cases(arrow=False):
         },
         index=pd.date_range("2021-03-01", periods=4, freq="D", name="day"),
     )
+    instants = ["2020-01-01", "2020-07-02 03:04:05", None, "2021-03-28 00:59:59",
+                "2021-03-28 01:00:00", "1850-06-01 12:00", "2100-07-01 12:00:00.5"]
     c["zoned"] = pd.DataFrame(
-        {"paris": D(["2020-01-01", "2020-07-02 03:04:05", None], "ns").tz_localize("Europe/Paris")},
-        index=pd.date_range("2021-03-27", periods=3, freq="D", tz="Europe/Paris", name="when"),
+        {
+            "paris": D(instants, "ns").tz_localize("UTC").tz_convert("Europe/Paris"),
+            "new_york": D(instants, "us").tz_localize("UTC").tz_convert("America/New_York"),
+            "sydney": D(instants, "us").tz_localize("UTC").tz_convert("Australia/Sydney"),
+            "kolkata": D(instants, "ns").tz_localize("UTC").tz_convert("Asia/Kolkata"),
+            "st_johns": D(instants, "s").tz_localize("UTC").tz_convert("America/St_Johns"),
+        },
+        index=pd.date_range("2021-03-27", periods=7, freq="D", tz="Europe/Paris", name="when"),
     )
     c["timedeltas"] = pd.DataFrame(
         {

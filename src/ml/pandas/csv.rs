@@ -313,30 +313,34 @@ fn frac(sub_ns: i64, digits: usize) -> String {
 /// A datetime64 column as pandas writes it: `YYYY-MM-DD` when every value
 /// is a midnight (and there is no time zone), else `YYYY-MM-DD HH:MM:SS`
 /// with as many sub-second digits as the finest value needs, and the UTC
-/// offset (`+01:00`) for a time zone.
+/// offset (`+01:00`) for a time zone: a fixed one, or a named zone's at
+/// that instant from the system's tz database.
 fn datetimes(
     values: &[i64],
     unit: TimeUnit,
     tz: Option<&str>,
     null: &dyn Fn(usize) -> bool,
 ) -> Result<Vec<String>> {
-    let offset = match tz {
-        None => 0,
-        Some(z) => fixed_offset(z).ok_or_else(|| {
-            Error::unsupported(format!(
-                "CSV of datetimes in the time zone {z:?} (only UTC and fixed offsets)"
-            ))
-        })?,
+    // The offset of each value: none, one fixed offset, or the zone's.
+    let zone = match tz {
+        Some(z) if fixed_offset(z).is_none() => Some(super::tz::Zone::load(z)?),
+        _ => None,
+    };
+    let fixed = tz.and_then(fixed_offset).unwrap_or(0);
+    let offset_of = |v: i64| -> i128 {
+        match &zone {
+            Some(zone) => zone.offset_at(v.div_euclid(unit.per_second())) as i128,
+            None => fixed as i128,
+        }
     };
     let per = unit.per_second() as i128;
     let to_ns = 1_000_000_000 / per;
-    let offset = offset as i128;
     // (seconds since the epoch, local time; nanoseconds past the second)
     let split = |v: i64| -> (i128, i64) {
-        let v = v as i128;
+        let w = v as i128;
         (
-            v.div_euclid(per) + offset,
-            (v.rem_euclid(per) * to_ns) as i64,
+            w.div_euclid(per) + offset_of(v),
+            (w.rem_euclid(per) * to_ns) as i64,
         )
     };
     let live = || {
@@ -346,17 +350,16 @@ fn datetimes(
     };
     let dates_only = tz.is_none() && live().all(|(s, ns)| ns == 0 && s.rem_euclid(86_400) == 0);
     let digits = fraction_digits(live().map(|(_, ns)| ns));
-    let off = match tz {
-        None => String::new(),
-        Some(_) => {
-            let sign = if offset < 0 { '-' } else { '+' };
-            let offset = offset as i64;
-            let a = offset.unsigned_abs();
-            if a % 60 != 0 {
-                format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
-            } else {
-                format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
-            }
+    let off = |offset: i128| -> String {
+        if tz.is_none() {
+            return String::new();
+        }
+        let sign = if offset < 0 { '-' } else { '+' };
+        let a = offset.unsigned_abs();
+        if a % 60 != 0 {
+            format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
+        } else {
+            format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
         }
     };
     Ok((0..values.len())
@@ -371,11 +374,12 @@ fn datetimes(
             }
             let sod = secs.rem_euclid(86_400);
             format!(
-                "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{}{off}",
+                "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{}{}",
                 sod / 3600,
                 sod / 60 % 60,
                 sod % 60,
-                frac(ns, digits)
+                frac(ns, digits),
+                off(offset_of(values[i]))
             )
         })
         .collect())

@@ -64,6 +64,7 @@ mod column;
 mod csv;
 mod extension;
 mod index;
+mod tz;
 
 use std::path::Path;
 
@@ -220,10 +221,12 @@ impl DataFrame {
     /// `csv.QUOTE_MINIMAL` quotes them, `"` doubled, `\n` after each row,
     /// nulls empty, floats as numpy prints them (Python's `repr` for
     /// float64, numpy 2.3's `str` for float32: see [`CsvOptions`]),
-    /// datetimes and timedeltas as pandas formats a column of
-    /// them. Columns whose values pandas formats through Python objects
-    /// this crate does not model (named time zones, mixed object columns
-    /// holding objects other than str, int, float, bool and None) are an
+    /// datetimes and timedeltas as pandas formats a column of them (a
+    /// named time zone's offsets from the system's tz database, the
+    /// folders of Python's `zoneinfo.TZPATH` or `$TZDIR`). Columns whose
+    /// values pandas formats through Python objects this crate does not
+    /// model (object columns holding objects other than str, int, float,
+    /// bool and None; float16; zones missing from the tz database) are an
     /// `Unsupported` error rather than a guess.
     pub fn write_csv<W: std::io::Write>(&self, out: W) -> Result<()> {
         csv::write_frame(self, out, CsvOptions::default())
