@@ -45,7 +45,8 @@ fn tag_cell(c: &Cell) -> Json {
         Cell::Str(s) => json!(format!("s:{s}")),
         Cell::Datetime(t, _) => json!(format!("dt:{t}")),
         Cell::Timedelta(t, _) => json!(format!("td:{t}")),
-        Cell::Other(r) => json!(format!("o:{r}")),
+        Cell::Object(s) => json!(format!("o:{s}")),
+        Cell::Other(r) => json!(format!("x:{r}")),
     }
 }
 
@@ -316,7 +317,12 @@ fn range_as_column(ix: &Json) -> Json {
 /// pandas versions; everything else must be equal.
 fn same_json(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::String(x), Json::String(y)) if x.starts_with("o:") && y.starts_with("o:") => true,
+        (Json::String(x), Json::String(y))
+            if ["o:", "x:"].iter().any(|p| x.starts_with(p))
+                && ["o:", "x:"].iter().any(|p| y.starts_with(p)) =>
+        {
+            true
+        }
         (Json::Array(x), Json::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(p, q))
         }

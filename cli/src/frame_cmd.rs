@@ -169,6 +169,6 @@ fn cell(c: &Column, r: usize) -> String {
         Some(Cell::Str(s)) => pickle_codec::repr::repr_str(s.as_bytes()),
         Some(Cell::Datetime(t, u)) => format!("datetime64({t}, '{}')", u.code()),
         Some(Cell::Timedelta(t, u)) => format!("timedelta64({t}, '{}')", u.code()),
-        Some(Cell::Other(s)) => s,
+        Some(Cell::Other(s)) | Some(Cell::Object(s)) => s,
     }
 }

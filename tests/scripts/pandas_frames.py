@@ -14,6 +14,8 @@ Also used to make the committed fixtures of other pandas versions
 picks cases by name and `--arrow` adds the pyarrow-backed ones.
 """
 
+import datetime
+import decimal
 import json
 import math
 import os
@@ -44,7 +46,10 @@ def tag(x):
         return "dt:" + str(x.astype("i8"))
     if isinstance(x, np.timedelta64):
         return "td:" + str(x.astype("i8"))
-    return "o:" + repr(x)
+    if isinstance(x, (datetime.date, datetime.time, decimal.Decimal, pd.Timestamp, bytes,
+                      list, tuple, dict, set, frozenset)):
+        return "o:" + str(x)
+    return "x:" + repr(x)
 
 
 def label(x):
@@ -227,6 +232,21 @@ def cases(arrow=False):
     c["mixed_object"] = pd.DataFrame(
         {"m": pd.Series([1, "a", None, 2.5, True, np.nan], dtype=object), "k": np.arange(6)}
     )
+    c["objects"] = pd.DataFrame(
+        {
+            "dates": np.array([datetime.date(2020, 1, 2), None, datetime.date(1, 1, 1), datetime.date(9999, 12, 31)], dtype=object),
+            "datetimes": np.array([
+                datetime.datetime(2020, 1, 2, 3, 4, 5), datetime.datetime(2020, 1, 2, 3, 4, 5, 6),
+                None, datetime.datetime(2020, 1, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=-5, minutes=-30))),
+            ], dtype=object),
+            "times": np.array([datetime.time(1, 2, 3), datetime.time(23, 59, 59, 999999), None, datetime.time(0)], dtype=object),
+            "decimals": np.array([decimal.Decimal("1.50"), None, decimal.Decimal("-0"), decimal.Decimal("1E+2")], dtype=object),
+            "stamps": np.array([pd.Timestamp("2020-01-01 00:00:01.5"), pd.Timestamp("2020-01-01", tz="UTC"),
+                                pd.Timestamp("2021-06-01 12:00", tz="Europe/Paris"), pd.NaT], dtype=object),
+            "containers": np.array([[1, 2.5], (3,), {"a": None, "b": [True]}, b"\x00'"], dtype=object),
+        }
+    )
+    c["float16"] = pd.DataFrame({"h": np.array([1.5, 0.1, np.nan, 1000.0, 65504, 1e-4, 6e-8, -2.0], dtype="float16")})
     wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])
     wide["f"] = [0.5, 1.5, 2.5, 3.5]
     wide = wide.drop(columns=["b"])

@@ -187,7 +187,13 @@ pub enum Cell {
     Datetime(i64, TimeUnit),
     /// A timedelta: ticks and their unit.
     Timedelta(i64, TimeUnit),
-    /// Any other Python value of an `object` column, as `repr` prints it.
+    /// A Python object of an `object` column whose `str()` this crate
+    /// knows (`datetime.date`/`datetime`/`time`, `decimal.Decimal`, pandas
+    /// `Timestamp`, bytes, and lists, tuples, dicts and sets of plain
+    /// values): that text, which `to_csv` writes.
+    Object(String),
+    /// Any other Python value of an `object` column, as this crate's
+    /// `repr` prints its recipe (`to_csv` refuses it).
     Other(String),
 }
 
@@ -201,7 +207,10 @@ impl Cell {
             Kind::Float(f) => Cell::Float(f),
             Kind::Str(s) => Cell::Str(s.to_string_lossy().into_owned()),
             _ if is_na(v) => Cell::Null,
-            _ => Cell::Other(crate::repr::repr_limited(v, 1000)),
+            _ => match super::pyobj::py_str(v) {
+                Some(s) => Cell::Object(s),
+                None => Cell::Other(crate::repr::repr_limited(v, 1000)),
+            },
         }
     }
 }
@@ -211,7 +220,7 @@ pub(crate) fn is_na(v: ValueRef<'_>) -> bool {
     let name = v.as_global().or_else(|| v.class());
     matches!(
         name,
-        Some((m, "NA" | "NAType" | "NaT" | "NaTType" | "__nat_unpickle")) if m.starts_with("pandas")
+        Some((m, "NA" | "NAType" | "NaT" | "NaTType" | "__nat_unpickle" | "_nat_unpickle")) if m.starts_with("pandas")
     )
 }
 

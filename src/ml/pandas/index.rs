@@ -160,7 +160,7 @@ fn cell_label(c: &Column, i: usize) -> Label {
             Values::Float(_) | Values::Float32(_) => Label::Float(f64::NAN),
             _ => Label::None,
         },
-        Some(Cell::Other(s)) => Label::Other(s),
+        Some(Cell::Other(s)) | Some(Cell::Object(s)) => Label::Other(s),
         Some(Cell::Datetime(v, u)) => Label::Other(format!("datetime64({v}, '{}')", u.code())),
         Some(Cell::Timedelta(v, u)) => Label::Other(format!("timedelta64({v}, '{}')", u.code())),
     }

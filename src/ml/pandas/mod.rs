@@ -64,6 +64,7 @@ mod column;
 mod csv;
 mod extension;
 mod index;
+mod pyobj;
 mod tz;
 
 use std::path::Path;
