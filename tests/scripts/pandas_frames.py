@@ -246,6 +246,11 @@ def cases(arrow=False):
             "containers": np.array([[1, 2.5], (3,), {"a": None, "b": [True]}, b"\x00'"], dtype=object),
         }
     )
+    c["labels"] = pd.DataFrame([[1, 2, 3, 4]], columns=pd.Index([None, 1.5, True, "x,y"], dtype=object))
+    c["multi_columns"] = pd.DataFrame(
+        [[1, 2.5, "a"], [3, 4.5, None]],
+        columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y"), ("b", None)], names=["l0", "l1"]),
+    )
     c["float16"] = pd.DataFrame({"h": np.array([1.5, 0.1, np.nan, 1000.0, 65504, 1e-4, 6e-8, -2.0], dtype="float16")})
     wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])
     wide["f"] = [0.5, 1.5, 2.5, 3.5]

@@ -49,15 +49,10 @@ pub(crate) fn write_frame<W: Write>(df: &DataFrame, out: W, opts: CsvOptions) ->
             .columns
             .iter()
             .map(|c| match &c.name {
+                // `str()` of each level's label: a missing one is `nan`.
                 Label::Tuple(t) => t.get(level).map_or_else(String::new, |l| l.to_string()),
-                l if depth == 1 => l.to_string(),
-                l => {
-                    if level == 0 {
-                        l.to_string()
-                    } else {
-                        String::new()
-                    }
-                }
+                l if level == 0 => header_text(l),
+                _ => String::new(),
             })
             .collect();
         write_row(&mut out, header.iter().map(String::as_str))?;
@@ -66,6 +61,16 @@ pub(crate) fn write_frame<W: Write>(df: &DataFrame, out: W, opts: CsvOptions) ->
         write_row(&mut out, fields.iter().map(|f| f[r].as_str()))?;
     }
     out.flush().map_err(Error::io)
+}
+
+/// A column label in the header: `str(label)`, empty for `None` and NaN
+/// (pandas writes a missing label as its `na_rep`).
+fn header_text(l: &Label) -> String {
+    match l {
+        Label::None => String::new(),
+        Label::Float(f) if f.is_nan() => String::new(),
+        l => l.to_string(),
+    }
 }
 
 /// One CSV record: `csv.writer`'s QUOTE_MINIMAL quoting, `\n` after it.

@@ -138,10 +138,18 @@ impl Index {
                 _ => Vec::new(),
             },
             Index::Column(c) => (0..c.len()).map(|i| cell_label(c, i)).collect(),
+            // A missing code is the level's NaN in `MultiIndex.tolist()`.
             Index::Multi(levels) => {
                 let n = self.len();
+                let label = |l: &Column, i: usize| {
+                    if l.is_null(i) {
+                        Label::Float(f64::NAN)
+                    } else {
+                        cell_label(l, i)
+                    }
+                };
                 (0..n)
-                    .map(|i| Label::Tuple(levels.iter().map(|l| cell_label(l, i)).collect()))
+                    .map(|i| Label::Tuple(levels.iter().map(|l| label(l, i)).collect()))
                     .collect()
             }
         }
@@ -156,8 +164,10 @@ fn cell_label(c: &Column, i: usize) -> Label {
         Some(Cell::UInt(v)) => i64::try_from(v).map_or(Label::Other(v.to_string()), Label::Int),
         Some(Cell::Float(f)) => Label::Float(f),
         Some(Cell::Str(s)) => Label::Str(s),
+        // pandas 3's `str` dtype holds NaN for its nulls.
         Some(Cell::Null) | None => match c.values {
             Values::Float(_) | Values::Float32(_) => Label::Float(f64::NAN),
+            Values::Str(_) if c.dtype == "str" => Label::Float(f64::NAN),
             _ => Label::None,
         },
         Some(Cell::Other(s)) | Some(Cell::Object(s)) => Label::Other(s),
