@@ -47,7 +47,7 @@ def tag(x):
     if isinstance(x, np.timedelta64):
         return "td:" + str(x.astype("i8"))
     if isinstance(x, (datetime.date, datetime.time, decimal.Decimal, pd.Timestamp, bytes,
-                      list, tuple, dict, set, frozenset)):
+                      list, tuple, dict, set, frozenset, pd.Period, pd.Interval)):
         return "o:" + str(x)
     return "x:" + repr(x)
 
@@ -250,6 +250,21 @@ def cases(arrow=False):
     c["multi_columns"] = pd.DataFrame(
         [[1, 2.5, "a"], [3, 4.5, None]],
         columns=pd.MultiIndex.from_tuples([("a", "x"), ("a", "y"), ("b", None)], names=["l0", "l1"]),
+    )
+    c["periods"] = pd.DataFrame(
+        {
+            f: pd.PeriodIndex(pd.period_range("2019-12-30 22:59:58", periods=3, freq=f).insert(1, pd.NaT))
+            for f in ["D", "M", "Y", "Q", "Q-NOV", "Y-JUN", "h", "min", "s", "ms", "us", "ns", "W"]
+        },
+        index=pd.period_range("2020-01", periods=4, freq="M"),
+    )
+    c["intervals"] = pd.DataFrame(
+        {
+            "ints": pd.interval_range(0, 4),
+            "floats": pd.arrays.IntervalArray.from_breaks([0.5, 1.5, 2.5, 1e16, np.inf], closed="left"),
+            "gaps": pd.arrays.IntervalArray.from_tuples([(0, 1), None, (2, 3), (4, 5)], closed="both"),
+        },
+        index=pd.interval_range(0, 4, name="bins"),
     )
     c["float16"] = pd.DataFrame({"h": np.array([1.5, 0.1, np.nan, 1000.0, 65504, 1e-4, 6e-8, -2.0], dtype="float16")})
     wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])

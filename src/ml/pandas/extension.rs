@@ -50,7 +50,7 @@ pub(crate) fn read_1d(v: ValueRef<'_>, what: &str) -> Result<Column> {
     Ok(cols.remove(0))
 }
 
-fn element_count(arr: &NdArray<'_>) -> Result<usize> {
+pub(crate) fn element_count(arr: &NdArray<'_>) -> Result<usize> {
     arr.shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
@@ -204,6 +204,11 @@ fn read_extension(v: ValueRef<'_>) -> Result<Option<Vec<Column>>> {
     // `__pyx_unpickle_NDArrayBacked(cls, checksum, state)`: Cython's
     // pickle of pandas' NDArrayBacked arrays, the state given here or by
     // a BUILD after it.
+    if let Some((m, "__pyx_unpickle_IntervalMixin")) = callable(v) {
+        if m.starts_with("pandas") {
+            return super::periods::interval_array(v).map(|c| Some(vec![c]));
+        }
+    }
     if let Some((m, "__pyx_unpickle_NDArrayBacked")) = callable(v) {
         if !m.starts_with("pandas") {
             return Ok(None);
@@ -372,6 +377,11 @@ fn backed(cls: &str, state: ValueRef<'_>) -> Result<Vec<Column>> {
                 }
             };
             categorical(codes, categories, ordered).map(|c| vec![c])
+        }
+        "PeriodArray" => {
+            let arr = NdArray::from_value(data)?;
+            let dtype = dtype.ok_or_else(|| Error::data("pandas PeriodArray without a dtype"))?;
+            super::periods::period_columns(&arr, dtype)
         }
         "DatetimeArray" | "TimedeltaArray" | "NumpyExtensionArray" | "PandasArray" => {
             let arr = NdArray::from_value(data)?;

@@ -303,9 +303,19 @@ fn from_dict(cls: &str, d: ValueRef<'_>) -> Result<Index> {
                 .ok_or_else(|| Error::data("MultiIndex without codes"))?;
             multi(levels, codes, d.get("names"))
         }
-        "PeriodIndex" | "IntervalIndex" => Err(Error::unsupported(format!(
-            "pandas {cls} (periods, intervals)"
-        ))),
+        "IntervalIndex" if d.get("data").is_none() => {
+            // `{"left": Index, "right": Index, "closed": .., "name": ..}`
+            let side = |k: &str| -> Result<Column> {
+                let ix = d
+                    .get(k)
+                    .ok_or_else(|| Error::data(format!("IntervalIndex without {k}")))?;
+                read_index(ix)?.to_column_checked()
+            };
+            let closed = d.get("closed").and_then(|c| c.as_str()).unwrap_or("right");
+            let mut col = super::periods::intervals(&side("left")?, &side("right")?, closed)?;
+            col.name = name_of(d);
+            Ok(Index::Column(col))
+        }
         _ => {
             let data = d
                 .get("data")

@@ -34,6 +34,8 @@
 //! | `category` | `Categorical`: codes and a categories `Index` | `Categorical` |
 //! | `datetime64[unit]`, `datetime64[unit, tz]` | numpy `M8` blocks, `DatetimeArray` (with `DatetimeTZDtype`) | `Datetime` (NaT is null) |
 //! | `timedelta64[unit]` | numpy `m8` blocks, `TimedeltaArray` | `Timedelta` |
+//! | `period[D]`, `period[M]`, `period[Q-DEC]`, `period[Y-DEC]`, `period[h]` … `period[ns]`, `period[W-SUN]` | `PeriodArray`: ordinals | `Object`, each period as `str(Period)` prints it (`2020-03`, `2020Q1`) |
+//! | `interval[int64, right]` and other subtypes | `IntervalArray`: left and right arrays | `Object`, each as `str(Interval)` (`(0, 1]`) |
 //!
 //! Indexes: `RangeIndex`, any `Index` of the dtypes above (`Int64Index` and
 //! friends of pandas < 2 too), `DatetimeIndex` (with a time zone),
@@ -64,6 +66,7 @@ mod column;
 mod csv;
 mod extension;
 mod index;
+mod periods;
 mod pyobj;
 mod tz;
 

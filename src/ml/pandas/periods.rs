@@ -1,0 +1,190 @@
+//! pandas `PeriodArray` and `IntervalArray` columns, read as `object`
+//! columns of the text `str()` gives each period (`2020-03`, `2020Q1`)
+//! or interval (`(0, 1]`), under their pandas dtype.
+
+use super::column::{Cell, Column, Values};
+use super::extension::{element_count, read_1d};
+use crate::error::{Error, Result};
+use crate::ml::numpy::NdArray;
+use crate::value::ValueRef;
+
+/// A period's text from its ordinal, for the frequencies whose ordinals
+/// count calendar units from 1970.
+fn period_text(freq: &str, o: i64) -> Result<String> {
+    let civil = super::csv::civil;
+    let base = freq.split('-').next().unwrap_or(freq);
+    let day = |d: i64| {
+        let (y, m, dd) = civil(d);
+        format!("{y:04}-{m:02}-{dd:02}")
+    };
+    let clock = |secs: i64, sub: Option<(i64, usize)>| {
+        let (y, m, d) = civil(secs.div_euclid(86_400));
+        let s = secs.rem_euclid(86_400);
+        let mut t = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60);
+        if let Some((frac, digits)) = sub {
+            t.push_str(&format!(":{:02}", s % 60));
+            if digits > 0 {
+                t.push_str(&format!(".{frac:0digits$}"));
+            }
+        }
+        t
+    };
+    Ok(match base {
+        "D" => day(o),
+        "M" => format!("{:04}-{:02}", 1970 + o.div_euclid(12), o.rem_euclid(12) + 1),
+        "Y" | "A" => format!("{:04}", 1970 + o),
+        "Q" => format!("{:04}Q{}", 1970 + o.div_euclid(4), o.rem_euclid(4) + 1),
+        "W" if freq == "W-SUN" || freq == "W" => {
+            let end = o * 7 - 4;
+            format!("{}/{}", day(end - 6), day(end))
+        }
+        "h" | "H" => clock(o * 3600, None),
+        "min" | "T" => clock(o * 60, None),
+        "s" | "S" => clock(o, Some((0, 0))),
+        "ms" | "L" => clock(o.div_euclid(1000), Some((o.rem_euclid(1000), 3))),
+        "us" | "U" => clock(o.div_euclid(1_000_000), Some((o.rem_euclid(1_000_000), 6))),
+        "ns" | "N" => clock(
+            o.div_euclid(1_000_000_000),
+            Some((o.rem_euclid(1_000_000_000), 9)),
+        ),
+        _ => {
+            return Err(Error::unsupported(format!(
+                "pandas periods of frequency {freq}"
+            )))
+        }
+    })
+}
+
+/// The frequency of a `PeriodDtype('period[M]')`.
+fn period_freq(d: ValueRef<'_>) -> Result<String> {
+    let text = d
+        .as_object()
+        .and_then(|o| d.at(o.args).index(0))
+        .and_then(|a| a.as_str())
+        .ok_or_else(|| {
+            Error::unsupported("pandas PeriodDtype not pickled as PeriodDtype('period[..]')")
+        })?;
+    text.strip_prefix("period[")
+        .and_then(|r| r.strip_suffix(']'))
+        .map(str::to_string)
+        .ok_or_else(|| Error::data(format!("pandas PeriodDtype {text:?}")))
+}
+
+/// A `PeriodArray` block (1-D, or 2-D of several columns).
+pub(crate) fn period_columns(arr: &NdArray<'_>, dtype: ValueRef<'_>) -> Result<Vec<Column>> {
+    let freq = period_freq(dtype)?;
+    if arr.dtype.kind != 'i' || arr.dtype.itemsize != 8 {
+        return Err(Error::data("pandas PeriodArray over a non-int64 array"));
+    }
+    let (k, n) = match arr.shape[..] {
+        [n] => (1, n),
+        [k, n] => (k, n),
+        _ => return Err(Error::data("pandas PeriodArray of more than 2 dimensions")),
+    };
+    if k > super::MAX_COLUMNS {
+        return Err(Error::limit("pandas PeriodArray block of too many columns"));
+    }
+    element_count(arr)?;
+    let ordinals = arr.to_vec::<i64>()?;
+    let mut out = Vec::with_capacity(k);
+    for r in 0..k {
+        let mut cells = Vec::with_capacity(n);
+        for &o in &ordinals[r * n..(r + 1) * n] {
+            cells.push(if o == i64::MIN {
+                Cell::Null
+            } else {
+                Cell::Object(period_text(&freq, o)?)
+            });
+        }
+        out.push(Column::new(
+            format!("period[{freq}]"),
+            Values::Object(cells),
+        ));
+    }
+    Ok(out)
+}
+
+/// `__pyx_unpickle_IntervalMixin(IntervalArray, checksum, state)`, the
+/// state `({"_left": .., "_right": .., "_dtype": IntervalDtype}, )`.
+pub(crate) fn interval_array(v: ValueRef<'_>) -> Result<Column> {
+    let o = v.as_object().ok_or_else(|| Error::data("IntervalArray"))?;
+    let state = match v.at(o.args).index(2) {
+        Some(s) if !s.is_none() => s,
+        _ => v
+            .state()
+            .ok_or_else(|| Error::data("pandas IntervalArray without a state"))?,
+    };
+    let d = if state.as_pairs().is_some() {
+        state
+    } else {
+        state
+            .index(0)
+            .filter(|d| d.as_pairs().is_some())
+            .ok_or_else(|| Error::data("pandas IntervalArray state is not a dict"))?
+    };
+    let get = |k: &str| {
+        d.get(k)
+            .ok_or_else(|| Error::data(format!("pandas IntervalArray without {k}")))
+    };
+    let left = read_1d(get("_left")?, "IntervalArray left")?;
+    let right = read_1d(get("_right")?, "IntervalArray right")?;
+    let dstate = get("_dtype")?.state_dict();
+    let closed = dstate
+        .and_then(|s| s.get("closed"))
+        .and_then(|c| c.as_str())
+        .unwrap_or("right");
+    intervals(&left, &right, closed)
+}
+
+/// Intervals from their two sides, closed on `closed`.
+pub(crate) fn intervals(left: &Column, right: &Column, closed: &str) -> Result<Column> {
+    if left.len() != right.len() {
+        return Err(Error::data(
+            "pandas intervals of sides of different lengths",
+        ));
+    }
+    let (open, close) = match closed {
+        "right" => ('(', ']'),
+        "left" => ('[', ')'),
+        "both" => ('[', ']'),
+        "neither" => ('(', ')'),
+        other => {
+            return Err(Error::data(format!(
+                "pandas IntervalArray closed {other:?}"
+            )))
+        }
+    };
+    let subtype = left.dtype.clone();
+    let ls = endpoint_texts(left)?;
+    let rs = endpoint_texts(right)?;
+    let cells = (0..left.len())
+        .map(|i| match (&ls[i], &rs[i]) {
+            (Some(a), Some(b)) => Cell::Object(format!("{open}{a}, {b}{close}")),
+            _ => Cell::Null,
+        })
+        .collect();
+    Ok(Column::new(
+        format!("interval[{subtype}, {closed}]"),
+        Values::Object(cells),
+    ))
+}
+
+/// `str()` of each endpoint as Python prints the scalar; `None` for a null.
+fn endpoint_texts(c: &Column) -> Result<Vec<Option<String>>> {
+    (0..c.len())
+        .map(|i| {
+            Ok(match c.cell(i) {
+                None | Some(Cell::Null) => None,
+                Some(Cell::Int(v)) => Some(v.to_string()),
+                Some(Cell::UInt(v)) => Some(v.to_string()),
+                Some(Cell::Float(f)) => Some(crate::repr::repr_float(f)),
+                Some(_) => {
+                    return Err(Error::unsupported(format!(
+                        "pandas intervals of {}",
+                        c.dtype
+                    )))
+                }
+            })
+        })
+        .collect()
+}
