@@ -91,7 +91,8 @@
 //! * `pandas` (feature `pandas`): `DataFrame`s and `Series` from
 //!   `to_pickle` files of pandas 0.x to 3.x as columns (values, nulls,
 //!   dtype, index), pyarrow-backed ones included, and their CSV export as
-//!   `df.to_csv(index=False)` writes it.
+//!   `df.to_csv(index=False)` writes it (Arrow record batches with the
+//!   `arrow` feature).
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!
 //! ```

@@ -169,6 +169,16 @@ fn check_dir(dir: &Path) -> usize {
                 continue;
             }
             let df = got.into_frame();
+            // Every frame converts to an Arrow record batch of its columns.
+            #[cfg(feature = "arrow")]
+            match df.to_record_batch() {
+                Ok(b) if b.num_columns() == df.columns.len() && b.num_rows() == df.len() => {}
+                Ok(_) => failures.push(format!(
+                    "{}: record batch of the wrong shape",
+                    path.display()
+                )),
+                Err(e) => failures.push(format!("{}: to_record_batch: {e}", path.display())),
+            }
             match csv.as_str() {
                 Some(_) if pandas_major < 3 && OLD_CSV_QUIRKS.contains(&name) => {}
                 Some(csv) if !CSV_UNSUPPORTED.contains(&name) => {
@@ -548,4 +558,142 @@ fn compressed_to_pickle_files() {
     let e = DataFrame::load_path(dir.join("f.pkl.zip")).unwrap_err();
     assert_eq!(e.category(), Category::Unsupported, "{e}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Frames as Arrow record batches: every column's type as the mapping
+/// says, its nulls, and each value equal to the column's.
+#[cfg(feature = "arrow")]
+#[test]
+fn record_batches_hold_every_column() {
+    use pandas::arrow_array::{cast::AsArray, types::*, Array};
+    use pandas::arrow_schema::{DataType, TimeUnit as AU};
+    let mut checked = 0;
+    for dir in ["2.2.3", "3.1.1-pyarrow"] {
+        let dir = common::fixture_dir("pandas").join(dir);
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if !path.to_string_lossy().ends_with(".p5.pkl") {
+                continue;
+            }
+            let df = DataFrame::load_path(&path).unwrap();
+            let batch = match df.to_record_batch() {
+                Ok(b) => b,
+                // Mixed object columns hold values this crate cannot print.
+                Err(e) => panic!("{}: {e}", path.display()),
+            };
+            assert_eq!(batch.num_rows(), df.len());
+            assert_eq!(batch.num_columns(), df.columns.len());
+            for (c, a) in df.columns.iter().zip(batch.columns()) {
+                let what = format!("{} {} ({})", path.display(), c.name, c.dtype);
+                assert_eq!(a.null_count(), c.null_count(), "{what}");
+                for i in 0..c.len() {
+                    let cell = c.cell(i).unwrap();
+                    if cell == Cell::Null {
+                        assert!(a.is_null(i), "{what} row {i}");
+                        continue;
+                    }
+                    let got = match a.data_type() {
+                        DataType::Boolean => Cell::Bool(a.as_boolean().value(i)),
+                        DataType::Int8 => Cell::Int(a.as_primitive::<Int8Type>().value(i).into()),
+                        DataType::Int16 => Cell::Int(a.as_primitive::<Int16Type>().value(i).into()),
+                        DataType::Int32 => Cell::Int(a.as_primitive::<Int32Type>().value(i).into()),
+                        DataType::Int64 => Cell::Int(a.as_primitive::<Int64Type>().value(i)),
+                        DataType::UInt8 => Cell::Int(a.as_primitive::<UInt8Type>().value(i).into()),
+                        DataType::UInt16 => {
+                            Cell::Int(a.as_primitive::<UInt16Type>().value(i).into())
+                        }
+                        DataType::UInt32 => {
+                            Cell::Int(a.as_primitive::<UInt32Type>().value(i).into())
+                        }
+                        DataType::UInt64 => Cell::UInt(a.as_primitive::<UInt64Type>().value(i)),
+                        DataType::Float32 => {
+                            Cell::Float(a.as_primitive::<Float32Type>().value(i).into())
+                        }
+                        DataType::Float64 => Cell::Float(a.as_primitive::<Float64Type>().value(i)),
+                        DataType::Utf8 => {
+                            let s = a.as_string::<i32>().value(i).to_string();
+                            match cell {
+                                Cell::Object(_) => Cell::Object(s),
+                                Cell::Int(_) | Cell::Float(_) | Cell::Bool(_) => {
+                                    // A mixed object column: each value's str().
+                                    assert!(!s.is_empty(), "{what}");
+                                    cell.clone()
+                                }
+                                _ => Cell::Str(s),
+                            }
+                        }
+                        DataType::Timestamp(u, _) => {
+                            let v = match u {
+                                AU::Second => a.as_primitive::<TimestampSecondType>().value(i),
+                                AU::Millisecond => {
+                                    a.as_primitive::<TimestampMillisecondType>().value(i)
+                                }
+                                AU::Microsecond => {
+                                    a.as_primitive::<TimestampMicrosecondType>().value(i)
+                                }
+                                AU::Nanosecond => {
+                                    a.as_primitive::<TimestampNanosecondType>().value(i)
+                                }
+                            };
+                            match cell {
+                                Cell::Datetime(_, unit) => Cell::Datetime(v, unit),
+                                _ => panic!("{what}: a timestamp for {cell:?}"),
+                            }
+                        }
+                        DataType::Duration(u) => {
+                            let v = match u {
+                                AU::Second => a.as_primitive::<DurationSecondType>().value(i),
+                                AU::Millisecond => {
+                                    a.as_primitive::<DurationMillisecondType>().value(i)
+                                }
+                                AU::Microsecond => {
+                                    a.as_primitive::<DurationMicrosecondType>().value(i)
+                                }
+                                AU::Nanosecond => {
+                                    a.as_primitive::<DurationNanosecondType>().value(i)
+                                }
+                            };
+                            match cell {
+                                Cell::Timedelta(_, unit) => Cell::Timedelta(v, unit),
+                                _ => panic!("{what}: a duration for {cell:?}"),
+                            }
+                        }
+                        DataType::Dictionary(_, _) => {
+                            let d = a.as_dictionary::<Int32Type>();
+                            let k = d.keys().value(i) as usize;
+                            let Values::Categorical { categories, .. } = &c.values else {
+                                panic!("{what}: a dictionary for a non-categorical");
+                            };
+                            categories.cell(k).unwrap()
+                        }
+                        other => panic!("{what}: unexpected Arrow type {other}"),
+                    };
+                    assert_eq!(got, cell, "{what} row {i}");
+                }
+                // The type each pandas dtype maps to.
+                let want = match c.dtype.as_str() {
+                    "int8" => Some(DataType::Int8),
+                    "Int64" | "int64" => Some(DataType::Int64),
+                    "uint64" | "UInt64" => Some(DataType::UInt64),
+                    "float32" | "Float32" => Some(DataType::Float32),
+                    "float64" | "Float64" => Some(DataType::Float64),
+                    "bool" | "boolean" => Some(DataType::Boolean),
+                    "str" | "string" => Some(DataType::Utf8),
+                    "datetime64[ns, UTC]" => {
+                        Some(DataType::Timestamp(AU::Nanosecond, Some("UTC".into())))
+                    }
+                    "datetime64[us, UTC+01:00]" => {
+                        Some(DataType::Timestamp(AU::Microsecond, Some("+01:00".into())))
+                    }
+                    "timedelta64[ms]" => Some(DataType::Duration(AU::Millisecond)),
+                    _ => None,
+                };
+                if let Some(want) = want {
+                    assert_eq!(a.data_type(), &want, "{what}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 70, "{checked} columns");
 }

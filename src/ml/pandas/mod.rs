@@ -68,6 +68,8 @@ mod extension;
 mod index;
 mod periods;
 mod pyobj;
+#[cfg(feature = "arrow")]
+mod record_batch;
 mod tz;
 
 use std::path::Path;
@@ -78,6 +80,11 @@ use crate::value::{Document, ValueRef};
 pub use self::column::{Cell, Column, Label, TimeUnit, Values};
 pub use self::csv::CsvOptions;
 pub use self::index::Index;
+/// The arrow-rs crates [`DataFrame::to_record_batch`] builds with (feature
+/// `arrow`), so that their types match the caller's.
+#[cfg(feature = "arrow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
+pub use {arrow_array, arrow_schema};
 
 /// A pandas `DataFrame`: its columns in order and its row index.
 #[derive(Clone, Debug, PartialEq)]
