@@ -12,7 +12,7 @@
 //! types) and the UTF-8 data.
 
 use super::column::{Column, Values};
-use super::extension::string_dtype_name;
+use super::string_dtype_name;
 use crate::error::{Error, Result};
 use crate::value::ValueRef;
 

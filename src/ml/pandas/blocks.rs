@@ -11,8 +11,8 @@
 //!   placed by the labels of its items.
 
 use super::column::{Column, Label};
-use super::extension::read_array;
 use super::index::{read_index, Index};
+use super::read_array;
 use super::DataFrame;
 use crate::error::{Error, Result};
 use crate::ml::numpy::{is_ndarray, NdArray};

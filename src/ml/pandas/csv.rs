@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::column::{Cell, Column, Label, TimeUnit, Values};
-use super::extension::fixed_offset;
+use super::tz::{civil, fixed_offset};
 use super::DataFrame;
 use crate::error::{Error, Result};
 
@@ -335,20 +335,6 @@ fn numpy_float(x: f64, sci: &str, top: f64) -> String {
     out
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// Sub-second digits pandas shows for a column: 0, 3, 6 or 9, from the
 /// finest part any value has.
 fn fraction_digits(subs_ns: impl Iterator<Item = i64>) -> usize {
@@ -534,14 +520,6 @@ mod tests {
             assert_eq!(numpy_f16(x, false), new, "{x}");
             assert_eq!(numpy_f16(x, true), old, "{x}");
         }
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil(0), (1970, 1, 1));
-        assert_eq!(civil(-1), (1969, 12, 31));
-        assert_eq!(civil(18_262), (2020, 1, 1));
-        assert_eq!(civil(-719_162), (1, 1, 1));
     }
 
     #[test]

@@ -5,57 +5,11 @@
 //! `NumpyExtensionArray`), and their dtypes.
 
 use super::column::{Cell, Column, Label, TimeUnit, Values};
-use super::{callable, index, pandas_class};
+use super::tz::tz_name;
+use super::{callable, pandas_class, string_dtype_name};
 use crate::error::{Error, Result};
-use crate::ml::numpy::{is_ndarray, ArrayData, NdArray};
-use crate::value::{Kind, ValueRef};
-
-/// The columns a block's values hold: one per row of a 2-D numpy array,
-/// one for a 1-D array or an extension array.
-pub(crate) fn read_array(v: ValueRef<'_>) -> Result<Vec<Column>> {
-    super::nested(|| read_array_inner(v))
-}
-
-fn read_array_inner(v: ValueRef<'_>) -> Result<Vec<Column>> {
-    if is_ndarray(v) {
-        let arr = NdArray::from_value(v)?;
-        return numpy_columns(&arr);
-    }
-    if let Some(cols) = read_extension(v)? {
-        return Ok(cols);
-    }
-    // pandas < 0.24 kept a time zone's datetimes in a block as a
-    // `DatetimeIndex`; an Index as values is read as its one column.
-    if let Some(ix) = index::try_read_index(v)? {
-        return match ix {
-            index::Index::Multi(_) => Err(Error::data("a MultiIndex as a block's values")),
-            ix => Ok(vec![ix.to_column_checked()?]),
-        };
-    }
-    Err(Error::unsupported(format!(
-        "pandas block values of an unknown kind: {}",
-        super::describe(v)
-    )))
-}
-
-/// The one column of a 1-D array value (numpy or extension).
-pub(crate) fn read_1d(v: ValueRef<'_>, what: &str) -> Result<Column> {
-    let mut cols = read_array(v)?;
-    if cols.len() != 1 {
-        return Err(Error::data(format!(
-            "{what}: expected a 1-D array, got one of {} rows",
-            cols.len()
-        )));
-    }
-    Ok(cols.remove(0))
-}
-
-pub(crate) fn element_count(arr: &NdArray<'_>) -> Result<usize> {
-    arr.shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| Error::data("array shape overflows"))
-}
+use crate::ml::numpy::{ArrayData, NdArray};
+use crate::value::ValueRef;
 
 /// A numpy array's columns: 1-D is one column, 2-D `(k, n)` is `k`.
 pub(crate) fn numpy_columns(arr: &NdArray<'_>) -> Result<Vec<Column>> {
@@ -75,7 +29,7 @@ pub(crate) fn numpy_columns(arr: &NdArray<'_>) -> Result<Vec<Column>> {
             super::MAX_COLUMNS
         )));
     }
-    let total = element_count(arr)?;
+    let total = super::element_count(arr)?;
     let whole = numpy_values(arr, total)?;
     if k == 1 {
         return Ok(vec![whole]);
@@ -200,7 +154,7 @@ fn short(name: &str) -> &str {
 
 /// An extension array's columns (one, or one a row of a 2-D
 /// `DatetimeArray` / `TimedeltaArray` block), if `v` is one.
-fn read_extension(v: ValueRef<'_>) -> Result<Option<Vec<Column>>> {
+pub(crate) fn read_extension(v: ValueRef<'_>) -> Result<Option<Vec<Column>>> {
     // `__pyx_unpickle_NDArrayBacked(cls, checksum, state)`: Cython's
     // pickle of pandas' NDArrayBacked arrays, the state given here or by
     // a BUILD after it.
@@ -373,7 +327,7 @@ fn backed(cls: &str, state: ValueRef<'_>) -> Result<Vec<Column>> {
                         .get("_ordered")
                         .and_then(|o| o.as_bool())
                         .unwrap_or(false);
-                    (index::read_index(cats)?.to_column_checked()?, ordered)
+                    (super::read_index(cats)?.to_column_checked()?, ordered)
                 }
             };
             categorical(codes, categories, ordered).map(|c| vec![c])
@@ -455,26 +409,9 @@ fn categorical_dtype(d: ValueRef<'_>) -> Result<(Column, bool)> {
     let cats = if cats.is_none() {
         Column::new("object", Values::Str(Vec::new()))
     } else {
-        index::read_index(cats)?.to_column_checked()?
+        super::read_index(cats)?.to_column_checked()?
     };
     Ok((cats, ordered))
-}
-
-/// `str(StringDtype)`: `"str"` for pandas 3's NaN-semantics string dtype,
-/// `"string"` for `pd.NA` ones.
-pub(crate) fn string_dtype_name(d: ValueRef<'_>) -> String {
-    let args = d
-        .as_object()
-        .map(|o| d.at(o.args))
-        .and_then(|a| a.as_slice().map(|_| a));
-    let na = args.and_then(|a| a.index(1)).or_else(|| {
-        d.state_dict()
-            .and_then(|s| s.get("_na_value").or_else(|| s.get("na_value")))
-    });
-    match na.map(|n| n.kind()) {
-        Some(Kind::Float(f)) if f.is_nan() => "str".into(),
-        _ => "string".into(),
-    }
 }
 
 /// `DatetimeTZDtype`: its time zone's name (the unit comes with the data).
@@ -487,110 +424,4 @@ fn datetime_tz(d: ValueRef<'_>) -> Result<Option<String>> {
         .or_else(|| st.get("_tz"))
         .ok_or_else(|| Error::data("pandas DatetimeTZDtype without a time zone"))?;
     Ok(tz_name(tz))
-}
-
-/// The name pandas prints for a pickled time zone: `datetime.timezone`
-/// (`UTC`, `UTC+01:00`), pytz (`UTC`, the zone), `zoneinfo.ZoneInfo`
-/// (its key), dateutil (`tzutc()`, its repr otherwise).
-pub(crate) fn tz_name(tz: ValueRef<'_>) -> Option<String> {
-    if tz.is_none() {
-        return None;
-    }
-    if let Some(s) = tz.as_str() {
-        return Some(s.to_string());
-    }
-    let args = tz.as_object().map(|o| tz.at(o.args));
-    let arg = |i: usize| args.and_then(|a| a.index(i));
-    if let Some((m, n)) = tz.as_global().or_else(|| tz.class()) {
-        match (m, n) {
-            ("datetime", "timezone") => {
-                if let Some(name) = arg(1).and_then(|x| x.as_str()) {
-                    return Some(name.to_string());
-                }
-                let secs = arg(0).and_then(timedelta_seconds).unwrap_or(0);
-                return Some(utc_offset_name(secs));
-            }
-            ("pytz", "_UTC") | ("pytz", "utc") => return Some("UTC".into()),
-            ("pytz", "_p") => return arg(0).and_then(|z| z.as_str()).map(str::to_string),
-            ("pytz", "FixedOffset") => {
-                let m = arg(0).and_then(|x| x.as_i64()).unwrap_or(0);
-                return Some(format!("pytz.FixedOffset({m})"));
-            }
-            ("dateutil.tz.tz", "tzutc") => return Some("tzutc()".into()),
-            _ => {}
-        }
-    }
-    // zoneinfo: `getattr(ZoneInfo, '_unpickle')(key, 1)`.
-    if let Some(o) = tz.as_object() {
-        let f = tz.at(o.callable);
-        if let Some(fo) = f.as_object() {
-            let fargs = f.at(fo.args);
-            let target = fargs.index(0).and_then(|t| t.as_global());
-            if f.at(fo.callable).as_global() == Some(("builtins", "getattr"))
-                && matches!(target, Some((_, "ZoneInfo")))
-            {
-                return arg(0).and_then(|k| k.as_str()).map(str::to_string);
-            }
-        }
-    }
-    Some(crate::repr::repr_limited(tz, 200))
-}
-
-/// `datetime.timedelta(days, seconds, microseconds)` in whole seconds.
-fn timedelta_seconds(td: ValueRef<'_>) -> Option<i64> {
-    if callable(td) != Some(("datetime", "timedelta")) {
-        return None;
-    }
-    let a = td.at(td.as_object()?.args);
-    let days = a.index(0).and_then(|x| x.as_i64()).unwrap_or(0);
-    let secs = a.index(1).and_then(|x| x.as_i64()).unwrap_or(0);
-    days.checked_mul(86_400)?.checked_add(secs)
-}
-
-/// `str(datetime.timezone(timedelta(seconds=s)))`.
-fn utc_offset_name(s: i64) -> String {
-    if s == 0 {
-        return "UTC".into();
-    }
-    let sign = if s < 0 { '-' } else { '+' };
-    let a = s.unsigned_abs();
-    let (h, m, sec) = (a / 3600, a / 60 % 60, a % 60);
-    if sec != 0 {
-        format!("UTC{sign}{h:02}:{m:02}:{sec:02}")
-    } else {
-        format!("UTC{sign}{h:02}:{m:02}")
-    }
-}
-
-/// The offset from UTC, in seconds, of a time zone pandas named
-/// `UTC`, `UTC±HH:MM[:SS]` or `pytz.FixedOffset(m)`; `None` for zones
-/// whose offset changes.
-pub(crate) fn fixed_offset(tz: &str) -> Option<i64> {
-    if tz == "UTC" || tz == "tzutc()" {
-        return Some(0);
-    }
-    if let Some(m) = tz
-        .strip_prefix("pytz.FixedOffset(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        return m
-            .parse::<i64>()
-            .ok()
-            .filter(|m| m.abs() < 24 * 60)
-            .map(|m| m * 60);
-    }
-    let rest = tz.strip_prefix("UTC")?;
-    let (sign, rest) = match rest.as_bytes().first()? {
-        b'+' => (1, &rest[1..]),
-        b'-' => (-1, &rest[1..]),
-        _ => return None,
-    };
-    let mut parts = rest.split(':').map(|p| p.parse::<i64>().ok());
-    let h = parts.next()??;
-    let m = parts.next()??;
-    let s = parts.next().flatten().unwrap_or(0);
-    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&s) {
-        return None;
-    }
-    Some(sign * (h * 3600 + m * 60 + s))
 }

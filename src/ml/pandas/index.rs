@@ -4,7 +4,9 @@
 
 use super::callable;
 use super::column::{Cell, Column, Label, Values};
-use super::extension::{read_1d, set_tz, tz_name};
+use super::extension::set_tz;
+use super::read_1d;
+use super::tz::tz_name;
 use crate::error::{Error, Result};
 use crate::ml::numpy::NdArray;
 use crate::value::ValueRef;

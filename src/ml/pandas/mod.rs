@@ -75,7 +75,7 @@ mod tz;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::value::{Document, ValueRef};
+use crate::value::{Document, Kind, ValueRef};
 
 pub use self::column::{Cell, Column, Label, TimeUnit, Values};
 pub use self::csv::CsvOptions;
@@ -286,6 +286,76 @@ impl Series {
             index: self.index,
             columns_name: Label::None,
         }
+    }
+}
+
+/// The columns a block's values hold: one per row of a 2-D numpy array,
+/// one for a 1-D array or an extension array.
+pub(crate) fn read_array(v: ValueRef<'_>) -> Result<Vec<Column>> {
+    nested(|| read_array_inner(v))
+}
+
+fn read_array_inner(v: ValueRef<'_>) -> Result<Vec<Column>> {
+    if crate::ml::numpy::is_ndarray(v) {
+        let arr = crate::ml::numpy::NdArray::from_value(v)?;
+        return extension::numpy_columns(&arr);
+    }
+    if let Some(cols) = extension::read_extension(v)? {
+        return Ok(cols);
+    }
+    // pandas < 0.24 kept a time zone's datetimes in a block as a
+    // `DatetimeIndex`; an Index as values is read as its one column.
+    if let Some(ix) = index::try_read_index(v)? {
+        return match ix {
+            Index::Multi(_) => Err(Error::data("a MultiIndex as a block's values")),
+            ix => Ok(vec![ix.to_column_checked()?]),
+        };
+    }
+    Err(Error::unsupported(format!(
+        "pandas block values of an unknown kind: {}",
+        describe(v)
+    )))
+}
+
+/// The one column of a 1-D array value (numpy or extension).
+pub(crate) fn read_1d(v: ValueRef<'_>, what: &str) -> Result<Column> {
+    let mut cols = read_array(v)?;
+    if cols.len() != 1 {
+        return Err(Error::data(format!(
+            "{what}: expected a 1-D array, got one of {} rows",
+            cols.len()
+        )));
+    }
+    Ok(cols.remove(0))
+}
+
+/// A pandas index (`read_index` of index.rs, for the modules below it).
+pub(crate) fn read_index(v: ValueRef<'_>) -> Result<Index> {
+    index::read_index(v)
+}
+
+/// The element count of an array's shape, checked.
+pub(crate) fn element_count(arr: &crate::ml::numpy::NdArray<'_>) -> Result<usize> {
+    arr.shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::data("array shape overflows"))
+}
+
+/// `str(StringDtype)`: `"str"` for pandas 3's NaN-semantics string dtype,
+/// `"string"` for `pd.NA` ones.
+pub(crate) fn string_dtype_name(d: ValueRef<'_>) -> String {
+    let args = d
+        .as_object()
+        .map(|o| d.at(o.args))
+        .and_then(|a| a.as_slice().map(|_| a));
+    let na = args.and_then(|a| a.index(1)).or_else(|| {
+        d.state_dict()
+            .and_then(|s| s.get("_na_value").or_else(|| s.get("na_value")))
+    });
+    match na.map(|n| n.kind()) {
+        Some(Kind::Float(f)) if f.is_nan() => "str".into(),
+        _ => "string".into(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! or interval (`(0, 1]`), under their pandas dtype.
 
 use super::column::{Cell, Column, Values};
-use super::extension::{element_count, read_1d};
+use super::{element_count, read_1d};
 use crate::error::{Error, Result};
 use crate::ml::numpy::NdArray;
 use crate::value::ValueRef;
@@ -11,7 +11,7 @@ use crate::value::ValueRef;
 /// A period's text from its ordinal, for the frequencies whose ordinals
 /// count calendar units from 1970.
 fn period_text(freq: &str, o: i64) -> Result<String> {
-    let civil = super::csv::civil;
+    let civil = super::tz::civil;
     let base = freq.split('-').next().unwrap_or(freq);
     let day = |d: i64| {
         let (y, m, dd) = civil(d);

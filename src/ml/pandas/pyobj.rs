@@ -4,7 +4,7 @@
 //! tuples, dicts, sets and bytes of plain values (whose `str` is their
 //! `repr`).
 
-use super::column::TimeUnit;
+use super::tz::{civil, fixed_offset, offset_text, tz_name};
 use crate::value::{Kind, ValueRef};
 
 /// `str(x)` for the objects above; `None` for anything else.
@@ -76,16 +76,15 @@ pub(crate) fn py_str(v: ValueRef<'_>) -> Option<String> {
         (m, "_unpickle_timestamp" | "Timestamp") if m.starts_with("pandas") => {
             // (value, freq, tz[, reso]): reso is numpy's unit code, 10 = ns.
             let value = arg(0)?.as_i64()?;
-            let unit = match arg(3).map(|r| r.as_i64()) {
-                None => TimeUnit::Nano,
-                Some(Some(7)) => TimeUnit::Second,
-                Some(Some(8)) => TimeUnit::Milli,
-                Some(Some(9)) => TimeUnit::Micro,
-                Some(Some(10)) => TimeUnit::Nano,
+            let per_second: i64 = match arg(3).map(|r| r.as_i64()) {
+                None | Some(Some(10)) => 1_000_000_000,
+                Some(Some(7)) => 1,
+                Some(Some(8)) => 1_000,
+                Some(Some(9)) => 1_000_000,
                 Some(_) => return None,
             };
             let tz = arg(2).filter(|t| !t.is_none());
-            timestamp(value, unit, tz)
+            timestamp(value, per_second, tz)
         }
         _ => None,
     }
@@ -104,34 +103,23 @@ fn tz_offset(tz: ValueRef<'_>) -> Option<i64> {
     if tz.is_none() {
         return None;
     }
-    let name = super::extension::tz_name(tz)?;
-    super::extension::fixed_offset(&name)
-}
-
-/// `+HH:MM` (`+HH:MM:SS` when it has seconds), as `isoformat` writes it.
-pub(crate) fn offset_text(offset: i64) -> String {
-    let sign = if offset < 0 { '-' } else { '+' };
-    let a = offset.unsigned_abs();
-    if a % 60 != 0 {
-        format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
-    } else {
-        format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
-    }
+    let name = tz_name(tz)?;
+    fixed_offset(&name)
 }
 
 /// `str(pd.Timestamp)`: `YYYY-MM-DD HH:MM:SS`, `.ffffff` when it has
 /// microseconds and three more digits when it has nanoseconds, the offset
 /// for a time zone.
-fn timestamp(value: i64, unit: TimeUnit, tz: Option<ValueRef<'_>>) -> Option<String> {
-    let per = unit.per_second() as i128;
+fn timestamp(value: i64, per_second: i64, tz: Option<ValueRef<'_>>) -> Option<String> {
+    let per = per_second as i128;
     let v = value as i128;
     let utc = v.div_euclid(per);
     let ns = (v.rem_euclid(per) * (1_000_000_000 / per)) as i64;
     let (offset, off_text) = match tz {
         None => (0, String::new()),
         Some(tz) => {
-            let name = super::extension::tz_name(tz)?;
-            let off = match super::extension::fixed_offset(&name) {
+            let name = tz_name(tz)?;
+            let off = match fixed_offset(&name) {
                 Some(o) => o,
                 None => super::tz::Zone::load(&name)
                     .ok()?
@@ -141,7 +129,7 @@ fn timestamp(value: i64, unit: TimeUnit, tz: Option<ValueRef<'_>>) -> Option<Str
         }
     };
     let secs = utc + offset as i128;
-    let (y, m, d) = super::csv::civil(i64::try_from(secs.div_euclid(86_400)).ok()?);
+    let (y, m, d) = civil(i64::try_from(secs.div_euclid(86_400)).ok()?);
     let sod = secs.rem_euclid(86_400);
     let frac = if ns % 1000 != 0 {
         format!(".{ns:09}")

@@ -160,9 +160,9 @@ pub(crate) fn to_array(c: &Column) -> Result<ArrayRef> {
 
 /// Arrow's name for a time zone: IANA names and `+01:00` offsets.
 fn arrow_tz(tz: &str) -> String {
-    match super::extension::fixed_offset(tz) {
+    match super::tz::fixed_offset(tz) {
         Some(0) if tz == "UTC" => "UTC".into(),
-        Some(off) => super::pyobj::offset_text(off),
+        Some(off) => super::tz::offset_text(off),
         None => tz.to_string(),
     }
 }

@@ -1,9 +1,12 @@
-//! Named time zones (`Europe/Paris`), for writing tz-aware datetimes as
+//! Time zones and the calendar: the names of pickled time zones
+//! (`datetime.timezone`, pytz, zoneinfo), fixed UTC offsets, days to
+//! dates, and named zones (`Europe/Paris`), for writing tz-aware datetimes as
 //! local times: the system's tz database (TZif files, RFC 8536, under the
 //! folders Python's `zoneinfo.TZPATH` lists, or `$TZDIR`), with the POSIX
 //! TZ rule of a file's footer for instants after its last transition.
 
 use crate::error::{Error, Result};
+use crate::value::ValueRef;
 
 /// The folders searched for TZif files, in order (`$TZDIR` first).
 const TZPATH: [&str; 4] = [
@@ -366,7 +369,7 @@ impl Rule {
             return self.std;
         };
         // The bounds in the year of the local standard time, in UTC.
-        let (y, _, _) = super::csv::civil(t.saturating_add(self.std).div_euclid(86_400));
+        let (y, _, _) = civil(t.saturating_add(self.std).div_euclid(86_400));
         let at = |b: Bound, off: i64| b.day_in(y) as i128 * 86_400 + (b.time - off) as i128;
         let (s, e, t) = (at(start, self.std), at(end, dst), t as i128);
         let in_dst = if s < e {
@@ -380,6 +383,137 @@ impl Rule {
         } else {
             self.std
         }
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The name pandas prints for a pickled time zone: `datetime.timezone`
+/// (`UTC`, `UTC+01:00`), pytz (`UTC`, the zone), `zoneinfo.ZoneInfo`
+/// (its key), dateutil (`tzutc()`, its repr otherwise).
+pub(crate) fn tz_name(tz: ValueRef<'_>) -> Option<String> {
+    if tz.is_none() {
+        return None;
+    }
+    if let Some(s) = tz.as_str() {
+        return Some(s.to_string());
+    }
+    let args = tz.as_object().map(|o| tz.at(o.args));
+    let arg = |i: usize| args.and_then(|a| a.index(i));
+    if let Some((m, n)) = tz.as_global().or_else(|| tz.class()) {
+        match (m, n) {
+            ("datetime", "timezone") => {
+                if let Some(name) = arg(1).and_then(|x| x.as_str()) {
+                    return Some(name.to_string());
+                }
+                let secs = arg(0).and_then(timedelta_seconds).unwrap_or(0);
+                return Some(utc_offset_name(secs));
+            }
+            ("pytz", "_UTC") | ("pytz", "utc") => return Some("UTC".into()),
+            ("pytz", "_p") => return arg(0).and_then(|z| z.as_str()).map(str::to_string),
+            ("pytz", "FixedOffset") => {
+                let m = arg(0).and_then(|x| x.as_i64()).unwrap_or(0);
+                return Some(format!("pytz.FixedOffset({m})"));
+            }
+            ("dateutil.tz.tz", "tzutc") => return Some("tzutc()".into()),
+            _ => {}
+        }
+    }
+    // zoneinfo: `getattr(ZoneInfo, '_unpickle')(key, 1)`.
+    if let Some(o) = tz.as_object() {
+        let f = tz.at(o.callable);
+        if let Some(fo) = f.as_object() {
+            let fargs = f.at(fo.args);
+            let target = fargs.index(0).and_then(|t| t.as_global());
+            if f.at(fo.callable).as_global() == Some(("builtins", "getattr"))
+                && matches!(target, Some((_, "ZoneInfo")))
+            {
+                return arg(0).and_then(|k| k.as_str()).map(str::to_string);
+            }
+        }
+    }
+    Some(crate::repr::repr_limited(tz, 200))
+}
+
+/// `datetime.timedelta(days, seconds, microseconds)` in whole seconds.
+fn timedelta_seconds(td: ValueRef<'_>) -> Option<i64> {
+    if super::callable(td) != Some(("datetime", "timedelta")) {
+        return None;
+    }
+    let a = td.at(td.as_object()?.args);
+    let days = a.index(0).and_then(|x| x.as_i64()).unwrap_or(0);
+    let secs = a.index(1).and_then(|x| x.as_i64()).unwrap_or(0);
+    days.checked_mul(86_400)?.checked_add(secs)
+}
+
+/// `str(datetime.timezone(timedelta(seconds=s)))`.
+fn utc_offset_name(s: i64) -> String {
+    if s == 0 {
+        return "UTC".into();
+    }
+    let sign = if s < 0 { '-' } else { '+' };
+    let a = s.unsigned_abs();
+    let (h, m, sec) = (a / 3600, a / 60 % 60, a % 60);
+    if sec != 0 {
+        format!("UTC{sign}{h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("UTC{sign}{h:02}:{m:02}")
+    }
+}
+
+/// The offset from UTC, in seconds, of a time zone pandas named
+/// `UTC`, `UTC±HH:MM[:SS]` or `pytz.FixedOffset(m)`; `None` for zones
+/// whose offset changes.
+pub(crate) fn fixed_offset(tz: &str) -> Option<i64> {
+    if tz == "UTC" || tz == "tzutc()" {
+        return Some(0);
+    }
+    if let Some(m) = tz
+        .strip_prefix("pytz.FixedOffset(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        return m
+            .parse::<i64>()
+            .ok()
+            .filter(|m| m.abs() < 24 * 60)
+            .map(|m| m * 60);
+    }
+    let rest = tz.strip_prefix("UTC")?;
+    let (sign, rest) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    let mut parts = rest.split(':').map(|p| p.parse::<i64>().ok());
+    let h = parts.next()??;
+    let m = parts.next()??;
+    let s = parts.next().flatten().unwrap_or(0);
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&s) {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60 + s))
+}
+
+/// `+HH:MM` (`+HH:MM:SS` when it has seconds), as `isoformat` writes it.
+pub(crate) fn offset_text(offset: i64) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let a = offset.unsigned_abs();
+    if a % 60 != 0 {
+        format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
+    } else {
+        format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
     }
 }
 
@@ -412,6 +546,10 @@ mod tests {
         assert_eq!(fixed.offset_at(0), 5 * 3600 + 1800);
         assert!(parse_rule("garbage").is_none());
         assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(-1), (1969, 12, 31));
+        assert_eq!(civil(18_262), (2020, 1, 1));
+        assert_eq!(civil(-719_162), (1, 1, 1));
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
     }
 
