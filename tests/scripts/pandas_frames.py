@@ -36,6 +36,8 @@ def tag(x):
         return "b:" + str(bool(x))
     if isinstance(x, (int, np.integer)):
         return "i:" + str(int(x))
+    if isinstance(x, np.generic) and not isinstance(x, (np.bool_, np.integer, np.floating)):
+        return "o:" + str(x)
     if isinstance(x, (float, np.floating)):
         if math.isnan(float(x)):
             return None
@@ -47,7 +49,7 @@ def tag(x):
     if isinstance(x, np.timedelta64):
         return "td:" + str(x.astype("i8"))
     if isinstance(x, (datetime.date, datetime.time, decimal.Decimal, pd.Timestamp, bytes,
-                      list, tuple, dict, set, frozenset, pd.Period, pd.Interval)):
+                      list, tuple, dict, set, frozenset, pd.Period, pd.Interval, complex)):
         return "o:" + str(x)
     return "x:" + repr(x)
 
@@ -66,6 +68,12 @@ def column_values(s):
     """The values of a Series (or Index) as tagged strings."""
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
+        cats = dt.categories
+        if cats.dtype.kind in "mM":
+            # Datetime categories: ticks, as a datetime column reports them.
+            codes = np.asarray(s.cat.codes if isinstance(s, pd.Series) else s.codes)
+            taken = column_values(pd.Series(cats.take(np.where(codes < 0, 0, codes))))
+            return [None if c < 0 else t for c, t in zip(codes, taken)]
         return [tag(v) for v in s.astype(object)]
     if dt.kind in "mM" and not isinstance(dt, pd.ArrowDtype):
         ticks = np.asarray(s.array._ndarray if hasattr(s.array, "_ndarray") else s.values).view("i8")
@@ -75,6 +83,10 @@ def column_values(s):
     out = []
     na = np.asarray(pd.isna(s))
     for v, n in zip(s.astype(object) if not isinstance(s, np.ndarray) else s, na):
+        # numpy scalars held by an object column: their str(), as CSV writes them.
+        if dt == object and isinstance(v, np.generic):
+            out.append(None if n else "o:" + str(v))
+            continue
         out.append(None if n else tag(v))
     return out
 
@@ -265,6 +277,18 @@ def cases(arrow=False):
             "gaps": pd.arrays.IntervalArray.from_tuples([(0, 1), None, (2, 3), (4, 5)], closed="both"),
         },
         index=pd.interval_range(0, 4, name="bins"),
+    )
+    c["complex_and_scalars"] = pd.DataFrame(
+        {
+            "c": np.array([1 + 2j, 0j, 1.5 - 2.5j, 1e16 + 1e-5j, complex(0, -1), complex(-0.0, -0.0),
+                           complex(np.inf, -np.inf), complex(1, np.nan)], dtype="complex128"),
+            "np_scalars": np.array([np.float64(1.5), np.int64(3), np.float32(0.1), np.bool_(True),
+                                    np.uint8(7), np.str_("s"), np.float16(0.1), None], dtype=object),
+            "cat_dates": pd.Categorical(pd.DatetimeIndex(np.array(
+                ["2020-01-01", None, "2020-01-02", "2020-01-01", None, "2020-01-02", "2020-01-01", None],
+                dtype="datetime64[ns]"))),
+            "cat_f32": pd.Categorical(np.array([0.1, 1e7, np.nan, 0.1, 0.1, 0.1, 0.1, 0.1], dtype="float32")),
+        }
     )
     c["float16"] = pd.DataFrame({"h": np.array([1.5, 0.1, np.nan, 1000.0, 65504, 1e-4, 6e-8, -2.0], dtype="float16")})
     wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])

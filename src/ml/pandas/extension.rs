@@ -95,6 +95,21 @@ fn numpy_values(arr: &NdArray<'_>, total: usize) -> Result<Column> {
             }
             object_column(items.iter().map(|&x| doc.get(x)))
         }
+        ('c', 16) => {
+            // Kept as numpy prints each value; a NaN part is a null.
+            let cells = arr
+                .to_vec::<[f64; 2]>()?
+                .into_iter()
+                .map(|[re, im]| {
+                    if re.is_nan() || im.is_nan() {
+                        Cell::Null
+                    } else {
+                        Cell::Object(super::floats::complex_text(re, im))
+                    }
+                })
+                .collect();
+            Column::new("complex128", Values::Object(cells))
+        }
         ('c', _) => {
             return Err(Error::unsupported(format!(
                 "pandas column of dtype {}",

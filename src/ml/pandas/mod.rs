@@ -65,6 +65,7 @@ mod blocks;
 mod column;
 mod csv;
 mod extension;
+mod floats;
 mod index;
 mod periods;
 mod pyobj;

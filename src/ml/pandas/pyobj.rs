@@ -4,6 +4,7 @@
 //! tuples, dicts, sets and bytes of plain values (whose `str` is their
 //! `repr`).
 
+use super::floats::{complex_text, numpy_f16, numpy_f32};
 use super::tz::{civil, fixed_offset, offset_text, tz_name};
 use crate::value::{Kind, ValueRef};
 
@@ -19,6 +20,9 @@ pub(crate) fn py_str(v: ValueRef<'_>) -> Option<String> {
         | Kind::ByteArray(_) => return plain_repr(v),
         Kind::Object(_) => {}
         _ => return None,
+    }
+    if let Some((dtype, scalar)) = crate::ml::numpy::Scalar::from_value(v) {
+        return numpy_scalar(&dtype, &scalar);
     }
     let (m, n) = super::callable(v)?;
     let o = v.as_object()?;
@@ -88,6 +92,23 @@ pub(crate) fn py_str(v: ValueRef<'_>) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// `str()` of a numpy scalar (`np.float32(0.1)` is `0.1`).
+fn numpy_scalar(dtype: &crate::ml::numpy::DType, s: &crate::ml::numpy::Scalar) -> Option<String> {
+    use crate::ml::numpy::Scalar;
+    Some(match (s, dtype.kind, dtype.itemsize) {
+        (Scalar::Bool(b), _, _) => if *b { "True" } else { "False" }.to_string(),
+        (Scalar::Int(i), 'i', _) => i.to_string(),
+        (Scalar::UInt(u), 'u', _) => u.to_string(),
+        (Scalar::Float(f), 'f', 8) => crate::repr::repr_float(*f),
+        (Scalar::Float(f), 'f', 4) => numpy_f32(*f as f32, false),
+        (Scalar::Float(f), 'f', 2) => numpy_f16(*f, false),
+        (Scalar::Complex(re, im), 'c', 16) => complex_text(*re, *im),
+        (Scalar::Str(t), _, _) => t.clone(),
+        (Scalar::Bytes(b), _, _) => crate::repr::repr_bytes(b),
+        _ => return None,
+    })
 }
 
 fn micros(us: u32) -> String {
