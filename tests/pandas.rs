@@ -121,10 +121,11 @@ const CSV_UNSUPPORTED: &[&str] = &[];
 
 /// Frames whose CSV pandas < 3 writes in ways pandas 3 no longer does
 /// (pandas 2.2 writes year 1 as `1-01-01`, and timedeltas and the
-/// datetimes of a fixed UTC offset one by one, each with its own
-/// sub-second digits): their columns are compared, their CSV is not; CSV
-/// export follows pandas 3.
-const OLD_CSV_QUIRKS: &[&str] = &["datetimes", "timedeltas"];
+/// tz-aware datetimes one by one, each with its own sub-second digits;
+/// pandas 1.5's pytz rounds LMT offsets to minutes and stops DST at
+/// 2037): their columns are compared, their CSV is not; CSV export
+/// follows pandas 3.
+const OLD_CSV_QUIRKS: &[&str] = &["datetimes", "timedeltas", "zoned"];
 
 /// Check every case of a folder the script wrote (or a committed fixture
 /// folder); returns the number of files read.

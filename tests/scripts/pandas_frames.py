@@ -266,7 +266,12 @@ def cases(arrow=False):
     c["periods"] = pd.DataFrame(
         {
             f: pd.PeriodIndex(pd.period_range("2019-12-30 22:59:58", periods=3, freq=f).insert(1, pd.NaT))
-            for f in ["D", "M", "Y", "Q", "Q-NOV", "Y-JUN", "h", "min", "s", "ms", "us", "ns", "W"]
+            for f in (
+                ["D", "M", "Y", "Q", "Q-NOV", "Y-JUN", "h", "min", "s", "ms", "us", "ns", "W"]
+                if PD_MAJOR >= 3
+                # pandas < 2.2's aliases
+                else ["D", "M", "A", "Q", "Q-NOV", "A-JUN", "H", "T", "S", "L", "U", "N", "W"]
+            )
         },
         index=pd.period_range("2020-01", periods=4, freq="M"),
     )

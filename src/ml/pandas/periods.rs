@@ -55,15 +55,50 @@ fn period_text(freq: &str, o: i64) -> Result<String> {
     })
 }
 
-/// The frequency of a `PeriodDtype('period[M]')`.
+/// pandas < 2's `PeriodDtype(offset)`: the offset's frequency string.
+fn offset_freq(off: ValueRef<'_>) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+    let (m, cls) = super::callable(off)?;
+    if !m.starts_with("pandas") {
+        return None;
+    }
+    let args = off.at(off.as_object()?.args);
+    if args.index(0).and_then(|n| n.as_i64()) != Some(1) {
+        return None;
+    }
+    let third = |names: &[&str], base: usize| -> Option<String> {
+        let i = usize::try_from(args.index(2)?.as_i64()?).ok()?;
+        names.get(i.checked_sub(base)?).map(|s| s.to_string())
+    };
+    Some(match cls {
+        "Day" => "D".into(),
+        "Hour" => "H".into(),
+        "Minute" => "T".into(),
+        "Second" => "S".into(),
+        "Milli" => "L".into(),
+        "Micro" => "U".into(),
+        "Nano" => "N".into(),
+        "MonthEnd" => "M".into(),
+        "QuarterEnd" => format!("Q-{}", third(&MONTHS, 1)?),
+        "YearEnd" => format!("A-{}", third(&MONTHS, 1)?),
+        "Week" => format!("W-{}", third(&DAYS, 0)?),
+        _ => return None,
+    })
+}
+
+/// The frequency of a `PeriodDtype('period[M]')` (pandas 2+) or a
+/// `PeriodDtype(MonthEnd(1, False))` (pandas 1).
 fn period_freq(d: ValueRef<'_>) -> Result<String> {
-    let text = d
-        .as_object()
-        .and_then(|o| d.at(o.args).index(0))
-        .and_then(|a| a.as_str())
-        .ok_or_else(|| {
-            Error::unsupported("pandas PeriodDtype not pickled as PeriodDtype('period[..]')")
-        })?;
+    let arg = d.as_object().and_then(|o| d.at(o.args).index(0));
+    if let Some(freq) = arg.and_then(offset_freq) {
+        return Ok(freq);
+    }
+    let text = arg.and_then(|a| a.as_str()).ok_or_else(|| {
+        Error::unsupported("pandas PeriodDtype of a frequency this crate does not know")
+    })?;
     text.strip_prefix("period[")
         .and_then(|r| r.strip_suffix(']'))
         .map(str::to_string)
