@@ -13,12 +13,15 @@ use crate::value::ValueRef;
 fn period_text(freq: &str, o: i64) -> Result<String> {
     let civil = super::tz::civil;
     let base = freq.split('-').next().unwrap_or(freq);
-    let day = |d: i64| {
-        let (y, m, dd) = civil(d);
+    // In i128: a hostile ordinal times a unit must not overflow.
+    let o = o as i128;
+    let sat = |x: i128| x.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    let day = |d: i128| {
+        let (y, m, dd) = civil(sat(d));
         format!("{y:04}-{m:02}-{dd:02}")
     };
-    let clock = |secs: i64, sub: Option<(i64, usize)>| {
-        let (y, m, d) = civil(secs.div_euclid(86_400));
+    let clock = |secs: i128, sub: Option<(i128, usize)>| {
+        let (y, m, d) = civil(sat(secs.div_euclid(86_400)));
         let s = secs.rem_euclid(86_400);
         let mut t = format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s / 60 % 60);
         if let Some((frac, digits)) = sub {

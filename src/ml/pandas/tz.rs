@@ -388,7 +388,8 @@ impl Rule {
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
 pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
+    // Days far past any calendar (a hostile ordinal) saturate: no overflow.
+    let z = days.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
