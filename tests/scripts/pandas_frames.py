@@ -295,6 +295,14 @@ def cases(arrow=False):
             "cat_f32": pd.Categorical(np.array([0.1, 1e7, np.nan, 0.1, 0.1, 0.1, 0.1, 0.1], dtype="float32")),
         }
     )
+    c["sparse"] = pd.DataFrame(
+        {
+            "f": pd.arrays.SparseArray([0, 0, 1.5, np.nan, 0, 2.5]),
+            "i": pd.arrays.SparseArray([0, 3, 0, 0, 7, 0], fill_value=0),
+            "blocks": pd.arrays.SparseArray([1, 1, 2, 3, 1, 4], fill_value=1, kind="block"),
+            "b": pd.arrays.SparseArray([False, True, False, False, True, True], fill_value=False),
+        }
+    )
     c["float16"] = pd.DataFrame({"h": np.array([1.5, 0.1, np.nan, 1000.0, 65504, 1e-4, 6e-8, -2.0], dtype="float16")})
     wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])
     wide["f"] = [0.5, 1.5, 2.5, 3.5]

@@ -206,6 +206,7 @@ pub(crate) fn read_extension(v: ValueRef<'_>) -> Result<Option<Vec<Column>>> {
     let cls = short(cls);
     match cls {
         "IntegerArray" | "FloatingArray" | "BooleanArray" => one(masked(v, cls)),
+        "SparseArray" => one(super::periods::sparse_array(v)),
         "ArrowStringArray"
         | "ArrowStringArrayNumpySemantics"
         | "ArrowExtensionArray"

@@ -36,6 +36,9 @@
 //! | `timedelta64[unit]` | numpy `m8` blocks, `TimedeltaArray` | `Timedelta` |
 //! | `period[D]`, `period[M]`, `period[Q-DEC]`, `period[Y-DEC]`, `period[h]` … `period[ns]`, `period[W-SUN]` | `PeriodArray`: ordinals | `Object`, each period as `str(Period)` prints it (`2020-03`, `2020Q1`) |
 //! | `interval[int64, right]` and other subtypes | `IntervalArray`: left and right arrays | `Object`, each as `str(Interval)` (`(0, 1]`) |
+//! | `Sparse[float64, nan]`, `Sparse[int64, 0]`, `Sparse[bool, False]` | `SparseArray`: values at an `IntIndex` or `BlockIndex` | the values densified (up to 2^26) |
+//! | `complex128` | numpy blocks | `Object`, each as numpy prints it (`(1+2j)`) |
+//! | `object` of dates, datetimes, times, Decimals, Timestamps, numpy scalars, plain containers | numpy object blocks | `Object`: each value's `str()` ([`Cell::Object`]) |
 //!
 //! Indexes: `RangeIndex`, any `Index` of the dtypes above (`Int64Index` and
 //! friends of pandas < 2 too), `DatetimeIndex` (with a time zone),

@@ -226,3 +226,121 @@ fn endpoint_texts(c: &Column) -> Result<Vec<Option<String>>> {
         })
         .collect()
 }
+
+/// The longest `SparseArray` densified (its length costs nothing in the
+/// pickle): 2^26 values.
+const MAX_SPARSE: usize = 1 << 26;
+
+/// `SparseArray`: `_sparse_values` at the positions of `_sparse_index`
+/// (`IntIndex(length, indices)` or `BlockIndex(length, starts, lengths)`),
+/// `_fill_value` elsewhere; densified, under pandas' `Sparse[..]` dtype.
+pub(crate) fn sparse_array(v: ValueRef<'_>) -> Result<Column> {
+    let st = v
+        .state_dict()
+        .ok_or_else(|| Error::data("pandas SparseArray without a state dict"))?;
+    let get = |k: &str| {
+        st.get(k)
+            .ok_or_else(|| Error::data(format!("pandas SparseArray without {k}")))
+    };
+    let values = read_1d(get("_sparse_values")?, "SparseArray values")?;
+    let index = get("_sparse_index")?;
+    let (kind, args) = match super::callable(index) {
+        Some((m, k @ ("IntIndex" | "BlockIndex"))) if m.starts_with("pandas") => (
+            k,
+            index.at(index.as_object().map(|o| o.args).unwrap_or(index.value())),
+        ),
+        _ => {
+            return Err(Error::data(
+                "pandas SparseArray index is not an IntIndex or BlockIndex",
+            ))
+        }
+    };
+    let length = args
+        .index(0)
+        .and_then(|l| l.as_i64())
+        .and_then(|l| usize::try_from(l).ok())
+        .ok_or_else(|| Error::data("pandas sparse index without a length"))?;
+    if length > MAX_SPARSE {
+        return Err(Error::limit(format!(
+            "pandas SparseArray of {length} values (at most {MAX_SPARSE})"
+        )));
+    }
+    let ints = |i: usize| -> Result<Vec<i64>> {
+        let a = args
+            .index(i)
+            .ok_or_else(|| Error::data("pandas sparse index without its arrays"))?;
+        match read_1d(a, "sparse index")?.values {
+            Values::Int(v) => Ok(v),
+            _ => Err(Error::data("pandas sparse index of non-ints")),
+        }
+    };
+    let mut at: Vec<usize> = Vec::with_capacity(values.len());
+    let mut push = |p: i64| -> Result<()> {
+        let p = usize::try_from(p)
+            .ok()
+            .filter(|&p| p < length && at.last().map_or(true, |&q| q < p))
+            .ok_or_else(|| Error::data("pandas sparse index out of order or range"))?;
+        at.push(p);
+        Ok(())
+    };
+    if kind == "IntIndex" {
+        for p in ints(1)? {
+            push(p)?;
+        }
+    } else {
+        let (starts, lens) = (ints(1)?, ints(2)?);
+        if starts.len() != lens.len() {
+            return Err(Error::data("pandas BlockIndex of mismatched blocks"));
+        }
+        for (s, l) in starts.into_iter().zip(lens) {
+            if l < 0 || l as u64 > length as u64 {
+                return Err(Error::data("pandas BlockIndex block out of range"));
+            }
+            for p in s..s.saturating_add(l) {
+                push(p)?;
+            }
+        }
+    }
+    if at.len() != values.len() {
+        return Err(Error::data(format!(
+            "pandas SparseArray of {} values at {} positions",
+            values.len(),
+            at.len()
+        )));
+    }
+    let dstate = get("_dtype")?.state_dict();
+    let fill = dstate.and_then(|d| d.get("_fill_value").or_else(|| d.get("fill_value")));
+    let fill_repr = fill.map_or_else(|| "nan".to_string(), |f| crate::repr::repr_limited(f, 100));
+    // The values with the fill value after them; every row takes one.
+    let k = values.len() as i64;
+    let with_fill = append(&values, fill)?;
+    let mut positions = vec![k; length];
+    for (j, &p) in at.iter().enumerate() {
+        positions[p] = j as i64;
+    }
+    let mut dense = with_fill.take(&positions)?;
+    dense.dtype = format!("Sparse[{}, {fill_repr}]", values.dtype);
+    Ok(dense)
+}
+
+/// `c` with one more value: the fill value, converted to its type.
+fn append(c: &Column, fill: Option<ValueRef<'_>>) -> Result<Column> {
+    let bad = || Error::unsupported(format!("pandas SparseArray of {} values", c.dtype));
+    let f = fill.map(|f| f.kind());
+    use crate::value::Kind;
+    let values = match (&c.values, f) {
+        (Values::Float(v), None) => Values::Float([&v[..], &[f64::NAN]].concat()),
+        (Values::Float(v), Some(Kind::Float(x))) => Values::Float([&v[..], &[x]].concat()),
+        (Values::Float(v), Some(Kind::Int(x))) => Values::Float([&v[..], &[x as f64]].concat()),
+        (Values::Float32(v), Some(Kind::Float(x))) => {
+            Values::Float32([&v[..], &[x as f32]].concat())
+        }
+        (Values::Int(v), Some(Kind::Int(x))) => Values::Int([&v[..], &[x]].concat()),
+        (Values::UInt(v), Some(Kind::Int(x))) if x >= 0 => {
+            Values::UInt([&v[..], &[x as u64]].concat())
+        }
+        (Values::Bool(v), Some(Kind::Bool(x))) => Values::Bool([&v[..], &[x]].concat()),
+        _ => return Err(bad()),
+    };
+    Ok(Column::new(c.dtype.clone(), values))
+}
