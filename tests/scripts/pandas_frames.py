@@ -303,6 +303,15 @@ def cases(arrow=False):
             "b": pd.arrays.SparseArray([False, True, False, False, True, True], fill_value=False),
         }
     )
+    # Frames as analysis code makes them: MultiIndex columns from groupby,
+    # a pivot table, a resampled DatetimeIndex.
+    c["groupby"] = pd.DataFrame({"k": list("aabbc"), "v": range(5)}).groupby("k").agg(["sum", "mean"])
+    c["pivot"] = pd.DataFrame({"a": ["x", "y", "x"], "b": ["p", "p", "q"], "v": [1.0, 2.0, 3.0]}).pivot_table(
+        index="a", columns="b", values="v"
+    )
+    c["resample"] = (
+        pd.DataFrame({"v": range(10)}, index=pd.date_range("2020", periods=10, freq="D")).resample("3D").sum()
+    )
     c["float16"] = pd.DataFrame({"h": np.array([1.5, 0.1, np.nan, 1000.0, 65504, 1e-4, 6e-8, -2.0], dtype="float16")})
     wide = pd.DataFrame(np.arange(20).reshape(4, 5), columns=["a", "b", "c", "d", "e"])
     wide["f"] = [0.5, 1.5, 2.5, 3.5]

@@ -307,7 +307,22 @@ pub(crate) fn read_frame(mgr: ValueRef<'_>) -> Result<DataFrame> {
             super::MAX_COLUMNS
         )));
     }
-    let labels = columns_ix.labels_checked()?;
+    let labels = match &columns_ix {
+        // Datetime and timedelta labels are what pandas prints for them
+        // in a CSV header: the index formatted as a column of its kind.
+        Index::Column(c)
+            if matches!(
+                c.values,
+                super::Values::Datetime { .. } | super::Values::Timedelta { .. }
+            ) =>
+        {
+            c.csv_fields(super::CsvOptions::default())?
+                .into_iter()
+                .map(Label::Other)
+                .collect()
+        }
+        ix => ix.labels_checked()?,
+    };
     let ncols = labels.len();
     let nrows = index.len();
     let mut slots: Vec<Option<Column>> = vec![None; ncols];

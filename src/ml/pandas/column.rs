@@ -21,7 +21,9 @@ pub enum Label {
     Str(String),
     /// A tuple (the labels of a `MultiIndex` of columns).
     Tuple(Vec<Label>),
-    /// Anything else, as Python's `repr` prints it.
+    /// Anything else: a datetime or timedelta label as pandas writes it
+    /// in a CSV header (`2020-01-01`), any other value as this crate's
+    /// `repr` prints it.
     Other(String),
 }
 
