@@ -35,6 +35,8 @@ def tag(x):
     if isinstance(x, (bool, np.bool_)):
         return "b:" + str(bool(x))
     if isinstance(x, (int, np.integer)):
+        if isinstance(x, int) and not -(2**63) <= x < 2**64:
+            return "o:" + str(x)
         return "i:" + str(int(x))
     if isinstance(x, np.generic) and not isinstance(x, (np.bool_, np.integer, np.floating)):
         return "o:" + str(x)
@@ -256,6 +258,7 @@ def cases(arrow=False):
             "stamps": np.array([pd.Timestamp("2020-01-01 00:00:01.5"), pd.Timestamp("2020-01-01", tz="UTC"),
                                 pd.Timestamp("2021-06-01 12:00", tz="Europe/Paris"), pd.NaT], dtype=object),
             "containers": np.array([[1, 2.5], (3,), {"a": None, "b": [True]}, b"\x00'"], dtype=object),
+            "bigints": np.array([2**70, -(2**64), 5, None], dtype=object),
         }
     )
     c["labels"] = pd.DataFrame([[1, 2, 3, 4]], columns=pd.Index([None, 1.5, True, "x,y"], dtype=object))

@@ -208,6 +208,8 @@ impl Cell {
             Kind::Float(f) if f.is_nan() => Cell::Null,
             Kind::Float(f) => Cell::Float(f),
             Kind::Str(s) => Cell::Str(s.to_string_lossy().into_owned()),
+            // An int beyond 64 bits: its decimal digits are its str().
+            Kind::BigInt(b) => Cell::Object(b.to_string()),
             _ if is_na(v) => Cell::Null,
             _ => match super::pyobj::py_str(v) {
                 Some(s) => Cell::Object(s),
