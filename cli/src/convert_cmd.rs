@@ -42,10 +42,11 @@ impl<R: Read + Seek> Job for ToTorch<'_, R> {
 }
 
 /// Run `job` into OUT: stdout for `-`, else a temporary file beside OUT
-/// renamed over it once written and synced (removed on failure). The
+/// renamed over it once written (and synced with `--sync`; removed on
+/// failure). The
 /// writer is a `BufWriter` of the `File` itself, so that `std::io::copy`
 /// from the input file reaches `copy_file_range`.
-fn emit<J: Job>(out: &str, name: &str, job: &J) -> Result<J::Done, Failure> {
+fn emit<J: Job>(out: &str, sync: bool, name: &str, job: &J) -> Result<J::Done, Failure> {
     let fail = |e: pickle_codec::Error| format!("{name}: {e}");
     if out == "-" {
         let w = BufWriter::with_capacity(1 << 20, io::stdout().lock());
@@ -64,7 +65,7 @@ fn emit<J: Job>(out: &str, name: &str, job: &J) -> Result<J::Done, Failure> {
             let f = w
                 .into_inner()
                 .map_err(|e| format!("cannot write {out}: {}", e.error()))?;
-            f.sync_all()
+            (if sync { f.sync_all() } else { Ok(()) })
                 .and_then(|()| fs::rename(&tmp, path))
                 .map_err(|e| format!("cannot write {out}: {e}"))?;
             Ok(done)
@@ -86,7 +87,7 @@ fn checkpoint_to_safetensors<R: Read + Seek>(
     for (k, v) in &args.metadata {
         writer = writer.metadata(k, v);
     }
-    let written = emit(&args.output, name, &ToSafetensors(&ck, &writer))?;
+    let written = emit(&args.output, args.sync, name, &ToSafetensors(&ck, &writer))?;
     if !written.skipped.is_empty() {
         const SHOWN: usize = 5;
         let mut list: Vec<String> = written
@@ -122,6 +123,7 @@ fn safetensors_to_checkpoint<R: Read + Seek>(
     };
     emit(
         &args.output,
+        args.sync,
         name,
         &ToTorch(&st, Saver::new().archive_name(archive)),
     )

@@ -120,6 +120,11 @@ struct ConvertArgs {
     #[arg(long, requires = "to")]
     no_crc_check: bool,
 
+    /// With --to: sync the output to disk before it replaces OUT (`fsync`;
+    /// by default it is renamed into place unsynced, as `cp` leaves a copy).
+    #[arg(long, requires = "to")]
+    sync: bool,
+
     /// Where to write; `-` writes stdout. A file is replaced only on success.
     #[arg(short, long = "output", value_name = "OUT")]
     output: String,
@@ -232,13 +237,16 @@ fn main() -> ExitCode {
             // clap counts `--protocol`'s conflict with `--to` as meeting
             // these options' `requires = "to"`: checked here.
             if args.to.is_none()
-                && (args.skip_non_tensors || args.no_crc_check || !args.metadata.is_empty())
+                && (args.skip_non_tensors
+                    || args.no_crc_check
+                    || args.sync
+                    || !args.metadata.is_empty())
             {
                 use clap::CommandFactory;
                 Cli::command()
                     .error(
                         clap::error::ErrorKind::MissingRequiredArgument,
-                        "--skip-non-tensors, --metadata and --no-crc-check go with --to",
+                        "--skip-non-tensors, --metadata, --no-crc-check and --sync go with --to",
                     )
                     .exit();
             }
