@@ -128,8 +128,8 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
     let wide: Vec<(String, SaveValue)> = (0..1001)
         .map(|i| (format!("k{i}"), SaveValue::from(i)))
         .collect();
-    let wide_dict: Vec<(String, SaveValue)> = (0..1001)
-        .map(|i| (format!("d{i}"), SaveValue::from(i)))
+    let wide_dict: Vec<(torch::SaveKey, SaveValue)> = (0..1001)
+        .map(|i| (format!("d{i}").into(), SaveValue::from(i)))
         .collect();
     let checkpoint = SaveValue::dict([
         ("epoch", SaveValue::from(3)),
@@ -201,6 +201,47 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
         1.into(),
         "a".into(),
     ]);
+    // An optimizer's state dict: its `state` keyed by parameter index.
+    let optimizer = SaveValue::dict([
+        (
+            "state",
+            SaveValue::dict([
+                (
+                    0,
+                    SaveValue::dict([
+                        ("step", t(DType::Float32, &[], 400)),
+                        ("exp_avg", t(DType::Float32, &[2], 401)),
+                    ]),
+                ),
+                (
+                    1,
+                    SaveValue::dict([
+                        ("step", t(DType::Float32, &[], 402)),
+                        ("exp_avg", t(DType::Float32, &[3], 403)),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "param_groups",
+            SaveValue::list([SaveValue::dict([
+                ("lr", SaveValue::from(1e-3)),
+                ("betas", SaveValue::tuple([0.9, 0.999])),
+                ("params", SaveValue::list([0, 1])),
+            ])]),
+        ),
+        (
+            "odd_keys",
+            SaveValue::Dict(vec![
+                ((-1).into(), "neg".into()),
+                ((1i128 << 70).into(), "big".into()),
+                ((-(1i128 << 70)).into(), "neg_big".into()),
+                ("s".into(), 0.into()),
+                (255.into(), "u8".into()),
+                (65536.into(), "u32".into()),
+            ]),
+        ),
+    ]);
     vec![
         ("state_dict.pt", sd.into()),
         ("checkpoint.pt", checkpoint),
@@ -208,6 +249,7 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
         ("tensor.pt", t(DType::Float32, &[2, 2], 200).into()),
         ("many.pt", many.into()),
         ("list_root.pt", list_root),
+        ("optimizer.pt", optimizer),
     ]
 }
 
@@ -498,4 +540,19 @@ fn torch_loads_what_is_written_now() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn dict_keys_are_compared_as_python_compares_them() {
+    // An int key given twice is refused; "1" and 1 are different keys.
+    let twice = SaveValue::dict([(1, 1), (1, 2)]);
+    let e = torch::save_to(Vec::new(), &twice).unwrap_err().to_string();
+    assert!(e.contains("dict key 1 is given twice"), "{e}");
+    let twice = SaveValue::dict([("a", 1), ("a", 2)]);
+    let e = torch::save_to(Vec::new(), &twice).unwrap_err().to_string();
+    assert!(e.contains("dict key \"a\" is given twice"), "{e}");
+    let mixed = SaveValue::Dict(vec![("1".into(), 1.into()), (1.into(), 2.into())]);
+    let ck =
+        Checkpoint::from_reader(Cursor::new(torch::save_to(Vec::new(), &mixed).unwrap())).unwrap();
+    assert_eq!(ck.document().root().to_string(), "{'1': 1, 1: 2}");
 }

@@ -145,6 +145,15 @@ def fixtures():
         (f"blocks.{i}.weight", T(torch.float32, (2,), 1000 + i)) for i in range(40)
     )
     list_root = [T(torch.uint16, (2,), 300), T(torch.float8_e5m2, (2,), 301), 1, "a"]
+    # An optimizer's state dict: its `state` keyed by parameter index.
+    optimizer = {
+        "state": {
+            0: {"step": T(torch.float32, (), 400), "exp_avg": T(torch.float32, (2,), 401)},
+            1: {"step": T(torch.float32, (), 402), "exp_avg": T(torch.float32, (3,), 403)},
+        },
+        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0, 1]}],
+        "odd_keys": {-1: "neg", 2**70: "big", -(2**70): "neg_big", "s": 0, 255: "u8", 65536: "u32"},
+    }
     return {
         "state_dict.pt": sd,
         "checkpoint.pt": checkpoint,
@@ -152,6 +161,7 @@ def fixtures():
         "tensor.pt": T(torch.float32, (2, 2), 200),
         "many.pt": many,
         "list_root.pt": list_root,
+        "optimizer.pt": optimizer,
     }
 
 

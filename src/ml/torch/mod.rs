@@ -101,7 +101,7 @@ use crate::LoadOptions;
 pub use crate::ml::torch_facts::DType;
 
 mod save;
-pub use save::{archive_name, save, save_to, SaveTensor, SaveValue, Saver, StateDict};
+pub use save::{archive_name, save, save_to, SaveKey, SaveTensor, SaveValue, Saver, StateDict};
 
 /// A storage named by a persistent id.
 #[derive(Clone, Debug, PartialEq, Eq)]

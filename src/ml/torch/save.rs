@@ -230,7 +230,9 @@ impl<'a> SaveTensor<'a> {
 }
 
 /// What [`save`] writes: tensors, plain Python values and containers of
-/// them. Dict keys are `str`, in order; a [`StateDict`] is an `OrderedDict`.
+/// them. Dict keys are `str` or `int` ([`SaveKey`]: an optimizer's
+/// `state` is keyed by parameter index), in order; a [`StateDict`] is an
+/// `OrderedDict` of `str` keys.
 /// Build with the `From` impls (`1.5.into()`, `"text".into()`,
 /// `tensor.into()`, `vec![...].into()` for a list) and [`SaveValue::dict`],
 /// [`SaveValue::ordered_dict`], [`SaveValue::list`], [`SaveValue::tuple`].
@@ -253,16 +255,47 @@ pub enum SaveValue<'a> {
     List(Vec<SaveValue<'a>>),
     /// A `tuple`.
     Tuple(Vec<SaveValue<'a>>),
-    /// A `dict` with `str` keys, in order (a key given twice is an error).
-    Dict(Vec<(String, SaveValue<'a>)>),
+    /// A `dict`, in order (a key given twice is an error).
+    Dict(Vec<(SaveKey, SaveValue<'a>)>),
     /// A `collections.OrderedDict` with `str` keys (what
     /// `model.state_dict()` is).
     OrderedDict(Vec<(String, SaveValue<'a>)>),
 }
 
-fn pairs<'a, K: Into<String>, V: Into<SaveValue<'a>>>(
+/// A key of a [`SaveValue::Dict`]: a Python `str` or `int`. Built from
+/// `&str`, `String` and the integer types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SaveKey {
+    /// A `str`.
+    Str(String),
+    /// An `int`.
+    Int(i128),
+}
+
+impl From<&str> for SaveKey {
+    fn from(k: &str) -> Self {
+        SaveKey::Str(k.to_string())
+    }
+}
+
+impl From<String> for SaveKey {
+    fn from(k: String) -> Self {
+        SaveKey::Str(k)
+    }
+}
+
+macro_rules! key_from_int {
+    ($($t:ty)*) => {$(
+        impl From<$t> for SaveKey {
+            fn from(k: $t) -> Self { SaveKey::Int(k as i128) }
+        }
+    )*};
+}
+key_from_int!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 usize);
+
+fn pairs<'a, K: Into<T>, T, V: Into<SaveValue<'a>>>(
     pairs: impl IntoIterator<Item = (K, V)>,
-) -> Vec<(String, SaveValue<'a>)> {
+) -> Vec<(T, SaveValue<'a>)> {
     pairs
         .into_iter()
         .map(|(k, v)| (k.into(), v.into()))
@@ -270,8 +303,9 @@ fn pairs<'a, K: Into<String>, V: Into<SaveValue<'a>>>(
 }
 
 impl<'a> SaveValue<'a> {
-    /// A `dict` of `pairs`, in order.
-    pub fn dict<K: Into<String>, V: Into<SaveValue<'a>>>(
+    /// A `dict` of `pairs`, in order; keys `str` or `int`
+    /// (`SaveValue::dict([(0, state0), (1, state1)])`).
+    pub fn dict<K: Into<SaveKey>, V: Into<SaveValue<'a>>>(
         items: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
         SaveValue::Dict(pairs(items))
@@ -514,13 +548,57 @@ enum Frame<'r, 'a> {
         out: Vec<Value>,
     },
     Map {
-        items: &'r [(String, SaveValue<'a>)],
-        ordered: bool,
+        items: MapItems<'r, 'a>,
         /// Keys with their values; the last value is a placeholder while
         /// it is being built.
         out: Vec<(Value, Value)>,
-        seen: HashSet<&'r str>,
+        seen: HashSet<KeyRef<'r>>,
     },
+}
+
+/// The items of a dict ([`SaveValue::Dict`]) or of an `OrderedDict`.
+#[derive(Clone, Copy)]
+enum MapItems<'r, 'a> {
+    Dict(&'r [(SaveKey, SaveValue<'a>)]),
+    Ordered(&'r [(String, SaveValue<'a>)]),
+}
+
+/// A key as Python compares it (a `str` is never equal to an `int`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum KeyRef<'r> {
+    Str(&'r str),
+    Int(i128),
+}
+
+impl std::fmt::Display for KeyRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyRef::Str(s) => write!(f, "{s:?}"),
+            KeyRef::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl<'r, 'a> MapItems<'r, 'a> {
+    fn get(self, i: usize) -> Option<(KeyRef<'r>, &'r SaveValue<'a>)> {
+        match self {
+            MapItems::Dict(items) => items.get(i).map(|(k, v)| {
+                let k = match k {
+                    SaveKey::Str(s) => KeyRef::Str(s),
+                    SaveKey::Int(i) => KeyRef::Int(*i),
+                };
+                (k, v)
+            }),
+            MapItems::Ordered(items) => items.get(i).map(|(k, v)| (KeyRef::Str(k), v)),
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            MapItems::Dict(items) => items.len(),
+            MapItems::Ordered(items) => items.len(),
+        }
+    }
 }
 
 /// Builds the object pickle's document and collects the storages, in the
@@ -560,10 +638,14 @@ impl<'r> Emitter<'r> {
                     });
                     None
                 }
-                SaveValue::Dict(items) | SaveValue::OrderedDict(items) => {
+                SaveValue::Dict(_) | SaveValue::OrderedDict(_) => {
+                    let items = match cur {
+                        SaveValue::Dict(items) => MapItems::Dict(items),
+                        SaveValue::OrderedDict(items) => MapItems::Ordered(items),
+                        _ => unreachable!("matched above"),
+                    };
                     stack.push(Frame::Map {
                         items,
-                        ordered: matches!(cur, SaveValue::OrderedDict(_)),
                         out: Vec::with_capacity(items.len()),
                         seen: HashSet::with_capacity(items.len()),
                     });
@@ -571,10 +653,7 @@ impl<'r> Emitter<'r> {
                 }
                 SaveValue::None => Some(Value::None),
                 SaveValue::Bool(b) => Some(Value::Bool(*b)),
-                SaveValue::Int(i) => Some(match i64::try_from(*i) {
-                    Ok(i) => Value::Int(i),
-                    Err(_) => self.doc.int((*i).into()),
-                }),
+                SaveValue::Int(i) => Some(self.int(*i)),
                 SaveValue::Float(f) => Some(Value::Float(*f)),
                 SaveValue::Str(s) => Some(self.str(s)),
                 SaveValue::Tensor(t) => Some(self.tensor(t)?),
@@ -597,12 +676,15 @@ impl<'r> Emitter<'r> {
                         }
                         match items.get(out.len()) {
                             Some((k, v)) => {
-                                if !seen.insert(k.as_str()) {
+                                if !seen.insert(k) {
                                     return Err(Error::data(format!(
-                                        "dict key {k:?} is given twice (a Python dict holds it once)"
+                                        "dict key {k} is given twice (a Python dict holds it once)"
                                     )));
                                 }
-                                let key = self.str(k);
+                                let key = match k {
+                                    KeyRef::Str(k) => self.str(k),
+                                    KeyRef::Int(i) => self.int(i),
+                                };
                                 out.push((key, Value::None));
                                 Some(v)
                             }
@@ -622,12 +704,14 @@ impl<'r> Emitter<'r> {
                         tuple: true, out, ..
                     } => self.doc.tuple(out),
                     Frame::Map {
-                        ordered: false,
+                        items: MapItems::Dict(_),
                         out,
                         ..
                     } => self.doc.dict(out),
                     Frame::Map {
-                        ordered: true, out, ..
+                        items: MapItems::Ordered(_),
+                        out,
+                        ..
                     } => {
                         let od = self.ordered_dict();
                         for (k, v) in out {
@@ -637,6 +721,13 @@ impl<'r> Emitter<'r> {
                     }
                 });
             }
+        }
+    }
+
+    fn int(&mut self, i: i128) -> Value {
+        match i64::try_from(i) {
+            Ok(i) => Value::Int(i),
+            Err(_) => self.doc.int(i.into()),
         }
     }
 
