@@ -29,7 +29,7 @@ use serde_json::{json, Value as Json};
 
 /// Every dtype the writer takes, with a shape for it (the order is the
 /// script's, `DTYPES` there).
-const DTYPES: [(DType, &[usize]); 20] = [
+const DTYPES: [(DType, &[usize]); 28] = [
     (DType::Float32, &[2, 3]),
     (DType::Float64, &[4]),
     (DType::Float16, &[3, 2]),
@@ -50,6 +50,14 @@ const DTYPES: [(DType, &[usize]); 20] = [
     (DType::Float8E5M2, &[2, 3]),
     (DType::Float8E4M3FnUz, &[4]),
     (DType::Float8E5M2FnUz, &[1, 1, 2]),
+    (DType::Float8E8M0Fnu, &[3]),
+    (DType::Float4E2M1FnX2, &[2, 2]),
+    (DType::BComplex32, &[2]),
+    (DType::Bits8, &[3]),
+    (DType::Bits16, &[2]),
+    (DType::Bits1x8, &[2]),
+    (DType::Bits2x4, &[1]),
+    (DType::Bits4x2, &[4]),
 ];
 
 /// The bytes of tensor number `seed` (the script's `pattern`).

@@ -39,6 +39,7 @@ import warnings
 import torch
 
 warnings.filterwarnings("ignore", message="ComplexHalf support is experimental")
+warnings.filterwarnings("ignore", message="BComplex32 support is experimental")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "torch")
@@ -65,6 +66,14 @@ DTYPES = [
     (torch.float8_e5m2, (2, 3)),
     (torch.float8_e4m3fnuz, (4,)),
     (torch.float8_e5m2fnuz, (1, 1, 2)),
+    (torch.float8_e8m0fnu, (3,)),
+    (torch.float4_e2m1fn_x2, (2, 2)),
+    (torch.bcomplex32, (2,)),
+    (torch.bits8, (3,)),
+    (torch.bits16, (2,)),
+    (torch.bits1x8, (2,)),
+    (torch.bits2x4, (1,)),
+    (torch.bits4x2, (4,)),
 ]
 
 

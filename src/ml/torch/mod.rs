@@ -72,7 +72,7 @@
 //! | `CharStorage` `ShortStorage` `IntStorage` `LongStorage` `ByteStorage` `BoolStorage` | int8, int16, int32, int64, uint8, bool |
 //! | `ComplexFloatStorage` `ComplexDoubleStorage` | complex64, complex128 |
 //! | `QInt8Storage` `QUInt8Storage` `QInt32Storage` `QUInt4x2Storage` `QUInt2x4Storage` | qint8, quint8, qint32, quint4x2, quint2x4 (per-tensor or per-channel affine; [`Checkpoint::read_f64`] dequantizes) |
-//! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, and any of the above |
+//! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, bcomplex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu, float4_e2m1fn_x2 (two 4-bit floats a byte), bits8, bits16, bits1x8, bits2x4, bits4x2, and any of the above |
 //!
 //! Not supported yet: sparse and nested tensors, meta loading.
 //! Checkpoints are written by [`save`] (see [`Saver`]), and converted to
@@ -1441,11 +1441,19 @@ impl<R: Read + Seek> Checkpoint<R> {
     pub fn read<T: crate::ml::numpy::Element>(&self, t: &Tensor) -> Result<Vec<T>> {
         // Types numpy lacks are read as their bits.
         let np = match t.dtype() {
-            DType::BFloat16 | DType::Float16 => crate::ml::numpy::DType::parse("<u2")?,
+            DType::BFloat16 | DType::Float16 | DType::Bits16 => {
+                crate::ml::numpy::DType::parse("<u2")?
+            }
             DType::Float8E4M3Fn
             | DType::Float8E5M2
             | DType::Float8E4M3FnUz
             | DType::Float8E5M2FnUz
+            | DType::Float8E8M0Fnu
+            | DType::Float4E2M1FnX2
+            | DType::Bits8
+            | DType::Bits1x8
+            | DType::Bits2x4
+            | DType::Bits4x2
             | DType::QUInt4x2
             | DType::QUInt2x4 => crate::ml::numpy::DType::parse("|u1")?,
             d => d.numpy().ok_or_else(|| {

@@ -120,8 +120,10 @@ use crate::value::{NodeId, ObjectOp, Value, ValueRef};
 pub const MAX_HEADER: u64 = 100_000_000;
 
 /// torch's dtypes with their safetensors names, as `safetensors.torch`
-/// maps them.
-const DTYPES: [(DType, Dtype); 18] = [
+/// maps them. `float4_e2m1fn_x2` (two 4-bit floats a byte) is `F4`,
+/// whose shape counts the 4-bit values: its last dimension is twice
+/// torch's ([`format_shape`]).
+const DTYPES: [(DType, Dtype); 20] = [
     (DType::Float64, Dtype::F64),
     (DType::Float32, Dtype::F32),
     (DType::Float16, Dtype::F16),
@@ -136,6 +138,8 @@ const DTYPES: [(DType, Dtype); 18] = [
     (DType::Float8E4M3FnUz, Dtype::F8_E4M3FNUZ),
     (DType::Float8E5M2, Dtype::F8_E5M2),
     (DType::Float8E5M2FnUz, Dtype::F8_E5M2FNUZ),
+    (DType::Float8E8M0Fnu, Dtype::F8_E8M0),
+    (DType::Float4E2M1FnX2, Dtype::F4),
     (DType::Complex64, Dtype::C64),
     (DType::UInt64, Dtype::U64),
     (DType::UInt32, Dtype::U32),
@@ -149,13 +153,48 @@ pub fn format_dtype(d: DType) -> Option<&'static str> {
 }
 
 /// The torch dtype of a safetensors dtype name (`"F32"`, `"BF16"`);
-/// `None` for the names this crate's [`DType`] has no type for (`F4`,
-/// `F6_E2M3`, `F6_E3M2`, `F8_E8M0`) or that are no dtype.
+/// `None` for the names this crate's [`DType`] has no type for
+/// (`F6_E2M3`, `F6_E3M2`) or that are no dtype.
 pub fn torch_dtype(name: &str) -> Option<DType> {
     DTYPES
         .iter()
         .find(|(_, f)| dtype_name(*f) == name)
         .map(|(d, _)| *d)
+}
+
+/// The shape the safetensors header gives a torch tensor of `dtype` and
+/// `shape`: `F4` counts 4-bit values, so the last dimension of a
+/// `float4_e2m1fn_x2` tensor doubles (a 0-d one has no byte boundary and
+/// is refused, as `save_file` refuses it).
+pub fn format_shape(dtype: DType, shape: &[usize]) -> Result<Vec<usize>> {
+    let mut shape = shape.to_vec();
+    if dtype == DType::Float4E2M1FnX2 {
+        let last = shape.last_mut().ok_or_else(|| {
+            Error::unsupported("a 0-d float4_e2m1fn_x2 tensor: safetensors' F4 needs a last dimension to pair its 4-bit values")
+        })?;
+        *last = last
+            .checked_mul(2)
+            .ok_or_else(|| Error::data("the tensor's shape overflows"))?;
+    }
+    Ok(shape)
+}
+
+/// The torch shape of a safetensors entry of `dtype`: [`format_shape`]
+/// undone (an `F4` entry's odd last dimension splits a byte, and has no
+/// torch shape).
+fn torch_shape(dtype: DType, shape: &[usize]) -> Result<Vec<usize>> {
+    let mut shape = shape.to_vec();
+    if dtype == DType::Float4E2M1FnX2 {
+        match shape.last_mut() {
+            Some(last) if *last % 2 == 0 => *last /= 2,
+            _ => {
+                return Err(Error::unsupported(format!(
+                    "an F4 tensor of shape {shape:?}: torch's float4_e2m1fn_x2 holds its 4-bit values in pairs along the last dimension"
+                )))
+            }
+        }
+    }
+    Ok(shape)
 }
 
 fn to_format(d: DType) -> Option<Dtype> {
@@ -490,7 +529,7 @@ impl Writer {
                 t.name.clone(),
                 TensorInfo {
                     dtype: t.dtype,
-                    shape: t.tensor.shape.clone(),
+                    shape: format_shape(t.tensor.dtype(), &t.tensor.shape).map_err(err)?,
                     data_offsets: (offset, end),
                 },
             ));
@@ -730,7 +769,8 @@ pub struct Entry {
     /// The torch dtype ([`torch_dtype`]); `None` for the safetensors
     /// dtypes this crate has no [`DType`] for.
     pub dtype: Option<DType>,
-    /// Its shape.
+    /// Its shape, as the header gives it (an `F4` entry's counts 4-bit
+    /// values: see [`format_shape`]).
     pub shape: Vec<usize>,
     /// Where its bytes (C order, little-endian) lie, from the file's start.
     pub data: Range<u64>,
@@ -932,7 +972,9 @@ impl<R: Read + Seek> Reader<R> {
         self.entries
             .iter()
             .map(|e| match e.dtype {
-                Some(d) => Ok((e.name.clone(), d, e.shape.clone())),
+                Some(d) => torch_shape(d, &e.shape)
+                    .map(|shape| (e.name.clone(), d, shape))
+                    .map_err(|err| within(&format!("tensor {}", e.name), err)),
                 None => Err(Error::unsupported(format!(
                     "tensor {} is {}, a safetensors dtype this crate has no torch dtype for",
                     e.name, e.format_dtype
@@ -984,11 +1026,13 @@ mod tests {
     fn dtype_names_are_the_crates() {
         for (d, f) in DTYPES {
             assert_eq!(dtype_name(f), f.to_string());
-            assert_eq!(f.bitsize(), d.itemsize() * 8, "{}", d.name());
+            // F4 counts 4-bit values; torch's float4_e2m1fn_x2 pairs them.
+            let per_item = if f == Dtype::F4 { 2 } else { 1 };
+            assert_eq!(f.bitsize() * per_item, d.itemsize() * 8, "{}", d.name());
             assert_eq!(torch_dtype(dtype_name(f)), Some(d));
             assert_eq!(from_format(f), Some(d));
         }
-        for f in [Dtype::F4, Dtype::F6_E2M3, Dtype::F6_E3M2, Dtype::F8_E8M0] {
+        for f in [Dtype::F6_E2M3, Dtype::F6_E3M2] {
             assert_eq!(dtype_name(f), f.to_string());
             assert_eq!(from_format(f), None);
         }

@@ -537,6 +537,9 @@ fn can_require_grad(d: DType) -> bool {
             | DType::Float8E5M2
             | DType::Float8E4M3FnUz
             | DType::Float8E5M2FnUz
+            | DType::Float8E8M0Fnu
+            | DType::Float4E2M1FnX2
+            | DType::BComplex32
     )
 }
 
