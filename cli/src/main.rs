@@ -491,6 +491,13 @@ impl Progress {
 /// pickles: the zip's `data.pkl`, or the legacy file's five leading pickles.
 /// Anything else is returned as it is.
 pub(crate) fn checkpoint_pickles(data: Vec<u8>, name: &str) -> Result<Vec<u8>, Failure> {
+    if pickle_codec::torch::safetensors::is_safetensors(&data) {
+        return Err(format!(
+            "{name} is a safetensors file, which holds no pickle: `pickle arrays` lists its \
+             tensors, `pickle scan` checks its header, `pickle convert {name} --to torch -o OUT.pt` \
+             makes a PyTorch checkpoint of it"
+        ));
+    }
     match pickle_codec::torch::pickle_part(&data) {
         Ok(Some(pickles)) => Ok(pickles),
         Ok(None) => Ok(data),

@@ -115,9 +115,7 @@ use crate::error::{Category, Error, Result};
 use crate::ml::container::zip::Crc32;
 use crate::value::{NodeId, ObjectOp, Value, ValueRef};
 
-/// The largest header the format allows (the `safetensors` crate's
-/// `MAX_HEADER_SIZE`: its reader, and so Python's, refuses larger ones).
-pub const MAX_HEADER: u64 = 100_000_000;
+pub use crate::ml::container::safetensors::MAX_HEADER;
 
 /// torch's dtypes with their safetensors names, as `safetensors.torch`
 /// maps them. `float4_e2m1fn_x2` (two 4-bit floats a byte) is `F4`,
@@ -238,14 +236,10 @@ fn dtype_name(f: Dtype) -> &'static str {
 }
 
 /// True if the bytes begin a safetensors file: an 8-byte little-endian
-/// header length within the format's limit, then a header starting `{`.
-/// 9 bytes of head suffice.
+/// header length within the format's limit ([`MAX_HEADER`]), then a
+/// header starting `{`. 9 bytes of head suffice.
 pub fn is_safetensors(head: &[u8]) -> bool {
-    let Some(n) = head.get(..8) else {
-        return false;
-    };
-    let n = u64::from_le_bytes(n.try_into().expect("8 bytes"));
-    (2..=MAX_HEADER).contains(&n) && head.get(8) == Some(&b'{')
+    crate::ml::container::safetensors::is_header(head)
 }
 
 fn within(what: &str, e: Error) -> Error {
