@@ -209,6 +209,18 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
         1.into(),
         "a".into(),
     ]);
+    // A tied weight: two names lending the same bytes, one storage.
+    let w: &'static [u8] = Box::leak(pattern(16, 500).into_boxed_slice());
+    let tied = StateDict::new()
+        .with(
+            "embed.weight",
+            SaveTensor::from_bytes(DType::Float32, &[2, 2], w).unwrap(),
+        )
+        .with("other", t(DType::Float32, &[2], 501))
+        .with(
+            "head.weight",
+            SaveTensor::from_bytes(DType::Float32, &[2, 2], w).unwrap(),
+        );
     // An optimizer's state dict: its `state` keyed by parameter index.
     let optimizer = SaveValue::dict([
         (
@@ -258,6 +270,7 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
         ("many.pt", many.into()),
         ("list_root.pt", list_root),
         ("optimizer.pt", optimizer),
+        ("tied.pt", tied.into()),
     ]
 }
 
@@ -563,4 +576,47 @@ fn dict_keys_are_compared_as_python_compares_them() {
     let ck =
         Checkpoint::from_reader(Cursor::new(torch::save_to(Vec::new(), &mixed).unwrap())).unwrap();
     assert_eq!(ck.document().root().to_string(), "{'1': 1, 1: 2}");
+}
+
+#[test]
+fn tensors_lending_the_same_bytes_share_a_storage() {
+    let w = pattern(16, 500);
+    let sd = StateDict::new()
+        .with(
+            "a",
+            SaveTensor::from_bytes(DType::Float32, &[4], &w[..]).unwrap(),
+        )
+        .with(
+            "b",
+            SaveTensor::from_bytes(DType::Float32, &[4], &w[..]).unwrap(),
+        )
+        // The same bytes as another dtype, a copy, and empty tensors: apart.
+        .with(
+            "c",
+            SaveTensor::from_bytes(DType::Int32, &[4], &w[..]).unwrap(),
+        )
+        .with(
+            "d",
+            SaveTensor::from_bytes(DType::Float32, &[4], w.clone()).unwrap(),
+        )
+        .with(
+            "e",
+            SaveTensor::from_bytes(DType::Float32, &[0], &w[..0]).unwrap(),
+        )
+        .with(
+            "f",
+            SaveTensor::from_bytes(DType::Float32, &[0], &w[..0]).unwrap(),
+        );
+    let bytes = torch::save_to(Vec::new(), &sd).unwrap();
+    let ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
+    let keys: Vec<String> = ck
+        .tensors()
+        .into_iter()
+        .map(|(_, t)| t.unwrap().storage.key)
+        .collect();
+    assert_eq!(keys, ["0", "0", "1", "2", "3", "4"]);
+    for (_, t) in ck.tensors() {
+        let t = t.unwrap();
+        assert_eq!(ck.tensor_bytes(&t).unwrap(), &w[..t.nbytes()]);
+    }
 }

@@ -154,6 +154,11 @@ def fixtures():
         (f"blocks.{i}.weight", T(torch.float32, (2,), 1000 + i)) for i in range(40)
     )
     list_root = [T(torch.uint16, (2,), 300), T(torch.float8_e5m2, (2,), 301), 1, "a"]
+    # A tied weight: two names, two tensors, one storage.
+    w = T(torch.float32, (2, 2), 500)
+    tied = collections.OrderedDict(
+        [("embed.weight", w), ("other", T(torch.float32, (2,), 501)), ("head.weight", w.detach())]
+    )
     # An optimizer's state dict: its `state` keyed by parameter index.
     optimizer = {
         "state": {
@@ -171,6 +176,7 @@ def fixtures():
         "many.pt": many,
         "list_root.pt": list_root,
         "optimizer.pt": optimizer,
+        "tied.pt": tied,
     }
 
 

@@ -610,6 +610,9 @@ struct Emitter<'r> {
     doc: Document,
     strings: HashMap<&'r str, Value>,
     storages: Vec<&'r [u8]>,
+    /// The key of each storage by the bytes it was given (address,
+    /// length) and its dtype: tensors that lend the same bytes share it.
+    shared: HashMap<(usize, usize, DType), Value>,
 }
 
 impl<'r> Emitter<'r> {
@@ -774,9 +777,24 @@ impl<'r> Emitter<'r> {
                 t.nbytes(),
             ),
         };
-        // `str(len(id_map))`: a new string each time.
-        let key = self.doc.str(&self.storages.len().to_string());
-        self.storages.push(&t.data);
+        // `id_map.setdefault(storage._cdata, str(len(id_map)))`: a new
+        // string for each new storage, the same one again for a storage
+        // already saved (written once, named by a memo GET). Tensors share
+        // a storage when they lend the very same bytes, as two names of a
+        // tied weight do (empty ones never: all empty slices may share an
+        // address).
+        let id = (t.data.as_ptr() as usize, t.data.len(), t.dtype);
+        let key = match self.shared.get(&id) {
+            Some(&key) if !t.data.is_empty() => key,
+            _ => {
+                let key = self.doc.str(&self.storages.len().to_string());
+                self.storages.push(&t.data);
+                if !t.data.is_empty() {
+                    self.shared.insert(id, key);
+                }
+                key
+            }
+        };
         let cpu = self.str("cpu");
         let pid = self
             .doc
@@ -818,6 +836,7 @@ fn pickle<'r>(obj: &'r SaveValue<'_>) -> Result<(Vec<u8>, Vec<&'r [u8]>)> {
         doc: Document::new(),
         strings: HashMap::new(),
         storages: Vec::new(),
+        shared: HashMap::new(),
     };
     let root = e.value(obj)?;
     e.doc.set_root(root);
@@ -1280,11 +1299,16 @@ impl Saver {
 /// collections.OrderedDict())`, or `_rebuild_tensor_v3` with a
 /// `torch.storage.UntypedStorage` whose size counts bytes and the dtype
 /// after the hooks, for the dtypes without a storage class (uint16, uint32,
-/// uint64, complex32, the float8 types); an `nn.Parameter`
+/// uint64, complex32, float8, float4, bits); an `nn.Parameter`
 /// ([`SaveTensor::parameter`]) is
 /// `torch._utils._rebuild_parameter(tensor, requires_grad, OrderedDict())`.
-/// Each tensor has a storage of its own, C-contiguous from offset 0: views
-/// of one storage (tied weights) are written as copies, and quantized
+/// Storages are C-contiguous from offset 0. Tensors of one dtype that lend
+/// the very same bytes (the same slice: a tied weight under two names, or
+/// two tensors borrowed from one storage of a memory-mapped
+/// [`Checkpoint`](super::Checkpoint))
+/// share one storage, as torch saves tied weights, and `torch.load` gives
+/// them one storage again; any other tensor has a storage of its own
+/// (views of a larger storage are written as their own copies). Quantized
 /// tensors are refused.
 ///
 /// The pickle's memo follows Python's object identities as torch's pickler
