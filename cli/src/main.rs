@@ -116,7 +116,7 @@ struct ConvertArgs {
     metadata: Vec<(String, String)>,
 
     /// With --to: do not compare each checkpoint record's CRC-32 as it is
-    /// read (faster: tensors are then copied file to file by the kernel).
+    /// read (by default a damaged record is an error naming it).
     #[arg(long, requires = "to")]
     no_crc_check: bool,
 

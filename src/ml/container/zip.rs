@@ -423,12 +423,25 @@ impl Crc32 {
         self.0.clone().finalize()
     }
 
+    /// Add the bytes `other` was given, as if they followed these.
+    pub fn combine(&mut self, other: &Crc32) {
+        self.0.combine(&other.0);
+    }
+
     /// The checksum of `data`.
     pub fn of(data: &[u8]) -> u32 {
         let mut c = Crc32::default();
         c.update(data);
         c.value()
     }
+}
+
+/// The error for member `name` whose data's CRC-32 is `got`, not the
+/// directory's `want`.
+pub(crate) fn bad_crc(name: &str, got: u32, want: u32) -> crate::error::Error {
+    crate::error::Error::data(format!(
+        "zip member {name}: bad CRC-32 ({got:#010x}, the directory says {want:#010x}): the data is damaged"
+    ))
 }
 
 /// A member's data that checks its CRC-32 when read to its end, as

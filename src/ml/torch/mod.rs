@@ -81,6 +81,8 @@
 
 #[cfg(feature = "mmap")]
 mod mmap;
+#[cfg(all(feature = "safetensors", unix))]
+mod parallel_copy;
 #[cfg(feature = "safetensors")]
 #[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
 pub mod safetensors;
@@ -674,10 +676,7 @@ impl Record<'_> {
     /// directory's (records that are no zip member have none).
     fn check(&self, got: u32) -> Result<()> {
         match self.member {
-            Some(m) if m.crc32 != got => Err(Error::data(format!(
-                "zip member {}: bad CRC-32 ({got:#010x}, the directory says {:#010x}): the data is damaged",
-                m.name, m.crc32
-            ))),
+            Some(m) if m.crc32 != got => Err(zip::bad_crc(&m.name, got, m.crc32)),
             _ => Ok(()),
         }
     }
