@@ -424,6 +424,7 @@ impl Crc32 {
     }
 
     /// Add the bytes `other` was given, as if they followed these.
+    #[cfg_attr(not(all(feature = "safetensors", unix)), allow(dead_code))]
     pub fn combine(&mut self, other: &Crc32) {
         self.0.combine(&other.0);
     }
@@ -473,12 +474,9 @@ impl<R: Read + ?Sized> Read for CrcChecked<'_, R> {
         if n == 0 && !buf.is_empty() && self.crc.value() != self.want {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!(
-                    "zip member {}: bad CRC-32 ({:#010x}, the directory says {:#010x})",
-                    self.name,
-                    self.crc.value(),
-                    self.want
-                ),
+                bad_crc(self.name, self.crc.value(), self.want)
+                    .message()
+                    .to_string(),
             ));
         }
         Ok(n)
