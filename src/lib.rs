@@ -123,6 +123,9 @@ pub mod unpickler;
 pub mod value;
 
 pub use codec::{opcodes, read, write};
+#[cfg(feature = "sklearn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
+pub use ml::sklearn;
 #[cfg(feature = "torch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub use ml::torch;

@@ -1,0 +1,382 @@
+//! `sklearn.tree`: the fitted `Tree` (nodes and values) and the
+//! `DecisionTree*` / `ExtraTree*` estimators around it.
+
+use super::{
+    argmax, data, labels_of, np_sum, unsupported, Classes, Common, Est, Labels, Matrix, Predictions,
+};
+use crate::error::Result;
+use crate::ml::numpy::NdArray;
+use crate::value::ValueRef;
+
+/// scikit-learn's `TREE_LEAF`.
+const LEAF: f64 = -1.0;
+
+/// One node of a [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Node {
+    /// The left child (`usize::MAX` for a leaf).
+    pub left: usize,
+    /// The right child.
+    pub right: usize,
+    /// The feature compared.
+    pub feature: usize,
+    /// Rows with `x <= threshold` go left.
+    pub threshold: f64,
+    /// Where a missing value (NaN) goes.
+    pub missing_go_to_left: bool,
+}
+
+impl Node {
+    /// Whether the node is a leaf.
+    pub fn is_leaf(&self) -> bool {
+        self.left == usize::MAX
+    }
+}
+
+/// A fitted `sklearn.tree._tree.Tree`: every child index follows its
+/// parent's (checked on load), so each walk ends within the node count.
+#[derive(Clone, Debug)]
+pub struct Tree {
+    /// The nodes.
+    pub nodes: Vec<Node>,
+    /// `n_outputs`.
+    pub n_outputs: usize,
+    /// `max(n_classes)` (1 for regression).
+    pub max_n_classes: usize,
+    /// `value[node, output, class]`, flattened.
+    pub values: Vec<f64>,
+}
+
+impl Tree {
+    /// Read a pickled `Tree` of an estimator with `n_features` inputs.
+    pub(crate) fn from_value(v: ValueRef<'_>, n_features: usize, what: &str) -> Result<Tree> {
+        match v.class() {
+            Some(("sklearn.tree._tree", "Tree")) => {}
+            other => return Err(data(format!("{what}: tree_ is {other:?}, not a Tree"))),
+        }
+        let state = v
+            .state()
+            .ok_or_else(|| data(format!("{what}: tree_ without a state")))?;
+        let nodes_v = state
+            .get("nodes")
+            .ok_or_else(|| data(format!("{what}: tree_ without nodes")))?;
+        let nodes = NdArray::from_value(nodes_v).map_err(|e| data(format!("{what}.nodes: {e}")))?;
+        let n = nodes.len();
+        if nodes.ndim() != 1 {
+            return Err(data(format!("{what}: nodes of shape {:?}", nodes.shape)));
+        }
+        if let Some(count) = state.get("node_count").and_then(super::number) {
+            if count != n as f64 {
+                return Err(data(format!("{what}: node_count {count} but {n} nodes")));
+            }
+        }
+        if n == 0 {
+            return Err(data(format!("{what}: a tree without nodes")));
+        }
+        let field = |name: &str| -> Result<Vec<f64>> {
+            nodes
+                .field(name)
+                .and_then(|f| f.to_f64_vec())
+                .map_err(|e| data(format!("{what}.nodes[{name:?}]: {e}")))
+        };
+        let left = field("left_child")?;
+        let right = field("right_child")?;
+        let feature = field("feature")?;
+        let threshold = field("threshold")?;
+        let missing = if nodes
+            .fields()
+            .iter()
+            .any(|f| f.name == "missing_go_to_left")
+        {
+            field("missing_go_to_left")?
+        } else {
+            return Err(unsupported(format!(
+                "{what}: nodes without missing_go_to_left (scikit-learn < 1.3)"
+            )));
+        };
+        let values_v = state
+            .get("values")
+            .ok_or_else(|| data(format!("{what}: tree_ without values")))?;
+        let values =
+            NdArray::from_value(values_v).map_err(|e| data(format!("{what}.values: {e}")))?;
+        if values.ndim() != 3
+            || values.shape[0] != n
+            || values.shape[1] == 0
+            || values.shape[2] == 0
+        {
+            return Err(data(format!(
+                "{what}: values of shape {:?} for {n} nodes",
+                values.shape
+            )));
+        }
+        let (n_outputs, max_n_classes) = (values.shape[1], values.shape[2]);
+        let values = values
+            .to_f64_vec()
+            .map_err(|e| data(format!("{what}.values: {e}")))?;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let child = |c: f64, side: &str| -> Result<usize> {
+                if c.fract() == 0.0 && c > i as f64 && c < n as f64 {
+                    Ok(c as usize)
+                } else {
+                    Err(data(format!(
+                        "{what}: node {i}'s {side} child {c} is not a later node of {n}"
+                    )))
+                }
+            };
+            let node = if left[i] == LEAF {
+                Node {
+                    left: usize::MAX,
+                    right: usize::MAX,
+                    feature: 0,
+                    threshold: 0.0,
+                    missing_go_to_left: false,
+                }
+            } else {
+                let f = feature[i];
+                if !(f >= 0.0 && f < n_features as f64 && f.fract() == 0.0) {
+                    return Err(data(format!(
+                        "{what}: node {i} splits on feature {f} of {n_features}"
+                    )));
+                }
+                Node {
+                    left: child(left[i], "left")?,
+                    right: child(right[i], "right")?,
+                    feature: f as usize,
+                    threshold: threshold[i],
+                    missing_go_to_left: missing[i] != 0.0,
+                }
+            };
+            out.push(node);
+        }
+        Ok(Tree {
+            nodes: out,
+            n_outputs,
+            max_n_classes,
+            values,
+        })
+    }
+
+    /// The leaf `row` lands in, as `DecisionTree*.apply` finds it: the
+    /// feature cast to float32, NaN sent by `missing_go_to_left`.
+    pub fn apply(&self, row: &[f64]) -> usize {
+        let mut i = 0;
+        for _ in 0..=self.nodes.len() {
+            let Some(n) = self.nodes.get(i) else { break };
+            if n.is_leaf() {
+                return i;
+            }
+            let x = row.get(n.feature).copied().unwrap_or(f64::NAN) as f32;
+            i = if x.is_nan() {
+                if n.missing_go_to_left {
+                    n.left
+                } else {
+                    n.right
+                }
+            } else if f64::from(x) <= n.threshold {
+                n.left
+            } else {
+                n.right
+            };
+        }
+        0
+    }
+
+    /// The leaf as gradient boosting's `predict_stages` finds it: float32
+    /// features, `x <= threshold` (so NaN goes right).
+    pub fn apply_boosting(&self, row: &[f64]) -> usize {
+        let mut i = 0;
+        for _ in 0..=self.nodes.len() {
+            let Some(n) = self.nodes.get(i) else { break };
+            if n.is_leaf() {
+                return i;
+            }
+            let x = row.get(n.feature).copied().unwrap_or(f64::NAN) as f32;
+            i = if f64::from(x) <= n.threshold {
+                n.left
+            } else {
+                n.right
+            };
+        }
+        0
+    }
+
+    /// `value[leaf]`: `n_outputs × max_n_classes` values.
+    pub fn leaf_values(&self, leaf: usize) -> &[f64] {
+        let per = self.n_outputs * self.max_n_classes;
+        self.values.get(leaf * per..(leaf + 1) * per).unwrap_or(&[])
+    }
+}
+
+/// A fitted `DecisionTreeClassifier`, `DecisionTreeRegressor`,
+/// `ExtraTreeClassifier` or `ExtraTreeRegressor`.
+#[derive(Clone, Debug)]
+pub struct DecisionTree {
+    /// Name, version, inputs.
+    pub common: Common,
+    /// The tree.
+    pub tree: Tree,
+    /// A classifier's classes per output (empty for a regressor).
+    pub classes: Vec<Classes>,
+    /// Whether `predict_proba` divides each leaf's values by their sum
+    /// (scikit-learn < 1.4 stores weighted counts; later releases store
+    /// fractions and return them as they are).
+    pub normalize: bool,
+}
+
+impl DecisionTree {
+    pub(crate) fn from_est(e: &Est<'_>) -> Result<DecisionTree> {
+        let common = e.common()?;
+        let tree = Tree::from_value(e.get("tree_")?, common.n_features, e.name)?;
+        let n_outputs = e.usize("n_outputs_")?;
+        if n_outputs != tree.n_outputs {
+            return Err(data(format!(
+                "{}: n_outputs_ {n_outputs} but tree values for {}",
+                e.name, tree.n_outputs
+            )));
+        }
+        let classifier = e.name.ends_with("Classifier");
+        let classes = if classifier {
+            read_classes(e, n_outputs, tree.max_n_classes)?
+        } else {
+            if tree.max_n_classes != 1 {
+                return Err(data(format!(
+                    "{}: regression values of width {}",
+                    e.name, tree.max_n_classes
+                )));
+            }
+            Vec::new()
+        };
+        Ok(DecisionTree {
+            normalize: common.version.pair() < (1, 4),
+            common,
+            tree,
+            classes,
+        })
+    }
+
+    /// Whether this is a classifier.
+    pub fn is_classifier(&self) -> bool {
+        !self.classes.is_empty()
+    }
+
+    /// This tree's `predict_proba` for one row, added onto `out` (one slice per output).
+    pub(crate) fn add_proba(&self, row: &[f64], out: &mut [Vec<f64>], at: usize) {
+        let v = self.tree.leaf_values(self.tree.apply(row));
+        for (k, (c, o)) in self.classes.iter().zip(out.iter_mut()).enumerate() {
+            let n = c.len();
+            let vals = &v[k * self.tree.max_n_classes..k * self.tree.max_n_classes + n];
+            let norm = if self.normalize {
+                let s = np_sum(vals);
+                if s == 0.0 {
+                    1.0
+                } else {
+                    s
+                }
+            } else {
+                1.0
+            };
+            for (j, &x) in vals.iter().enumerate() {
+                let p = if self.normalize { x / norm } else { x };
+                o[at * n + j] += p;
+            }
+        }
+    }
+
+    /// `predict_proba`: one `n_rows × n_classes` matrix per output.
+    pub(crate) fn predict_proba(&self, x: &[f64], n_rows: usize) -> Vec<Matrix> {
+        let nf = self.common.n_features;
+        let mut out: Vec<Vec<f64>> = self
+            .classes
+            .iter()
+            .map(|c| vec![0.0; n_rows * c.len()])
+            .collect();
+        for i in 0..n_rows {
+            self.add_proba(&x[i * nf..(i + 1) * nf], &mut out, i);
+        }
+        to_matrices(out, &self.classes, n_rows)
+    }
+
+    /// `predict`.
+    pub(crate) fn predict(&self, x: &[f64], n_rows: usize) -> Predictions {
+        let nf = self.common.n_features;
+        let t = &self.tree;
+        if self.is_classifier() {
+            let mut idx = Vec::with_capacity(n_rows * t.n_outputs);
+            for i in 0..n_rows {
+                let v = t.leaf_values(t.apply(&x[i * nf..(i + 1) * nf]));
+                for (k, c) in self.classes.iter().enumerate() {
+                    let base = k * t.max_n_classes;
+                    idx.push(argmax(&v[base..base + c.len()]));
+                }
+            }
+            Predictions::Labels(labels_of(&self.classes, &idx, n_rows))
+        } else {
+            let mut data = Vec::with_capacity(n_rows * t.n_outputs);
+            for i in 0..n_rows {
+                data.extend_from_slice(t.leaf_values(t.apply(&x[i * nf..(i + 1) * nf])));
+            }
+            Predictions::Values(Matrix {
+                n_rows,
+                n_cols: t.n_outputs,
+                data,
+            })
+        }
+    }
+}
+
+pub(crate) fn to_matrices(out: Vec<Vec<f64>>, classes: &[Classes], n_rows: usize) -> Vec<Matrix> {
+    out.into_iter()
+        .zip(classes)
+        .map(|(data, c)| Matrix {
+            n_rows,
+            n_cols: c.len(),
+            data,
+        })
+        .collect()
+}
+
+/// `classes_` of a classifier with `n_outputs` outputs (a list of arrays
+/// when multi-output), each at most `max_n_classes` long.
+pub(crate) fn read_classes(
+    e: &Est<'_>,
+    n_outputs: usize,
+    max_n_classes: usize,
+) -> Result<Vec<Classes>> {
+    let v = e.get("classes_")?;
+    let classes = if n_outputs == 1 {
+        vec![Classes::from_value(v, e.name)?]
+    } else {
+        let list: Vec<ValueRef<'_>> = v.iter().collect();
+        if list.len() != n_outputs {
+            return Err(data(format!(
+                "{}: {} classes_ arrays for {n_outputs} outputs",
+                e.name,
+                list.len()
+            )));
+        }
+        list.into_iter()
+            .map(|c| Classes::from_value(c, e.name))
+            .collect::<Result<Vec<_>>>()?
+    };
+    for c in &classes {
+        if c.is_empty() || c.len() > max_n_classes {
+            return Err(data(format!(
+                "{}: {} classes for values of width {max_n_classes}",
+                e.name,
+                c.len()
+            )));
+        }
+    }
+    Ok(classes)
+}
+
+pub(crate) fn labels_from_proba(probas: &[Matrix], classes: &[Classes], n_rows: usize) -> Labels {
+    let mut idx = Vec::with_capacity(n_rows * probas.len());
+    for i in 0..n_rows {
+        for p in probas {
+            idx.push(p.row(i).map_or(0, argmax));
+        }
+    }
+    labels_of(classes, &idx, n_rows)
+}
