@@ -173,6 +173,21 @@ fn check_dir(dir: &Path) -> usize {
                 close(&format!("{what} transform"), &got, t);
                 checks += 1;
             }
+            // Non-finite values: refused exactly where scikit-learn refuses them.
+            for (tag, val) in [("nan", f64::NAN), ("inf", f64::INFINITY), ("big", 1e39)] {
+                let mut row = x[..x.len() / n].to_vec();
+                row[0] = val;
+                let refused = if case.get("labels").is_some() || case.get("predict").is_some() {
+                    model.predict(&row, 1).is_err()
+                } else {
+                    model.transform(&row, 1).is_err()
+                };
+                let want = case["refuses"][tag].as_bool().unwrap();
+                assert_eq!(
+                    refused, want,
+                    "{what}: feature 0 = {val}: refused by rust {refused}, by scikit-learn {want}"
+                );
+            }
             // The wrong number of values is an error, not a panic.
             assert!(
                 model.predict(&x[..x.len() - 1], n).is_err()

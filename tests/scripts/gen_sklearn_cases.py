@@ -125,6 +125,18 @@ def case(name, make, X, y, Xt, nan_ok=True, methods=None):
             out["predict_proba"] = [matrix(r)]
         else:
             out[m] = matrix(r.toarray() if hasattr(r, "toarray") else r)
+    # Which non-finite inputs scikit-learn refuses here (first held-out
+    # row, feature 0 set to NaN, infinity, or a value float32 cannot hold).
+    method = est.predict if hasattr(est, "predict") else est.transform
+    out["refuses"] = {}
+    for tag, val in (("nan", np.nan), ("inf", np.inf), ("big", 1e39)):
+        row = Xt[:1].copy()
+        row[0, 0] = val
+        try:
+            method(row)
+            out["refuses"][tag] = False
+        except ValueError:
+            out["refuses"][tag] = True
     files = []
     protocols = [4] if SMALL else [2, 3, 4, 5]
     for p in protocols:

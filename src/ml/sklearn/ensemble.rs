@@ -19,6 +19,14 @@ pub struct Forest {
 }
 
 impl Forest {
+    /// Whether scikit-learn accepts NaN in the input: never before 1.4,
+    /// then as its first tree does.
+    pub fn allow_nan(&self) -> bool {
+        self.common.version.pair() >= (1, 4) && self.trees.first().is_some_and(|t| t.allow_nan)
+    }
+}
+
+impl Forest {
     pub(crate) fn from_est(e: &Est<'_>) -> Result<Forest> {
         let common = e.common()?;
         let n_outputs = e.usize("n_outputs_")?;

@@ -77,6 +77,7 @@ impl GradientBoosting {
             .objects()
             .ok_or_else(|| data(format!("{}: estimators_ is not an object array", e.name)))?;
         let mut stages = Vec::with_capacity(est.shape[0]);
+
         for chunk in items.chunks_exact(k) {
             let mut stage = Vec::with_capacity(k);
             for &t in chunk {

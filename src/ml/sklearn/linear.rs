@@ -57,12 +57,7 @@ impl Coefficients {
     }
 
     /// `X @ coef_.T + intercept_` (each dot product summed left to right).
-    fn scores(&self, name: &str, x: &[f64], n_rows: usize, nf: usize) -> Result<Matrix> {
-        if x.iter().any(|v| v.is_nan()) {
-            return Err(data(format!(
-                "{name}: input contains NaN, which {name} does not accept"
-            )));
-        }
+    fn scores(&self, x: &[f64], n_rows: usize, nf: usize) -> Result<Matrix> {
         let t = self.n_targets;
         let mut out = Vec::with_capacity(n_rows * t);
         for i in 0..n_rows {
@@ -105,8 +100,7 @@ impl LinearModel {
 
     /// `predict`: `n_rows × n_targets`.
     pub(crate) fn predict(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        self.coefficients
-            .scores(&self.common.name, x, n_rows, self.common.n_features)
+        self.coefficients.scores(x, n_rows, self.common.n_features)
     }
 }
 
@@ -164,8 +158,7 @@ impl LogisticRegression {
 
     /// `decision_function`: `n_rows × 1` when binary, else `n_rows × n_classes`.
     pub(crate) fn decision_function(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        self.coefficients
-            .scores(&self.common.name, x, n_rows, self.common.n_features)
+        self.coefficients.scores(x, n_rows, self.common.n_features)
     }
 
     /// `predict`.

@@ -565,16 +565,54 @@ impl Model {
         ))
     }
 
+    /// The input's length, and the values scikit-learn's `check_array`
+    /// refuses for this estimator: infinity (for float32 estimators,
+    /// anything that overflows float32) and, where not accepted, NaN.
     fn check_input(&self, x: &[f64], n_rows: usize) -> Result<()> {
         let n = self.n_features();
         match n_rows.checked_mul(n) {
-            Some(len) if len == x.len() => Ok(()),
-            _ => Err(data(format!(
-                "{}: {} values are not {n_rows} rows of {n} features",
-                self.estimator_name(),
-                x.len()
-            ))),
+            Some(len) if len == x.len() => {}
+            _ => {
+                return Err(data(format!(
+                    "{}: {} values are not {n_rows} rows of {n} features",
+                    self.estimator_name(),
+                    x.len()
+                )))
+            }
         }
+        // (float32 input, NaN accepted)
+        let (f32_input, nan_ok) = match self {
+            Model::DecisionTree(m) => (true, m.allow_nan),
+            Model::Forest(m) => (true, m.allow_nan()),
+            // Gradient boosting checks its input as finite before its trees see it.
+            Model::GradientBoosting(_) => (true, false),
+            Model::Linear(_) | Model::LogisticRegression(_) => (false, false),
+            Model::StandardScaler(_) | Model::MinMaxScaler(_) | Model::OneHotEncoder(_) => {
+                (false, true)
+            }
+            // HGB takes anything (NaN is missing, infinity a value); a
+            // pipeline's steps check their own input.
+            _ => return Ok(()),
+        };
+        for (i, &v) in x.iter().enumerate() {
+            let bad = if v.is_nan() {
+                !nan_ok
+            } else if f32_input {
+                (v as f32).is_infinite()
+            } else {
+                v.is_infinite()
+            };
+            if bad {
+                let (row, col) = (i / n.max(1), i % n.max(1));
+                return Err(data(format!(
+                    "{} ({}): input contains {v} (row {row}, feature {col}), which scikit-learn refuses for this estimator{}",
+                    self.estimator_name(),
+                    self.sklearn_version(),
+                    if f32_input { " (its input is cast to float32)" } else { "" }
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

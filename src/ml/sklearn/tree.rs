@@ -222,6 +222,39 @@ pub struct DecisionTree {
     /// (scikit-learn < 1.4 stores weighted counts; later releases store
     /// fractions and return them as they are).
     pub normalize: bool,
+    /// Whether scikit-learn accepts missing values (NaN) in this tree's
+    /// input (it refuses them otherwise, and so does [`Model::predict`](super::Model::predict)).
+    pub allow_nan: bool,
+}
+
+/// Whether a tree estimator's `_support_missing_values` holds, as
+/// scikit-learn `version` decides it: up to 1.5, `splitter='best'` with a
+/// criterion of gini, log_loss, entropy, squared_error, friedman_mse or
+/// poisson (and, from 1.4, no `monotonic_cst`); in 1.9, every
+/// `DecisionTree*` and the `ExtraTree*` with `splitter='random'`. For the
+/// releases between (not checked against their source) only what both
+/// rules allow.
+pub(crate) fn tree_allows_nan(e: &Est<'_>, version: (u32, u32)) -> bool {
+    let splitter = e.opt_str("splitter").unwrap_or("best");
+    let criterion = e.opt_str("criterion").unwrap_or("");
+    let old = splitter == "best"
+        && matches!(
+            criterion,
+            "gini" | "log_loss" | "entropy" | "squared_error" | "friedman_mse" | "poisson"
+        )
+        && (version < (1, 4) || e.opt("monotonic_cst").is_none());
+    let new = if e.name.starts_with("ExtraTree") {
+        splitter == "random"
+    } else {
+        true
+    };
+    if version <= (1, 5) {
+        old
+    } else if version >= (1, 9) {
+        new
+    } else {
+        old && new
+    }
 }
 
 impl DecisionTree {
@@ -249,6 +282,7 @@ impl DecisionTree {
         };
         Ok(DecisionTree {
             normalize: common.version.pair() < (1, 4),
+            allow_nan: tree_allows_nan(e, common.version.pair()),
             common,
             tree,
             classes,
