@@ -32,7 +32,8 @@ os.makedirs(OUT, exist_ok=True)
 
 N_TREES = 4 if SMALL else 12
 DEPTH = 4 if SMALL else 7
-N_STAGES = 6 if SMALL else 25
+N_STAGES = 4 if SMALL else 25
+N_TEST = 24 if SMALL else 40
 
 
 def rng_data(seed, n, nan=False, cat=False, wide=1.0):
@@ -84,6 +85,25 @@ def matrix(a):
 
 
 cases = []
+FRAME_COLUMNS = None
+FRAME_CATEGORIES = {}
+
+
+def make_frame(a):
+    import pandas as pd
+
+    df = pd.DataFrame(np.asarray(a, dtype=np.float64), columns=FRAME_COLUMNS)
+    for c, cats in FRAME_CATEGORIES.items():
+        df[c] = pd.Categorical(df[c], categories=cats)
+    return df
+
+
+def optional(name, *args, **kwargs):
+    """A case this release may not offer (a removed parameter, no pandas)."""
+    try:
+        case(name, *args, **kwargs)
+    except (TypeError, ValueError, ImportError) as e:
+        print(f"note: {name} not written: {type(e).__name__}: {e}", file=sys.stderr)
 
 
 def case(name, make, X, y, Xt, nan_ok=True, methods=None):
@@ -92,7 +112,7 @@ def case(name, make, X, y, Xt, nan_ok=True, methods=None):
     est = make()
     try:
         est.fit(X, y) if y is not None else est.fit(X)
-        used_nan = bool(np.isnan(X).any())
+        used_nan = bool(np.isnan(np.asarray(X, dtype=np.float64)).any())
     except ValueError:
         if not nan_ok:
             raise
@@ -106,13 +126,17 @@ def case(name, make, X, y, Xt, nan_ok=True, methods=None):
             est.predict(Xt[:2]) if hasattr(est, "predict") else est.transform(Xt[:2])
         except ValueError:
             Xt = np.nan_to_num(Xt, nan=0.25)
+    names = getattr(est, "feature_names_in_", None)
+    Xt = np.asarray(Xt, dtype=np.float64)
     out = {"name": name, "class": type(est).__name__, "X": floats(Xt), "n_rows": len(Xt), "n_features": Xt.shape[1]}
+    if names is not None:
+        out["feature_names"] = [str(n) for n in names]
     methods = methods or ["predict", "predict_proba", "decision_function", "transform"]
     for m in methods:
         if not hasattr(est, m):
             continue
         try:
-            r = getattr(est, m)(Xt)
+            r = getattr(est, m)(make_frame(Xt) if names is not None else Xt)
         except (AttributeError, NotImplementedError):
             continue
         if m == "predict" and hasattr(est, "classes_"):
@@ -128,6 +152,9 @@ def case(name, make, X, y, Xt, nan_ok=True, methods=None):
     # Which non-finite inputs scikit-learn refuses here (first held-out
     # row, feature 0 set to NaN, infinity, or a value float32 cannot hold).
     method = est.predict if hasattr(est, "predict") else est.transform
+    if names is not None:
+        frame = make_frame
+        method = (lambda f: lambda a: f(frame(a)))(method)
     out["refuses"] = {}
     for tag, val in (("nan", np.nan), ("inf", np.inf), ("big", 1e39)):
         row = Xt[:1].copy()
@@ -157,9 +184,9 @@ def case(name, make, X, y, Xt, nan_ok=True, methods=None):
 
 
 X = rng_data(1, 300, nan=True)
-Xt = rng_data(2, 40, nan=True, wide=1.3)
+Xt = rng_data(2, N_TEST, nan=True, wide=1.3)
 Xc = rng_data(3, 300, nan=True, cat=True)
-Xct = rng_data(4, 40, nan=True, cat=True, wide=1.3)
+Xct = rng_data(4, N_TEST, nan=True, cat=True, wide=1.3)
 Xct[::9, 4] = 7.0  # a category never seen in training
 Xf = np.nan_to_num(X, nan=0.1)
 Xft = np.nan_to_num(Xt, nan=-0.2)
@@ -219,7 +246,7 @@ if VERSION < (1, 8):
     case("logreg_multinomial_binary", lambda: linear_model.LogisticRegression(multi_class="multinomial"), Xf, yb, Xft)
 
 Xcat = np.random.RandomState(5).randint(0, 4, size=(200, 3)).astype(float)
-Xcat_t = np.random.RandomState(6).randint(0, 5, size=(30, 3)).astype(float)
+Xcat_t = np.random.RandomState(6).randint(0, 5, size=(N_TEST, 3)).astype(float)
 ycat = (Xcat[:, 0] + Xcat[:, 1] * 2 - Xcat[:, 2] > 2).astype(int)
 case("standard_scaler", preprocessing.StandardScaler, X, None, Xt)
 case("standard_scaler_no_mean", lambda: preprocessing.StandardScaler(with_mean=False), Xf, None, Xft)
@@ -230,6 +257,32 @@ case("pipeline_scaler_logreg", lambda: pipeline.make_pipeline(preprocessing.Stan
 case("pipeline_onehot_logreg", lambda: pipeline.make_pipeline(preprocessing.OneHotEncoder(handle_unknown="ignore"), linear_model.LogisticRegression()), Xcat, ycat, Xcat_t)
 case("pipeline_minmax_passthrough_ridge", lambda: pipeline.Pipeline([("mm", preprocessing.MinMaxScaler()), ("nothing", "passthrough"), ("ridge", linear_model.Ridge())]), Xf, y, Xft)
 case("pipeline_scaler_forest", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), ensemble.RandomForestClassifier(**F)), X, ys, Xt)
+
+# Labels of other types, hyperparameters held-out models may use.
+optional("dt_clf_bool_labels", lambda: tree.DecisionTreeClassifier(class_weight="balanced", **DT), X, yb == 1, Xt)
+optional("logreg_float_labels", lambda: linear_model.LogisticRegression(fit_intercept=False), Xf, yb * 2.0 + 1.0, Xft)
+optional("ridge_multitarget_no_intercept", lambda: linear_model.Ridge(fit_intercept=False), Xf, ymo_r, Xft)
+optional("rf_reg_no_bootstrap", lambda: ensemble.RandomForestRegressor(bootstrap=False, max_features=2, min_samples_leaf=3, **F), X, y, Xt)
+optional("hgb_clf_weighted_l2", lambda: ensemble.HistGradientBoostingClassifier(class_weight="balanced", l2_regularization=1.0, **H), Xc, ycs, Xct)
+optional("hgb_reg_absolute", lambda: ensemble.HistGradientBoostingRegressor(loss="absolute_error", **H), Xc, yc, Xct)
+optional("hgb_reg_quantile", lambda: ensemble.HistGradientBoostingRegressor(loss="quantile", quantile=0.8, **H), Xc, yc, Xct)
+optional("hgb_reg_gamma", lambda: ensemble.HistGradientBoostingRegressor(loss="gamma", max_iter=N_STAGES), X, np.exp(y / 3), Xt)
+optional("pipeline_scaler_hgb", lambda: pipeline.make_pipeline(preprocessing.MinMaxScaler(), ensemble.HistGradientBoostingClassifier(max_iter=N_STAGES)), X, y4, Xt)
+if VERSION < (1, 8):
+    optional("logreg_liblinear_ovr", lambda: linear_model.LogisticRegression(solver="liblinear"), Xf, ys, Xft)
+
+# Fitted on a DataFrame: feature names, and pandas categorical columns
+# (categorical_features="from_dtype", scikit-learn >= 1.4).
+try:
+    import pandas  # noqa: F401
+
+    FRAME_COLUMNS = ["alpha", "beta", "gamma", "delta", "kind"]
+    optional("rf_clf_dataframe", lambda: ensemble.RandomForestClassifier(**F), make_frame(Xf), ys, Xft)
+    if VERSION >= (1, 4):
+        FRAME_CATEGORIES = {"kind": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}
+        optional("hgb_clf_from_dtype", lambda: ensemble.HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=N_STAGES), make_frame(Xc), ycb, Xct)
+except ImportError:
+    print("note: no pandas: the DataFrame cases are not written", file=sys.stderr)
 
 with open(os.path.join(OUT, "manifest.json"), "w") as fh:
     json.dump({"sklearn_version": sklearn.__version__, "numpy_version": np.__version__, "cases": cases}, fh, indent=None)
