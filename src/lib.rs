@@ -88,6 +88,11 @@
 //!   any number of threads; zip CRC-32s checked), or borrowed from a memory
 //!   map (feature `mmap`); and written (`torch::save`) as `torch.save`
 //!   writes them.
+//! * `sklearn` (feature `sklearn`): scikit-learn 1.3–1.9 estimators (trees,
+//!   forests, gradient boosting, histogram gradient boosting, linear and
+//!   logistic models, scalers, `OneHotEncoder`, `Pipeline`) from a pickle
+//!   or joblib file, validated once and predicting as scikit-learn does
+//!   (`predict`, `predict_proba`, `decision_function`, `transform`).
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!
 //! ```
