@@ -412,6 +412,90 @@ fn damaged_trees_are_refused_not_walked() {
 }
 
 #[test]
+fn a_pipeline_inside_itself_is_refused() {
+    let mut doc = Document::new();
+    let v = doc.str("1.9.1");
+    let steps = doc.list([]);
+    let state = doc.dict_str([("_sklearn_version", v), ("steps", steps)]);
+    let pipe = doc.instance("sklearn.pipeline", "Pipeline", state);
+    let name = doc.str("again");
+    let step = doc.tuple([name, pipe]);
+    doc.list_push(steps, step);
+    doc.set_root(pipe);
+    let e = Model::from_document(&doc).unwrap_err();
+    assert!(e.to_string().contains("nested"), "{e}");
+}
+
+/// Damaged bytes anywhere in real models: an error or a model, and a
+/// model that loads predicts without panicking.
+#[test]
+fn damaged_bytes_never_panic() {
+    let dir = common::fixture_dir("sklearn");
+    let d = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let mut loaded = 0;
+    for file in [
+        "hgb_clf_str3_cat.p4.pkl",
+        "rf_clf_multioutput.p4.pkl",
+        "gb_clf_str3.p4.pkl",
+        "pipeline_onehot_logreg.p4.pkl",
+        "onehot_if_binary.p4.pkl",
+    ] {
+        let good = std::fs::read(d.join(file)).unwrap();
+        assert!(Model::from_slice(&good).is_ok(), "{file}");
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut data = good.clone();
+            let at = (state as usize) % data.len();
+            data[at] ^= 1 << ((state >> 32) % 8);
+            if let Ok(m) = Model::from_slice(&data) {
+                loaded += 1;
+                let x = vec![0.5; 3 * m.n_features()];
+                let _ = m.predict(&x, 3);
+                let _ = m.predict_proba_outputs(&x, 3);
+                let _ = m.decision_function(&x, 3);
+                let _ = m.transform(&x, 3);
+            }
+        }
+    }
+    assert!(
+        loaded > 0,
+        "no damaged model loaded at all: the flips never hit data"
+    );
+}
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_input_predicts_as_slices_do() {
+    let dir = common::fixture_dir("sklearn");
+    let d = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    let m = Model::from_slice(&std::fs::read(d.join("rf_clf_str.p4.pkl")).unwrap()).unwrap();
+    let x: Vec<f64> = (0..4 * 5).map(|i| (i as f64 * 0.37).sin()).collect();
+    let a = ndarray::Array2::from_shape_vec((4, 5), x.clone()).unwrap();
+    assert_eq!(
+        m.predict_ndarray(a.view()).unwrap(),
+        m.predict(&x, 4).unwrap()
+    );
+    assert_eq!(
+        m.predict_proba_ndarray(a.view())
+            .unwrap()
+            .into_raw_vec_and_offset()
+            .0,
+        m.predict_proba(&x, 4).unwrap().data
+    );
+}
+
+#[test]
 fn every_truncation_of_a_model_is_an_error_or_a_model() {
     // Hostile input must never panic: cut a pickle anywhere.
     let dir = common::fixture_dir("sklearn");

@@ -83,6 +83,9 @@ use crate::error::{Error, Result};
 use crate::ml::numpy::{NdArray, Scalar};
 use crate::value::{Document, ValueRef};
 
+/// How deep pipelines may nest inside pipelines.
+const MAX_NESTING: usize = 32;
+
 /// The oldest scikit-learn release whose estimators are read: 1.3.
 pub const MIN_VERSION: (u32, u32) = (1, 3);
 /// The newest scikit-learn release whose estimators are read: 1.9.
@@ -368,6 +371,17 @@ impl Model {
 
     /// The estimator `v` is.
     pub fn from_value(v: ValueRef<'_>) -> Result<Model> {
+        Model::from_value_at(v, 0)
+    }
+
+    /// [`Model::from_value`] for an estimator nested `depth` pipelines deep
+    /// (bounded: a pickle may hold a pipeline that contains itself).
+    pub(crate) fn from_value_at(v: ValueRef<'_>, depth: usize) -> Result<Model> {
+        if depth > MAX_NESTING {
+            return Err(data(format!(
+                "pipelines nested more than {MAX_NESTING} deep (a pipeline inside itself?)"
+            )));
+        }
         let est = Est::new(v)?;
         Ok(match est.name {
             "DecisionTreeClassifier"
@@ -391,7 +405,7 @@ impl Model {
             "StandardScaler" => Model::StandardScaler(StandardScaler::from_est(&est)?),
             "MinMaxScaler" => Model::MinMaxScaler(MinMaxScaler::from_est(&est)?),
             "OneHotEncoder" => Model::OneHotEncoder(OneHotEncoder::from_est(&est)?),
-            "Pipeline" => Model::Pipeline(Pipeline::from_est(&est)?),
+            "Pipeline" => Model::Pipeline(Pipeline::from_est(&est, depth)?),
             other => {
                 return Err(unsupported(format!(
                     "scikit-learn estimator {}.{other} is not supported",

@@ -22,7 +22,7 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub(crate) fn from_est(e: &Est<'_>) -> Result<Pipeline> {
+    pub(crate) fn from_est(e: &Est<'_>, depth: usize) -> Result<Pipeline> {
         let version = e.version()?;
         let mut steps = Vec::new();
         for s in e.get("steps")?.iter() {
@@ -33,7 +33,7 @@ impl Pipeline {
             let step = if est.is_none() || est.as_str() == Some("passthrough") {
                 Step::Passthrough
             } else {
-                Step::Model(Box::new(Model::from_value(est)?))
+                Step::Model(Box::new(Model::from_value_at(est, depth + 1)?))
             };
             steps.push((name, step));
         }
