@@ -9,13 +9,30 @@ use crate::error::Result;
 #[derive(Clone, Debug)]
 pub struct Forest {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `estimators_`, in order.
-    pub trees: Vec<DecisionTree>,
+    pub(crate) trees: Vec<DecisionTree>,
     /// A classifier's classes per output (empty for a regressor).
-    pub classes: Vec<Classes>,
+    pub(crate) classes: Vec<Classes>,
     /// `n_outputs_`.
-    pub n_outputs: usize,
+    pub(crate) n_outputs: usize,
+}
+
+impl Forest {
+    /// `estimators_`, in order.
+    pub fn trees(&self) -> &[DecisionTree] {
+        &self.trees
+    }
+
+    /// A classifier's classes per output (empty for a regressor).
+    pub fn classes(&self) -> &[Classes] {
+        &self.classes
+    }
+
+    /// `n_outputs_`.
+    pub fn n_outputs(&self) -> usize {
+        self.n_outputs
+    }
 }
 
 impl Forest {

@@ -23,24 +23,64 @@ pub enum InitEstimator {
 #[derive(Clone, Debug)]
 pub struct GradientBoosting {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `estimators_`: `stages[i][k]`, one regression tree per class (one for
     /// binary classification and regression).
-    pub stages: Vec<Vec<Tree>>,
+    pub(crate) stages: Vec<Vec<Tree>>,
     /// `learning_rate`.
-    pub learning_rate: f64,
+    pub(crate) learning_rate: f64,
     /// The initial raw prediction.
-    pub init: InitEstimator,
+    pub(crate) init: InitEstimator,
     /// How raw predictions become probabilities or values.
-    pub link: Link,
+    pub(crate) link: Link,
     /// A classifier's `classes_`.
-    pub classes: Option<Classes>,
+    pub(crate) classes: Option<Classes>,
     /// Trees per stage.
-    pub k: usize,
+    pub(crate) k: usize,
     /// scikit-learn < 1.4's own losses (`sklearn.ensemble._gb_losses`):
     /// multiclass starts from `log(prior)` and uses `exp(raw - logsumexp)`,
     /// binary predicts the argmax of the probabilities.
-    pub legacy_losses: bool,
+    pub(crate) legacy_losses: bool,
+}
+
+impl GradientBoosting {
+    /// `estimators_`: `stages[i][k]`, one regression tree per class (one for
+    /// binary classification and regression).
+    pub fn stages(&self) -> &[Vec<Tree>] {
+        &self.stages
+    }
+
+    /// `learning_rate`.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// The initial raw prediction.
+    pub fn init(&self) -> &InitEstimator {
+        &self.init
+    }
+
+    /// How raw predictions become probabilities or values.
+    pub fn link(&self) -> Link {
+        self.link
+    }
+
+    /// A classifier's `classes_`.
+    pub fn classes(&self) -> Option<&Classes> {
+        self.classes.as_ref()
+    }
+
+    /// Trees per stage.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// scikit-learn < 1.4's own losses (`sklearn.ensemble._gb_losses`):
+    /// multiclass starts from `log(prior)` and uses `exp(raw - logsumexp)`,
+    /// binary predicts the argmax of the probabilities.
+    pub fn legacy_losses(&self) -> bool {
+        self.legacy_losses
+    }
 }
 
 impl GradientBoosting {

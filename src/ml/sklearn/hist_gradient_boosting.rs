@@ -14,32 +14,91 @@ use crate::value::ValueRef;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HistNode {
     /// A leaf's value.
-    pub value: f64,
+    pub(crate) value: f64,
     /// The feature compared.
-    pub feature: usize,
+    pub(crate) feature: usize,
     /// Numeric splits: `x <= num_threshold` goes left.
-    pub num_threshold: f64,
+    pub(crate) num_threshold: f64,
     /// Where NaN (and unknown categories) go.
-    pub missing_go_to_left: bool,
+    pub(crate) missing_go_to_left: bool,
     /// Left child.
-    pub left: usize,
+    pub(crate) left: usize,
     /// Right child.
-    pub right: usize,
+    pub(crate) right: usize,
     /// Whether the node is a leaf.
-    pub is_leaf: bool,
+    pub(crate) is_leaf: bool,
     /// Whether the split is categorical.
-    pub is_categorical: bool,
+    pub(crate) is_categorical: bool,
     /// The split's row in [`HistTree::left_cat_bitsets`].
-    pub bitset_idx: usize,
+    pub(crate) bitset_idx: usize,
+}
+
+impl HistNode {
+    /// A leaf's value.
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// The feature compared.
+    pub fn feature(&self) -> usize {
+        self.feature
+    }
+
+    /// Numeric splits: `x <= num_threshold` goes left.
+    pub fn num_threshold(&self) -> f64 {
+        self.num_threshold
+    }
+
+    /// Where NaN (and unknown categories) go.
+    pub fn missing_go_to_left(&self) -> bool {
+        self.missing_go_to_left
+    }
+
+    /// Left child.
+    pub fn left(&self) -> usize {
+        self.left
+    }
+
+    /// Right child.
+    pub fn right(&self) -> usize {
+        self.right
+    }
+
+    /// Whether the node is a leaf.
+    pub fn is_leaf(&self) -> bool {
+        self.is_leaf
+    }
+
+    /// Whether the split is categorical.
+    pub fn is_categorical(&self) -> bool {
+        self.is_categorical
+    }
+
+    /// The split's row in [`HistTree::left_cat_bitsets`].
+    pub fn bitset_idx(&self) -> usize {
+        self.bitset_idx
+    }
 }
 
 /// A fitted `TreePredictor`.
 #[derive(Clone, Debug)]
 pub struct HistTree {
     /// The nodes (children after their parent, checked on load).
-    pub nodes: Vec<HistNode>,
+    pub(crate) nodes: Vec<HistNode>,
     /// `raw_left_cat_bitsets`: the categories that go left, per categorical split.
-    pub left_cat_bitsets: Vec<[u32; 8]>,
+    pub(crate) left_cat_bitsets: Vec<[u32; 8]>,
+}
+
+impl HistTree {
+    /// The nodes (children after their parent, checked on load).
+    pub fn nodes(&self) -> &[HistNode] {
+        &self.nodes
+    }
+
+    /// `raw_left_cat_bitsets`: the categories that go left, per categorical split.
+    pub fn left_cat_bitsets(&self) -> &[[u32; 8]] {
+        &self.left_cat_bitsets
+    }
 }
 
 fn in_bitset(b: &[u32; 8], v: u8) -> bool {
@@ -357,21 +416,43 @@ impl Preprocessor {
 #[derive(Clone, Debug)]
 pub struct HistGradientBoosting {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `_predictors[iteration][k]`.
-    pub predictors: Vec<Vec<HistTree>>,
+    pub(crate) predictors: Vec<Vec<HistTree>>,
     /// `_baseline_prediction`, one per tree of an iteration.
-    pub baseline: Vec<f64>,
+    pub(crate) baseline: Vec<f64>,
     /// How raw predictions become probabilities or values.
-    pub link: Link,
+    pub(crate) link: Link,
     /// A classifier's `classes_`.
-    pub classes: Option<Classes>,
+    pub(crate) classes: Option<Classes>,
     /// Known categories per (preprocessed) feature: `None` for numeric features.
     known: Vec<Option<[u32; 8]>>,
     preprocessor: Option<Preprocessor>,
     /// scikit-learn < 1.4 predicted the argmax of `predict_proba` (a tie
     /// at raw 0 goes to the first class); later releases `raw > 0`.
     argmax_proba: bool,
+}
+
+impl HistGradientBoosting {
+    /// `_predictors[iteration][k]`.
+    pub fn predictors(&self) -> &[Vec<HistTree>] {
+        &self.predictors
+    }
+
+    /// `_baseline_prediction`, one per tree of an iteration.
+    pub fn baseline(&self) -> &[f64] {
+        &self.baseline
+    }
+
+    /// How raw predictions become probabilities or values.
+    pub fn link(&self) -> Link {
+        self.link
+    }
+
+    /// A classifier's `classes_`.
+    pub fn classes(&self) -> Option<&Classes> {
+        self.classes.as_ref()
+    }
 }
 
 impl HistGradientBoosting {

@@ -10,13 +10,35 @@ use crate::error::Result;
 #[derive(Clone, Debug)]
 pub struct Coefficients {
     /// `coef_`, row by row (one row per target or class).
-    pub coef: Vec<f64>,
+    pub(crate) coef: Vec<f64>,
     /// `intercept_`, one per row.
-    pub intercept: Vec<f64>,
+    pub(crate) intercept: Vec<f64>,
     /// The number of rows of `coef_`.
-    pub n_targets: usize,
+    pub(crate) n_targets: usize,
     /// Whether `coef_` is 1-D (the prediction is then 1-D as well).
-    pub one_dimensional: bool,
+    pub(crate) one_dimensional: bool,
+}
+
+impl Coefficients {
+    /// `coef_`, row by row (one row per target or class).
+    pub fn coef(&self) -> &[f64] {
+        &self.coef
+    }
+
+    /// `intercept_`, one per row.
+    pub fn intercept(&self) -> &[f64] {
+        &self.intercept
+    }
+
+    /// The number of rows of `coef_`.
+    pub fn n_targets(&self) -> usize {
+        self.n_targets
+    }
+
+    /// Whether `coef_` is 1-D (the prediction is then 1-D as well).
+    pub fn one_dimensional(&self) -> bool {
+        self.one_dimensional
+    }
 }
 
 impl Coefficients {
@@ -83,9 +105,16 @@ impl Coefficients {
 #[derive(Clone, Debug)]
 pub struct LinearModel {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// The coefficients.
-    pub coefficients: Coefficients,
+    pub(crate) coefficients: Coefficients,
+}
+
+impl LinearModel {
+    /// The coefficients.
+    pub fn coefficients(&self) -> &Coefficients {
+        &self.coefficients
+    }
 }
 
 impl LinearModel {
@@ -108,13 +137,30 @@ impl LinearModel {
 #[derive(Clone, Debug)]
 pub struct LogisticRegression {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// The coefficients (one row for a binary problem).
-    pub coefficients: Coefficients,
+    pub(crate) coefficients: Coefficients,
     /// `classes_`.
-    pub classes: Classes,
+    pub(crate) classes: Classes,
     /// Whether `predict_proba` is one-vs-rest (normalized `expit`s) rather than softmax.
-    pub ovr: bool,
+    pub(crate) ovr: bool,
+}
+
+impl LogisticRegression {
+    /// The coefficients (one row for a binary problem).
+    pub fn coefficients(&self) -> &Coefficients {
+        &self.coefficients
+    }
+
+    /// `classes_`.
+    pub fn classes(&self) -> &Classes {
+        &self.classes
+    }
+
+    /// Whether `predict_proba` is one-vs-rest (normalized `expit`s) rather than softmax.
+    pub fn ovr(&self) -> bool {
+        self.ovr
+    }
 }
 
 impl LogisticRegression {

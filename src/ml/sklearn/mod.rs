@@ -71,11 +71,11 @@ mod tree;
 
 pub use ensemble::Forest;
 pub use gradient_boosting::{GradientBoosting, InitEstimator};
-pub use hist_gradient_boosting::{HistGradientBoosting, HistTree};
-pub use linear::{LinearModel, LogisticRegression};
+pub use hist_gradient_boosting::{HistGradientBoosting, HistNode, HistTree};
+pub use linear::{Coefficients, LinearModel, LogisticRegression};
 pub use pipeline::{Pipeline, Step};
-pub use preprocessing::{MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler};
-pub use tree::{DecisionTree, Tree};
+pub use preprocessing::{Categories, MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler};
+pub use tree::{DecisionTree, Node as TreeNode, Tree};
 
 use std::path::Path;
 
@@ -632,15 +632,15 @@ impl Model {
 
 /// What every estimator has: its name, version and inputs.
 #[derive(Clone, Debug)]
-pub struct Common {
+pub(crate) struct Common {
     /// The class name.
-    pub name: String,
+    pub(crate) name: String,
     /// `_sklearn_version`.
-    pub version: Version,
+    pub(crate) version: Version,
     /// `n_features_in_`.
-    pub n_features: usize,
+    pub(crate) n_features: usize,
     /// `feature_names_in_`.
-    pub feature_names: Option<Vec<String>>,
+    pub(crate) feature_names: Option<Vec<String>>,
 }
 
 pub(crate) fn unsupported(msg: impl Into<String>) -> Error {

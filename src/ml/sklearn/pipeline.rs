@@ -16,9 +16,16 @@ pub enum Step {
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     /// Name, version, inputs (the first step's).
-    pub common: Common,
+    pub(crate) common: Common,
     /// `(name, step)`, in order.
-    pub steps: Vec<(String, Step)>,
+    pub(crate) steps: Vec<(String, Step)>,
+}
+
+impl Pipeline {
+    /// `(name, step)`, in order.
+    pub fn steps(&self) -> &[(String, Step)] {
+        &self.steps
+    }
 }
 
 impl Pipeline {

@@ -11,11 +11,23 @@ use crate::value::ValueRef;
 #[derive(Clone, Debug)]
 pub struct StandardScaler {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `mean_`, when `with_mean`.
-    pub mean: Option<Vec<f64>>,
+    pub(crate) mean: Option<Vec<f64>>,
     /// `scale_`, when `with_std`.
-    pub scale: Option<Vec<f64>>,
+    pub(crate) scale: Option<Vec<f64>>,
+}
+
+impl StandardScaler {
+    /// `mean_`, when `with_mean`.
+    pub fn mean(&self) -> Option<&[f64]> {
+        self.mean.as_deref()
+    }
+
+    /// `scale_`, when `with_std`.
+    pub fn scale(&self) -> Option<&[f64]> {
+        self.scale.as_deref()
+    }
 }
 
 fn per_feature(e: &Est<'_>, key: &str, n: usize) -> Result<Vec<f64>> {
@@ -75,13 +87,30 @@ impl StandardScaler {
 #[derive(Clone, Debug)]
 pub struct MinMaxScaler {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `scale_`.
-    pub scale: Vec<f64>,
+    pub(crate) scale: Vec<f64>,
     /// `min_`.
-    pub min: Vec<f64>,
+    pub(crate) min: Vec<f64>,
     /// `feature_range`, when `clip`.
-    pub clip: Option<(f64, f64)>,
+    pub(crate) clip: Option<(f64, f64)>,
+}
+
+impl MinMaxScaler {
+    /// `scale_`.
+    pub fn scale(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// `min_`.
+    pub fn min(&self) -> &[f64] {
+        &self.min
+    }
+
+    /// `feature_range`, when `clip`.
+    pub fn clip(&self) -> Option<(f64, f64)> {
+        self.clip
+    }
 }
 
 impl MinMaxScaler {
@@ -139,7 +168,14 @@ impl MinMaxScaler {
 #[derive(Clone, Debug)]
 pub struct Categories {
     /// Each input feature's categories.
-    pub per_feature: Vec<Vec<f64>>,
+    pub(crate) per_feature: Vec<Vec<f64>>,
+}
+
+impl Categories {
+    /// Each input feature's categories.
+    pub fn per_feature(&self) -> &[Vec<f64>] {
+        &self.per_feature
+    }
 }
 
 impl Categories {
@@ -215,14 +251,32 @@ fn refuse_infrequent(e: &Est<'_>) -> Result<()> {
 #[derive(Clone, Debug)]
 pub struct OneHotEncoder {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `categories_`.
-    pub categories: Categories,
+    pub(crate) categories: Categories,
     /// `drop_idx_`: the category dropped per feature.
-    pub drop: Vec<Option<usize>>,
+    pub(crate) drop: Vec<Option<usize>>,
     /// Whether an unknown category is an error (`handle_unknown='error'`);
     /// otherwise it encodes as zeros.
-    pub error_on_unknown: bool,
+    pub(crate) error_on_unknown: bool,
+}
+
+impl OneHotEncoder {
+    /// `categories_`.
+    pub fn categories(&self) -> &Categories {
+        &self.categories
+    }
+
+    /// `drop_idx_`: the category dropped per feature.
+    pub fn drop(&self) -> &[Option<usize>] {
+        &self.drop
+    }
+
+    /// Whether an unknown category is an error (`handle_unknown='error'`);
+    /// otherwise it encodes as zeros.
+    pub fn error_on_unknown(&self) -> bool {
+        self.error_on_unknown
+    }
 }
 
 impl OneHotEncoder {
@@ -336,13 +390,30 @@ impl OneHotEncoder {
 #[derive(Clone, Debug)]
 pub struct OrdinalEncoder {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// `categories_`.
-    pub categories: Categories,
+    pub(crate) categories: Categories,
     /// `unknown_value`, or `None` when unknown categories are an error.
-    pub unknown_value: Option<f64>,
+    pub(crate) unknown_value: Option<f64>,
     /// `encoded_missing_value`.
-    pub encoded_missing_value: f64,
+    pub(crate) encoded_missing_value: f64,
+}
+
+impl OrdinalEncoder {
+    /// `categories_`.
+    pub fn categories(&self) -> &Categories {
+        &self.categories
+    }
+
+    /// `unknown_value`, or `None` when unknown categories are an error.
+    pub fn unknown_value(&self) -> Option<f64> {
+        self.unknown_value
+    }
+
+    /// `encoded_missing_value`.
+    pub fn encoded_missing_value(&self) -> f64 {
+        self.encoded_missing_value
+    }
 }
 
 impl OrdinalEncoder {

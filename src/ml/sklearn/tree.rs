@@ -15,15 +15,42 @@ const LEAF: f64 = -1.0;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Node {
     /// The left child (`usize::MAX` for a leaf).
-    pub left: usize,
+    pub(crate) left: usize,
     /// The right child.
-    pub right: usize,
+    pub(crate) right: usize,
     /// The feature compared.
-    pub feature: usize,
+    pub(crate) feature: usize,
     /// Rows with `x <= threshold` go left.
-    pub threshold: f64,
+    pub(crate) threshold: f64,
     /// Where a missing value (NaN) goes.
-    pub missing_go_to_left: bool,
+    pub(crate) missing_go_to_left: bool,
+}
+
+impl Node {
+    /// The left child (`usize::MAX` for a leaf).
+    pub fn left(&self) -> usize {
+        self.left
+    }
+
+    /// The right child.
+    pub fn right(&self) -> usize {
+        self.right
+    }
+
+    /// The feature compared.
+    pub fn feature(&self) -> usize {
+        self.feature
+    }
+
+    /// Rows with `x <= threshold` go left.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// Where a missing value (NaN) goes.
+    pub fn missing_go_to_left(&self) -> bool {
+        self.missing_go_to_left
+    }
 }
 
 impl Node {
@@ -38,13 +65,35 @@ impl Node {
 #[derive(Clone, Debug)]
 pub struct Tree {
     /// The nodes.
-    pub nodes: Vec<Node>,
+    pub(crate) nodes: Vec<Node>,
     /// `n_outputs`.
-    pub n_outputs: usize,
+    pub(crate) n_outputs: usize,
     /// `max(n_classes)` (1 for regression).
-    pub max_n_classes: usize,
+    pub(crate) max_n_classes: usize,
     /// `value[node, output, class]`, flattened.
-    pub values: Vec<f64>,
+    pub(crate) values: Vec<f64>,
+}
+
+impl Tree {
+    /// The nodes.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// `n_outputs`.
+    pub fn n_outputs(&self) -> usize {
+        self.n_outputs
+    }
+
+    /// `max(n_classes)` (1 for regression).
+    pub fn max_n_classes(&self) -> usize {
+        self.max_n_classes
+    }
+
+    /// `value[node, output, class]`, flattened.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
 }
 
 impl Tree {
@@ -213,18 +262,43 @@ impl Tree {
 #[derive(Clone, Debug)]
 pub struct DecisionTree {
     /// Name, version, inputs.
-    pub common: Common,
+    pub(crate) common: Common,
     /// The tree.
-    pub tree: Tree,
+    pub(crate) tree: Tree,
     /// A classifier's classes per output (empty for a regressor).
-    pub classes: Vec<Classes>,
+    pub(crate) classes: Vec<Classes>,
     /// Whether `predict_proba` divides each leaf's values by their sum
     /// (scikit-learn < 1.4 stores weighted counts; later releases store
     /// fractions and return them as they are).
-    pub normalize: bool,
+    pub(crate) normalize: bool,
     /// Whether scikit-learn accepts missing values (NaN) in this tree's
     /// input (it refuses them otherwise, and so does [`Model::predict`](super::Model::predict)).
-    pub allow_nan: bool,
+    pub(crate) allow_nan: bool,
+}
+
+impl DecisionTree {
+    /// The tree.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// A classifier's classes per output (empty for a regressor).
+    pub fn classes(&self) -> &[Classes] {
+        &self.classes
+    }
+
+    /// Whether `predict_proba` divides each leaf's values by their sum
+    /// (scikit-learn < 1.4 stores weighted counts; later releases store
+    /// fractions and return them as they are).
+    pub fn normalize(&self) -> bool {
+        self.normalize
+    }
+
+    /// Whether scikit-learn accepts missing values (NaN) in this tree's
+    /// input (it refuses them otherwise, and so does [`Model::predict`](super::Model::predict)).
+    pub fn allow_nan(&self) -> bool {
+        self.allow_nan
+    }
 }
 
 /// Whether a tree estimator's `_support_missing_values` holds, as
