@@ -302,32 +302,39 @@ impl DecisionTree {
 }
 
 /// Whether a tree estimator's `_support_missing_values` holds, as
-/// scikit-learn `version` decides it: up to 1.5, `splitter='best'` with a
-/// criterion of gini, log_loss, entropy, squared_error, friedman_mse or
-/// poisson (and, from 1.4, no `monotonic_cst`); in 1.9, every
-/// `DecisionTree*` and the `ExtraTree*` with `splitter='random'`. For the
-/// releases between (not checked against their source) only what both
-/// rules allow.
+/// scikit-learn `version` decides it (read in the source of 1.3, 1.5, 1.6,
+/// 1.7 and 1.9):
+///
+/// * up to 1.5: `splitter='best'` and a criterion of gini, log_loss,
+///   entropy, squared_error, friedman_mse or poisson (and, from 1.4, no
+///   `monotonic_cst`);
+/// * 1.6 to 1.8: the same criteria and no `monotonic_cst`, with `best` or
+///   `random` splitters for `DecisionTree*`, `random` only for `ExtraTree*`
+///   (1.8 is assumed to keep 1.7's rule; 1.9's allows more, so at worst a
+///   1.8 model refuses what scikit-learn 1.8 would take);
+/// * from 1.9: every `DecisionTree*`, and `ExtraTree*` with `splitter='random'`.
 pub(crate) fn tree_allows_nan(e: &Est<'_>, version: (u32, u32)) -> bool {
     let splitter = e.opt_str("splitter").unwrap_or("best");
     let criterion = e.opt_str("criterion").unwrap_or("");
-    let old = splitter == "best"
-        && matches!(
-            criterion,
-            "gini" | "log_loss" | "entropy" | "squared_error" | "friedman_mse" | "poisson"
-        )
-        && (version < (1, 4) || e.opt("monotonic_cst").is_none());
-    let new = if e.name.starts_with("ExtraTree") {
+    let extra = e.name.starts_with("ExtraTree");
+    let criterion_ok = matches!(
+        criterion,
+        "gini" | "log_loss" | "entropy" | "squared_error" | "friedman_mse" | "poisson"
+    );
+    let monotonic = e.opt("monotonic_cst").is_some();
+    if version <= (1, 5) {
+        splitter == "best" && criterion_ok && (version < (1, 4) || !monotonic)
+    } else if version <= (1, 8) {
+        let splitter_ok = if extra {
+            splitter == "random"
+        } else {
+            matches!(splitter, "best" | "random")
+        };
+        splitter_ok && criterion_ok && !monotonic
+    } else if extra {
         splitter == "random"
     } else {
         true
-    };
-    if version <= (1, 5) {
-        old
-    } else if version >= (1, 9) {
-        new
-    } else {
-        old && new
     }
 }
 
