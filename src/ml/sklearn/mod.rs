@@ -969,3 +969,56 @@ pub(crate) fn labels_of(classes: &[Classes], idx: &[usize], n_rows: usize) -> La
         labels,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| ((i * 7919) % 1000) as f64 / 997.0 + 1e-3 * i as f64)
+            .collect()
+    }
+
+    #[test]
+    fn np_sum_is_numpys_pairwise_sum() {
+        // numpy 2.4's np.sum of the same series (200 differs from a
+        // left-to-right sum in the last bit).
+        assert_eq!(np_sum(&series(5)), 3.2095987963891677);
+        assert_eq!(np_sum(&series(20)), 10.831925777331996);
+        assert_eq!(np_sum(&series(200)), 119.29819458375125);
+        assert_eq!(np_sum(&series(1000)), 1000.5030090270812);
+        assert_eq!(np_sum(&[]), 0.0);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum_or_nan() {
+        assert_eq!(argmax(&[0.2, 0.5, 0.5]), 1);
+        assert_eq!(argmax(&[0.2, f64::NAN, 0.9]), 1);
+        assert_eq!(argmax(&[]), 0);
+    }
+
+    #[test]
+    fn versions_parse_and_range() {
+        let v = Version::parse("1.6.dev0").unwrap();
+        assert_eq!(v.pair(), (1, 6));
+        assert!(v.is_supported());
+        assert!(!Version::parse("1.2.2").unwrap().is_supported());
+        assert!(!Version::parse("1.10.0").unwrap().is_supported());
+        assert!(Version::parse("one").is_none());
+    }
+
+    #[test]
+    fn links_invert_as_scipy_does() {
+        assert_eq!(expit(0.0), 0.5);
+        assert!((logit(expit(0.3)) - 0.3).abs() < 1e-15);
+        let mut m = Matrix {
+            n_rows: 1,
+            n_cols: 3,
+            data: vec![1.0, 2.0, 3.0],
+        };
+        softmax(&mut m);
+        assert!((m.data.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+        assert!(m.data[2] > m.data[1] && m.data[1] > m.data[0]);
+    }
+}
