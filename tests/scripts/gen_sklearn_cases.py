@@ -94,7 +94,9 @@ def make_frame(a):
 
     df = pd.DataFrame(np.asarray(a, dtype=np.float64), columns=FRAME_COLUMNS)
     for c, cats in FRAME_CATEGORIES.items():
-        df[c] = pd.Categorical(df[c], categories=cats)
+        # An unseen category is a missing value in a pandas Categorical.
+        col = df[c].where(df[c].isin(cats))
+        df[c] = pd.Categorical(col, categories=cats)
     return df
 
 

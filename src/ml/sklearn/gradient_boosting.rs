@@ -140,9 +140,8 @@ impl GradientBoosting {
             .opt("_loss")
             .and_then(|l| l.class())
             .is_some_and(|(m, _)| m.starts_with("sklearn.ensemble._gb_losses"));
-        // float32's eps up to 1.7 at least (and so assumed for 1.8),
-        // float64's in 1.9.
-        let eps = if common.version.pair() < (1, 9) {
+        // float32's eps up to 1.7, float64's from 1.8.
+        let eps = if common.version.pair() < (1, 8) {
             f64::from(f32::EPSILON)
         } else {
             f64::EPSILON

@@ -49,7 +49,7 @@
 //!
 //! Every estimator's `_sklearn_version` (each step of a pipeline, each tree
 //! of a forest has its own) must be 1.3 to 1.9 ([`MIN_VERSION`] to
-//! [`MAX_VERSION`]; tested with 1.3.2, 1.4.2, 1.5.2, 1.6.1, 1.7.2 and 1.9.1,
+//! [`MAX_VERSION`]; tested with 1.3.2, 1.4.2, 1.5.2, 1.6.1, 1.7.2, 1.8.0 and 1.9.1,
 //! models of 1.3.2 and 1.7.2 committed as test fixtures); another version,
 //! or a pickle without one, is refused with an error that names it, since
 //! fitted attributes change meaning between releases. An estimator class

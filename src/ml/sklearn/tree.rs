@@ -303,15 +303,13 @@ impl DecisionTree {
 
 /// Whether a tree estimator's `_support_missing_values` holds, as
 /// scikit-learn `version` decides it (read in the source of 1.3, 1.5, 1.6,
-/// 1.7 and 1.9):
+/// 1.7, 1.8 and 1.9):
 ///
 /// * up to 1.5: `splitter='best'` and a criterion of gini, log_loss,
 ///   entropy, squared_error, friedman_mse or poisson (and, from 1.4, no
 ///   `monotonic_cst`);
 /// * 1.6 to 1.8: the same criteria and no `monotonic_cst`, with `best` or
-///   `random` splitters for `DecisionTree*`, `random` only for `ExtraTree*`
-///   (1.8 is assumed to keep 1.7's rule; 1.9's allows more, so at worst a
-///   1.8 model refuses what scikit-learn 1.8 would take);
+///   `random` splitters for `DecisionTree*`, `random` only for `ExtraTree*`;
 /// * from 1.9: every `DecisionTree*`, and `ExtraTree*` with `splitter='random'`.
 pub(crate) fn tree_allows_nan(e: &Est<'_>, version: (u32, u32)) -> bool {
     let splitter = e.opt_str("splitter").unwrap_or("best");
