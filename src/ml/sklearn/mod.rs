@@ -61,6 +61,11 @@
 //! that names the estimator and the attribute. Malformed attributes
 //! (shapes, out-of-range node or feature indices, cycles) give
 //! [`Category::Data`](crate::Category::Data) errors.
+//!
+//! tests/sklearn.rs checks all of this against scikit-learn itself
+//! (tests/scripts/gen_sklearn_cases.py trains the models); point
+//! `PICKLE_CODEC_SKLEARN_CASES` at more folders that script wrote (other
+//! releases, other data) to check those too.
 
 mod ensemble;
 mod gradient_boosting;
@@ -762,10 +767,14 @@ impl<'a> Est<'a> {
 
     /// The fields every estimator has.
     pub(crate) fn common(&self) -> Result<Common> {
+        let n_features = self.usize("n_features_in_")?;
+        if n_features == 0 {
+            return Err(data(format!("{}: n_features_in_ is 0", self.name)));
+        }
         Ok(Common {
             name: self.name.to_string(),
             version: self.version()?,
-            n_features: self.usize("n_features_in_")?,
+            n_features,
             feature_names: self.feature_names()?,
         })
     }
