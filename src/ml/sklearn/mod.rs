@@ -203,16 +203,9 @@ impl Classes {
             return Err(data(format!("{what}: classes_ of shape {:?}", a.shape)));
         }
         let c = match a.dtype.kind {
-            'i' | 'u' => Classes::Int(
-                a.to_f64_vec()
-                    .ok()
-                    .filter(|_| a.dtype.itemsize < 8 || a.dtype.kind == 'i')
-                    .map(|_| int_values(&a))
-                    .transpose()?
-                    .ok_or_else(|| {
-                        unsupported(format!("{what}: classes_ of dtype {}", a.dtype.str()))
-                    })?,
-            ),
+            'i' | 'u' => Classes::Int(int_values(&a).map_err(|_| {
+                unsupported(format!("{what}: classes_ of dtype {}", a.dtype.str()))
+            })?),
             'f' => Classes::Float(a.to_f64_vec()?),
             'b' => Classes::Bool(a.to_f64_vec()?.iter().map(|&x| x != 0.0).collect()),
             'U' => Classes::Str(unicode_strings(&a)?),
@@ -228,6 +221,15 @@ impl Classes {
                             .map(|x| x.as_str().unwrap_or_default().to_string())
                             .collect(),
                     )
+                } else if vals
+                    .iter()
+                    .all(|x| matches!(x.kind(), crate::value::Kind::Bool(_)))
+                {
+                    Classes::Bool(
+                        vals.iter()
+                            .map(|x| x.as_bool().unwrap_or_default())
+                            .collect(),
+                    )
                 } else if vals.iter().all(|x| x.as_i64().is_some()) {
                     Classes::Int(
                         vals.iter()
@@ -236,7 +238,7 @@ impl Classes {
                     )
                 } else {
                     return Err(unsupported(format!(
-                        "{what}: classes_ holds objects other than all str or all int"
+                        "{what}: classes_ holds objects other than all str, all int or all float"
                     )));
                 }
             }
