@@ -424,6 +424,55 @@ fn damaged_trees_are_refused_not_walked() {
     .is_err());
 }
 
+/// scikit-learn fills one array of the first output's dtype with every
+/// output's labels: a `<U2` first output cuts the second's to 2 characters.
+#[test]
+fn multi_output_labels_take_the_first_outputs_dtype() {
+    let mut doc = fixture("1.7", "dt_clf_multioutput_str_widths.p4.pkl");
+    let x: Vec<f64> = (0..10 * 5).map(|i| (i as f64 * 0.71).cos() * 2.0).collect();
+    let before = Model::from_document(&doc).unwrap().predict(&x, 10).unwrap();
+    let classes = doc.root().get("classes_").unwrap();
+    let first = NdArray::from_value(classes.index(0).unwrap())
+        .unwrap()
+        .into_owned();
+    let second = classes.index(1).unwrap().value();
+    // Output 0 ('hi', 'lo') as a '<U2' array.
+    let mut bytes = Vec::new();
+    for s in ["hi", "lo"] {
+        for c in s.chars() {
+            bytes.extend_from_slice(&(c as u32).to_le_bytes());
+        }
+    }
+    assert_eq!(first.dtype.kind, 'U');
+    let narrow = NdArray::from_bytes(
+        pickle_codec::numpy::DType::parse("<U2").unwrap(),
+        vec![2],
+        pickle_codec::numpy::Order::C,
+        bytes,
+    )
+    .unwrap();
+    let narrow = narrow.to_value(&mut doc, 4);
+    let list = doc.list([narrow, second]);
+    let state = doc.root().state().unwrap().value();
+    let key = doc.str("classes_");
+    doc.dict_push(state, key, list);
+    let after = Model::from_document(&doc).unwrap().predict(&x, 10).unwrap();
+    let (Predictions::Labels(before), Predictions::Labels(after)) = (before, after) else {
+        panic!("labels expected");
+    };
+    assert_eq!(before.n_outputs, 2);
+    let mut cut = 0;
+    for (b, a) in before.labels.iter().zip(&after.labels) {
+        let (Label::Str(b), Label::Str(a)) = (b, a) else {
+            panic!("str labels")
+        };
+        let want: String = b.chars().take(2).collect();
+        assert_eq!(a, &want);
+        cut += usize::from(a != b);
+    }
+    assert!(cut > 0, "no label was longer than 2 characters");
+}
+
 #[test]
 fn a_pipeline_inside_itself_is_refused() {
     let mut doc = Document::new();

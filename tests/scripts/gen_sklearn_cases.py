@@ -260,6 +260,11 @@ case("pipeline_onehot_logreg", lambda: pipeline.make_pipeline(preprocessing.OneH
 case("pipeline_minmax_passthrough_ridge", lambda: pipeline.Pipeline([("mm", preprocessing.MinMaxScaler()), ("nothing", "passthrough"), ("ridge", linear_model.Ridge())]), Xf, y, Xft)
 case("pipeline_scaler_forest", lambda: pipeline.make_pipeline(preprocessing.StandardScaler(), ensemble.RandomForestClassifier(**F)), X, ys, Xt)
 
+# Multi-output string labels of different lengths (one '<U6' array for
+# both outputs, as scikit-learn makes it).
+ymo_mixed = np.stack([classes_of(y, ["lo", "hi"]), classes_of(target(X, 1), ["small", "medium", "large"])], axis=1).astype(str)
+optional("dt_clf_multioutput_str_widths", lambda: tree.DecisionTreeClassifier(**DT), X, ymo_mixed, Xt)
+
 # Labels of other types, hyperparameters held-out models may use.
 optional("dt_clf_bool_labels", lambda: tree.DecisionTreeClassifier(class_weight="balanced", **DT), X, yb == 1, Xt)
 optional("logreg_float_labels", lambda: linear_model.LogisticRegression(fit_intercept=False), Xf, yb * 2.0 + 1.0, Xft)
@@ -268,8 +273,8 @@ optional("rf_reg_no_bootstrap", lambda: ensemble.RandomForestRegressor(bootstrap
 optional("hgb_clf_weighted_l2", lambda: ensemble.HistGradientBoostingClassifier(class_weight="balanced", l2_regularization=1.0, **H), Xc, ycs, Xct)
 optional("hgb_reg_absolute", lambda: ensemble.HistGradientBoostingRegressor(loss="absolute_error", **H), Xc, yc, Xct)
 optional("hgb_reg_quantile", lambda: ensemble.HistGradientBoostingRegressor(loss="quantile", quantile=0.8, **H), Xc, yc, Xct)
-optional("hgb_reg_gamma", lambda: ensemble.HistGradientBoostingRegressor(loss="gamma", max_iter=N_STAGES), X, np.exp(y / 3), Xt)
-optional("pipeline_scaler_hgb", lambda: pipeline.make_pipeline(preprocessing.MinMaxScaler(), ensemble.HistGradientBoostingClassifier(max_iter=N_STAGES)), X, y4, Xt)
+optional("hgb_reg_gamma", lambda: ensemble.HistGradientBoostingRegressor(loss="gamma", max_iter=N_STAGES, random_state=0), X, np.exp(y / 3), Xt)
+optional("pipeline_scaler_hgb", lambda: pipeline.make_pipeline(preprocessing.MinMaxScaler(), ensemble.HistGradientBoostingClassifier(max_iter=N_STAGES, random_state=0)), X, y4, Xt)
 if VERSION < (1, 8):
     optional("logreg_liblinear_ovr", lambda: linear_model.LogisticRegression(solver="liblinear"), Xf, ys, Xft)
 
@@ -282,7 +287,7 @@ try:
     optional("rf_clf_dataframe", lambda: ensemble.RandomForestClassifier(**F), make_frame(Xf), ys, Xft)
     if VERSION >= (1, 4):
         FRAME_CATEGORIES = {"kind": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}
-        optional("hgb_clf_from_dtype", lambda: ensemble.HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=N_STAGES), make_frame(Xc), ycb, Xct)
+        optional("hgb_clf_from_dtype", lambda: ensemble.HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=N_STAGES, random_state=0), make_frame(Xc), ycb, Xct)
 except ImportError:
     print("note: no pandas: the DataFrame cases are not written", file=sys.stderr)
 

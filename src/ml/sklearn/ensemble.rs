@@ -1,6 +1,6 @@
 //! `RandomForest*` and `ExtraTrees*`: the mean of their trees.
 
-use super::tree::{labels_from_proba, read_classes, to_matrices, DecisionTree};
+use super::tree::{labels_from_proba, read_classes, to_matrices, DecisionTree, LabelCast};
 use super::{data, Classes, Common, Est, Matrix, Predictions};
 use crate::error::Result;
 
@@ -16,6 +16,8 @@ pub struct Forest {
     pub(crate) classes: Vec<Classes>,
     /// `n_outputs_`.
     pub(crate) n_outputs: usize,
+    /// How multi-output labels take the first output's dtype.
+    pub(crate) cast: LabelCast,
 }
 
 impl Forest {
@@ -71,13 +73,14 @@ impl Forest {
         if trees.is_empty() {
             return Err(data(format!("{}: no estimators_", e.name)));
         }
+        let mut label_cast = LabelCast::None;
         let classes = if classifier {
             let max = trees
                 .iter()
                 .map(|t| t.tree.max_n_classes)
                 .min()
                 .unwrap_or(0);
-            let c = read_classes(e, n_outputs, max)?;
+            let (c, cast) = read_classes(e, n_outputs, max)?;
             for t in &trees {
                 if t.classes
                     .iter()
@@ -90,6 +93,7 @@ impl Forest {
                     )));
                 }
             }
+            label_cast = cast;
             c
         } else {
             Vec::new()
@@ -99,6 +103,7 @@ impl Forest {
             trees,
             classes,
             n_outputs,
+            cast: label_cast,
         })
     }
 
@@ -133,7 +138,11 @@ impl Forest {
     pub(crate) fn predict(&self, x: &[f64], n_rows: usize) -> Predictions {
         if self.is_classifier() {
             let p = self.predict_proba(x, n_rows);
-            return Predictions::Labels(labels_from_proba(&p, &self.classes, n_rows));
+            return Predictions::Labels(self.cast.apply(labels_from_proba(
+                &p,
+                &self.classes,
+                n_rows,
+            )));
         }
         let nf = self.common.n_features;
         let mut y = vec![0.0; n_rows * self.n_outputs];

@@ -2,7 +2,8 @@
 //! `DecisionTree*` / `ExtraTree*` estimators around it.
 
 use super::{
-    argmax, data, labels_of, np_sum, unsupported, Classes, Common, Est, Labels, Matrix, Predictions,
+    argmax, data, labels_of, np_sum, unsupported, Classes, Common, Est, Label, Labels, Matrix,
+    Predictions,
 };
 use crate::error::Result;
 use crate::ml::numpy::NdArray;
@@ -274,6 +275,8 @@ pub struct DecisionTree {
     /// Whether scikit-learn accepts missing values (NaN) in this tree's
     /// input (it refuses them otherwise, and so does [`Model::predict`](super::Model::predict)).
     pub(crate) allow_nan: bool,
+    /// How multi-output labels take the first output's dtype.
+    pub(crate) cast: LabelCast,
 }
 
 impl DecisionTree {
@@ -348,7 +351,7 @@ impl DecisionTree {
             )));
         }
         let classifier = e.name.ends_with("Classifier");
-        let classes = if classifier {
+        let (classes, cast) = if classifier {
             read_classes(e, n_outputs, tree.max_n_classes)?
         } else {
             if tree.max_n_classes != 1 {
@@ -357,9 +360,10 @@ impl DecisionTree {
                     e.name, tree.max_n_classes
                 )));
             }
-            Vec::new()
+            (Vec::new(), LabelCast::None)
         };
         Ok(DecisionTree {
+            cast,
             normalize: common.version.pair() < (1, 4),
             allow_nan: tree_allows_nan(e, common.version.pair()),
             common,
@@ -423,7 +427,7 @@ impl DecisionTree {
                     idx.push(argmax(&v[base..base + c.len()]));
                 }
             }
-            Predictions::Labels(labels_of(&self.classes, &idx, n_rows))
+            Predictions::Labels(self.cast.apply(labels_of(&self.classes, &idx, n_rows)))
         } else {
             let mut data = Vec::with_capacity(n_rows * t.n_outputs);
             for i in 0..n_rows {
@@ -449,14 +453,49 @@ pub(crate) fn to_matrices(out: Vec<Vec<f64>>, classes: &[Classes], n_rows: usize
         .collect()
 }
 
+/// How a multi-output classifier's labels come out: scikit-learn fills
+/// an array of the first output's `classes_` dtype with every output's
+/// labels, so later outputs take that dtype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LabelCast {
+    /// Labels as they are (one output, the same kinds, or an object array first).
+    None,
+    /// The first output is a `<U{n}` array: longer strings are cut to `n` characters.
+    Chars(usize),
+    /// The first output is float: int labels become floats.
+    ToFloat,
+}
+
+impl LabelCast {
+    pub(crate) fn apply(self, mut labels: Labels) -> Labels {
+        if self == LabelCast::None {
+            return labels;
+        }
+        for l in &mut labels.labels {
+            match (self, &mut *l) {
+                (LabelCast::Chars(n), Label::Str(s)) => {
+                    if let Some((at, _)) = s.char_indices().nth(n) {
+                        s.truncate(at);
+                    }
+                }
+                (LabelCast::ToFloat, Label::Int(i)) => *l = Label::Float(*i as f64),
+                _ => {}
+            }
+        }
+        labels
+    }
+}
+
 /// `classes_` of a classifier with `n_outputs` outputs (a list of arrays
-/// when multi-output), each at most `max_n_classes` long.
+/// when multi-output), each at most `max_n_classes` long, and how its
+/// labels are cast.
 pub(crate) fn read_classes(
     e: &Est<'_>,
     n_outputs: usize,
     max_n_classes: usize,
-) -> Result<Vec<Classes>> {
+) -> Result<(Vec<Classes>, LabelCast)> {
     let v = e.get("classes_")?;
+    let mut cast = LabelCast::None;
     let classes = if n_outputs == 1 {
         vec![Classes::from_value(v, e.name)?]
     } else {
@@ -468,9 +507,31 @@ pub(crate) fn read_classes(
                 list.len()
             )));
         }
-        list.into_iter()
-            .map(|c| Classes::from_value(c, e.name))
-            .collect::<Result<Vec<_>>>()?
+        let classes = list
+            .iter()
+            .map(|c| Classes::from_value(*c, e.name))
+            .collect::<Result<Vec<_>>>()?;
+        let first = NdArray::from_value(list[0])?;
+        for (k, c) in classes.iter().enumerate().skip(1) {
+            let same = std::mem::discriminant(c) == std::mem::discriminant(&classes[0]);
+            match (&classes[0], c) {
+                _ if first.dtype.kind == 'O' => {}
+                (Classes::Float(_), Classes::Int(_)) => cast = LabelCast::ToFloat,
+                _ if same => {}
+                _ => {
+                    return Err(unsupported(format!(
+                        "{}: output {k}'s classes_ are not of output 0's kind \
+                         (scikit-learn casts them to dtype {})",
+                        e.name,
+                        first.dtype.str()
+                    )))
+                }
+            }
+        }
+        if first.dtype.kind == 'U' {
+            cast = LabelCast::Chars(first.dtype.itemsize / 4);
+        }
+        classes
     };
     for c in &classes {
         if c.is_empty() || c.len() > max_n_classes {
@@ -481,7 +542,7 @@ pub(crate) fn read_classes(
             )));
         }
     }
-    Ok(classes)
+    Ok((classes, cast))
 }
 
 pub(crate) fn labels_from_proba(probas: &[Matrix], classes: &[Classes], n_rows: usize) -> Labels {
