@@ -78,7 +78,7 @@ impl Coefficients {
         })
     }
 
-    /// `X @ coef_.T + intercept_` (each dot product summed left to right).
+    /// `X @ coef_.T + intercept_`, each dot product nearly correctly rounded.
     fn scores(&self, x: &[f64], n_rows: usize, nf: usize) -> Result<Matrix> {
         let t = self.n_targets;
         let mut out = Vec::with_capacity(n_rows * t);
@@ -86,11 +86,7 @@ impl Coefficients {
             let row = &x[i * nf..(i + 1) * nf];
             for k in 0..t {
                 let w = &self.coef[k * nf..(k + 1) * nf];
-                let mut s = 0.0;
-                for (a, b) in row.iter().zip(w) {
-                    s += a * b;
-                }
-                out.push(s + self.intercept[k]);
+                out.push(dot(row, w) + self.intercept[k]);
             }
         }
         Ok(Matrix {
@@ -99,6 +95,28 @@ impl Coefficients {
             data: out,
         })
     }
+}
+
+/// A dot product as if computed exactly and rounded once (products split
+/// by `mul_add`, sums compensated as Neumaier does): numpy hands `X @ coef_`
+/// to BLAS, whose summation order depends on the CPU's kernel and cannot
+/// be repeated here, so the next best is the exact value, which is within
+/// BLAS's own rounding error of what scikit-learn gets.
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (mut sum, mut err) = (0.0f64, 0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        let p = x * y;
+        let p_err = x.mul_add(y, -p);
+        let t = sum + p;
+        let t_err = if sum.abs() >= p.abs() {
+            (sum - t) + p
+        } else {
+            (p - t) + sum
+        };
+        sum = t;
+        err += t_err + p_err;
+    }
+    sum + err
 }
 
 /// A fitted `LinearRegression`, `Ridge`, `Lasso` or `ElasticNet`.

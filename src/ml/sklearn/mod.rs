@@ -41,9 +41,10 @@
 //! sends them right, as its Cython loop does). Sums are taken in
 //! scikit-learn's order (forest probabilities tree by tree then divided,
 //! boosting stage by stage from the initial raw prediction), so classes are
-//! equal and values agree to the last bits (dot products of linear models
-//! are summed left to right, where BLAS may reorder: 1e-12 apart at most on
-//! ordinary data).
+//! equal and values agree to the last bits (but for linear models: numpy
+//! leaves `X @ coef_` to BLAS, whose order depends on the CPU, so their dot
+//! products are computed as if exactly and rounded once, which keeps them
+//! within BLAS's own rounding error of scikit-learn's).
 //!
 //! # Versions
 //!
