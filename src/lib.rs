@@ -88,6 +88,11 @@
 //!   any number of threads; zip CRC-32s checked), or borrowed from a memory
 //!   map (feature `mmap`); and written (`torch::save`) as `torch.save`
 //!   writes them.
+//! * `sklearn` (feature `sklearn`): scikit-learn 1.3–1.9 estimators (trees,
+//!   forests, gradient boosting, histogram gradient boosting, linear and
+//!   logistic models, scalers, `OneHotEncoder`, `Pipeline`) from a pickle
+//!   or joblib file, validated once and predicting as scikit-learn does
+//!   (`predict`, `predict_proba`, `decision_function`, `transform`).
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!
 //! ```
@@ -123,6 +128,9 @@ pub mod unpickler;
 pub mod value;
 
 pub use codec::{opcodes, read, write};
+#[cfg(feature = "sklearn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
+pub use ml::sklearn;
 #[cfg(feature = "torch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub use ml::torch;

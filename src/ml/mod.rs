@@ -8,6 +8,9 @@ pub mod arrays;
 pub(crate) mod container;
 pub mod joblib;
 pub mod numpy;
+#[cfg(feature = "sklearn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
+pub mod sklearn;
 #[cfg(feature = "torch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub mod torch;
