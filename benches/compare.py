@@ -21,6 +21,17 @@ the best share of the slice speed any load from an io::Read can reach
 (slice / (slice + reading the file into memory)). --svg writes a bar chart of the
 ratios; --smoke uses inputs 100x smaller (for CI), 3 repetitions and one
 round.
+
+--checkpoint MB adds a second table (--checkpoint-only: that table alone):
+benches/checkpoint/ (a crate of its own, so that burn's pytorch-reader and
+its zip stack are no dev-dependency of the library) generates a MB MiB
+state dict with torch::save and reads it with each reader in a fresh
+process: our Checkpoint::open (CRC-32s checked, and not), read::<f32>,
+Checkpoint::mmap (and with verify()), and our safetensors reader, against
+burn's pytorch-reader and the safetensors crate on a map of the same
+tensors; then `pickle convert --to safetensors` against cp and, with a
+python3 that has torch and safetensors (--torch-python), torch.load +
+save_file.
 """
 import argparse
 import gc
@@ -212,6 +223,133 @@ def svg_chart(rows, path):
         f.write("\n".join(out) + "\n")
 
 
+# --- Checkpoints (--checkpoint MB): benches/checkpoint/ against burn's
+# pytorch-reader and the safetensors crate, `pickle convert --to
+# safetensors` against cp and Python's torch.load + save_file.
+
+# (reader, file kind, what it does); the first of each group is the
+# reference its ratios are taken to.
+CK_READERS = [
+    ("pytorch-reader", "pt", "burn's pytorch-reader 0.22: PytorchReader::new + Tensor::read (CRC-32 checked)"),
+    ("open", "pt", "Checkpoint::open + tensor_data (CRC-32 checked)"),
+    ("open-nocrc", "pt", "Checkpoint::open + tensor_data, with_crc_check(false)"),
+    ("read-f32", "pt", "Checkpoint::open + read::<f32> (CRC-32 checked)"),
+    ("safetensors-mmap", "st", "safetensors 0.8: SafeTensors::deserialize over a memmap2 map of the .safetensors file"),
+    ("mmap", "pt", "Checkpoint::mmap + tensor_data"),
+    ("mmap-verify", "pt", "Checkpoint::mmap + verify() + tensor_data"),
+    ("ours-safetensors-mmap", "st", "torch::safetensors::Reader::mmap + data"),
+]
+
+TORCH_CONVERT_PY = (
+    "import sys, time, torch, safetensors.torch as st\n"
+    "t = time.perf_counter()\n"
+    "sd = torch.load(sys.argv[1], weights_only=True)\n"
+    "st.save_file(sd, sys.argv[2])\n"
+    "print((time.perf_counter() - t) * 1e3)\n"
+)
+
+
+def ck_binary():
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--manifest-path",
+                    os.path.join(HERE, "checkpoint", "Cargo.toml")], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "pickle-cli"], cwd=ROOT, check=True)
+    return (os.path.join(HERE, "checkpoint", "target", "release", "checkpoint-bench"),
+            os.path.join(ROOT, "target", "release", "pickle"))
+
+
+def page_in(path):
+    """Read the file through, so every reader starts with it in the page cache."""
+    with open(path, "rb") as f:
+        while f.read(16 << 20):
+            pass
+
+
+def wall_ms(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1e3
+
+
+def checkpoint_table(args):
+    """Every reader and converter in a fresh process, `rounds` times (the
+    order reversed every other round); each time the median of the rounds."""
+    bench, cli = ck_binary()
+    mb = args.checkpoint
+    os.makedirs(args.out, exist_ok=True)
+    pt = os.path.join(args.out, "checkpoint_%dmb.pt" % mb)
+    st = os.path.join(args.out, "checkpoint_%dmb.safetensors" % mb)
+    out = os.path.join(args.out, "checkpoint_out.safetensors")
+    if not os.path.exists(pt):
+        subprocess.run([bench, "gen", pt, str(mb)], check=True)
+    subprocess.run([cli, "convert", pt, "--to", "safetensors", "-o", st], check=True)
+    torch_py = args.torch_python
+    if torch_py is None:
+        ok = subprocess.run([sys.executable, "-c", "import torch, safetensors"], capture_output=True).returncode == 0
+        torch_py = sys.executable if ok else None
+    jobs = [(name, (lambda name=name, kind=kind: json.loads(subprocess.run(
+        [bench, name, pt if kind == "pt" else st], check=True, capture_output=True, text=True).stdout)["ms"]))
+        for name, kind, _ in CK_READERS]
+
+    def fresh(cmd):
+        def run():
+            if os.path.exists(out):
+                os.remove(out)
+            return wall_ms(cmd)
+        return run
+    jobs.append(("cp", fresh(["cp", pt, out])))
+    jobs.append(("convert", fresh([cli, "convert", pt, "--to", "safetensors", "-o", out])))
+    jobs.append(("convert-nocrc", fresh([cli, "convert", pt, "--to", "safetensors", "--no-crc-check", "-o", out])))
+    if torch_py:
+        def torch_convert():
+            if os.path.exists(out):
+                os.remove(out)
+            return float(subprocess.run([torch_py, "-c", TORCH_CONVERT_PY, pt, out], check=True,
+                                        capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        jobs.append(("torch.load + save_file", torch_convert))
+    times = {name: [] for name, _ in jobs}
+    reps = 1 if args.smoke else 3
+    for k in range(args.rounds):
+        order = jobs if k % 2 == 0 else jobs[::-1]
+        for name, job in order:
+            page_in(pt)
+            page_in(st)
+            # The median of `reps` fresh processes, then of the rounds.
+            ts = sorted(job() for _ in range(reps))
+            times[name].append(ts[len(ts) // 2])
+    if os.path.exists(out):
+        os.remove(out)
+    med = {n: sorted(v)[len(v) // 2] for n, v in times.items()}
+    spread = {n: (min(v), max(v)) for n, v in times.items()}
+    size = os.path.getsize(pt)
+    lines = ["", ("Checkpoints: a %d MiB torch.save state dict (written by torch::save: 1024×1024 float32 "
+                  "weights, a 1000-float bias beside every eighth), in the page cache. Each reader in a fresh "
+                  "process, timed from before it opens the file to after every tensor is ready and one byte "
+                  "of each 4 KiB page touched; converters timed as whole processes writing a new file. ms: the "
+                  "median of %d rounds, each the median of %d processes (min–max of the rounds); ratio: this "
+                  "time ÷ the reference's (below 1: faster).") % (mb, args.rounds, reps), ""]
+    lines.append("| what | ms | min–max | GB/s | ratio |")
+    lines.append("|---|---|---|---|---|")
+
+    def row(name, label, ref):
+        m = med[name]
+        r = "reference" if ref is None else "%.2f (÷ %s)" % (m / med[ref], ref)
+        lines.append("| %s | %s | %s–%s | %.2f | %s |" % (
+            label, fmt(m), fmt(spread[name][0]), fmt(spread[name][1]), size / m / 1e6, r))
+    for name, kind, what in CK_READERS:
+        ref = None if name in ("pytorch-reader", "safetensors-mmap") else (
+            "pytorch-reader" if name in ("open", "open-nocrc", "read-f32") else "safetensors-mmap")
+        row(name, "`%s`: %s" % (name, what), ref)
+    row("cp", "`cp` (coreutils; copy_file_range)", None)
+    row("convert", "`pickle convert --to safetensors` (CRC-32 checked)", "cp")
+    row("convert-nocrc", "`pickle convert --to safetensors --no-crc-check`", "cp")
+    if "torch.load + save_file" in med:
+        row("torch.load + save_file", "Python: `torch.load(weights_only=True)` + `save_file`, after the imports", "convert")
+    else:
+        lines.append("")
+        lines.append("Python's torch.load + save_file not measured: no python3 with torch and safetensors (--torch-python).")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
@@ -220,6 +358,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "bench-data"))
     ap.add_argument("--svg")
     ap.add_argument("--markdown")
+    ap.add_argument("--checkpoint", type=int, metavar="MB",
+                    help="also measure checkpoint readers and converters on a generated MB MiB checkpoint")
+    ap.add_argument("--checkpoint-only", action="store_true", help="only the checkpoint table")
+    ap.add_argument("--torch-python", help="a python3 with torch and safetensors, for their converter (default: this one if it has them)")
     args = ap.parse_args()
     reps = args.reps or (3 if args.smoke else 11)
     args.rounds = args.rounds or (1 if args.smoke else 3)
@@ -228,6 +370,10 @@ def main():
     # the state of any process that has handled large data.
     settle = bytearray(30 << 20)
     del settle
+    if args.checkpoint_only:
+        if not args.checkpoint:
+            ap.error("--checkpoint-only needs --checkpoint MB")
+        return report(checkpoint_table(args), args)
     subprocess.run(["cargo", "bench", "--quiet", "--no-run", "--bench", "compare"],
                    cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     bench = bench_binary()
@@ -334,13 +480,19 @@ def main():
         for w, p, py, pyd, rv, rvd, rt, rtd, pf, rfv, rft in mem:
             lines.append("| %s | %d | %s (+%s) | %s (+%s) | %s (+%s) | %s | %s | %s |" % (
                 w, p, mib(py), mib(pyd), mib(rv), mib(rvd), mib(rt), mib(rtd), mib(pf), mib(rfv), mib(rft)))
-    text = "\n".join(lines)
+    if args.checkpoint:
+        lines += checkpoint_table(args)
+    report(lines, args)
+    if args.svg:
+        svg_chart(rows, args.svg)
+
+
+def report(lines, args):
+    text = "\n".join(lines).strip("\n")
     print(text)
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(text + "\n")
-    if args.svg:
-        svg_chart(rows, args.svg)
 
 
 if __name__ == "__main__":

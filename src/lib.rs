@@ -93,6 +93,11 @@
 //!   dtype, index), pyarrow-backed ones included, and their CSV export as
 //!   `df.to_csv(index=False)` writes it (Arrow record batches with the
 //!   `arrow` feature).
+//! * `sklearn` (feature `sklearn`): scikit-learn 1.3–1.9 estimators (trees,
+//!   forests, gradient boosting, histogram gradient boosting, linear and
+//!   logistic models, scalers, `OneHotEncoder`, `Pipeline`) from a pickle
+//!   or joblib file, validated once and predicting as scikit-learn does
+//!   (`predict`, `predict_proba`, `decision_function`, `transform`).
 //! * [`arrays`]: every array in a document with its path in the object tree.
 //!
 //! ```
@@ -131,6 +136,9 @@ pub use codec::{opcodes, read, write};
 #[cfg(feature = "pandas")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pandas")))]
 pub use ml::pandas;
+#[cfg(feature = "sklearn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
+pub use ml::sklearn;
 #[cfg(feature = "torch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub use ml::torch;

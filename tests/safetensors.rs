@@ -536,19 +536,19 @@ fn bad_headers_are_errors() {
         "]".repeat(100_000)
     );
     assert!(open_err(file_of(&deep, &[0])).contains("recursion limit"));
-    // A dtype torch has but this crate's DType lacks: listed, not converted.
-    let f8 = file_of(
-        r#"{"scale":{"dtype":"F8_E8M0","shape":[2],"data_offsets":[0,2]}}"#,
-        &[127, 128],
+    // A dtype torch lacks (safetensors' 6-bit floats): listed, not converted.
+    let f6 = file_of(
+        r#"{"scale":{"dtype":"F6_E2M3","shape":[4],"data_offsets":[0,3]}}"#,
+        &[127, 128, 1],
     );
-    let st = Reader::from_reader(Cursor::new(f8)).unwrap();
+    let st = Reader::from_reader(Cursor::new(f6)).unwrap();
     assert_eq!(st.entries()[0].dtype, None);
-    assert_eq!(st.entries()[0].format_dtype, "F8_E8M0");
+    assert_eq!(st.entries()[0].format_dtype, "F6_E2M3");
     let e = st
         .write_checkpoint(&Saver::new(), Vec::new())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("tensor scale is F8_E8M0"), "{e}");
+    assert!(e.contains("tensor scale is F6_E2M3"), "{e}");
     let out = temp_dir("f8").join("x.pt");
     assert!(st.save_checkpoint(&out).is_err());
     assert!(!out.exists());
@@ -650,4 +650,59 @@ fn damaged_storages_are_found_as_they_are_copied() {
         assert_eq!(w.tensors.len(), 5);
         Reader::from_reader(Cursor::new(bytes)).unwrap();
     }
+}
+
+#[test]
+fn sub_byte_dtypes_convert_as_save_file_writes_them() {
+    // subbyte.pt (torch.save) and subbyte.safetensors (save_file of the
+    // same dict, check_safetensors.py --generate-subbyte): float8_e8m0fnu
+    // is F8_E8M0; float4_e2m1fn_x2 is F4, whose shape counts 4-bit values.
+    let ours = convert(read("subbyte.pt"), &Writer::new()).unwrap();
+    assert_eq!(ours, read("subbyte.safetensors"));
+    let st = Reader::from_reader(Cursor::new(read("subbyte.safetensors"))).unwrap();
+    let f4 = st.get("f4").unwrap();
+    assert_eq!(
+        (f4.format_dtype, f4.dtype, &f4.shape[..]),
+        ("F4", Some(DType::Float4E2M1FnX2), &[2, 6][..])
+    );
+    assert_eq!(st.get("e8m0").unwrap().dtype, Some(DType::Float8E8M0Fnu));
+    // Back to a checkpoint: torch's shapes, the bytes of torch.save's file.
+    let back = Checkpoint::from_reader(Cursor::new(to_torch(read("subbyte.safetensors")))).unwrap();
+    let orig = Checkpoint::from_reader(Cursor::new(read("subbyte.pt"))).unwrap();
+    let list = |ck: &Checkpoint<Cursor<Vec<u8>>>| {
+        let mut v: Vec<_> = ck
+            .tensors()
+            .into_iter()
+            .map(|(p, t)| {
+                let t = t.unwrap();
+                (p, t.dtype(), t.shape.clone(), ck.tensor_bytes(&t).unwrap())
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    assert_eq!(list(&back), list(&orig));
+    // A 0-d float4 tensor has no F4 shape; an odd F4 row no torch one.
+    let t = SaveTensor::from_bytes(DType::Float4E2M1FnX2, &[], vec![0x21]).unwrap();
+    let e = convert(with_tensor(t), &Writer::new())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("0-d float4_e2m1fn_x2"), "{e}");
+    // (An odd count of 4-bit values in all ends inside a byte: the
+    // safetensors crate refuses the header.)
+    let ragged = file_of(
+        r#"{"x":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}}"#,
+        &[0, 0],
+    );
+    assert!(open_err(ragged).contains("byte boundary"));
+    let odd = file_of(
+        r#"{"x":{"dtype":"F4","shape":[2,3],"data_offsets":[0,3]}}"#,
+        &[0, 0, 0],
+    );
+    let e = Reader::from_reader(Cursor::new(odd))
+        .unwrap()
+        .write_checkpoint(&Saver::new(), Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("in pairs along the last dimension"), "{e}");
 }

@@ -568,3 +568,25 @@ fn tar_checkpoints_of_torch_before_0_4() {
         }
     }
 }
+
+#[test]
+fn load_options_reach_every_format_s_pickles() {
+    // A memo limit of 1 entry refuses the object pickle of each format
+    // (zip's data.pkl, the legacy pickles, the tar's members), with the
+    // limit's error; the default reads them.
+    let strict = pickle_codec::LoadOptions::default().max_memo(1);
+    for name in ["real_torch.pt", "real_torch_legacy.pt", "tar_format.pt"] {
+        let path = dir().join(name);
+        Checkpoint::open_with(&path, &pickle_codec::LoadOptions::default()).unwrap();
+        let e = Checkpoint::open_with(&path, &strict).err().expect(name);
+        assert_eq!(e.category(), pickle_codec::Category::Limit, "{name}: {e}");
+        let f = std::fs::File::open(&path).unwrap();
+        let e = Checkpoint::from_reader_with(f, &strict).err().expect(name);
+        assert_eq!(e.category(), pickle_codec::Category::Limit, "{name}: {e}");
+        #[cfg(feature = "mmap")]
+        {
+            let e = Checkpoint::mmap_with(&path, &strict).err().expect(name);
+            assert_eq!(e.category(), pickle_codec::Category::Limit, "{name}: {e}");
+        }
+    }
+}

@@ -29,7 +29,7 @@ use serde_json::{json, Value as Json};
 
 /// Every dtype the writer takes, with a shape for it (the order is the
 /// script's, `DTYPES` there).
-const DTYPES: [(DType, &[usize]); 20] = [
+const DTYPES: [(DType, &[usize]); 28] = [
     (DType::Float32, &[2, 3]),
     (DType::Float64, &[4]),
     (DType::Float16, &[3, 2]),
@@ -50,6 +50,14 @@ const DTYPES: [(DType, &[usize]); 20] = [
     (DType::Float8E5M2, &[2, 3]),
     (DType::Float8E4M3FnUz, &[4]),
     (DType::Float8E5M2FnUz, &[1, 1, 2]),
+    (DType::Float8E8M0Fnu, &[3]),
+    (DType::Float4E2M1FnX2, &[2, 2]),
+    (DType::BComplex32, &[2]),
+    (DType::Bits8, &[3]),
+    (DType::Bits16, &[2]),
+    (DType::Bits1x8, &[2]),
+    (DType::Bits2x4, &[1]),
+    (DType::Bits4x2, &[4]),
 ];
 
 /// The bytes of tensor number `seed` (the script's `pattern`).
@@ -128,8 +136,8 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
     let wide: Vec<(String, SaveValue)> = (0..1001)
         .map(|i| (format!("k{i}"), SaveValue::from(i)))
         .collect();
-    let wide_dict: Vec<(String, SaveValue)> = (0..1001)
-        .map(|i| (format!("d{i}"), SaveValue::from(i)))
+    let wide_dict: Vec<(torch::SaveKey, SaveValue)> = (0..1001)
+        .map(|i| (format!("d{i}").into(), SaveValue::from(i)))
         .collect();
     let checkpoint = SaveValue::dict([
         ("epoch", SaveValue::from(3)),
@@ -201,6 +209,59 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
         1.into(),
         "a".into(),
     ]);
+    // A tied weight: two names lending the same bytes, one storage.
+    let w: &'static [u8] = Box::leak(pattern(16, 500).into_boxed_slice());
+    let tied = StateDict::new()
+        .with(
+            "embed.weight",
+            SaveTensor::from_bytes(DType::Float32, &[2, 2], w).unwrap(),
+        )
+        .with("other", t(DType::Float32, &[2], 501))
+        .with(
+            "head.weight",
+            SaveTensor::from_bytes(DType::Float32, &[2, 2], w).unwrap(),
+        );
+    // An optimizer's state dict: its `state` keyed by parameter index.
+    let optimizer = SaveValue::dict([
+        (
+            "state",
+            SaveValue::dict([
+                (
+                    0,
+                    SaveValue::dict([
+                        ("step", t(DType::Float32, &[], 400)),
+                        ("exp_avg", t(DType::Float32, &[2], 401)),
+                    ]),
+                ),
+                (
+                    1,
+                    SaveValue::dict([
+                        ("step", t(DType::Float32, &[], 402)),
+                        ("exp_avg", t(DType::Float32, &[3], 403)),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "param_groups",
+            SaveValue::list([SaveValue::dict([
+                ("lr", SaveValue::from(1e-3)),
+                ("betas", SaveValue::tuple([0.9, 0.999])),
+                ("params", SaveValue::list([0, 1])),
+            ])]),
+        ),
+        (
+            "odd_keys",
+            SaveValue::Dict(vec![
+                ((-1).into(), "neg".into()),
+                ((1i128 << 70).into(), "big".into()),
+                ((-(1i128 << 70)).into(), "neg_big".into()),
+                ("s".into(), 0.into()),
+                (255.into(), "u8".into()),
+                (65536.into(), "u32".into()),
+            ]),
+        ),
+    ]);
     vec![
         ("state_dict.pt", sd.into()),
         ("checkpoint.pt", checkpoint),
@@ -208,6 +269,8 @@ fn fixtures() -> Vec<(&'static str, SaveValue<'static>)> {
         ("tensor.pt", t(DType::Float32, &[2, 2], 200).into()),
         ("many.pt", many.into()),
         ("list_root.pt", list_root),
+        ("optimizer.pt", optimizer),
+        ("tied.pt", tied.into()),
     ]
 }
 
@@ -498,4 +561,62 @@ fn torch_loads_what_is_written_now() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn dict_keys_are_compared_as_python_compares_them() {
+    // An int key given twice is refused; "1" and 1 are different keys.
+    let twice = SaveValue::dict([(1, 1), (1, 2)]);
+    let e = torch::save_to(Vec::new(), &twice).unwrap_err().to_string();
+    assert!(e.contains("dict key 1 is given twice"), "{e}");
+    let twice = SaveValue::dict([("a", 1), ("a", 2)]);
+    let e = torch::save_to(Vec::new(), &twice).unwrap_err().to_string();
+    assert!(e.contains("dict key \"a\" is given twice"), "{e}");
+    let mixed = SaveValue::Dict(vec![("1".into(), 1.into()), (1.into(), 2.into())]);
+    let ck =
+        Checkpoint::from_reader(Cursor::new(torch::save_to(Vec::new(), &mixed).unwrap())).unwrap();
+    assert_eq!(ck.document().root().to_string(), "{'1': 1, 1: 2}");
+}
+
+#[test]
+fn tensors_lending_the_same_bytes_share_a_storage() {
+    let w = pattern(16, 500);
+    let sd = StateDict::new()
+        .with(
+            "a",
+            SaveTensor::from_bytes(DType::Float32, &[4], &w[..]).unwrap(),
+        )
+        .with(
+            "b",
+            SaveTensor::from_bytes(DType::Float32, &[4], &w[..]).unwrap(),
+        )
+        // The same bytes as another dtype, a copy, and empty tensors: apart.
+        .with(
+            "c",
+            SaveTensor::from_bytes(DType::Int32, &[4], &w[..]).unwrap(),
+        )
+        .with(
+            "d",
+            SaveTensor::from_bytes(DType::Float32, &[4], w.clone()).unwrap(),
+        )
+        .with(
+            "e",
+            SaveTensor::from_bytes(DType::Float32, &[0], &w[..0]).unwrap(),
+        )
+        .with(
+            "f",
+            SaveTensor::from_bytes(DType::Float32, &[0], &w[..0]).unwrap(),
+        );
+    let bytes = torch::save_to(Vec::new(), &sd).unwrap();
+    let ck = Checkpoint::from_reader(Cursor::new(bytes)).unwrap();
+    let keys: Vec<String> = ck
+        .tensors()
+        .into_iter()
+        .map(|(_, t)| t.unwrap().storage.key)
+        .collect();
+    assert_eq!(keys, ["0", "0", "1", "2", "3", "4"]);
+    for (_, t) in ck.tensors() {
+        let t = t.unwrap();
+        assert_eq!(ck.tensor_bytes(&t).unwrap(), &w[..t.nbytes()]);
+    }
 }

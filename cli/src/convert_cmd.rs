@@ -2,9 +2,9 @@
 //! checkpoint's tensors as a safetensors file, or a safetensors file as a
 //! checkpoint (`pickle_codec::torch::safetensors`). A file is read as it is
 //! converted, with positional reads (tensors that lie in it as they are
-//! copied file to file by the kernel when `--no-crc-check` allows); stdin
-//! (`-`) is read first. The output replaces OUT only on success, like every
-//! `convert`.
+//! copied by a few threads with positional writes,
+//! `Writer::write_file`); stdin (`-`) is read first. The output replaces
+//! OUT only on success, like every `convert`.
 
 use std::fs;
 use std::io::{self, BufWriter, Cursor, Read, Seek, Write};
@@ -19,6 +19,15 @@ use crate::{display_name, ConvertArgs, Failure, Target};
 trait Job {
     type Done;
     fn write<W: Write>(&self, w: W) -> pickle_codec::Result<(W, Self::Done)>;
+
+    /// Into a new, empty file: through a buffer, unless the job does
+    /// better. A writing error is an I/O error.
+    fn write_file(&self, f: &fs::File) -> pickle_codec::Result<Self::Done> {
+        let (w, done) = self.write(BufWriter::with_capacity(1 << 20, f))?;
+        w.into_inner()
+            .map_err(|e| pickle_codec::Error::from(e.into_error()))?;
+        Ok(done)
+    }
 }
 
 /// A checkpoint's tensors as a safetensors file.
@@ -28,6 +37,12 @@ impl<R: Read + Seek> Job for ToSafetensors<'_, R> {
     type Done = Written;
     fn write<W: Write>(&self, w: W) -> pickle_codec::Result<(W, Written)> {
         self.1.write(self.0, w)
+    }
+
+    /// With positional writes, by several threads where the tensors lie
+    /// in the checkpoint as they are written (`Writer::write_file`).
+    fn write_file(&self, f: &fs::File) -> pickle_codec::Result<Written> {
+        self.1.write_file(self.0, f)
     }
 }
 
@@ -42,10 +57,9 @@ impl<R: Read + Seek> Job for ToTorch<'_, R> {
 }
 
 /// Run `job` into OUT: stdout for `-`, else a temporary file beside OUT
-/// renamed over it once written and synced (removed on failure). The
-/// writer is a `BufWriter` of the `File` itself, so that `std::io::copy`
-/// from the input file reaches `copy_file_range`.
-fn emit<J: Job>(out: &str, name: &str, job: &J) -> Result<J::Done, Failure> {
+/// renamed over it once written (and synced with `--sync`; removed on
+/// failure), by the job's `write_file`.
+fn emit<J: Job>(out: &str, sync: bool, name: &str, job: &J) -> Result<J::Done, Failure> {
     let fail = |e: pickle_codec::Error| format!("{name}: {e}");
     if out == "-" {
         let w = BufWriter::with_capacity(1 << 20, io::stdout().lock());
@@ -57,18 +71,12 @@ fn emit<J: Job>(out: &str, name: &str, job: &J) -> Result<J::Done, Failure> {
     }
     let path = Path::new(out);
     let (tmp, file) = crate::create_temp_beside(path)?;
-    let result = job
-        .write(BufWriter::with_capacity(1 << 20, file))
-        .map_err(fail)
-        .and_then(|(w, done)| {
-            let f = w
-                .into_inner()
-                .map_err(|e| format!("cannot write {out}: {}", e.error()))?;
-            f.sync_all()
-                .and_then(|()| fs::rename(&tmp, path))
-                .map_err(|e| format!("cannot write {out}: {e}"))?;
-            Ok(done)
-        });
+    let result = job.write_file(&file).map_err(fail).and_then(|done| {
+        (if sync { file.sync_all() } else { Ok(()) })
+            .and_then(|()| fs::rename(&tmp, path))
+            .map_err(|e| format!("cannot write {out}: {e}"))?;
+        Ok(done)
+    });
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -86,7 +94,7 @@ fn checkpoint_to_safetensors<R: Read + Seek>(
     for (k, v) in &args.metadata {
         writer = writer.metadata(k, v);
     }
-    let written = emit(&args.output, name, &ToSafetensors(&ck, &writer))?;
+    let written = emit(&args.output, args.sync, name, &ToSafetensors(&ck, &writer))?;
     if !written.skipped.is_empty() {
         const SHOWN: usize = 5;
         let mut list: Vec<String> = written
@@ -122,6 +130,7 @@ fn safetensors_to_checkpoint<R: Read + Seek>(
     };
     emit(
         &args.output,
+        args.sync,
         name,
         &ToTorch(&st, Saver::new().archive_name(archive)),
     )

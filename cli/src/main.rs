@@ -120,9 +120,14 @@ struct ConvertArgs {
     metadata: Vec<(String, String)>,
 
     /// With --to: do not compare each checkpoint record's CRC-32 as it is
-    /// read (faster: tensors are then copied file to file by the kernel).
+    /// read (by default a damaged record is an error naming it).
     #[arg(long, requires = "to")]
     no_crc_check: bool,
+
+    /// With --to: sync the output to disk before it replaces OUT (`fsync`;
+    /// by default it is renamed into place unsynced, as `cp` leaves a copy).
+    #[arg(long, requires = "to")]
+    sync: bool,
 
     /// Where to write; `-` writes stdout. A file is replaced only on success.
     #[arg(short, long = "output", value_name = "OUT")]
@@ -236,13 +241,16 @@ fn main() -> ExitCode {
             // clap counts `--protocol`'s conflict with `--to` as meeting
             // these options' `requires = "to"`: checked here.
             if args.to.is_none()
-                && (args.skip_non_tensors || args.no_crc_check || !args.metadata.is_empty())
+                && (args.skip_non_tensors
+                    || args.no_crc_check
+                    || args.sync
+                    || !args.metadata.is_empty())
             {
                 use clap::CommandFactory;
                 Cli::command()
                     .error(
                         clap::error::ErrorKind::MissingRequiredArgument,
-                        "--skip-non-tensors, --metadata and --no-crc-check go with --to",
+                        "--skip-non-tensors, --metadata, --no-crc-check and --sync go with --to",
                     )
                     .exit();
             }
@@ -488,6 +496,13 @@ impl Progress {
 /// pickles: the zip's `data.pkl`, or the legacy file's five leading pickles.
 /// Anything else is returned as it is.
 pub(crate) fn checkpoint_pickles(data: Vec<u8>, name: &str) -> Result<Vec<u8>, Failure> {
+    if pickle_codec::torch::safetensors::is_safetensors(&data) {
+        return Err(format!(
+            "{name} is a safetensors file, which holds no pickle: `pickle arrays` lists its \
+             tensors, `pickle scan` checks its header, `pickle convert {name} --to torch -o OUT.pt` \
+             makes a PyTorch checkpoint of it"
+        ));
+    }
     match pickle_codec::torch::pickle_part(&data) {
         Ok(Some(pickles)) => Ok(pickles),
         Ok(None) => Ok(data),

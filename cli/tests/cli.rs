@@ -961,12 +961,26 @@ fn convert_to_refuses_what_it_cannot_convert() {
             vec!["convert", &plain, "--to", "torch", "-o", o],
             "is a PyTorch checkpoint already",
         ),
+        (
+            vec!["dis", &st],
+            "is a safetensors file, which holds no pickle: `pickle arrays` lists its tensors",
+        ),
+        (
+            vec!["json", &st],
+            "is a safetensors file, which holds no pickle: `pickle arrays` lists its tensors",
+        ),
     ];
     for (args, want) in cases.into_iter().chain(more) {
         let line = assert_one_line_error(&pickle(&args, Some(P2)));
         assert!(line.contains(want), "{args:?}: {line}");
         assert!(s.entries().is_empty(), "{args:?} left {:?}", s.entries());
     }
+    // scan reads its header and finds no pickle.
+    let r = pickle(&["scan", "--json", &st], None);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let report: serde_json::Value = serde_json::from_str(stdout(&r).trim()).unwrap();
+    assert_eq!(report["verdict"], "safe", "{report}");
+    assert_eq!(report["format"], "safetensors", "{report}");
     // --skip-non-tensors: the tensors, and a note of what was left out.
     let r = pickle(
         &[

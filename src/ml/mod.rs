@@ -11,6 +11,9 @@ pub mod numpy;
 #[cfg(feature = "pandas")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pandas")))]
 pub mod pandas;
+#[cfg(feature = "sklearn")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
+pub mod sklearn;
 #[cfg(feature = "torch")]
 #[cfg_attr(docsrs, doc(cfg(feature = "torch")))]
 pub mod torch;

@@ -56,6 +56,19 @@ pub enum DType {
     Float8E5M2,
     Float8E4M3FnUz,
     Float8E5M2FnUz,
+    /// `torch.float8_e8m0fnu`: an 8-bit exponent (MX scales).
+    Float8E8M0Fnu,
+    /// `torch.float4_e2m1fn_x2`: two 4-bit floats packed in a byte.
+    Float4E2M1FnX2,
+    /// `torch.bcomplex32`: two bfloat16 halves.
+    BComplex32,
+    /// `torch.bits8`, `bits16`, `bits1x8`, `bits2x4`, `bits4x2`: raw bits
+    /// of 1 or 2 bytes, with no arithmetic.
+    Bits8,
+    Bits16,
+    Bits1x8,
+    Bits2x4,
+    Bits4x2,
     /// Quantized types: the stored integers (see `torch::Quantization`).
     QInt8,
     QUInt8,
@@ -70,7 +83,7 @@ pub enum DType {
 /// `_rebuild_tensor_v3` is given), its size in bytes, and its storage
 /// class when it has one (dtypes without one are saved in an
 /// `UntypedStorage` with `_rebuild_tensor_v3`).
-const DTYPES: [(DType, &str, usize, Option<&str>); 25] = [
+const DTYPES: [(DType, &str, usize, Option<&str>); 33] = [
     (DType::Float32, "float32", 4, Some("FloatStorage")),
     (DType::Float64, "float64", 8, Some("DoubleStorage")),
     (DType::Float16, "float16", 2, Some("HalfStorage")),
@@ -101,6 +114,14 @@ const DTYPES: [(DType, &str, usize, Option<&str>); 25] = [
     (DType::Float8E5M2, "float8_e5m2", 1, None),
     (DType::Float8E4M3FnUz, "float8_e4m3fnuz", 1, None),
     (DType::Float8E5M2FnUz, "float8_e5m2fnuz", 1, None),
+    (DType::Float8E8M0Fnu, "float8_e8m0fnu", 1, None),
+    (DType::Float4E2M1FnX2, "float4_e2m1fn_x2", 1, None),
+    (DType::BComplex32, "bcomplex32", 4, None),
+    (DType::Bits8, "bits8", 1, None),
+    (DType::Bits16, "bits16", 2, None),
+    (DType::Bits1x8, "bits1x8", 1, None),
+    (DType::Bits2x4, "bits2x4", 1, None),
+    (DType::Bits4x2, "bits4x2", 1, None),
     (DType::QInt8, "qint8", 1, Some("QInt8Storage")),
     (DType::QUInt8, "quint8", 1, Some("QUInt8Storage")),
     (DType::QInt32, "qint32", 4, Some("QInt32Storage")),
@@ -196,10 +217,18 @@ impl DType {
             DType::QUInt8 => "|u1",
             DType::QInt32 => "<i4",
             DType::Complex32
+            | DType::BComplex32
             | DType::Float8E4M3Fn
             | DType::Float8E5M2
             | DType::Float8E4M3FnUz
             | DType::Float8E5M2FnUz
+            | DType::Float8E8M0Fnu
+            | DType::Float4E2M1FnX2
+            | DType::Bits8
+            | DType::Bits16
+            | DType::Bits1x8
+            | DType::Bits2x4
+            | DType::Bits4x2
             | DType::QUInt4x2
             | DType::QUInt2x4 => return None,
         };
@@ -210,7 +239,7 @@ impl DType {
     #[cfg_attr(not(feature = "torch"), allow(dead_code))]
     pub(crate) fn swap_unit(self) -> usize {
         match self {
-            DType::Complex32 => 2,
+            DType::Complex32 | DType::BComplex32 => 2,
             DType::Complex64 => 4,
             DType::Complex128 => 8,
             d => d.itemsize(),

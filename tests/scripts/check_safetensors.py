@@ -3,6 +3,7 @@
 (tests/safetensors.rs).
 
     python3 tests/scripts/check_safetensors.py --generate       (needs torch and safetensors; by hand)
+    python3 tests/scripts/check_safetensors.py --generate-subbyte   (subbyte.pt and .safetensors only)
     python3 tests/scripts/check_safetensors.py --record DIR     (by hand, after the Rust test wrote DIR)
     python3 tests/scripts/check_safetensors.py --check DIR      (run by tests/safetensors.rs where both import)
 
@@ -228,9 +229,28 @@ def verdict(d):
     }
 
 
+def generate_subbyte():
+    """subbyte.pt and subbyte.safetensors: the dtypes whose safetensors
+    names this safetensors can write but its load_file cannot read
+    (F8_E8M0, and F4, whose shape counts 4-bit values: torch's last
+    dimension doubled), kept apart from the files --record loads."""
+    sd = collections.OrderedDict([
+        ("e8m0", T(torch.float8_e8m0fnu, (3,), 50)),
+        ("f4", T(torch.float4_e2m1fn_x2, (2, 3), 51)),
+        ("f4.row", T(torch.float4_e2m1fn_x2, (5,), 52)),
+        ("f32", T(torch.float32, (2,), 53)),
+    ])
+    torch.save(sd, os.path.join(FIXTURES, "subbyte.pt"))
+    save_file(sd, os.path.join(FIXTURES, "subbyte.safetensors"))
+
+
 def main():
     if sys.argv[1:2] == ["--generate"]:
         generate()
+        generate_subbyte()
+        return 0
+    if sys.argv[1:2] == ["--generate-subbyte"]:
+        generate_subbyte()
         return 0
     if len(sys.argv) != 3 or sys.argv[1] not in ("--record", "--check"):
         print(__doc__)

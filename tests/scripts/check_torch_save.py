@@ -39,6 +39,7 @@ import warnings
 import torch
 
 warnings.filterwarnings("ignore", message="ComplexHalf support is experimental")
+warnings.filterwarnings("ignore", message="BComplex32 support is experimental")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "torch")
@@ -65,6 +66,14 @@ DTYPES = [
     (torch.float8_e5m2, (2, 3)),
     (torch.float8_e4m3fnuz, (4,)),
     (torch.float8_e5m2fnuz, (1, 1, 2)),
+    (torch.float8_e8m0fnu, (3,)),
+    (torch.float4_e2m1fn_x2, (2, 2)),
+    (torch.bcomplex32, (2,)),
+    (torch.bits8, (3,)),
+    (torch.bits16, (2,)),
+    (torch.bits1x8, (2,)),
+    (torch.bits2x4, (1,)),
+    (torch.bits4x2, (4,)),
 ]
 
 
@@ -145,6 +154,20 @@ def fixtures():
         (f"blocks.{i}.weight", T(torch.float32, (2,), 1000 + i)) for i in range(40)
     )
     list_root = [T(torch.uint16, (2,), 300), T(torch.float8_e5m2, (2,), 301), 1, "a"]
+    # A tied weight: two names, two tensors, one storage.
+    w = T(torch.float32, (2, 2), 500)
+    tied = collections.OrderedDict(
+        [("embed.weight", w), ("other", T(torch.float32, (2,), 501)), ("head.weight", w.detach())]
+    )
+    # An optimizer's state dict: its `state` keyed by parameter index.
+    optimizer = {
+        "state": {
+            0: {"step": T(torch.float32, (), 400), "exp_avg": T(torch.float32, (2,), 401)},
+            1: {"step": T(torch.float32, (), 402), "exp_avg": T(torch.float32, (3,), 403)},
+        },
+        "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "params": [0, 1]}],
+        "odd_keys": {-1: "neg", 2**70: "big", -(2**70): "neg_big", "s": 0, 255: "u8", 65536: "u32"},
+    }
     return {
         "state_dict.pt": sd,
         "checkpoint.pt": checkpoint,
@@ -152,6 +175,8 @@ def fixtures():
         "tensor.pt": T(torch.float32, (2, 2), 200),
         "many.pt": many,
         "list_root.pt": list_root,
+        "optimizer.pt": optimizer,
+        "tied.pt": tied,
     }
 
 

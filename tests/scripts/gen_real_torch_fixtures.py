@@ -41,17 +41,29 @@ obj = {
     "float8_e5m2": x.to(torch.float8_e5m2)[1:],
     "bfloat16": x.to(torch.bfloat16),
     "float32": x,
+    # torch 2.7+'s sub-byte and bit dtypes, made by views of integers.
+    "float8_e8m0fnu": torch.tensor([1, 2, 127, 128, 254], dtype=torch.uint8).view(torch.float8_e8m0fnu),
+    "float4_e2m1fn_x2": torch.tensor([[0x12, 0x34, 0x56], [0x78, 0x9A, 0xBC]], dtype=torch.uint8).view(torch.float4_e2m1fn_x2),
+    "float4_e2m1fn_x2_col": torch.tensor([[0x12, 0x34, 0x56], [0x78, 0x9A, 0xBC]], dtype=torch.uint8).view(torch.float4_e2m1fn_x2)[:, 1],
+    "bits16": torch.tensor([1, -2, 300], dtype=torch.int16).view(torch.bits16),
+    "bits8": torch.tensor([7, 8], dtype=torch.uint8).view(torch.bits8),
+    "bcomplex32": torch.tensor([0x3F80C000, 0x40000000], dtype=torch.int32).view(torch.bcomplex32),
 }
 
 
 def element_bytes(t):
     if t.is_quantized:
         t = t.int_repr()
+    if t.dtype in BYTE_VIEWED:
+        # No copy kernels for these dtypes: C order by way of their bytes.
+        t = t.view(torch.uint8).contiguous()
     t = t.contiguous()
     if t.dtype == torch.complex32:
         t = t.view(torch.float16)
     return t.view(torch.uint8).numpy().tobytes() if t.numel() else b""
 
+
+BYTE_VIEWED = (torch.float8_e8m0fnu, torch.float4_e2m1fn_x2, torch.bits16, torch.bits8)
 
 tensors = []
 for path, t in obj.items():

@@ -7,8 +7,10 @@
 //! * [`zip`]: zip archives as torch (miniz) and numpy (`zipfile`) read them.
 //! * [`npy`]: the `.npy` header and where its data or pickle starts.
 //! * [`tar`]: tar archives as `tarfile` reads them (torch < 0.4).
+//! * [`safetensors`]: the safetensors header, which no loader unpickles.
 
 pub mod compress;
 pub mod npy;
+pub mod safetensors;
 pub mod tar;
 pub mod zip;

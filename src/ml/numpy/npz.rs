@@ -211,7 +211,7 @@ pub fn read_npz(data: &[u8]) -> Result<Vec<(String, NdArray<'static>)>> {
 
 /// An `.npz` archive written array by array: `np.savez` (members stored)
 /// or, with the `joblib-compress` feature, `np.savez_compressed`
-/// ([`NpzWriter::compressed`]: deflated). Each array is written as
+/// (`NpzWriter::compressed`: deflated). Each array is written as
 /// [`NdArray::to_npy`] writes it, into the member `key.npy`; `np.load`
 /// reads the archive back. Members are dated 1980-01-01, so the same arrays
 /// give the same bytes (numpy dates them now).

@@ -72,7 +72,7 @@
 //! | `CharStorage` `ShortStorage` `IntStorage` `LongStorage` `ByteStorage` `BoolStorage` | int8, int16, int32, int64, uint8, bool |
 //! | `ComplexFloatStorage` `ComplexDoubleStorage` | complex64, complex128 |
 //! | `QInt8Storage` `QUInt8Storage` `QInt32Storage` `QUInt4x2Storage` `QUInt2x4Storage` | qint8, quint8, qint32, quint4x2, quint2x4 (per-tensor or per-channel affine; [`Checkpoint::read_f64`] dequantizes) |
-//! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, and any of the above |
+//! | `UntypedStorage` + `_rebuild_tensor_v3`'s dtype | complex32, bcomplex32, uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu, float4_e2m1fn_x2 (two 4-bit floats a byte), bits8, bits16, bits1x8, bits2x4, bits4x2, and any of the above |
 //!
 //! Not supported yet: sparse and nested tensors, meta loading.
 //! Checkpoints are written by [`save`] (see [`Saver`]), and converted to
@@ -81,6 +81,8 @@
 
 #[cfg(feature = "mmap")]
 mod mmap;
+#[cfg(all(feature = "safetensors", unix))]
+mod parallel_copy;
 #[cfg(feature = "safetensors")]
 #[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
 pub mod safetensors;
@@ -101,7 +103,7 @@ use crate::LoadOptions;
 pub use crate::ml::torch_facts::DType;
 
 mod save;
-pub use save::{archive_name, save, save_to, SaveTensor, SaveValue, Saver, StateDict};
+pub use save::{archive_name, save, save_to, SaveKey, SaveTensor, SaveValue, Saver, StateDict};
 
 /// A storage named by a persistent id.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -674,10 +676,7 @@ impl Record<'_> {
     /// directory's (records that are no zip member have none).
     fn check(&self, got: u32) -> Result<()> {
         match self.member {
-            Some(m) if m.crc32 != got => Err(Error::data(format!(
-                "zip member {}: bad CRC-32 ({got:#010x}, the directory says {:#010x}): the data is damaged",
-                m.name, m.crc32
-            ))),
+            Some(m) if m.crc32 != got => Err(zip::bad_crc(&m.name, got, m.crc32)),
             _ => Ok(()),
         }
     }
@@ -772,9 +771,18 @@ impl Checkpoint<std::fs::File> {
     /// Open a checkpoint file: reads the object pickle only; storages are
     /// read when asked for, each with one positional read of the file.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Checkpoint::open_with(path, &LoadOptions::default())
+    }
+
+    /// [`Checkpoint::open`], its pickles read with the decoding and limits
+    /// of `options` (`torch.load(f, encoding='latin1')` is
+    /// `LoadOptions::default().encoding(Encoding::Latin1)`; a hostile
+    /// file's memo, depth and line limits). Its hooks and buffers are not
+    /// used: the checkpoint's persistent ids name its storages.
+    pub fn open_with(path: impl AsRef<std::path::Path>, options: &LoadOptions) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(Error::io)?;
         let len = file.metadata().map_err(Error::io)?.len();
-        Checkpoint::from_bytes(Bytes::File(PositionalFile::new(file)), len, true)
+        Checkpoint::from_bytes(Bytes::File(PositionalFile::new(file)), len, true, options)
     }
 
     /// Open a checkpoint file as a read-only memory map: a contiguous
@@ -791,27 +799,46 @@ impl Checkpoint<std::fs::File> {
     #[cfg(feature = "mmap")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
     pub fn mmap(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Checkpoint::mmap_with(path, &LoadOptions::default())
+    }
+
+    /// [`Checkpoint::mmap`] with the decoding and limits of `options`, as
+    /// [`Checkpoint::open_with`].
+    #[cfg(feature = "mmap")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mmap")))]
+    pub fn mmap_with(path: impl AsRef<std::path::Path>, options: &LoadOptions) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(Error::io)?;
         let map = mmap::Map::new(&file)?;
         let len = map.bytes().len() as u64;
-        Checkpoint::from_bytes(Bytes::Map(map), len, false)
+        Checkpoint::from_bytes(Bytes::Map(map), len, false, options)
     }
 }
 
 impl<R: Read + Seek> Checkpoint<R> {
     /// Open a checkpoint from a seekable reader positioned at its start
     /// (offsets count from there, as in `torch.load(f)`).
-    pub fn from_reader(mut reader: R) -> Result<Self> {
+    pub fn from_reader(reader: R) -> Result<Self> {
+        Checkpoint::from_reader_with(reader, &LoadOptions::default())
+    }
+
+    /// [`Checkpoint::from_reader`] with the decoding and limits of
+    /// `options`, as [`Checkpoint::open_with`].
+    pub fn from_reader_with(mut reader: R, options: &LoadOptions) -> Result<Self> {
         let start = reader.stream_position().map_err(Error::io)?;
         let end = reader.seek(SeekFrom::End(0)).map_err(Error::io)?;
         let bytes = Bytes::Reader {
             inner: Mutex::new(reader),
             start,
         };
-        Checkpoint::from_bytes(bytes, end.saturating_sub(start), true)
+        Checkpoint::from_bytes(bytes, end.saturating_sub(start), true, options)
     }
 
-    fn from_bytes(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+    fn from_bytes(
+        bytes: Bytes<R>,
+        len: u64,
+        check_crc: bool,
+        options: &LoadOptions,
+    ) -> Result<Self> {
         let mut head = [0u8; 512];
         let n = len.min(512) as usize;
         bytes.read_exact_at(0, &mut head[..n]).map_err(Error::io)?;
@@ -823,15 +850,15 @@ impl<R: Read + Seek> Checkpoint<R> {
             ));
         }
         if head.starts_with(b"PK\x03\x04") {
-            Self::open_zip(bytes, len, check_crc)
+            Self::open_zip(bytes, len, check_crc, options)
         } else if crate::ml::container::tar::is_header(head) {
-            Self::open_tar(bytes, len, check_crc)
+            Self::open_tar(bytes, len, check_crc, options)
         } else {
-            Self::open_legacy(bytes, len, check_crc)
+            Self::open_legacy(bytes, len, check_crc, options)
         }
     }
 
-    fn open_zip(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+    fn open_zip(bytes: Bytes<R>, len: u64, check_crc: bool, options: &LoadOptions) -> Result<Self> {
         let zip = ZipLayout::open(&bytes, len)?;
         let whole = |name: &str| -> Result<Option<Vec<u8>>> {
             let Some(i) = zip.member(name)? else {
@@ -843,7 +870,7 @@ impl<R: Read + Seek> Checkpoint<R> {
         let data =
             whole("data.pkl")?.ok_or_else(|| Error::data("zip archive without a data.pkl"))?;
         let big_endian = whole("byteorder")?.is_some_and(|b| b.starts_with(b"big"));
-        let doc = crate::loads_with(&data, LoadOptions::default())?;
+        let doc = crate::loads_with(&data, options.plain_copy())?;
         Ok(Checkpoint {
             slots: slots_of(&doc),
             doc,
@@ -856,7 +883,12 @@ impl<R: Read + Seek> Checkpoint<R> {
         })
     }
 
-    fn open_legacy(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+    fn open_legacy(
+        bytes: Bytes<R>,
+        len: u64,
+        check_crc: bool,
+        options: &LoadOptions,
+    ) -> Result<Self> {
         // The pickles are read through one unpickler; its offset then tells
         // where the raw storages start. Small reads keep it from buffering
         // (reading) far into the storages.
@@ -865,8 +897,7 @@ impl<R: Read + Seek> Checkpoint<R> {
             len,
             pos: 0,
         };
-        let mut u =
-            crate::Unpickler::from_reader(Trickle { inner: &mut at }, LoadOptions::default());
+        let mut u = crate::Unpickler::from_reader(Trickle { inner: &mut at }, options.plain_copy());
         let magic = u.load()?;
         if !crate::ml::torch_facts::is_legacy_magic(magic.root()) {
             return Err(Error::data("not a torch checkpoint (bad magic number)"));
@@ -937,7 +968,7 @@ impl<R: Read + Seek> Checkpoint<R> {
         })
     }
 
-    fn open_tar(bytes: Bytes<R>, len: u64, check_crc: bool) -> Result<Self> {
+    fn open_tar(bytes: Bytes<R>, len: u64, check_crc: bool, options: &LoadOptions) -> Result<Self> {
         let within =
             |what: &str, e: Error| Error::new(e.category(), format!("tar member {what}: {e}"));
         let entries = {
@@ -980,7 +1011,7 @@ impl<R: Read + Seek> Checkpoint<R> {
                 pos,
             };
             let mut u =
-                crate::Unpickler::from_reader(Trickle { inner: &mut at }, LoadOptions::default());
+                crate::Unpickler::from_reader(Trickle { inner: &mut at }, options.plain_copy());
             let doc = u.load()?;
             Ok((doc, pos + u.offset()))
         };
@@ -1003,7 +1034,8 @@ impl<R: Read + Seek> Checkpoint<R> {
                 .ok_or_else(|| Error::data("a key that is neither an int nor a str"))
         };
 
-        let sys_info = crate::loads(&whole("sys_info")?).map_err(|e| within("sys_info", e))?;
+        let sys_info = crate::loads_with(&whole("sys_info")?, options.plain_copy())
+            .map_err(|e| within("sys_info", e))?;
         let little = sys_info
             .root()
             .get("little_endian")
@@ -1148,7 +1180,8 @@ impl<R: Read + Seek> Checkpoint<R> {
         })()
         .map_err(|e| within("tensors", e))?;
 
-        let doc = crate::loads(&whole("pickle")?).map_err(|e| within("pickle", e))?;
+        let doc = crate::loads_with(&whole("pickle")?, options.plain_copy())
+            .map_err(|e| within("pickle", e))?;
         let mut refs: HashMap<&str, usize> = HashMap::new();
         for t in tensors.values() {
             *refs.entry(t.storage.key.as_str()).or_default() += 1;
@@ -1441,11 +1474,19 @@ impl<R: Read + Seek> Checkpoint<R> {
     pub fn read<T: crate::ml::numpy::Element>(&self, t: &Tensor) -> Result<Vec<T>> {
         // Types numpy lacks are read as their bits.
         let np = match t.dtype() {
-            DType::BFloat16 | DType::Float16 => crate::ml::numpy::DType::parse("<u2")?,
+            DType::BFloat16 | DType::Float16 | DType::Bits16 => {
+                crate::ml::numpy::DType::parse("<u2")?
+            }
             DType::Float8E4M3Fn
             | DType::Float8E5M2
             | DType::Float8E4M3FnUz
             | DType::Float8E5M2FnUz
+            | DType::Float8E8M0Fnu
+            | DType::Float4E2M1FnX2
+            | DType::Bits8
+            | DType::Bits1x8
+            | DType::Bits2x4
+            | DType::Bits4x2
             | DType::QUInt4x2
             | DType::QUInt2x4 => crate::ml::numpy::DType::parse("|u1")?,
             d => d.numpy().ok_or_else(|| {
@@ -1584,6 +1625,21 @@ fn read_record<R: Read + Seek>(
     check: bool,
 ) -> Result<Vec<u8>> {
     let v = match rec.member.filter(|m| m.method != 0) {
+        None if check && size == rec.size => {
+            // Read a megabyte at a time into the result and check each
+            // piece while it is still in cache: one pass over memory, not
+            // two.
+            let mut v = vec![0u8; to_usize(size)?];
+            let mut crc = zip::Crc32::default();
+            let mut at = rec.start;
+            for piece in v.chunks_mut(CHUNK) {
+                bytes.read_exact_at(at, piece).map_err(Error::io)?;
+                crc.update(piece);
+                at += piece.len() as u64;
+            }
+            rec.check(crc.value())?;
+            return Ok(v);
+        }
         None => {
             let mut v = vec![0u8; to_usize(size)?];
             bytes.read_exact_at(rec.start, &mut v).map_err(Error::io)?;

@@ -230,7 +230,9 @@ impl<'a> SaveTensor<'a> {
 }
 
 /// What [`save`] writes: tensors, plain Python values and containers of
-/// them. Dict keys are `str`, in order; a [`StateDict`] is an `OrderedDict`.
+/// them. Dict keys are `str` or `int` ([`SaveKey`]: an optimizer's
+/// `state` is keyed by parameter index), in order; a [`StateDict`] is an
+/// `OrderedDict` of `str` keys.
 /// Build with the `From` impls (`1.5.into()`, `"text".into()`,
 /// `tensor.into()`, `vec![...].into()` for a list) and [`SaveValue::dict`],
 /// [`SaveValue::ordered_dict`], [`SaveValue::list`], [`SaveValue::tuple`].
@@ -253,16 +255,47 @@ pub enum SaveValue<'a> {
     List(Vec<SaveValue<'a>>),
     /// A `tuple`.
     Tuple(Vec<SaveValue<'a>>),
-    /// A `dict` with `str` keys, in order (a key given twice is an error).
-    Dict(Vec<(String, SaveValue<'a>)>),
+    /// A `dict`, in order (a key given twice is an error).
+    Dict(Vec<(SaveKey, SaveValue<'a>)>),
     /// A `collections.OrderedDict` with `str` keys (what
     /// `model.state_dict()` is).
     OrderedDict(Vec<(String, SaveValue<'a>)>),
 }
 
-fn pairs<'a, K: Into<String>, V: Into<SaveValue<'a>>>(
+/// A key of a [`SaveValue::Dict`]: a Python `str` or `int`. Built from
+/// `&str`, `String` and the integer types.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SaveKey {
+    /// A `str`.
+    Str(String),
+    /// An `int`.
+    Int(i128),
+}
+
+impl From<&str> for SaveKey {
+    fn from(k: &str) -> Self {
+        SaveKey::Str(k.to_string())
+    }
+}
+
+impl From<String> for SaveKey {
+    fn from(k: String) -> Self {
+        SaveKey::Str(k)
+    }
+}
+
+macro_rules! key_from_int {
+    ($($t:ty)*) => {$(
+        impl From<$t> for SaveKey {
+            fn from(k: $t) -> Self { SaveKey::Int(k as i128) }
+        }
+    )*};
+}
+key_from_int!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 usize);
+
+fn pairs<'a, K: Into<T>, T, V: Into<SaveValue<'a>>>(
     pairs: impl IntoIterator<Item = (K, V)>,
-) -> Vec<(String, SaveValue<'a>)> {
+) -> Vec<(T, SaveValue<'a>)> {
     pairs
         .into_iter()
         .map(|(k, v)| (k.into(), v.into()))
@@ -270,8 +303,9 @@ fn pairs<'a, K: Into<String>, V: Into<SaveValue<'a>>>(
 }
 
 impl<'a> SaveValue<'a> {
-    /// A `dict` of `pairs`, in order.
-    pub fn dict<K: Into<String>, V: Into<SaveValue<'a>>>(
+    /// A `dict` of `pairs`, in order; keys `str` or `int`
+    /// (`SaveValue::dict([(0, state0), (1, state1)])`).
+    pub fn dict<K: Into<SaveKey>, V: Into<SaveValue<'a>>>(
         items: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
         SaveValue::Dict(pairs(items))
@@ -503,6 +537,9 @@ fn can_require_grad(d: DType) -> bool {
             | DType::Float8E5M2
             | DType::Float8E4M3FnUz
             | DType::Float8E5M2FnUz
+            | DType::Float8E8M0Fnu
+            | DType::Float4E2M1FnX2
+            | DType::BComplex32
     )
 }
 
@@ -514,13 +551,57 @@ enum Frame<'r, 'a> {
         out: Vec<Value>,
     },
     Map {
-        items: &'r [(String, SaveValue<'a>)],
-        ordered: bool,
+        items: MapItems<'r, 'a>,
         /// Keys with their values; the last value is a placeholder while
         /// it is being built.
         out: Vec<(Value, Value)>,
-        seen: HashSet<&'r str>,
+        seen: HashSet<KeyRef<'r>>,
     },
+}
+
+/// The items of a dict ([`SaveValue::Dict`]) or of an `OrderedDict`.
+#[derive(Clone, Copy)]
+enum MapItems<'r, 'a> {
+    Dict(&'r [(SaveKey, SaveValue<'a>)]),
+    Ordered(&'r [(String, SaveValue<'a>)]),
+}
+
+/// A key as Python compares it (a `str` is never equal to an `int`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum KeyRef<'r> {
+    Str(&'r str),
+    Int(i128),
+}
+
+impl std::fmt::Display for KeyRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyRef::Str(s) => write!(f, "{s:?}"),
+            KeyRef::Int(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+impl<'r, 'a> MapItems<'r, 'a> {
+    fn get(self, i: usize) -> Option<(KeyRef<'r>, &'r SaveValue<'a>)> {
+        match self {
+            MapItems::Dict(items) => items.get(i).map(|(k, v)| {
+                let k = match k {
+                    SaveKey::Str(s) => KeyRef::Str(s),
+                    SaveKey::Int(i) => KeyRef::Int(*i),
+                };
+                (k, v)
+            }),
+            MapItems::Ordered(items) => items.get(i).map(|(k, v)| (KeyRef::Str(k), v)),
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            MapItems::Dict(items) => items.len(),
+            MapItems::Ordered(items) => items.len(),
+        }
+    }
 }
 
 /// Builds the object pickle's document and collects the storages, in the
@@ -529,6 +610,9 @@ struct Emitter<'r> {
     doc: Document,
     strings: HashMap<&'r str, Value>,
     storages: Vec<&'r [u8]>,
+    /// The key of each storage by the bytes it was given (address,
+    /// length) and its dtype: tensors that lend the same bytes share it.
+    shared: HashMap<(usize, usize, DType), Value>,
 }
 
 impl<'r> Emitter<'r> {
@@ -560,10 +644,14 @@ impl<'r> Emitter<'r> {
                     });
                     None
                 }
-                SaveValue::Dict(items) | SaveValue::OrderedDict(items) => {
+                SaveValue::Dict(_) | SaveValue::OrderedDict(_) => {
+                    let items = match cur {
+                        SaveValue::Dict(items) => MapItems::Dict(items),
+                        SaveValue::OrderedDict(items) => MapItems::Ordered(items),
+                        _ => unreachable!("matched above"),
+                    };
                     stack.push(Frame::Map {
                         items,
-                        ordered: matches!(cur, SaveValue::OrderedDict(_)),
                         out: Vec::with_capacity(items.len()),
                         seen: HashSet::with_capacity(items.len()),
                     });
@@ -571,10 +659,7 @@ impl<'r> Emitter<'r> {
                 }
                 SaveValue::None => Some(Value::None),
                 SaveValue::Bool(b) => Some(Value::Bool(*b)),
-                SaveValue::Int(i) => Some(match i64::try_from(*i) {
-                    Ok(i) => Value::Int(i),
-                    Err(_) => self.doc.int((*i).into()),
-                }),
+                SaveValue::Int(i) => Some(self.int(*i)),
                 SaveValue::Float(f) => Some(Value::Float(*f)),
                 SaveValue::Str(s) => Some(self.str(s)),
                 SaveValue::Tensor(t) => Some(self.tensor(t)?),
@@ -597,12 +682,15 @@ impl<'r> Emitter<'r> {
                         }
                         match items.get(out.len()) {
                             Some((k, v)) => {
-                                if !seen.insert(k.as_str()) {
+                                if !seen.insert(k) {
                                     return Err(Error::data(format!(
-                                        "dict key {k:?} is given twice (a Python dict holds it once)"
+                                        "dict key {k} is given twice (a Python dict holds it once)"
                                     )));
                                 }
-                                let key = self.str(k);
+                                let key = match k {
+                                    KeyRef::Str(k) => self.str(k),
+                                    KeyRef::Int(i) => self.int(i),
+                                };
                                 out.push((key, Value::None));
                                 Some(v)
                             }
@@ -622,12 +710,14 @@ impl<'r> Emitter<'r> {
                         tuple: true, out, ..
                     } => self.doc.tuple(out),
                     Frame::Map {
-                        ordered: false,
+                        items: MapItems::Dict(_),
                         out,
                         ..
                     } => self.doc.dict(out),
                     Frame::Map {
-                        ordered: true, out, ..
+                        items: MapItems::Ordered(_),
+                        out,
+                        ..
                     } => {
                         let od = self.ordered_dict();
                         for (k, v) in out {
@@ -637,6 +727,13 @@ impl<'r> Emitter<'r> {
                     }
                 });
             }
+        }
+    }
+
+    fn int(&mut self, i: i128) -> Value {
+        match i64::try_from(i) {
+            Ok(i) => Value::Int(i),
+            Err(_) => self.doc.int(i.into()),
         }
     }
 
@@ -680,9 +777,24 @@ impl<'r> Emitter<'r> {
                 t.nbytes(),
             ),
         };
-        // `str(len(id_map))`: a new string each time.
-        let key = self.doc.str(&self.storages.len().to_string());
-        self.storages.push(&t.data);
+        // `id_map.setdefault(storage._cdata, str(len(id_map)))`: a new
+        // string for each new storage, the same one again for a storage
+        // already saved (written once, named by a memo GET). Tensors share
+        // a storage when they lend the very same bytes, as two names of a
+        // tied weight do (empty ones never: all empty slices may share an
+        // address).
+        let id = (t.data.as_ptr() as usize, t.data.len(), t.dtype);
+        let key = match self.shared.get(&id) {
+            Some(&key) if !t.data.is_empty() => key,
+            _ => {
+                let key = self.doc.str(&self.storages.len().to_string());
+                self.storages.push(&t.data);
+                if !t.data.is_empty() {
+                    self.shared.insert(id, key);
+                }
+                key
+            }
+        };
         let cpu = self.str("cpu");
         let pid = self
             .doc
@@ -724,6 +836,7 @@ fn pickle<'r>(obj: &'r SaveValue<'_>) -> Result<(Vec<u8>, Vec<&'r [u8]>)> {
         doc: Document::new(),
         strings: HashMap::new(),
         storages: Vec::new(),
+        shared: HashMap::new(),
     };
     let root = e.value(obj)?;
     e.doc.set_root(root);
@@ -1186,11 +1299,16 @@ impl Saver {
 /// collections.OrderedDict())`, or `_rebuild_tensor_v3` with a
 /// `torch.storage.UntypedStorage` whose size counts bytes and the dtype
 /// after the hooks, for the dtypes without a storage class (uint16, uint32,
-/// uint64, complex32, the float8 types); an `nn.Parameter`
+/// uint64, complex32, float8, float4, bits); an `nn.Parameter`
 /// ([`SaveTensor::parameter`]) is
 /// `torch._utils._rebuild_parameter(tensor, requires_grad, OrderedDict())`.
-/// Each tensor has a storage of its own, C-contiguous from offset 0: views
-/// of one storage (tied weights) are written as copies, and quantized
+/// Storages are C-contiguous from offset 0. Tensors of one dtype that lend
+/// the very same bytes (the same slice: a tied weight under two names, or
+/// two tensors borrowed from one storage of a memory-mapped
+/// [`Checkpoint`](super::Checkpoint))
+/// share one storage, as torch saves tied weights, and `torch.load` gives
+/// them one storage again; any other tensor has a storage of its own
+/// (views of a larger storage are written as their own copies). Quantized
 /// tensors are refused.
 ///
 /// The pickle's memo follows Python's object identities as torch's pickler

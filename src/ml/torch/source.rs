@@ -56,12 +56,12 @@ impl PositionalFile {
     }
 
     #[cfg(unix)]
-    fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    pub(super) fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
         std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, pos)
     }
 
     #[cfg(windows)]
-    fn read_exact_at(&self, mut pos: u64, mut buf: &mut [u8]) -> std::io::Result<()> {
+    pub(super) fn read_exact_at(&self, mut pos: u64, mut buf: &mut [u8]) -> std::io::Result<()> {
         use std::os::windows::fs::FileExt;
         while !buf.is_empty() {
             match self.file.seek_read(buf, pos) {
@@ -78,7 +78,7 @@ impl PositionalFile {
     }
 
     #[cfg(not(any(unix, windows)))]
-    fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
+    pub(super) fn read_exact_at(&self, pos: u64, buf: &mut [u8]) -> std::io::Result<()> {
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
         f.seek(SeekFrom::Start(pos))?;
         f.read_exact(buf)
@@ -174,6 +174,15 @@ impl<R: Read + Seek> Bytes<R> {
     }
 
     /// True for a memory map.
+    /// The file, when the bytes are one read at offsets.
+    #[cfg_attr(not(feature = "safetensors"), allow(dead_code))]
+    pub(super) fn positional(&self) -> Option<&PositionalFile> {
+        match self {
+            Bytes::File(f) => Some(f),
+            _ => None,
+        }
+    }
+
     pub(super) fn is_mapped(&self) -> bool {
         #[cfg(feature = "mmap")]
         if let Bytes::Map(_) = self {

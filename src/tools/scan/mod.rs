@@ -71,6 +71,12 @@
 //! * **Embedded checkpoints**: `torch.storage._load_from_bytes(b)` (what
 //!   `pickle.dumps(tensor)` writes) runs `torch.load` on `b`; the bytes are
 //!   scanned as a file of their own and the call takes their verdict.
+//! * **safetensors files** hold no pickle: safe once their header is
+//!   checked (with the `safetensors` feature: the `safetensors` crate's
+//!   checks, that every tensor's offsets lie in the file and cover its data;
+//!   without it such a file is an error, not known to be safe). Since a
+//!   renamed file may be given to `torch.load` or `pickle.load`, its bytes
+//!   are also read as opcodes, and what is found there is reported.
 //! * Anything else is a pickle stream: every pickle in it is scanned, read as
 //!   `_pickle.c` reads it (opcodes may cross a frame's end; `int()`'s
 //!   underscores in protocol-0 arguments). Payloads longer than 16 MiB are
@@ -109,7 +115,7 @@ pub use policy::Policy;
 use crate::codec::opcodes::Opcode;
 use crate::codec::read::{InstructionReader, IoRead, Read, SliceRead};
 use crate::error::{Category, Error, Result};
-use crate::ml::container::{compress, npy, tar, zip};
+use crate::ml::container::{compress, npy, safetensors, tar, zip};
 use crate::ml::torch_facts::storage_itemsize;
 
 /// How far loading a pickle reaches. Ordered: `Safe < Unknown < Error < Dangerous`.
@@ -220,6 +226,8 @@ pub enum Format {
     Tar,
     /// A compressed joblib file, scanned as it decompresses.
     Compressed(Compression),
+    /// A safetensors file: no pickle, its header checked.
+    Safetensors,
 }
 
 /// The result of scanning one file.
@@ -1144,6 +1152,7 @@ fn scan_plain_tar<F: std::io::Read + Seek + Send>(
 /// joblib for a compressor's magic; torch < 0.4 for a tar header; and
 /// everything else is unpickled.
 enum Layout {
+    Safetensors,
     Zip,
     Npy,
     Compressed(Compression),
@@ -1155,7 +1164,11 @@ enum Layout {
 }
 
 fn layout(head: &[u8]) -> Layout {
-    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+    // First: its 8-byte length then `{` could pass for a compression's
+    // magic bytes (a length ending 0x78 0x9c starts like zlib).
+    if safetensors::is_header(head) {
+        Layout::Safetensors
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         Layout::Zip
     } else if head.starts_with(npy::MAGIC) {
         Layout::Npy
@@ -1220,6 +1233,48 @@ fn scan_compressed_into<R: std::io::Read + Send>(
     }
 }
 
+/// A safetensors file: what a pickle loader would make of its bytes (the
+/// findings of reading them as opcodes, which normally stops at the first
+/// byte, count; that reading's error does not), then its header checked.
+fn scan_safetensors<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    ctx: &mut Ctx<'_>,
+) -> Result<()> {
+    f.seek(SeekFrom::Start(0))?;
+    let (pickles, notes) = (ctx.pickles, ctx.notes.len());
+    let as_pickle = scan_reader(std::io::Read::take(&mut *f, len), ctx);
+    // Nothing the pickle reading made of the bytes is a pickle of the file.
+    ctx.pickles = pickles;
+    ctx.notes.truncate(notes);
+    if as_pickle.is_ok() {
+        ctx.notes.push(
+            "a safetensors file whose bytes also read as a whole pickle stream: its findings are reported"
+                .into(),
+        );
+    }
+    f.seek(SeekFrom::Start(0))?;
+    check_safetensors_header(f, ctx)
+}
+
+#[cfg(feature = "safetensors")]
+fn check_safetensors_header<F: std::io::Read + Seek>(f: &mut F, ctx: &mut Ctx<'_>) -> Result<()> {
+    let st = crate::ml::torch::safetensors::Reader::from_reader(f)
+        .map_err(|e| within("safetensors file", e))?;
+    ctx.notes.push(format!(
+        "safetensors file: header checked, {} tensors of raw data, no pickle",
+        st.entries().len()
+    ));
+    Ok(())
+}
+
+#[cfg(not(feature = "safetensors"))]
+fn check_safetensors_header<F: std::io::Read + Seek>(_: &mut F, _: &mut Ctx<'_>) -> Result<()> {
+    Err(Error::unsupported(
+        "a safetensors file: its header is checked only with the `safetensors` feature, so it is not known to be safe",
+    ))
+}
+
 /// The most a compressed archive (zip, tar) is decompressed into memory to
 /// be read with seeks.
 const MAX_BUFFERED_DECOMPRESSED: u64 = 1 << 30;
@@ -1233,6 +1288,7 @@ fn scan_container<F: std::io::Read + Seek + Send>(
     ctx: &mut Ctx<'_>,
 ) -> (Format, Option<Error>) {
     match layout {
+        Layout::Safetensors => (Format::Safetensors, scan_safetensors(f, len, ctx).err()),
         Layout::Zip => scan_zip_into(f, len, ctx),
         Layout::Npy => {
             let r = f

@@ -1068,3 +1068,67 @@ fn compressed_archives_are_read_as_the_file_they_hold() {
     let benign = torch_zip("archive/data.pkl", b"\x80\x02}q\x00.");
     assert_safe(&scan(&gz(&benign)));
 }
+
+/// A safetensors file of `header` (padded with spaces to `len` bytes when
+/// given) and `data`.
+fn safetensors_file(header: &str, len: Option<usize>, data: &[u8]) -> Vec<u8> {
+    let mut h = header.as_bytes().to_vec();
+    if let Some(n) = len {
+        h.resize(n, b' ');
+    }
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&h);
+    out.extend_from_slice(data);
+    out
+}
+
+#[test]
+fn safetensors_files_hold_no_pickle() {
+    let ok = safetensors_file(
+        r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+        None,
+        &[0; 8],
+    );
+    let r = scan(&ok);
+    assert_eq!(r.format, Format::Safetensors);
+    assert_eq!(r.pickles, 0);
+    if cfg!(feature = "safetensors") {
+        assert_eq!(r.verdict(), Verdict::Safe, "{}", describe(&r));
+        assert!(r
+            .notes
+            .iter()
+            .any(|n| n.contains("header checked, 1 tensors")));
+        // A header whose offsets do not cover the data: not known to be
+        // what any loader reads.
+        let bad = safetensors_file(
+            r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#,
+            None,
+            &[0; 12],
+        );
+        let r = scan(&bad);
+        assert_eq!(r.verdict(), Verdict::Error, "{}", describe(&r));
+        assert!(r.error.unwrap().to_string().contains("safetensors"));
+    } else {
+        // Without the feature the header is not checked: fail closed.
+        assert_eq!(r.verdict(), Verdict::Error, "{}", describe(&r));
+        assert!(r
+            .error
+            .unwrap()
+            .to_string()
+            .contains("`safetensors` feature"));
+    }
+    // A header length whose bytes read as GLOBAL ('c', then two spaces):
+    // pickle.load of the renamed file would import the names on the
+    // header's first two lines. What that reading finds is reported, so
+    // the file is not safe, whatever its header.
+    let n = u64::from_le_bytes([b'c', b' ', b' ', 0, 0, 0, 0, 0]) as usize;
+    let polyglot = safetensors_file(
+        "{\n\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}\n}",
+        Some(n),
+        &[7],
+    );
+    let r = scan(&polyglot);
+    assert_eq!(r.format, Format::Safetensors);
+    assert!(!r.findings.is_empty(), "{}", describe(&r));
+    assert!(r.verdict() > Verdict::Safe, "{}", describe(&r));
+}
