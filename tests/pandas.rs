@@ -127,6 +127,13 @@ const CSV_UNSUPPORTED: &[&str] = &[];
 /// follows pandas 3.
 const OLD_CSV_QUIRKS: &[&str] = &["datetimes", "timedeltas", "zoned"];
 
+/// Whether the system has the tz database this crate reads named zones from.
+fn tz_database() -> bool {
+    let dir = std::env::var("TZDIR").unwrap_or_else(|_| "/usr/share/zoneinfo".into());
+    Path::new(&dir).join("Europe/Paris").exists()
+        || Path::new("/usr/lib/zoneinfo/Europe/Paris").exists()
+}
+
 /// Check every case of a folder the script wrote (or a committed fixture
 /// folder); returns the number of files read.
 fn check_dir(dir: &Path) -> usize {
@@ -182,6 +189,15 @@ fn check_dir(dir: &Path) -> usize {
             }
             match csv.as_str() {
                 Some(_) if pandas_major < 3 && OLD_CSV_QUIRKS.contains(&name) => {}
+                // Named zones come from the system's tz database; without
+                // one, their CSV is refused (Python may have pip's tzdata).
+                Some(_) if name == "zoned" && !tz_database() => match df.to_csv() {
+                    Err(e) if e.category() == Category::Unsupported => {}
+                    other => failures.push(format!(
+                        "{}: without a tz database the CSV should be refused, got {other:?}",
+                        path.display()
+                    )),
+                },
                 Some(csv) if !CSV_UNSUPPORTED.contains(&name) => {
                     let mut mine = Vec::new();
                     match df.write_csv_with(&mut mine, options) {
