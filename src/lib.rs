@@ -88,6 +88,11 @@
 //!   any number of threads; zip CRC-32s checked), or borrowed from a memory
 //!   map (feature `mmap`); and written (`torch::save`) as `torch.save`
 //!   writes them.
+//! * `pandas` (feature `pandas`): `DataFrame`s and `Series` from
+//!   `to_pickle` files of pandas 0.x to 3.x as columns (values, nulls,
+//!   dtype, index), pyarrow-backed ones included, and their CSV export as
+//!   `df.to_csv(index=False)` writes it (Arrow record batches with the
+//!   `arrow` feature).
 //! * `sklearn` (feature `sklearn`): scikit-learn 1.3–1.9 estimators (trees,
 //!   forests, gradient boosting, histogram gradient boosting, linear and
 //!   logistic models, scalers, `OneHotEncoder`, `Pipeline`) from a pickle
@@ -128,6 +133,9 @@ pub mod unpickler;
 pub mod value;
 
 pub use codec::{opcodes, read, write};
+#[cfg(feature = "pandas")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pandas")))]
+pub use ml::pandas;
 #[cfg(feature = "sklearn")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
 pub use ml::sklearn;

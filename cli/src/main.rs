@@ -14,6 +14,7 @@ use pickle_codec::{dumps, Encoding, Errors, LoadOptions, Unpickler};
 mod arrays_cmd;
 mod convert_cmd;
 mod dis_cmd;
+mod frame_cmd;
 mod json_cmd;
 mod scan_cmd;
 
@@ -83,6 +84,9 @@ enum Command {
     /// List every numpy array and torch tensor in a pickle, joblib file, checkpoint or safetensors file.
     #[command(after_help = ARRAYS_EXAMPLES)]
     Arrays(arrays_cmd::ArraysArgs),
+    /// Print a pickled pandas DataFrame or Series, or write it as CSV (`df.to_csv(index=False)`).
+    #[command(after_help = frame_cmd::EXAMPLES)]
+    Frame(frame_cmd::FrameArgs),
 }
 
 #[derive(Args)]
@@ -256,6 +260,7 @@ fn main() -> ExitCode {
         Command::Json(args) => json_cmd::json(&args),
         Command::FromJson(args) => json_cmd::from_json(&args),
         Command::Arrays(args) => arrays_cmd::run(&args),
+        Command::Frame(args) => frame_cmd::run(&args),
         Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {

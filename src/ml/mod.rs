@@ -8,6 +8,9 @@ pub mod arrays;
 pub(crate) mod container;
 pub mod joblib;
 pub mod numpy;
+#[cfg(feature = "pandas")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pandas")))]
+pub mod pandas;
 #[cfg(feature = "sklearn")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sklearn")))]
 pub mod sklearn;

@@ -1,0 +1,193 @@
+//! `pickle frame`: pandas frames printed and written as CSV, against the
+//! CSV pandas wrote for the committed fixtures (tests/fixtures/pandas).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const PICKLE: &str = env!("CARGO_BIN_EXE_pickle");
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pandas")
+}
+
+fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    pickle_env(args, stdin, &[])
+}
+
+fn pickle_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(PICKLE)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pickle");
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(data) = stdin {
+            let _ = input.write_all(data);
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The CSV pandas wrote for a fixture case.
+fn pandas_csv(version: &str, case: &str) -> String {
+    let j: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixtures().join(version).join(format!("{case}.json"))).unwrap(),
+    )
+    .unwrap();
+    j["csv"].as_str().unwrap().to_string()
+}
+
+fn one_error_line(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err:?}");
+    assert!(lines[0].starts_with("error: "), "{err:?}");
+    lines[0].to_string()
+}
+
+#[test]
+fn help_has_examples() {
+    let out = pickle(&["frame", "--help"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Examples:") && text.contains("--csv sales.csv"),
+        "{text}"
+    );
+    let out = pickle(&["--help"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("frame"));
+}
+
+#[test]
+fn csv_is_what_pandas_wrote() {
+    // pandas 3.1 with numpy 2.4: the default float32 digits.
+    for case in ["strings", "multiindex", "series", "arrow", "arrow_chunked"] {
+        let file = fixtures().join(format!("3.1.1-pyarrow/{case}.p5.pkl"));
+        let out = pickle(&["frame", file.to_str().unwrap(), "--csv", "-"], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            pandas_csv("3.1.1-pyarrow", case)
+        );
+    }
+    // pandas 2.2 with numpy 2.0: float32 as numpy before 2.3 prints it.
+    for case in [
+        "numeric",
+        "nullable",
+        "categorical",
+        "strings",
+        "placements",
+    ] {
+        let file = fixtures().join(format!("2.2.3/{case}.p2.pkl"));
+        let file = file.to_str().unwrap();
+        let out = pickle(&["frame", file, "--csv", "-", "--numpy-before-2-3"], None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            pandas_csv("2.2.3", case),
+            "{case}"
+        );
+    }
+}
+
+#[test]
+fn csv_to_a_file_and_from_stdin() {
+    let dir = std::env::temp_dir().join(format!("pickle-frame-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = std::fs::read(fixtures().join("1.5.3/nullable.p4.pkl")).unwrap();
+    let out_file = dir.join("out.csv");
+    let out = pickle(
+        &["frame", "-", "--csv", out_file.to_str().unwrap()],
+        Some(&data),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap(),
+        pandas_csv("1.5.3", "nullable")
+    );
+    // Named time zones come from the tz database ($TZDIR when set); the
+    // library's tests compare their CSV with pandas 3's (pandas 1.5 wrote
+    // pytz's offsets, rounded to minutes and without DST after 2037).
+    let zoned = fixtures().join("1.5.3/zoned.p4.pkl");
+    let zoned = zoned.to_str().unwrap();
+    if Path::new("/usr/share/zoneinfo/Europe/Paris").exists() && std::env::var("TZDIR").is_err() {
+        let out = pickle(&["frame", zoned, "--csv", "-"], None);
+        assert_eq!(out.status.code(), Some(0));
+        let csv = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            csv.starts_with(
+                "paris,new_york,sydney,kolkata,st_johns\n2020-01-01 01:00:00.000+01:00,"
+            ),
+            "{csv}"
+        );
+    }
+    // A frame whose CSV is refused leaves no file behind.
+    let refused = dir.join("zoned.csv");
+    let empty = dir.join("no-zones");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = pickle_env(
+        &["frame", zoned, "--csv", refused.to_str().unwrap()],
+        None,
+        &[("TZDIR", empty.to_str().unwrap())],
+    );
+    let line = one_error_line(&out);
+    assert!(
+        line.contains("\"Europe/Paris\" is not in the system's tz database"),
+        "{line}"
+    );
+    assert!(!refused.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn prints_columns_and_rows() {
+    let file = fixtures().join("2.2.3/multiindex.p5.pkl");
+    let out = pickle(&["frame", file.to_str().unwrap(), "--head", "2"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("DataFrame: 4 rows x 2 columns\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MultiIndex of 2 levels: 'key' (object), 'n' (int64)"),
+        "{text}"
+    );
+    assert!(text.contains("v       float64  0\n"), "{text}");
+    assert!(
+        text.contains("1.5\t'a'\n2.5\t'b'\n... 2 more rows\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn what_is_not_a_frame_is_one_error_line() {
+    let out = pickle(&["frame", "-"], Some(b"\x80\x02}q\x00."));
+    let line = one_error_line(&out);
+    assert!(line.contains("not a pandas DataFrame: a dict"), "{line}");
+    let out = pickle(&["frame", "-"], Some(b"\x80\x02\xff."));
+    one_error_line(&out);
+    let out = pickle(&["frame", "/nonexistent/x.pkl"], None);
+    one_error_line(&out);
+}
