@@ -15,6 +15,7 @@ mod arrays_cmd;
 mod convert_cmd;
 mod dis_cmd;
 mod json_cmd;
+mod predict_cmd;
 mod scan_cmd;
 
 const MAIN_EXAMPLES: &str = "\
@@ -83,6 +84,9 @@ enum Command {
     /// List every numpy array and torch tensor in a pickle, joblib file, checkpoint or safetensors file.
     #[command(after_help = ARRAYS_EXAMPLES)]
     Arrays(arrays_cmd::ArraysArgs),
+    /// Score a CSV with a pickled scikit-learn model: predictions or class probabilities, as CSV.
+    #[command(after_help = predict_cmd::EXAMPLES)]
+    Predict(predict_cmd::PredictArgs),
 }
 
 #[derive(Args)]
@@ -256,6 +260,7 @@ fn main() -> ExitCode {
         Command::Json(args) => json_cmd::json(&args),
         Command::FromJson(args) => json_cmd::from_json(&args),
         Command::Arrays(args) => arrays_cmd::run(&args),
+        Command::Predict(args) => predict_cmd::run(&args),
         Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {
