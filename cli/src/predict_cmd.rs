@@ -30,7 +30,9 @@
 //! not. An empty cell is a missing value (NaN). Anything else is an error
 //! naming the line, the data row and the column (1-based) and the text. A
 //! record with another number of cells than the header is an error naming
-//! its line and row.
+//! its line and row. A value the estimator refuses as scikit-learn's
+//! `check_array` would (infinity; NaN for linear models and gradient
+//! boosting) is an error naming its line, row and column.
 //!
 //! # Output
 //!
@@ -63,15 +65,24 @@ use pickle_codec::sklearn::{Classes, Label, Model, Predictions};
 use crate::{display_name, read_input, write_output, Failure};
 
 pub const EXAMPLES: &str = "\
+Input: a CSV (Python's csv dialect: quoted fields, LF or CRLF) with a header
+row. Columns are matched to the model's feature_names_in_ by name, in any
+order (extra columns are left out with a note), or taken by position when it
+was fitted without names. Cells are read as Python's float() reads them; an
+empty cell is a missing value (NaN).
+
+Output: the CSV that pandas' to_csv(index=False) writes for the same
+predictions, lines ending in \\n: one column `prediction` (class labels as
+str(label), values as repr(float); `prediction_0`, ... for multi-output
+models), or with --proba one column per class, named by its label.
+
 Examples:
   # Class labels of each row of data.csv, written to preds.csv:
   pickle predict model.joblib data.csv -o preds.csv
   # Probabilities, one column per class, to stdout:
   pickle predict model.pkl data.csv --proba
-  # From stdin (a header row, then one row per sample; empty cells are missing values):
-  printf 'sepal_len,sepal_wid\\n5.1,3.5\\n6.2,\\n' | pickle predict model.joblib - -o -
-  # Columns are matched to the model's feature_names_in_ by name (extra ones
-  # are left out with a note), else taken by position.";
+  # From stdin to stdout:
+  printf 'sepal_len,sepal_wid\\n5.1,3.5\\n6.2,\\n' | pickle predict model.joblib - -o -";
 
 /// Arguments of `pickle predict`.
 #[derive(clap::Args, Debug, Clone)]
@@ -106,7 +117,14 @@ pub fn run(args: &PredictArgs) -> Result<(), Failure> {
     } else {
         Model::load_path(&args.model)
     }
-    .map_err(|e| format!("{model_name}: {e}"))?;
+    .map_err(|e| {
+        // The library's I/O errors already start with the path.
+        if e.to_string().starts_with(&args.model) {
+            e.to_string()
+        } else {
+            format!("{model_name}: {e}")
+        }
+    })?;
     let estimator = model.estimator_name().to_string();
     if model.n_features_out().is_some() {
         return Err(format!(
@@ -133,7 +151,18 @@ pub fn run(args: &PredictArgs) -> Result<(), Failure> {
     } else {
         predict_csv(&model, &table, &progress)
     }
-    .map_err(|e| format!("{model_name}: {e}"))?;
+    .map_err(|(start, e)| {
+        progress.finish();
+        located(&model, &table, args.proba, start, &e)
+            .map(|(row, msg)| {
+                format!(
+                    "{input_name}: line {} (row {}): {model_name}: {msg}",
+                    table.lines[row],
+                    row + 1
+                )
+            })
+            .unwrap_or_else(|| format!("{model_name}: {e}"))
+    })?;
     progress.finish();
     write_output(&args.output, out.as_bytes())
 }
@@ -143,6 +172,10 @@ struct Table {
     n_rows: usize,
     n_features: usize,
     x: Vec<f64>,
+    /// The line each row starts on.
+    lines: Vec<usize>,
+    /// For each feature, its column (1-based) and header name.
+    columns: Vec<(usize, String)>,
 }
 
 fn read_table(
@@ -210,10 +243,12 @@ fn read_table(
     };
 
     let mut x = Vec::new();
+    let mut lines = Vec::new();
     let mut n_rows = 0usize;
     let mut next_update = BATCH;
     while let Some((line, record)) = reader.next_record().map_err(|e| format!("{name}: {e}"))? {
         n_rows += 1;
+        lines.push(line);
         if record.len() != header.len() {
             return Err(format!(
                 "{name}: line {line} (row {n_rows}) has {} cells, the header has {}",
@@ -247,6 +282,11 @@ fn read_table(
         n_rows,
         n_features,
         x,
+        lines,
+        columns: columns
+            .iter()
+            .map(|&c| (c + 1, header[c].to_string()))
+            .collect(),
     })
 }
 
@@ -450,24 +490,67 @@ fn class_names(classes: &Classes) -> Vec<String> {
         .collect()
 }
 
+/// A failure of the batch that starts at a row (0-based).
+type BatchError = (usize, pickle_codec::Error);
+
 /// Run `f` on batches of rows, moving the progress bar.
 fn batches(
     table: &Table,
     progress: &Progress,
     mut f: impl FnMut(&[f64], usize) -> pickle_codec::Result<()>,
-) -> pickle_codec::Result<()> {
+) -> Result<(), BatchError> {
     let per_batch = BATCH * table.n_features;
     let mut done = 0usize;
     for chunk in table.x.chunks(per_batch.max(1)) {
         let rows = chunk.len() / table.n_features.max(1);
-        f(chunk, rows)?;
+        f(chunk, rows).map_err(|e| (done, e))?;
         done += rows;
         progress.set(done as u64);
     }
     Ok(())
 }
 
-fn predict_csv(model: &Model, table: &Table, progress: &Progress) -> pickle_codec::Result<String> {
+/// The library names a refused value by its row and feature in the batch
+/// (`(row 3, feature 1)`, from 0): find the first such row of the batch
+/// that failed, from `start`, and the message with the feature named by the
+/// input's column (for a pipeline, whose later steps check their own
+/// input, the feature is left as the library names it). `None` when the
+/// failure is not about one row.
+fn located(
+    model: &Model,
+    table: &Table,
+    proba: bool,
+    start: usize,
+    batch_error: &pickle_codec::Error,
+) -> Option<(usize, String)> {
+    if !batch_error.to_string().contains("(row ") {
+        return None;
+    }
+    let n = table.n_features;
+    let end = (start + BATCH).min(table.n_rows);
+    (start..end).find_map(|row| {
+        let x = table.x.get(row * n..(row + 1) * n)?;
+        let e = if proba {
+            model.predict_proba_outputs(x, 1).err()?
+        } else {
+            model.predict(x, 1).err()?
+        };
+        let msg = e.to_string();
+        let at = msg.find("(row 0, feature ")?;
+        let rest = &msg[at + "(row 0, feature ".len()..];
+        let digits = rest.find(')')?;
+        let feature: usize = rest[..digits].parse().ok()?;
+        let named = match (model, table.columns.get(feature)) {
+            (Model::Pipeline(_), _) | (_, None) => format!("(feature {feature})"),
+            (_, Some((column, name))) => {
+                format!("(column {column}, {})", repr_str(name.as_bytes()))
+            }
+        };
+        Some((row, format!("{}{named}{}", &msg[..at], &rest[digits + 1..])))
+    })
+}
+
+fn predict_csv(model: &Model, table: &Table, progress: &Progress) -> Result<String, BatchError> {
     let mut out = String::new();
     let mut header_written = false;
     let mut header = |out: &mut String, n_outputs: usize| {
@@ -517,7 +600,7 @@ fn predict_csv(model: &Model, table: &Table, progress: &Progress) -> pickle_code
     Ok(out)
 }
 
-fn proba_csv(model: &Model, table: &Table, progress: &Progress) -> pickle_codec::Result<String> {
+fn proba_csv(model: &Model, table: &Table, progress: &Progress) -> Result<String, BatchError> {
     let outputs = model.output_classes();
     let mut names = Vec::new();
     if let [classes] = outputs {
