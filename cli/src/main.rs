@@ -16,6 +16,7 @@ mod convert_cmd;
 mod dis_cmd;
 mod frame_cmd;
 mod json_cmd;
+mod predict_cmd;
 mod scan_cmd;
 
 const MAIN_EXAMPLES: &str = "\
@@ -87,6 +88,9 @@ enum Command {
     /// Print a pickled pandas DataFrame or Series, or write it as CSV (`df.to_csv(index=False)`).
     #[command(after_help = frame_cmd::EXAMPLES)]
     Frame(frame_cmd::FrameArgs),
+    /// Score a CSV with a pickled scikit-learn model: predictions or class probabilities, as CSV.
+    #[command(after_help = predict_cmd::EXAMPLES)]
+    Predict(predict_cmd::PredictArgs),
 }
 
 #[derive(Args)]
@@ -261,6 +265,7 @@ fn main() -> ExitCode {
         Command::FromJson(args) => json_cmd::from_json(&args),
         Command::Arrays(args) => arrays_cmd::run(&args),
         Command::Frame(args) => frame_cmd::run(&args),
+        Command::Predict(args) => predict_cmd::run(&args),
         Command::Scan(args) => return ExitCode::from(scan_cmd::run(args).clamp(0, 255) as u8),
     };
     match result {
