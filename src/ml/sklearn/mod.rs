@@ -41,10 +41,12 @@
 //! sends them right, as its Cython loop does). Sums are taken in
 //! scikit-learn's order (forest probabilities tree by tree then divided,
 //! boosting stage by stage from the initial raw prediction), so classes are
-//! equal and values agree to the last bits (but for linear models: numpy
-//! leaves `X @ coef_` to BLAS, whose order depends on the CPU, so their dot
-//! products are computed as if exactly and rounded once, which keeps them
-//! within BLAS's own rounding error of scikit-learn's).
+//! equal and values agree to the last bits, with two exceptions. Linear
+//! models: numpy leaves `X @ coef_` to BLAS, whose order depends on the
+//! CPU, so their dot products are computed as if exactly and rounded once,
+//! which keeps them within BLAS's own rounding error of scikit-learn's.
+//! Softmax and logistic outputs: numpy's SIMD `exp` and the `exp` used here
+//! may differ in the last bit (probabilities about 1e-16 apart).
 //!
 //! # Versions
 //!
