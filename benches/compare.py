@@ -49,7 +49,8 @@ ROOT = os.path.dirname(HERE)
 
 # The workloads of benches/workloads/mod.rs (NAMES), in order.
 WORKLOADS = ["ints_1m", "floats_1m", "records_100k", "dict_200k", "strings_100k",
-             "bytes_100mb", "memo_heavy_1m"]
+             "bytes_100mb", "memo_heavy_1m", "long_strings_100k", "ascii_lines_100k",
+             "mixed_ints_1m", "random_floats_1m"]
 
 
 # As benches/compare.rs: untimed runs for WARM_MS (at least one, at most
@@ -447,6 +448,9 @@ def main():
             r["r_load_typed_nogc"] = ratio(r["py_load_nogc"], r["load_typed"])
             r["r_dump"] = ratio(r["py_dump"], r["dump_value"])
             r["r_dump_typed"] = ratio(r["py_dump"], r["dump_typed"])
+            # Issue 20's m: rmp-serde's time on the same typed values / ours.
+            r["m_load_typed"] = ratio(r.get("load_typed_rmp"), r["load_typed"])
+            r["m_dump_typed"] = ratio(r.get("dump_typed_rmp"), r["dump_typed"])
             r["reader_vs_slice"] = ratio(r["load_value"], r["load_reader"])
             r["typed_reader_vs_slice"] = ratio(r["load_typed"], r.get("load_typed_reader"))
             # The most any load from a reader can reach: the slice load plus
@@ -458,29 +462,31 @@ def main():
     lines.append("Machine: %s, %d CPUs, Python %s; ms, each the median of %d round medians, each of at least %d runs (more for a fast one: as many as fill 0.3 s, up to 200); ratio = CPython / Rust, the median of the rounds' ratios." % (
         platform.platform(), os.cpu_count(), platform.python_version(), args.rounds, reps))
     lines.append("")
-    lines.append("| workload | p | CPython load, gc on / off | Rust load (ratio, gc on / off) | typed load (ratio, gc on / off) | rmp-serde typed load | typed floor | from file (vs slice; bound) | typed from file (vs slice; bound) | CPython dump | Rust dump (ratio) | typed dump (ratio) |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| workload | p | CPython load, gc on / off | Rust load (ratio, gc on / off) | typed load (ratio, gc on / off) | rmp-serde typed load (m) | typed floor | from file (vs slice; bound) | typed from file (vs slice; bound) | CPython dump | Rust dump (ratio) | typed dump (ratio) | rmp-serde typed dump (m) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         typed_reader = "–" if r.get("load_typed_reader") is None else "%s (%d%%; %d%%)" % (
             fmt(r["load_typed_reader"]), pct(r["typed_reader_vs_slice"]),
             pct(r["typed_reader_bound"]))
-        lines.append("| %s | %d | %s / %s | %s (%s× / %s×) | %s (%s× / %s×) | %s | %s | %s (%d%%; %d%%) | %s | %s | %s (%s×) | %s (%s×) |" % (
+        lines.append("| %s | %d | %s / %s | %s (%s× / %s×) | %s (%s× / %s×) | %s (%s) | %s | %s (%d%%; %d%%) | %s | %s | %s (%s×) | %s (%s×) | %s (%s) |" % (
             r["workload"], r["protocol"], fmt(r["py_load"]), fmt(r["py_load_nogc"]),
             fmt(r["load_value"]), fmt(r["r_load"]), fmt(r["r_load_nogc"]),
             fmt(r["load_typed"]), fmt(r["r_load_typed"]), fmt(r["r_load_typed_nogc"]),
-            fmt(r.get("load_typed_rmp")),
+            fmt(r.get("load_typed_rmp")), fmt(r.get("m_load_typed")),
             fmt(r.get("build_typed")),
             fmt(r["load_reader"]), pct(r["reader_vs_slice"]), pct(r["reader_bound"]),
             typed_reader,
             fmt(r["py_dump"]),
             fmt(r["dump_value"]), fmt(r["r_dump"]),
-            fmt(r["dump_typed"]), fmt(r["r_dump_typed"])))
+            fmt(r["dump_typed"]), fmt(r["r_dump_typed"]),
+            fmt(r.get("dump_typed_rmp")), fmt(r.get("m_dump_typed"))))
     lines.append("")
     lines.append("Loads are compared with CPython's pickle.loads with its cyclic garbage collector on "
                  "(as programs run it) and off (as `timeit` runs it); the chart uses the lower ratio.")
     lines.append("")
-    lines.append("rmp-serde typed load: the same typed values loaded from MessagePack by rmp-serde, "
-                 "for reference (what the Rust type and the allocator cost in any format). "
+    lines.append("rmp-serde typed load and dump: the same typed values loaded from and dumped to MessagePack by rmp-serde, "
+                 "for reference (what the Rust type and the allocator cost in any format); m = rmp-serde's time / ours "
+                 "(issue 20: typed loads within 1.2x of rmp-serde means m >= 0.83). "
                  "Typed floor: the same typed value built from the one in memory, with nothing to decode "
                  "(every String, Vec and map allocated and filled, sizes known in advance, no UTF-8 check): "
                  "what any typed load of it costs at least with this allocator.")

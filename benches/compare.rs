@@ -231,8 +231,15 @@ fn main() {
                     reps,
                 )
             });
-            // The reference: the same values loaded from MessagePack by rmp-serde.
+            // The reference: the same values loaded from and dumped to
+            // MessagePack by rmp-serde.
             let mp = workloads::rmp_bytes(&typed);
+            let dump_typed_rmp = mp.as_ref().map(|_| {
+                median(
+                    || drop(std::hint::black_box(workloads::rmp_bytes(&typed))),
+                    reps,
+                )
+            });
             drop(typed);
             let load_typed_rmp = mp.map(|mp| typed_load(workloads::Source::Rmp(&mp)));
             let borrow = is_bytes.then(|| {
@@ -257,7 +264,7 @@ fn main() {
             );
             let opt = |x: Option<f64>| x.map_or("null".to_string(), |v| format!("{v:.4}"));
             rows.push(format!(
-                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"read_file\":{read_file:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"build_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"borrow\":{},\"memcpy\":{}}}",
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"file\":{:?},\"bytes\":{},\"load_value\":{load_value:.4},\"load_reader\":{load_reader:.4},\"read_file\":{read_file:.4},\"load_typed\":{},\"load_typed_reader\":{},\"load_typed_rmp\":{},\"build_typed\":{},\"dump_value\":{dump_value:.4},\"dump_typed\":{},\"dump_typed_rmp\":{},\"borrow\":{},\"memcpy\":{}}}",
                 file.to_string_lossy(),
                 data.len(),
                 opt(load_typed),
@@ -265,6 +272,7 @@ fn main() {
                 opt(load_typed_rmp),
                 opt(build_typed),
                 opt(dump_typed),
+                opt(dump_typed_rmp),
                 opt(borrow),
                 opt(memcpy),
             ));

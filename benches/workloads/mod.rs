@@ -46,8 +46,11 @@ fn non_ascii(i: usize) -> String {
     format!("é{i}ж漢字🙂{}", i % 97)
 }
 
-/// The workloads' names, in the order they are measured.
-pub const NAMES: [&str; 7] = [
+/// The workloads' names, in the order they are measured. The last four
+/// are issue 20's shapes: strings too long to be held inline, text at
+/// memory speed, ints of every width CPython writes, floats whose digits
+/// are all significant.
+pub const NAMES: [&str; 11] = [
     "ints_1m",
     "floats_1m",
     "records_100k",
@@ -55,7 +58,36 @@ pub const NAMES: [&str; 7] = [
     "strings_100k",
     "bytes_100mb",
     "memo_heavy_1m",
+    "long_strings_100k",
+    "ascii_lines_100k",
+    "mixed_ints_1m",
+    "random_floats_1m",
 ];
+
+/// Issue 20's long non-ASCII string: `"%06d·%s" % (i, "ä€漢" * 30)`, about
+/// 240 bytes of UTF-8.
+fn long_non_ascii(i: usize) -> String {
+    format!("{i:06}·{}", "ä€漢".repeat(30))
+}
+
+/// An ASCII line of about 200 bytes, as a log or CSV line.
+fn ascii_line(i: usize) -> String {
+    format!(
+        "{i:08},2026-12-02T13:04:{:02}Z,GET /api/v1/items/{i}?page={} HTTP/1.1,200,{} bytes,user-agent=Mozilla/5.0 (X11; Linux x86_64) pickle-codec/0.2\n",
+        i % 60,
+        i % 17,
+        i * 37 % 100_000
+    )
+}
+
+/// A splitmix64 step: the same pseudo-random numbers on every machine.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 /// The entry of [`NAMES`] equal to `name`.
 pub fn name(name: &str) -> &'static str {
@@ -166,6 +198,70 @@ pub fn build(name: &str, scale: usize) -> Workload {
                 protocols: &[4, 5],
             }
         }
+        "long_strings_100k" | "ascii_lines_100k" => {
+            let make = if name == "long_strings_100k" {
+                long_non_ascii
+            } else {
+                ascii_line
+            };
+            let strings: Vec<String> = (0..n(100_000)).map(make).collect();
+            let mut doc = Document::new();
+            let items: Vec<Value> = strings.iter().map(|s| doc.str(s)).collect();
+            let v = doc.list(items);
+            doc.set_root(v);
+            Workload {
+                name: self::name(name),
+                doc,
+                typed: Typed::Strings(strings),
+                protocols: &[2, 5],
+            }
+        }
+        "mixed_ints_1m" => {
+            // Every width CPython's pickler picks among: BININT1, BININT2,
+            // BININT (negative ones too) and LONG1 of 5 to 8 bytes.
+            let mut state = 20;
+            let ints: Vec<i64> = (0..n(1_000_000))
+                .map(|i| {
+                    let r = splitmix(&mut state);
+                    let bits = [7, 15, 31, 40, 63][i % 5];
+                    let v = (r >> (64 - bits)) as i64;
+                    if r & 1 == 1 {
+                        -v
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            let mut doc = Document::new();
+            let v = doc.list(ints.iter().map(|&i| Value::Int(i)));
+            doc.set_root(v);
+            Workload {
+                name: "mixed_ints_1m",
+                doc,
+                typed: Typed::Ints(ints),
+                protocols: &[2, 5],
+            }
+        }
+        "random_floats_1m" => {
+            // Uniform in [0, 1) with 53 random bits, scaled over magnitudes:
+            // 17 significant digits in their repr, as measured data has.
+            let mut state = 21;
+            let floats: Vec<f64> = (0..n(1_000_000))
+                .map(|i| {
+                    let u = (splitmix(&mut state) >> 11) as f64 / (1u64 << 53) as f64;
+                    (u - 0.5) * [1e-3, 1.0, 1e3, 1e9][i % 4]
+                })
+                .collect();
+            let mut doc = Document::new();
+            let v = doc.list(floats.iter().map(|&f| Value::Float(f)));
+            doc.set_root(v);
+            Workload {
+                name: "random_floats_1m",
+                doc,
+                typed: Typed::Floats(floats),
+                protocols: &[2, 5],
+            }
+        }
         "memo_heavy_1m" => {
             let mut doc = Document::new();
             let pool: Vec<Value> = (0..1000)
@@ -255,7 +351,9 @@ pub fn typed_from(name: &str, src: Source<'_>) -> Typed {
         "floats_1m" => Typed::Floats(load(src)),
         "records_100k" => Typed::Records(load(src)),
         "dict_200k" => Typed::Dict(load(src)),
-        "strings_100k" => Typed::Strings(load(src)),
+        "strings_100k" | "long_strings_100k" | "ascii_lines_100k" => Typed::Strings(load(src)),
+        "mixed_ints_1m" => Typed::Ints(load(src)),
+        "random_floats_1m" => Typed::Floats(load(src)),
         "bytes_100mb" => Typed::Bytes(load(src)),
         _ => Typed::None,
     }
