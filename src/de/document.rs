@@ -41,7 +41,11 @@ pub(super) struct SliceBorrow<'de> {
 impl<'de, 'd> Lend<'de, 'd> for SliceBorrow<'de> {
     fn str(self, s: &'d str, payload: Option<(usize, usize)>) -> Ref<'de, 'd, str> {
         if let Some((at, len)) = payload {
-            if let Some(Ok(t)) = self.input.get(at..at + len).map(std::str::from_utf8) {
+            if let Some(Ok(t)) = self
+                .input
+                .get(at..at + len)
+                .map(crate::codec::utf8::from_utf8)
+            {
                 if t == s {
                     return Ref::Borrowed(t);
                 }

@@ -826,7 +826,7 @@ impl<'de> Stream<'de> {
             _ => return StrOr::Other,
         };
         let end = from + len;
-        let Some(Ok(t)) = input.get(from..end).map(std::str::from_utf8) else {
+        let Some(Ok(t)) = input.get(from..end).map(crate::codec::utf8::from_utf8) else {
             return StrOr::Other;
         };
         if end >= self.frame_end {
@@ -958,7 +958,7 @@ impl<'de> Stream<'de> {
 
     #[inline(always)]
     fn visit_str<V: Visitor<'de>>(&self, b: &'de [u8], visitor: V) -> Result<V::Value> {
-        match std::str::from_utf8(b) {
+        match crate::codec::utf8::from_utf8(b) {
             Ok(s) => visitor.visit_borrowed_str(s),
             // Lone surrogates: the document path presents them lossily.
             Err(_) => bail(),

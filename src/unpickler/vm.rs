@@ -243,7 +243,7 @@ impl Machine<'_> {
         if let Some(s) = ShortStr::from_utf8(bytes) {
             return self.alloc_id(move || Node::Str(PyStr::Short(s)));
         }
-        match std::str::from_utf8(bytes) {
+        match crate::codec::utf8::from_utf8(bytes) {
             Ok(s) => {
                 let s = PyStr::from(s);
                 self.alloc_id(move || Node::Str(s))
@@ -306,7 +306,7 @@ impl Machine<'_> {
                     )),
                 },
             },
-            Encoding::Utf8 => match std::str::from_utf8(bytes) {
+            Encoding::Utf8 => match crate::codec::utf8::from_utf8(bytes) {
                 Ok(s) => Ok(Cow::Borrowed(s)),
                 Err(_) => codecs::decode_utf8(bytes, mode).map(Cow::Owned),
             },

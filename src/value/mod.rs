@@ -134,7 +134,7 @@ impl PyStr {
 
     /// Build from Python UTF-8 bytes; `None` if they are not valid even with surrogates.
     pub fn from_python_utf8(bytes: &[u8]) -> Option<PyStr> {
-        match std::str::from_utf8(bytes) {
+        match crate::codec::utf8::from_utf8(bytes) {
             Ok(s) => Some(PyStr::from(s)),
             Err(_) => {
                 crate::codec::text::check_surrogatepass(bytes).ok()?;
