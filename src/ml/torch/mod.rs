@@ -1434,11 +1434,7 @@ impl<R: Read + Seek> Checkpoint<R> {
         let size = t.dtype().itemsize();
         let loaded = self.load(&t.storage, want)?;
         let offset = t.storage_offset - loaded.base / size;
-        let unit = if self.big_endian {
-            t.dtype().swap_unit()
-        } else {
-            1
-        };
+        let unit = self.swap_unit(t);
         if !t.is_contiguous() {
             let mut v =
                 crate::ml::numpy::gather_c_order(&loaded.data, &t.shape, &t.stride, offset, size)?;
@@ -1459,6 +1455,16 @@ impl<R: Read + Seek> Checkpoint<R> {
         };
         crate::ml::numpy::swap_units(&mut v, unit);
         Ok(Cow::Owned(v))
+    }
+
+    /// The unit whose bytes swap when `t`'s stored elements are read
+    /// little-endian: 1 (nothing to swap) in a little-endian checkpoint.
+    pub(super) fn swap_unit(&self, t: &Tensor) -> usize {
+        if self.big_endian {
+            t.dtype().swap_unit()
+        } else {
+            1
+        }
     }
 
     /// [`Checkpoint::tensor_data`] as a vector of its own.

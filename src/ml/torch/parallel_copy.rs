@@ -13,6 +13,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::safetensors::{read_error, write_error};
 use super::source::PositionalFile;
 use crate::error::{Error, Result};
 use crate::ml::container::zip::{self, Crc32};
@@ -166,10 +167,7 @@ fn piece(
         if let Some(s) = &mut sum {
             s.update(b);
         }
-        dst.write_all_at(b, to + at).map_err(|e| {
-            let e = Error::io(e);
-            Error::new(e.category(), format!("writing the output: {e}"))
-        })?;
+        dst.write_all_at(b, to + at).map_err(write_error)?;
         at += k as u64;
     }
     Ok(sum)
@@ -193,16 +191,6 @@ fn compare(got: u32, check: Check<'_>) -> Result<()> {
         return Ok(());
     }
     Err(zip::bad_crc(check.name, got, check.want))
-}
-
-fn read_error(e: std::io::Error) -> Error {
-    match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => Error::new(
-            crate::error::Category::Eof,
-            "the checkpoint ends inside the tensor's bytes",
-        ),
-        _ => Error::io(e),
-    }
 }
 
 #[cfg(test)]

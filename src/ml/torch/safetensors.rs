@@ -252,8 +252,19 @@ fn within(what: &str, e: Error) -> Error {
     Error::new(e.category(), format!("{what}: {e}"))
 }
 
-fn write_error(e: std::io::Error) -> Error {
+pub(super) fn write_error(e: std::io::Error) -> Error {
     within("writing the output", Error::io(e))
+}
+
+/// A failed read of a tensor's bytes from the checkpoint.
+pub(super) fn read_error(e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Error::new(
+            Category::Eof,
+            "the checkpoint ends inside the tensor's bytes",
+        ),
+        _ => Error::io(e),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -673,7 +684,7 @@ fn parallel_plan<'c, R: Read + Seek>(
         let Some(span) = t.byte_span()? else {
             continue;
         };
-        let as_stored = t.is_contiguous() && (!ck.big_endian || t.dtype().swap_unit() == 1);
+        let as_stored = t.is_contiguous() && ck.swap_unit(t) == 1;
         let (rec, _) = ck.sized_record(&t.storage)?;
         if !as_stored || !rec.is_raw() {
             return Ok(None);
@@ -793,7 +804,7 @@ fn copy_tensor<R: Read + Seek, W: Write>(
     let Some(span) = t.byte_span()? else {
         return Ok(());
     };
-    let as_stored = t.is_contiguous() && (!ck.big_endian || t.dtype().swap_unit() == 1);
+    let as_stored = t.is_contiguous() && ck.swap_unit(t) == 1;
     if as_stored && ck.is_streamed(&t.storage) {
         let (rec, _) = ck.sized_record(&t.storage)?;
         let check = ck.check_crc && rec.member.is_some();
@@ -811,13 +822,7 @@ fn copy_tensor<R: Read + Seek, W: Write>(
             return ck
                 .bytes
                 .copy_to(rec.start + span.start, span.end - span.start, w)
-                .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::UnexpectedEof => Error::new(
-                        Category::Eof,
-                        "the checkpoint ends inside the tensor's bytes",
-                    ),
-                    _ => Error::io(e),
-                });
+                .map_err(read_error);
         }
         // Deflated: inflated from its start through one buffer, the whole
         // record when its CRC-32 is checked, the tensor's part written.
