@@ -437,6 +437,26 @@ impl Crc32 {
     }
 }
 
+/// The zip64 end of central directory record, at `at`, then its locator:
+/// `n` entries in a directory of `cd_size` bytes at `cd_offset`, written
+/// by a tool of version `made_by` (high byte: the system), needing 4.5.
+pub(crate) fn zip64_end(made_by: u16, n: u64, cd_size: u64, cd_offset: u64, at: u64) -> Vec<u8> {
+    let mut end = b"PK\x06\x06".to_vec();
+    end.extend_from_slice(&44u64.to_le_bytes());
+    end.extend_from_slice(&made_by.to_le_bytes());
+    end.extend_from_slice(&45u16.to_le_bytes());
+    end.extend_from_slice(&[0; 8]); // this disk, the directory's disk
+    end.extend_from_slice(&n.to_le_bytes());
+    end.extend_from_slice(&n.to_le_bytes());
+    end.extend_from_slice(&cd_size.to_le_bytes());
+    end.extend_from_slice(&cd_offset.to_le_bytes());
+    end.extend_from_slice(b"PK\x06\x07");
+    end.extend_from_slice(&0u32.to_le_bytes());
+    end.extend_from_slice(&at.to_le_bytes());
+    end.extend_from_slice(&1u32.to_le_bytes());
+    end
+}
+
 /// The error for member `name` whose data's CRC-32 is `got`, not the
 /// directory's `want`.
 pub(crate) fn bad_crc(name: &str, got: u32, want: u32) -> crate::error::Error {
@@ -636,23 +656,11 @@ impl<W: std::io::Write> Writer<W> {
         let cd_size = central.len() as u64;
         let n = self.count;
         let zip64 = n >= 0xFFFF || cd_offset >= self.zip64_from || cd_size >= self.zip64_from;
-        let mut end = Vec::new();
-        if zip64 {
-            let rec = self.pos;
-            end.extend_from_slice(b"PK\x06\x06");
-            end.extend_from_slice(&44u64.to_le_bytes());
-            end.extend_from_slice(&(0x0300u16 | 45).to_le_bytes());
-            end.extend_from_slice(&45u16.to_le_bytes());
-            end.extend_from_slice(&[0; 8]); // this disk, the directory's disk
-            end.extend_from_slice(&n.to_le_bytes());
-            end.extend_from_slice(&n.to_le_bytes());
-            end.extend_from_slice(&cd_size.to_le_bytes());
-            end.extend_from_slice(&cd_offset.to_le_bytes());
-            end.extend_from_slice(b"PK\x06\x07");
-            end.extend_from_slice(&0u32.to_le_bytes());
-            end.extend_from_slice(&rec.to_le_bytes());
-            end.extend_from_slice(&1u32.to_le_bytes());
-        }
+        let mut end = if zip64 {
+            zip64_end(0x0300 | 45, n, cd_size, cd_offset, self.pos)
+        } else {
+            Vec::new()
+        };
         let n16 = if zip64 { u16::MAX } else { n as u16 };
         end.extend_from_slice(b"PK\x05\x06");
         end.extend_from_slice(&[0; 4]);

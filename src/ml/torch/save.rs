@@ -1020,20 +1020,8 @@ impl<W: Write> TorchZip<W> {
         self.put(&central)?;
         let cd_size = central.len() as u64;
         let n = self.count;
-        let rec = self.pos;
-        let mut end = b"PK\x06\x06".to_vec();
-        end.extend_from_slice(&44u64.to_le_bytes());
-        end.extend_from_slice(&0x031eu16.to_le_bytes()); // made by: Unix, 3.0
-        end.extend_from_slice(&45u16.to_le_bytes());
-        end.extend_from_slice(&[0; 8]); // this disk, the directory's disk
-        end.extend_from_slice(&n.to_le_bytes());
-        end.extend_from_slice(&n.to_le_bytes());
-        end.extend_from_slice(&cd_size.to_le_bytes());
-        end.extend_from_slice(&cd_offset.to_le_bytes());
-        end.extend_from_slice(b"PK\x06\x07");
-        end.extend_from_slice(&0u32.to_le_bytes());
-        end.extend_from_slice(&rec.to_le_bytes());
-        end.extend_from_slice(&1u32.to_le_bytes());
+        // made by: Unix, 3.0
+        let mut end = zip::zip64_end(0x031e, n, cd_size, cd_offset, self.pos);
         let n16 = n.min(0xFFFF) as u16;
         let from = self.zip64_from;
         let clamp = |v: u64| if v >= from { u32::MAX } else { v as u32 };
