@@ -1,14 +1,15 @@
 //! The `pickle` binary end to end: help, exit codes, one-line errors, atomic
 //! output, stdin/stdout, streams and out-of-band buffers.
 
+mod common;
+
+use common::pickle;
+
 use std::fs;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use pickle_codec::{loads, loads_all, Node};
-
-const PICKLE: &str = env!("CARGO_BIN_EXE_pickle");
 
 /// pickle.dumps({"a": [1, 2.5, None]}, protocol=2)
 const P2: &[u8] =
@@ -51,27 +52,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
     }
-}
-
-fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(PICKLE)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pickle");
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(data) = stdin {
-            // A command that fails before reading (a usage error) closes
-            // the pipe: that is its answer, not the test's failure.
-            if let Err(e) = input.write_all(data) {
-                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-            }
-        }
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn stderr(out: &Output) -> String {

@@ -1,36 +1,15 @@
 //! `pickle frame`: pandas frames printed and written as CSV, against the
 //! CSV pandas wrote for the committed fixtures (tests/fixtures/pandas).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const PICKLE: &str = env!("CARGO_BIN_EXE_pickle");
+use common::{pickle, pickle_env};
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pandas")
-}
-
-fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    pickle_env(args, stdin, &[])
-}
-
-fn pickle_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(PICKLE)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pickle");
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(data) = stdin {
-            let _ = input.write_all(data);
-        }
-    }
-    child.wait_with_output().unwrap()
 }
 
 /// The CSV pandas wrote for a fixture case.

@@ -3,30 +3,14 @@
 //! those pickles; files are told apart by their bytes, and `-` reads stdin.
 //! Fixtures: tests/fixtures/ml/npy (tests/scripts/gen_npy_fixtures.py).
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::pickle;
+
+use std::process::Output;
 
 use pickle_codec::numpy::NdArray;
 use serde_json::Value as Json;
-
-const PICKLE: &str = env!("CARGO_BIN_EXE_pickle");
-
-fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(PICKLE)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pickle");
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(data) = stdin {
-            input.write_all(data).unwrap();
-        }
-    }
-    child.wait_with_output().unwrap()
-}
 
 fn ok(out: &Output) -> &[u8] {
     assert!(

@@ -19,12 +19,13 @@
 //! the test is skipped with a printed reason, except in CI (`CI=true`),
 //! where that is a failure.
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const PICKLE: &str = env!("CARGO_BIN_EXE_pickle");
+use common::pickle;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 const TRAIN: &str = r#"
 import pickle, sys
@@ -167,25 +168,6 @@ fn train(dir: &Path) {
         "python3 could not train the models:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn pickle(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(PICKLE)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run pickle");
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(data) = stdin {
-            if let Err(e) = input.write_all(data) {
-                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-            }
-        }
-    }
-    child.wait_with_output().unwrap()
 }
 
 fn ok(out: Output) -> Output {
