@@ -205,6 +205,15 @@ fn display_type(ty: &str) -> &str {
 }
 
 impl Part {
+    /// Whether value `i` (a position in the buffers) is null: its bit in
+    /// the validity bitmap is clear; no bitmap, no nulls.
+    fn is_null(&self, i: usize) -> Result<bool> {
+        match &self.validity {
+            Some(v) => Ok(!bit(v, i)?),
+            None => Ok(false),
+        }
+    }
+
     /// The positions of this array's values in its buffers, checked
     /// against the validity bitmap's length.
     fn rows(&self) -> Result<std::ops::Range<usize>> {
@@ -241,10 +250,7 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
                     return Err(Error::data("pyarrow values buffer shorter than its array"));
                 }
                 for i in rows {
-                    nulls.push(match &p.validity {
-                        Some(v) => !bit(v, i)?,
-                        None => false,
-                    });
+                    nulls.push(p.is_null(i)?);
                     let raw = <$t>::from_le_bytes(fixed::<$n>(data, i)?);
                     out.push($conv(raw));
                 }
@@ -279,10 +285,7 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
                     return Err(Error::data("pyarrow offsets buffer shorter than its array"));
                 }
                 for i in rows {
-                    let null = match &p.validity {
-                        Some(v) => !bit(v, i)?,
-                        None => false,
-                    };
+                    let null = p.is_null(i)?;
                     nulls.push(null);
                     if null {
                         out.push(String::new());
@@ -315,10 +318,7 @@ fn concat(ty: &str, parts: Vec<Part>) -> Result<Column> {
                     return Err(Error::data("pyarrow values bitmap shorter than its array"));
                 }
                 for i in rows {
-                    nulls.push(match &p.validity {
-                        Some(v) => !bit(v, i)?,
-                        None => false,
-                    });
+                    nulls.push(p.is_null(i)?);
                     out.push(bit(data, i)?);
                 }
             }
