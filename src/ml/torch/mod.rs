@@ -83,6 +83,26 @@
 mod mmap;
 #[cfg(all(feature = "safetensors", unix))]
 mod parallel_copy;
+
+/// A failed write of a converted file (safetensors' sequential writer and
+/// the parallel copier alike).
+#[cfg(feature = "safetensors")]
+fn write_error(e: std::io::Error) -> Error {
+    let e = Error::io(e);
+    Error::new(e.category(), format!("writing the output: {e}"))
+}
+
+/// A failed read of a tensor's bytes from the checkpoint.
+#[cfg(feature = "safetensors")]
+fn read_error(e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Error::new(
+            crate::Category::Eof,
+            "the checkpoint ends inside the tensor's bytes",
+        ),
+        _ => Error::io(e),
+    }
+}
 #[cfg(feature = "safetensors")]
 #[cfg_attr(docsrs, doc(cfg(feature = "safetensors")))]
 pub mod safetensors;

@@ -13,8 +13,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use super::safetensors::{read_error, write_error};
 use super::source::PositionalFile;
+use super::{read_error, write_error};
 use crate::error::{Error, Result};
 use crate::ml::container::zip::{self, Crc32};
 

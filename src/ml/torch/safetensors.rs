@@ -252,20 +252,7 @@ fn within(what: &str, e: Error) -> Error {
     Error::new(e.category(), format!("{what}: {e}"))
 }
 
-pub(super) fn write_error(e: std::io::Error) -> Error {
-    within("writing the output", Error::io(e))
-}
-
-/// A failed read of a tensor's bytes from the checkpoint.
-pub(super) fn read_error(e: std::io::Error) -> Error {
-    match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => Error::new(
-            Category::Eof,
-            "the checkpoint ends inside the tensor's bytes",
-        ),
-        _ => Error::io(e),
-    }
-}
+use super::{read_error, write_error};
 
 // ---------------------------------------------------------------------------
 // Checkpoint to safetensors.
