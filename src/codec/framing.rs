@@ -190,6 +190,12 @@ impl Framer {
         false
     }
 
+    /// The buffer length at which [`Framer::boundary`] commits the open
+    /// frame (`usize::MAX` when none is open).
+    pub fn commit_at(&self) -> usize {
+        self.commit_at
+    }
+
     /// True if a frame is open and holds bytes.
     pub fn holds_bytes(&self, buf: &[u8]) -> bool {
         matches!(self.frame_start, Some(start) if buf.len() > start + FRAME_HEADER_SIZE)

@@ -19,7 +19,7 @@
 use num_bigint::BigInt;
 
 use crate::codec::float_repr::float_repr_into;
-use crate::codec::framing::Framer;
+use crate::codec::framing::{Framer, FRAME_SIZE_TARGET};
 use crate::codec::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::codec::text;
 use crate::error::{Error, Result};
@@ -28,12 +28,36 @@ use crate::error::{Error, Result};
 /// every writer of containers batches by it, so their bytes are CPython's.
 pub(crate) const BATCH: usize = 1000;
 
-/// Writes pickle instructions into an in-memory buffer.
+/// The buffer's first allocation, as `_pickle.c`'s `WRITE_BUF_SIZE`.
+const INITIAL_CAPACITY: usize = 4096;
+
+/// Spare room the writer makes at each object boundary, so that what one
+/// object writes besides its payloads (opcodes, lengths, a float's repr, a
+/// memo index; payloads make their own room) never grows the buffer the
+/// way `Vec` would by itself: doubling it.
+const HEADROOM: usize = 512;
+
+/// From this capacity on the buffer grows by half, not by double, as
+/// `_pickle.c` grows its output (`(len + n) / 2 * 3`): a large pickle then
+/// ends in at most half again its size, not up to twice it (a 25 MB pickle
+/// in 27 MiB, not 32 MiB: a block past the C allocator's mapping threshold
+/// is mapped afresh, and faulted in page by page, at every call). Below it,
+/// doubling: fewer copies while they are cheap.
+const GROW_BY_HALF_FROM: usize = 8 << 20;
+
+/// Writes pickle instructions into an in-memory buffer, which grows by the
+/// writer's own policy (see [`GROW_BY_HALF_FROM`]).
 #[derive(Debug)]
 pub struct InstrWriter {
     buf: Vec<u8>,
     framer: Framer,
     protocol: u8,
+    /// The buffer length from which [`InstrWriter::boundary`] has work: the
+    /// open frame reaching its target size, or the spare room falling under
+    /// [`HEADROOM`]; one comparison per object. Recomputed whenever the
+    /// framer or the capacity changes (a stale low value only costs a call
+    /// of the slow path).
+    check_at: usize,
 }
 
 impl InstrWriter {
@@ -48,7 +72,35 @@ impl InstrWriter {
             buf: Vec::new(),
             framer: Framer::default(),
             protocol,
+            check_at: 0,
         })
+    }
+
+    /// Make sure `n` more bytes fit without `Vec` growing on its own.
+    #[inline(always)]
+    fn room(&mut self, n: usize) {
+        if self.buf.capacity() - self.buf.len() < n {
+            self.grow(n);
+        }
+    }
+
+    /// Grow to hold `n` more bytes: from [`INITIAL_CAPACITY`], doubling
+    /// up to [`GROW_BY_HALF_FROM`], then by half.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, n: usize) {
+        let cap = self.buf.capacity();
+        let step = if cap < GROW_BY_HALF_FROM {
+            cap
+        } else {
+            cap / 2
+        };
+        let want = cap
+            .saturating_add(step)
+            .max(self.buf.len().saturating_add(n))
+            .max(INITIAL_CAPACITY);
+        self.buf.reserve_exact(want - self.buf.len());
+        self.recheck();
     }
 
     /// The protocol being written.
@@ -96,6 +148,7 @@ impl InstrWriter {
         let mut out = std::mem::replace(&mut self.buf, rest);
         out.truncate(n);
         self.framer.consumed(n);
+        self.recheck();
         Some(out)
     }
 
@@ -104,6 +157,14 @@ impl InstrWriter {
     /// nothing needs checking.
     #[inline]
     pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// [`InstrWriter::raw`] for what may be long (text lines, a big int's
+    /// bytes): room is made first, by the writer's growth policy. Short
+    /// writes fit in the room made at each object boundary.
+    fn raw_long(&mut self, bytes: &[u8]) {
+        self.room(bytes.len());
         self.buf.extend_from_slice(bytes);
     }
 
@@ -122,6 +183,7 @@ impl InstrWriter {
             if self.protocol >= 4 {
                 self.framer.start(&mut self.buf);
             }
+            self.recheck();
         }
     }
 
@@ -130,13 +192,36 @@ impl InstrWriter {
         self.op(Opcode::Stop);
         self.framer.commit(&mut self.buf);
         self.framer.enabled = false;
+        self.recheck();
     }
 
     /// End of one object: commit the frame if it reached the target size.
     /// Returns true if a frame was committed.
     #[inline]
     pub fn boundary(&mut self) -> bool {
-        self.framer.boundary(&mut self.buf)
+        if self.buf.len() >= self.check_at {
+            return self.boundary_work();
+        }
+        false
+    }
+
+    /// [`InstrWriter::boundary`] when there is work: room to make, a frame
+    /// to commit.
+    #[cold]
+    #[inline(never)]
+    fn boundary_work(&mut self) -> bool {
+        self.room(HEADROOM);
+        let committed = self.framer.boundary(&mut self.buf);
+        self.recheck();
+        committed
+    }
+
+    /// Recompute [`InstrWriter::check_at`].
+    fn recheck(&mut self) {
+        self.check_at = self
+            .framer
+            .commit_at()
+            .min(self.buf.capacity().saturating_sub(HEADROOM));
     }
 
     /// `NONE`.
@@ -224,7 +309,7 @@ impl InstrWriter {
         if self.protocol >= 2 {
             self.long_bytes(&text::long_to_le(v));
         } else {
-            self.raw(format!("L{v}L\n").as_bytes());
+            self.raw_long(format!("L{v}L\n").as_bytes());
         }
     }
 
@@ -236,7 +321,7 @@ impl InstrWriter {
             h[1..].copy_from_slice(&(le.len() as u32).to_le_bytes());
             self.raw(&h);
         }
-        self.raw(le);
+        self.raw_long(le);
     }
 
     /// A float.
@@ -308,7 +393,7 @@ impl InstrWriter {
             line.push(Opcode::Unicode.byte());
             raw_unicode_escape_into(&mut line, utf8);
             line.push(b'\n');
-            self.raw(&line);
+            self.raw_long(&line);
             return Ok(());
         }
         let n = utf8.len();
@@ -363,7 +448,17 @@ impl InstrWriter {
 
     #[inline]
     fn payload(&mut self, header: &[u8], data: &[u8]) {
+        // The header, the data, and what usually follows (a memo opcode,
+        // the next frame's header).
+        // A short payload fits in the room made at its object's boundary.
+        if data.len() >= HEADROOM / 2 {
+            self.room(header.len() + data.len() + HEADROOM);
+        }
         self.framer.write_with_payload(&mut self.buf, header, data);
+        if data.len() >= FRAME_SIZE_TARGET {
+            // Written outside frames: the framer committed and reopened.
+            self.recheck();
+        }
     }
 
     /// Store the top of the stack in the memo at `idx` (`MEMOIZE` at
@@ -457,7 +552,7 @@ impl InstrWriter {
         line.push(b'\n');
         line.extend_from_slice(name.as_bytes());
         line.push(b'\n');
-        self.raw(&line);
+        self.raw_long(&line);
         Ok(())
     }
 
@@ -477,7 +572,7 @@ impl InstrWriter {
         line.push(Opcode::PersId.byte());
         line.extend_from_slice(text.as_bytes());
         line.push(b'\n');
-        self.raw(&line);
+        self.raw_long(&line);
         Ok(())
     }
 
@@ -538,6 +633,47 @@ pub(crate) fn raw_unicode_escape_into(out: &mut Vec<u8>, utf8: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_buffers_grow_by_half() {
+        // 30 MB of strs at protocol 4 and 2: the buffer only ever grows by
+        // the writer's policy (never doubled past GROW_BY_HALF_FROM by Vec).
+        for protocol in [4, 2] {
+            let mut w = InstrWriter::new(protocol).unwrap();
+            w.proto();
+            let s = vec![b'a'; 300];
+            let mut caps = vec![w.buf.capacity()];
+            for _ in 0..100_000 {
+                w.boundary();
+                w.str(&s).unwrap();
+                if w.buf.capacity() != *caps.last().unwrap() {
+                    caps.push(w.buf.capacity());
+                }
+            }
+            w.stop();
+            for c in caps.windows(2) {
+                if c[0] >= GROW_BY_HALF_FROM {
+                    assert!(c[1] <= c[0] + c[0] / 2 + HEADROOM, "{caps:?}");
+                }
+            }
+            let len = w.buf.len();
+            assert!(w.buf.capacity() <= len + len / 2 + HEADROOM, "{caps:?}");
+            // A payload past the frame size is written outside frames, and
+            // the boundaries that follow still commit frames on time.
+            let mut w = InstrWriter::new(protocol).unwrap();
+            w.proto();
+            w.boundary();
+            w.str(&vec![b'b'; FRAME_SIZE_TARGET * 3]).unwrap();
+            for _ in 0..1000 {
+                w.boundary();
+                w.str(&s).unwrap();
+            }
+            w.stop();
+            let ops = crate::codec::opcodes::Opcode::Frame.byte();
+            let frames = w.buf.iter().filter(|&&b| b == ops).count();
+            assert!(protocol < 4 || frames >= 4, "{frames} frames");
+        }
+    }
     use crate::python::repr::repr_float;
 
     fn w(p: u8, f: impl FnOnce(&mut InstrWriter)) -> Vec<u8> {
