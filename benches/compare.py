@@ -22,7 +22,11 @@ the best share of the slice speed any load from an io::Read can reach
 ratios; --smoke uses inputs 100x smaller (for CI), 3 repetitions and one
 round.
 
---checkpoint MB adds a second table (--checkpoint-only: that table alone):
+A second table measures every workload again with both sides in one
+process each (no warm-up, the allocator as the workloads before left it;
+the median of 5 calls in a row, and the first call).
+
+--checkpoint MB adds another table (--checkpoint-only: that table alone):
 benches/checkpoint/ (a crate of its own, so that burn's pytorch-reader and
 its zip stack are no dev-dependency of the library) generates a MB MiB
 state dict with torch::save and reads it with each reader in a fresh
@@ -167,6 +171,82 @@ def python_side(r, reps):
     r["py_dump"] = median_ms(lambda: pickle.dumps(obj, p), reps)
     del obj, data
     return r
+
+
+# --- In one process, no warm-up (issue 20: speed that does not depend on
+# what the process did before). Each side runs every workload's files one
+# after the other in one fresh process, the allocator left as the workloads
+# before left it; each time the median of HISTORY_CALLS calls in a row.
+
+HISTORY_CALLS = 5
+
+HISTORY_PY = (
+    "import gc, json, os, pickle, sys, time\n"
+    "out, calls = sys.argv[1], int(sys.argv[2])\n"
+    "names = sys.argv[3:]\n"
+    "def time_calls(f):\n"
+    "    t = []\n"
+    "    for _ in range(calls):\n"
+    "        s = time.perf_counter(); x = f(); t.append((time.perf_counter() - s) * 1e3); del x\n"
+    "    return sorted(t)[len(t) // 2], t[0]\n"
+    "rows = []\n"
+    "for name in names:\n"
+    "    files = sorted((int(f[len(name) + 2:-4]), f) for f in os.listdir(out)\n"
+    "                   if f.startswith(name + '.p') and f.endswith('.pkl'))\n"
+    "    for p, f in files:\n"
+    "        data = open(os.path.join(out, f), 'rb').read()\n"
+    "        load = time_calls(lambda: pickle.loads(data))\n"
+    "        obj = pickle.loads(data)\n"
+    "        dump = time_calls(lambda: pickle.dumps(obj, p))\n"
+    "        del obj\n"
+    "        rows.append(dict(workload=name, protocol=p, py_load=load[0], py_load_first=load[1],\n"
+    "                         py_dump=dump[0], py_dump_first=dump[1]))\n"
+    "print(json.dumps(rows))\n"
+)
+
+
+def history_table(args, bench):
+    """Both sides in one process each, every workload in turn, `rounds`
+    times (Rust first in even rounds, CPython first in odd ones)."""
+    rounds = []
+    for k in range(args.rounds):
+        def rust():
+            out = subprocess.run([bench, "--out", args.out, "--history", str(HISTORY_CALLS)],
+                                 cwd=ROOT, check=True, capture_output=True, text=True).stdout
+            return {(r["workload"], r["protocol"]): r for r in json.loads(out)}
+
+        def py():
+            out = subprocess.run([sys.executable, "-c", HISTORY_PY, args.out, str(HISTORY_CALLS)] + WORKLOADS,
+                                 check=True, capture_output=True, text=True).stdout
+            return {(r["workload"], r["protocol"]): r for r in json.loads(out)}
+        if k % 2 == 0:
+            rs, pyr = rust(), py()
+        else:
+            pyr, rs = py(), rust()
+        for key, r in rs.items():
+            r.update(pyr[key])
+            for side in ("load", "dump"):
+                r["r_" + side] = ratio(r["py_" + side], r[side + "_value"])
+                r["r_%s_typed" % side] = ratio(r["py_" + side], r.get(side + "_typed"))
+                r["r_%s_first" % side] = ratio(r["py_%s_first" % side], r[side + "_value_first"])
+        rounds.append(rs)
+    rows = [merge([got[key] for got in rounds]) for key in rounds[0]]
+    lines = ["", ("In one process, no warm-up: each side runs every workload's files in turn in one fresh "
+                  "process (CPython's collector on), with nothing done to the allocator, as a program that "
+                  "has just handled the workloads before would; ms: the median of %d calls in a row (first: "
+                  "the first call), the median of %d rounds; ratio = CPython / Rust.") % (HISTORY_CALLS, args.rounds), ""]
+    lines.append("| workload | p | CPython load (first) | Rust load (ratio; first) | typed load (ratio) "
+                 "| CPython dump (first) | Rust dump (ratio; first) | typed dump (ratio) |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        lines.append("| %s | %d | %s (%s) | %s (%s×; %s×) | %s (%s×) | %s (%s) | %s (%s×; %s×) | %s (%s×) |" % (
+            r["workload"], r["protocol"], fmt(r["py_load"]), fmt(r["py_load_first"]),
+            fmt(r["load_value"]), fmt(r["r_load"]), fmt(r["r_load_first"]),
+            fmt(r.get("load_typed")), fmt(r.get("r_load_typed")),
+            fmt(r["py_dump"]), fmt(r["py_dump_first"]),
+            fmt(r["dump_value"]), fmt(r["r_dump"]), fmt(r["r_dump_first"]),
+            fmt(r.get("dump_typed")), fmt(r.get("r_dump_typed"))))
+    return lines
 
 
 def merge(rows):
@@ -500,6 +580,7 @@ def main():
         lines.append("")
         lines.append("%s p%d: from_slice::<&[u8]> borrows in %.3f ms; a fresh to_vec of the file takes %.2f ms." % (
             r["workload"], r["protocol"], r["borrow"], r["memcpy"]))
+    lines += history_table(args, bench)
     if not args.smoke:
         mem = memory_rows(rows, bench)
         lines.append("")

@@ -14,6 +14,10 @@
 //! `--reverse` measures the protocols in the opposite order (`compare.py`
 //! alternates the order over its rounds: the protocol measured first ran
 //! slower, on both sides).
+//! `--history N` measures every workload's pickles written before, one
+//! workload after the other in one process, as a program that has just
+//! handled the others would: no warm-up, the allocator left as it was; each
+//! time the median of N calls in a row (the first call's time beside it).
 
 mod workloads;
 
@@ -100,10 +104,77 @@ fn settle_allocator() {
     drop(std::hint::black_box(Vec::<u8>::with_capacity(30 << 20)));
 }
 
+/// `--history N`: see the module documentation. One JSON row per file.
+fn history(out: &std::path::Path, calls: usize) {
+    // The median and the first of `calls` calls of `f` in a row.
+    let time = |f: &mut dyn FnMut()| {
+        let mut t: Vec<f64> = (0..calls.max(1))
+            .map(|_| {
+                let s = Instant::now();
+                f();
+                s.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        let first = t[0];
+        t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        (t[t.len() / 2], first)
+    };
+    let mut rows = Vec::new();
+    for name in workloads::NAMES {
+        let mut files: Vec<(u8, PathBuf)> = fs::read_dir(out)
+            .unwrap()
+            .filter_map(|e| {
+                let file = e.unwrap().path();
+                let stem = file.file_name()?.to_str()?.strip_suffix(".pkl")?;
+                let p = stem.strip_prefix(name)?.strip_prefix(".p")?.parse().ok()?;
+                Some((p, file))
+            })
+            .collect();
+        files.sort();
+        for (p, file) in files {
+            let data = fs::read(&file).unwrap();
+            let load =
+                time(&mut || drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())));
+            let doc = pickle_codec::loads(&data).unwrap();
+            let dump =
+                time(&mut || drop(std::hint::black_box(pickle_codec::dumps(&doc, p).unwrap())));
+            drop(doc);
+            let src = workloads::Source::Slice(&data);
+            let typed_ok = workloads::load_typed_named(name, src);
+            let load_typed =
+                typed_ok.then(|| time(&mut || assert!(workloads::load_typed_named(name, src))));
+            let dump_typed = typed_ok.then(|| {
+                let typed = workloads::typed_from(name, src);
+                time(&mut || drop(std::hint::black_box(workloads::dump_typed(&typed, p))))
+            });
+            let pair = |x: Option<(f64, f64)>| {
+                x.map_or("null,null".to_string(), |(m, f)| format!("{m:.4},{f:.4}"))
+            };
+            let (lt, dt) = (pair(load_typed), pair(dump_typed));
+            let (lt_m, lt_f) = lt.split_once(',').unwrap();
+            let (dt_m, dt_f) = dt.split_once(',').unwrap();
+            rows.push(format!(
+                "{{\"workload\":\"{name}\",\"protocol\":{p},\"load_value\":{:.4},\"load_value_first\":{:.4},\"dump_value\":{:.4},\"dump_value_first\":{:.4},\"load_typed\":{lt_m},\"load_typed_first\":{lt_f},\"dump_typed\":{dt_m},\"dump_typed_first\":{dt_f}}}",
+                load.0, load.1, dump.0, dump.1
+            ));
+        }
+    }
+    print!("[{}]\n", rows.join(",\n"));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--peak") {
         return peak(&args[i + 1], &args[i + 2]);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--history") {
+        let out = args
+            .iter()
+            .position(|a| a == "--out")
+            .map_or(PathBuf::from("target/bench-data"), |o| {
+                PathBuf::from(&args[o + 1])
+            });
+        return history(&out, args[i + 1].parse().expect("--history N"));
     }
     let mut out = PathBuf::from("target/bench-data");
     let mut scale = 1;
