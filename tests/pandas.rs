@@ -714,3 +714,194 @@ fn record_batches_hold_every_column() {
     }
     assert!(checked > 70, "{checked} columns");
 }
+
+/// Every committed fixture written as an Arrow IPC file and stream and read
+/// back with arrow-ipc's readers: the data columns are
+/// `to_record_batch`'s, the index levels follow, and the schema carries
+/// the `pandas` metadata naming them.
+#[cfg(feature = "arrow-ipc")]
+#[test]
+fn arrow_ipc_files_read_back_as_the_record_batch() {
+    use pandas::arrow_array::Array;
+    use pandas::arrow_ipc::reader::{FileReader, StreamReader};
+    let mut checked = 0;
+    for dir in ["1.5.3", "2.2.3", "3.1.1-pyarrow"] {
+        let dir = common::fixture_dir("pandas").join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pkl"))
+            .collect();
+        files.sort();
+        for path in files {
+            let what = path.display().to_string();
+            let df = DataFrame::load_path(&path).unwrap();
+            let plain = df.to_record_batch().unwrap();
+            let full = df.to_record_batch_with_index().unwrap();
+            let mut file = Vec::new();
+            df.write_arrow_ipc(&mut file).unwrap();
+            assert!(
+                file.starts_with(b"ARROW1\0\0") && file.ends_with(b"ARROW1"),
+                "{what}"
+            );
+            let mut reader = FileReader::try_new(std::io::Cursor::new(&file), None).unwrap();
+            let read = reader.next().unwrap().unwrap();
+            assert!(reader.next().is_none(), "{what}: one batch");
+            let mut stream = Vec::new();
+            df.write_arrow_ipc_stream(&mut stream).unwrap();
+            let mut sreader = StreamReader::try_new(std::io::Cursor::new(&stream), None).unwrap();
+            let sread = sreader.next().unwrap().unwrap();
+            assert!(sreader.next().is_none(), "{what}: one batch in the stream");
+            assert_eq!(
+                read, full,
+                "{what}: the file holds to_record_batch_with_index"
+            );
+            assert_eq!(sread, full, "{what}: the stream holds it too");
+            assert_eq!(read.num_rows(), df.len(), "{what}");
+            // The data columns: to_record_batch's arrays, exactly.
+            for (i, c) in df.columns.iter().enumerate() {
+                assert_eq!(
+                    read.column(i).to_data(),
+                    plain.column(i).to_data(),
+                    "{what} column {}",
+                    c.name
+                );
+                let (f, p) = (
+                    read.schema().field(i).clone(),
+                    plain.schema().field(i).clone(),
+                );
+                assert_eq!(f.data_type(), p.data_type(), "{what}");
+                if !matches!(c.name, Label::Tuple(_)) {
+                    assert_eq!(f.name(), p.name(), "{what}");
+                }
+                if let Values::Categorical { ordered, .. } = &c.values {
+                    assert_eq!(f.dict_is_ordered(), Some(*ordered), "{what}");
+                }
+            }
+            // The index: a RangeIndex in the metadata only, other indexes
+            // as one column a level, named in `index_columns`.
+            let meta: Json = serde_json::from_str(&read.schema().metadata()["pandas"]).unwrap();
+            let ix = meta["index_columns"].as_array().unwrap();
+            let levels = match &df.index {
+                Index::Range {
+                    start, stop, step, ..
+                } => {
+                    assert_eq!(ix.len(), 1, "{what}");
+                    assert_eq!(ix[0]["kind"], "range", "{what}");
+                    assert_eq!(
+                        (&ix[0]["start"], &ix[0]["stop"], &ix[0]["step"]),
+                        (&json!(start), &json!(stop), &json!(step)),
+                        "{what}"
+                    );
+                    Vec::new()
+                }
+                other => other.levels(),
+            };
+            assert_eq!(
+                read.num_columns(),
+                df.columns.len() + levels.len(),
+                "{what}"
+            );
+            for (k, level) in levels.iter().enumerate() {
+                let i = df.columns.len() + k;
+                let a = read.column(i);
+                assert_eq!(a.len(), df.len(), "{what}");
+                assert_eq!(a.null_count(), level.null_count(), "{what} index level {k}");
+                assert_eq!(ix[k], json!(read.schema().field(i).name()), "{what}");
+            }
+            let entries = meta["columns"].as_array().unwrap();
+            assert_eq!(entries.len(), read.num_columns(), "{what}");
+            for (e, f) in entries.iter().zip(read.schema().fields()) {
+                assert_eq!(e["field_name"], json!(f.name()), "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "{checked} fixtures");
+}
+
+/// What cannot be exported is an error that names the column; labels
+/// that would name two fields alike are refused; an index level named
+/// like a column gets pyarrow's `__index_level_0__`.
+#[cfg(feature = "arrow-ipc")]
+#[test]
+fn arrow_ipc_errors_name_the_column() {
+    let col = |name: Label, dtype: &str, values: Values| Column {
+        name,
+        dtype: dtype.into(),
+        values,
+        nulls: None,
+    };
+    let frame = |columns: Vec<Column>, index: Index| DataFrame {
+        columns,
+        index,
+        columns_name: Label::None,
+    };
+    let range = |n: i64| Index::Range {
+        start: 0,
+        stop: n,
+        step: 1,
+        name: Label::None,
+    };
+    let df = frame(
+        vec![col(
+            Label::Str("small".into()),
+            "int8",
+            Values::Int(vec![1, 300]),
+        )],
+        range(2),
+    );
+    let e = df.write_arrow_ipc(Vec::new()).unwrap_err();
+    assert!(
+        e.to_string().contains("column 'small' (int8)") && e.to_string().contains("300"),
+        "{e}"
+    );
+    let df = frame(
+        vec![col(
+            Label::Int(7),
+            "object",
+            Values::Object(vec![Cell::Other("mod.Thing()".into())]),
+        )],
+        range(1),
+    );
+    let e = df.write_arrow_ipc(Vec::new()).unwrap_err();
+    assert_eq!(e.category(), Category::Unsupported);
+    assert!(e.to_string().contains("column 7 (object)"), "{e}");
+    assert!(e.to_string().contains("mod.Thing()"), "{e}");
+    let df = frame(
+        vec![
+            col(Label::Int(1), "int64", Values::Int(vec![1])),
+            col(Label::Str("1".into()), "int64", Values::Int(vec![2])),
+        ],
+        range(1),
+    );
+    let e = df.write_arrow_ipc(Vec::new()).unwrap_err();
+    assert!(e.to_string().contains("two columns are named '1'"), "{e}");
+    let mut level = col(Label::Str("a".into()), "int64", Values::Int(vec![5]));
+    let df = frame(
+        vec![col(Label::Str("a".into()), "int64", Values::Int(vec![1]))],
+        Index::Column(level.clone()),
+    );
+    let b = df.to_record_batch_with_index().unwrap();
+    let names: Vec<&str> = b
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, ["a", "__index_level_0__"]);
+    level.name = Label::Str("k".into());
+    let df = frame(df.columns.clone(), Index::Column(level));
+    let b = df.to_record_batch_with_index().unwrap();
+    let names: Vec<&str> = b
+        .schema_ref()
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    assert_eq!(names, ["a", "k"]);
+    let meta: Json = serde_json::from_str(&b.schema_ref().metadata()["pandas"]).unwrap();
+    assert_eq!(meta["index_columns"], json!(["k"]));
+    assert_eq!(meta["columns"][1]["name"], json!("k"));
+    assert_eq!(meta["creator"]["library"], json!("pickle-codec"));
+}

@@ -1,6 +1,8 @@
-//! `pickle frame FILE [--csv OUT]`: a pickled pandas DataFrame (or Series)
-//! read as columns by `pickle_codec::pandas`, printed, or written as the
-//! CSV `df.to_csv(index=False)` writes.
+//! `pickle frame FILE [--csv OUT | --arrow OUT | --arrow-stream OUT]`: a
+//! pickled pandas DataFrame (or Series) read as columns by
+//! `pickle_codec::pandas`, printed, written as the CSV
+//! `df.to_csv(index=False)` writes, or as an Arrow IPC file or stream with
+//! the index and pyarrow's `pandas` metadata (`df.to_feather`'s layout).
 
 use std::io::{self, BufWriter, Write};
 
@@ -14,6 +16,9 @@ Examples:
   pickle frame sales.pkl                     # columns, dtypes, nulls, index, first rows
   pickle frame sales.pkl --csv sales.csv     # what df.to_csv('sales.csv', index=False) writes
   pickle frame sales.pkl.gz --csv -          # to_pickle's gzip/bz2/xz files; CSV on stdout
+  pickle frame sales.pkl --arrow sales.arrow # Feather v2, index kept: pd.read_feather('sales.arrow')
+  pickle frame sales.pkl --arrow-stream - | python3 -c \\
+      'import sys, pyarrow as pa; print(pa.ipc.open_stream(sys.stdin.buffer).read_pandas())'
   pickle frame py2_frame.pkl --encoding latin1 --head 0
   cat frame.pkl | pickle frame -";
 
@@ -26,10 +31,27 @@ pub(crate) struct FrameArgs {
 
     /// Write the frame as `df.to_csv(OUT, index=False)` writes it; `-`
     /// writes stdout. A file is replaced only on success.
-    #[arg(long, value_name = "OUT")]
+    #[arg(long, value_name = "OUT", group = "export")]
     csv: Option<String>,
 
-    /// Rows to print after the column list (without --csv).
+    /// Write the frame as an Apache Arrow IPC file (Feather v2, `.arrow`),
+    /// laid out as `df.to_feather(OUT)` lays it out: the columns, the index
+    /// (a RangeIndex as metadata, other indexes as columns) and pyarrow's
+    /// `pandas` schema metadata, so that `pd.read_feather`,
+    /// `pyarrow.ipc.open_file` and polars' `read_ipc` read it. `-` writes
+    /// the same file format to stdout (redirect it to a file: readers of
+    /// the file format need to seek; a pipe wants --arrow-stream). A file
+    /// is replaced only on success.
+    #[arg(long, value_name = "OUT", group = "export")]
+    arrow: Option<String>,
+
+    /// Write what --arrow writes in the Arrow IPC stream format (`.arrows`),
+    /// which `pyarrow.ipc.open_stream` and polars' `read_ipc_stream` read
+    /// from a pipe; `-` writes stdout.
+    #[arg(long, value_name = "OUT", group = "export")]
+    arrow_stream: Option<String>,
+
+    /// Rows to print after the column list (without --csv and --arrow).
     #[arg(long, value_name = "N", default_value_t = 5)]
     head: usize,
 
@@ -59,6 +81,18 @@ pub(crate) fn run(args: &FrameArgs) -> Result<(), Failure> {
         df.write_csv_with(&mut csv, options)
             .map_err(|e| format!("{name}: {e}"))?;
         return crate::write_output(out, &csv);
+    }
+    if let Some(out) = &args.arrow {
+        let mut ipc = Vec::new();
+        df.write_arrow_ipc(&mut ipc)
+            .map_err(|e| format!("{name}: {e}"))?;
+        return crate::write_output(out, &ipc);
+    }
+    if let Some(out) = &args.arrow_stream {
+        let mut ipc = Vec::new();
+        df.write_arrow_ipc_stream(&mut ipc)
+            .map_err(|e| format!("{name}: {e}"))?;
+        return crate::write_output(out, &ipc);
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

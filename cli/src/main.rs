@@ -85,7 +85,7 @@ enum Command {
     /// List every numpy array and torch tensor in a pickle, joblib file, checkpoint or safetensors file.
     #[command(after_help = ARRAYS_EXAMPLES)]
     Arrays(arrays_cmd::ArraysArgs),
-    /// Print a pickled pandas DataFrame or Series, or write it as CSV (`df.to_csv(index=False)`).
+    /// Print a pickled pandas DataFrame or Series, or write it as CSV (`df.to_csv(index=False)`) or as an Arrow IPC (Feather) file.
     #[command(after_help = frame_cmd::EXAMPLES)]
     Frame(frame_cmd::FrameArgs),
     /// Score a CSV with a pickled scikit-learn model: predictions or class probabilities, as CSV.

@@ -1,9 +1,11 @@
 //! `pickle frame`: pandas frames printed and written as CSV, against the
-//! CSV pandas wrote for the committed fixtures (tests/fixtures/pandas).
+//! CSV pandas wrote for the committed fixtures (tests/fixtures/pandas), and
+//! as Arrow IPC files, against what pyarrow makes of frames of every dtype
+//! the installed pandas writes.
 
 mod common;
 
-use common::{pickle, pickle_env};
+use common::{pickle, pickle_env, python_with};
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -36,7 +38,10 @@ fn help_has_examples() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("Examples:") && text.contains("--csv sales.csv"),
+        text.contains("Examples:")
+            && text.contains("--csv sales.csv")
+            && text.contains("--arrow sales.arrow")
+            && text.contains("--arrow-stream -"),
         "{text}"
     );
     let out = pickle(&["--help"], None);
@@ -169,4 +174,123 @@ fn what_is_not_a_frame_is_one_error_line() {
     one_error_line(&out);
     let out = pickle(&["frame", "/nonexistent/x.pkl"], None);
     one_error_line(&out);
+}
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// Frames of every dtype the installed pandas writes
+/// (tests/scripts/pandas_frames.py), exported with `--arrow`: pyarrow
+/// reads each file, and its fields, types, nulls, values, index and
+/// `pandas` metadata must be what `pa.Table.from_pandas(df)` makes of the
+/// frame, and `pd.read_feather` must give what it gives for pyarrow's own
+/// file (tests/scripts/arrow_compare.py, which lists the documented
+/// differences).
+#[test]
+fn arrow_files_are_what_pyarrow_makes_of_the_frames() {
+    if !python_with("numpy, pandas, pyarrow", "the Arrow export test") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pickle-frame-arrow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let st = std::process::Command::new("python3")
+        .arg(repo_file("tests/scripts/pandas_frames.py"))
+        .arg(&dir)
+        .args(["--protocols", "5", "--arrow"])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let mut exported = 0;
+    for case in manifest["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let pkl = dir.join(format!("{name}.p5.pkl"));
+        let arrow = dir.join(format!("{name}.arrow"));
+        let out = pickle(
+            &[
+                "frame",
+                pkl.to_str().unwrap(),
+                "--arrow",
+                arrow.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        exported += 1;
+    }
+    assert!(exported >= 30, "{exported} cases");
+    let st = std::process::Command::new("python3")
+        .arg(repo_file("tests/scripts/arrow_compare.py"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        st.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(
+        report.contains(&format!("checked {exported}\n")),
+        "{report}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn arrow_on_stdout_and_as_a_stream() {
+    let file = fixtures().join("2.2.3/multiindex.p5.pkl");
+    let file = file.to_str().unwrap();
+    // `-`: the file format, byte for byte what a file gets.
+    let out = pickle(&["frame", file, "--arrow", "-"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.starts_with(b"ARROW1\0\0") && out.stdout.ends_with(b"ARROW1"));
+    let dir = std::env::temp_dir().join(format!("pickle-frame-ipc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("f.arrow");
+    let st = pickle(&["frame", file, "--arrow", path.to_str().unwrap()], None);
+    assert_eq!(st.status.code(), Some(0));
+    assert!(st.stdout.is_empty());
+    assert_eq!(std::fs::read(&path).unwrap(), out.stdout);
+    // The stream format: messages behind 0xFFFFFFFF markers, no magic.
+    let out = pickle(
+        &["frame", "-", "--arrow-stream", "-"],
+        Some(&std::fs::read(file).unwrap()),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.starts_with(&[0xff, 0xff, 0xff, 0xff]));
+    assert!(out.stdout.ends_with(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+    // One export at a time.
+    let out = pickle(&["frame", file, "--arrow", "-", "--csv", "-"], None);
+    assert_eq!(out.status.code(), Some(2));
+    // What is not a frame writes nothing.
+    let bad = dir.join("bad.arrow");
+    let out = pickle(
+        &["frame", "-", "--arrow", bad.to_str().unwrap()],
+        Some(b"\x80\x02}q\x00."),
+    );
+    one_error_line(&out);
+    assert!(!bad.exists());
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -35,3 +35,22 @@ pub fn pickle_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> 
     }
     child.wait_with_output().unwrap()
 }
+
+/// Whether python3 can import `modules` (`"pandas, pyarrow"`). Tests that
+/// compare with Python call this first: without them they are skipped
+/// with a printed reason, except in CI (`CI=true`), where it fails.
+pub fn python_with(modules: &str, what: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("python3 with {modules} is required for {what} in CI (CI=true)");
+        }
+        eprintln!(
+            "SKIPPED {what}: python3 with {modules} not found (set CI=true to make this a failure)"
+        );
+    }
+    ok
+}

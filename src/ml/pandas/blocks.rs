@@ -361,7 +361,8 @@ pub(crate) fn read_frame(mgr: ValueRef<'_>) -> Result<DataFrame> {
         })?);
     }
     let columns_name = match &columns_ix {
-        Index::Multi(_) => Label::None,
+        Index::Multi(levels) if levels.iter().all(|l| l.name == Label::None) => Label::None,
+        Index::Multi(levels) => Label::Tuple(levels.iter().map(|l| l.name.clone()).collect()),
         ix => ix.names().into_iter().next().unwrap_or(Label::None),
     };
     Ok(DataFrame {

@@ -1,6 +1,8 @@
 //! pandas `DataFrame`s and `Series`, read as columns from `to_pickle` files
 //! without pandas, and written out as CSV the way `df.to_csv(index=False)`
-//! writes them.
+//! writes them, as Arrow record batches (feature `arrow`), or as Arrow IPC
+//! (Feather v2) files that `pd.read_feather` reads back with their index
+//! (feature `arrow-ipc`, `DataFrame::write_arrow_ipc`).
 //!
 //! A pickled frame is a recipe: a `DataFrame` whose state holds a
 //! `BlockManager`, whose blocks hold numpy arrays (one per dtype, several
@@ -70,6 +72,8 @@ mod csv;
 mod extension;
 mod floats;
 mod index;
+#[cfg(feature = "arrow-ipc")]
+mod ipc;
 mod periods;
 mod pyobj;
 #[cfg(feature = "arrow")]
@@ -84,6 +88,11 @@ use crate::value::{Document, Kind, ValueRef};
 pub use self::column::{Cell, Column, Label, TimeUnit, Values};
 pub use self::csv::CsvOptions;
 pub use self::index::Index;
+/// The arrow-rs IPC crate [`DataFrame::write_arrow_ipc`] writes with
+/// (feature `arrow-ipc`): its readers read the files back.
+#[cfg(feature = "arrow-ipc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arrow-ipc")))]
+pub use arrow_ipc;
 /// The arrow-rs crates [`DataFrame::to_record_batch`] builds with (feature
 /// `arrow`), so that their types match the caller's.
 #[cfg(feature = "arrow")]
@@ -97,7 +106,9 @@ pub struct DataFrame {
     pub columns: Vec<Column>,
     /// The row index.
     pub index: Index,
-    /// The name of the columns axis (`df.columns.name`).
+    /// The name of the columns axis (`df.columns.name`); for a `MultiIndex`
+    /// of columns with named levels, a tuple of the names
+    /// (`df.columns.names`).
     pub columns_name: Label,
 }
 

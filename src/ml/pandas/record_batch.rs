@@ -2,20 +2,7 @@
 //! format polars and DataFusion take: one Arrow array a column, nulls as
 //! pandas' `isna` sees them in the validity bitmap.
 //!
-//! | pandas dtype | Arrow type |
-//! |---|---|
-//! | `bool`, `boolean` | `Boolean` |
-//! | `int8` … `int64`, `uint8` … `uint64` (and `Int8` … `UInt64`) | `Int8` … `UInt64` |
-//! | `float16`, `float32`, `Float32` | `Float32` (float16 widened) |
-//! | `float64`, `Float64` | `Float64` |
-//! | `object` of strs, `str`, `string` | `Utf8` (`LargeUtf8` past 2 GiB of text) |
-//! | other `object` columns, `period[..]`, `interval[..]` | `Utf8` of each value's `str()` |
-//! | `datetime64[unit]`, `datetime64[unit, tz]` | `Timestamp(unit, tz)` |
-//! | `timedelta64[unit]` | `Duration(unit)` |
-//! | `category` | `Dictionary(Int32, categories' type)` |
-//!
-//! The index is not part of the batch (as in `to_csv(index=False)`); add
-//! it as a column with [`super::Index::to_column`] when it is wanted.
+//! The types are listed on [`DataFrame::to_record_batch`].
 
 use std::sync::Arc;
 
@@ -48,13 +35,8 @@ fn narrow<T: TryFrom<i64>>(v: &[i64], c: &Column) -> Result<Vec<T>> {
             if c.is_null(i) {
                 return T::try_from(0).map_err(|_| Error::data("zero out of range"));
             }
-            T::try_from(x).map_err(|_| {
-                Error::data(format!(
-                    "value {x} out of range of the {} column {}",
-                    c.dtype,
-                    c.name.repr()
-                ))
-            })
+            T::try_from(x)
+                .map_err(|_| Error::data(format!("value {x} out of range of {}", c.dtype)))
         })
         .collect()
 }
@@ -71,8 +53,24 @@ fn strings(texts: Vec<Option<String>>) -> ArrayRef {
     }
 }
 
+/// One column as an Arrow array; an error names the column (`what`:
+/// `column`, `index level`).
+pub(crate) fn column_array(c: &Column, what: &str) -> Result<ArrayRef> {
+    to_array(c).map_err(|e| {
+        Error::new(
+            e.category(),
+            format!(
+                "{what} {} ({}) cannot be exported to Arrow: {}",
+                c.name.repr(),
+                c.dtype,
+                e.message()
+            ),
+        )
+    })
+}
+
 /// One column as an Arrow array.
-pub(crate) fn to_array(c: &Column) -> Result<ArrayRef> {
+fn to_array(c: &Column) -> Result<ArrayRef> {
     let nulls = validity(c);
     let n = c.len();
     Ok(match &c.values {
@@ -98,7 +96,19 @@ pub(crate) fn to_array(c: &Column) -> Result<ArrayRef> {
                 .map(|i| (!c.is_null(i)).then(|| v[i].clone()))
                 .collect(),
         ),
-        Values::Object(_) => {
+        Values::Object(cells) => {
+            if let Some(bad) = cells
+                .iter()
+                .find(|x| matches!(x, Cell::Other(_) | Cell::Datetime(..) | Cell::Timedelta(..)))
+            {
+                let what = match bad {
+                    Cell::Other(r) => r.as_str(),
+                    _ => "numpy datetimes",
+                };
+                return Err(Error::unsupported(format!(
+                    "an object column holding {what}, whose str() this crate does not know"
+                )));
+            }
             let fields = c.csv_fields(super::CsvOptions::default())?;
             strings(
                 fields
@@ -182,15 +192,33 @@ fn field_name(l: &Label) -> String {
 
 impl DataFrame {
     /// The frame as an Arrow `RecordBatch`: one field a column, named by
-    /// `str(label)`, every field nullable (see the module's table for the
-    /// types). Errors where a column cannot be represented (an `object`
-    /// column this crate cannot print).
+    /// `str(label)` (a `MultiIndex`'s labels joined by `.`), every field
+    /// nullable, of these types:
+    ///
+    /// | pandas dtype | Arrow type |
+    /// |---|---|
+    /// | `bool`, `boolean` | `Boolean` |
+    /// | `int8` … `int64`, `uint8` … `uint64` (and `Int8` … `UInt64`) | `Int8` … `UInt64` |
+    /// | `float16`, `float32`, `Float32` | `Float32` (float16 widened) |
+    /// | `float64`, `Float64` | `Float64` |
+    /// | `object` of strs, `str`, `string` | `Utf8` (`LargeUtf8` past 2 GiB of text) |
+    /// | other `object` columns, `period[..]`, `interval[..]` | `Utf8` of each value's `str()` |
+    /// | `datetime64[unit]`, `datetime64[unit, tz]` | `Timestamp(unit, tz)` |
+    /// | `timedelta64[unit]` | `Duration(unit)` |
+    /// | `category` | `Dictionary(Int32, categories' type)` |
+    ///
+    /// The index is not part of the batch (as in `to_csv(index=False)`); add
+    /// it as a column with [`super::Index::to_column`] when it is wanted
+    /// (`to_record_batch_with_index`, feature `arrow-ipc`, adds it as
+    /// pyarrow does). Errors where a column cannot be represented (an
+    /// `object` column holding values whose `str()` this crate does not
+    /// know, an int outside its dtype's range); the error names the column.
     #[cfg_attr(docsrs, doc(cfg(feature = "arrow")))]
     pub fn to_record_batch(&self) -> Result<RecordBatch> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut arrays = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
-            let a = to_array(c)?;
+            let a = column_array(c, "column")?;
             fields.push(Field::new(field_name(&c.name), a.data_type().clone(), true));
             arrays.push(a);
         }
