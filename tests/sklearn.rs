@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pickle_codec::numpy::NdArray;
-use pickle_codec::sklearn::{Label, Matrix, Model, Predictions};
+use pickle_codec::sklearn::{Batch, Column, Label, Matrix, Model, Predictions};
 use pickle_codec::{Category, Document, Value};
 use serde_json::Value as Json;
 
@@ -84,6 +84,60 @@ fn close(what: &str, got: &Matrix, want: &Json) {
     }
 }
 
+/// A case's table of number and text columns (`"columns"`).
+fn batch_of(columns: &Json) -> Batch {
+    let cols = columns
+        .as_array()
+        .expect("a list of columns")
+        .iter()
+        .map(|c| match (c.get("num"), c.get("text")) {
+            (Some(v), _) => Column::Num(floats(v)),
+            (_, Some(v)) => Column::Text(
+                v.as_array()
+                    .expect("a list of cells")
+                    .iter()
+                    .map(|s| s.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            _ => panic!("a column of neither numbers nor text"),
+        })
+        .collect();
+    Batch::from_columns(cols).expect("columns of one length")
+}
+
+/// What a case's model is given: row-major numbers, or a table with text.
+enum Input {
+    Rows(Vec<f64>, usize),
+    Table(Batch),
+}
+
+impl Input {
+    fn predict(&self, m: &Model) -> pickle_codec::Result<Predictions> {
+        match self {
+            Input::Rows(x, n) => m.predict(x, *n),
+            Input::Table(b) => m.predict_batch(b),
+        }
+    }
+    fn predict_proba_outputs(&self, m: &Model) -> pickle_codec::Result<Vec<Matrix>> {
+        match self {
+            Input::Rows(x, n) => m.predict_proba_outputs(x, *n),
+            Input::Table(b) => m.predict_proba_outputs_batch(b),
+        }
+    }
+    fn decision_function(&self, m: &Model) -> pickle_codec::Result<Matrix> {
+        match self {
+            Input::Rows(x, n) => m.decision_function(x, *n),
+            Input::Table(b) => m.decision_function_batch(b),
+        }
+    }
+    fn transform(&self, m: &Model) -> pickle_codec::Result<Matrix> {
+        match self {
+            Input::Rows(x, n) => m.transform(x, *n),
+            Input::Table(b) => m.transform_batch(b),
+        }
+    }
+}
+
 /// Check every case of a manifest; returns how many (file, method) checks ran.
 fn check_dir(dir: &Path) -> usize {
     let manifest: Json =
@@ -94,8 +148,11 @@ fn check_dir(dir: &Path) -> usize {
     assert!(!cases.is_empty(), "no cases in {}", dir.display());
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let x = floats(&case["X"]);
         let n = case["n_rows"].as_u64().unwrap() as usize;
+        let input = match case.get("columns") {
+            Some(c) => Input::Table(batch_of(c)),
+            None => Input::Rows(floats(&case["X"]), n),
+        };
         for file in case["files"].as_array().unwrap() {
             let file = file.as_str().unwrap();
             let what = format!("{version} {file}");
@@ -118,8 +175,8 @@ fn check_dir(dir: &Path) -> usize {
                 "{what}"
             );
             if let Some(labels) = case.get("labels") {
-                let Predictions::Labels(got) = model
-                    .predict(&x, n)
+                let Predictions::Labels(got) = input
+                    .predict(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"))
                 else {
                     panic!("{what}: predict gave values, not labels");
@@ -139,8 +196,8 @@ fn check_dir(dir: &Path) -> usize {
                 }
                 checks += 1;
             } else if let Some(values) = case.get("predict") {
-                let Predictions::Values(got) = model
-                    .predict(&x, n)
+                let Predictions::Values(got) = input
+                    .predict(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"))
                 else {
                     panic!("{what}: predict gave labels, not values");
@@ -149,8 +206,8 @@ fn check_dir(dir: &Path) -> usize {
                 checks += 1;
             }
             if let Some(p) = case.get("predict_proba") {
-                let got = model
-                    .predict_proba_outputs(&x, n)
+                let got = input
+                    .predict_proba_outputs(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 let want = p.as_array().unwrap();
                 assert_eq!(got.len(), want.len(), "{what}: outputs");
@@ -160,19 +217,24 @@ fn check_dir(dir: &Path) -> usize {
                 checks += 1;
             }
             if let Some(d) = case.get("decision_function") {
-                let got = model
-                    .decision_function(&x, n)
+                let got = input
+                    .decision_function(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 close(&format!("{what} decision_function"), &got, d);
                 checks += 1;
             }
             if let Some(t) = case.get("transform") {
-                let got = model
-                    .transform(&x, n)
+                let got = input
+                    .transform(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 close(&format!("{what} transform"), &got, t);
                 checks += 1;
             }
+            let Input::Rows(x, n) = &input else {
+                check_table_refusals(&what, &model, case);
+                continue;
+            };
+            let n = *n;
             // Non-finite values: refused exactly where scikit-learn refuses them.
             for (tag, val) in [("nan", f64::NAN), ("inf", f64::INFINITY), ("big", 1e39)] {
                 let mut row = x[..x.len() / n].to_vec();
@@ -197,6 +259,54 @@ fn check_dir(dir: &Path) -> usize {
         println!("{version} {name}: ok");
     }
     checks
+}
+
+/// A table case: the wrong kind of cell in each column (a string for a
+/// numeric one, a number for a text one) is an error naming its row and
+/// feature; a short column or the wrong number of columns is an error.
+fn check_table_refusals(what: &str, model: &Model, case: &Json) {
+    let b = &batch_of(&case["columns"]);
+    let run = |b: &Batch| {
+        if case.get("labels").is_some() || case.get("predict").is_some() {
+            model.predict_batch(b).map(|_| ())
+        } else {
+            model.transform_batch(b).map(|_| ())
+        }
+    };
+    run(b).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let text = model.text_features();
+    assert_eq!(text.len(), b.n_features(), "{what}");
+    for (f, col) in b.columns().iter().enumerate() {
+        let mut cols = b.columns().to_vec();
+        let wrong = match col {
+            Column::Num(v) => {
+                let mut t: Vec<Option<String>> = vec![None; v.len()];
+                t[2] = Some("2.5".to_string());
+                Column::Text(t)
+            }
+            Column::Text(v) => {
+                let mut t = vec![f64::NAN; v.len()];
+                t[2] = 2.5;
+                Column::Num(t)
+            }
+        };
+        assert_eq!(
+            text[f],
+            matches!(col, Column::Text(_)),
+            "{what}: feature {f}"
+        );
+        cols[f] = wrong;
+        let e = run(&Batch::from_columns(cols).unwrap())
+            .expect_err(&format!("{what}: the wrong kind of cell in feature {f}"));
+        assert!(
+            e.to_string().contains(&format!("(row 2, feature {f})")),
+            "{what}: {e}"
+        );
+    }
+    let mut fewer = b.columns().to_vec();
+    fewer.pop();
+    assert!(run(&Batch::from_columns(fewer).unwrap()).is_err(), "{what}");
+    assert!(run(&b.rows(0, 0)).is_ok(), "{what}: no rows");
 }
 
 fn scratch(name: &str) -> PathBuf {

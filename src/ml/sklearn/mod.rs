@@ -70,6 +70,7 @@
 //! `PICKLE_CODEC_SKLEARN_CASES` at more folders that script wrote (other
 //! releases, other data) to check those too.
 
+mod batch;
 mod ensemble;
 mod gradient_boosting;
 mod hist_gradient_boosting;
@@ -78,15 +79,21 @@ mod pipeline;
 mod preprocessing;
 mod tree;
 
+pub use batch::{Batch, Cell, Column};
 pub use ensemble::Forest;
 pub use gradient_boosting::{GradientBoosting, InitEstimator};
 pub use hist_gradient_boosting::{HistGradientBoosting, HistNode, HistTree};
 pub use linear::{Coefficients, LinearModel, LogisticRegression};
 pub use pipeline::{Pipeline, Step};
-pub use preprocessing::{Categories, MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler};
+pub use preprocessing::{
+    Categories, FeatureCategories, Infrequent, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+    StandardScaler, UnknownCategory,
+};
 pub use tree::{DecisionTree, Node as TreeNode, Tree};
 
 use std::path::Path;
+
+use batch::Input;
 
 use crate::error::{Error, Result};
 use crate::ml::numpy::{NdArray, Scalar};
@@ -359,6 +366,8 @@ pub enum Model {
     MinMaxScaler(MinMaxScaler),
     /// `OneHotEncoder`.
     OneHotEncoder(OneHotEncoder),
+    /// `OrdinalEncoder`.
+    OrdinalEncoder(OrdinalEncoder),
     /// `Pipeline`.
     Pipeline(Pipeline),
 }
@@ -416,6 +425,7 @@ impl Model {
             "StandardScaler" => Model::StandardScaler(StandardScaler::from_est(&est)?),
             "MinMaxScaler" => Model::MinMaxScaler(MinMaxScaler::from_est(&est)?),
             "OneHotEncoder" => Model::OneHotEncoder(OneHotEncoder::from_est(&est)?),
+            "OrdinalEncoder" => Model::OrdinalEncoder(OrdinalEncoder::from_est(&est)?),
             "Pipeline" => Model::Pipeline(Pipeline::from_est(&est, depth)?),
             other => {
                 return Err(unsupported(format!(
@@ -475,6 +485,7 @@ impl Model {
             Model::StandardScaler(m) => &m.common,
             Model::MinMaxScaler(m) => &m.common,
             Model::OneHotEncoder(m) => &m.common,
+            Model::OrdinalEncoder(m) => &m.common,
             Model::Pipeline(m) => &m.common,
         }
     }
@@ -485,6 +496,7 @@ impl Model {
             Model::StandardScaler(m) => Some(m.common.n_features),
             Model::MinMaxScaler(m) => Some(m.common.n_features),
             Model::OneHotEncoder(m) => Some(m.n_features_out()),
+            Model::OrdinalEncoder(m) => Some(m.common.n_features),
             Model::Pipeline(p) => p.n_features_out(),
             _ => None,
         }
@@ -492,22 +504,117 @@ impl Model {
 
     /// `predict` on `n_rows` rows of `x` (row-major, `n_rows × n_features`).
     pub fn predict(&self, x: &[f64], n_rows: usize) -> Result<Predictions> {
-        self.check_input(x, n_rows)?;
-        match self {
-            Model::DecisionTree(m) => Ok(m.predict(x, n_rows)),
-            Model::Forest(m) => Ok(m.predict(x, n_rows)),
-            Model::GradientBoosting(m) => Ok(m.predict(x, n_rows)),
-            Model::HistGradientBoosting(m) => m.predict(x, n_rows),
-            Model::Linear(m) => m.predict(x, n_rows).map(Predictions::Values),
-            Model::LogisticRegression(m) => m.predict(x, n_rows).map(Predictions::Labels),
-            Model::Pipeline(p) => p.predict(x, n_rows),
-            _ => Err(self.no_method("predict")),
-        }
+        self.predict_input(&self.rows(x, n_rows)?)
     }
 
     /// `predict_proba`: `n_rows × n_classes` probabilities (single-output classifiers).
     pub fn predict_proba(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        let mut all = self.predict_proba_outputs(x, n_rows)?;
+        self.predict_proba_input(&self.rows(x, n_rows)?)
+    }
+
+    /// `predict_proba` of a classifier with any number of outputs: one
+    /// `n_rows × n_classes` matrix per output.
+    pub fn predict_proba_outputs(&self, x: &[f64], n_rows: usize) -> Result<Vec<Matrix>> {
+        self.predict_proba_outputs_input(&self.rows(x, n_rows)?)
+    }
+
+    /// `decision_function`: `n_rows × 1` for binary classifiers (scikit-learn's 1-D
+    /// array), `n_rows × n_classes` otherwise.
+    pub fn decision_function(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
+        self.decision_function_input(&self.rows(x, n_rows)?)
+    }
+
+    /// `transform` of a transformer (a pipeline: every step, the last one a transformer).
+    pub fn transform(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
+        self.transform_input(&self.rows(x, n_rows)?)
+    }
+
+    /// [`Model::predict`] on a [`Batch`], whose columns may hold text
+    /// (string categories); a string reaching a numeric feature, or a
+    /// number reaching string categories, is an error naming its row and
+    /// feature.
+    pub fn predict_batch(&self, x: &Batch) -> Result<Predictions> {
+        self.predict_input(&Input::Batch(x))
+    }
+
+    /// [`Model::predict_proba`] on a [`Batch`].
+    pub fn predict_proba_batch(&self, x: &Batch) -> Result<Matrix> {
+        self.predict_proba_input(&Input::Batch(x))
+    }
+
+    /// [`Model::predict_proba_outputs`] on a [`Batch`].
+    pub fn predict_proba_outputs_batch(&self, x: &Batch) -> Result<Vec<Matrix>> {
+        self.predict_proba_outputs_input(&Input::Batch(x))
+    }
+
+    /// [`Model::decision_function`] on a [`Batch`].
+    pub fn decision_function_batch(&self, x: &Batch) -> Result<Matrix> {
+        self.decision_function_input(&Input::Batch(x))
+    }
+
+    /// [`Model::transform`] on a [`Batch`].
+    pub fn transform_batch(&self, x: &Batch) -> Result<Matrix> {
+        self.transform_input(&Input::Batch(x))
+    }
+
+    /// Whether some input feature is fitted on string categories (so a
+    /// [`Batch`] with text columns is what it takes there), and which.
+    pub fn text_features(&self) -> Vec<bool> {
+        let n = self.n_features();
+        match self {
+            Model::OneHotEncoder(m) => m
+                .categories
+                .per_feature
+                .iter()
+                .map(FeatureCategories::is_text)
+                .collect(),
+            Model::OrdinalEncoder(m) => m
+                .categories
+                .per_feature
+                .iter()
+                .map(FeatureCategories::is_text)
+                .collect(),
+            Model::HistGradientBoosting(m) => m.text_features(),
+            Model::Pipeline(p) => p.first().map_or(vec![false; n], Model::text_features),
+            _ => vec![false; n],
+        }
+    }
+
+    /// Row-major input of `n_rows` rows, its length checked.
+    fn rows<'a>(&self, x: &'a [f64], n_rows: usize) -> Result<Input<'a>> {
+        let n = self.n_features();
+        match n_rows.checked_mul(n) {
+            Some(len) if len == x.len() => Ok(Input::Rows {
+                x,
+                n_rows,
+                n_features: n,
+            }),
+            _ => Err(data(format!(
+                "{}: {} values are not {n_rows} rows of {n} features",
+                self.estimator_name(),
+                x.len()
+            ))),
+        }
+    }
+
+    pub(crate) fn predict_input(&self, x: &Input<'_>) -> Result<Predictions> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
+        match self {
+            Model::DecisionTree(m) => Ok(m.predict(&num()?, n_rows)),
+            Model::Forest(m) => Ok(m.predict(&num()?, n_rows)),
+            Model::GradientBoosting(m) => Ok(m.predict(&num()?, n_rows)),
+            Model::HistGradientBoosting(m) => m.predict(x),
+            Model::Linear(m) => m.predict(&num()?, n_rows).map(Predictions::Values),
+            Model::LogisticRegression(m) => m.predict(&num()?, n_rows).map(Predictions::Labels),
+            Model::Pipeline(p) => p.predict(x),
+            _ => Err(self.no_method("predict")),
+        }
+    }
+
+    fn predict_proba_input(&self, x: &Input<'_>) -> Result<Matrix> {
+        let mut all = self.predict_proba_outputs_input(x)?;
         if all.len() != 1 {
             return Err(unsupported(format!(
                 "{}: {} outputs; use predict_proba_outputs",
@@ -518,46 +625,46 @@ impl Model {
         Ok(all.remove(0))
     }
 
-    /// `predict_proba` of a classifier with any number of outputs: one
-    /// `n_rows × n_classes` matrix per output.
-    pub fn predict_proba_outputs(&self, x: &[f64], n_rows: usize) -> Result<Vec<Matrix>> {
-        self.check_input(x, n_rows)?;
+    pub(crate) fn predict_proba_outputs_input(&self, x: &Input<'_>) -> Result<Vec<Matrix>> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
         match self {
-            Model::DecisionTree(m) if m.is_classifier() => Ok(m.predict_proba(x, n_rows)),
-            Model::Forest(m) if m.is_classifier() => Ok(m.predict_proba(x, n_rows)),
+            Model::DecisionTree(m) if m.is_classifier() => Ok(m.predict_proba(&num()?, n_rows)),
+            Model::Forest(m) if m.is_classifier() => Ok(m.predict_proba(&num()?, n_rows)),
             Model::GradientBoosting(m) if m.classes.is_some() => {
-                Ok(vec![m.predict_proba(x, n_rows)])
+                Ok(vec![m.predict_proba(&num()?, n_rows)])
             }
-            Model::HistGradientBoosting(m) if m.classes.is_some() => {
-                Ok(vec![m.predict_proba(x, n_rows)?])
-            }
-            Model::LogisticRegression(m) => Ok(vec![m.predict_proba(x, n_rows)?]),
-            Model::Pipeline(p) => p.predict_proba_outputs(x, n_rows),
+            Model::HistGradientBoosting(m) if m.classes.is_some() => Ok(vec![m.predict_proba(x)?]),
+            Model::LogisticRegression(m) => Ok(vec![m.predict_proba(&num()?, n_rows)?]),
+            Model::Pipeline(p) => p.predict_proba_outputs(x),
             _ => Err(self.no_method("predict_proba")),
         }
     }
 
-    /// `decision_function`: `n_rows × 1` for binary classifiers (scikit-learn's 1-D
-    /// array), `n_rows × n_classes` otherwise.
-    pub fn decision_function(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        self.check_input(x, n_rows)?;
+    pub(crate) fn decision_function_input(&self, x: &Input<'_>) -> Result<Matrix> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
         match self {
-            Model::GradientBoosting(m) if m.classes.is_some() => Ok(m.raw_predict(x, n_rows)),
-            Model::HistGradientBoosting(m) if m.classes.is_some() => m.raw_predict(x, n_rows),
-            Model::LogisticRegression(m) => m.decision_function(x, n_rows),
-            Model::Pipeline(p) => p.decision_function(x, n_rows),
+            Model::GradientBoosting(m) if m.classes.is_some() => Ok(m.raw_predict(&num()?, n_rows)),
+            Model::HistGradientBoosting(m) if m.classes.is_some() => m.raw_predict(x),
+            Model::LogisticRegression(m) => m.decision_function(&num()?, n_rows),
+            Model::Pipeline(p) => p.decision_function(x),
             _ => Err(self.no_method("decision_function")),
         }
     }
 
-    /// `transform` of a transformer (a pipeline: every step, the last one a transformer).
-    pub fn transform(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        self.check_input(x, n_rows)?;
+    pub(crate) fn transform_input(&self, x: &Input<'_>) -> Result<Matrix> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
         match self {
-            Model::StandardScaler(m) => Ok(m.transform(x, n_rows)),
-            Model::MinMaxScaler(m) => Ok(m.transform(x, n_rows)),
-            Model::OneHotEncoder(m) => m.transform(x, n_rows),
-            Model::Pipeline(p) => p.transform(x, n_rows),
+            Model::StandardScaler(m) => Ok(m.transform(&num()?, n_rows)),
+            Model::MinMaxScaler(m) => Ok(m.transform(&num()?, n_rows)),
+            Model::OneHotEncoder(m) => m.transform(x),
+            Model::OrdinalEncoder(m) => m.transform(x),
+            Model::Pipeline(p) => p.transform(x),
             _ => Err(self.no_method("transform")),
         }
     }
@@ -590,20 +697,18 @@ impl Model {
         ))
     }
 
-    /// The input's length, and the values scikit-learn's `check_array`
+    /// The input's width, and the values scikit-learn's `check_array`
     /// refuses for this estimator: infinity (for float32 estimators,
-    /// anything that overflows float32) and, where not accepted, NaN.
-    fn check_input(&self, x: &[f64], n_rows: usize) -> Result<()> {
+    /// anything that overflows float32) and, where not accepted, NaN (a
+    /// text column's missing cell is NaN too).
+    fn check_input(&self, x: &Input<'_>) -> Result<()> {
         let n = self.n_features();
-        match n_rows.checked_mul(n) {
-            Some(len) if len == x.len() => {}
-            _ => {
-                return Err(data(format!(
-                    "{}: {} values are not {n_rows} rows of {n} features",
-                    self.estimator_name(),
-                    x.len()
-                )))
-            }
+        if x.n_features() != n {
+            return Err(data(format!(
+                "{}: {} features given, it takes {n}",
+                self.estimator_name(),
+                x.n_features()
+            )));
         }
         // (float32 input, NaN accepted)
         let (f32_input, nan_ok) = match self {
@@ -612,29 +717,34 @@ impl Model {
             // Gradient boosting checks its input as finite before its trees see it.
             Model::GradientBoosting(_) => (true, false),
             Model::Linear(_) | Model::LogisticRegression(_) => (false, false),
-            Model::StandardScaler(_) | Model::MinMaxScaler(_) | Model::OneHotEncoder(_) => {
-                (false, true)
-            }
+            Model::StandardScaler(_)
+            | Model::MinMaxScaler(_)
+            | Model::OneHotEncoder(_)
+            | Model::OrdinalEncoder(_) => (false, true),
             // HGB takes anything (NaN is missing, infinity a value); a
             // pipeline's steps check their own input.
             _ => return Ok(()),
         };
-        for (i, &v) in x.iter().enumerate() {
-            let bad = if v.is_nan() {
-                !nan_ok
-            } else if f32_input {
-                (v as f32).is_infinite()
-            } else {
-                v.is_infinite()
-            };
-            if bad {
-                let (row, col) = (i / n.max(1), i % n.max(1));
-                return Err(data(format!(
-                    "{} ({}): input contains {v} (row {row}, feature {col}), which scikit-learn refuses for this estimator{}",
-                    self.estimator_name(),
-                    self.sklearn_version(),
-                    if f32_input { " (its input is cast to float32)" } else { "" }
-                )));
+        for row in 0..x.n_rows() {
+            for col in 0..n {
+                let Cell::Num(v) = x.cell(row, col) else {
+                    continue;
+                };
+                let bad = if v.is_nan() {
+                    !nan_ok
+                } else if f32_input {
+                    (v as f32).is_infinite()
+                } else {
+                    v.is_infinite()
+                };
+                if bad {
+                    return Err(data(format!(
+                        "{} ({}): input contains {v} (row {row}, feature {col}), which scikit-learn refuses for this estimator{}",
+                        self.estimator_name(),
+                        self.sklearn_version(),
+                        if f32_input { " (its input is cast to float32)" } else { "" }
+                    )));
+                }
             }
         }
         Ok(())
