@@ -609,6 +609,9 @@ fn damaged_bytes_never_panic() {
         "gb_clf_str3.p4.pkl",
         "pipeline_onehot_logreg.p4.pkl",
         "onehot_if_binary.p4.pkl",
+        "onehot_infrequent_min_freq_drop_first.p4.pkl",
+        "pipeline_ordinal_str_tree.p4.pkl",
+        "onehot_str_none_nan.p4.pkl",
     ] {
         let good = std::fs::read(d.join(file)).unwrap();
         assert!(Model::from_slice(&good).is_ok(), "{file}");
@@ -627,6 +630,14 @@ fn damaged_bytes_never_panic() {
                 let _ = m.predict_proba_outputs(&x, 3);
                 let _ = m.decision_function(&x, 3);
                 let _ = m.transform(&x, 3);
+                // And a table with text in every column.
+                let cols = (0..m.n_features())
+                    .map(|_| Column::from(&[Some("red"), None, Some("S")][..]))
+                    .collect();
+                let b = Batch::from_columns(cols).unwrap();
+                let _ = m.predict_batch(&b);
+                let _ = m.predict_proba_outputs_batch(&b);
+                let _ = m.transform_batch(&b);
             }
         }
     }
@@ -675,4 +686,135 @@ fn every_truncation_of_a_model_is_an_error_or_a_model() {
         let _ = Model::from_slice(&data[..cut]);
     }
     assert!(Model::from_slice(&data).is_ok());
+}
+
+/// A 1-D array of `dtype` from its little-endian bytes, as a value of `doc`.
+fn array_value(doc: &mut Document, dtype: &str, shape: Vec<usize>, bytes: Vec<u8>) -> Value {
+    NdArray::from_bytes(
+        pickle_codec::numpy::DType::parse(dtype).unwrap(),
+        shape,
+        pickle_codec::numpy::Order::C,
+        bytes,
+    )
+    .unwrap()
+    .to_value(doc, 4)
+}
+
+fn utf32(strings: &[&str], width: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in strings {
+        let mut chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
+        chars.resize(width, 0);
+        for c in chars {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+    }
+    out
+}
+
+fn f8(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Malformed `categories_` and infrequent-category attributes of an
+/// encoder (here a OneHotEncoder on two string features, `min_frequency`
+/// and `drop='first'`): a Data error each, never a panic or a model.
+#[test]
+fn malformed_categories_are_data_errors() {
+    let file = "onehot_infrequent_min_freq_drop_first.p4.pkl";
+    let good = Model::from_document(&fixture("1.3", file)).unwrap();
+    let b = Batch::from_columns(vec![
+        Column::from(&[Some("red"), Some("mauve"), None][..]),
+        Column::from(&[Some("S"), Some("XL"), Some("XXL")][..]),
+    ])
+    .unwrap();
+    let m = good.transform_batch(&b).unwrap();
+    assert_eq!((m.n_rows, m.n_cols), (3, good.n_features_out().unwrap()));
+    assert_eq!(good.text_features(), [true, true]);
+    // A number for a string feature, a string for the numeric input of
+    // row-major slices: errors naming row and feature.
+    let e = good.transform(&[f64::NAN, 1.0], 1).unwrap_err();
+    assert!(e.to_string().contains("(row 0, feature 1)"), "{e}");
+
+    type Damage = fn(&mut Document) -> Value;
+    let cases: [(&str, &str, Damage); 14] = [
+        ("categories_", "not a list", |_| Value::Int(3)),
+        ("categories_", "for 2 features", |d| {
+            let a = array_value(d, "<U3", vec![1], utf32(&["red"], 3));
+            d.list([a])
+        }),
+        ("categories_", "not 1-D", |d| {
+            let a = array_value(d, "<U1", vec![1, 2], utf32(&["a", "b"], 1));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "twice", |d| {
+            let a = array_value(d, "<U1", vec![2], utf32(&["a", "a"], 1));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "not sorted", |d| {
+            let a = array_value(d, "<f8", vec![2], f8(&[2.0, 1.0]));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "NaN only last", |d| {
+            let a = array_value(d, "<f8", vec![2], f8(&[f64::NAN, 1.0]));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "categories_[1]", |d| {
+            let a = array_value(d, "<U1", vec![1], utf32(&["a"], 1));
+            let s = d.str("S");
+            d.list([a, s])
+        }),
+        (
+            "_default_to_infrequent_mappings",
+            "_default_to_infrequent_mappings",
+            |_| Value::Int(0),
+        ),
+        ("_default_to_infrequent_mappings", "for 2 features", |d| {
+            d.list([])
+        }),
+        (
+            "_default_to_infrequent_mappings",
+            "infrequent mapping",
+            |d| {
+                let a = array_value(d, "<f8", vec![2], f8(&[0.0, 1.0]));
+                d.list([a, a])
+            },
+        ),
+        ("_infrequent_indices", "not both", |d| {
+            d.list([Value::None, Value::None])
+        }),
+        (
+            "_drop_idx_after_grouping",
+            "_drop_idx_after_grouping",
+            |d| array_value(d, "<f8", vec![2], f8(&[99.0, 0.0])),
+        ),
+        ("_n_features_outs", "_n_features_outs", |d| {
+            d.list([Value::Int(1), Value::Int(1)])
+        }),
+        ("drop_idx_", "drop_idx_", |d| {
+            array_value(d, "<f8", vec![2], f8(&[-1.0, 0.0]))
+        }),
+    ];
+    for (key, word, damage) in cases {
+        let mut doc = fixture("1.3", file);
+        let state = doc.root().state().unwrap().value();
+        let v = damage(&mut doc);
+        let k = doc.str(key);
+        doc.dict_push(state, k, v);
+        let e = Model::from_document(&doc).unwrap_err();
+        assert_eq!(e.category(), Category::Data, "{key}: {e}");
+        assert!(e.to_string().contains(word), "{key}: {e}");
+    }
+    // Infrequent categories enabled, but not pickled.
+    let mut doc = fixture("1.3", "ordinal_infrequent_nan_unknown.p4.pkl");
+    assert!(Model::from_document(&doc).is_ok());
+    let state = doc.root().state().unwrap().value();
+    let k = doc.str("_infrequent_indices");
+    doc.dict_push(state, k, Value::None);
+    let e = Model::from_document(&doc).unwrap_err();
+    assert_eq!(e.category(), Category::Data, "{e}");
 }

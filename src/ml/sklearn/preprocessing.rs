@@ -930,3 +930,38 @@ impl OrdinalEncoder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> Item {
+        Item::Str(x.to_string())
+    }
+
+    #[test]
+    fn object_categories_are_strings_or_numbers_missing_last() {
+        let c =
+            object_categories(vec![s("b"), s("a"), Item::None, Item::Num(f64::NAN)], "c").unwrap();
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.nan_index(), Some(3));
+        assert!(c.is_text());
+        let c = object_categories(vec![Item::Num(1.0), Item::Num(f64::NAN)], "c").unwrap();
+        assert_eq!(c.nan_index(), Some(1));
+        assert!(!c.is_text());
+        let c = object_categories(vec![s("a"), Item::None], "c").unwrap();
+        assert_eq!(c.nan_index(), None);
+        for bad in [
+            vec![s("a"), Item::Num(1.0)],
+            vec![s("a"), Item::None, s("b")],
+            vec![Item::Num(f64::NAN), s("a")],
+        ] {
+            let e = object_categories(bad, "c").map(|_| ()).unwrap_err();
+            assert_eq!(e.category(), crate::Category::Data, "{e}");
+        }
+        let e = object_categories(vec![Item::Num(1.0), Item::None], "c")
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.category(), crate::Category::Unsupported, "{e}");
+    }
+}
