@@ -69,7 +69,7 @@ use std::borrow::Cow;
 use std::io::IsTerminal;
 
 use pickle_codec::repr::{repr_float, repr_str};
-use pickle_codec::sklearn::{Batch, Classes, Column, Label, Model, Predictions};
+use pickle_codec::sklearn::{Batch, Classes, Column, Label, Model, Predictions, Step};
 
 use crate::{display_name, read_input, write_output, Failure};
 
@@ -566,8 +566,29 @@ fn located(
         let rest = &msg[at + "(row 0, feature ".len()..];
         let digits = rest.find(')')?;
         let feature: usize = rest[..digits].parse().ok()?;
-        let named = match (model, table.columns.get(feature)) {
-            (Model::Pipeline(_), _) | (_, None) => format!("(feature {feature})"),
+        // A pipeline's first step names the input's features; a later one
+        // its own input's (told apart by the estimator's name, when no
+        // later step has the same).
+        let input_feature = match model {
+            Model::Pipeline(p) => {
+                let names: Vec<&str> = p
+                    .steps()
+                    .iter()
+                    .filter_map(|(_, s)| match s {
+                        Step::Model(m) => Some(m.estimator_name()),
+                        Step::Passthrough => None,
+                    })
+                    .collect();
+                names.split_first().is_some_and(|(first, rest)| {
+                    !rest.contains(first)
+                        && (msg.starts_with(&format!("{first}:"))
+                            || msg.starts_with(&format!("{first} (")))
+                })
+            }
+            _ => true,
+        };
+        let named = match (input_feature, table.columns.get(feature)) {
+            (false, _) | (_, None) => format!("(feature {feature})"),
             (_, Some((column, name))) => {
                 format!("(column {column}, {})", repr_str(name.as_bytes()))
             }

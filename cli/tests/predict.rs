@@ -140,6 +140,8 @@ expect("cats.proba.csv", pd.DataFrame(cats.predict_proba(Xr[["colour", "code"]])
 Xh = Xr[list(hgbc.feature_names_in_)].copy()
 for c in ("colour", "code"):
     Xh[c] = pd.Categorical(Xh[c])
+strict = make_pipeline(OneHotEncoder(), LogisticRegression()).fit(X[["colour", "code"]].fillna("none"), y)
+joblib.dump(strict, f"{out}/strict.joblib")
 expect("hgbc.predict.csv", pd.DataFrame({"prediction": hgbc.predict(Xh)}))
 expect("hgbc.proba.csv", pd.DataFrame(hgbc.predict_proba(Xh), columns=hgbc.classes_))
 "#;
@@ -379,6 +381,18 @@ fn predictions_match_scikit_learn() {
             Some(b"colour,x,code\nred,1.5,10\nred,big,10\n"),
         ),
         &["line 3 (row 2), column 2 ('x')", "'big'"],
+    );
+
+    // An unseen string where handle_unknown='error': named by line, row and column.
+    fails(
+        pickle(
+            &["predict", &p("strict.joblib"), "-"],
+            Some(b"code,colour\n10,red\n20,mauve\n"),
+        ),
+        &[
+            "line 3 (row 2)",
+            "found unknown category 'mauve' (column 2, 'colour')",
+        ],
     );
 
     // Errors, each leaving an existing output as it was.

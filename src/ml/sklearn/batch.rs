@@ -256,7 +256,8 @@ pub(crate) fn text_for_number(
     feature: usize,
 ) -> crate::error::Error {
     data(format!(
-        "{estimator}: a string, {s:?}, where a number is expected (row {row}, feature {feature}); \
-         scikit-learn's check_array could not convert it to float"
+        "{estimator}: a string, {}, where a number is expected (row {row}, feature {feature}); \
+         scikit-learn's check_array could not convert it to float",
+        crate::python::repr::repr_str(s.as_bytes())
     ))
 }

@@ -593,7 +593,7 @@ fn cell_error(
 ) -> crate::error::Error {
     let shown = match cell {
         Cell::Num(v) => crate::python::repr::repr_float(v),
-        Cell::Text(s) => format!("{s:?}"),
+        Cell::Text(s) => crate::python::repr::repr_str(s.as_bytes()),
     };
     match why {
         Lookup::Unknown => data(format!(
