@@ -15,6 +15,26 @@
 //! # let _ = proba; Ok(()) }
 //! ```
 //!
+//! A model fitted on text columns (string categories) takes a [`Batch`],
+//! column by column, each numbers or text:
+//!
+//! ```no_run
+//! # fn main() -> pickle_codec::Result<()> {
+//! use pickle_codec::sklearn::{Batch, Column, Model};
+//!
+//! // make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression())
+//! //     .fit(df[["colour", "size"]], y)
+//! let model = Model::load_path("onehot_logreg.joblib")?;
+//! assert_eq!(model.text_features(), [true, true]);
+//! let batch = Batch::from_columns(vec![
+//!     Column::from(&[Some("red"), None, Some("mauve")][..]), // None: missing (NaN)
+//!     Column::from(&[Some("S"), Some("XL"), Some("M")][..]),
+//! ])?;
+//! let labels = model.predict_batch(&batch)?;
+//! let proba = model.predict_proba_batch(&batch)?;
+//! # let _ = (labels, proba); Ok(()) }
+//! ```
+//!
 //! The estimators, read from their fitted attributes (nothing is imported
 //! or run; every array's shape and dtype, every node and feature index is
 //! checked once, when the model is built, so prediction cannot panic):
@@ -31,11 +51,39 @@
 //! | `HistGradientBoostingRegressor` (every loss; log link for poisson/gamma) | values | | | |
 //! | `LinearRegression`, `Ridge`, `Lasso`, `ElasticNet` | values (multi-output too) | | | |
 //! | `LogisticRegression` (binary, multinomial, old `multi_class='ovr'`) | classes | yes | yes | |
-//! | `StandardScaler`, `MinMaxScaler`, `OneHotEncoder` (numeric categories) | | | | yes |
+//! | `StandardScaler`, `MinMaxScaler` | | | | yes |
+//! | `OneHotEncoder`, `OrdinalEncoder` (numeric or string categories, infrequent ones too) | | | | yes |
 //! | `Pipeline` of these (`'passthrough'` steps too) | as its last step | as its last step | as its last step | all steps |
 //!
-//! Input is a row-major `&[f64]` batch of `n_rows × n_features`; `NaN` is
-//! a missing value. Trees and forests cast it to float32 first, as
+//! Input is a row-major `&[f64]` batch of `n_rows × n_features` (`predict`,
+//! `transform`, ...), or a [`Batch`] of columns, each numbers or text
+//! (`predict_batch`, `transform_batch`, ...; the same results for the same
+//! numbers); `NaN` is a missing value, and so is a text column's `None`.
+//! Text reaches what is fitted on string categories: `OneHotEncoder` and
+//! `OrdinalEncoder`, alone or first in a pipeline, and
+//! `HistGradientBoosting*` fitted with `categorical_features="from_dtype"`
+//! on pandas `category` columns of strings, whose `_preprocessor` holds
+//! an `OrdinalEncoder` ([`Model::text_features`] says which features take
+//! text). A string reaching a numeric feature, or a number reaching string
+//! categories, is an error naming its row and feature (scikit-learn's
+//! `check_array` cannot convert the one, and `1` never matches `"1"`).
+//!
+//! Categories are looked up as `_encode` looks them up: numbers by value
+//! (`NaN` matches a `NaN` category), strings exactly; `None`, which
+//! scikit-learn keeps apart from `NaN` (an object column's categories end
+//! `..., None, nan`), is a category no input cell matches: a missing cell
+//! is `NaN`, as `pandas.read_csv` makes it. Infrequent categories
+//! (`min_frequency`, `max_categories`) are grouped as scikit-learn groups
+//! them (`_default_to_infrequent_mappings`; `OneHotEncoder`'s infrequent
+//! column last among a feature's, `drop` applied after grouping;
+//! `OrdinalEncoder`'s infrequent code after the frequent ones, a `NaN`
+//! category kept apart), and an unknown category is encoded as
+//! `handle_unknown` says: `error` (an error naming row and feature),
+//! `ignore` (zeros), `infrequent_if_exist` and `warn` (the infrequent
+//! column where there is one, else zeros), `use_encoded_value`
+//! (`unknown_value`; a missing value is `encoded_missing_value`).
+//!
+//! Trees and forests cast their input to float32 first, as
 //! scikit-learn does (`x <= threshold` on the float32 value); missing
 //! values go where the tree's `missing_go_to_left` says (gradient boosting
 //! sends them right, as its Cython loop does). Sums are taken in
@@ -56,13 +104,15 @@
 //! models of 1.3.2 and 1.7.2 committed as test fixtures); another version,
 //! or a pickle without one, is refused with an error that names it, since
 //! fitted attributes change meaning between releases. An estimator class
-//! not in the table, a hyperparameter whose effect at prediction is not
-//! implemented (a custom `init` for gradient boosting, infrequent
-//! categories in `OneHotEncoder`, string categories, HGB's pandas
-//! `categorical_features="from_dtype"` on other than numeric input, ...)
-//! gives an [`Category::Unsupported`](crate::Category::Unsupported) error
+//! not in the table (a `ColumnTransformer` of the user's own among them;
+//! only HGB's own `_preprocessor` is read), a hyperparameter whose effect at
+//! prediction is not implemented (a custom `init` for gradient boosting,
+//! an encoder's numeric categories with `None` among them,
+//! `handle_unknown` values scikit-learn does not have, ...) gives an [`Category::Unsupported`](crate::Category::Unsupported) error
 //! that names the estimator and the attribute. Malformed attributes
-//! (shapes, out-of-range node or feature indices, cycles) give
+//! (shapes, out-of-range node or feature indices, cycles, `categories_`
+//! unsorted, repeated or mixing strings and numbers, infrequent mappings
+//! out of range) give
 //! [`Category::Data`](crate::Category::Data) errors.
 //!
 //! tests/sklearn.rs checks all of this against scikit-learn itself
