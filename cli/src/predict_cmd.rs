@@ -30,7 +30,10 @@
 //! `category` columns of strings) passes its text as it is, spaces and
 //! all, even where it looks like a number (pandas would read a column of
 //! digits as numbers, which never match string categories); an empty cell
-//! is a missing value (NaN, as `pandas.read_csv` reads it), and a text
+//! is a missing value (NaN, as `pandas.read_csv` reads it; the other
+//! texts pandas takes as missing by default, `NA`, `null`, `nan`, ..., are
+//! text here, as with `read_csv(na_values=[""], keep_default_na=False)`),
+//! and a text
 //! unseen at fit is encoded as the model's `handle_unknown` says (or is an
 //! error naming its line, row and column). Every other cell is parsed as
 //! Python's `float()` parses a string: surrounding

@@ -62,6 +62,18 @@ impl From<Vec<String>> for Column {
     }
 }
 
+impl From<Vec<&str>> for Column {
+    fn from(v: Vec<&str>) -> Column {
+        Column::from(&v[..])
+    }
+}
+
+impl From<Vec<Option<&str>>> for Column {
+    fn from(v: Vec<Option<&str>>) -> Column {
+        Column::from(&v[..])
+    }
+}
+
 impl From<&[&str]> for Column {
     fn from(v: &[&str]) -> Column {
         Column::Text(v.iter().map(|s| Some(s.to_string())).collect())
