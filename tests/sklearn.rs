@@ -818,3 +818,49 @@ fn malformed_categories_are_data_errors() {
     let e = Model::from_document(&doc).unwrap_err();
     assert_eq!(e.category(), Category::Data, "{e}");
 }
+
+/// `handle_unknown='error'`: an unseen string is an error naming its row
+/// and feature, where the pickled 'ignore' encodes it as zeros (and an
+/// `OrdinalEncoder`'s 'use_encoded_value' as `unknown_value`).
+#[test]
+fn unknown_strings_are_errors_where_handle_unknown_says_so() {
+    let b = Batch::from_columns(vec![
+        Column::from(vec![Some("red"), Some("violet"), None]),
+        Column::from(vec!["S", "M", "L"]),
+    ])
+    .unwrap();
+    for file in [
+        "onehot_str_numpy_drop_first.p4.pkl",
+        "ordinal_str_encoded.p4.pkl",
+    ] {
+        let mut doc = fixture("1.7", file);
+        let m = Model::from_document(&doc).unwrap();
+        let t = m.transform_batch(&b).unwrap();
+        assert_eq!(t.n_rows, 3, "{file}");
+        if file.starts_with("ordinal") {
+            // unknown_value=-1, encoded_missing_value=-2
+            assert_eq!((t.data[2], t.data[4]), (-1.0, -2.0), "{file}");
+        }
+        let state = doc.root().state().unwrap().value();
+        let (k, v) = (doc.str("handle_unknown"), doc.str("error"));
+        doc.dict_push(state, k, v);
+        let strict = Model::from_document(&doc).unwrap();
+        let e = strict.transform_batch(&b).unwrap_err();
+        assert_eq!(e.category(), Category::Data, "{file}: {e}");
+        assert!(
+            e.to_string().contains("'violet' (row 1, feature 0)"),
+            "{file}: {e}"
+        );
+        // A missing cell where NaN was never seen is unknown too.
+        let only_missing = b.rows(2, 3);
+        let e = strict.transform_batch(&only_missing);
+        let cats = match &m {
+            Model::OneHotEncoder(e) => e.categories(),
+            Model::OrdinalEncoder(e) => e.categories(),
+            _ => panic!("{file}: an encoder"),
+        };
+        let saw_nan = cats.per_feature()[0].nan_index().is_some();
+        assert!(saw_nan, "{file}: the colours had missing values at fit");
+        assert_eq!(e.is_ok(), saw_nan, "{file}: {e:?}");
+    }
+}
