@@ -24,19 +24,18 @@
 //! without feature names takes the columns by position, and the input must
 //! have exactly `n_features_in_` of them.
 //!
-//! A cell of a column that feeds a feature fitted on string categories
-//! (a `OneHotEncoder` or `OrdinalEncoder` on text, alone or first in a
+//! A cell of a column that feeds a feature fitted on string categories (a
+//! `OneHotEncoder` or `OrdinalEncoder` on text, alone or first in a
 //! pipeline, or a `HistGradientBoosting*` fitted on a DataFrame with
-//! `category` columns of strings) passes its text as it is, spaces and
-//! all, even where it looks like a number (pandas would read a column of
-//! digits as numbers, which never match string categories); an empty cell
-//! is a missing value (NaN, as `pandas.read_csv` reads it; the other
-//! texts pandas takes as missing by default, `NA`, `null`, `nan`, ..., are
-//! text here, as with `read_csv(na_values=[""], keep_default_na=False)`),
-//! and a text
-//! unseen at fit is encoded as the model's `handle_unknown` says (or is an
-//! error naming its line, row and column). Every other cell is parsed as
-//! Python's `float()` parses a string: surrounding
+//! `category` columns of strings) passes its text as it is, spaces and all,
+//! even where it looks like a number (pandas would read a column of digits
+//! as numbers, which never match string categories). An empty cell there is
+//! a missing value (NaN, as `pandas.read_csv` reads it); the other texts
+//! pandas takes as missing by default (`NA`, `null`, `nan`, ...) are text,
+//! as with `read_csv(na_values=[""], keep_default_na=False)`. A text unseen
+//! at fit is encoded as the model's `handle_unknown` says, or is an error
+//! naming its line, row and column. Every other cell is parsed as Python's
+//! `float()` parses a string: surrounding
 //! whitespace, `_` between digits, `nan`, `inf`, `infinity` (any case, with
 //! a sign) are accepted; non-ASCII digits (which `float()` also reads) are
 //! not. An empty cell is a missing value (NaN). Anything else is an error
