@@ -95,7 +95,8 @@
 //!   `arrow` feature).
 //! * `sklearn` (feature `sklearn`): scikit-learn 1.3–1.9 estimators (trees,
 //!   forests, gradient boosting, histogram gradient boosting, linear and
-//!   logistic models, scalers, `OneHotEncoder`, `Pipeline`) from a pickle
+//!   logistic models, scalers, `OneHotEncoder` and `OrdinalEncoder` on numeric or
+//!   string categories, `Pipeline`) from a pickle
 //!   or joblib file, validated once and predicting as scikit-learn does
 //!   (`predict`, `predict_proba`, `decision_function`, `transform`).
 //! * [`arrays`]: every array in a document with its path in the object tree.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pickle_codec::numpy::NdArray;
-use pickle_codec::sklearn::{Label, Matrix, Model, Predictions};
+use pickle_codec::sklearn::{Batch, Column, Label, Matrix, Model, Predictions};
 use pickle_codec::{Category, Document, Value};
 use serde_json::Value as Json;
 
@@ -84,6 +84,60 @@ fn close(what: &str, got: &Matrix, want: &Json) {
     }
 }
 
+/// A case's table of number and text columns (`"columns"`).
+fn batch_of(columns: &Json) -> Batch {
+    let cols = columns
+        .as_array()
+        .expect("a list of columns")
+        .iter()
+        .map(|c| match (c.get("num"), c.get("text")) {
+            (Some(v), _) => Column::Num(floats(v)),
+            (_, Some(v)) => Column::Text(
+                v.as_array()
+                    .expect("a list of cells")
+                    .iter()
+                    .map(|s| s.as_str().map(str::to_string))
+                    .collect(),
+            ),
+            _ => panic!("a column of neither numbers nor text"),
+        })
+        .collect();
+    Batch::from_columns(cols).expect("columns of one length")
+}
+
+/// What a case's model is given: row-major numbers, or a table with text.
+enum Input {
+    Rows(Vec<f64>, usize),
+    Table(Batch),
+}
+
+impl Input {
+    fn predict(&self, m: &Model) -> pickle_codec::Result<Predictions> {
+        match self {
+            Input::Rows(x, n) => m.predict(x, *n),
+            Input::Table(b) => m.predict_batch(b),
+        }
+    }
+    fn predict_proba_outputs(&self, m: &Model) -> pickle_codec::Result<Vec<Matrix>> {
+        match self {
+            Input::Rows(x, n) => m.predict_proba_outputs(x, *n),
+            Input::Table(b) => m.predict_proba_outputs_batch(b),
+        }
+    }
+    fn decision_function(&self, m: &Model) -> pickle_codec::Result<Matrix> {
+        match self {
+            Input::Rows(x, n) => m.decision_function(x, *n),
+            Input::Table(b) => m.decision_function_batch(b),
+        }
+    }
+    fn transform(&self, m: &Model) -> pickle_codec::Result<Matrix> {
+        match self {
+            Input::Rows(x, n) => m.transform(x, *n),
+            Input::Table(b) => m.transform_batch(b),
+        }
+    }
+}
+
 /// Check every case of a manifest; returns how many (file, method) checks ran.
 fn check_dir(dir: &Path) -> usize {
     let manifest: Json =
@@ -94,8 +148,11 @@ fn check_dir(dir: &Path) -> usize {
     assert!(!cases.is_empty(), "no cases in {}", dir.display());
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let x = floats(&case["X"]);
         let n = case["n_rows"].as_u64().unwrap() as usize;
+        let input = match case.get("columns") {
+            Some(c) => Input::Table(batch_of(c)),
+            None => Input::Rows(floats(&case["X"]), n),
+        };
         for file in case["files"].as_array().unwrap() {
             let file = file.as_str().unwrap();
             let what = format!("{version} {file}");
@@ -118,8 +175,8 @@ fn check_dir(dir: &Path) -> usize {
                 "{what}"
             );
             if let Some(labels) = case.get("labels") {
-                let Predictions::Labels(got) = model
-                    .predict(&x, n)
+                let Predictions::Labels(got) = input
+                    .predict(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"))
                 else {
                     panic!("{what}: predict gave values, not labels");
@@ -139,8 +196,8 @@ fn check_dir(dir: &Path) -> usize {
                 }
                 checks += 1;
             } else if let Some(values) = case.get("predict") {
-                let Predictions::Values(got) = model
-                    .predict(&x, n)
+                let Predictions::Values(got) = input
+                    .predict(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"))
                 else {
                     panic!("{what}: predict gave labels, not values");
@@ -149,8 +206,8 @@ fn check_dir(dir: &Path) -> usize {
                 checks += 1;
             }
             if let Some(p) = case.get("predict_proba") {
-                let got = model
-                    .predict_proba_outputs(&x, n)
+                let got = input
+                    .predict_proba_outputs(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 let want = p.as_array().unwrap();
                 assert_eq!(got.len(), want.len(), "{what}: outputs");
@@ -160,19 +217,24 @@ fn check_dir(dir: &Path) -> usize {
                 checks += 1;
             }
             if let Some(d) = case.get("decision_function") {
-                let got = model
-                    .decision_function(&x, n)
+                let got = input
+                    .decision_function(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 close(&format!("{what} decision_function"), &got, d);
                 checks += 1;
             }
             if let Some(t) = case.get("transform") {
-                let got = model
-                    .transform(&x, n)
+                let got = input
+                    .transform(&model)
                     .unwrap_or_else(|e| panic!("{what}: {e}"));
                 close(&format!("{what} transform"), &got, t);
                 checks += 1;
             }
+            let Input::Rows(x, n) = &input else {
+                check_table_refusals(&what, &model, case);
+                continue;
+            };
+            let n = *n;
             // Non-finite values: refused exactly where scikit-learn refuses them.
             for (tag, val) in [("nan", f64::NAN), ("inf", f64::INFINITY), ("big", 1e39)] {
                 let mut row = x[..x.len() / n].to_vec();
@@ -197,6 +259,54 @@ fn check_dir(dir: &Path) -> usize {
         println!("{version} {name}: ok");
     }
     checks
+}
+
+/// A table case: the wrong kind of cell in each column (a string for a
+/// numeric one, a number for a text one) is an error naming its row and
+/// feature; a short column or the wrong number of columns is an error.
+fn check_table_refusals(what: &str, model: &Model, case: &Json) {
+    let b = &batch_of(&case["columns"]);
+    let run = |b: &Batch| {
+        if case.get("labels").is_some() || case.get("predict").is_some() {
+            model.predict_batch(b).map(|_| ())
+        } else {
+            model.transform_batch(b).map(|_| ())
+        }
+    };
+    run(b).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let text = model.text_features();
+    assert_eq!(text.len(), b.n_features(), "{what}");
+    for (f, col) in b.columns().iter().enumerate() {
+        let mut cols = b.columns().to_vec();
+        let wrong = match col {
+            Column::Num(v) => {
+                let mut t: Vec<Option<String>> = vec![None; v.len()];
+                t[2] = Some("2.5".to_string());
+                Column::Text(t)
+            }
+            Column::Text(v) => {
+                let mut t = vec![f64::NAN; v.len()];
+                t[2] = 2.5;
+                Column::Num(t)
+            }
+        };
+        assert_eq!(
+            text[f],
+            matches!(col, Column::Text(_)),
+            "{what}: feature {f}"
+        );
+        cols[f] = wrong;
+        let e = run(&Batch::from_columns(cols).unwrap())
+            .expect_err(&format!("{what}: the wrong kind of cell in feature {f}"));
+        assert!(
+            e.to_string().contains(&format!("(row 2, feature {f})")),
+            "{what}: {e}"
+        );
+    }
+    let mut fewer = b.columns().to_vec();
+    fewer.pop();
+    assert!(run(&Batch::from_columns(fewer).unwrap()).is_err(), "{what}");
+    assert!(run(&b.rows(0, 0)).is_ok(), "{what}: no rows");
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -499,6 +609,9 @@ fn damaged_bytes_never_panic() {
         "gb_clf_str3.p4.pkl",
         "pipeline_onehot_logreg.p4.pkl",
         "onehot_if_binary.p4.pkl",
+        "onehot_infrequent_min_freq_drop_first.p4.pkl",
+        "pipeline_ordinal_str_tree.p4.pkl",
+        "onehot_str_none_nan.p4.pkl",
     ] {
         let good = std::fs::read(d.join(file)).unwrap();
         assert!(Model::from_slice(&good).is_ok(), "{file}");
@@ -517,6 +630,14 @@ fn damaged_bytes_never_panic() {
                 let _ = m.predict_proba_outputs(&x, 3);
                 let _ = m.decision_function(&x, 3);
                 let _ = m.transform(&x, 3);
+                // And a table with text in every column.
+                let cols = (0..m.n_features())
+                    .map(|_| Column::from(&[Some("red"), None, Some("S")][..]))
+                    .collect();
+                let b = Batch::from_columns(cols).unwrap();
+                let _ = m.predict_batch(&b);
+                let _ = m.predict_proba_outputs_batch(&b);
+                let _ = m.transform_batch(&b);
             }
         }
     }
@@ -565,4 +686,181 @@ fn every_truncation_of_a_model_is_an_error_or_a_model() {
         let _ = Model::from_slice(&data[..cut]);
     }
     assert!(Model::from_slice(&data).is_ok());
+}
+
+/// A 1-D array of `dtype` from its little-endian bytes, as a value of `doc`.
+fn array_value(doc: &mut Document, dtype: &str, shape: Vec<usize>, bytes: Vec<u8>) -> Value {
+    NdArray::from_bytes(
+        pickle_codec::numpy::DType::parse(dtype).unwrap(),
+        shape,
+        pickle_codec::numpy::Order::C,
+        bytes,
+    )
+    .unwrap()
+    .to_value(doc, 4)
+}
+
+fn utf32(strings: &[&str], width: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in strings {
+        let mut chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
+        chars.resize(width, 0);
+        for c in chars {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+    }
+    out
+}
+
+fn f8(values: &[f64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Malformed `categories_` and infrequent-category attributes of an
+/// encoder (here a OneHotEncoder on two string features, `min_frequency`
+/// and `drop='first'`): a Data error each, never a panic or a model.
+#[test]
+fn malformed_categories_are_data_errors() {
+    let file = "onehot_infrequent_min_freq_drop_first.p4.pkl";
+    let good = Model::from_document(&fixture("1.3", file)).unwrap();
+    let b = Batch::from_columns(vec![
+        Column::from(&[Some("red"), Some("mauve"), None][..]),
+        Column::from(&[Some("S"), Some("XL"), Some("XXL")][..]),
+    ])
+    .unwrap();
+    let m = good.transform_batch(&b).unwrap();
+    assert_eq!((m.n_rows, m.n_cols), (3, good.n_features_out().unwrap()));
+    assert_eq!(good.text_features(), [true, true]);
+    // A number for a string feature, a string for the numeric input of
+    // row-major slices: errors naming row and feature.
+    let e = good.transform(&[f64::NAN, 1.0], 1).unwrap_err();
+    assert!(e.to_string().contains("(row 0, feature 1)"), "{e}");
+
+    type Damage = fn(&mut Document) -> Value;
+    let cases: [(&str, &str, Damage); 14] = [
+        ("categories_", "not a list", |_| Value::Int(3)),
+        ("categories_", "for 2 features", |d| {
+            let a = array_value(d, "<U3", vec![1], utf32(&["red"], 3));
+            d.list([a])
+        }),
+        ("categories_", "not 1-D", |d| {
+            let a = array_value(d, "<U1", vec![1, 2], utf32(&["a", "b"], 1));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "twice", |d| {
+            let a = array_value(d, "<U1", vec![2], utf32(&["a", "a"], 1));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "not sorted", |d| {
+            let a = array_value(d, "<f8", vec![2], f8(&[2.0, 1.0]));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "NaN only last", |d| {
+            let a = array_value(d, "<f8", vec![2], f8(&[f64::NAN, 1.0]));
+            let s = array_value(d, "<U1", vec![1], utf32(&["S"], 1));
+            d.list([a, s])
+        }),
+        ("categories_", "categories_[1]", |d| {
+            let a = array_value(d, "<U1", vec![1], utf32(&["a"], 1));
+            let s = d.str("S");
+            d.list([a, s])
+        }),
+        (
+            "_default_to_infrequent_mappings",
+            "_default_to_infrequent_mappings",
+            |_| Value::Int(0),
+        ),
+        ("_default_to_infrequent_mappings", "for 2 features", |d| {
+            d.list([])
+        }),
+        (
+            "_default_to_infrequent_mappings",
+            "infrequent mapping",
+            |d| {
+                let a = array_value(d, "<f8", vec![2], f8(&[0.0, 1.0]));
+                d.list([a, a])
+            },
+        ),
+        ("_infrequent_indices", "not both", |d| {
+            d.list([Value::None, Value::None])
+        }),
+        (
+            "_drop_idx_after_grouping",
+            "_drop_idx_after_grouping",
+            |d| array_value(d, "<f8", vec![2], f8(&[99.0, 0.0])),
+        ),
+        ("_n_features_outs", "_n_features_outs", |d| {
+            d.list([Value::Int(1), Value::Int(1)])
+        }),
+        ("drop_idx_", "drop_idx_", |d| {
+            array_value(d, "<f8", vec![2], f8(&[-1.0, 0.0]))
+        }),
+    ];
+    for (key, word, damage) in cases {
+        let mut doc = fixture("1.3", file);
+        let state = doc.root().state().unwrap().value();
+        let v = damage(&mut doc);
+        let k = doc.str(key);
+        doc.dict_push(state, k, v);
+        let e = Model::from_document(&doc).unwrap_err();
+        assert_eq!(e.category(), Category::Data, "{key}: {e}");
+        assert!(e.to_string().contains(word), "{key}: {e}");
+    }
+    // Infrequent categories enabled, but not pickled.
+    let mut doc = fixture("1.3", "ordinal_infrequent_nan_unknown.p4.pkl");
+    assert!(Model::from_document(&doc).is_ok());
+    let state = doc.root().state().unwrap().value();
+    let k = doc.str("_infrequent_indices");
+    doc.dict_push(state, k, Value::None);
+    let e = Model::from_document(&doc).unwrap_err();
+    assert_eq!(e.category(), Category::Data, "{e}");
+}
+
+/// `handle_unknown='error'`: an unseen string is an error naming its row
+/// and feature, where the pickled 'ignore' encodes it as zeros (and an
+/// `OrdinalEncoder`'s 'use_encoded_value' as `unknown_value`).
+#[test]
+fn unknown_strings_are_errors_where_handle_unknown_says_so() {
+    let b = Batch::from_columns(vec![
+        Column::from(vec![Some("red"), Some("violet"), None]),
+        Column::from(vec!["S", "M", "L"]),
+    ])
+    .unwrap();
+    for file in [
+        "onehot_str_numpy_drop_first.p4.pkl",
+        "ordinal_str_encoded.p4.pkl",
+    ] {
+        let mut doc = fixture("1.7", file);
+        let m = Model::from_document(&doc).unwrap();
+        let t = m.transform_batch(&b).unwrap();
+        assert_eq!(t.n_rows, 3, "{file}");
+        if file.starts_with("ordinal") {
+            // unknown_value=-1, encoded_missing_value=-2
+            assert_eq!((t.data[2], t.data[4]), (-1.0, -2.0), "{file}");
+        }
+        let state = doc.root().state().unwrap().value();
+        let (k, v) = (doc.str("handle_unknown"), doc.str("error"));
+        doc.dict_push(state, k, v);
+        let strict = Model::from_document(&doc).unwrap();
+        let e = strict.transform_batch(&b).unwrap_err();
+        assert_eq!(e.category(), Category::Data, "{file}: {e}");
+        assert!(
+            e.to_string().contains("'violet' (row 1, feature 0)"),
+            "{file}: {e}"
+        );
+        // A missing cell where NaN was never seen is unknown too.
+        let only_missing = b.rows(2, 3);
+        let e = strict.transform_batch(&only_missing);
+        let cats = match &m {
+            Model::OneHotEncoder(e) => e.categories(),
+            Model::OrdinalEncoder(e) => e.categories(),
+            _ => panic!("{file}: an encoder"),
+        };
+        let saw_nan = cats.per_feature()[0].nan_index().is_some();
+        assert!(saw_nan, "{file}: the colours had missing values at fit");
+        assert_eq!(e.is_ok(), saw_nan, "{file}: {e:?}");
+    }
 }

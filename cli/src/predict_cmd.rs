@@ -24,7 +24,18 @@
 //! without feature names takes the columns by position, and the input must
 //! have exactly `n_features_in_` of them.
 //!
-//! A cell is parsed as Python's `float()` parses a string: surrounding
+//! A cell of a column that feeds a feature fitted on string categories (a
+//! `OneHotEncoder` or `OrdinalEncoder` on text, alone or first in a
+//! pipeline, or a `HistGradientBoosting*` fitted on a DataFrame with
+//! `category` columns of strings) passes its text as it is, spaces and all,
+//! even where it looks like a number (pandas would read a column of digits
+//! as numbers, which never match string categories). An empty cell there is
+//! a missing value (NaN, as `pandas.read_csv` reads it); the other texts
+//! pandas takes as missing by default (`NA`, `null`, `nan`, ...) are text,
+//! as with `read_csv(na_values=[""], keep_default_na=False)`. A text unseen
+//! at fit is encoded as the model's `handle_unknown` says, or is an error
+//! naming its line, row and column. Every other cell is parsed as Python's
+//! `float()` parses a string: surrounding
 //! whitespace, `_` between digits, `nan`, `inf`, `infinity` (any case, with
 //! a sign) are accepted; non-ASCII digits (which `float()` also reads) are
 //! not. An empty cell is a missing value (NaN). Anything else is an error
@@ -60,7 +71,7 @@ use std::borrow::Cow;
 use std::io::IsTerminal;
 
 use pickle_codec::repr::{repr_float, repr_str};
-use pickle_codec::sklearn::{Classes, Label, Model, Predictions};
+use pickle_codec::sklearn::{Batch, Classes, Column, Label, Model, Predictions, Step};
 
 use crate::{display_name, read_input, write_output, Failure};
 
@@ -68,8 +79,11 @@ pub const EXAMPLES: &str = "\
 Input: a CSV (Python's csv dialect: quoted fields, LF or CRLF) with a header
 row. Columns are matched to the model's feature_names_in_ by name, in any
 order (extra columns are left out with a note), or taken by position when it
-was fitted without names. Cells are read as Python's float() reads them; an
-empty cell is a missing value (NaN).
+was fitted without names. Cells are read as Python's float() reads them,
+except in a column that feeds a feature fitted on string categories (a
+OneHotEncoder or OrdinalEncoder on text, HistGradientBoosting on pandas
+category columns of strings), whose text is passed as it is. An empty cell is
+a missing value (NaN).
 
 Output: the CSV that pandas' to_csv(index=False) writes for the same
 predictions, lines ending in \\n: one column `prediction` (class labels as
@@ -167,11 +181,10 @@ pub fn run(args: &PredictArgs) -> Result<(), Failure> {
     write_output(&args.output, out.as_bytes())
 }
 
-/// The input's values in the model's feature order, row-major.
+/// The input's cells in the model's feature order.
 struct Table {
     n_rows: usize,
-    n_features: usize,
-    x: Vec<f64>,
+    x: Batch,
     /// The line each row starts on.
     lines: Vec<usize>,
     /// For each feature, its column (1-based) and header name.
@@ -242,7 +255,17 @@ fn read_table(
         }
     };
 
-    let mut x = Vec::new();
+    // A feature fitted on string categories takes the cell's text.
+    let text = model.text_features();
+    let mut x: Vec<Column> = (0..n_features)
+        .map(|f| {
+            if text.get(f).copied().unwrap_or(false) {
+                Column::Text(Vec::new())
+            } else {
+                Column::Num(Vec::new())
+            }
+        })
+        .collect();
     let mut lines = Vec::new();
     let mut n_rows = 0usize;
     let mut next_update = BATCH;
@@ -256,8 +279,15 @@ fn read_table(
                 header.len()
             ));
         }
-        for &c in &columns {
+        for (&c, column) in columns.iter().zip(x.iter_mut()) {
             let cell = &record[c];
+            let column = match column {
+                Column::Text(v) => {
+                    v.push((!cell.is_empty()).then(|| cell.to_string()));
+                    continue;
+                }
+                Column::Num(v) => v,
+            };
             let value = if cell.is_empty() {
                 f64::NAN
             } else {
@@ -271,16 +301,16 @@ fn read_table(
                     )
                 })?
             };
-            x.push(value);
+            column.push(value);
         }
         if n_rows == next_update {
             progress.set(reader.pos as u64);
             next_update += BATCH;
         }
     }
+    let x = Batch::from_columns(x).map_err(|e| format!("{name}: {e}"))?;
     Ok(Table {
         n_rows,
-        n_features,
         x,
         lines,
         columns: columns
@@ -497,14 +527,13 @@ type BatchError = (usize, pickle_codec::Error);
 fn batches(
     table: &Table,
     progress: &Progress,
-    mut f: impl FnMut(&[f64], usize) -> pickle_codec::Result<()>,
+    mut f: impl FnMut(&Batch) -> pickle_codec::Result<()>,
 ) -> Result<(), BatchError> {
-    let per_batch = BATCH * table.n_features;
     let mut done = 0usize;
-    for chunk in table.x.chunks(per_batch.max(1)) {
-        let rows = chunk.len() / table.n_features.max(1);
-        f(chunk, rows).map_err(|e| (done, e))?;
-        done += rows;
+    while done < table.n_rows {
+        let chunk = table.x.rows(done, done + BATCH);
+        f(&chunk).map_err(|e| (done, e))?;
+        done += chunk.n_rows();
         progress.set(done as u64);
     }
     Ok(())
@@ -526,22 +555,42 @@ fn located(
     if !batch_error.to_string().contains("(row ") {
         return None;
     }
-    let n = table.n_features;
     let end = (start + BATCH).min(table.n_rows);
     (start..end).find_map(|row| {
-        let x = table.x.get(row * n..(row + 1) * n)?;
+        let x = table.x.rows(row, row + 1);
         let e = if proba {
-            model.predict_proba_outputs(x, 1).err()?
+            model.predict_proba_outputs_batch(&x).err()?
         } else {
-            model.predict(x, 1).err()?
+            model.predict_batch(&x).err()?
         };
         let msg = e.to_string();
         let at = msg.find("(row 0, feature ")?;
         let rest = &msg[at + "(row 0, feature ".len()..];
         let digits = rest.find(')')?;
         let feature: usize = rest[..digits].parse().ok()?;
-        let named = match (model, table.columns.get(feature)) {
-            (Model::Pipeline(_), _) | (_, None) => format!("(feature {feature})"),
+        // A pipeline's first step names the input's features; a later one
+        // its own input's (told apart by the estimator's name, when no
+        // later step has the same).
+        let input_feature = match model {
+            Model::Pipeline(p) => {
+                let names: Vec<&str> = p
+                    .steps()
+                    .iter()
+                    .filter_map(|(_, s)| match s {
+                        Step::Model(m) => Some(m.estimator_name()),
+                        Step::Passthrough => None,
+                    })
+                    .collect();
+                names.split_first().is_some_and(|(first, rest)| {
+                    !rest.contains(first)
+                        && (msg.starts_with(&format!("{first}:"))
+                            || msg.starts_with(&format!("{first} (")))
+                })
+            }
+            _ => true,
+        };
+        let named = match (input_feature, table.columns.get(feature)) {
+            (false, _) | (_, None) => format!("(feature {feature})"),
             (_, Some((column, name))) => {
                 format!("(column {column}, {})", repr_str(name.as_bytes()))
             }
@@ -574,8 +623,8 @@ fn predict_csv(model: &Model, table: &Table, progress: &Progress) -> Result<Stri
         return Ok(out);
     }
     let mut row = Vec::new();
-    batches(table, progress, |x, n| {
-        match model.predict(x, n)? {
+    batches(table, progress, |x| {
+        match model.predict_batch(x)? {
             Predictions::Labels(labels) => {
                 let k = labels.n_outputs.max(1);
                 header(&mut out, k);
@@ -617,9 +666,9 @@ fn proba_csv(model: &Model, table: &Table, progress: &Progress) -> Result<String
     let mut out = String::new();
     write_record(&mut out, &names);
     let mut row = Vec::with_capacity(names.len());
-    batches(table, progress, |x, n| {
-        let per_output = model.predict_proba_outputs(x, n)?;
-        for i in 0..n {
+    batches(table, progress, |x| {
+        let per_output = model.predict_proba_outputs_batch(x)?;
+        for i in 0..x.n_rows() {
             row.clear();
             for m in &per_output {
                 if let Some(r) = m.row(i) {

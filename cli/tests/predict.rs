@@ -101,6 +101,49 @@ with open(f"{out}/pipe.csv", "w", newline="") as f:
 Xr = pd.read_csv(f"{out}/pipe.csv").to_numpy()
 expect("pipe.predict.csv", pd.DataFrame({"prediction": pipe.predict(Xr)}))
 expect("pipe.proba.csv", pd.DataFrame(pipe.predict_proba(Xr), columns=pipe.classes_))
+
+# String categories: a pipeline of a OneHotEncoder (infrequent categories
+# grouped, unknown ones too) and a LogisticRegression on two text columns
+# and a number, and HistGradientBoosting on pandas category columns of
+# strings; the input has unseen strings and empty cells, and a column of
+# digits that is text to the model.
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.compose import make_column_transformer
+colours = np.array(["red", "green", "blue", "teal, dark", "plum"], dtype=object)
+n = 300
+X = pd.DataFrame({
+    "colour": colours[rng.choice(5, n, p=[0.4, 0.3, 0.2, 0.06, 0.04])],
+    "x": rng.normal(size=n),
+    "code": np.array(["10", "20", "30"], dtype=object)[rng.randint(0, 3, n)],
+})
+X.loc[rng.rand(n) < 0.05, "colour"] = np.nan
+y = np.where(X["colour"].isin(["red", "plum"]) ^ (X["x"] > 0), "yes", "no")
+enc = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=15)
+cats = make_pipeline(enc, LogisticRegression(max_iter=500)).fit(X[["colour", "code"]], y)
+joblib.dump(cats, f"{out}/cats.joblib")
+Xc = X.copy()
+for c in ("colour", "code"):
+    Xc[c] = pd.Categorical(Xc[c])
+hgbc = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=20, random_state=0).fit(Xc, y)
+joblib.dump(hgbc, f"{out}/hgbc.joblib")
+Xt = pd.DataFrame({
+    "code": np.array(["10", "20", "30", "40"], dtype=object)[rng.randint(0, 4, 40)],
+    "x": rng.normal(size=40),
+    "colour": np.array(["red", "green", "blue", "teal, dark", "plum", "mauve"], dtype=object)[rng.randint(0, 6, 40)],
+})
+Xt.loc[[2, 9, 17], "colour"] = np.nan
+with open(f"{out}/cats.csv", "w", newline="") as f:
+    f.write(Xt.to_csv(index=False))
+Xr = pd.read_csv(f"{out}/cats.csv", dtype={"code": str, "colour": object})
+expect("cats.predict.csv", pd.DataFrame({"prediction": cats.predict(Xr[["colour", "code"]])}))
+expect("cats.proba.csv", pd.DataFrame(cats.predict_proba(Xr[["colour", "code"]]), columns=cats.classes_))
+Xh = Xr[list(hgbc.feature_names_in_)].copy()
+for c in ("colour", "code"):
+    Xh[c] = pd.Categorical(Xh[c])
+strict = make_pipeline(OneHotEncoder(), LogisticRegression()).fit(X[["colour", "code"]].fillna("none"), y)
+joblib.dump(strict, f"{out}/strict.joblib")
+expect("hgbc.predict.csv", pd.DataFrame({"prediction": hgbc.predict(Xh)}))
+expect("hgbc.proba.csv", pd.DataFrame(hgbc.predict_proba(Xh), columns=hgbc.classes_))
 "#;
 
 struct Scratch(PathBuf);
@@ -306,6 +349,51 @@ fn predictions_match_scikit_learn() {
         None,
     ));
     same_values(&out.stdout, &dir.read("pipe.proba.csv"), "pipe proba");
+
+    // String categories: text cells (a comma inside a quoted one, digits
+    // kept as text), unseen strings and empty cells.
+    let out = ok(pickle(
+        &["predict", &p("cats.joblib"), &p("cats.csv")],
+        None,
+    ));
+    same_bytes(&out.stdout, &dir.read("cats.predict.csv"), "cats predict");
+    let note = String::from_utf8_lossy(&out.stderr);
+    assert!(note.contains("'x'"), "{note}");
+    let out = ok(pickle(
+        &["predict", &p("cats.joblib"), &p("cats.csv"), "--proba"],
+        None,
+    ));
+    same_values(&out.stdout, &dir.read("cats.proba.csv"), "cats proba");
+    let out = ok(pickle(
+        &["predict", &p("hgbc.joblib"), &p("cats.csv")],
+        None,
+    ));
+    same_bytes(&out.stdout, &dir.read("hgbc.predict.csv"), "hgbc predict");
+    let out = ok(pickle(
+        &["predict", &p("hgbc.joblib"), &p("cats.csv"), "--proba"],
+        None,
+    ));
+    same_bytes(&out.stdout, &dir.read("hgbc.proba.csv"), "hgbc proba");
+    // The numeric feature of that model still takes numbers only.
+    fails(
+        pickle(
+            &["predict", &p("hgbc.joblib"), "-"],
+            Some(b"colour,x,code\nred,1.5,10\nred,big,10\n"),
+        ),
+        &["line 3 (row 2), column 2 ('x')", "'big'"],
+    );
+
+    // An unseen string where handle_unknown='error': named by line, row and column.
+    fails(
+        pickle(
+            &["predict", &p("strict.joblib"), "-"],
+            Some(b"code,colour\n10,red\n20,mauve\n"),
+        ),
+        &[
+            "line 3 (row 2)",
+            "found unknown category 'mauve' (column 2, 'colour')",
+        ],
+    );
 
     // Errors, each leaving an existing output as it was.
     let keep = p("keep.csv");

@@ -291,6 +291,137 @@ try:
 except ImportError:
     print("note: no pandas: the DataFrame cases are not written", file=sys.stderr)
 
+
+# String (object) categories, mixed with numeric columns and missing values,
+# and infrequent categories (min_frequency / max_categories): the input is a
+# table of number and text columns ("columns" in the manifest: {"num":
+# [floats]} or {"text": [str or null]}, null a missing value, NaN to
+# scikit-learn). The held-out rows hold unknown strings and missing cells.
+COLORS = np.array(["red", "green", "blue", "teal", "plum", "gold", "rust", "sand"], dtype=object)
+SIZES = np.array(["S", "M", "L", "XL"], dtype=object)
+
+
+def colour_column(r, n, unseen=False, missing=0.0, none=False):
+    # Skewed frequencies, so min_frequency / max_categories leave some out.
+    p = np.array([30, 22, 15, 10, 8, 6, 5, 4], dtype=float)
+    col = COLORS[r.choice(len(COLORS), n, p=p / p.sum())].astype(object)
+    if unseen:
+        col[::7] = "violet"
+    col[r.rand(n) < missing] = np.nan
+    if none:
+        col[r.rand(n) < 0.04] = None
+    return col
+
+
+def cell_table(seed, n, unseen=False):
+    import pandas as pd
+
+    r = np.random.RandomState(seed)
+    x = r.normal(size=n) * (1.3 if unseen else 1.0)
+    sizes = SIZES[r.randint(0, 4, n)].astype(object)
+    if unseen:
+        sizes[3::11] = "XXL"
+    return pd.DataFrame({"x": x, "colour": colour_column(r, n, unseen, missing=0.08), "size": sizes})
+
+
+def cell_columns(df):
+    cols = []
+    for c in df.columns:
+        v = df[c]
+        if v.dtype.kind == "f":
+            cols.append({"num": floats(v)})
+        else:
+            vals = np.asarray(v.astype(object))
+            cols.append({"text": [None if (x is None or (isinstance(x, float) and np.isnan(x))) else str(x) for x in vals]})
+    return cols
+
+
+def cell_case(name, make, X, y, Xt, numpy_input=False, methods=None):
+    """Like case(), for a table with text columns (a DataFrame, or with
+    numpy_input its object array)."""
+    est = make()
+    fit_X = X.to_numpy(dtype=object) if numpy_input else X
+    est.fit(fit_X, y) if y is not None else est.fit(fit_X)
+    test_X = Xt.to_numpy(dtype=object) if numpy_input else Xt
+    out = {"name": name, "class": type(est).__name__, "columns": cell_columns(Xt), "n_rows": len(Xt), "n_features": Xt.shape[1]}
+    for m in methods or ["predict", "predict_proba", "decision_function", "transform"]:
+        if not hasattr(est, m):
+            continue
+        try:
+            r = getattr(est, m)(test_X)
+        except (AttributeError, NotImplementedError):
+            continue
+        if m == "predict" and hasattr(est, "classes_"):
+            r = np.asarray(r)
+            out["labels"] = [label(v) for v in r.ravel()]
+            out["n_outputs"] = 1 if r.ndim == 1 else r.shape[1]
+        elif m == "predict_proba":
+            out["predict_proba"] = [matrix(r)]
+        else:
+            out[m] = matrix(r.toarray() if hasattr(r, "toarray") else r)
+    files = []
+    for p in [4] if SMALL else [2, 3, 4, 5]:
+        f = f"{name}.p{p}.pkl"
+        with open(os.path.join(OUT, f), "wb") as fh:
+            pickle.dump(est, fh, protocol=p)
+        files.append(f)
+    if not SMALL:
+        f = f"{name}.joblib"
+        joblib.dump(est, os.path.join(OUT, f))
+        files.append(f)
+    out["files"] = files
+    cases.append(out)
+
+
+def optional_cells(name, *args, **kwargs):
+    try:
+        cell_case(name, *args, **kwargs)
+    except (TypeError, ValueError, ImportError) as e:
+        print(f"note: {name} not written: {type(e).__name__}: {e}", file=sys.stderr)
+
+
+try:
+    import pandas as pd
+
+    T = cell_table(11, 400)
+    Tt = cell_table(12, N_TEST, unseen=True)
+    yT = ((T["x"] > 0) ^ T["colour"].isin(["red", "teal", "gold"])).astype(int).to_numpy()
+    yT3 = np.where(T["size"].isin(["S", "M"]), "small", np.where(T["x"] > 0.5, "big", "mid"))
+    Tc = T[["colour", "size"]]
+    Tct = Tt[["colour", "size"]]
+    OHE = preprocessing.OneHotEncoder
+    ORD = preprocessing.OrdinalEncoder
+    optional_cells("onehot_str_ignore", lambda: OHE(handle_unknown="ignore"), T, None, Tt)
+    optional_cells("onehot_str_numpy_drop_first", lambda: OHE(handle_unknown="ignore", drop="first"), Tc, None, Tct, numpy_input=True)
+    optional_cells("onehot_infrequent_if_exist_max3", lambda: OHE(handle_unknown="infrequent_if_exist", max_categories=3), Tc, None, Tct)
+    optional_cells("onehot_infrequent_min_freq_drop_first", lambda: OHE(handle_unknown="infrequent_if_exist", min_frequency=40, drop="first"), Tc, None, Tct)
+    optional_cells("onehot_infrequent_ignore_drop_list", lambda: OHE(handle_unknown="ignore", min_frequency=0.1, drop=["green", "L"]), Tc, None, Tct)
+    optional_cells("onehot_infrequent_numeric_if_binary", lambda: OHE(handle_unknown="infrequent_if_exist", max_categories=2, drop="if_binary"), pd.DataFrame({"n": T["x"].round().clip(-2, 2), "s": T["size"]}), None, pd.DataFrame({"n": Tt["x"].round().clip(-3, 3), "s": Tt["size"]}))
+    optional_cells("pipeline_onehot_str_logreg", lambda: pipeline.make_pipeline(OHE(handle_unknown="infrequent_if_exist", min_frequency=20), linear_model.LogisticRegression(max_iter=500)), T, yT3, Tt)
+    optional_cells("pipeline_onehot_str_numpy_logreg", lambda: pipeline.make_pipeline(OHE(handle_unknown="ignore"), linear_model.LogisticRegression()), Tc, yT, Tct, numpy_input=True)
+    optional_cells("ordinal_str_encoded", lambda: ORD(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2), Tc, None, Tct)
+    optional_cells("ordinal_infrequent_nan_unknown", lambda: ORD(handle_unknown="use_encoded_value", unknown_value=np.nan, max_categories=4), Tc, None, Tct)
+    optional_cells("pipeline_ordinal_str_tree", lambda: pipeline.make_pipeline(ORD(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1, min_frequency=15), tree.DecisionTreeClassifier(**DT)), T, yT3, Tt)
+    # None and NaN both seen at fit (categories_ ends [..., None, nan]).
+    Tn = T.copy()
+    Tn["colour"] = colour_column(np.random.RandomState(13), len(T), missing=0.06, none=True)
+    optional_cells("onehot_str_none_nan", lambda: OHE(handle_unknown="ignore"), Tn[["colour"]], None, Tct[["colour"]])
+    if VERSION >= (1, 4):
+        def category_frame(df, cats=None):
+            df = df.copy()
+            for c in ("colour", "size"):
+                df[c] = pd.Categorical(df[c]) if cats is None else pd.Categorical(df[c], categories=cats[c])
+            return df
+
+        Hf = category_frame(T)
+        # Held out: categories of its own, so unseen strings reach the encoder.
+        Hft = category_frame(Tt)
+        optional_cells("hgb_clf_from_dtype_str", lambda: ensemble.HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=N_STAGES, random_state=0), Hf, yT, Hft)
+        optional_cells("hgb_reg_from_dtype_str", lambda: ensemble.HistGradientBoostingRegressor(categorical_features="from_dtype", max_iter=N_STAGES, random_state=0), Hf, T["x"].to_numpy() * 2 + T["size"].isin(["L", "XL"]), Hft)
+        optional_cells("hgb_clf3_from_dtype_str", lambda: ensemble.HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=N_STAGES, random_state=0), Hf, yT3, Hft)
+except ImportError:
+    print("note: no pandas: the string category cases are not written", file=sys.stderr)
+
 with open(os.path.join(OUT, "manifest.json"), "w") as fh:
     json.dump({"sklearn_version": sklearn.__version__, "numpy_version": np.__version__, "cases": cases}, fh, indent=None)
 print(f"{len(cases)} cases for scikit-learn {sklearn.__version__} in {OUT}")

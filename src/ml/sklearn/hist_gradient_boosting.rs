@@ -2,6 +2,7 @@
 //! plus every iteration's `TreePredictor`, on raw (not binned) features,
 //! with missing values and categorical splits (bitsets).
 
+use super::batch::{text_for_number, Cell, Input};
 use super::preprocessing::OrdinalEncoder;
 use super::{
     argmax, data, labels_of, unsupported, Classes, Common, Est, Link, Matrix, Predictions,
@@ -396,16 +397,20 @@ impl Preprocessor {
         Ok(Preprocessor { encoders, columns })
     }
 
-    fn transform(&self, row: &[f64], out: &mut Vec<f64>) -> Result<()> {
+    /// Row `row` of `x`, preprocessed.
+    fn transform(&self, x: &Input<'_>, row: usize, out: &mut Vec<f64>, name: &str) -> Result<()> {
         out.clear();
         for c in &self.columns {
             out.push(match *c {
-                Column::Pass(i) => row[i],
+                Column::Pass(i) => match x.cell(row, i) {
+                    Cell::Num(v) => v,
+                    Cell::Text(s) => return Err(text_for_number(name, s, row, i)),
+                },
                 Column::Ordinal {
                     input,
                     encoder,
                     feature,
-                } => self.encoders[encoder].encode(feature, row[input])?,
+                } => self.encoders[encoder].encode(feature, x.cell(row, input), row, input)?,
             });
         }
         Ok(())
@@ -563,18 +568,51 @@ impl HistGradientBoosting {
         })
     }
 
+    /// Which input features are ordinal-encoded from string categories.
+    pub(crate) fn text_features(&self) -> Vec<bool> {
+        let mut out = vec![false; self.common.n_features];
+        if let Some(p) = &self.preprocessor {
+            for c in &p.columns {
+                if let Column::Ordinal {
+                    input,
+                    encoder,
+                    feature,
+                } = *c
+                {
+                    let text = p.encoders[encoder]
+                        .categories
+                        .per_feature
+                        .get(feature)
+                        .is_some_and(|c| c.is_text());
+                    if let Some(o) = out.get_mut(input) {
+                        *o = text;
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Raw predictions (`decision_function`), `n_rows × n_trees_per_iteration`.
-    pub(crate) fn raw_predict(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
+    pub(crate) fn raw_predict(&self, x: &Input<'_>) -> Result<Matrix> {
         let nf = self.common.n_features;
+        let n_rows = x.n_rows();
         let k = self.baseline.len();
         let mut out = Vec::with_capacity(n_rows * k);
         let mut buf = Vec::new();
+        let numeric = match self.preprocessor {
+            Some(_) => None,
+            None => Some(x.numeric(&self.common.name)?),
+        };
         for i in 0..n_rows {
-            let mut row = &x[i * nf..(i + 1) * nf];
-            if let Some(p) = &self.preprocessor {
-                p.transform(row, &mut buf)?;
-                row = &buf;
-            }
+            let row: &[f64] = match (&self.preprocessor, &numeric) {
+                (Some(p), _) => {
+                    p.transform(x, i, &mut buf, &self.common.name)?;
+                    &buf
+                }
+                (None, Some(x)) => &x[i * nf..(i + 1) * nf],
+                (None, None) => &[],
+            };
             for (f, kn) in self.known.iter().enumerate() {
                 let v = row.get(f).copied().unwrap_or(f64::NAN);
                 if kn.is_some() && v >= 256.0 {
@@ -599,12 +637,13 @@ impl HistGradientBoosting {
         })
     }
 
-    pub(crate) fn predict_proba(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        Ok(self.link.predict_proba(&self.raw_predict(x, n_rows)?))
+    pub(crate) fn predict_proba(&self, x: &Input<'_>) -> Result<Matrix> {
+        Ok(self.link.predict_proba(&self.raw_predict(x)?))
     }
 
-    pub(crate) fn predict(&self, x: &[f64], n_rows: usize) -> Result<Predictions> {
-        let raw = self.raw_predict(x, n_rows)?;
+    pub(crate) fn predict(&self, x: &Input<'_>) -> Result<Predictions> {
+        let n_rows = x.n_rows();
+        let raw = self.raw_predict(x)?;
         Ok(match &self.classes {
             Some(c) => {
                 let idx: Vec<usize> = if self.argmax_proba {

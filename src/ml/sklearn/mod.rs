@@ -15,6 +15,26 @@
 //! # let _ = proba; Ok(()) }
 //! ```
 //!
+//! A model fitted on text columns (string categories) takes a [`Batch`],
+//! column by column, each numbers or text:
+//!
+//! ```no_run
+//! # fn main() -> pickle_codec::Result<()> {
+//! use pickle_codec::sklearn::{Batch, Column, Model};
+//!
+//! // make_pipeline(OneHotEncoder(handle_unknown="ignore"), LogisticRegression())
+//! //     .fit(df[["colour", "size"]], y)
+//! let model = Model::load_path("onehot_logreg.joblib")?;
+//! assert_eq!(model.text_features(), [true, true]);
+//! let batch = Batch::from_columns(vec![
+//!     Column::from(&[Some("red"), None, Some("mauve")][..]), // None: missing (NaN)
+//!     Column::from(&[Some("S"), Some("XL"), Some("M")][..]),
+//! ])?;
+//! let labels = model.predict_batch(&batch)?;
+//! let proba = model.predict_proba_batch(&batch)?;
+//! # let _ = (labels, proba); Ok(()) }
+//! ```
+//!
 //! The estimators, read from their fitted attributes (nothing is imported
 //! or run; every array's shape and dtype, every node and feature index is
 //! checked once, when the model is built, so prediction cannot panic):
@@ -31,11 +51,39 @@
 //! | `HistGradientBoostingRegressor` (every loss; log link for poisson/gamma) | values | | | |
 //! | `LinearRegression`, `Ridge`, `Lasso`, `ElasticNet` | values (multi-output too) | | | |
 //! | `LogisticRegression` (binary, multinomial, old `multi_class='ovr'`) | classes | yes | yes | |
-//! | `StandardScaler`, `MinMaxScaler`, `OneHotEncoder` (numeric categories) | | | | yes |
+//! | `StandardScaler`, `MinMaxScaler` | | | | yes |
+//! | `OneHotEncoder`, `OrdinalEncoder` (numeric or string categories, infrequent ones too) | | | | yes |
 //! | `Pipeline` of these (`'passthrough'` steps too) | as its last step | as its last step | as its last step | all steps |
 //!
-//! Input is a row-major `&[f64]` batch of `n_rows × n_features`; `NaN` is
-//! a missing value. Trees and forests cast it to float32 first, as
+//! Input is a row-major `&[f64]` batch of `n_rows × n_features` (`predict`,
+//! `transform`, ...), or a [`Batch`] of columns, each numbers or text
+//! (`predict_batch`, `transform_batch`, ...; the same results for the same
+//! numbers); `NaN` is a missing value, and so is a text column's `None`.
+//! Text reaches what is fitted on string categories: `OneHotEncoder` and
+//! `OrdinalEncoder`, alone or first in a pipeline, and
+//! `HistGradientBoosting*` fitted with `categorical_features="from_dtype"`
+//! on pandas `category` columns of strings, whose `_preprocessor` holds
+//! an `OrdinalEncoder` ([`Model::text_features`] says which features take
+//! text). A string reaching a numeric feature, or a number reaching string
+//! categories, is an error naming its row and feature (scikit-learn's
+//! `check_array` cannot convert the one, and `1` never matches `"1"`).
+//!
+//! Categories are looked up as `_encode` looks them up: numbers by value
+//! (`NaN` matches a `NaN` category), strings exactly; `None`, which
+//! scikit-learn keeps apart from `NaN` (an object column's categories end
+//! `..., None, nan`), is a category no input cell matches: a missing cell
+//! is `NaN`, as `pandas.read_csv` makes it. Infrequent categories
+//! (`min_frequency`, `max_categories`) are grouped as scikit-learn groups
+//! them (`_default_to_infrequent_mappings`; `OneHotEncoder`'s infrequent
+//! column last among a feature's, `drop` applied after grouping;
+//! `OrdinalEncoder`'s infrequent code after the frequent ones, a `NaN`
+//! category kept apart), and an unknown category is encoded as
+//! `handle_unknown` says: `error` (an error naming row and feature),
+//! `ignore` (zeros), `infrequent_if_exist` and `warn` (the infrequent
+//! column where there is one, else zeros), `use_encoded_value`
+//! (`unknown_value`; a missing value is `encoded_missing_value`).
+//!
+//! Trees and forests cast their input to float32 first, as
 //! scikit-learn does (`x <= threshold` on the float32 value); missing
 //! values go where the tree's `missing_go_to_left` says (gradient boosting
 //! sends them right, as its Cython loop does). Sums are taken in
@@ -56,13 +104,15 @@
 //! models of 1.3.2 and 1.7.2 committed as test fixtures); another version,
 //! or a pickle without one, is refused with an error that names it, since
 //! fitted attributes change meaning between releases. An estimator class
-//! not in the table, a hyperparameter whose effect at prediction is not
-//! implemented (a custom `init` for gradient boosting, infrequent
-//! categories in `OneHotEncoder`, string categories, HGB's pandas
-//! `categorical_features="from_dtype"` on other than numeric input, ...)
-//! gives an [`Category::Unsupported`](crate::Category::Unsupported) error
+//! not in the table (a `ColumnTransformer` of the user's own among them;
+//! only HGB's own `_preprocessor` is read), a hyperparameter whose effect at
+//! prediction is not implemented (a custom `init` for gradient boosting,
+//! an encoder's numeric categories with `None` among them,
+//! `handle_unknown` values scikit-learn does not have, ...) gives an [`Category::Unsupported`](crate::Category::Unsupported) error
 //! that names the estimator and the attribute. Malformed attributes
-//! (shapes, out-of-range node or feature indices, cycles) give
+//! (shapes, out-of-range node or feature indices, cycles, `categories_`
+//! unsorted, repeated or mixing strings and numbers, infrequent mappings
+//! out of range) give
 //! [`Category::Data`](crate::Category::Data) errors.
 //!
 //! tests/sklearn.rs checks all of this against scikit-learn itself
@@ -70,6 +120,7 @@
 //! `PICKLE_CODEC_SKLEARN_CASES` at more folders that script wrote (other
 //! releases, other data) to check those too.
 
+mod batch;
 mod ensemble;
 mod gradient_boosting;
 mod hist_gradient_boosting;
@@ -78,15 +129,21 @@ mod pipeline;
 mod preprocessing;
 mod tree;
 
+pub use batch::{Batch, Cell, Column};
 pub use ensemble::Forest;
 pub use gradient_boosting::{GradientBoosting, InitEstimator};
 pub use hist_gradient_boosting::{HistGradientBoosting, HistNode, HistTree};
 pub use linear::{Coefficients, LinearModel, LogisticRegression};
 pub use pipeline::{Pipeline, Step};
-pub use preprocessing::{Categories, MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler};
+pub use preprocessing::{
+    Categories, FeatureCategories, Infrequent, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+    StandardScaler, UnknownCategory,
+};
 pub use tree::{DecisionTree, Node as TreeNode, Tree};
 
 use std::path::Path;
+
+use batch::Input;
 
 use crate::error::{Error, Result};
 use crate::ml::numpy::{NdArray, Scalar};
@@ -359,6 +416,8 @@ pub enum Model {
     MinMaxScaler(MinMaxScaler),
     /// `OneHotEncoder`.
     OneHotEncoder(OneHotEncoder),
+    /// `OrdinalEncoder`.
+    OrdinalEncoder(OrdinalEncoder),
     /// `Pipeline`.
     Pipeline(Pipeline),
 }
@@ -416,6 +475,7 @@ impl Model {
             "StandardScaler" => Model::StandardScaler(StandardScaler::from_est(&est)?),
             "MinMaxScaler" => Model::MinMaxScaler(MinMaxScaler::from_est(&est)?),
             "OneHotEncoder" => Model::OneHotEncoder(OneHotEncoder::from_est(&est)?),
+            "OrdinalEncoder" => Model::OrdinalEncoder(OrdinalEncoder::from_est(&est)?),
             "Pipeline" => Model::Pipeline(Pipeline::from_est(&est, depth)?),
             other => {
                 return Err(unsupported(format!(
@@ -475,6 +535,7 @@ impl Model {
             Model::StandardScaler(m) => &m.common,
             Model::MinMaxScaler(m) => &m.common,
             Model::OneHotEncoder(m) => &m.common,
+            Model::OrdinalEncoder(m) => &m.common,
             Model::Pipeline(m) => &m.common,
         }
     }
@@ -485,6 +546,7 @@ impl Model {
             Model::StandardScaler(m) => Some(m.common.n_features),
             Model::MinMaxScaler(m) => Some(m.common.n_features),
             Model::OneHotEncoder(m) => Some(m.n_features_out()),
+            Model::OrdinalEncoder(m) => Some(m.common.n_features),
             Model::Pipeline(p) => p.n_features_out(),
             _ => None,
         }
@@ -492,22 +554,117 @@ impl Model {
 
     /// `predict` on `n_rows` rows of `x` (row-major, `n_rows × n_features`).
     pub fn predict(&self, x: &[f64], n_rows: usize) -> Result<Predictions> {
-        self.check_input(x, n_rows)?;
-        match self {
-            Model::DecisionTree(m) => Ok(m.predict(x, n_rows)),
-            Model::Forest(m) => Ok(m.predict(x, n_rows)),
-            Model::GradientBoosting(m) => Ok(m.predict(x, n_rows)),
-            Model::HistGradientBoosting(m) => m.predict(x, n_rows),
-            Model::Linear(m) => m.predict(x, n_rows).map(Predictions::Values),
-            Model::LogisticRegression(m) => m.predict(x, n_rows).map(Predictions::Labels),
-            Model::Pipeline(p) => p.predict(x, n_rows),
-            _ => Err(self.no_method("predict")),
-        }
+        self.predict_input(&self.rows(x, n_rows)?)
     }
 
     /// `predict_proba`: `n_rows × n_classes` probabilities (single-output classifiers).
     pub fn predict_proba(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        let mut all = self.predict_proba_outputs(x, n_rows)?;
+        self.predict_proba_input(&self.rows(x, n_rows)?)
+    }
+
+    /// `predict_proba` of a classifier with any number of outputs: one
+    /// `n_rows × n_classes` matrix per output.
+    pub fn predict_proba_outputs(&self, x: &[f64], n_rows: usize) -> Result<Vec<Matrix>> {
+        self.predict_proba_outputs_input(&self.rows(x, n_rows)?)
+    }
+
+    /// `decision_function`: `n_rows × 1` for binary classifiers (scikit-learn's 1-D
+    /// array), `n_rows × n_classes` otherwise.
+    pub fn decision_function(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
+        self.decision_function_input(&self.rows(x, n_rows)?)
+    }
+
+    /// `transform` of a transformer (a pipeline: every step, the last one a transformer).
+    pub fn transform(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
+        self.transform_input(&self.rows(x, n_rows)?)
+    }
+
+    /// [`Model::predict`] on a [`Batch`], whose columns may hold text
+    /// (string categories); a string reaching a numeric feature, or a
+    /// number reaching string categories, is an error naming its row and
+    /// feature.
+    pub fn predict_batch(&self, x: &Batch) -> Result<Predictions> {
+        self.predict_input(&Input::Batch(x))
+    }
+
+    /// [`Model::predict_proba`] on a [`Batch`].
+    pub fn predict_proba_batch(&self, x: &Batch) -> Result<Matrix> {
+        self.predict_proba_input(&Input::Batch(x))
+    }
+
+    /// [`Model::predict_proba_outputs`] on a [`Batch`].
+    pub fn predict_proba_outputs_batch(&self, x: &Batch) -> Result<Vec<Matrix>> {
+        self.predict_proba_outputs_input(&Input::Batch(x))
+    }
+
+    /// [`Model::decision_function`] on a [`Batch`].
+    pub fn decision_function_batch(&self, x: &Batch) -> Result<Matrix> {
+        self.decision_function_input(&Input::Batch(x))
+    }
+
+    /// [`Model::transform`] on a [`Batch`].
+    pub fn transform_batch(&self, x: &Batch) -> Result<Matrix> {
+        self.transform_input(&Input::Batch(x))
+    }
+
+    /// Whether some input feature is fitted on string categories (so a
+    /// [`Batch`] with text columns is what it takes there), and which.
+    pub fn text_features(&self) -> Vec<bool> {
+        let n = self.n_features();
+        match self {
+            Model::OneHotEncoder(m) => m
+                .categories
+                .per_feature
+                .iter()
+                .map(FeatureCategories::is_text)
+                .collect(),
+            Model::OrdinalEncoder(m) => m
+                .categories
+                .per_feature
+                .iter()
+                .map(FeatureCategories::is_text)
+                .collect(),
+            Model::HistGradientBoosting(m) => m.text_features(),
+            Model::Pipeline(p) => p.first().map_or(vec![false; n], Model::text_features),
+            _ => vec![false; n],
+        }
+    }
+
+    /// Row-major input of `n_rows` rows, its length checked.
+    fn rows<'a>(&self, x: &'a [f64], n_rows: usize) -> Result<Input<'a>> {
+        let n = self.n_features();
+        match n_rows.checked_mul(n) {
+            Some(len) if len == x.len() => Ok(Input::Rows {
+                x,
+                n_rows,
+                n_features: n,
+            }),
+            _ => Err(data(format!(
+                "{}: {} values are not {n_rows} rows of {n} features",
+                self.estimator_name(),
+                x.len()
+            ))),
+        }
+    }
+
+    pub(crate) fn predict_input(&self, x: &Input<'_>) -> Result<Predictions> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
+        match self {
+            Model::DecisionTree(m) => Ok(m.predict(&num()?, n_rows)),
+            Model::Forest(m) => Ok(m.predict(&num()?, n_rows)),
+            Model::GradientBoosting(m) => Ok(m.predict(&num()?, n_rows)),
+            Model::HistGradientBoosting(m) => m.predict(x),
+            Model::Linear(m) => m.predict(&num()?, n_rows).map(Predictions::Values),
+            Model::LogisticRegression(m) => m.predict(&num()?, n_rows).map(Predictions::Labels),
+            Model::Pipeline(p) => p.predict(x),
+            _ => Err(self.no_method("predict")),
+        }
+    }
+
+    fn predict_proba_input(&self, x: &Input<'_>) -> Result<Matrix> {
+        let mut all = self.predict_proba_outputs_input(x)?;
         if all.len() != 1 {
             return Err(unsupported(format!(
                 "{}: {} outputs; use predict_proba_outputs",
@@ -518,46 +675,46 @@ impl Model {
         Ok(all.remove(0))
     }
 
-    /// `predict_proba` of a classifier with any number of outputs: one
-    /// `n_rows × n_classes` matrix per output.
-    pub fn predict_proba_outputs(&self, x: &[f64], n_rows: usize) -> Result<Vec<Matrix>> {
-        self.check_input(x, n_rows)?;
+    pub(crate) fn predict_proba_outputs_input(&self, x: &Input<'_>) -> Result<Vec<Matrix>> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
         match self {
-            Model::DecisionTree(m) if m.is_classifier() => Ok(m.predict_proba(x, n_rows)),
-            Model::Forest(m) if m.is_classifier() => Ok(m.predict_proba(x, n_rows)),
+            Model::DecisionTree(m) if m.is_classifier() => Ok(m.predict_proba(&num()?, n_rows)),
+            Model::Forest(m) if m.is_classifier() => Ok(m.predict_proba(&num()?, n_rows)),
             Model::GradientBoosting(m) if m.classes.is_some() => {
-                Ok(vec![m.predict_proba(x, n_rows)])
+                Ok(vec![m.predict_proba(&num()?, n_rows)])
             }
-            Model::HistGradientBoosting(m) if m.classes.is_some() => {
-                Ok(vec![m.predict_proba(x, n_rows)?])
-            }
-            Model::LogisticRegression(m) => Ok(vec![m.predict_proba(x, n_rows)?]),
-            Model::Pipeline(p) => p.predict_proba_outputs(x, n_rows),
+            Model::HistGradientBoosting(m) if m.classes.is_some() => Ok(vec![m.predict_proba(x)?]),
+            Model::LogisticRegression(m) => Ok(vec![m.predict_proba(&num()?, n_rows)?]),
+            Model::Pipeline(p) => p.predict_proba_outputs(x),
             _ => Err(self.no_method("predict_proba")),
         }
     }
 
-    /// `decision_function`: `n_rows × 1` for binary classifiers (scikit-learn's 1-D
-    /// array), `n_rows × n_classes` otherwise.
-    pub fn decision_function(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        self.check_input(x, n_rows)?;
+    pub(crate) fn decision_function_input(&self, x: &Input<'_>) -> Result<Matrix> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
         match self {
-            Model::GradientBoosting(m) if m.classes.is_some() => Ok(m.raw_predict(x, n_rows)),
-            Model::HistGradientBoosting(m) if m.classes.is_some() => m.raw_predict(x, n_rows),
-            Model::LogisticRegression(m) => m.decision_function(x, n_rows),
-            Model::Pipeline(p) => p.decision_function(x, n_rows),
+            Model::GradientBoosting(m) if m.classes.is_some() => Ok(m.raw_predict(&num()?, n_rows)),
+            Model::HistGradientBoosting(m) if m.classes.is_some() => m.raw_predict(x),
+            Model::LogisticRegression(m) => m.decision_function(&num()?, n_rows),
+            Model::Pipeline(p) => p.decision_function(x),
             _ => Err(self.no_method("decision_function")),
         }
     }
 
-    /// `transform` of a transformer (a pipeline: every step, the last one a transformer).
-    pub fn transform(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        self.check_input(x, n_rows)?;
+    pub(crate) fn transform_input(&self, x: &Input<'_>) -> Result<Matrix> {
+        self.check_input(x)?;
+        let n_rows = x.n_rows();
+        let num = || x.numeric(self.estimator_name());
         match self {
-            Model::StandardScaler(m) => Ok(m.transform(x, n_rows)),
-            Model::MinMaxScaler(m) => Ok(m.transform(x, n_rows)),
-            Model::OneHotEncoder(m) => m.transform(x, n_rows),
-            Model::Pipeline(p) => p.transform(x, n_rows),
+            Model::StandardScaler(m) => Ok(m.transform(&num()?, n_rows)),
+            Model::MinMaxScaler(m) => Ok(m.transform(&num()?, n_rows)),
+            Model::OneHotEncoder(m) => m.transform(x),
+            Model::OrdinalEncoder(m) => m.transform(x),
+            Model::Pipeline(p) => p.transform(x),
             _ => Err(self.no_method("transform")),
         }
     }
@@ -590,20 +747,18 @@ impl Model {
         ))
     }
 
-    /// The input's length, and the values scikit-learn's `check_array`
+    /// The input's width, and the values scikit-learn's `check_array`
     /// refuses for this estimator: infinity (for float32 estimators,
-    /// anything that overflows float32) and, where not accepted, NaN.
-    fn check_input(&self, x: &[f64], n_rows: usize) -> Result<()> {
+    /// anything that overflows float32) and, where not accepted, NaN (a
+    /// text column's missing cell is NaN too).
+    fn check_input(&self, x: &Input<'_>) -> Result<()> {
         let n = self.n_features();
-        match n_rows.checked_mul(n) {
-            Some(len) if len == x.len() => {}
-            _ => {
-                return Err(data(format!(
-                    "{}: {} values are not {n_rows} rows of {n} features",
-                    self.estimator_name(),
-                    x.len()
-                )))
-            }
+        if x.n_features() != n {
+            return Err(data(format!(
+                "{}: {} features given, it takes {n}",
+                self.estimator_name(),
+                x.n_features()
+            )));
         }
         // (float32 input, NaN accepted)
         let (f32_input, nan_ok) = match self {
@@ -612,29 +767,34 @@ impl Model {
             // Gradient boosting checks its input as finite before its trees see it.
             Model::GradientBoosting(_) => (true, false),
             Model::Linear(_) | Model::LogisticRegression(_) => (false, false),
-            Model::StandardScaler(_) | Model::MinMaxScaler(_) | Model::OneHotEncoder(_) => {
-                (false, true)
-            }
+            Model::StandardScaler(_)
+            | Model::MinMaxScaler(_)
+            | Model::OneHotEncoder(_)
+            | Model::OrdinalEncoder(_) => (false, true),
             // HGB takes anything (NaN is missing, infinity a value); a
             // pipeline's steps check their own input.
             _ => return Ok(()),
         };
-        for (i, &v) in x.iter().enumerate() {
-            let bad = if v.is_nan() {
-                !nan_ok
-            } else if f32_input {
-                (v as f32).is_infinite()
-            } else {
-                v.is_infinite()
-            };
-            if bad {
-                let (row, col) = (i / n.max(1), i % n.max(1));
-                return Err(data(format!(
-                    "{} ({}): input contains {v} (row {row}, feature {col}), which scikit-learn refuses for this estimator{}",
-                    self.estimator_name(),
-                    self.sklearn_version(),
-                    if f32_input { " (its input is cast to float32)" } else { "" }
-                )));
+        for row in 0..x.n_rows() {
+            for col in 0..n {
+                let Cell::Num(v) = x.cell(row, col) else {
+                    continue;
+                };
+                let bad = if v.is_nan() {
+                    !nan_ok
+                } else if f32_input {
+                    (v as f32).is_infinite()
+                } else {
+                    v.is_infinite()
+                };
+                if bad {
+                    return Err(data(format!(
+                        "{} ({}): input contains {v} (row {row}, feature {col}), which scikit-learn refuses for this estimator{}",
+                        self.estimator_name(),
+                        self.sklearn_version(),
+                        if f32_input { " (its input is cast to float32)" } else { "" }
+                    )));
+                }
             }
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! `Pipeline`: transformers, then a final estimator.
 
+use super::batch::Input;
 use super::{data, unsupported, Common, Est, Matrix, Model, Predictions};
 use crate::error::Result;
 
@@ -96,45 +97,58 @@ impl Pipeline {
         self.models().last()
     }
 
+    /// The first estimator (the first non-passthrough step), which takes the input.
+    pub fn first(&self) -> Option<&Model> {
+        self.models().next()
+    }
+
     /// The number of columns the pipeline's transform gives, if every step transforms.
     pub fn n_features_out(&self) -> Option<usize> {
         self.last().and_then(Model::n_features_out)
     }
 
-    /// Every step but the final estimator applied to `x`.
-    fn transform_head(&self, x: &[f64], n_rows: usize) -> Result<(Matrix, &Model)> {
+    /// Every step but the final estimator applied to `x` (`None`: there
+    /// are none, the final estimator takes `x` itself).
+    fn transform_head(&self, x: &Input<'_>) -> Result<(Option<Matrix>, &Model)> {
         let models: Vec<&Model> = self.models().collect();
         let (last, head) = models
             .split_last()
             .ok_or_else(|| unsupported("Pipeline: no estimator in its steps"))?;
-        let mut m = Matrix {
-            n_rows,
-            n_cols: self.common.n_features,
-            data: x.to_vec(),
+        let Some((first, rest)) = head.split_first() else {
+            return Ok((None, last));
         };
-        for t in head {
-            m = t.transform(&m.data, n_rows)?;
+        let mut m = first.transform_input(x)?;
+        for t in rest {
+            m = t.transform(&m.data, m.n_rows)?;
         }
-        Ok((m, last))
+        Ok((Some(m), last))
     }
 
-    pub(crate) fn predict(&self, x: &[f64], n_rows: usize) -> Result<Predictions> {
-        let (m, last) = self.transform_head(x, n_rows)?;
-        last.predict(&m.data, n_rows)
+    pub(crate) fn predict(&self, x: &Input<'_>) -> Result<Predictions> {
+        match self.transform_head(x)? {
+            (Some(m), last) => last.predict(&m.data, m.n_rows),
+            (None, last) => last.predict_input(x),
+        }
     }
 
-    pub(crate) fn predict_proba_outputs(&self, x: &[f64], n_rows: usize) -> Result<Vec<Matrix>> {
-        let (m, last) = self.transform_head(x, n_rows)?;
-        last.predict_proba_outputs(&m.data, n_rows)
+    pub(crate) fn predict_proba_outputs(&self, x: &Input<'_>) -> Result<Vec<Matrix>> {
+        match self.transform_head(x)? {
+            (Some(m), last) => last.predict_proba_outputs(&m.data, m.n_rows),
+            (None, last) => last.predict_proba_outputs_input(x),
+        }
     }
 
-    pub(crate) fn decision_function(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        let (m, last) = self.transform_head(x, n_rows)?;
-        last.decision_function(&m.data, n_rows)
+    pub(crate) fn decision_function(&self, x: &Input<'_>) -> Result<Matrix> {
+        match self.transform_head(x)? {
+            (Some(m), last) => last.decision_function(&m.data, m.n_rows),
+            (None, last) => last.decision_function_input(x),
+        }
     }
 
-    pub(crate) fn transform(&self, x: &[f64], n_rows: usize) -> Result<Matrix> {
-        let (m, last) = self.transform_head(x, n_rows)?;
-        last.transform(&m.data, n_rows)
+    pub(crate) fn transform(&self, x: &Input<'_>) -> Result<Matrix> {
+        match self.transform_head(x)? {
+            (Some(m), last) => last.transform(&m.data, m.n_rows),
+            (None, last) => last.transform_input(x),
+        }
     }
 }
