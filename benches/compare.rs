@@ -159,7 +159,7 @@ fn history(out: &std::path::Path, calls: usize) {
             ));
         }
     }
-    print!("[{}]\n", rows.join(",\n"));
+    println!("[{}]", rows.join(",\n"));
 }
 
 fn main() {
