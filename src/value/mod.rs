@@ -119,16 +119,16 @@ impl PyStr {
 
     /// The text with lone surrogates replaced by U+FFFD.
     pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str_ref().to_string_lossy()
+    }
+
+    /// The text borrowed as a [`StrRef`] (what [`Kind::Str`] gives).
+    #[inline]
+    pub fn as_str_ref(&self) -> StrRef<'_> {
         match self {
-            PyStr::Utf8(s) => std::borrow::Cow::Borrowed(s),
-            PyStr::Short(s) => std::borrow::Cow::Borrowed(s.as_str()),
-            PyStr::Surrogates(b) => {
-                let mut out = String::new();
-                for cp in crate::codec::text::code_points(b) {
-                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
-                }
-                std::borrow::Cow::Owned(out)
-            }
+            PyStr::Utf8(s) => StrRef::Utf8(s),
+            PyStr::Short(s) => StrRef::Utf8(s.as_str()),
+            PyStr::Surrogates(b) => StrRef::Surrogates(b),
         }
     }
 
@@ -187,6 +187,121 @@ impl std::fmt::Debug for PyStr {
                 .field(&s.as_str().unwrap_or_default())
                 .finish(),
         }
+    }
+}
+
+/// A `str` borrowed from a document (or a [`PyStr`]): what [`Kind::Str`]
+/// gives, with [`PyStr`]'s accessors.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StrRef<'a> {
+    /// Valid UTF-8.
+    Utf8(&'a str),
+    /// Holds lone surrogates, encoded as `surrogatepass` does (3 bytes each).
+    Surrogates(&'a [u8]),
+}
+
+impl<'a> StrRef<'a> {
+    /// The text, unless it holds lone surrogates.
+    #[inline]
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            StrRef::Utf8(s) => Some(s),
+            StrRef::Surrogates(_) => None,
+        }
+    }
+
+    /// The bytes as CPython encodes them (`utf-8`, `surrogatepass`).
+    #[inline]
+    pub fn as_bytes(self) -> &'a [u8] {
+        match self {
+            StrRef::Utf8(s) => s.as_bytes(),
+            StrRef::Surrogates(b) => b,
+        }
+    }
+
+    /// The text with lone surrogates replaced by U+FFFD.
+    pub fn to_string_lossy(self) -> std::borrow::Cow<'a, str> {
+        match self {
+            StrRef::Utf8(s) => std::borrow::Cow::Borrowed(s),
+            StrRef::Surrogates(b) => {
+                let mut out = String::new();
+                for cp in crate::codec::text::code_points(b) {
+                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                }
+                std::borrow::Cow::Owned(out)
+            }
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_py_str(self) -> PyStr {
+        match self {
+            StrRef::Utf8(s) => PyStr::from(s),
+            StrRef::Surrogates(b) => PyStr::Surrogates(b.into()),
+        }
+    }
+}
+
+impl std::fmt::Debug for StrRef<'_> {
+    /// As [`PyStr`]'s: `Utf8("text")` or `Surrogates([..])`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StrRef::Utf8(s) => f.debug_tuple("Utf8").field(s).finish(),
+            StrRef::Surrogates(b) => f.debug_tuple("Surrogates").field(b).finish(),
+        }
+    }
+}
+
+impl PartialEq<PyStr> for StrRef<'_> {
+    fn eq(&self, other: &PyStr) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<StrRef<'_>> for PyStr {
+    fn eq(&self, other: &StrRef<'_>) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+/// How a `str` node holds its text: owned by the node, or a span of the
+/// document's text arena (where the loader keeps every str it reads that
+/// is longer than [`ShortStr::CAPACITY`] bytes, so that loading many strs
+/// costs no allocation each). Read it with [`Document::text`], or through
+/// [`ValueRef::as_str`] and [`Kind::Str`].
+///
+/// The derived `PartialEq` compares spans by position, which means
+/// something only within one document: compare documents or
+/// [`ValueRef`]s for content.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Text {
+    /// Held by the node itself (short strs inline, strs built from a
+    /// [`PyStr`], strs of 1 MiB and more that the loader read).
+    Own(PyStr),
+    /// Valid UTF-8 in the document's text arena.
+    Span(TextSpan),
+}
+
+/// Where a [`Text::Span`] lies in its document's text arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextSpan {
+    start: usize,
+    len: u32,
+}
+
+impl Text {
+    /// The text, when the node owns it (`None` for a span: see [`Document::text`]).
+    pub fn as_owned(&self) -> Option<&PyStr> {
+        match self {
+            Text::Own(p) => Some(p),
+            Text::Span(_) => None,
+        }
+    }
+}
+
+impl From<PyStr> for Text {
+    fn from(p: PyStr) -> Text {
+        Text::Own(p)
     }
 }
 
@@ -338,8 +453,8 @@ pub struct Buffer {
 pub enum Node {
     /// An `int` beyond i64.
     BigInt(BigInt),
-    /// A `str`.
-    Str(PyStr),
+    /// A `str` (its text: [`Document::text`]).
+    Str(Text),
     /// `bytes`.
     Bytes(Vec<u8>),
     /// `bytearray`.
@@ -443,6 +558,8 @@ pub struct Document {
     origins: Vec<NodeOrigin>,
     /// The origin given to nodes allocated now, when tracking.
     tracking: Option<NodeOrigin>,
+    /// The text arena: the bytes of every [`Text::Span`] str node.
+    text: String,
 }
 
 /// Where a node was made in the input: the opcode's offset, and for str and
@@ -464,6 +581,44 @@ impl Document {
         Document {
             nodes: Vec::with_capacity(n),
             ..Document::default()
+        }
+    }
+
+    /// The text of a str node of this document.
+    ///
+    /// # Panics
+    /// If `t` is a span of another document that lies outside this one's arena.
+    #[inline]
+    pub fn text<'a>(&'a self, t: &'a Text) -> StrRef<'a> {
+        match t {
+            Text::Own(p) => p.as_str_ref(),
+            Text::Span(s) => StrRef::Utf8(&self.text[s.start..s.start + s.len as usize]),
+        }
+    }
+
+    /// Bytes held by the text arena.
+    pub fn text_arena_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// `s` appended to the text arena, as a span; `None` when it is too
+    /// long for one (then the node owns it). `hint`: room to make when the
+    /// arena has none yet (a bound on the str bytes still to come).
+    #[inline]
+    pub(crate) fn push_text(&mut self, s: &str, hint: usize) -> Option<Text> {
+        let len = u32::try_from(s.len()).ok()?;
+        if self.text.capacity() - self.text.len() < s.len() && self.text.is_empty() {
+            self.text.reserve(hint.max(s.len()));
+        }
+        let start = self.text.len();
+        self.text.push_str(s);
+        Some(Text::Span(TextSpan { start, len }))
+    }
+
+    /// Give back the arena's spare room (after a load reserved a bound).
+    pub(crate) fn trim_text(&mut self) {
+        if self.text.capacity() > self.text.len() + (self.text.len() >> 2) + 4096 {
+            self.text.shrink_to_fit();
         }
     }
 
@@ -746,7 +901,13 @@ impl Document {
             }
         };
         for id in order {
-            let mut node = other.node(id).clone();
+            let mut node = match other.node(id) {
+                Node::Str(t @ Text::Span(_)) => {
+                    let s = other.text(t).as_str().unwrap_or_default();
+                    Node::Str(self.push_text(s, 0).unwrap_or_else(|| Text::Own(PyStr::from(s))))
+                }
+                n => n.clone(),
+            };
             node.for_each_child_mut(remap);
             if let Some(Value::Ref(new)) = map.get(&id.0) {
                 *self.node_mut(*new) = node;
