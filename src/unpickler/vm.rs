@@ -419,7 +419,9 @@ impl Machine<'_> {
                 let v = match b {
                     // A large payload read into a vector of its own: kept, not copied.
                     Cow::Owned(v) => match String::from_utf8(v) {
-                        Ok(s) => Value::Ref(self.alloc_id(move || Node::Str(Text::Own(PyStr::from(s))))?),
+                        Ok(s) => {
+                            Value::Ref(self.alloc_id(move || Node::Str(Text::Own(PyStr::from(s))))?)
+                        }
                         Err(e) => self.str_node(e.as_bytes())?,
                     },
                     Cow::Borrowed(b) => self.str_node(b)?,

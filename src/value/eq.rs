@@ -52,7 +52,8 @@ fn push_children(
     nx: &Node,
     db: &Document,
     ny: &Node,
-    stack: &mut Vec<(Value, Value)>) -> bool {
+    stack: &mut Vec<(Value, Value)>,
+) -> bool {
     match (nx, ny) {
         (Node::BigInt(x), Node::BigInt(y)) => x == y,
         (Node::Str(x), Node::Str(y)) => da.text(x).as_bytes() == db.text(y).as_bytes(),

@@ -125,11 +125,11 @@ impl PyStr {
     /// The text borrowed as a [`StrRef`] (what [`Kind::Str`] gives).
     #[inline]
     pub fn as_str_ref(&self) -> StrRef<'_> {
-        match self {
-            PyStr::Utf8(s) => StrRef::Utf8(s),
-            PyStr::Short(s) => StrRef::Utf8(s.as_str()),
-            PyStr::Surrogates(b) => StrRef::Surrogates(b),
-        }
+        StrRef(match self {
+            PyStr::Utf8(s) => StrRepr::Utf8(s),
+            PyStr::Short(s) => StrRepr::Short(s),
+            PyStr::Surrogates(b) => StrRepr::Surrogates(b),
+        })
     }
 
     /// Build from Python UTF-8 bytes; `None` if they are not valid even with surrogates.
@@ -191,39 +191,67 @@ impl std::fmt::Debug for PyStr {
 }
 
 /// A `str` borrowed from a document (or a [`PyStr`]): what [`Kind::Str`]
-/// gives, with [`PyStr`]'s accessors.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub enum StrRef<'a> {
-    /// Valid UTF-8.
+/// gives, with [`PyStr`]'s accessors. Equality and hashing compare the
+/// bytes.
+#[derive(Clone, Copy)]
+pub struct StrRef<'a>(StrRepr<'a>);
+
+/// How a [`StrRef`] holds its text: a short str is lent as its
+/// [`ShortStr`], whose bytes need no check to be read (only
+/// [`StrRef::as_str`] re-checks them, as [`PyStr::as_str`] does).
+#[derive(Clone, Copy)]
+enum StrRepr<'a> {
     Utf8(&'a str),
-    /// Holds lone surrogates, encoded as `surrogatepass` does (3 bytes each).
+    /// `text[start..end]`, lent as bytes without reading the text to
+    /// check the ends are char boundaries (a cache miss a str where the
+    /// pickler then copies the bytes anyway); `as_str` checks them.
+    Span(&'a str, usize, usize),
+    Short(&'a ShortStr),
     Surrogates(&'a [u8]),
 }
 
 impl<'a> StrRef<'a> {
+    /// Valid text.
+    #[inline]
+    pub fn utf8(s: &'a str) -> StrRef<'a> {
+        StrRef(StrRepr::Utf8(s))
+    }
+
     /// The text, unless it holds lone surrogates.
     #[inline]
     pub fn as_str(self) -> Option<&'a str> {
-        match self {
-            StrRef::Utf8(s) => Some(s),
-            StrRef::Surrogates(_) => None,
+        match self.0 {
+            StrRepr::Utf8(s) => Some(s),
+            StrRepr::Span(t, a, b) => Some(&t[a..b]),
+            StrRepr::Short(s) => Some(s.as_str()),
+            StrRepr::Surrogates(_) => None,
         }
     }
 
     /// The bytes as CPython encodes them (`utf-8`, `surrogatepass`).
     #[inline]
     pub fn as_bytes(self) -> &'a [u8] {
-        match self {
-            StrRef::Utf8(s) => s.as_bytes(),
-            StrRef::Surrogates(b) => b,
+        match self.0 {
+            StrRepr::Utf8(s) => s.as_bytes(),
+            StrRepr::Span(t, a, b) => &t.as_bytes()[a..b],
+            StrRepr::Short(s) => s.as_bytes(),
+            StrRepr::Surrogates(b) => b,
         }
+    }
+
+    /// True when the text holds lone surrogates (then [`StrRef::as_str`] is `None`).
+    #[inline]
+    pub fn has_surrogates(self) -> bool {
+        matches!(self.0, StrRepr::Surrogates(_))
     }
 
     /// The text with lone surrogates replaced by U+FFFD.
     pub fn to_string_lossy(self) -> std::borrow::Cow<'a, str> {
-        match self {
-            StrRef::Utf8(s) => std::borrow::Cow::Borrowed(s),
-            StrRef::Surrogates(b) => {
+        match self.0 {
+            StrRepr::Utf8(s) => std::borrow::Cow::Borrowed(s),
+            StrRepr::Span(t, a, b) => std::borrow::Cow::Borrowed(&t[a..b]),
+            StrRepr::Short(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            StrRepr::Surrogates(b) => {
                 let mut out = String::new();
                 for cp in crate::codec::text::code_points(b) {
                     out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
@@ -235,19 +263,38 @@ impl<'a> StrRef<'a> {
 
     /// An owned copy.
     pub fn to_py_str(self) -> PyStr {
-        match self {
-            StrRef::Utf8(s) => PyStr::from(s),
-            StrRef::Surrogates(b) => PyStr::Surrogates(b.into()),
+        match self.0 {
+            StrRepr::Utf8(s) => PyStr::from(s),
+            StrRepr::Span(t, a, b) => PyStr::from(&t[a..b]),
+            StrRepr::Short(s) => PyStr::Short(*s),
+            StrRepr::Surrogates(b) => PyStr::Surrogates(b.into()),
         }
+    }
+}
+
+impl PartialEq for StrRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for StrRef<'_> {}
+
+impl std::hash::Hash for StrRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
     }
 }
 
 impl std::fmt::Debug for StrRef<'_> {
     /// As [`PyStr`]'s: `Utf8("text")` or `Surrogates([..])`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StrRef::Utf8(s) => f.debug_tuple("Utf8").field(s).finish(),
-            StrRef::Surrogates(b) => f.debug_tuple("Surrogates").field(b).finish(),
+        match self.0 {
+            StrRepr::Surrogates(b) => f.debug_tuple("Surrogates").field(&b).finish(),
+            _ => f
+                .debug_tuple("Utf8")
+                .field(&self.as_str().unwrap_or_default())
+                .finish(),
         }
     }
 }
@@ -592,7 +639,7 @@ impl Document {
     pub fn text<'a>(&'a self, t: &'a Text) -> StrRef<'a> {
         match t {
             Text::Own(p) => p.as_str_ref(),
-            Text::Span(s) => StrRef::Utf8(&self.text[s.start..s.start + s.len as usize]),
+            Text::Span(s) => StrRef(StrRepr::Span(&self.text, s.start, s.start + s.len as usize)),
         }
     }
 
@@ -904,7 +951,10 @@ impl Document {
             let mut node = match other.node(id) {
                 Node::Str(t @ Text::Span(_)) => {
                     let s = other.text(t).as_str().unwrap_or_default();
-                    Node::Str(self.push_text(s, 0).unwrap_or_else(|| Text::Own(PyStr::from(s))))
+                    Node::Str(
+                        self.push_text(s, 0)
+                            .unwrap_or_else(|| Text::Own(PyStr::from(s))),
+                    )
                 }
                 n => n.clone(),
             };

@@ -224,7 +224,9 @@ impl<'a> ValueRef<'a> {
         match self.node()? {
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v.len()),
             Node::Dict(v) => Some(v.len()),
-            Node::Str(s) => Some(crate::codec::text::code_points(self.doc.text(s).as_bytes()).count()),
+            Node::Str(s) => {
+                Some(crate::codec::text::code_points(self.doc.text(s).as_bytes()).count())
+            }
             Node::Bytes(b) | Node::ByteArray(b) => Some(b.len()),
             Node::Buffer(b) => Some(b.data.len()),
             _ => None,

@@ -374,7 +374,11 @@ impl<'a, W: Write> JsonWriter<'a, W> {
             Node::Str(s) => {
                 open_obj(self)?;
                 self.key("$str_surrogates")?;
-                write!(self.w, "\"{}\"}}", base64_encode(self.doc.text(s).as_bytes()))?;
+                write!(
+                    self.w,
+                    "\"{}\"}}",
+                    base64_encode(self.doc.text(s).as_bytes())
+                )?;
             }
             Node::Bytes(b) | Node::ByteArray(b) => {
                 open_obj(self)?;
