@@ -1057,3 +1057,57 @@ mod tests {
         assert_eq!(std::mem::size_of::<Node>(), 40);
     }
 }
+
+#[cfg(test)]
+mod arena_tests {
+    use super::{Document, Node, PyStr, Text};
+
+    /// Long strs a load makes live in the document's text arena; short,
+    /// surrogate and builder-made strs are owned; views, equality (across
+    /// documents with different arenas), graft and compact see the same text.
+    #[test]
+    fn long_loaded_strs_are_spans_of_one_arena() {
+        let long = "x".repeat(100);
+        let mut d = Document::new();
+        let items = vec![
+            d.str(&long),
+            d.str("id"),
+            d.py_str(PyStr::from_python_utf8(b"\xed\xa0\x80").unwrap()),
+        ];
+        let root = d.list(items);
+        d.set_root(root);
+        let data = crate::dumps(&d, 4).unwrap();
+        let loaded = crate::loads(&data).unwrap();
+        let kinds: Vec<bool> = loaded
+            .nodes()
+            .iter()
+            .filter_map(|n| match n {
+                Node::Str(t) => Some(matches!(t, Text::Span(_))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, [true, false, false]);
+        assert_eq!(loaded.text_arena_len(), 100);
+        assert!(loaded == d);
+        let first = loaded.root().iter().next().unwrap();
+        assert_eq!(first.as_str(), Some(long.as_str()));
+        assert_eq!(first.len(), Some(100));
+        let crate::Kind::Str(s) = first.kind() else {
+            panic!("not a str")
+        };
+        assert_eq!(s, PyStr::from(long.as_str()));
+        assert_eq!(
+            format!("{s:?}"),
+            format!("{:?}", PyStr::from(long.as_str()))
+        );
+        // A graft copies the span's text into the other document's arena.
+        let mut other = Document::new();
+        other.str(&"y".repeat(40));
+        let g = other.graft(&loaded, loaded.root_value());
+        other.set_root(g);
+        assert!(other == d);
+        assert_eq!(crate::dumps(&other, 4).unwrap(), data);
+        let extracted = loaded.extract(first.value());
+        assert_eq!(extracted.root().as_str(), Some(long.as_str()));
+    }
+}
