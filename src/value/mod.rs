@@ -654,7 +654,7 @@ impl Document {
     #[inline]
     pub(crate) fn push_text(&mut self, s: &str, hint: usize) -> Option<Text> {
         let len = u32::try_from(s.len()).ok()?;
-        if self.text.capacity() - self.text.len() < s.len() && self.text.is_empty() {
+        if self.text.is_empty() && self.text.capacity() < s.len() {
             self.text.reserve(hint.max(s.len()));
         }
         let start = self.text.len();
