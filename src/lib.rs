@@ -163,5 +163,5 @@ pub use unpickler::{
 };
 pub use value::{
     Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr,
-    Value, ValueRef,
+    StrRef, Text, TextSpan, Value, ValueRef,
 };

@@ -359,12 +359,12 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
                     )))
                 }
             }
-            Node::Str(s) => match s.as_str() {
+            Node::Str(t) => match self.doc.text(t).as_str() {
                 Some(s) => match self.lend.str(s, payload) {
                     Ref::Borrowed(s) => visitor.visit_borrowed_str(s),
                     Ref::Copied(s) => visitor.visit_str(s),
                 },
-                None => visitor.visit_string(s.to_string_lossy().into_owned()),
+                None => visitor.visit_string(self.doc.text(t).to_string_lossy().into_owned()),
             },
             Node::Bytes(b) => match self.lend.bytes(b, payload) {
                 Ref::Borrowed(b) => visitor.visit_borrowed_bytes(b),

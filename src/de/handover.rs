@@ -20,7 +20,7 @@
 
 use std::cell::RefCell;
 
-use crate::value::{Document, Node, NodeId, PyStr, Value};
+use crate::value::{Document, Node, NodeId, PyStr, Text, Value};
 
 /// Payloads from this many bytes on are handed over: the size from which
 /// the unpickler reads a payload from a reader into a vector of its own.
@@ -44,7 +44,7 @@ impl Handover {
     pub(super) fn take_from(doc: &mut Document) -> Option<Handover> {
         let large = |n: &Node| match n {
             Node::Bytes(b) | Node::ByteArray(b) => b.len() >= HANDOVER_FROM,
-            Node::Str(PyStr::Utf8(s)) => s.len() >= HANDOVER_FROM,
+            Node::Str(Text::Own(PyStr::Utf8(s))) => s.len() >= HANDOVER_FROM,
             _ => false,
         };
         if !doc.nodes().iter().any(large) {
@@ -95,7 +95,7 @@ impl Handover {
             .map(|id| {
                 let payload = match doc.node_mut(id) {
                     Node::Bytes(b) | Node::ByteArray(b) => Payload::Bytes(std::mem::take(b)),
-                    Node::Str(PyStr::Utf8(s)) => Payload::Str(std::mem::take(s)),
+                    Node::Str(Text::Own(PyStr::Utf8(s))) => Payload::Str(std::mem::take(s)),
                     _ => unreachable!("only large str and bytes nodes are found"),
                 };
                 (id, Some(payload))
@@ -125,7 +125,7 @@ impl Handover {
             };
             match (sub.node_mut(*new), p) {
                 (Node::Bytes(b) | Node::ByteArray(b), Payload::Bytes(p)) => b.clone_from(p),
-                (Node::Str(PyStr::Utf8(s)), Payload::Str(p)) => *s = p.clone(),
+                (Node::Str(Text::Own(PyStr::Utf8(s))), Payload::Str(p)) => *s = p.clone(),
                 _ => {}
             }
         }

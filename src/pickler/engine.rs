@@ -499,7 +499,7 @@ impl<'d, 'o> Engine<'d, 'o> {
         }
         match self.node(id)? {
             Node::Str(s) => {
-                self.w.str(s.as_bytes())?;
+                self.w.str(self.doc.text(s).as_bytes())?;
                 self.memoize_node(id)?;
                 Ok(true)
             }
@@ -877,7 +877,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => repr_float(f),
             Value::Ref(id) => match self.node(id)? {
-                Node::Str(s) => s.to_string_lossy().into_owned(),
+                Node::Str(s) => self.doc.text(s).to_string_lossy().into_owned(),
                 Node::BigInt(b) => b.to_string(),
                 _ => {
                     let s = r.to_string();

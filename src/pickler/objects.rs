@@ -171,7 +171,7 @@ impl<'d> Engine<'d, '_> {
             _ => return Err(Error::data("expected a global")),
         };
         let text = |v: Value| match self.doc.node_of(v) {
-            Some(Node::Str(s)) => Ok(s.as_bytes()),
+            Some(Node::Str(s)) => Ok(self.doc.text(s).as_bytes()),
             _ => Err(Error::data("a global's module and name must be str")),
         };
         Ok((text(g.module)?, text(g.name)?))
@@ -273,7 +273,7 @@ impl<'d> Engine<'d, '_> {
                     return self.w.get(i);
                 }
                 let text = match self.node(id)? {
-                    Node::Str(s) => s.as_bytes(),
+                    Node::Str(s) => self.doc.text(s).as_bytes(),
                     _ => return Err(Error::data("a global's module and name must be str")),
                 };
                 self.w.str(text)?;

@@ -306,7 +306,9 @@ fn be_uint(b: &[u8]) -> u32 {
 fn state_bytes(v: ValueRef<'_>) -> Option<Vec<u8>> {
     match v.node()? {
         Node::Bytes(b) => Some(b.clone()),
-        Node::Str(s) => s
+        Node::Str(s) => v
+            .document()
+            .text(s)
             .as_str()?
             .chars()
             .map(|c| u8::try_from(c as u32).ok())

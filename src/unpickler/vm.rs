@@ -19,7 +19,7 @@ use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
 use crate::python::codecs;
 use crate::value::{
-    Buffer, Document, Global, Node, NodeId, ObjectKind, ObjectOp, PyStr, ShortStr, Value,
+    Buffer, Document, Global, Node, NodeId, ObjectKind, ObjectOp, PyStr, ShortStr, Text, Value,
 };
 
 struct Machine<'o> {
@@ -34,6 +34,10 @@ struct Machine<'o> {
     copied: u64,
     /// Set when loading for the serde layer: node origins are recorded.
     track: Option<Tracking>,
+    /// Input bytes at hand from where the fast path last started: a bound
+    /// on the str bytes to come there, the room the text arena makes when
+    /// its first str arrives.
+    text_hint: usize,
 }
 
 /// Origin tracking: every node's offset, and where a payload lies in the
@@ -64,6 +68,7 @@ pub(super) fn run<R: Read>(
             base: input.as_ptr() as usize,
             len: input.len(),
         }),
+        text_hint: 0,
     };
     loop {
         if let Some((data, pos, limit, base)) = reader.fast_parts(m.opts.max_input) {
@@ -87,6 +92,7 @@ pub(super) fn run<R: Read>(
         if op == Opcode::Stop {
             let root = m.pop().map_err(|e| e.in_opcode(op).at(offset))?;
             m.doc.stop_tracking();
+            m.doc.trim_text();
             m.doc.set_root(root);
             return Ok(m.doc);
         }
@@ -241,15 +247,24 @@ impl Machine<'_> {
     /// place, memoized from a register" in benches/README.md).
     fn str_id(&mut self, bytes: &[u8]) -> Result<NodeId> {
         if let Some(s) = ShortStr::from_utf8(bytes) {
-            return self.alloc_id(move || Node::Str(PyStr::Short(s)));
+            return self.alloc_id(move || Node::Str(Text::Own(PyStr::Short(s))));
         }
         match crate::codec::utf8::from_utf8(bytes) {
+            // Longer text goes to the document's text arena, no allocation
+            // a str, up to the payloads the serde layer hands over whole.
+            Ok(s) if s.len() < crate::codec::read::OWNED_PAYLOAD as usize => {
+                let t = self
+                    .doc
+                    .push_text(s, self.text_hint)
+                    .unwrap_or_else(|| Text::Own(PyStr::from(s)));
+                self.alloc_id(move || Node::Str(t))
+            }
             Ok(s) => {
                 let s = PyStr::from(s);
-                self.alloc_id(move || Node::Str(s))
+                self.alloc_id(move || Node::Str(Text::Own(s)))
             }
             Err(e) => match PyStr::from_python_utf8(bytes) {
-                Some(s) => self.alloc_id(move || Node::Str(s)),
+                Some(s) => self.alloc_id(move || Node::Str(Text::Own(s))),
                 None => Err(Error::syntax(format!(
                     "'utf-8' codec can't decode byte 0x{:02x} in position {}",
                     bytes[e.valid_up_to()],
@@ -324,7 +339,7 @@ impl Machine<'_> {
                 e.reason
             ))
         })?;
-        Ok(self.alloc(Node::Str(PyStr::from(&*text))))
+        Ok(self.alloc(Node::Str(Text::Own(PyStr::from(&*text)))))
     }
 
     /// A global, with Python 2 names mapped for protocol < 3 pickles.
@@ -404,7 +419,9 @@ impl Machine<'_> {
                 let v = match b {
                     // A large payload read into a vector of its own: kept, not copied.
                     Cow::Owned(v) => match String::from_utf8(v) {
-                        Ok(s) => Value::Ref(self.alloc_id(move || Node::Str(PyStr::from(s)))?),
+                        Ok(s) => {
+                            Value::Ref(self.alloc_id(move || Node::Str(Text::Own(PyStr::from(s))))?)
+                        }
                         Err(e) => self.str_node(e.as_bytes())?,
                     },
                     Cow::Borrowed(b) => self.str_node(b)?,
@@ -584,10 +601,12 @@ impl Machine<'_> {
                 let name = self.pop()?;
                 let module = self.pop()?;
                 let (ms, ns) = match (self.node_ref(module), self.node_ref(name)) {
-                    (Some(Node::Str(m)), Some(Node::Str(n))) => (m.clone(), n.clone()),
+                    (Some(Node::Str(m)), Some(Node::Str(n))) => (
+                        self.doc.text(m).to_string_lossy().into_owned(),
+                        self.doc.text(n).to_string_lossy().into_owned(),
+                    ),
                     _ => return Err(Error::syntax("STACK_GLOBAL requires str")),
                 };
-                let (ms, ns) = (ms.to_string_lossy(), ns.to_string_lossy());
                 let mapped = if self.proto < 3 && self.opts.fix_imports {
                     crate::python::compat::to_python3(&ms, &ns)
                 } else {

@@ -3,17 +3,17 @@
 
 use num_bigint::BigInt;
 
-use super::{Buffer, Document, Global, Node, Object, ObjectKind, ObjectOp, PyStr, Value};
+use super::{Buffer, Document, Global, Node, Object, ObjectKind, ObjectOp, PyStr, Text, Value};
 
 impl Document {
     /// A `str` node.
     pub fn str(&mut self, s: &str) -> Value {
-        self.alloc(Node::Str(PyStr::from(s)))
+        self.alloc(Node::Str(Text::Own(PyStr::from(s))))
     }
 
     /// A `str` node from a [`PyStr`] (which may hold lone surrogates).
     pub fn py_str(&mut self, s: PyStr) -> Value {
-        self.alloc(Node::Str(s))
+        self.alloc(Node::Str(Text::Own(s)))
     }
 
     /// A `bytes` node.

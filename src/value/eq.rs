@@ -29,7 +29,7 @@ pub fn values_equal(da: &Document, a: Value, db: &Document, b: Value) -> bool {
                 let (Some(nx), Some(ny)) = (da.node_of(a), db.node_of(b)) else {
                     return false;
                 };
-                if !push_children(nx, ny, &mut stack) {
+                if !push_children(da, nx, db, ny, &mut stack) {
                     return false;
                 }
             }
@@ -47,10 +47,16 @@ fn pair_up(xs: &[Value], ys: &[Value], stack: &mut Vec<(Value, Value)>) -> bool 
     true
 }
 
-fn push_children(nx: &Node, ny: &Node, stack: &mut Vec<(Value, Value)>) -> bool {
+fn push_children(
+    da: &Document,
+    nx: &Node,
+    db: &Document,
+    ny: &Node,
+    stack: &mut Vec<(Value, Value)>,
+) -> bool {
     match (nx, ny) {
         (Node::BigInt(x), Node::BigInt(y)) => x == y,
-        (Node::Str(x), Node::Str(y)) => x.as_bytes() == y.as_bytes(),
+        (Node::Str(x), Node::Str(y)) => da.text(x).as_bytes() == db.text(y).as_bytes(),
         (Node::Bytes(x), Node::Bytes(y)) | (Node::ByteArray(x), Node::ByteArray(y)) => x == y,
         (Node::List(x), Node::List(y))
         | (Node::Tuple(x), Node::Tuple(y))

@@ -119,17 +119,17 @@ impl PyStr {
 
     /// The text with lone surrogates replaced by U+FFFD.
     pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            PyStr::Utf8(s) => std::borrow::Cow::Borrowed(s),
-            PyStr::Short(s) => std::borrow::Cow::Borrowed(s.as_str()),
-            PyStr::Surrogates(b) => {
-                let mut out = String::new();
-                for cp in crate::codec::text::code_points(b) {
-                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
-                }
-                std::borrow::Cow::Owned(out)
-            }
-        }
+        self.as_str_ref().to_string_lossy()
+    }
+
+    /// The text borrowed as a [`StrRef`] (what [`Kind::Str`] gives).
+    #[inline]
+    pub fn as_str_ref(&self) -> StrRef<'_> {
+        StrRef(match self {
+            PyStr::Utf8(s) => StrRepr::Utf8(s),
+            PyStr::Short(s) => StrRepr::Short(s),
+            PyStr::Surrogates(b) => StrRepr::Surrogates(b),
+        })
     }
 
     /// Build from Python UTF-8 bytes; `None` if they are not valid even with surrogates.
@@ -187,6 +187,168 @@ impl std::fmt::Debug for PyStr {
                 .field(&s.as_str().unwrap_or_default())
                 .finish(),
         }
+    }
+}
+
+/// A `str` borrowed from a document (or a [`PyStr`]): what [`Kind::Str`]
+/// gives, with [`PyStr`]'s accessors. Equality and hashing compare the
+/// bytes.
+#[derive(Clone, Copy)]
+pub struct StrRef<'a>(StrRepr<'a>);
+
+/// How a [`StrRef`] holds its text: a short str is lent as its
+/// [`ShortStr`], whose bytes need no check to be read (only
+/// [`StrRef::as_str`] re-checks them, as [`PyStr::as_str`] does).
+#[derive(Clone, Copy)]
+enum StrRepr<'a> {
+    Utf8(&'a str),
+    /// `text[start..end]`, lent as bytes without reading the text to
+    /// check the ends are char boundaries (a cache miss a str where the
+    /// pickler then copies the bytes anyway); `as_str` checks them.
+    Span(&'a str, usize, usize),
+    Short(&'a ShortStr),
+    Surrogates(&'a [u8]),
+}
+
+impl<'a> StrRef<'a> {
+    /// Valid text.
+    #[inline]
+    pub fn utf8(s: &'a str) -> StrRef<'a> {
+        StrRef(StrRepr::Utf8(s))
+    }
+
+    /// The text, unless it holds lone surrogates.
+    #[inline]
+    pub fn as_str(self) -> Option<&'a str> {
+        match self.0 {
+            StrRepr::Utf8(s) => Some(s),
+            StrRepr::Span(t, a, b) => Some(&t[a..b]),
+            StrRepr::Short(s) => Some(s.as_str()),
+            StrRepr::Surrogates(_) => None,
+        }
+    }
+
+    /// The bytes as CPython encodes them (`utf-8`, `surrogatepass`).
+    #[inline]
+    pub fn as_bytes(self) -> &'a [u8] {
+        match self.0 {
+            StrRepr::Utf8(s) => s.as_bytes(),
+            StrRepr::Span(t, a, b) => &t.as_bytes()[a..b],
+            StrRepr::Short(s) => s.as_bytes(),
+            StrRepr::Surrogates(b) => b,
+        }
+    }
+
+    /// True when the text holds lone surrogates (then [`StrRef::as_str`] is `None`).
+    #[inline]
+    pub fn has_surrogates(self) -> bool {
+        matches!(self.0, StrRepr::Surrogates(_))
+    }
+
+    /// The text with lone surrogates replaced by U+FFFD.
+    pub fn to_string_lossy(self) -> std::borrow::Cow<'a, str> {
+        match self.0 {
+            StrRepr::Utf8(s) => std::borrow::Cow::Borrowed(s),
+            StrRepr::Span(t, a, b) => std::borrow::Cow::Borrowed(&t[a..b]),
+            StrRepr::Short(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            StrRepr::Surrogates(b) => {
+                let mut out = String::new();
+                for cp in crate::codec::text::code_points(b) {
+                    out.push(char::from_u32(cp).unwrap_or('\u{fffd}'));
+                }
+                std::borrow::Cow::Owned(out)
+            }
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_py_str(self) -> PyStr {
+        match self.0 {
+            StrRepr::Utf8(s) => PyStr::from(s),
+            StrRepr::Span(t, a, b) => PyStr::from(&t[a..b]),
+            StrRepr::Short(s) => PyStr::Short(*s),
+            StrRepr::Surrogates(b) => PyStr::Surrogates(b.into()),
+        }
+    }
+}
+
+impl PartialEq for StrRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for StrRef<'_> {}
+
+impl std::hash::Hash for StrRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl std::fmt::Debug for StrRef<'_> {
+    /// As [`PyStr`]'s: `Utf8("text")` or `Surrogates([..])`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            StrRepr::Surrogates(b) => f.debug_tuple("Surrogates").field(&b).finish(),
+            _ => f
+                .debug_tuple("Utf8")
+                .field(&self.as_str().unwrap_or_default())
+                .finish(),
+        }
+    }
+}
+
+impl PartialEq<PyStr> for StrRef<'_> {
+    fn eq(&self, other: &PyStr) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<StrRef<'_>> for PyStr {
+    fn eq(&self, other: &StrRef<'_>) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+/// How a `str` node holds its text: owned by the node, or a span of the
+/// document's text arena (where the loader keeps every str it reads that
+/// is longer than [`ShortStr::CAPACITY`] bytes, so that loading many strs
+/// costs no allocation each). Read it with [`Document::text`], or through
+/// [`ValueRef::as_str`] and [`Kind::Str`].
+///
+/// The derived `PartialEq` compares spans by position, which means
+/// something only within one document: compare documents or
+/// [`ValueRef`]s for content.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Text {
+    /// Held by the node itself (short strs inline, strs built from a
+    /// [`PyStr`], strs of 1 MiB and more that the loader read).
+    Own(PyStr),
+    /// Valid UTF-8 in the document's text arena.
+    Span(TextSpan),
+}
+
+/// Where a [`Text::Span`] lies in its document's text arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextSpan {
+    start: usize,
+    len: u32,
+}
+
+impl Text {
+    /// The text, when the node owns it (`None` for a span: see [`Document::text`]).
+    pub fn as_owned(&self) -> Option<&PyStr> {
+        match self {
+            Text::Own(p) => Some(p),
+            Text::Span(_) => None,
+        }
+    }
+}
+
+impl From<PyStr> for Text {
+    fn from(p: PyStr) -> Text {
+        Text::Own(p)
     }
 }
 
@@ -338,8 +500,8 @@ pub struct Buffer {
 pub enum Node {
     /// An `int` beyond i64.
     BigInt(BigInt),
-    /// A `str`.
-    Str(PyStr),
+    /// A `str` (its text: [`Document::text`]).
+    Str(Text),
     /// `bytes`.
     Bytes(Vec<u8>),
     /// `bytearray`.
@@ -443,6 +605,8 @@ pub struct Document {
     origins: Vec<NodeOrigin>,
     /// The origin given to nodes allocated now, when tracking.
     tracking: Option<NodeOrigin>,
+    /// The text arena: the bytes of every [`Text::Span`] str node.
+    text: String,
 }
 
 /// Where a node was made in the input: the opcode's offset, and for str and
@@ -464,6 +628,44 @@ impl Document {
         Document {
             nodes: Vec::with_capacity(n),
             ..Document::default()
+        }
+    }
+
+    /// The text of a str node of this document.
+    ///
+    /// # Panics
+    /// If `t` is a span of another document that lies outside this one's arena.
+    #[inline]
+    pub fn text<'a>(&'a self, t: &'a Text) -> StrRef<'a> {
+        match t {
+            Text::Own(p) => p.as_str_ref(),
+            Text::Span(s) => StrRef(StrRepr::Span(&self.text, s.start, s.start + s.len as usize)),
+        }
+    }
+
+    /// Bytes held by the text arena.
+    pub fn text_arena_len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// `s` appended to the text arena, as a span; `None` when it is too
+    /// long for one (then the node owns it). `hint`: room to make when the
+    /// arena has none yet (a bound on the str bytes still to come).
+    #[inline]
+    pub(crate) fn push_text(&mut self, s: &str, hint: usize) -> Option<Text> {
+        let len = u32::try_from(s.len()).ok()?;
+        if self.text.is_empty() && self.text.capacity() < s.len() {
+            self.text.reserve(hint.max(s.len()));
+        }
+        let start = self.text.len();
+        self.text.push_str(s);
+        Some(Text::Span(TextSpan { start, len }))
+    }
+
+    /// Give back the arena's spare room (after a load reserved a bound).
+    pub(crate) fn trim_text(&mut self) {
+        if self.text.capacity() > self.text.len() + (self.text.len() >> 2) + 4096 {
+            self.text.shrink_to_fit();
         }
     }
 
@@ -746,7 +948,16 @@ impl Document {
             }
         };
         for id in order {
-            let mut node = other.node(id).clone();
+            let mut node = match other.node(id) {
+                Node::Str(t @ Text::Span(_)) => {
+                    let s = other.text(t).as_str().unwrap_or_default();
+                    Node::Str(
+                        self.push_text(s, 0)
+                            .unwrap_or_else(|| Text::Own(PyStr::from(s))),
+                    )
+                }
+                n => n.clone(),
+            };
             node.for_each_child_mut(remap);
             if let Some(Value::Ref(new)) = map.get(&id.0) {
                 *self.node_mut(*new) = node;
@@ -844,5 +1055,59 @@ mod tests {
         // Holding short text inline must not grow every node of a document.
         assert_eq!(std::mem::size_of::<PyStr>(), 32);
         assert_eq!(std::mem::size_of::<Node>(), 40);
+    }
+}
+
+#[cfg(test)]
+mod arena_tests {
+    use super::{Document, Node, PyStr, Text};
+
+    /// Long strs a load makes live in the document's text arena; short,
+    /// surrogate and builder-made strs are owned; views, equality (across
+    /// documents with different arenas), graft and compact see the same text.
+    #[test]
+    fn long_loaded_strs_are_spans_of_one_arena() {
+        let long = "x".repeat(100);
+        let mut d = Document::new();
+        let items = vec![
+            d.str(&long),
+            d.str("id"),
+            d.py_str(PyStr::from_python_utf8(b"\xed\xa0\x80").unwrap()),
+        ];
+        let root = d.list(items);
+        d.set_root(root);
+        let data = crate::dumps(&d, 4).unwrap();
+        let loaded = crate::loads(&data).unwrap();
+        let kinds: Vec<bool> = loaded
+            .nodes()
+            .iter()
+            .filter_map(|n| match n {
+                Node::Str(t) => Some(matches!(t, Text::Span(_))),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, [true, false, false]);
+        assert_eq!(loaded.text_arena_len(), 100);
+        assert!(loaded == d);
+        let first = loaded.root().iter().next().unwrap();
+        assert_eq!(first.as_str(), Some(long.as_str()));
+        assert_eq!(first.len(), Some(100));
+        let crate::Kind::Str(s) = first.kind() else {
+            panic!("not a str")
+        };
+        assert_eq!(s, PyStr::from(long.as_str()));
+        assert_eq!(
+            format!("{s:?}"),
+            format!("{:?}", PyStr::from(long.as_str()))
+        );
+        // A graft copies the span's text into the other document's arena.
+        let mut other = Document::new();
+        other.str(&"y".repeat(40));
+        let g = other.graft(&loaded, loaded.root_value());
+        other.set_root(g);
+        assert!(other == d);
+        assert_eq!(crate::dumps(&other, 4).unwrap(), data);
+        let extracted = loaded.extract(first.value());
+        assert_eq!(extracted.root().as_str(), Some(long.as_str()));
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use num_bigint::BigInt;
 
-use super::{Buffer, Document, Node, Object, ObjectKind, ObjectOp, PyStr, Value};
+use super::{Buffer, Document, Node, Object, ObjectKind, ObjectOp, StrRef, Value};
 
 /// A value of a document, ready to inspect.
 #[derive(Clone, Copy)]
@@ -28,7 +28,7 @@ pub enum Kind<'a> {
     /// `float`.
     Float(f64),
     /// `str`.
-    Str(&'a PyStr),
+    Str(StrRef<'a>),
     /// `bytes`.
     Bytes(&'a [u8]),
     /// `bytearray`.
@@ -93,7 +93,7 @@ impl<'a> ValueRef<'a> {
                 None => Kind::Dangling,
                 Some(n) => match n {
                     Node::BigInt(b) => Kind::BigInt(b),
-                    Node::Str(s) => Kind::Str(s),
+                    Node::Str(s) => Kind::Str(self.doc.text(s)),
                     Node::Bytes(b) => Kind::Bytes(b),
                     Node::ByteArray(b) => Kind::ByteArray(b),
                     Node::List(v) => Kind::List(v),
@@ -170,7 +170,7 @@ impl<'a> ValueRef<'a> {
     /// The text, for a `str` without lone surrogates.
     pub fn as_str(self) -> Option<&'a str> {
         match self.node() {
-            Some(Node::Str(s)) => s.as_str(),
+            Some(Node::Str(s)) => self.doc.text(s).as_str(),
             _ => None,
         }
     }
@@ -224,7 +224,9 @@ impl<'a> ValueRef<'a> {
         match self.node()? {
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v.len()),
             Node::Dict(v) => Some(v.len()),
-            Node::Str(s) => Some(crate::codec::text::code_points(s.as_bytes()).count()),
+            Node::Str(s) => {
+                Some(crate::codec::text::code_points(self.doc.text(s).as_bytes()).count())
+            }
             Node::Bytes(b) | Node::ByteArray(b) => Some(b.len()),
             Node::Buffer(b) => Some(b.data.len()),
             _ => None,

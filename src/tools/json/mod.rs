@@ -360,8 +360,8 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                 open_obj(self)?;
                 write!(self.w, "\"$int\":\"{b}\"}}")?;
             }
-            Node::Str(p) if p.as_str().is_some() => {
-                let s = p.as_str().unwrap_or_default();
+            Node::Str(p) if self.doc.text(p).as_str().is_some() => {
+                let s = self.doc.text(p).as_str().unwrap_or_default();
                 if shared {
                     open_obj(self)?;
                     self.key("$str")?;
@@ -374,7 +374,11 @@ impl<'a, W: Write> JsonWriter<'a, W> {
             Node::Str(s) => {
                 open_obj(self)?;
                 self.key("$str_surrogates")?;
-                write!(self.w, "\"{}\"}}", base64_encode(s.as_bytes()))?;
+                write!(
+                    self.w,
+                    "\"{}\"}}",
+                    base64_encode(self.doc.text(s).as_bytes())
+                )?;
             }
             Node::Bytes(b) | Node::ByteArray(b) => {
                 open_obj(self)?;

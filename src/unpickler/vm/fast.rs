@@ -28,6 +28,7 @@ impl Machine<'_> {
     ) -> Result<()> {
         // Cut the bytes at `limit`, so that an argument that does not fit
         // before it simply fails to decode here.
+        self.text_hint = data.len().saturating_sub(*pos);
         let data = &data[..limit.min(data.len())];
         let hook = self.opts.after_build.is_some();
         // A local position (not `*pos`, which may alias) keeps the loop in registers.

@@ -202,7 +202,7 @@ impl Machine<'_> {
             return Ok(None);
         };
         let name_of = |v: Value| match self.doc.node_of(v) {
-            Some(Node::Str(s)) => s.as_str(),
+            Some(Node::Str(s)) => self.doc.text(s).as_str(),
             _ => None,
         };
         let (Some(module), Some(name)) = (name_of(g.module), name_of(g.name)) else {
@@ -240,9 +240,10 @@ impl Machine<'_> {
             },
             ("_codecs", "encode", 2) if proto < 3 => match (arg(0), arg(1)) {
                 (Some(Node::Str(s)), Some(Node::Str(enc)))
-                    if enc.as_str() == Some("latin1") && s.as_str().is_some() =>
+                    if self.doc.text(enc).as_str() == Some("latin1")
+                        && self.doc.text(s).as_str().is_some() =>
                 {
-                    let s = s.as_str().unwrap_or_default();
+                    let s = self.doc.text(s).as_str().unwrap_or_default();
                     let mut out = Vec::with_capacity(s.len());
                     for c in s.chars() {
                         match u8::try_from(c as u32) {
