@@ -28,7 +28,9 @@ impl Machine<'_> {
     ) -> Result<()> {
         // Cut the bytes at `limit`, so that an argument that does not fit
         // before it simply fails to decode here.
-        self.text_hint = data.len().saturating_sub(*pos);
+        // At most 64 MiB up front: beyond, the arena grows as it fills, so
+        // that a huge input holding little text reserves no huge block.
+        self.text_hint = data.len().saturating_sub(*pos).min(64 << 20);
         let data = &data[..limit.min(data.len())];
         let hook = self.opts.after_build.is_some();
         // A local position (not `*pos`, which may alias) keeps the loop in registers.
