@@ -46,7 +46,7 @@ const HEADROOM: usize = 512;
 const GROW_BY_HALF_FROM: usize = 8 << 20;
 
 /// Writes pickle instructions into an in-memory buffer, which grows by the
-/// writer's own policy (see [`GROW_BY_HALF_FROM`]).
+/// writer's own policy (doubling, then by half: see `GROW_BY_HALF_FROM`).
 #[derive(Debug)]
 pub struct InstrWriter {
     buf: Vec<u8>,
