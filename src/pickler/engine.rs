@@ -661,19 +661,27 @@ impl<'d, 'o> Engine<'d, 'o> {
     fn pid_shared(&mut self, id: NodeId) -> bool {
         let doc = self.doc;
         let shared = self.shared_pids.get_or_insert_with(|| {
+            // Only references the pickle writes count: those of the root
+            // and of the nodes reachable from it. A document may hold nodes
+            // nothing refers to (a loaded REDUCE result overwritten in the
+            // memo), which a reload drops; counting their references made
+            // a dump differ from the dump of its own reload.
             let nodes = doc.nodes();
             let mut refs = vec![0u8; nodes.len()];
-            let mut count = |v: Value| {
-                if let Value::Ref(r) = v {
-                    if let Some(n @ 0..=1) = refs.get_mut(r.index()) {
-                        if matches!(nodes[r.index()], Node::PersistentId(_)) {
-                            *n += 1;
-                        }
-                    }
+            let mut seen = vec![false; nodes.len()];
+            let mut stack = vec![doc.root_value()];
+            while let Some(v) = stack.pop() {
+                let Value::Ref(r) = v else { continue };
+                let Some(node) = nodes.get(r.index()) else {
+                    continue;
+                };
+                if matches!(node, Node::PersistentId(_)) {
+                    refs[r.index()] = refs[r.index()].saturating_add(1);
                 }
-            };
-            count(doc.root_value());
-            nodes.iter().for_each(|n| n.for_each_child(&mut count));
+                if !std::mem::replace(&mut seen[r.index()], true) {
+                    node.for_each_child(|c| stack.push(c));
+                }
+            }
             refs.into_iter().map(|n| n > 1).collect()
         });
         shared.get(id.index()).copied().unwrap_or(false)
