@@ -240,3 +240,26 @@ fn persistent_id_shared_only_by_an_unreachable_node() {
         );
     }
 }
+
+/// `value_roundtrip`: a persistent id whose own id is another persistent
+/// id, which the list refers to as well. At protocol 0 the outer id is
+/// written as text (`PERSID persistent_id(-1)`), so the inner one is not
+/// referred to twice in the pickle; counting that reference memoized it on
+/// the first dump and not on the dump of the reload.
+#[test]
+fn persistent_id_inside_a_text_persistent_id() {
+    let mut doc = pickle_codec::Document::new();
+    let inner = doc.persistent_id(pickle_codec::Value::Int(-1));
+    let outer = doc.persistent_id(inner);
+    let root = doc.list([inner, outer]);
+    doc.set_root(root);
+    for p in 0..=5u8 {
+        let bytes = dumps(&doc, p).unwrap();
+        let again = loads(&bytes).unwrap();
+        assert_eq!(
+            dumps(&again, p).unwrap(),
+            bytes,
+            "protocol {p}: not a fixed point"
+        );
+    }
+}

@@ -660,12 +660,15 @@ impl<'d, 'o> Engine<'d, 'o> {
     /// `shared_pids`).
     fn pid_shared(&mut self, id: NodeId) -> bool {
         let doc = self.doc;
+        let bin = self.w.bin();
         let shared = self.shared_pids.get_or_insert_with(|| {
             // Only references the pickle writes count: those of the root
             // and of the nodes reachable from it. A document may hold nodes
             // nothing refers to (a loaded REDUCE result overwritten in the
             // memo), which a reload drops; counting their references made
-            // a dump differ from the dump of its own reload.
+            // a dump differ from the dump of its own reload. At protocol 0
+            // a persistent id's own id is written as text (`PERSID`), not
+            // as the values it refers to.
             let nodes = doc.nodes();
             let mut refs = vec![0u8; nodes.len()];
             let mut seen = vec![false; nodes.len()];
@@ -678,7 +681,8 @@ impl<'d, 'o> Engine<'d, 'o> {
                 if matches!(node, Node::PersistentId(_)) {
                     refs[r.index()] = refs[r.index()].saturating_add(1);
                 }
-                if !std::mem::replace(&mut seen[r.index()], true) {
+                let text_pid = !bin && matches!(node, Node::PersistentId(_));
+                if !std::mem::replace(&mut seen[r.index()], true) && !text_pid {
                     node.for_each_child(|c| stack.push(c));
                 }
             }
