@@ -177,9 +177,35 @@ impl<'d> Engine<'d, '_> {
         Ok((text(g.module)?, text(g.name)?))
     }
 
+    /// The names a global is written with, its memo key: below protocol 3
+    /// (with `fix_imports`) they go through the Python 2 mapping, which is
+    /// not one-to-one, so two globals written alike are one object, as
+    /// CPython's loader makes them (memoized apart, the first dump wrote
+    /// both and the dump of its reload one).
+    fn written_names<'n>(&self, m: &'n str, n: &'n str) -> (&'n str, &'n str) {
+        if self.proto() < 3 && self.fix_imports {
+            crate::python::compat::to_python2(m, n)
+        } else {
+            (m, n)
+        }
+    }
+
+    /// [`Engine::written_names`] of names given as bytes (left as they are
+    /// when not UTF-8: such a global is refused when written).
+    fn written_key<'n>(&self, m: &'n [u8], n: &'n [u8]) -> (&'n [u8], &'n [u8]) {
+        match (std::str::from_utf8(m), std::str::from_utf8(n)) {
+            (Ok(ms), Ok(ns)) => {
+                let (wm, wn) = self.written_names(ms, ns);
+                (wm.as_bytes(), wn.as_bytes())
+            }
+            _ => (m, n),
+        }
+    }
+
     pub(super) fn save_global(&mut self, id: NodeId) -> Result<()> {
         let (m, n) = self.global_names(id)?;
-        if let Some(i) = self.memo.global(m, n) {
+        let (km, kn) = self.written_key(m, n);
+        if let Some(i) = self.memo.global(km, kn) {
             self.memo.alias_node(id, i);
             self.w.get(i)?;
             return Ok(());
@@ -211,7 +237,8 @@ impl<'d> Engine<'d, '_> {
     /// A global at protocol 0–3: `GLOBAL`, or `getattr(parent, last)` for a
     /// dotted qualname.
     fn global_below_4(&mut self, id: Option<NodeId>, m: &str, n: &str) -> Result<()> {
-        let key = synth(m.to_owned(), n.to_owned());
+        let (km, kn) = self.written_names(m, n);
+        let key = synth(km.to_owned(), kn.to_owned());
         if let Some((parent, last)) = n.rsplit_once('.') {
             self.seq([
                 Task::SynthGlobal(synth("builtins", "getattr")),
@@ -229,18 +256,15 @@ impl<'d> Engine<'d, '_> {
             }
             return Ok(());
         }
-        let (wm, wn) = if self.proto() < 3 && self.fix_imports {
-            crate::python::compat::to_python2(m, n)
-        } else {
-            (m, n)
-        };
+        let (wm, wn) = self.written_names(m, n);
         self.w.global_text(Opcode::Global, wm, wn)?;
         self.exec(Task::MemoGlobal(id, key))?;
         Ok(())
     }
 
     pub(super) fn save_synth_global(&mut self, g: SynthName) -> Result<()> {
-        if let Some(i) = self.memo.global(g.0.as_bytes(), g.1.as_bytes()) {
+        let (km, kn) = self.written_key(g.0.as_bytes(), g.1.as_bytes());
+        if let Some(i) = self.memo.global(km, kn) {
             self.w.get(i)?;
             return Ok(());
         }
