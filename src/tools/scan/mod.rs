@@ -1289,7 +1289,10 @@ fn scan_container<F: std::io::Read + Seek + Send>(
 ) -> (Format, Option<Error>) {
     match layout {
         Layout::Safetensors => (Format::Safetensors, scan_safetensors(f, len, ctx).err()),
-        Layout::Zip => scan_zip_into(f, len, ctx),
+        Layout::Zip => match zip::end_record(f, len) {
+            Ok(_) => scan_zip_into(f, len, ctx),
+            Err(e) => scan_not_a_zip(f, len, e, ctx),
+        },
         Layout::Npy => {
             let r = f
                 .seek(SeekFrom::Start(0))
@@ -1324,6 +1327,35 @@ fn scan_container<F: std::io::Read + Seek + Send>(
             )),
         ),
         Layout::Pickle => unreachable!("pickle streams are not containers"),
+    }
+}
+
+/// A file that starts like a zip (`PK\x03\x04`) and has no end record:
+/// `torch.load` refuses it, but `PK...` is also a protocol-0 pickle
+/// (`PERSID`), which `pickle.load` reads. Scanned as that pickle stream
+/// (files up to [`READ_WHOLE`]); where that fails too, the zip's error
+/// stands: the file is not known to be safe.
+fn scan_not_a_zip<F: std::io::Read + Seek + Send>(
+    f: &mut F,
+    len: u64,
+    zip_err: Error,
+    ctx: &mut Ctx<'_>,
+) -> (Format, Option<Error>) {
+    if len > READ_WHOLE {
+        return (Format::Zip, Some(zip_err));
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    if f.seek(SeekFrom::Start(0)).is_err() || f.read_to_end(&mut data).is_err() {
+        return (Format::Zip, Some(zip_err));
+    }
+    match scan_slice_into(&data, ctx) {
+        (format, None) => {
+            ctx.notes.push(format!(
+                "starts like a zip but is none ({zip_err}): scanned as the pickle stream pickle.load reads from it (torch.load refuses it)"
+            ));
+            (format, None)
+        }
+        (_, Some(_)) => (Format::Zip, Some(zip_err)),
     }
 }
 
