@@ -337,3 +337,31 @@ fn pickle_that_starts_like_a_zip_is_scanned_as_one() {
     cut.extend_from_slice(&[0u8; 40]);
     assert!(scan_bytes(&cut, &Policy::default()).error.is_some());
 }
+
+/// Keyword arguments of an object that is not `NEWOBJ_EX` are not written
+/// (`REDUCE` has none), so a persistent id referred to there and once
+/// elsewhere is not shared in the pickle: memoizing it made the dump of the
+/// reload (which has no keyword arguments) differ.
+#[test]
+fn persistent_id_in_unwritten_keyword_arguments() {
+    let mut doc = pickle_codec::Document::new();
+    let pid = doc.persistent_id(pickle_codec::Value::Int(7));
+    let f = doc.global("m", "f");
+    let args = doc.tuple([]);
+    let obj = doc.object(pickle_codec::ObjectKind::Reduce, f, args);
+    let kwargs = doc.dict([(pickle_codec::Value::Int(1), pid)]);
+    if let Some(Node::Object(o)) = obj.node_id().map(|id| doc.node_mut(id)) {
+        o.kwargs = Some(kwargs);
+    }
+    let root = doc.list([obj, pid]);
+    doc.set_root(root);
+    for p in 0..=5u8 {
+        let bytes = dumps(&doc, p).unwrap();
+        let again = loads(&bytes).unwrap();
+        assert_eq!(
+            dumps(&again, p).unwrap(),
+            bytes,
+            "protocol {p}: not a fixed point"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use crate::codec::opcodes::Opcode;
 use crate::codec::write::{InstrWriter, BATCH};
 use crate::error::{Error, Result};
 use crate::python::repr::repr_float;
-use crate::value::{Buffer, Document, Node, NodeId, Value};
+use crate::value::{Buffer, Document, Node, NodeId, ObjectKind, Value};
 
 use super::memo::Memo;
 
@@ -681,9 +681,19 @@ impl<'d, 'o> Engine<'d, 'o> {
                 if matches!(node, Node::PersistentId(_)) {
                     refs[r.index()] = refs[r.index()].saturating_add(1);
                 }
-                let text_pid = !bin && matches!(node, Node::PersistentId(_));
-                if !std::mem::replace(&mut seen[r.index()], true) && !text_pid {
-                    node.for_each_child(|c| stack.push(c));
+                if std::mem::replace(&mut seen[r.index()], true) {
+                    continue;
+                }
+                match node {
+                    Node::PersistentId(_) if !bin => {}
+                    // Only NEWOBJ_EX writes its keyword arguments (a copy
+                    // without them: rare, only built documents have them).
+                    Node::Object(o) if o.kind != ObjectKind::NewObjEx && o.kwargs.is_some() => {
+                        let mut object = (**o).clone();
+                        object.kwargs = None;
+                        Node::Object(Box::new(object)).for_each_child(|c| stack.push(c));
+                    }
+                    _ => node.for_each_child(|c| stack.push(c)),
                 }
             }
             refs.into_iter().map(|n| n > 1).collect()
