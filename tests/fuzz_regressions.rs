@@ -365,3 +365,31 @@ fn persistent_id_in_unwritten_keyword_arguments() {
         );
     }
 }
+
+/// `scan_agrees` (timeout): a global whose name has thousands of dotted
+/// steps. The policy checks every step against the denied submodules and
+/// module attributes, in time that grew with the square of the steps
+/// (60 ms for 150 steps in a release build, seconds under the fuzzer); a
+/// path deeper than any class is now dangerous at once, named as such.
+#[test]
+fn scan_of_a_very_deep_dotted_name_is_quick_and_dangerous() {
+    use pickle_codec::scan::{scan_bytes, Policy, Verdict};
+    let data = include_bytes!("data/fuzz/scan-deep-dotted-name.pkl");
+    let report = scan_bytes(data, &Policy::default());
+    assert_eq!(
+        report.verdict(),
+        Verdict::Dangerous,
+        "{:?}",
+        report.findings
+    );
+    let mut deep = b"cmod\n".to_vec();
+    deep.extend_from_slice("a.".repeat(20_000).as_bytes());
+    deep.extend_from_slice(b"b\n.");
+    let report = scan_bytes(&deep, &Policy::default());
+    assert_eq!(report.verdict(), Verdict::Dangerous);
+    assert!(
+        report.findings.iter().any(|f| f.reason.contains("steps")),
+        "{:?}",
+        report.findings
+    );
+}

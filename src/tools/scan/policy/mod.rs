@@ -27,7 +27,10 @@
 //!    safe. When the built-in policy calls one dangerous the reason says
 //!    what the allow overrides ([`Policy::classify_builtin`] gives the
 //!    verdict without user allows; [`allow_warning`] warns up front).
-//! 2. A malformed name (an empty module or qualname step) is dangerous.
+//! 2. A malformed name (an empty module or qualname step) is dangerous, and
+//!    so is a dotted path of more than 64 module and name steps together
+//!    (checking each step costs time that grows with the square of their
+//!    number; no class is nested that deep).
 //! 3. The exact allow-list: `(module, name)` pairs (and the exception
 //!    classes of denied modules, such as `ssl.SSLError`), also under their
 //!    Python 2 spelling (`commands.CompletedProcess` is what protocol 2
@@ -383,6 +386,17 @@ impl Policy {
         {
             return (Verdict::Dangerous, "empty module or name step".into());
         }
+        // Each step is checked against the denied submodules and module
+        // attributes, in time that grows with the square of the steps: a
+        // name of thousands of steps took seconds. No class is nested so
+        // deep; such a name is a getattr walk nobody can vouch for.
+        let steps = module.split('.').count() + name.split('.').count();
+        if steps > MAX_STEPS {
+            return (
+                Verdict::Dangerous,
+                format!("a dotted path of {steps} steps (more than {MAX_STEPS}): an attribute walk too deep to check"),
+            );
+        }
         if let Some(why) = allowed_exactly(module, name) {
             return (Verdict::Safe, why);
         }
@@ -406,6 +420,10 @@ impl Policy {
         (v, why)
     }
 }
+
+/// The most module and name steps together a global may have to be judged
+/// step by step.
+const MAX_STEPS: usize = 64;
 
 /// Rules 4-10 for one spelling of a name (malformed names and the exact
 /// allow-list are handled by the caller).
