@@ -332,11 +332,6 @@ fn pickle_that_starts_like_a_zip_is_scanned_as_one() {
             }
         }
     }
-    // The same with an end record whose central directory lies outside the file.
-    let data = include_bytes!("data/fuzz/scan-pickle-like-a-zip-bad-directory.pkl");
-    let report = scan_bytes(data, &Policy::default());
-    assert!(report.error.is_none(), "{:?}", report.error);
-    assert!(pickle_codec::loads_all(data).is_ok());
     // A zip cut short (no end record, and no pickle either) stays unknown.
     let mut cut = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
     cut.extend_from_slice(&[0u8; 40]);

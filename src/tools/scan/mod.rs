@@ -1289,12 +1289,8 @@ fn scan_container<F: std::io::Read + Seek + Send>(
 ) -> (Format, Option<Error>) {
     match layout {
         Layout::Safetensors => (Format::Safetensors, scan_safetensors(f, len, ctx).err()),
-        // Not a zip when its end record or central directory cannot be read
-        // (miniz and zipfile refuse it then too): maybe the pickle it also is.
-        Layout::Zip => match zip::end_record(f, len)
-            .and_then(|end| zip::directory(f, len, &end, 0).map(|_| ()))
-        {
-            Ok(()) => scan_zip_into(f, len, ctx),
+        Layout::Zip => match zip::end_record(f, len) {
+            Ok(_) => scan_zip_into(f, len, ctx),
             Err(e) => scan_not_a_zip(f, len, e, ctx),
         },
         Layout::Npy => {
@@ -1334,8 +1330,7 @@ fn scan_container<F: std::io::Read + Seek + Send>(
     }
 }
 
-/// A file that starts like a zip (`PK\x03\x04`) whose end record or
-/// central directory cannot be read:
+/// A file that starts like a zip (`PK\x03\x04`) and has no end record:
 /// `torch.load` refuses it, but `PK...` is also a protocol-0 pickle
 /// (`PERSID`), which `pickle.load` reads. Scanned as that pickle stream
 /// (files up to [`READ_WHOLE`]); where that fails too, the zip's error
