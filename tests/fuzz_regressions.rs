@@ -2,6 +2,20 @@
 
 use pickle_codec::{dumps, loads, Kind, Node};
 
+/// At every protocol `doc` dumps, and the dump loads and dumps again to the
+/// same bytes.
+fn assert_fixed_point(doc: &pickle_codec::Document) {
+    for p in 0..=5u8 {
+        let bytes = dumps(doc, p).unwrap();
+        let again = loads(&bytes).unwrap();
+        assert_eq!(
+            dumps(&again, p).unwrap(),
+            bytes,
+            "protocol {p}: not a fixed point"
+        );
+    }
+}
+
 /// `roundtrip`: a protocol-0 GLOBAL whose name has a dot (`aa.B`). Below
 /// protocol 4 the pickler writes a dotted name as `getattr(parent, 'B')`
 /// (CPython's spelling of a nested class, and the only one CPython can
@@ -230,15 +244,7 @@ fn builtin_spelling_calls_normalise_once() {
 fn persistent_id_shared_only_by_an_unreachable_node() {
     let data = include_bytes!("data/fuzz/roundtrip-pid-shared-by-an-orphan.pkl");
     let doc = loads(data).unwrap();
-    for p in 0..=5u8 {
-        let bytes = dumps(&doc, p).unwrap();
-        let again = loads(&bytes).unwrap();
-        assert_eq!(
-            dumps(&again, p).unwrap(),
-            bytes,
-            "protocol {p}: not a fixed point"
-        );
-    }
+    assert_fixed_point(&doc);
 }
 
 /// `value_roundtrip`: a persistent id whose own id is another persistent
@@ -253,15 +259,7 @@ fn persistent_id_inside_a_text_persistent_id() {
     let outer = doc.persistent_id(inner);
     let root = doc.list([inner, outer]);
     doc.set_root(root);
-    for p in 0..=5u8 {
-        let bytes = dumps(&doc, p).unwrap();
-        let again = loads(&bytes).unwrap();
-        assert_eq!(
-            dumps(&again, p).unwrap(),
-            bytes,
-            "protocol {p}: not a fixed point"
-        );
-    }
+    assert_fixed_point(&doc);
 }
 
 /// `roundtrip`: two globals whose names differ in the document but are
@@ -355,15 +353,7 @@ fn persistent_id_in_unwritten_keyword_arguments() {
     }
     let root = doc.list([obj, pid]);
     doc.set_root(root);
-    for p in 0..=5u8 {
-        let bytes = dumps(&doc, p).unwrap();
-        let again = loads(&bytes).unwrap();
-        assert_eq!(
-            dumps(&again, p).unwrap(),
-            bytes,
-            "protocol {p}: not a fixed point"
-        );
-    }
+    assert_fixed_point(&doc);
 }
 
 /// `scan_agrees` (timeout): a global whose name has thousands of dotted
