@@ -308,28 +308,40 @@ fn globals_written_alike_below_protocol_3_are_one() {
 /// of `K\x03\x04`), so like a zip, and has no zip end record. `pickle.load`
 /// reads it; the scanner gave up on the zip and scanned nothing. It now
 /// scans such a file as the pickle stream it is, and names its globals; a
-/// cut-short real zip still fails closed.
+/// cut-short real zip still fails closed. The same where the bytes hold an
+/// end record too but no central directory where it points.
 #[test]
 fn pickle_that_starts_like_a_zip_is_scanned_as_one() {
     use pickle_codec::scan::{scan_bytes, Policy};
-    let data = include_bytes!("data/fuzz/scan-pickle-that-starts-like-a-zip.pkl");
-    let report = scan_bytes(data, &Policy::default());
-    assert!(report.error.is_none(), "{:?}", report.error);
-    let docs = pickle_codec::loads_all(data).unwrap();
-    for doc in &docs {
-        for node in doc.nodes() {
-            if let Node::Global(g) = node {
-                let (m, n) = (doc.get(g.module).as_str(), doc.get(g.name).as_str());
-                assert!(
-                    report
-                        .findings
-                        .iter()
-                        .any(|f| Some(f.module.as_str()) == m && Some(f.name.as_str()) == n),
-                    "{m:?}.{n:?} not named"
-                );
+    let scanned_whole = |data: &[u8]| {
+        let report = scan_bytes(data, &Policy::default());
+        assert!(report.error.is_none(), "{:?}", report.error);
+        let docs = pickle_codec::loads_all(data).unwrap();
+        assert!(!docs.is_empty());
+        for doc in &docs {
+            for node in doc.nodes() {
+                if let Node::Global(g) = node {
+                    let (m, n) = (doc.get(g.module).as_str(), doc.get(g.name).as_str());
+                    assert!(
+                        report
+                            .findings
+                            .iter()
+                            .any(|f| Some(f.module.as_str()) == m && Some(f.name.as_str()) == n),
+                        "{m:?}.{n:?} not named"
+                    );
+                }
             }
         }
-    }
+    };
+    scanned_whole(include_bytes!(
+        "data/fuzz/scan-pickle-that-starts-like-a-zip.pkl"
+    ));
+    // The second form: the bytes also hold a zip end record, whose central
+    // directory lies outside the file. No directory was read, so nothing of
+    // a zip was scanned: it is scanned as the pickle too.
+    let data = include_bytes!("data/fuzz/scan-pickle-with-a-zip-end-record.pkl");
+    assert!(data.windows(4).any(|w| w == b"PK\x05\x06"));
+    scanned_whole(data);
     // A zip cut short (no end record, and no pickle either) stays unknown.
     let mut cut = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
     cut.extend_from_slice(&[0u8; 40]);

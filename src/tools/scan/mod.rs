@@ -830,17 +830,22 @@ fn scan_zip_members<F: std::io::Read + Seek + Send>(
     None
 }
 
+/// Scan a zip whose end record was found. The third value says whether a
+/// central directory was read in some view: where none was, nothing of the
+/// archive was scanned, and the file may be no zip at all (see
+/// [`scan_not_a_zip`]).
 fn scan_zip_into<F: std::io::Read + Seek + Send>(
     f: &mut F,
     len: u64,
     ctx: &mut Ctx<'_>,
-) -> (Format, Option<Error>) {
+) -> (Format, Option<Error>, bool) {
     let end = match zip::end_record(f, len) {
         Ok(e) => e,
-        Err(e) => return (Format::Zip, Some(e)),
+        Err(e) => return (Format::Zip, Some(e), false),
     };
     let mut counts = ZipCounts::default();
     let mut listed = 0;
+    let mut read_directory = false;
     let mut error = None;
     // miniz (torch) reads the offsets as written; Python's zipfile (numpy)
     // moves them by `concat`. Where the two differ, both archives are scanned.
@@ -854,6 +859,7 @@ fn scan_zip_into<F: std::io::Read + Seek + Send>(
     }
     for (view, shift) in views {
         let r = zip::directory(f, len, &end, shift).map(|members| {
+            read_directory = true;
             listed += members.len();
             let code = members
                 .iter()
@@ -896,7 +902,7 @@ fn scan_zip_into<F: std::io::Read + Seek + Send>(
                 .push("zip: no member that torch or numpy would unpickle".to_string());
         }
     }
-    (format, error)
+    (format, error, read_directory)
 }
 
 /// The members of a torch < 0.4 tar checkpoint, in the order
@@ -1290,7 +1296,18 @@ fn scan_container<F: std::io::Read + Seek + Send>(
     match layout {
         Layout::Safetensors => (Format::Safetensors, scan_safetensors(f, len, ctx).err()),
         Layout::Zip => match zip::end_record(f, len) {
-            Ok(_) => scan_zip_into(f, len, ctx),
+            Ok(_) => {
+                let notes = ctx.notes.len();
+                match scan_zip_into(f, len, ctx) {
+                    // An end record, but no central directory where it
+                    // points: maybe no zip at all (its notes would mislead).
+                    (_, Some(e), false) => {
+                        ctx.notes.truncate(notes);
+                        scan_not_a_zip(f, len, e, ctx)
+                    }
+                    (format, err, _) => (format, err),
+                }
+            }
             Err(e) => scan_not_a_zip(f, len, e, ctx),
         },
         Layout::Npy => {
@@ -1330,7 +1347,8 @@ fn scan_container<F: std::io::Read + Seek + Send>(
     }
 }
 
-/// A file that starts like a zip (`PK\x03\x04`) and has no end record:
+/// A file that starts like a zip (`PK\x03\x04`) and has no end record, or
+/// no central directory where its end record points:
 /// `torch.load` refuses it, but `PK...` is also a protocol-0 pickle
 /// (`PERSID`), which `pickle.load` reads. Scanned as that pickle stream
 /// (files up to [`READ_WHOLE`]); where that fails too, the zip's error
