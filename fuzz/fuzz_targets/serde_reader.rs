@@ -24,7 +24,9 @@ struct Chunks<'a> {
 impl Read for Chunks<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.n += 1;
-        let k = (1 + (self.n * 7919) % self.step).min(buf.len()).min(self.data.len());
+        let k = (1 + (self.n * 7919) % self.step)
+            .min(buf.len())
+            .min(self.data.len());
         buf[..k].copy_from_slice(&self.data[..k]);
         self.data = &self.data[k..];
         Ok(k)
@@ -41,9 +43,13 @@ fn agree<T: serde::de::DeserializeOwned + std::fmt::Debug>(data: &[u8], step: us
     {
         want = pickle_codec::from_slice::<T>(&data[..stop]).map_err(|e| e.to_string());
     }
-    let got = pickle_codec::from_reader::<_, T>(Chunks { data, step, n: 0 })
-        .map_err(|e| e.to_string());
-    assert_eq!(format!("{got:?}"), format!("{want:?}"), "from_reader differs");
+    let got =
+        pickle_codec::from_reader::<_, T>(Chunks { data, step, n: 0 }).map_err(|e| e.to_string());
+    assert_eq!(
+        format!("{got:?}"),
+        format!("{want:?}"),
+        "from_reader differs"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -10,14 +10,22 @@ use libfuzzer_sys::fuzz_target;
 use pickle_codec::{dumps, loads, Document, Node, ObjectKind};
 
 /// True if some object is reachable from its own callable, arguments or
-/// keyword arguments (a cycle through a constructor).
+/// keyword arguments, or some persistent id from its own id (a cycle
+/// through a constructor: `persistent_load(pid)` is a call too, and
+/// CPython's pickler cannot write such an id at all).
 fn has_self_constructing_object(doc: &Document) -> bool {
     use pickle_codec::Value;
     doc.nodes().iter().enumerate().any(|(i, n)| {
-        let Node::Object(o) = n else { return false };
+        let mut todo = match n {
+            Node::Object(o) => {
+                let mut todo = vec![o.callable, o.args];
+                todo.extend(o.kwargs);
+                todo
+            }
+            Node::PersistentId(pid) => vec![*pid],
+            _ => return false,
+        };
         let mut seen = vec![false; doc.len()];
-        let mut todo = vec![o.callable, o.args];
-        todo.extend(o.kwargs);
         while let Some(v) = todo.pop() {
             let Value::Ref(id) = v else { continue };
             if id.index() == i {
