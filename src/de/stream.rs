@@ -60,7 +60,8 @@ pub(super) fn from_slice<'de, T: de::Deserialize<'de>>(
     let hooks = options.buffers.is_some()
         || options.persistent_load.is_some()
         || options.after_build.is_some();
-    if hooks || (input.len() as u64) > options.max_input {
+    // Memo entries hold positions as `u32` (see `Entry`).
+    if hooks || (input.len() as u64) > options.max_input.min(u32::MAX as u64) {
         return None;
     }
     let mut s = Stream::new(input, options, de_options);
@@ -112,37 +113,40 @@ enum Shape {
     Tuple(u8),
 }
 
+/// One memo index. CPython memoizes every str it writes, so a load of many
+/// strs pushes one entry each: kept to 24 bytes (a profile of a
+/// `Vec<String>` load put 17% of its time in these pushes at 40 bytes).
 #[derive(Clone, Copy, Debug)]
 struct Entry<'de> {
-    pos: usize,
+    /// The memoized str itself, kept decoded: the scalar a `GET` most often
+    /// fetches (dict keys, field names). Other scalars are read again from
+    /// `pos` (CPython memoizes no int or float).
+    text: Option<&'de str>,
+    /// Where the value begins (inputs past `u32::MAX` bytes do not take
+    /// the stream path).
+    pos: u32,
     shape: Shape,
     /// The first opcode of the value (a `GET` of `NONE` is `None` to `Option`).
     op: Opcode,
     /// A container whose items are still being read: a `GET` of it is a cycle.
     open: bool,
-    /// The value itself, for the scalars a `GET` most often fetches.
-    cached: Cached<'de>,
 }
 
-/// A memoized scalar, kept decoded.
-#[derive(Clone, Copy, Debug)]
-enum Cached<'de> {
-    Str(&'de str),
-    Int(i64),
-    Float(f64),
-    /// Read it again from `pos`.
-    No,
-}
+const _: () = assert!(std::mem::size_of::<Entry<'static>>() <= 24);
 
 impl<'de> Entry<'de> {
     fn new(pos: usize, op: Opcode, shape: Shape, open: bool) -> Self {
         Entry {
-            pos,
+            text: None,
+            pos: pos as u32,
             shape,
             op,
             open,
-            cached: Cached::No,
         }
+    }
+
+    fn pos(&self) -> usize {
+        self.pos as usize
     }
 
     /// A scalar that may be a dict key or set item.
@@ -150,9 +154,9 @@ impl<'de> Entry<'de> {
         self.shape == Shape::Walk && hashable_scalar(self.op)
     }
 
-    fn scalar(pos: usize, op: Opcode, cached: Cached<'de>) -> Self {
+    fn scalar(pos: usize, op: Opcode, text: Option<&'de str>) -> Self {
         Entry {
-            cached,
+            text,
             ..Entry::new(pos, op, Shape::Walk, false)
         }
     }
@@ -534,7 +538,7 @@ impl<'de> Stream<'de> {
     /// Walk a memoized value again.
     fn replay<V: Visitor<'de>>(&mut self, e: Entry<'de>, visitor: V) -> Result<V::Value> {
         let (pos, mode) = (self.pos, self.mode);
-        self.pos = e.pos;
+        self.pos = e.pos();
         self.mode = Mode::Replay;
         let r = match e.shape {
             Shape::Walk => self.any(visitor),
@@ -542,7 +546,7 @@ impl<'de> Stream<'de> {
         };
         if e.shape != Shape::Walk || !(hashable_scalar(e.op) || e.op == Opcode::ByteArray8) {
             // Reading a scalar again costs one instruction; anything else counts.
-            let used = self.pos - e.pos;
+            let used = self.pos - e.pos();
             self.replay_left = self.replay_left.checked_sub(used).ok_or(GiveUp)?;
         }
         self.pos = pos;
@@ -679,11 +683,9 @@ impl<'de> Stream<'de> {
     fn get_fast(&mut self) -> Result<Fast<'de>> {
         let pos = self.pos;
         let [i] = self.fixed::<1>(Opcode::BinGet, pos)?;
-        Ok(match self.entry_at(i as usize)?.cached {
-            Cached::Str(t) => Fast::Str(t),
-            Cached::Int(v) => Fast::Int(v),
-            Cached::Float(v) => Fast::Float(v),
-            Cached::No => Fast::Get(i as usize),
+        Ok(match self.entry_at(i as usize)?.text {
+            Some(t) => Fast::Str(t),
+            None => Fast::Get(i as usize),
         })
     }
 
@@ -738,7 +740,7 @@ impl<'de> Stream<'de> {
         }
         self.pos = end;
         if input.get(end).is_some_and(|&b| PUT_OR_FRAME[b as usize])
-            && !self.scalar_puts_ok(pos, op, Cached::Int(v))
+            && !self.scalar_puts_ok(pos, op, None)
         {
             return IntOr::Fail;
         }
@@ -770,7 +772,7 @@ impl<'de> Stream<'de> {
         self.pos = end;
         let v = f64::from_be_bytes([a, b, c, d, e, f, g, h]);
         if input.get(end).is_some_and(|&b| PUT_OR_FRAME[b as usize])
-            && !self.scalar_puts_ok(pos, Opcode::BinFloat, Cached::Float(v))
+            && !self.scalar_puts_ok(pos, Opcode::BinFloat, None)
         {
             return FloatOr::Fail;
         }
@@ -786,7 +788,7 @@ impl<'de> Stream<'de> {
         let (input, pos) = (self.input, self.pos);
         if let (Some(&byte::BinGet), Some(&i)) = (input.get(pos), input.get(pos + 1)) {
             if let Some(&Entry {
-                cached: Cached::Str(t),
+                text: Some(t),
                 open: false,
                 ..
             }) = self.memo.get(i as usize)
@@ -834,7 +836,7 @@ impl<'de> Stream<'de> {
         }
         self.pos = end;
         if input.get(end).is_some_and(|&b| PUT_OR_FRAME[b as usize])
-            && !self.scalar_puts_ok(pos, op, Cached::Str(t))
+            && !self.scalar_puts_ok(pos, op, Some(t))
         {
             return StrOr::Fail;
         }
@@ -843,8 +845,8 @@ impl<'de> Stream<'de> {
 
     /// [`Stream::puts`] of a scalar, out of line; false where the stream path gives up.
     #[inline(never)]
-    fn scalar_puts_ok(&mut self, pos: usize, op: Opcode, cached: Cached<'de>) -> bool {
-        self.puts(Entry::scalar(pos, op, cached)).is_ok()
+    fn scalar_puts_ok(&mut self, pos: usize, op: Opcode, text: Option<&'de str>) -> bool {
+        self.puts(Entry::scalar(pos, op, text)).is_ok()
     }
 
     /// [`Stream::any`], not inlined: the rest of a typed hint.
