@@ -395,3 +395,35 @@ fn scan_of_a_very_deep_dotted_name_is_quick_and_dangerous() {
         report.findings
     );
 }
+
+/// `scan_agrees`: a `STACK_GLOBAL` whose name is a lone surrogate (`V\udc02`:
+/// str opcodes allow them). The scanner named it with one U+FFFD per byte
+/// of its WTF-8 form, the loaded document's `to_string_lossy` with one per
+/// surrogate, so the finding did not name the global the loader makes.
+#[test]
+fn global_with_a_lone_surrogate_is_named_as_loaded() {
+    use pickle_codec::scan::{scan_bytes, Policy, Verdict};
+    let data = include_bytes!("data/fuzz/scan-global-with-a-lone-surrogate.pkl");
+    let report = scan_bytes(data, &Policy::default());
+    let doc = pickle_codec::loads(data).unwrap();
+    let lossy = |v: pickle_codec::ValueRef<'_>| match v.kind() {
+        pickle_codec::Kind::Str(s) => s.to_string_lossy().into_owned(),
+        _ => panic!("not a str"),
+    };
+    let g = doc
+        .nodes()
+        .iter()
+        .find_map(|n| match n {
+            Node::Global(g) => Some(g.clone()),
+            _ => None,
+        })
+        .expect("a global");
+    let (m, n) = (lossy(doc.get(g.module)), lossy(doc.get(g.name)));
+    assert_eq!(n, "\u{fffd}");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.module == m && f.name == n)
+        .expect("the global is named");
+    assert_ne!(f.verdict, Verdict::Safe);
+}

@@ -46,14 +46,22 @@ fn fixture_files() -> Vec<PathBuf> {
     out
 }
 
+/// A str's text, lone surrogates as U+FFFD (as the scanner names them).
+fn lossy(v: pickle_codec::ValueRef<'_>) -> String {
+    match v.kind() {
+        pickle_codec::Kind::Str(s) => s.to_string_lossy().into_owned(),
+        _ => "?".to_string(),
+    }
+}
+
 /// `(module, name)` of every global node of the documents.
 fn globals(docs: &[Document]) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for doc in docs {
         for node in doc.nodes() {
             if let Node::Global(g) = node {
-                let m = doc.get(g.module).as_str().unwrap_or("?").to_string();
-                let n = doc.get(g.name).as_str().unwrap_or("?").to_string();
+                let m = lossy(doc.get(g.module));
+                let n = lossy(doc.get(g.name));
                 out.insert((m, n));
             }
         }

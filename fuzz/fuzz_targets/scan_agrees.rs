@@ -22,8 +22,12 @@ fuzz_target!(|data: &[u8]| {
     for doc in &docs {
         for node in doc.nodes() {
             if let Node::Global(g) = node {
-                let m = doc.get(g.module).as_str().unwrap_or("?");
-                let n = doc.get(g.name).as_str().unwrap_or("?");
+                // Lone surrogates as U+FFFD, as the scanner names them.
+                let lossy = |v: pickle_codec::ValueRef<'_>| match v.kind() {
+                    pickle_codec::Kind::Str(s) => s.to_string_lossy().into_owned(),
+                    _ => "?".to_string(),
+                };
+                let (m, n) = (lossy(doc.get(g.module)), lossy(doc.get(g.name)));
                 assert!(
                     report.findings.iter().any(|f| f.module == m && f.name == n),
                     "the scan does not name {m}.{n}"

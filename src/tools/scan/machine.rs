@@ -401,9 +401,17 @@ impl<'c, 'p> Machine<'c, 'p> {
     }
 
     /// Decode a text argument as Python would for a name (lossy is fine:
-    /// names that do not decode cannot be imported).
+    /// names that do not decode cannot be imported). A lone surrogate (str
+    /// opcodes allow them) becomes one U+FFFD, as in the loaded document's
+    /// `to_string_lossy`, so a finding names the global the loader makes.
     fn text(bytes: &[u8]) -> Rc<str> {
-        Rc::from(String::from_utf8_lossy(bytes).as_ref())
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Rc::from(s),
+            Err(_) => match crate::value::PyStr::from_python_utf8(bytes) {
+                Some(s) => Rc::from(s.to_string_lossy().as_ref()),
+                None => Rc::from(String::from_utf8_lossy(bytes).as_ref()),
+            },
+        }
     }
 
     fn latin1(bytes: &[u8]) -> Rc<str> {
