@@ -104,6 +104,21 @@ fn settle_allocator() {
     drop(std::hint::black_box(Vec::<u8>::with_capacity(30 << 20)));
 }
 
+/// The pickles `NAME.pP.pkl` of the workload `name` in `out`, by protocol.
+fn files_of(out: &std::path::Path, name: &str) -> Vec<(u8, PathBuf)> {
+    let mut files: Vec<(u8, PathBuf)> = fs::read_dir(out)
+        .unwrap()
+        .filter_map(|e| {
+            let file = e.unwrap().path();
+            let stem = file.file_name()?.to_str()?.strip_suffix(".pkl")?;
+            let p = stem.strip_prefix(name)?.strip_prefix(".p")?.parse().ok()?;
+            Some((p, file))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// `--history N`: see the module documentation. One JSON row per file.
 fn history(out: &std::path::Path, calls: usize) {
     // The median and the first of `calls` calls of `f` in a row.
@@ -121,17 +136,7 @@ fn history(out: &std::path::Path, calls: usize) {
     };
     let mut rows = Vec::new();
     for name in workloads::NAMES {
-        let mut files: Vec<(u8, PathBuf)> = fs::read_dir(out)
-            .unwrap()
-            .filter_map(|e| {
-                let file = e.unwrap().path();
-                let stem = file.file_name()?.to_str()?.strip_suffix(".pkl")?;
-                let p = stem.strip_prefix(name)?.strip_prefix(".p")?.parse().ok()?;
-                Some((p, file))
-            })
-            .collect();
-        files.sort();
-        for (p, file) in files {
+        for (p, file) in files_of(out, name) {
             let data = fs::read(&file).unwrap();
             let load =
                 time(&mut || drop(std::hint::black_box(pickle_codec::loads(&data).unwrap())));
@@ -226,14 +231,11 @@ fn main() {
     };
     // The pickles a run with --write-only wrote for the workload `name`.
     let read = |name: &'static str| {
-        let mut files: Files = fs::read_dir(&out)
-            .unwrap()
-            .filter_map(|e| {
-                let file = e.unwrap().path();
-                let stem = file.file_name()?.to_str()?.strip_suffix(".pkl")?;
-                let p = stem.strip_prefix(name)?.strip_prefix(".p")?.parse().ok()?;
+        let files: Files = files_of(&out, name)
+            .into_iter()
+            .map(|(p, file)| {
                 let data = fs::read(&file).unwrap();
-                Some((p, file, data))
+                (p, file, data)
             })
             .collect();
         assert!(
@@ -241,7 +243,6 @@ fn main() {
             "no {name}.p*.pkl in {}: run with --write-only first",
             out.display()
         );
-        files.sort_by_key(|f| f.0);
         (name, files)
     };
     let mut measure = |(name, mut files): (&'static str, Files)| {
