@@ -8,7 +8,7 @@
 //! Reads take `&self` and go to the file with positional reads (one per
 //! storage), so tensors can be read from several threads at once;
 //! [`Checkpoint::from_reader`] reads any `Read + Seek` source, and
-//! [`Checkpoint::mmap`] (feature `mmap`) maps the file and lends contiguous
+//! `Checkpoint::mmap` (feature `mmap`) maps the file and lends contiguous
 //! tensors' bytes straight from the map.
 //!
 //! ```no_run
@@ -50,7 +50,7 @@
 //! Legacy and tar files are little-endian unless their `sys_info` says
 //! otherwise; a zip's `byteorder` record says `big` for big-endian storages.
 //! Every way of opening ([`Checkpoint::open`], [`Checkpoint::from_reader`],
-//! [`Checkpoint::mmap`]) gives the elements little-endian.
+//! `Checkpoint::mmap`) gives the elements little-endian.
 //!
 //! Persistent ids `('storage', StorageType, key, location, numel)` (and the
 //! legacy 6-tuple whose last item is a view `(view_key, offset, size)`) name
@@ -759,7 +759,7 @@ struct Loaded<'a> {
 /// file opened with [`Checkpoint::open`] is read with positional reads, one
 /// per storage; [`Checkpoint::from_reader`]'s reader is shared under a
 /// lock). `R` is the reader type of [`Checkpoint::from_reader`];
-/// [`Checkpoint::open`] and [`Checkpoint::mmap`] give a `Checkpoint` (of
+/// [`Checkpoint::open`] and `Checkpoint::mmap` give a `Checkpoint` (of
 /// [`std::fs::File`]).
 ///
 /// Each zip record's CRC-32 is compared with the central directory's when
@@ -1264,7 +1264,7 @@ impl<R: Read + Seek> Checkpoint<R> {
 
     /// Whether each zip record's CRC-32 is checked as it is read: on for
     /// [`Checkpoint::open`] and [`Checkpoint::from_reader`], off for
-    /// [`Checkpoint::mmap`] (where, once on, each storage is checked at its
+    /// `Checkpoint::mmap` (where, once on, each storage is checked at its
     /// first read only).
     pub fn with_crc_check(mut self, on: bool) -> Self {
         self.check_crc = on;

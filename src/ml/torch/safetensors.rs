@@ -78,7 +78,7 @@
 //!   records and of safetensors' tensors disagree modulo the page size, so
 //!   the kernel's `copy_file_range` copies part-pages at two thirds of
 //!   `cp`'s speed, and a verified copy reads every byte anyway). Into any
-//!   writer ([`Writer::write`]): from a memory map ([`Checkpoint::mmap`])
+//!   writer ([`Writer::write`]): from a memory map (`Checkpoint::mmap`)
 //!   in one write, from a file by `std::io::copy` (`copy_file_range` on
 //!   Linux) after one pass for its CRC-32, else a megabyte at a time
 //!   through one buffer. No tensor is held whole but views, which are
@@ -887,7 +887,7 @@ impl Entry {
 ///
 /// Reads take `&self` and go to the file with positional reads (from any
 /// number of threads); [`Reader::from_reader`] reads any `Read + Seek`
-/// source, and [`Reader::mmap`] (feature `mmap`) maps the file and lends
+/// source, and `Reader::mmap` (feature `mmap`) maps the file and lends
 /// tensors' bytes from the map.
 pub struct Reader<R = std::fs::File> {
     bytes: Bytes<R>,
