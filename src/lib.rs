@@ -162,6 +162,6 @@ pub use unpickler::{
     LoadOptions, RawInput, Unpickler,
 };
 pub use value::{
-    Buffer, Document, Global, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, PyStr, ShortStr,
-    StrRef, Text, TextSpan, Value, ValueRef,
+    Buffer, Document, Global, Items, Kind, Node, NodeId, Object, ObjectKind, ObjectOp, Pairs,
+    PoolSpan, PyStr, ShortStr, StrRef, Text, TextSpan, Value, ValueRef,
 };

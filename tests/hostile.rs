@@ -76,7 +76,7 @@ fn redump_all(name: &str, doc: &Document, min_protocol: u8, max_len: Option<usiz
 
 fn list_items(doc: &Document, v: Value) -> &[Value] {
     match doc.node_of(v) {
-        Some(Node::List(items)) => items,
+        Some(Node::List(items)) => doc.items(items),
         other => panic!("expected a list, got {other:?}"),
     }
 }
@@ -209,7 +209,8 @@ fn nested_tuples_one_million_deep() {
     let mut depth = 0;
     while let Some(Node::Tuple(items)) = doc.node_of(v) {
         depth += 1;
-        match items.as_slice() {
+        let items = doc.items(items);
+        match items {
             [] => break,
             [inner] => v = *inner,
             _ => panic!("unexpected tuple of {} items", items.len()),
@@ -273,6 +274,7 @@ fn sparse_memo_index_does_not_allocate() {
                 if shared {
                     match doc.node_of(doc.root_value()) {
                         Some(Node::Tuple(items)) => {
+                            let items = doc.items(items);
                             assert_eq!(items.len(), 2);
                             assert_eq!(items[0], items[1], "{name}: GET must give the same list");
                         }

@@ -34,7 +34,7 @@ fn has_self_constructing_object(doc: &Document) -> bool {
             if std::mem::replace(&mut seen[id.index()], true) {
                 continue;
             }
-            doc.node(id).for_each_child(|c| todo.push(c));
+            doc.node(id).for_each_child(doc, |c| todo.push(c));
         }
         false
     })

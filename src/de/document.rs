@@ -133,7 +133,7 @@ impl Budget {
             let mut weight: u64 = 0;
             for n in doc.nodes() {
                 weight += 1;
-                n.for_each_child(|_| weight += 1);
+                n.for_each_child(doc, |_| weight += 1);
             }
             weight
                 .saturating_mul(self.factor)
@@ -258,7 +258,7 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
         }
         let callable = self.global_name(o.callable);
         let args: &[Value] = match self.doc.node_of(o.args) {
-            Some(Node::Tuple(a)) => a,
+            Some(Node::Tuple(a)) => self.doc.items(a),
             _ => &[],
         };
         let set_items: Vec<(Value, Value)> = o
@@ -285,12 +285,12 @@ impl<'d, 'b, B> Deserializer<'d, 'b, B> {
         }
         if let Some(state) = vr.state() {
             return match state.node() {
-                Some(Node::Dict(p)) => View::Map(p.clone()),
-                Some(Node::Tuple(t)) if t.len() == 2 => {
+                Some(Node::Dict(p)) => View::Map(self.doc.pairs(p).to_vec()),
+                Some(Node::Tuple(t)) if self.doc.items(t).len() == 2 => {
                     let mut pairs = Vec::new();
-                    for &half in t.iter() {
+                    for &half in self.doc.items(t) {
                         if let Some(Node::Dict(p)) = self.doc.node_of(half) {
-                            pairs.extend_from_slice(p);
+                            pairs.extend_from_slice(self.doc.pairs(p));
                         }
                     }
                     View::Map(pairs)
@@ -373,9 +373,11 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> Deserializer<'d, 'b, B> {
             Node::ByteArray(b) => visitor.visit_bytes(b),
             Node::Buffer(b) => visitor.visit_bytes(&b.data),
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                self.visit_items(Cow::Borrowed(v), visitor)
+                self.visit_items(Cow::Borrowed(self.doc.items(v)), visitor)
             }
-            Node::Dict(p) => visitor.visit_map(PairAccess::new(&self, Cow::Borrowed(p))),
+            Node::Dict(p) => {
+                visitor.visit_map(PairAccess::new(&self, Cow::Borrowed(self.doc.pairs(p))))
+            }
             Node::Object(o) => {
                 let view = self.object_view(o);
                 self.visit_view(view, visitor)
@@ -580,8 +582,8 @@ impl<'de, 'd, 'b, B: Lend<'de, 'd>> de::Deserializer<'de> for Deserializer<'d, '
     ) -> Result<V::Value> {
         match self.node() {
             Some(Node::Str(_)) => visitor.visit_enum(UnitVariant { de: self }),
-            Some(Node::Dict(p)) if p.len() == 1 => {
-                let (k, v) = p[0];
+            Some(Node::Dict(p)) if self.doc.pairs(p).len() == 1 => {
+                let (k, v) = self.doc.pairs(p)[0];
                 let key = self.child(k)?;
                 let value = self.child(v)?;
                 visitor.visit_enum(TaggedVariant { key, value })

@@ -62,7 +62,7 @@ impl Handover {
         };
         count(doc.root_value());
         for n in doc.nodes() {
-            n.for_each_child(&mut count);
+            n.for_each_child(doc, &mut count);
         }
         // The large payloads reached from the root through containers alone,
         // each referred to once: the walk reaches each of them once.
@@ -80,8 +80,8 @@ impl Handover {
                 Node::List(items)
                 | Node::Tuple(items)
                 | Node::Set(items)
-                | Node::FrozenSet(items) => stack.extend_from_slice(items),
-                Node::Dict(pairs) => stack.extend(pairs.iter().map(|&(_, v)| v)),
+                | Node::FrozenSet(items) => stack.extend_from_slice(doc.items(items)),
+                Node::Dict(pairs) => stack.extend(doc.pairs(pairs).iter().map(|&(_, v)| v)),
                 n if large(n) => found.push(id),
                 _ => {}
             }
@@ -164,7 +164,7 @@ mod tests {
             panic!("a list")
         };
         assert_eq!(
-            node_of(&sub, items[0]),
+            node_of(&sub, sub.items(&items)[0]),
             Some(Node::Bytes(big.clone())),
             "put back"
         );

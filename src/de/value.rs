@@ -8,7 +8,7 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::python::types::{hand_over, take_handed, Handoff, DOCUMENT_TOKEN};
-use crate::value::{Document, Node, Value};
+use crate::value::{Document, Items, Node, Pairs, Value};
 
 /// Builds a value into a document from any serde format.
 pub struct ValueSeed<'a>(pub &'a mut Document);
@@ -70,7 +70,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         while let Some(v) = seq.next_element_seed(ValueSeed(&mut *doc))? {
             items.push(v);
         }
-        Ok(doc.alloc(Node::List(items)))
+        Ok(doc.alloc(Node::List(Items::Own(items))))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let doc = self.0;
@@ -79,7 +79,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             let v = map.next_value_seed(ValueSeed(&mut *doc))?;
             pairs.push((k, v));
         }
-        Ok(doc.alloc(Node::Dict(pairs)))
+        Ok(doc.alloc(Node::Dict(Pairs::Own(pairs))))
     }
 }
 

@@ -92,18 +92,18 @@ pub fn walk<'a>(root: ValueRef<'a>, mut visit: impl FnMut(&str, ValueRef<'a>) ->
         }
         let mut kids: Vec<(String, Value)> = Vec::new();
         match vr.node() {
-            Some(Node::List(items)) | Some(Node::Tuple(items)) => {
-                for (i, &c) in items.iter().enumerate() {
+            Some(Node::List(_)) | Some(Node::Tuple(_)) => {
+                for (i, &c) in vr.as_slice().unwrap_or(&[]).iter().enumerate() {
                     kids.push((format!("{path}[{i}]"), c));
                 }
             }
-            Some(Node::Set(items)) | Some(Node::FrozenSet(items)) => {
-                for (i, &c) in items.iter().enumerate() {
+            Some(Node::Set(_)) | Some(Node::FrozenSet(_)) => {
+                for (i, &c) in vr.as_slice().unwrap_or(&[]).iter().enumerate() {
                     kids.push((format!("{path}{{{i}}}"), c));
                 }
             }
-            Some(Node::Dict(pairs)) => {
-                for &(k, c) in pairs {
+            Some(Node::Dict(_)) => {
+                for &(k, c) in vr.as_pairs().unwrap_or(&[]) {
                     kids.push((format!("{path}{}", key_segment(root.at(k))), c));
                 }
             }

@@ -304,7 +304,7 @@ fn subclass_of(v: Option<crate::value::ValueRef<'_>>) -> Option<(String, String)
 /// wrapper's slot, so memo references to the wrapper see the array.
 fn replace(doc: &mut Document, obj: Value, new: Value) -> Result<Option<Value>> {
     if let (Value::Ref(w), Value::Ref(n)) = (obj, new) {
-        let node = std::mem::replace(doc.node_mut(n), Node::Tuple(Vec::new()));
+        let node = std::mem::replace(doc.node_mut(n), Node::Tuple(crate::value::Items::new()));
         *doc.node_mut(w) = node;
         Ok(None)
     } else {

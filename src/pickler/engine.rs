@@ -392,7 +392,7 @@ impl<'d, 'o> Engine<'d, 'o> {
             Task::Boundary => self.begin_save(),
             Task::TupleEnd { id, mark } => {
                 let n = match self.node(id)? {
-                    Node::Tuple(v) => v.len(),
+                    Node::Tuple(v) => self.doc.items(v).len(),
                     _ => return Err(dangling()),
                 };
                 if let Some(i) = self.memo.node(id) {
@@ -541,9 +541,10 @@ impl<'d, 'o> Engine<'d, 'o> {
                     self.w.op(Opcode::List);
                 }
                 self.memoize_node(id)?;
-                Ok((!items.is_empty()).then_some((id, Batch::List)))
+                Ok((!self.doc.items(items).is_empty()).then_some((id, Batch::List)))
             }
             Node::Dict(pairs) => {
+                let pairs = self.doc.pairs(pairs);
                 self.check_hashable(pairs.iter().map(|&(k, _)| k))?;
                 if self.w.bin() {
                     self.w.op(Opcode::EmptyDict);
@@ -588,6 +589,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 }
             }
             Node::Tuple(items) => {
+                let items = self.doc.items(items);
                 if items.is_empty() {
                     self.w.empty_tuple();
                     return Ok(());
@@ -603,6 +605,7 @@ impl<'d, 'o> Engine<'d, 'o> {
                 Ok(())
             }
             Node::Set(items) | Node::FrozenSet(items) => {
+                let items = self.doc.items(items);
                 self.check_hashable(items.iter().copied())?;
                 let frozen = matches!(node, Node::FrozenSet(_));
                 if self.proto() < 4 {
@@ -691,9 +694,9 @@ impl<'d, 'o> Engine<'d, 'o> {
                     Node::Object(o) if o.kind != ObjectKind::NewObjEx && o.kwargs.is_some() => {
                         let mut object = (**o).clone();
                         object.kwargs = None;
-                        Node::Object(Box::new(object)).for_each_child(|c| stack.push(c));
+                        Node::Object(Box::new(object)).for_each_child(doc, |c| stack.push(c));
                     }
-                    _ => node.for_each_child(|c| stack.push(c)),
+                    _ => node.for_each_child(doc, |c| stack.push(c)),
                 }
             }
             refs.into_iter().map(|n| n > 1).collect()
@@ -711,7 +714,9 @@ impl<'d, 'o> Engine<'d, 'o> {
 
     fn items_of(&self, id: NodeId) -> Result<&'d [Value]> {
         match self.node(id)? {
-            Node::List(v) | Node::Set(v) | Node::FrozenSet(v) | Node::Tuple(v) => Ok(v),
+            Node::List(v) | Node::Set(v) | Node::FrozenSet(v) | Node::Tuple(v) => {
+                Ok(self.doc.items(v))
+            }
             _ => Err(dangling()),
         }
     }
@@ -777,7 +782,7 @@ impl<'d, 'o> Engine<'d, 'o> {
         match kind {
             Batch::List | Batch::Set => Ok(Slots::Items(self.items_of(id)?)),
             Batch::Dict => match self.node(id)? {
-                Node::Dict(p) => Ok(Slots::Pairs(p)),
+                Node::Dict(p) => Ok(Slots::Pairs(self.doc.pairs(p))),
                 _ => Err(dangling()),
             },
         }

@@ -340,7 +340,7 @@ impl<'d> Engine<'d, '_> {
 
     fn tuple_items(&self, v: Value, what: &str) -> Result<&'d [Value]> {
         match self.doc.node_of(v) {
-            Some(Node::Tuple(t)) => Ok(t),
+            Some(Node::Tuple(t)) => Ok(self.doc.items(t)),
             _ => Err(Error::data(format!("{what} must be a tuple"))),
         }
     }
@@ -382,7 +382,7 @@ impl<'d> Engine<'d, '_> {
                 let kwargs_empty = match o.kwargs {
                     None => true,
                     Some(k) => match self.doc.node_of(k) {
-                        Some(Node::Dict(d)) => d.is_empty(),
+                        Some(Node::Dict(d)) => self.doc.pairs(d).is_empty(),
                         _ => return Err(Error::data("NEWOBJ_EX keyword arguments must be a dict")),
                     },
                 };

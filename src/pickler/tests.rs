@@ -56,7 +56,7 @@ fn never_panics_on_bad_documents() {
     let mut d = Document::new();
     let t = d.tuple([Value::None]);
     if let Value::Ref(id) = t {
-        if let Node::Tuple(items) = d.node_mut(id) {
+        if let Some(items) = d.items_mut(id) {
             items[0] = t;
         }
     }
@@ -70,7 +70,7 @@ fn never_panics_on_bad_documents() {
     let a = d.tuple([Value::None]);
     let b = d.tuple([a]);
     if let Value::Ref(id) = a {
-        if let Node::Tuple(items) = d.node_mut(id) {
+        if let Some(items) = d.items_mut(id) {
             items[0] = b;
         }
     }
@@ -78,7 +78,7 @@ fn never_panics_on_bad_documents() {
     let args = d.tuple([Value::None]);
     let obj = d.object(crate::ObjectKind::Reduce, g, args);
     if let Value::Ref(id) = args {
-        if let Node::Tuple(items) = d.node_mut(id) {
+        if let Some(items) = d.items_mut(id) {
             items[0] = obj;
         }
     }

@@ -413,21 +413,25 @@ fn open_container<'a, W: Write>(
 ) -> fmt::Result {
     match node {
         Node::List(items) => {
+            let items = doc.items(items);
             w.write_str("[")?;
             stack.push(Step::Lit("]"));
             stack.push(Step::Seq(items, 0));
         }
         Node::Tuple(items) => {
+            let items = doc.items(items);
             w.write_str("(")?;
             stack.push(Step::Lit(if items.len() == 1 { ",)" } else { ")" }));
             stack.push(Step::Seq(items, 0));
         }
         Node::Dict(pairs) => {
+            let pairs = doc.pairs(pairs);
             w.write_str("{")?;
             stack.push(Step::Lit("}"));
             stack.push(Step::Pairs(pairs, 0));
         }
         Node::Set(items) => {
+            let items = doc.items(items);
             if items.is_empty() {
                 w.write_str("set()")?;
             } else {
@@ -437,6 +441,7 @@ fn open_container<'a, W: Write>(
             }
         }
         Node::FrozenSet(items) => {
+            let items = doc.items(items);
             if items.is_empty() {
                 w.write_str("frozenset()")?;
             } else {
@@ -456,12 +461,12 @@ fn open_container<'a, W: Write>(
             stack.push(Step::Lit(")"));
             let new = matches!(o.kind, ObjectKind::NewObj | ObjectKind::NewObjEx);
             let positional = match doc.node_of(o.args) {
-                Some(Node::Tuple(items)) => !items.is_empty(),
+                Some(Node::Tuple(items)) => !doc.items(items).is_empty(),
                 _ => true,
             };
             if let Some(kw) = o.kwargs {
                 if doc.node_of(kw).and_then(|n| match n {
-                    Node::Dict(p) => Some(p.is_empty()),
+                    Node::Dict(p) => Some(doc.pairs(p).is_empty()),
                     _ => None,
                 }) != Some(true)
                 {
@@ -471,6 +476,7 @@ fn open_container<'a, W: Write>(
             }
             match doc.node_of(o.args) {
                 Some(Node::Tuple(items)) => {
+                    let items = doc.items(items);
                     if !items.is_empty() {
                         stack.push(Step::Seq(items, 0));
                         if new {
@@ -692,14 +698,14 @@ mod tests {
         let mut d = Document::new();
         let l = d.list([Value::Int(1)]);
         let Value::Ref(lid) = l else { panic!() };
-        if let crate::Node::List(v) = d.node_mut(lid) {
+        if let Some(v) = d.items_mut(lid) {
             v.push(l);
         }
         assert_eq!(d.get(l).to_string(), "[1, [...]]");
         let k = d.str("self");
         let dd = d.dict([]);
         let Value::Ref(did) = dd else { panic!() };
-        if let crate::Node::Dict(p) = d.node_mut(did) {
+        if let Some(p) = d.pairs_mut(did) {
             p.push((k, dd));
         }
         assert_eq!(d.get(dd).to_string(), "{'self': {...}}");

@@ -8,7 +8,7 @@ use crate::python::types::{
     hand_over, take_handed, Handoff, BYTEARRAY_TOKEN, DOCUMENT_TOKEN, FROZENSET_TOKEN, PYNEW_TOKEN,
     PYOBJECT_TOKEN, SET_TOKEN,
 };
-use crate::value::{Document, Node, ObjectKind, Value};
+use crate::value::{Document, Items, Node, ObjectKind, Pairs, Value};
 
 /// Builds values in a document.
 pub struct ValueSerializer<'a> {
@@ -138,7 +138,7 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
             };
         }
         let inner = value.serialize(ValueSerializer { doc: &mut *doc })?;
-        let retag = |doc: &mut Document, f: fn(Vec<Value>) -> Node| -> Result<Value> {
+        let retag = |doc: &mut Document, f: fn(Items) -> Node| -> Result<Value> {
             match inner {
                 Value::Ref(id) => match std::mem::replace(doc.node_mut(id), Node::Extension(0)) {
                     Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
@@ -262,10 +262,10 @@ impl<'a> SeqBuilder<'a> {
     fn finish(self) -> Result<Value> {
         let doc = self.doc;
         Ok(match self.wrap {
-            Wrap::List => doc.alloc(Node::List(self.items)),
-            Wrap::Tuple => doc.alloc(Node::Tuple(self.items)),
+            Wrap::List => doc.alloc(Node::List(Items::Own(self.items))),
+            Wrap::Tuple => doc.alloc(Node::Tuple(Items::Own(self.items))),
             Wrap::Variant(name) => {
-                let t = doc.alloc(Node::Tuple(self.items));
+                let t = doc.alloc(Node::Tuple(Items::Own(self.items)));
                 let k = doc.name(name);
                 doc.dict([(k, t)])
             }
@@ -344,9 +344,9 @@ impl<'a> MapBuilder<'a> {
                 .ok_or_else(|| Error::data(format!("PyObject needs a str {name}")))
         };
         Ok(match self.wrap {
-            MapWrap::Dict => doc.alloc(Node::Dict(pairs)),
+            MapWrap::Dict => doc.alloc(Node::Dict(Pairs::Own(pairs))),
             MapWrap::Variant(name) => {
-                let d = doc.alloc(Node::Dict(pairs));
+                let d = doc.alloc(Node::Dict(Pairs::Own(pairs)));
                 let k = doc.name(name);
                 doc.dict([(k, d)])
             }

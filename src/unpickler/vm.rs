@@ -19,7 +19,8 @@ use crate::codec::read::{Arg, InstructionReader, Read};
 use crate::error::{Error, Result};
 use crate::python::codecs;
 use crate::value::{
-    Buffer, Document, Global, Node, NodeId, ObjectKind, ObjectOp, PyStr, ShortStr, Text, Value,
+    Buffer, Document, Global, Items, Node, NodeId, ObjectKind, ObjectOp, Pairs, PyStr, ShortStr,
+    Text, Value,
 };
 
 struct Machine<'o> {
@@ -464,19 +465,19 @@ impl Machine<'_> {
                 }
             }
             Opcode::EmptyList => {
-                let v = self.alloc(Node::List(Vec::new()));
+                let v = self.alloc(Node::List(Items::new()));
                 self.push(v);
             }
             Opcode::EmptyTuple => {
-                let v = self.alloc(Node::Tuple(Vec::new()));
+                let v = self.alloc(Node::Tuple(Items::new()));
                 self.push(v);
             }
             Opcode::EmptyDict => {
-                let v = self.alloc(Node::Dict(Vec::new()));
+                let v = self.alloc(Node::Dict(Pairs::new()));
                 self.push(v);
             }
             Opcode::EmptySet => {
-                let v = self.alloc(Node::Set(Vec::new()));
+                let v = self.alloc(Node::Set(Items::new()));
                 self.push(v);
             }
             Opcode::List | Opcode::Tuple | Opcode::FrozenSet => {
@@ -486,7 +487,8 @@ impl Machine<'_> {
                         self.check_hashable(item)?;
                     }
                 }
-                let items = self.stack.items.split_off(at);
+                let items = self.doc.pooled_items(&self.stack.items[at..]);
+                self.stack.items.truncate(at);
                 let node = match op {
                     Opcode::List => Node::List(items),
                     Opcode::Tuple => Node::Tuple(items),
@@ -501,20 +503,26 @@ impl Machine<'_> {
                     Opcode::Tuple2 => 2,
                     _ => 3,
                 };
-                let items = self.stack.pop_n(n)?;
+                if self.stack.items.len() < self.fence() + n {
+                    return Err(underflow());
+                }
+                let at = self.stack.items.len() - n;
+                let items = self.doc.pooled_items(&self.stack.items[at..]);
+                self.stack.items.truncate(at);
                 let v = self.alloc(Node::Tuple(items));
                 self.push(v);
             }
             Opcode::Dict => {
                 let at = self.pop_mark()?;
-                let items = self.stack.items.split_off(at);
-                if items.len() % 2 != 0 {
+                if (self.stack.items.len() - at) % 2 != 0 {
+                    self.stack.items.truncate(at);
                     return Err(Error::syntax("odd number of items for DICT"));
                 }
-                for pair in items.chunks_exact(2) {
-                    self.check_hashable(pair[0])?;
+                for i in (at..self.stack.items.len()).step_by(2) {
+                    self.check_hashable(self.stack.items[i])?;
                 }
-                let pairs = items.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+                let pairs = self.doc.pooled_pairs(&self.stack.items[at..]);
+                self.stack.items.truncate(at);
                 let v = self.alloc(Node::Dict(pairs));
                 self.push(v);
             }
@@ -651,7 +659,8 @@ impl Machine<'_> {
                 let m = Self::utf8_name(m, "INST module name")?.to_string();
                 let n = Self::utf8_name(n, "INST name")?.to_string();
                 let at = self.pop_mark()?;
-                let items = self.stack.items.split_off(at);
+                let items = self.doc.pooled_items(&self.stack.items[at..]);
+                self.stack.items.truncate(at);
                 let args = self.alloc(Node::Tuple(items));
                 let cls = self.global(&m, &n);
                 let v = self.object(ObjectKind::Inst, cls, args, None);
@@ -664,7 +673,7 @@ impl Machine<'_> {
                     return Err(underflow());
                 }
                 let cls = items.remove(0);
-                let args = self.alloc(Node::Tuple(items));
+                let args = self.alloc(Node::Tuple(Items::Own(items)));
                 let v = self.object(ObjectKind::Obj, cls, args, None);
                 self.push(v);
             }

@@ -316,8 +316,16 @@ impl Gen {
         let key = self.hashable(u)?;
         let op = self.op(u, value)?;
         match self.doc.node_mut(id) {
-            Node::List(items) => items.push(value),
-            Node::Dict(pairs) => pairs.push((key, value)),
+            Node::List(_) => {
+                if let Some(items) = self.doc.items_mut(id) {
+                    items.push(value)
+                }
+            }
+            Node::Dict(_) => {
+                if let Some(pairs) = self.doc.pairs_mut(id) {
+                    pairs.push((key, value))
+                }
+            }
             Node::Object(obj) => obj.ops.push(op),
             _ => {}
         }

@@ -3,7 +3,9 @@
 
 use num_bigint::BigInt;
 
-use super::{Buffer, Document, Global, Node, Object, ObjectKind, ObjectOp, PyStr, Text, Value};
+use super::{
+    Buffer, Document, Global, Items, Node, Object, ObjectKind, ObjectOp, Pairs, PyStr, Text, Value,
+};
 
 impl Document {
     /// A `str` node.
@@ -36,33 +38,33 @@ impl Document {
 
     /// A `list` node.
     pub fn list(&mut self, items: impl IntoIterator<Item = Value>) -> Value {
-        self.alloc(Node::List(items.into_iter().collect()))
+        self.alloc(Node::List(Items::Own(items.into_iter().collect())))
     }
 
     /// A `tuple` node.
     pub fn tuple(&mut self, items: impl IntoIterator<Item = Value>) -> Value {
-        self.alloc(Node::Tuple(items.into_iter().collect()))
+        self.alloc(Node::Tuple(Items::Own(items.into_iter().collect())))
     }
 
     /// A `dict` node, pairs in insertion order.
     pub fn dict(&mut self, pairs: impl IntoIterator<Item = (Value, Value)>) -> Value {
-        self.alloc(Node::Dict(pairs.into_iter().collect()))
+        self.alloc(Node::Dict(Pairs::Own(pairs.into_iter().collect())))
     }
 
     /// A `dict` node with `str` keys.
     pub fn dict_str<'k>(&mut self, pairs: impl IntoIterator<Item = (&'k str, Value)>) -> Value {
         let pairs: Vec<(Value, Value)> = pairs.into_iter().map(|(k, v)| (self.str(k), v)).collect();
-        self.alloc(Node::Dict(pairs))
+        self.alloc(Node::Dict(Pairs::Own(pairs)))
     }
 
     /// A `set` node.
     pub fn set(&mut self, items: impl IntoIterator<Item = Value>) -> Value {
-        self.alloc(Node::Set(items.into_iter().collect()))
+        self.alloc(Node::Set(Items::Own(items.into_iter().collect())))
     }
 
     /// A `frozenset` node.
     pub fn frozenset(&mut self, items: impl IntoIterator<Item = Value>) -> Value {
-        self.alloc(Node::FrozenSet(items.into_iter().collect()))
+        self.alloc(Node::FrozenSet(Items::Own(items.into_iter().collect())))
     }
 
     /// An interned `str` node for a module or qualified name.
@@ -139,9 +141,11 @@ impl Document {
     /// Append to a list node. Returns false if `list` is not a list.
     pub fn list_push(&mut self, list: Value, item: Value) -> bool {
         if let Value::Ref(id) = list {
-            if let Node::List(v) = self.node_mut(id) {
-                v.push(item);
-                return true;
+            if matches!(self.nodes().get(id.index()), Some(Node::List(_))) {
+                if let Some(v) = self.items_mut(id) {
+                    v.push(item);
+                    return true;
+                }
             }
         }
         false
@@ -151,7 +155,7 @@ impl Document {
     /// not attempted: pairs are kept in order). Returns false if `dict` is not a dict.
     pub fn dict_push(&mut self, dict: Value, key: Value, value: Value) -> bool {
         if let Value::Ref(id) = dict {
-            if let Node::Dict(v) = self.node_mut(id) {
+            if let Some(v) = self.pairs_mut(id) {
                 v.push((key, value));
                 return true;
             }

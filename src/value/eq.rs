@@ -61,8 +61,9 @@ fn push_children(
         (Node::List(x), Node::List(y))
         | (Node::Tuple(x), Node::Tuple(y))
         | (Node::Set(x), Node::Set(y))
-        | (Node::FrozenSet(x), Node::FrozenSet(y)) => pair_up(x, y, stack),
+        | (Node::FrozenSet(x), Node::FrozenSet(y)) => pair_up(da.items(x), db.items(y), stack),
         (Node::Dict(x), Node::Dict(y)) => {
+            let (x, y) = (da.pairs(x), db.pairs(y));
             if x.len() != y.len() {
                 return false;
             }

@@ -46,11 +46,13 @@
 mod arbitrary;
 mod build;
 mod eq;
+mod pool;
 
 mod view;
 
 use num_bigint::BigInt;
 
+pub use pool::PoolSpan;
 pub use view::{Kind, ValueRef};
 
 /// Index of a node in a [`Document`].
@@ -352,6 +354,87 @@ impl From<PyStr> for Text {
     }
 }
 
+/// How a `list`, `tuple`, `set` or `frozenset` node holds its items: owned
+/// by the node, or a span of the document's item pool (where the loader
+/// puts the items of a container filled in one batch, as CPython writes
+/// small containers, so that loading many small containers costs no
+/// allocation each). Read them with [`Document::items`], change them with
+/// [`Document::items_mut`].
+///
+/// The derived `PartialEq` compares spans by position (see [`Text`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Items {
+    /// Held by the node itself.
+    Own(Vec<Value>),
+    /// In the document's item pool.
+    Span(PoolSpan),
+}
+
+/// How a `dict` node holds its pairs (in insertion order): owned, or a span
+/// of the document's pair pool (see [`Items`]). Read them with
+/// [`Document::pairs`], change them with [`Document::pairs_mut`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pairs {
+    /// Held by the node itself.
+    Own(Vec<(Value, Value)>),
+    /// In the document's pair pool.
+    Span(PoolSpan),
+}
+
+impl Items {
+    /// No items, owned (allocates nothing).
+    pub const fn new() -> Items {
+        Items::Own(Vec::new())
+    }
+
+    /// The items, when the node owns them (`None` for a span: see [`Document::items`]).
+    pub fn as_owned(&self) -> Option<&[Value]> {
+        match self {
+            Items::Own(v) => Some(v),
+            Items::Span(_) => None,
+        }
+    }
+}
+
+impl Default for Items {
+    fn default() -> Items {
+        Items::new()
+    }
+}
+
+impl From<Vec<Value>> for Items {
+    fn from(v: Vec<Value>) -> Items {
+        Items::Own(v)
+    }
+}
+
+impl Pairs {
+    /// No pairs, owned (allocates nothing).
+    pub const fn new() -> Pairs {
+        Pairs::Own(Vec::new())
+    }
+
+    /// The pairs, when the node owns them (`None` for a span: see [`Document::pairs`]).
+    pub fn as_owned(&self) -> Option<&[(Value, Value)]> {
+        match self {
+            Pairs::Own(v) => Some(v),
+            Pairs::Span(_) => None,
+        }
+    }
+}
+
+impl Default for Pairs {
+    fn default() -> Pairs {
+        Pairs::new()
+    }
+}
+
+impl From<Vec<(Value, Value)>> for Pairs {
+    fn from(v: Vec<(Value, Value)>) -> Pairs {
+        Pairs::Own(v)
+    }
+}
+
 /// Valid UTF-8 of at most [`ShortStr::CAPACITY`] bytes, held inline (see
 /// [`PyStr::Short`]).
 #[derive(Clone, Copy)]
@@ -506,16 +589,16 @@ pub enum Node {
     Bytes(Vec<u8>),
     /// `bytearray`.
     ByteArray(Vec<u8>),
-    /// `list`.
-    List(Vec<Value>),
-    /// `tuple`.
-    Tuple(Vec<Value>),
-    /// `dict`: pairs in insertion (wire) order.
-    Dict(Vec<(Value, Value)>),
-    /// `set`: items in wire order.
-    Set(Vec<Value>),
-    /// `frozenset`: items in wire order.
-    FrozenSet(Vec<Value>),
+    /// `list` (its items: [`Document::items`]).
+    List(Items),
+    /// `tuple` (its items: [`Document::items`]).
+    Tuple(Items),
+    /// `dict`: pairs in insertion (wire) order ([`Document::pairs`]).
+    Dict(Pairs),
+    /// `set`: items in wire order ([`Document::items`]).
+    Set(Items),
+    /// `frozenset`: items in wire order ([`Document::items`]).
+    FrozenSet(Items),
     /// A global (class or function), not imported.
     Global(Global),
     /// An object built by REDUCE/NEWOBJ/..., not executed.
@@ -549,14 +632,14 @@ impl Node {
         }
     }
 
-    /// Call `f` on every value the node refers to, in order.
-    pub fn for_each_child(&self, mut f: impl FnMut(Value)) {
+    /// Call `f` on every value the node, a node of `doc`, refers to, in order.
+    pub fn for_each_child(&self, doc: &Document, mut f: impl FnMut(Value)) {
         match self {
             Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                v.iter().copied().for_each(f)
+                doc.items(v).iter().copied().for_each(f)
             }
             Node::Dict(pairs) => {
-                for &(k, v) in pairs {
+                for &(k, v) in doc.pairs(pairs) {
                     f(k);
                     f(v);
                 }
@@ -607,6 +690,10 @@ pub struct Document {
     tracking: Option<NodeOrigin>,
     /// The text arena: the bytes of every [`Text::Span`] str node.
     text: String,
+    /// The item pool: the items of every [`Items::Span`].
+    items: pool::Pool<Value>,
+    /// The pair pool: the pairs of every [`Pairs::Span`].
+    pairs: pool::Pool<(Value, Value)>,
 }
 
 /// Where a node was made in the input: the opcode's offset, and for str and
@@ -616,6 +703,9 @@ pub(crate) struct NodeOrigin {
     pub offset: u64,
     pub payload: Option<(usize, usize)>,
 }
+
+/// The most items a container filled in pieces keeps in a pool.
+const SMALL_IN_POOL: usize = 64;
 
 impl Document {
     /// An empty document whose root is `None`.
@@ -646,6 +736,160 @@ impl Document {
     /// Bytes held by the text arena.
     pub fn text_arena_len(&self) -> usize {
         self.text.len()
+    }
+
+    /// The items of a list, tuple, set or frozenset node of this document.
+    ///
+    /// # Panics
+    /// If `i` is a span of another document that lies outside this one's pool.
+    #[inline]
+    pub fn items<'a>(&'a self, i: &'a Items) -> &'a [Value] {
+        match i {
+            Items::Own(v) => v,
+            Items::Span(s) => self.items.get(*s),
+        }
+    }
+
+    /// The pairs of a dict node of this document.
+    ///
+    /// # Panics
+    /// If `p` is a span of another document that lies outside this one's pool.
+    #[inline]
+    pub fn pairs<'a>(&'a self, p: &'a Pairs) -> &'a [(Value, Value)] {
+        match p {
+            Pairs::Own(v) => v,
+            Pairs::Span(s) => self.pairs.get(*s),
+        }
+    }
+
+    /// The items of the list, tuple, set or frozenset node `id`, to change
+    /// (a span of the pool is moved into the node first); `None` for
+    /// another kind of node.
+    pub fn items_mut(&mut self, id: NodeId) -> Option<&mut Vec<Value>> {
+        let pool = &self.items;
+        match self.nodes.get_mut(id.index())? {
+            Node::List(i) | Node::Tuple(i) | Node::Set(i) | Node::FrozenSet(i) => {
+                if let Items::Span(s) = i {
+                    *i = Items::Own(pool.get(*s).to_vec());
+                }
+                match i {
+                    Items::Own(v) => Some(v),
+                    Items::Span(_) => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The pairs of the dict node `id`, to change (see [`Document::items_mut`]).
+    pub fn pairs_mut(&mut self, id: NodeId) -> Option<&mut Vec<(Value, Value)>> {
+        let pool = &self.pairs;
+        match self.nodes.get_mut(id.index())? {
+            Node::Dict(p) => {
+                if let Pairs::Span(s) = p {
+                    *p = Pairs::Own(pool.get(*s).to_vec());
+                }
+                match p {
+                    Pairs::Own(v) => Some(v),
+                    Pairs::Span(_) => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Append `new` to the items of `i` (a node's), in the pool where they
+    /// can be: a container with no items yet takes a span; a small one
+    /// whose span ends the pool (protocol 0 appends one item at a time)
+    /// grows there; any other moves into its node, to grow as a `Vec`
+    /// (a container filled in several batches is a large one).
+    pub(crate) fn extend_items(pool: &mut pool::Pool<Value>, i: &mut Items, new: &[Value]) {
+        let n = new.len();
+        match i {
+            Items::Own(v) if v.capacity() == 0 => match pool.push(n, new.iter().copied()) {
+                Some(span) => *i = Items::Span(span),
+                None => v.extend_from_slice(new),
+            },
+            Items::Own(v) => v.extend_from_slice(new),
+            Items::Span(s) => {
+                let small = s.len() + n <= SMALL_IN_POOL;
+                if !(small && pool.ends(*s) && pool.extend(s, n, new.iter().copied())) {
+                    let mut v = Vec::with_capacity((s.len() + n).max(2 * s.len()));
+                    v.extend_from_slice(pool.get(*s));
+                    v.extend_from_slice(new);
+                    *i = Items::Own(v);
+                }
+            }
+        }
+    }
+
+    /// [`Document::extend_items`] for the pairs of a dict, from a stack of
+    /// keys and values in turn.
+    pub(crate) fn extend_pairs(
+        pool: &mut pool::Pool<(Value, Value)>,
+        p: &mut Pairs,
+        flat: &[Value],
+    ) {
+        let n = flat.len() / 2;
+        let new = || flat.chunks_exact(2).map(|kv| (kv[0], kv[1]));
+        match p {
+            Pairs::Own(v) if v.capacity() == 0 => match pool.push(n, new()) {
+                Some(span) => *p = Pairs::Span(span),
+                None => v.extend(new()),
+            },
+            Pairs::Own(v) => {
+                v.reserve(n);
+                v.extend(new());
+            }
+            Pairs::Span(s) => {
+                let small = s.len() + n <= SMALL_IN_POOL;
+                if !(small && pool.ends(*s) && pool.extend(s, n, new())) {
+                    let mut v = Vec::with_capacity((s.len() + n).max(2 * s.len()));
+                    v.extend_from_slice(pool.get(*s));
+                    v.extend(new());
+                    *p = Pairs::Own(v);
+                }
+            }
+        }
+    }
+
+    /// `new` as the items of a new container: a span of the item pool
+    /// (owned where a span cannot hold them).
+    pub(crate) fn pooled_items(&mut self, new: &[Value]) -> Items {
+        match self.items.push(new.len(), new.iter().copied()) {
+            Some(span) => Items::Span(span),
+            None => Items::Own(new.to_vec()),
+        }
+    }
+
+    /// `flat`, keys and values in turn, as the pairs of a new dict (see
+    /// [`Document::pooled_items`]).
+    pub(crate) fn pooled_pairs(&mut self, flat: &[Value]) -> Pairs {
+        let mut p = Pairs::new();
+        Document::extend_pairs(&mut self.pairs, &mut p, flat);
+        p
+    }
+
+    /// The pools and a node, borrowed apart (the loader appends to a
+    /// node's items in the pool).
+    pub(crate) fn pools_and_node(
+        &mut self,
+        id: NodeId,
+    ) -> (
+        &mut pool::Pool<Value>,
+        &mut pool::Pool<(Value, Value)>,
+        &mut Node,
+    ) {
+        (
+            &mut self.items,
+            &mut self.pairs,
+            &mut self.nodes[id.0 as usize],
+        )
+    }
+
+    /// Items held by the item pool, and pairs by the pair pool.
+    pub fn pool_len(&self) -> (usize, usize) {
+        (self.items.len(), self.pairs.len())
     }
 
     /// `s` appended to the text arena, as a span; `None` when it is too
@@ -810,7 +1054,9 @@ impl Document {
             }
             match self.nodes.get(id.0 as usize) {
                 Some(n) if Self::unhashable(n) => return Err(n.type_name()),
-                Some(Node::Tuple(items) | Node::FrozenSet(items)) => todo.extend_from_slice(items),
+                Some(Node::Tuple(items) | Node::FrozenSet(items)) => {
+                    todo.extend_from_slice(self.items(items))
+                }
                 _ => {}
             }
         }
@@ -830,7 +1076,7 @@ impl Document {
                 if i < n && map[i] == u32::MAX {
                     map[i] = 0;
                     order.push(i);
-                    self.nodes[i].for_each_child(|c| stack.push(c));
+                    self.nodes[i].for_each_child(self, |c| stack.push(c));
                 }
             }
         }
@@ -851,6 +1097,18 @@ impl Document {
             kept.push(node);
         }
         self.nodes = kept;
+        // Pooled items are remapped where they lie (those of dropped nodes
+        // too: nothing reads them).
+        let remap_pooled = |v: &mut Value| {
+            if let Value::Ref(id) = v {
+                *id = NodeId(map.get(id.0 as usize).copied().unwrap_or(u32::MAX));
+            }
+        };
+        self.items.all_mut().for_each(remap_pooled);
+        for (k, v) in self.pairs.all_mut() {
+            remap_pooled(k);
+            remap_pooled(v);
+        }
         remap(&mut self.root);
         self.names.clear();
         self.origins.clear();
@@ -859,18 +1117,26 @@ impl Document {
 }
 
 impl Node {
-    /// Call `f` on every value the node refers to, mutably.
+    /// Call `f` on every value the node holds itself, mutably: not those
+    /// of [`Items::Span`] or [`Pairs::Span`], which lie in the document's
+    /// pools (see [`Document::items_mut`]).
     pub fn for_each_child_mut(&mut self, mut f: impl FnMut(&mut Value)) {
         match self {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
-                v.iter_mut().for_each(f)
-            }
-            Node::Dict(pairs) => {
+            Node::List(Items::Own(v))
+            | Node::Tuple(Items::Own(v))
+            | Node::Set(Items::Own(v))
+            | Node::FrozenSet(Items::Own(v)) => v.iter_mut().for_each(f),
+            Node::Dict(Pairs::Own(pairs)) => {
                 for (k, v) in pairs {
                     f(k);
                     f(v);
                 }
             }
+            Node::List(Items::Span(_))
+            | Node::Tuple(Items::Span(_))
+            | Node::Set(Items::Span(_))
+            | Node::FrozenSet(Items::Span(_))
+            | Node::Dict(Pairs::Span(_)) => {}
             Node::Global(g) => {
                 f(&mut g.module);
                 f(&mut g.name);
@@ -935,7 +1201,7 @@ impl Document {
                 let new = self.alloc(Node::Extension(0));
                 map.insert(id.0, new);
                 order.push(id);
-                other.node(id).for_each_child(|c| stack.push(c));
+                other.node(id).for_each_child(other, |c| stack.push(c));
             }
         }
         let remap = |x: &mut Value| {
@@ -956,6 +1222,17 @@ impl Document {
                             .unwrap_or_else(|| Text::Own(PyStr::from(s))),
                     )
                 }
+                // Another document's pools: the items are copied.
+                n @ (Node::List(i) | Node::Tuple(i) | Node::Set(i) | Node::FrozenSet(i)) => {
+                    let own = Items::Own(other.items(i).to_vec());
+                    match n {
+                        Node::List(_) => Node::List(own),
+                        Node::Tuple(_) => Node::Tuple(own),
+                        Node::Set(_) => Node::Set(own),
+                        _ => Node::FrozenSet(own),
+                    }
+                }
+                Node::Dict(p) => Node::Dict(Pairs::Own(other.pairs(p).to_vec())),
                 n => n.clone(),
             };
             node.for_each_child_mut(remap);
@@ -1109,5 +1386,98 @@ mod arena_tests {
         assert_eq!(crate::dumps(&other, 4).unwrap(), data);
         let extracted = loaded.extract(first.value());
         assert_eq!(extracted.root().as_str(), Some(long.as_str()));
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::{Document, Items, Node, Pairs, Value};
+
+    fn span_kinds(d: &Document) -> Vec<(&'static str, bool)> {
+        d.nodes()
+            .iter()
+            .filter_map(|n| match n {
+                Node::List(i) | Node::Tuple(i) | Node::Set(i) | Node::FrozenSet(i) => {
+                    Some((n.type_name(), matches!(i, Items::Span(_))))
+                }
+                Node::Dict(p) => Some(("dict", matches!(p, Pairs::Span(_)))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A records-like document at every protocol: small containers filled
+    /// in one batch are spans of the pools, the big outer list (several
+    /// batches) owns its items, and the load equals the original; views,
+    /// repr, graft, compact and `items_mut` see the same items.
+    #[test]
+    fn small_loaded_containers_are_pool_spans() {
+        let mut d = Document::new();
+        let mut records = Vec::new();
+        for i in 0..2500 {
+            let tags = d.list([Value::Int(1), Value::Int(2)]);
+            let pair = d.tuple([Value::Int(i), Value::Bool(true)]);
+            let k = d.str("id");
+            let t = d.str("tags");
+            let p = d.str("pair");
+            records.push(d.dict([(k, Value::Int(i)), (t, tags), (p, pair)]));
+        }
+        let root = d.list(records);
+        d.set_root(root);
+        for proto in 0..=5 {
+            let data = crate::dumps(&d, proto).unwrap();
+            let loaded = crate::loads(&data).unwrap();
+            assert!(loaded == d, "protocol {proto}");
+            let kinds = span_kinds(&loaded);
+            let outer = kinds.iter().filter(|k| k.0 == "list" && !k.1).count();
+            // The outer list takes several batches (one item at a time at
+            // protocol 0): it owns its items.
+            assert_eq!(outer, 1, "protocol {proto}");
+            let spans = kinds.iter().filter(|k| k.1).count();
+            assert_eq!(spans, 3 * 2500, "protocol {proto}: {:?}", &kinds[..6]);
+            let r = loaded.root().index(2499).unwrap();
+            assert_eq!(r.get("id").unwrap().as_i64(), Some(2499));
+            assert_eq!(r.get("tags").unwrap().to_string(), "[1, 2]");
+            assert_eq!(r.get("pair").unwrap().to_string(), "(2499, True)");
+            let extracted = loaded.extract(r.value());
+            assert!(span_kinds(&extracted).iter().all(|k| !k.1));
+            assert_eq!(extracted.root().to_string(), r.to_string());
+            let mut c = loaded.clone();
+            c.set_root(r.value());
+            assert!(c.compact() > 0);
+            assert_eq!(c.root().to_string(), r.to_string());
+            // Changing a span's items moves them into the node.
+            let Some(Value::Ref(tags)) = c.root().get("tags").map(|v| v.value()) else {
+                panic!("tags")
+            };
+            c.items_mut(tags).unwrap().push(Value::Int(3));
+            assert_eq!(c.root().get("tags").unwrap().to_string(), "[1, 2, 3]");
+            assert!(matches!(c.node(tags), Node::List(Items::Own(_))));
+        }
+    }
+
+    /// A container that takes batches with other containers' items in
+    /// between, and one past `SMALL_IN_POOL` items, leave the pool with
+    /// their items whole.
+    #[test]
+    fn containers_filled_in_pieces_keep_every_item() {
+        // [[0], [1], ...]: the outer list's APPENDS batches come after
+        // inner lists that took the pool's end.
+        let mut d = Document::new();
+        let inner: Vec<Value> = (0..3000).map(|i| d.list([Value::Int(i)])).collect();
+        let root = d.list(inner);
+        d.set_root(root);
+        // A dict of 5000 pairs (several SETITEMS batches, nothing between).
+        let mut d2 = Document::new();
+        let pairs: Vec<(Value, Value)> =
+            (0..5000).map(|i| (Value::Int(i), Value::Int(-i))).collect();
+        let root2 = d2.dict(pairs);
+        d2.set_root(root2);
+        for proto in 0..=5 {
+            for doc in [&d, &d2] {
+                let loaded = crate::loads(&crate::dumps(doc, proto).unwrap()).unwrap();
+                assert!(&loaded == doc, "protocol {proto}");
+            }
+        }
     }
 }

@@ -96,11 +96,11 @@ impl<'a> ValueRef<'a> {
                     Node::Str(s) => Kind::Str(self.doc.text(s)),
                     Node::Bytes(b) => Kind::Bytes(b),
                     Node::ByteArray(b) => Kind::ByteArray(b),
-                    Node::List(v) => Kind::List(v),
-                    Node::Tuple(v) => Kind::Tuple(v),
-                    Node::Dict(v) => Kind::Dict(v),
-                    Node::Set(v) => Kind::Set(v),
-                    Node::FrozenSet(v) => Kind::FrozenSet(v),
+                    Node::List(v) => Kind::List(self.doc.items(v)),
+                    Node::Tuple(v) => Kind::Tuple(self.doc.items(v)),
+                    Node::Dict(v) => Kind::Dict(self.doc.pairs(v)),
+                    Node::Set(v) => Kind::Set(self.doc.items(v)),
+                    Node::FrozenSet(v) => Kind::FrozenSet(self.doc.items(v)),
                     Node::Global(g) => Kind::Global(
                         self.at(g.module).as_str().unwrap_or(""),
                         self.at(g.name).as_str().unwrap_or(""),
@@ -190,7 +190,7 @@ impl<'a> ValueRef<'a> {
             Some(Node::List(v))
             | Some(Node::Tuple(v))
             | Some(Node::Set(v))
-            | Some(Node::FrozenSet(v)) => Some(v),
+            | Some(Node::FrozenSet(v)) => Some(self.doc.items(v)),
             _ => None,
         }
     }
@@ -198,7 +198,7 @@ impl<'a> ValueRef<'a> {
     /// The pairs, for `dict`.
     pub fn as_pairs(self) -> Option<&'a [(Value, Value)]> {
         match self.node() {
-            Some(Node::Dict(v)) => Some(v),
+            Some(Node::Dict(v)) => Some(self.doc.pairs(v)),
             _ => None,
         }
     }
@@ -222,8 +222,10 @@ impl<'a> ValueRef<'a> {
     /// Number of items of a container, characters of a str, bytes of bytes.
     pub fn len(self) -> Option<usize> {
         match self.node()? {
-            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => Some(v.len()),
-            Node::Dict(v) => Some(v.len()),
+            Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                Some(self.doc.items(v).len())
+            }
+            Node::Dict(v) => Some(self.doc.pairs(v).len()),
             Node::Str(s) => {
                 Some(crate::codec::text::code_points(self.doc.text(s).as_bytes()).count())
             }
@@ -259,7 +261,7 @@ impl<'a> ValueRef<'a> {
     /// Item `i` of a `list` or `tuple`.
     pub fn index(self, i: usize) -> Option<ValueRef<'a>> {
         match self.node()? {
-            Node::List(v) | Node::Tuple(v) => v.get(i).map(|&v| self.at(v)),
+            Node::List(v) | Node::Tuple(v) => self.doc.items(v).get(i).map(|&v| self.at(v)),
             _ => None,
         }
     }
@@ -269,7 +271,7 @@ impl<'a> ValueRef<'a> {
     /// as in Python when a pickle repeats a key. Linear in the dict's size.
     pub fn get(self, key: &str) -> Option<ValueRef<'a>> {
         let pairs = match self.node()? {
-            Node::Dict(p) => p,
+            Node::Dict(p) => self.doc.pairs(p),
             Node::Object(_) => return self.state_dict()?.get(key),
             _ => return None,
         };
@@ -304,8 +306,8 @@ impl<'a> ValueRef<'a> {
         let s = self.state()?;
         match s.node()? {
             Node::Dict(_) => Some(s),
-            Node::Tuple(t) if t.len() == 2 => {
-                let d = self.at(t[0]);
+            Node::Tuple(t) if self.doc.items(t).len() == 2 => {
+                let d = self.at(self.doc.items(t)[0]);
                 if d.as_pairs().is_some() {
                     Some(d)
                 } else {

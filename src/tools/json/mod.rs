@@ -145,7 +145,7 @@ fn reference_counts(doc: &Document) -> Vec<u8> {
         if let Node::Global(_) = node {
             continue;
         }
-        node.for_each_child(|child| stack.push(child));
+        node.for_each_child(doc, |child| stack.push(child));
     }
     counts
 }
@@ -397,7 +397,7 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                 self.key("readonly")?;
                 write!(self.w, "{}}}", b.readonly)?;
             }
-            Node::List(items) if !shared => seq(self, stack, items)?,
+            Node::List(items) if !shared => seq(self, stack, doc.items(items))?,
             Node::List(items) | Node::Tuple(items) | Node::Set(items) | Node::FrozenSet(items) => {
                 open_obj(self)?;
                 let tag = match node {
@@ -408,9 +408,10 @@ impl<'a, W: Write> JsonWriter<'a, W> {
                 };
                 self.key(tag)?;
                 stack.push(Task::Lit("}"));
-                seq(self, stack, items)?;
+                seq(self, stack, doc.items(items))?;
             }
             Node::Dict(pairs) => {
+                let pairs = doc.pairs(pairs);
                 let plain = pairs
                     .iter()
                     .all(|&(k, _)| doc.get(k).as_str().is_some_and(|s| !s.starts_with('$')));

@@ -6,7 +6,9 @@ use serde_json::{Map, Value as J};
 
 use super::base64_decode;
 use crate::error::{Error, Result};
-use crate::value::{Buffer, Document, Node, Object, ObjectKind, ObjectOp, PyStr, Value};
+use crate::value::{
+    Buffer, Document, Items, Node, Object, ObjectKind, ObjectOp, Pairs, PyStr, Value,
+};
 
 /// Deepest JSON nesting [`from_json`] reads.
 pub const MAX_JSON_DEPTH: usize = 10_000;
@@ -137,7 +139,9 @@ impl Builder {
         }
         if let Value::Ref(id) = target {
             match self.doc.node_mut(id) {
-                Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => *v = out,
+                Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v) => {
+                    *v = Items::Own(out)
+                }
                 _ => return Err(bad("internal: not a sequence")),
             }
         }
@@ -197,7 +201,7 @@ impl Builder {
                 pairs.push((k, v));
             }
             if let Value::Ref(id) = d {
-                *self.doc.node_mut(id) = Node::Dict(pairs);
+                *self.doc.node_mut(id) = Node::Dict(Pairs::Own(pairs));
             }
             return Ok(d);
         };
@@ -247,10 +251,10 @@ impl Builder {
                     .as_array()
                     .ok_or_else(|| bad(format!("{tag} must be an array")))?;
                 let node = match tag.as_str() {
-                    "$list" => Node::List(Vec::new()),
-                    "$tuple" => Node::Tuple(Vec::new()),
-                    "$set" => Node::Set(Vec::new()),
-                    _ => Node::FrozenSet(Vec::new()),
+                    "$list" => Node::List(Items::new()),
+                    "$tuple" => Node::Tuple(Items::new()),
+                    "$set" => Node::Set(Items::new()),
+                    _ => Node::FrozenSet(Items::new()),
                 };
                 let v = self.doc.alloc(node);
                 self.anchor(m, v)?;
@@ -265,7 +269,7 @@ impl Builder {
                 self.anchor(m, v)?;
                 let pairs = self.pairs(items)?;
                 if let Value::Ref(id) = v {
-                    *self.doc.node_mut(id) = Node::Dict(pairs);
+                    *self.doc.node_mut(id) = Node::Dict(Pairs::Own(pairs));
                 }
                 return Ok(v);
             }

@@ -8,7 +8,7 @@ use super::Machine;
 use crate::codec::opcodes::{byte, Opcode};
 use crate::codec::read::Arg;
 use crate::error::Result;
-use crate::value::{Node, NodeId, Value};
+use crate::value::{Items, Node, NodeId, Pairs, Value};
 
 impl Machine<'_> {
     /// The fast path: decode each instruction where it lies in the bytes at
@@ -165,7 +165,7 @@ impl Machine<'_> {
             // place, memoized from a register" in benches/README.md).
             byte::EmptyList => {
                 self.track_origin(offset, &Arg::None);
-                let made = self.alloc_id(|| Node::List(Vec::new()));
+                let made = self.alloc_id(|| Node::List(Items::new()));
                 return Some(self.push_and_memoize(
                     data,
                     p + 1,
@@ -177,7 +177,7 @@ impl Machine<'_> {
             }
             byte::EmptyDict => {
                 self.track_origin(offset, &Arg::None);
-                let made = self.alloc_id(|| Node::Dict(Vec::new()));
+                let made = self.alloc_id(|| Node::Dict(Pairs::new()));
                 return Some(self.push_and_memoize(
                     data,
                     p + 1,
@@ -189,7 +189,7 @@ impl Machine<'_> {
             }
             byte::EmptyTuple => {
                 self.track_origin(offset, &Arg::None);
-                let made = self.alloc_id(|| Node::Tuple(Vec::new()));
+                let made = self.alloc_id(|| Node::Tuple(Items::new()));
                 return Some(self.push_and_memoize(
                     data,
                     p + 1,

@@ -6,7 +6,7 @@
 
 use super::Machine;
 use crate::error::{Error, Result};
-use crate::value::{Node, Object, ObjectKind, ObjectOp, Value};
+use crate::value::{Document, Items, Node, Object, ObjectKind, ObjectOp, Value};
 
 impl Machine<'_> {
     pub(super) fn persistent(&mut self, pid: Value) -> Result<Value> {
@@ -97,12 +97,13 @@ impl Machine<'_> {
             return Err(Error::syntax("APPEND to a value that is not a list"));
         };
         let Machine { doc, stack, .. } = self;
-        match doc.node_mut(id) {
+        let (pool, _, node) = doc.pools_and_node(id);
+        match node {
             // Values are Copy: one memcpy, not an item-by-item drain. A
             // fresh list (the usual case: EMPTY_LIST, MARK, ..., APPENDS)
-            // gets exactly the batch in one allocation.
+            // gets the batch in the document's item pool.
             Node::List(v) => {
-                v.extend_from_slice(&stack.items[at..]);
+                Document::extend_items(pool, v, &stack.items[at..]);
                 stack.items.truncate(at);
             }
             Node::Object(o) => o.ops.extend(stack.items.drain(at..).map(ObjectOp::Append)),
@@ -137,16 +138,12 @@ impl Machine<'_> {
                 doc.check_hashable(pair[0]).map_err(unhashable_key)?;
             }
         }
-        match doc.node_mut(id) {
+        let (_, pool, node) = doc.pools_and_node(id);
+        match node {
             // Pairs are appended in wire order, equal keys included (the
-            // document keeps the wire's pairs).
-            Node::Dict(d) => {
-                // A fresh dict gets exactly the batch in one allocation.
-                d.reserve(items.len() / 2);
-                for pair in items.chunks_exact(2) {
-                    d.push((pair[0], pair[1]));
-                }
-            }
+            // document keeps the wire's pairs). A fresh dict gets the batch
+            // in the document's pair pool.
+            Node::Dict(d) => Document::extend_pairs(pool, d, items),
             Node::Object(o) => {
                 o.ops.reserve(items.len() / 2);
                 for pair in items.chunks_exact(2) {
@@ -173,8 +170,9 @@ impl Machine<'_> {
         let Value::Ref(id) = target else {
             return Err(Error::syntax("ADDITEMS on a value that is not a set"));
         };
-        match self.doc.node_mut(id) {
-            Node::Set(s) => s.extend(items),
+        let (pool, _, node) = self.doc.pools_and_node(id);
+        match node {
+            Node::Set(s) => Document::extend_items(pool, s, &items),
             Node::Object(o) => o.ops.extend(items.into_iter().map(ObjectOp::Add)),
             other => {
                 return Err(Error::syntax(format!(
@@ -211,6 +209,7 @@ impl Machine<'_> {
         let Some(Node::Tuple(a)) = self.node_ref(args) else {
             return Ok(None);
         };
+        let a = self.doc.items(a);
         let arg = |i: usize| a.get(i).and_then(|&v| self.doc.node_of(v));
         // Only the spellings CPython writes at this protocol are recognised,
         // so that re-encoding at the same protocol is a fixed point.
@@ -220,10 +219,11 @@ impl Machine<'_> {
                 Some(Node::List(items)) => {
                     // With an unhashable item it is no set: keep the call as
                     // it is (inert; CPython would fail when calling it).
+                    let items = self.doc.items(items);
                     if items.iter().any(|&k| self.doc.check_hashable(k).is_err()) {
                         return Ok(None);
                     }
-                    let items = items.clone();
+                    let items = Items::Own(items.to_vec());
                     if name == "set" {
                         Node::Set(items)
                     } else {
@@ -258,7 +258,7 @@ impl Machine<'_> {
             _ => return Ok(None),
         };
         let copied = match &node {
-            Node::Set(v) | Node::FrozenSet(v) => v.len(),
+            Node::Set(v) | Node::FrozenSet(v) => self.doc.items(v).len(),
             Node::Bytes(b) | Node::ByteArray(b) => b.len(),
             _ => 0,
         };
@@ -290,7 +290,7 @@ mod tests {
     fn protocol2_set_and_bytes() {
         let d =
             loads(b"\x80\x02c__builtin__\nset\nq\x00]q\x01(K\x01K\x02e\x85q\x02Rq\x03.").unwrap();
-        assert!(matches!(d.root().node(), Some(Node::Set(v)) if v.len() == 2));
+        assert!(matches!(d.root().node(), Some(Node::Set(_))) && d.root().len() == Some(2));
         let d = loads(b"\x80\x02c_codecs\nencode\nq\x00X\x02\x00\x00\x00abq\x01X\x06\x00\x00\x00latin1q\x02\x86q\x03Rq\x04.").unwrap();
         assert_eq!(d.root().as_bytes(), Some(&b"ab"[..]));
     }
