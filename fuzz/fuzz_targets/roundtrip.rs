@@ -68,7 +68,11 @@ fuzz_target!(|data: &[u8]| {
         let bytes2 = dumps(&again, protocol).unwrap_or_else(|e| {
             panic!("protocol {protocol}: reloaded document does not dump: {e}")
         });
-        if bytes != bytes2 && common::calls_a_builtin_spelling(&doc) {
+        // A Python 2 name the mapping does not give back (`StringIO.x`
+        // loads as `io.x` below protocol 3, as in CPython) is normalised by
+        // the first dump, and dumping converges from there.
+        let renamed = protocol < 3 && has_lossy_py2_name(&doc);
+        if bytes != bytes2 && (renamed || common::calls_a_builtin_spelling(&doc)) {
             common::assert_converges(&bytes2, protocol);
         } else {
             assert_eq!(
