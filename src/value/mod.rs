@@ -1434,7 +1434,13 @@ mod pool_tests {
             // protocol 0): it owns its items.
             assert_eq!(outer, 1, "protocol {proto}");
             let spans = kinds.iter().filter(|k| k.1).count();
-            assert_eq!(spans, 3 * 2500, "protocol {proto}: {:?}", &kinds[..6]);
+            if proto == 0 {
+                // Filled one item at a time: a container whose chunk fills
+                // up on the way moves into its node.
+                assert!(spans >= 3 * 2500 - 16, "protocol 0: {spans}");
+            } else {
+                assert_eq!(spans, 3 * 2500, "protocol {proto}: {:?}", &kinds[..6]);
+            }
             let r = loaded.root().index(2499).unwrap();
             assert_eq!(r.get("id").unwrap().as_i64(), Some(2499));
             assert_eq!(r.get("tags").unwrap().to_string(), "[1, 2]");
